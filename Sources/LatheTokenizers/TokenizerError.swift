@@ -1,0 +1,18 @@
+/// Why a tokenizer could not be loaded or used. `file` names the file it came from.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable {
+    /// The file is not valid JSON, or a field has the wrong type.
+    case malformed(file: String, path: String, message: String)
+    /// A component `"type"` Lathe does not implement.
+    case unsupportedComponent(file: String, path: String, type: String)
+    /// A reference to a token that is not in the vocabulary (a merge, a special token id).
+    case unknownToken(file: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let f, let p, let m): return "\(f): \(p): \(m)"
+        case .unsupportedComponent(let f, let p, let t):
+            return "\(f): \(p): component type \"\(t)\" is not supported by Lathe; use a tokenizer without it or file an issue"
+        case .unknownToken(let f, let m): return "\(f): \(m)"
+        }
+    }
+}

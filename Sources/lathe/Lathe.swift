@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `lathe` command: each subcommand turns flags into library parameters and renders the library's events.
+@main
+struct Lathe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lathe",
+        abstract: "Fine-tune open-weight LLMs with LoRA on your own CPU, with nothing leaving the machine.",
+        version: "0.1.0",
+        subcommands: [Bench.self]
+    )
+}
