@@ -1,0 +1,196 @@
+// Causal grouped-query self-attention, flash-attention style: scores are formed one block of queries at a
+// time (at most `queryBlockRows` × T floats), the forward keeps only the log-sum-exp of each query row,
+// and the backward recomputes probabilities from it. Products go through `cblas_sgemm` between parallel
+// loops (never inside one); the softmax rows in between are split over threads with `forEachChunk`.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Query rows per score block: the scratch is this many rows of T floats (1 MiB at T = 2048).
+private let queryBlockRows = 128
+
+/// Where one (batch, head) pair's operands start, and their row strides.
+private struct HeadView {
+    let q, k, v: UnsafePointer<Float>   // q (T, ·) row stride qStride; k, v (T, ·) row stride kvStride
+    let qStride, kvStride: Int
+    /// Offset of this pair's key-value head within k, v, dk and dv.
+    let kvOffset: Int
+
+    init(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
+         b: Int, h: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
+        let g = h / (heads / kvHeads)
+        qStride = heads * headDim
+        kvStride = kvHeads * headDim
+        kvOffset = b * tokens * kvStride + g * headDim
+        self.q = q + b * tokens * qStride + h * headDim
+        self.k = k + kvOffset
+        self.v = v + kvOffset
+    }
+}
+
+/// For each token of one sequence, the first key it may attend to: 0 without segments, else the first
+/// token of its segment. Keys before a block's smallest value are skipped entirely.
+private func firstVisibleKeys(_ segments: UnsafePointer<Int32>?, tokens: Int) -> [Int] {
+    guard let segments else { return [Int](repeating: 0, count: tokens) }
+    var firstSeen: [Int32: Int] = [:]
+    return (0..<tokens).map { i in
+        if let first = firstSeen[segments[i]] { return first }
+        firstSeen[segments[i]] = i
+        return i
+    }
+}
+
+/// Shape checks shared by forward and backward.
+private func checkAttentionShape(batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
+    precondition(batch >= 0 && tokens >= 0 && heads > 0 && kvHeads > 0 && headDim > 0,
+                 "attention batch=\(batch) tokens=\(tokens) heads=\(heads) kvHeads=\(kvHeads) headDim=\(headDim)")
+    precondition(heads % kvHeads == 0, "attention: \(heads) heads do not split into \(kvHeads) key-value heads")
+}
+
+/// Turns one block of scaled scores `p (rows, width)` (column c is key `lo + c`) into probabilities in place:
+/// masked keys (after the query, or in another segment) get 0. With `lse` nil the row log-sum-exp is computed
+/// and written to `lseOut`; otherwise probabilities are recomputed as exp(score − lse).
+private func probabilities(_ p: UnsafeMutablePointer<Float>, rows: Int, width: Int, firstRow: Int, lo: Int,
+                           segments: UnsafePointer<Int32>?, lse: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?) {
+    let shared = UncheckedSendable((p, segments, lse, lseOut))
+    Parallel.forEachChunk(rows, minimumChunk: 8) { range in
+        let (p, segments, lse, lseOut) = shared.value
+        for r in range {
+            let i = firstRow + r, row = p + r * width
+            let visible = i - lo + 1   // columns 0..<visible hold keys lo...i
+            if let segments {
+                let own = segments[i]
+                for c in 0..<visible where segments[lo + c] != own { row[c] = -.infinity }
+            }
+            if let lse {
+                _ = expShiftedInPlace(row, shift: lse[r], visible)
+            } else {
+                let m = maximum(row, visible)
+                let sum = expShiftedInPlace(row, shift: m, visible)
+                lseOut![r] = m + log(sum)
+                let inverse = Vector8(repeating: 1 / sum)
+                var c = 0
+                while c + 8 <= visible { store8(load8(row + c) * inverse, row + c); c += 8 }
+                while c < visible { row[c] *= inverse[0]; c += 1 }
+            }
+            (row + visible).update(repeating: 0, count: width - visible)
+        }
+    }
+}
+
+/// `out (B·T, H·D)` = softmax(q kᵀ / √D, causal, same segment) v for every head, with head h reading
+/// key-value head h / (H / KVH). Writes `logSumExp (B, H, T)` for the backward pass.
+/// `segments (B·T)`, when given, stops a token from attending to earlier tokens of another segment.
+public func attentionForward(
+    _ out: UnsafeMutablePointer<Float>,       // (B·T, H·D)
+    _ logSumExp: UnsafeMutablePointer<Float>, // (B, H, T)
+    _ q: UnsafePointer<Float>,                // (B·T, H·D)
+    _ k: UnsafePointer<Float>,                // (B·T, KVH·D)
+    _ v: UnsafePointer<Float>,                // (B·T, KVH·D)
+    segments: UnsafePointer<Int32>?,          // (B·T)
+    batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int
+) {
+    checkAttentionShape(batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    if batch == 0 || tokens == 0 { return }
+    let (t, d) = (tokens, headDim)
+    let scale = 1 / Float(d).squareRoot()
+    let blockRows = min(queryBlockRows, t)
+    let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * t)   // (blockRows, ≤ T)
+    defer { scores.deallocate() }
+    for b in 0..<batch {
+        let batchSegments = segments.map { $0 + b * t }
+        let firstKeys = firstVisibleKeys(batchSegments, tokens: t)
+        for h in 0..<heads {
+            let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+            let outHead = out + b * t * view.qStride + h * d
+            let lseHead = logSumExp + (b * heads + h) * t
+            for i0 in stride(from: 0, to: t, by: blockRows) {
+                let rows = min(blockRows, t - i0)
+                let lo = firstKeys[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
+                sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * view.qStride, view.qStride,
+                      view.k + lo * view.kvStride, view.kvStride, 0, scores, width)
+                probabilities(scores, rows: rows, width: width, firstRow: i0, lo: lo,
+                              segments: batchSegments, lse: nil, lseOut: lseHead + i0)
+                sgemm(.none, .none, rows, d, width, 1, scores, width, view.v + lo * view.kvStride, view.kvStride,
+                      0, outHead + i0 * view.qStride, view.qStride)
+            }
+        }
+    }
+}
+
+/// Accumulates `dq (B·T, H·D)`, `dk` and `dv (B·T, KVH·D)` from `dOut (B·T, H·D)`, recomputing each block's
+/// probabilities from q, k and the forward's `logSumExp (B, H, T)`. With P the probabilities and
+/// Δᵢ = dOutᵢ·outᵢ: dv += Pᵀ dOut, dS = P ⊙ (dOut vᵀ − Δ) / √D, dq += dS k, dk += dSᵀ q.
+public func attentionBackward(
+    _ dq: UnsafeMutablePointer<Float>,        // (B·T, H·D)
+    _ dk: UnsafeMutablePointer<Float>,        // (B·T, KVH·D)
+    _ dv: UnsafeMutablePointer<Float>,        // (B·T, KVH·D)
+    _ dOut: UnsafePointer<Float>,             // (B·T, H·D)
+    _ q: UnsafePointer<Float>,                // (B·T, H·D)
+    _ k: UnsafePointer<Float>,                // (B·T, KVH·D)
+    _ v: UnsafePointer<Float>,                // (B·T, KVH·D)
+    _ out: UnsafePointer<Float>,              // (B·T, H·D)
+    _ logSumExp: UnsafePointer<Float>,        // (B, H, T)
+    segments: UnsafePointer<Int32>?,          // (B·T)
+    batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int
+) {
+    checkAttentionShape(batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    if batch == 0 || tokens == 0 { return }
+    let (t, d) = (tokens, headDim)
+    let scale = 1 / Float(d).squareRoot()
+    let blockRows = min(queryBlockRows, t)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * blockRows * t)
+    defer { scratch.deallocate() }
+    let p = scratch                              // (blockRows, ≤ T) probabilities
+    let dS = scratch + blockRows * t             // (blockRows, ≤ T) dP, then dS
+    for b in 0..<batch {
+        let batchSegments = segments.map { $0 + b * t }
+        let firstKeys = firstVisibleKeys(batchSegments, tokens: t)
+        for h in 0..<heads {
+            let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+            let headOffset = b * t * view.qStride + h * d
+            let (dqHead, dOutHead, outHead) = (dq + headOffset, dOut + headOffset, out + headOffset)
+            let (dkHead, dvHead) = (dk + view.kvOffset, dv + view.kvOffset)
+            let lseHead = logSumExp + (b * heads + h) * t
+            for i0 in stride(from: 0, to: t, by: blockRows) {
+                let rows = min(blockRows, t - i0)
+                let lo = firstKeys[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
+                let (qs, kvs) = (view.qStride, view.kvStride)
+                sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * qs, qs,
+                      view.k + lo * kvs, kvs, 0, p, width)
+                probabilities(p, rows: rows, width: width, firstRow: i0, lo: lo,
+                              segments: batchSegments, lse: lseHead + i0, lseOut: nil)
+                // dv[keys] += Pᵀ dOut
+                sgemm(.transposed, .none, width, d, rows, 1, p, width, dOutHead + i0 * qs, qs,
+                      1, dvHead + lo * kvs, kvs)
+                // dP = dOut vᵀ
+                sgemm(.none, .transposed, rows, width, d, 1, dOutHead + i0 * qs, qs,
+                      view.v + lo * kvs, kvs, 0, dS, width)
+                scoreGradient(dS, p, dOutHead + i0 * qs, outHead + i0 * qs, stride: qs,
+                              rows: rows, width: width, headDim: d, scale: scale)
+                // dq += dS k ; dk[keys] += dSᵀ q
+                sgemm(.none, .none, rows, d, width, 1, dS, width, view.k + lo * kvs, kvs,
+                      1, dqHead + i0 * qs, qs)
+                sgemm(.transposed, .none, width, d, rows, 1, dS, width, view.q + i0 * qs, qs,
+                      1, dkHead + lo * kvs, kvs)
+            }
+        }
+    }
+}
+
+/// `dS (rows, width) = scale · P ⊙ (dP − Δ)` in place over dP, with Δ (rows) = Σ_d dOut·out per query row.
+private func scoreGradient(_ dS: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ dOut: UnsafePointer<Float>,
+                           _ out: UnsafePointer<Float>, stride: Int, rows: Int, width: Int, headDim: Int, scale: Float) {
+    let shared = UncheckedSendable((dS, p, dOut, out))
+    Parallel.forEachChunk(rows, minimumChunk: 8) { range in
+        let (dS, p, dOut, out) = shared.value
+        for r in range {
+            let delta = dot(dOut + r * stride, out + r * stride, headDim)
+            let shift = Vector8(repeating: delta), s = Vector8(repeating: scale)
+            let dRow = dS + r * width, pRow = p + r * width
+            var c = 0
+            while c + 8 <= width { store8(s * load8(pRow + c) * (load8(dRow + c) - shift), dRow + c); c += 8 }
+            while c < width { dRow[c] = scale * pRow[c] * (dRow[c] - delta); c += 1 }
+        }
+    }
+}

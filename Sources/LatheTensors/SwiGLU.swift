@@ -1,0 +1,57 @@
+// The Llama MLP's gated activation: out = silu(gate) · up, silu(g) = g · sigmoid(g).
+
+/// `out = silu(gate) · up`, element-wise over `count` values.
+public func swigluForward(
+    _ out: UnsafeMutablePointer<Float>,       // (N, F)
+    _ gate: UnsafePointer<Float>,             // (N, F)
+    _ up: UnsafePointer<Float>,               // (N, F)
+    count: Int
+) {
+    precondition(count >= 0, "swigluForward count=\(count)")
+    let shared = UncheckedSendable((out, gate, up))
+    Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
+        let (out, gate, up) = shared.value
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let g = load8(gate + i)
+            store8(g / (1 + exp8(-g)) * load8(up + i), out + i)
+            i += 8
+        }
+        while i < range.upperBound {
+            let g = gate[i]
+            out[i] = g / (1 + exp8(Vector8(repeating: -g))[0]) * up[i]
+            i += 1
+        }
+    }
+}
+
+/// Accumulates `dGate += dOut · up · σ(g)(1 + g(1 − σ(g)))` and `dUp += dOut · silu(g)`.
+public func swigluBackward(
+    _ dGate: UnsafeMutablePointer<Float>,     // (N, F)
+    _ dUp: UnsafeMutablePointer<Float>,       // (N, F)
+    _ dOut: UnsafePointer<Float>,             // (N, F)
+    _ gate: UnsafePointer<Float>,             // (N, F)
+    _ up: UnsafePointer<Float>,               // (N, F)
+    count: Int
+) {
+    precondition(count >= 0, "swigluBackward count=\(count)")
+    let shared = UncheckedSendable((dGate, dUp, dOut, gate, up))
+    Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
+        let (dGate, dUp, dOut, gate, up) = shared.value
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let g = load8(gate + i), d = load8(dOut + i)
+            let s = 1 / (1 + exp8(-g))
+            store8(load8(dGate + i) + d * load8(up + i) * s * (1 + g * (1 - s)), dGate + i)
+            store8(load8(dUp + i) + d * g * s, dUp + i)
+            i += 8
+        }
+        while i < range.upperBound {
+            let g = gate[i], d = dOut[i]
+            let s = 1 / (1 + exp8(Vector8(repeating: -g))[0])
+            dGate[i] += d * up[i] * s * (1 + g * (1 - s))
+            dUp[i] += d * g * s
+            i += 1
+        }
+    }
+}

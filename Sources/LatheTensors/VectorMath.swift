@@ -1,0 +1,121 @@
+// Small SIMD building blocks shared by the ops: dot products, axpy, max, and a vectorised exp.
+// All loads and stores are unaligned, so any pointer into flat storage works.
+
+/// Eight lanes: the width the kernels use for their inner loops (one AVX register, two SSE registers).
+typealias Vector8 = SIMD8<Float>
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> Vector8 {
+    UnsafeRawPointer(p).loadUnaligned(as: Vector8.self)
+}
+
+@inline(__always)
+func store8(_ v: Vector8, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector8.self)
+}
+
+/// `Σ a[i]·b[i]` over `count` values, fp32 with four independent 8-lane accumulators.
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    var s0 = Vector8(), s1 = Vector8(), s2 = Vector8(), s3 = Vector8()
+    var i = 0
+    while i + 32 <= count {
+        s0 = s0.addingProduct(load8(a + i), load8(b + i))
+        s1 = s1.addingProduct(load8(a + i + 8), load8(b + i + 8))
+        s2 = s2.addingProduct(load8(a + i + 16), load8(b + i + 16))
+        s3 = s3.addingProduct(load8(a + i + 24), load8(b + i + 24))
+        i += 32
+    }
+    while i + 8 <= count {
+        s0 = s0.addingProduct(load8(a + i), load8(b + i))
+        i += 8
+    }
+    var sum = ((s0 + s1) + (s2 + s3)).sum()
+    while i < count { sum += a[i] * b[i]; i += 1 }
+    return sum
+}
+
+/// `Σ a[i]²` over `count` values.
+@inline(__always)
+func sumOfSquares(_ a: UnsafePointer<Float>, _ count: Int) -> Float { dot(a, a, count) }
+
+/// `y[i] += alpha · x[i]` over `count` values.
+@inline(__always)
+func axpy(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ x: UnsafePointer<Float>, _ count: Int) {
+    let a = Vector8(repeating: alpha)
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(y + i).addingProduct(a, load8(x + i)), y + i)
+        i += 8
+    }
+    while i < count { y[i] += alpha * x[i]; i += 1 }
+}
+
+/// `y[i] += x[i]` over `count` values.
+@inline(__always)
+func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(y + i) + load8(x + i), y + i)
+        i += 8
+    }
+    while i < count { y[i] += x[i]; i += 1 }
+}
+
+/// Largest of `count ≥ 1` values.
+@inline(__always)
+func maximum(_ a: UnsafePointer<Float>, _ count: Int) -> Float {
+    var best = -Float.infinity
+    var i = 0
+    if count >= 8 {
+        var m = Vector8(repeating: -.infinity)
+        while i + 8 <= count { m = pointwiseMax(m, load8(a + i)); i += 8 }
+        best = m.max()
+    }
+    while i < count { best = Swift.max(best, a[i]); i += 1 }
+    return best
+}
+
+/// `x[i] = exp(x[i] − shift)` in place; returns the sum of the new values (fp32, lane-wise partial sums).
+@inline(__always)
+func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: Int) -> Float {
+    let s = Vector8(repeating: shift)
+    var total = Vector8()
+    var i = 0
+    while i + 8 <= count {
+        let e = exp8(load8(x + i) - s)
+        store8(e, x + i)
+        total += e
+        i += 8
+    }
+    var sum = total.sum()
+    while i < count {
+        let e = exp8(Vector8(repeating: x[i] - shift))[0]
+        x[i] = e
+        sum += e
+        i += 1
+    }
+    return sum
+}
+
+/// `e^x` for eight lanes, relative error about 2e-7 for x in [−87, 88]; −∞ and anything below −87.3 give 0.
+/// Cephes `expf` scheme: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2ⁿ through the exponent bits.
+@inline(__always)
+func exp8(_ input: Vector8) -> Vector8 {
+    let x = pointwiseMin(pointwiseMax(input, Vector8(repeating: -87.3)), Vector8(repeating: 88.3))
+    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    // ln2 split in two (0.693359375 is exact in fp32) so n·ln2 is subtracted without losing r's bits.
+    var r = x - n * 0.693359375
+    r = r + n * 2.12194440e-4
+    let r2 = r * r
+    var p = Vector8(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let er = p * r2 + r + 1
+    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+    let scaled = er * unsafeBitCast(bits, to: Vector8.self)
+    return scaled.replacing(with: 0, where: input .< -87.3)
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+@testable import LatheTensors
+
+/// One attention problem: shapes, inputs and optional segment ids.
+struct AttentionCase: Sendable, CustomStringConvertible {
+    let batch, tokens, heads, kvHeads, headDim: Int
+    let segments: [Int32]?
+    let q, k, v: [Float]
+
+    init(batch: Int, tokens: Int, heads: Int = 4, kvHeads: Int = 2, headDim: Int = 8, segments: [Int32]?, seed: UInt64) {
+        (self.batch, self.tokens, self.heads, self.kvHeads, self.headDim) = (batch, tokens, heads, kvHeads, headDim)
+        self.segments = segments
+        var rng = SplitMix64(seed: seed)
+        q = rng.floats(batch * tokens * heads * headDim, -1.5, 1.5)
+        k = rng.floats(batch * tokens * kvHeads * headDim, -1.5, 1.5)
+        v = rng.floats(batch * tokens * kvHeads * headDim)
+    }
+
+    var description: String { "B=\(batch) T=\(tokens) H=\(heads) KVH=\(kvHeads) D=\(headDim) segments=\(segments != nil)" }
+    var outCount: Int { batch * tokens * heads * headDim }
+
+    func forward(q: [Float]? = nil, k: [Float]? = nil, v: [Float]? = nil) -> (out: [Float], lse: [Float]) {
+        var out = [Float](repeating: .nan, count: outCount)
+        var lse = [Float](repeating: .nan, count: batch * heads * tokens)
+        attentionForward(&out, &lse, q ?? self.q, k ?? self.k, v ?? self.v, segments: segments,
+                         batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
+        return (out, lse)
+    }
+
+    /// Naive Double reference: explicit scores, mask, softmax and weighted sum per (b, h, i).
+    func reference() -> (out: [Double], lse: [Double]) {
+        let (t, d) = (tokens, headDim)
+        var out = [Double](repeating: 0, count: outCount), lse = [Double](repeating: 0, count: batch * heads * t)
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let g = h / (heads / kvHeads)
+                for i in 0..<t {
+                    var scores = [Double](repeating: -.infinity, count: t)
+                    for j in 0...i where segments == nil || segments![b * t + j] == segments![b * t + i] {
+                        var s = 0.0
+                        for e in 0..<d {
+                            s += Double(q[(b * t + i) * heads * d + h * d + e]) * Double(k[(b * t + j) * kvHeads * d + g * d + e])
+                        }
+                        scores[j] = s / Double(d).squareRoot()
+                    }
+                    let m = scores.max()!
+                    let total = scores.reduce(0) { $0 + Foundation.exp($1 - m) }
+                    lse[(b * heads + h) * t + i] = m + Foundation.log(total)
+                    for j in 0...i {
+                        let p = Foundation.exp(scores[j] - m) / total
+                        for e in 0..<d { out[(b * t + i) * heads * d + h * d + e] += p * Double(v[(b * t + j) * kvHeads * d + g * d + e]) }
+                    }
+                }
+            }
+        }
+        return (out, lse)
+    }
+}
+
+@Suite struct AttentionTests {
+    static let packed: [Int32] = [0, 0, 1, 1, 1, 2, 5, 5, 5, 5, 6, 6]   // B=2, T=6: samples never see each other
+    // T=200 spans two query blocks of 128; segments start mid-block so key ranges begin after 0.
+    static let longSegments: [Int32] = (0..<200).map { $0 < 70 ? 0 : ($0 < 150 ? 1 : 2) }
+    static let cases = [
+        AttentionCase(batch: 2, tokens: 6, segments: nil, seed: 60),
+        AttentionCase(batch: 2, tokens: 6, segments: packed, seed: 61),
+        AttentionCase(batch: 1, tokens: 200, segments: nil, seed: 62),
+        AttentionCase(batch: 1, tokens: 200, segments: longSegments, seed: 63),
+    ]
+
+    @Test(arguments: cases)
+    func forwardMatchesDouble(problem: AttentionCase) {
+        let (out, lse) = problem.forward()
+        let (expectedOut, expectedLse) = problem.reference()
+        var worstOut = 0.0, worstLse = 0.0
+        for i in 0..<out.count { worstOut = max(worstOut, abs(Double(out[i]) - expectedOut[i])) }
+        for i in 0..<lse.count { worstLse = max(worstLse, abs(Double(lse[i]) - expectedLse[i])) }
+        #expect(worstOut < 2e-5)
+        #expect(worstLse < 2e-5)
+    }
+
+    @Test(arguments: cases)
+    func backwardMatchesFiniteDifferences(problem: AttentionCase) {
+        var rng = SplitMix64(seed: 70)
+        let w = rng.floats(problem.outCount)
+        let (out, lse) = problem.forward()
+        var dq = [Float](repeating: 0, count: problem.q.count)
+        var dk = [Float](repeating: 0, count: problem.k.count), dv = [Float](repeating: 0, count: problem.v.count)
+        attentionBackward(&dq, &dk, &dv, w, problem.q, problem.k, problem.v, out, lse, segments: problem.segments,
+                          batch: problem.batch, tokens: problem.tokens, heads: problem.heads,
+                          kvHeads: problem.kvHeads, headDim: problem.headDim)
+        // Small cases: every element. T=200: 40 random elements per input, keeping the test fast.
+        func sample(_ count: Int) -> [Int]? {
+            problem.tokens <= 8 ? nil : (0..<40).map { _ in rng.int(count) }
+        }
+        checkGradient("dq", problem.q, analytic: dq, indices: sample(dq.count)) { weightedSum(w, problem.forward(q: $0).out) }
+        checkGradient("dk", problem.k, analytic: dk, indices: sample(dk.count)) { weightedSum(w, problem.forward(k: $0).out) }
+        checkGradient("dv", problem.v, analytic: dv, indices: sample(dv.count)) { weightedSum(w, problem.forward(v: $0).out) }
+    }
+
+    @Test func backwardAccumulates() {
+        let problem = Self.cases[1]
+        var rng = SplitMix64(seed: 71)
+        let dOut = rng.floats(problem.outCount)
+        let (out, lse) = problem.forward()
+        func run(_ dq: inout [Float], _ dk: inout [Float], _ dv: inout [Float]) {
+            attentionBackward(&dq, &dk, &dv, dOut, problem.q, problem.k, problem.v, out, lse, segments: problem.segments,
+                              batch: problem.batch, tokens: problem.tokens, heads: problem.heads,
+                              kvHeads: problem.kvHeads, headDim: problem.headDim)
+        }
+        var dq = [Float](repeating: 0, count: problem.q.count)
+        var dk = [Float](repeating: 0, count: problem.k.count), dv = [Float](repeating: 0, count: problem.v.count)
+        run(&dq, &dk, &dv)
+        var dq2 = [Float](repeating: 1, count: dq.count), dk2 = [Float](repeating: 1, count: dk.count)
+        var dv2 = [Float](repeating: 1, count: dv.count)
+        run(&dq2, &dk2, &dv2)
+        for (once, twice) in [(dq, dq2), (dk, dk2), (dv, dv2)] {
+            for i in 0..<once.count { #expect(abs(twice[i] - (1 + once[i])) < 1e-5) }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Testing
+@testable import LatheTensors
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny deterministic generator for test data.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [lower, upper).
+    mutating func uniform(_ lower: Float = -1, _ upper: Float = 1) -> Float {
+        let unit = Double(next() >> 11) / Double(1 << 53)
+        return lower + Float(unit) * (upper - lower)
+    }
+
+    /// `count` uniform values in [lower, upper).
+    mutating func floats(_ count: Int, _ lower: Float = -1, _ upper: Float = 1) -> [Float] {
+        (0..<count).map { _ in uniform(lower, upper) }
+    }
+
+    /// Uniform integer in 0..<bound.
+    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+/// `Σ w[i]·y[i]` accumulated in Double: the scalar loss every finite-difference check differentiates.
+func weightedSum(_ w: [Float], _ y: [Float]) -> Double {
+    precondition(w.count == y.count)
+    var sum = 0.0
+    for i in 0..<w.count { sum += Double(w[i]) * Double(y[i]) }
+    return sum
+}
+
+/// Finite-difference step and tolerance used by every gradient test: fp32 forward, loss summed in Double,
+/// central difference with h = 1e-2, pass when |numeric − analytic| ≤ 5e-3 + 5e-3·|numeric|.
+let finiteDifferenceStep: Float = 1e-2
+let gradientTolerance = 5e-3
+
+/// Compares `analytic` with central differences (L(x+h) − L(x−h)) / 2h of `loss` for the elements of
+/// `input` at `indices` (all by default); records one expectation per mismatch and returns the worst error.
+@discardableResult
+func checkGradient(_ name: String, _ input: [Float], analytic: [Float], indices: [Int]? = nil,
+                   sourceLocation: SourceLocation = #_sourceLocation,
+                   loss: ([Float]) -> Double) -> Double {
+    precondition(input.count == analytic.count, "\(name): \(input.count) inputs, \(analytic.count) gradients")
+    var x = input
+    var worst = 0.0
+    var failures = 0
+    for i in indices ?? Array(0..<input.count) {
+        let original = x[i]
+        x[i] = original + finiteDifferenceStep
+        let plus = loss(x)
+        x[i] = original - finiteDifferenceStep
+        let minus = loss(x)
+        x[i] = original
+        let numeric = (plus - minus) / (2 * Double(finiteDifferenceStep))
+        let error = abs(numeric - Double(analytic[i]))
+        worst = max(worst, error)
+        if error > gradientTolerance + gradientTolerance * abs(numeric) {
+            failures += 1
+            if failures <= 5 {
+                Issue.record("\(name)[\(i)]: numeric \(numeric) vs analytic \(analytic[i])", sourceLocation: sourceLocation)
+            }
+        }
+    }
+    return worst
+}
