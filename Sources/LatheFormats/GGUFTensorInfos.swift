@@ -44,10 +44,9 @@ extension GGUFParser {
             throw fail(.invalidValue, at: start, "tensor \"\(name)\" row length \(first) is not a multiple of the \(type.name) block size \(type.blockSize)")
         }
         var elements = 1
-        var bytes = first / type.blockSize * type.blockBytes
+        var (bytes, overflowB) = (first / type.blockSize).multipliedReportingOverflow(by: type.blockBytes)
         for (k, dim) in ne.enumerated() {
             let (e, overflowE) = elements.multipliedReportingOverflow(by: dim)
-            var overflowB = false
             if k > 0 { (bytes, overflowB) = bytes.multipliedReportingOverflow(by: dim) }
             guard !overflowE, !overflowB else {
                 throw fail(.overflow, at: start, "tensor \"\(name)\" dimensions \(ne) overflow the element or byte count")

@@ -75,10 +75,10 @@ public struct GGUFWriter: Sendable {
     private func size(_ name: String, _ ne: [Int], _ type: GGMLType) throws -> (Int, Int) {
         guard ne.count <= GGUFFile.maxDimensions, ne.allSatisfy({ $0 >= 0 }) else { throw misuse(name, "GGUF tensors have 0–4 dimensions ≥ 0") }
         guard (ne.first ?? 1) % type.blockSize == 0 else { throw misuse(name, "rows must be whole \(type.name) blocks of \(type.blockSize)") }
-        var count = 1, bytes = (ne.first ?? 1) / type.blockSize * type.blockBytes
+        var count = 1
+        var (bytes, o2) = ((ne.first ?? 1) / type.blockSize).multipliedReportingOverflow(by: type.blockBytes)
         for (k, dim) in ne.enumerated() {
             let (c, o1) = count.multipliedReportingOverflow(by: dim)
-            var o2 = false
             if k > 0 { (bytes, o2) = bytes.multipliedReportingOverflow(by: dim) }
             guard !o1, !o2 else { throw misuse(name, "shape overflows") }
             count = c
