@@ -2,8 +2,10 @@
 public enum TemplateError: Error, CustomStringConvertible, Equatable {
     /// The template text is not valid in the supported Jinja subset.
     case syntax(line: Int, column: Int, message: String)
-    /// Rendering failed: an unknown filter, a type error, a `raise_exception` call.
+    /// Rendering failed: an unknown filter, a type error, an undefined value used as a value.
     case render(line: Int, column: Int, message: String)
+    /// The template called `raise_exception(message)` (transformers' global), e.g. "roles must alternate".
+    case raised(line: Int, column: Int, message: String)
     /// A sandbox bound was hit (output size, loop iterations, recursion depth).
     case limitExceeded(String)
 
@@ -11,6 +13,7 @@ public enum TemplateError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .syntax(let l, let c, let m): return "template line \(l), column \(c): \(m)"
         case .render(let l, let c, let m): return "template line \(l), column \(c): \(m)"
+        case .raised(let l, let c, let m): return "template line \(l), column \(c) raised: \(m)"
         case .limitExceeded(let m): return "template stopped: \(m)"
         }
     }

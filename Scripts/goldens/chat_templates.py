@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""Golden outputs for LatheJinja and ChatTemplate, rendered by transformers' own chat-template machinery.
+
+Run: /work/refvenv/bin/python Scripts/goldens/chat_templates.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
+
+Writes
+  Tests/LatheTokenizersTests/Fixtures/chat/chat_goldens.json   templates x conversations x add_generation_prompt
+  Tests/LatheJinjaTests/GoldenCases.swift                       small Jinja snippets with their rendered output
+Both are generated; never edit them by hand. Deterministic: no clock (date_string is passed), no randomness.
+"""
+import json
+import os
+import sys
+
+from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+GGUF = sys.argv[1] if len(sys.argv) > 1 else "/work/main/Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_template():
+    """The chat template and BOS/EOS token texts stored in the SmolLM2 GGUF."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(GGUF)
+
+    def field(name):
+        f = reader.fields[name]
+        return f.parts[f.data[0]]
+
+    template = bytes(field("tokenizer.chat_template")).decode()
+    tokens = reader.fields["tokenizer.ggml.tokens"]
+    token_text = lambda i: bytes(tokens.parts[tokens.data[i]]).decode()
+    bos = token_text(int(field("tokenizer.ggml.bos_token_id")[0]))
+    eos = token_text(int(field("tokenizer.ggml.eos_token_id")[0]))
+    return template, bos, eos
+
+
+# Templates written in the style of the public ones (same constructs and control flow).
+LLAMA31 = """{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- if strftime_now is defined %}
+        {%- set date_string = strftime_now("%d %b %Y") %}
+    {%- else %}
+        {%- set date_string = "26 Jul 2024" %}
+    {%- endif %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message + builtin tools #}
+{{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\\n\\n"}}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\\n" }}
+{{- "Today Date: " + date_string + "\\n\\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions. To call a function, please respond with JSON for a function call." }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\\n\\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\\n\\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\\n\\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\\n\\n" }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\\n\\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\\n\\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {%- if builtin_tools is defined and tool_call.name in builtin_tools %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' -}}
+            {{- "<|python_tag|>" + tool_call.name + ".call(" }}
+            {%- for arg_name, arg_val in tool_call.arguments | items %}
+                {{- arg_name + '="' + arg_val + '"' }}
+                {%- if not loop.last %}
+                    {{- ", " }}
+                {%- endif %}
+                {%- endfor %}
+            {{- ")" }}
+        {%- else  %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' -}}
+            {{- '{"name": "' + tool_call.name + '", ' }}
+            {{- '"parameters": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- "}" }}
+        {%- endif %}
+        {%- if builtin_tools is defined %}
+            {#- This means we're in ipython mode #}
+            {{- "<|eom_id|>" }}
+        {%- else %}
+            {{- "<|eot_id|>" }}
+        {%- endif %}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\\n\\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+{%- endif %}
+"""
+
+QWEN25 = """{%- if tools %}
+    {{- '<|im_start|>system\\n' }}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- messages[0]['content'] }}
+    {%- else %}
+        {{- 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' }}
+    {%- endif %}
+    {{- "\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\nYou are provided with function signatures within <tools></tools> XML tags:\\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}\\n</tool_call><|im_end|>\\n" }}
+{%- else %}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}
+    {%- else %}
+        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}
+    {%- endif %}
+{%- endif %}
+{%- for message in messages %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}
+        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}
+    {%- elif message.role == "assistant" %}
+        {{- '<|im_start|>' + message.role }}
+        {%- if message.content %}
+            {{- '\\n' + message.content }}
+        {%- endif %}
+        {%- for tool_call in message.tool_calls %}
+            {%- if tool_call.function is defined %}
+                {%- set tool_call = tool_call.function %}
+            {%- endif %}
+            {{- '\\n<tool_call>\\n{"name": "' }}
+            {{- tool_call.name }}
+            {{- '", "arguments": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- '}\\n</tool_call>' }}
+        {%- endfor %}
+        {{- '<|im_end|>\\n' }}
+    {%- elif message.role == "tool" %}
+        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\\n<tool_response>\\n' }}
+        {{- message.content }}
+        {{- '\\n</tool_response>' }}
+        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+            {{- '<|im_end|>\\n' }}
+        {%- endif %}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\\n' }}
+{%- endif %}
+"""
+
+MISTRAL = """{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content'] %}
+    {%- set loop_messages = messages[1:] %}
+{%- else %}
+    {%- set loop_messages = messages %}
+{%- endif %}
+
+{{- bos_token }}
+{%- for message in loop_messages %}
+    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}
+        {{- raise_exception('After the optional system message, conversation roles must alternate user/assistant/user/assistant/...') }}
+    {%- endif %}
+    {%- if message['role'] == 'user' %}
+        {%- if loop.first and system_message is defined %}
+            {{- ' [INST] ' + system_message + '\\n\\n' + message['content'] + ' [/INST]' }}
+        {%- else %}
+            {{- ' [INST] ' + message['content'] + ' [/INST]' }}
+        {%- endif %}
+    {%- elif message['role'] == 'assistant' %}
+        {{- ' ' + message['content'] + eos_token}}
+    {%- else %}
+        {{- raise_exception('Only user and assistant roles are supported, with the exception of an initial optional system message!') }}
+    {%- endif %}
+{%- endfor %}
+"""
+
+GEMMA = """{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}"""
+
+# ChatML with transformers' {% generation %} markers around assistant turns, as in HF's assistant-mask docs.
+CHATML_GENERATION = """{%- for message in messages %}
+    {%- if message.role == 'assistant' %}
+        {{- '<|im_start|>assistant\\n' }}
+        {%- generation %}
+            {{- message.content + '<|im_end|>' }}
+        {%- endgeneration %}
+        {{- '\\n' }}
+    {%- else %}
+        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\\n' }}
+{%- endif %}
+"""
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get the current weather in a city.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string", "description": "City name, e.g. Zürich"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                    "days": {"type": "integer", "description": "Forecast length", "minimum": 1},
+                },
+                "required": ["city"],
+            },
+        },
+    }
+]
+
+TOOL_CALL = {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Zürich", "unit": "celsius"}}}
+
+CONVERSATIONS = [
+    {"name": "single_turn", "messages": [{"role": "user", "content": "What is 2+2?"}]},
+    {"name": "single_exchange", "messages": [
+        {"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "2+2 is 4."}]},
+    {"name": "multi_turn", "messages": [
+        {"role": "user", "content": "Hi!"}, {"role": "assistant", "content": "Hello, how can I help?"},
+        {"role": "user", "content": "Tell me a joke."}, {"role": "assistant", "content": "Why did the chicken cross the road?"}]},
+    {"name": "with_system", "messages": [
+        {"role": "system", "content": "You are a terse assistant."}, {"role": "user", "content": "Capital of France?"},
+        {"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And of Italy?"}]},
+    {"name": "unicode", "messages": [
+        {"role": "user", "content": "Héllo — 日本語 🎉 naïve café"}, {"role": "assistant", "content": "Ça va? ✓ 👍🏽 Ελληνικά"}]},
+    {"name": "whitespace", "messages": [
+        {"role": "user", "content": "  padded question  \n\n"}, {"role": "assistant", "content": "\n  lines\n\tand tabs  \n"}]},
+    {"name": "jinja_text", "messages": [
+        {"role": "user", "content": "Render {{ 7*7 }} and {% if x %}yes{% endif %} literally"},
+        {"role": "assistant", "content": "{# not a comment #} {{ messages }} {%- raw %}"}]},
+    {"name": "empty_content", "messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": ""}]},
+    {"name": "tool_use", "tools": True, "messages": [
+        {"role": "system", "content": "You can check the weather."},
+        {"role": "user", "content": "Weather in Zürich?"},
+        {"role": "assistant", "content": "", "tool_calls": [TOOL_CALL]},
+        {"role": "tool", "name": "get_weather", "content": "{\"temperature\": 21, \"sky\": \"clear\"}"},
+        {"role": "assistant", "content": "It is 21 °C and clear in Zürich."}]},
+]
+
+
+def render_chat(template, bos, eos, conversation, add_generation_prompt):
+    kwargs = {"bos_token": bos, "eos_token": eos, "date_string": "26 Jul 2024"}
+    tools = TOOLS if conversation.get("tools") else None
+    rendered, indices = render_jinja_template(
+        conversations=[conversation["messages"]], tools=tools, chat_template=template,
+        add_generation_prompt=add_generation_prompt, return_assistant_tokens_mask=True, **kwargs)
+    text = rendered[0]
+    return {"expected": text, "generation_texts": [text[a:b] for a, b in indices[0]]}
+
+
+def chat_goldens():
+    smol, smol_bos, smol_eos = smollm2_template()
+    templates = {
+        "smollm2": {"source": smol, "bos_token": smol_bos, "eos_token": smol_eos},
+        "llama31_style": {"source": LLAMA31, "bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
+        "qwen25_style": {"source": QWEN25, "bos_token": None, "eos_token": "<|im_end|>"},
+        "mistral_style": {"source": MISTRAL, "bos_token": "<s>", "eos_token": "</s>"},
+        "gemma_style": {"source": GEMMA, "bos_token": "<bos>", "eos_token": "<eos>"},
+        "chatml_generation": {"source": CHATML_GENERATION, "bos_token": None, "eos_token": "<|im_end|>"},
+    }
+    cases = []
+    for tname, t in templates.items():
+        for conv in CONVERSATIONS:
+            for agp in (False, True):
+                case = {"template": tname, "conversation": conv["name"], "add_generation_prompt": agp}
+                try:
+                    case.update(render_chat(t["source"], t["bos_token"] or "", t["eos_token"], conv, agp))
+                except Exception as e:  # raise_exception in the template
+                    case["error"] = str(e)
+                cases.append(case)
+    convs = [{"name": c["name"], "messages": c["messages"], "tools": TOOLS if c.get("tools") else None}
+             for c in CONVERSATIONS]
+    return {"templates": templates, "conversations": convs, "date_string": "26 Jul 2024", "cases": cases}
+
+
+# (name, template, context) rendered with transformers' environment.
+JINJA_CASES = [
+    ("text", "hello", {}),
+    ("variable", "{{ a }} {{ b }}", {"a": 1, "b": "x"}),
+    ("undefined_prints_empty", "[{{ nope }}]", {}),
+    ("none_true_false", "{{ none }} {{ true }} {{ False }} {{ x is none }}", {"x": None}),
+    ("arith", "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }}", {}),
+    ("float_repr", "{{ 0.1 + 0.2 }} {{ 1.0 }} {{ 1e-5 }} {{ 3 * 1.5 }} {{ 10 / 4 }} {{ 1e16 }}", {}),
+    ("concat", "{{ 'a' ~ 1 ~ none ~ undefined_var }} {{ 'x' + 'y' }}", {}),
+    ("string_escapes", "{{ 'tab\\there\\nnew \\'q\\' \\\\ \\u00e9' }}|{{ \"dq \\\" \" }}", {}),
+    ("compare", "{{ 1 < 2 }} {{ 'a' < 'b' }} {{ 1 == 1.0 }} {{ 1 != 2 }} {{ 1 < 2 < 3 }} {{ [1,2] == [1,2] }}", {}),
+    ("logic", "{{ true and 'x' }} {{ false or 'y' }} {{ not 0 }} {{ '' or 'empty' }} {{ 0 and 1 }}", {}),
+    ("in_not_in", "{{ 'a' in 'cat' }} {{ 2 in [1,2] }} {{ 'k' in d }} {{ 'z' not in d }} {{ 'x' in undefined_thing }}", {"d": {"k": 1}}),
+    ("conditional", "{{ 'yes' if x else 'no' }} [{{ 'only' if not x }}]", {"x": True}),
+    ("if_elif_else", "{% for i in [1,2,3] %}{% if i == 1 %}one{% elif i == 2 %}two{% else %}many{% endif %},{% endfor %}", {}),
+    ("for_loop_vars", "{% for x in 'abc' %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }} {% endfor %}", {}),
+    ("for_else", "{% for x in [] %}x{% else %}empty{% endfor %}", {}),
+    ("for_unpack", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}", {"d": {"b": 2, "a": 1}}),
+    ("for_filter", "{% for m in msgs if m.role != 'system' %}{{ loop.index }}:{{ m.role }}/{{ loop.length }} {% endfor %}", {"msgs": [{"role": "system"}, {"role": "user"}, {"role": "assistant"}]}),
+    ("loop_prev_next_cycle", "{% for x in [1,2,3] %}{{ loop.previtem }}-{{ loop.nextitem }}-{{ loop.cycle('a','b') }} {% endfor %}", {}),
+    ("break_continue", "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 5 %}{% break %}{% endif %}{{ i }}{% endfor %}", {}),
+    ("scoping", "{% set x = 1 %}{% for i in [1,2] %}{% set x = x + i %}{{ x }}{% endfor %}|{{ x }}", {}),
+    ("namespace", "{% set ns = namespace(total=0, found=false) %}{% for i in [1,2,3] %}{% set ns.total = ns.total + i %}{% if i == 2 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.total }} {{ ns.found }}", {}),
+    ("set_block", "{% set greeting %}Hello {{ name }}!{% endset %}[{{ greeting }}]", {"name": "Ada"}),
+    ("set_tuple", "{% set a, b = 1, 2 %}{{ a }}{{ b }}", {}),
+    ("macro", "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endmacro %}{{ greet('Bo') }} {{ greet('Al', punct='?') }} {{ greet(name='Cy') }}", {}),
+    ("macro_recursion", "{% macro fact(n) %}{% if n <= 1 %}1{% else %}{{ n * fact(n - 1) | int }}{% endif %}{% endmacro %}{{ fact(5) }}", {}),
+    ("call_block", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}inside{% endcall %}", {}),
+    ("attribute_item", "{{ d.a }} {{ d['a'] }} {{ l[0] }} {{ l[-1] }} {{ l.1 }} {{ d.missing }}|{{ l[10] }}|", {"d": {"a": "A"}, "l": [1, 2, 3]}),
+    ("slicing", "{{ l[1:] }} {{ l[:-1] }} {{ l[::-1] }} {{ l[::2] }} {{ s[1:3] }} {{ s[::-1] }} {{ s[-2:] }} {{ l[5:] }}", {"l": [1, 2, 3, 4], "s": "héllo"}),
+    ("list_dict_literals", "{{ [1, 'a', none, true, 1.5] }} {{ {'k': 'v', 'n': [1]} }} {{ (1, 2) | list }}", {}),
+    ("repr_quotes", "{{ [\"it's\", 'say \"hi\"', 'a\\nb'] }}", {}),
+    ("whitespace_control", "a  {{- ' b ' -}}  c\n  {%- if true -%}\n  d\n  {%- endif -%}  \ne", {}),
+    ("trim_lstrip_blocks", "<ul>\n    {% for i in [1, 2] %}\n    <li>{{ i }}</li>\n    {% endfor %}\n</ul>\n", {}),
+    ("lstrip_plus", "  {%+ if true %}x{% endif %}\n  {% if true +%}\ny{% endif %}", {}),
+    ("comments", "a {# comment #} b\n  {# line comment #}\nc {#- strip -#}   d", {}),
+    ("trailing_newline", "line\n", {}),
+    ("crlf", "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\n", {}),
+    ("filters_string", "{{ '  hi  ' | trim }}|{{ 'xxhixx' | trim('x') }}|{{ 'ab' | upper }}|{{ 'AB' | lower }}|{{ 'hello wORLD-foo' | title }}|{{ 'hELLO' | capitalize }}|{{ 'aXbX' | replace('X', '-') }}|{{ 'a' | replace('a', 'b', 1) }}", {}),
+    ("filters_seq", "{{ l | length }} {{ l | count }} {{ l | first }} {{ l | last }} {{ l | join(', ') }} {{ 'abc' | list }} {{ l | reverse | list }} {{ l | sort }} {{ l | sum }} {{ l | min }} {{ l | max }} {{ [3, 1, 3] | unique | list }}", {"l": [3, 1, 2]}),
+    ("filters_default", "{{ x | default('dflt') }} {{ '' | default('e', true) }} {{ none | d('n') }} {{ 0 | default(5) }}", {}),
+    ("filters_numbers", "{{ '42' | int }} {{ '4.7' | int }} {{ 'x' | int(7) }} {{ 3 | float }} {{ '2.5' | float }} {{ 2.567 | round(2) }} {{ 2.5 | round }} {{ 3.5 | round }} {{ 2.1 | round(0, 'ceil') }} {{ -3 | abs }}", {}),
+    ("filters_string_conv", "{{ 5 | string }} {{ [1] | string }} {{ none | string }} {{ {'a': true} | string }}", {}),
+    ("filters_items", "{% for k, v in d | items %}{{ k }}:{{ v }} {% endfor %}{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}", {"d": {"z": 1, "a": 2}}),
+    ("selectattr_map", "{{ users | selectattr('active') | map(attribute='name') | join(',') }} {{ users | rejectattr('active') | map(attribute='name') | list }} {{ users | selectattr('role', 'equalto', 'admin') | map(attribute='name') | first }} {{ users | map(attribute='age', default=0) | list }}", {"users": [{"name": "a", "active": True, "role": "admin", "age": 3}, {"name": "b", "active": False, "role": "user"}]}),
+    ("select_reject", "{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] | reject('even') | list }} {{ [0, 1, '', 'a'] | select | list }} {{ ['a', 'b'] | map('upper') | list }}", {}),
+    ("tojson", "{{ d | tojson }}|{{ d | tojson(indent=2) }}|{{ 'é\"\\n' | tojson }}|{{ [] | tojson(indent=2) }}|{{ d | tojson(separators=[',', ':']) }}|{{ d | tojson(sort_keys=true) }}|{{ 'é' | tojson(ensure_ascii=true) }}", {"d": {"b": [1, 2.5, None, True], "a": {"x": "ü 😀"}}}),
+    ("indent", "{{ 'a\\nb\\n\\nc' | indent }}|{{ 'a\\nb' | indent(2, true) }}|{{ 'a\\n\\nb' | indent(width='> ', blank=true) }}", {}),
+    ("format", "{{ '%s is %d years, %s' | format('Al', 30, [1]) }} {{ '%.2f%%' | format(3.14159) }}", {}),
+    ("tests", "{{ x is defined }} {{ y is undefined }} {{ 's' is string }} {{ 1 is number }} {{ 1.0 is integer }} {{ 1 is integer }} {{ {} is mapping }} {{ [] is iterable }} {{ 's' is sequence }} {{ true is boolean }} {{ true is true }} {{ 0 is false }} {{ 3 is odd }} {{ 4 is even }} {{ 1 is equalto 1 }} {{ 2 is eq 3 }} {{ 9 is divisibleby 3 }} {{ x is not none }} {{ none is none }}", {"x": 1}),
+    ("string_methods", "{{ '  a b  '.strip() }}|{{ 'xxa'.lstrip('x') }}|{{ 'a  '.rstrip() }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'abc'.startswith('ab') }}|{{ 'abc'.endswith(('x', 'c')) }}|{{ 'Ab'.upper() }}{{ 'Ab'.lower() }}|{{ 'aXa'.replace('a', 'b') }}|{{ 'hello world'.title() }}|{{ 'x'.join(['1', '2']) }}|{{ 'a</think>b'.split('</think>')[-1] }}|{{ 'abcabc'.find('c') }}{{ 'abcabc'.rfind('c') }}{{ 'abcabc'.count('b') }}", {}),
+    ("dict_methods", "{{ d.keys() | list }} {{ d.values() | list }} {% for k, v in d.items() %}{{ k }}{{ v }}{% endfor %} {{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 'dflt') }}", {"d": {"a": 1, "b": 2}}),
+    ("range", "{{ range(3) | list }} {{ range(1, 7, 2) | list }} {{ range(5, 0, -2) | list }} {{ range(0) | list }}", {}),
+    ("dict_global", "{{ dict(a=1, b='x') }} {{ dict(a=1).a }}", {}),
+    ("string_multiply", "{{ '-' * 5 }}{{ 3 * 'ab' }}{{ [0] * 3 }}", {}),
+    ("unicode_len", "{{ 'héllo😀' | length }} {{ 'héllo😀'[5] }} {{ 'ÅB' | lower }}", {}),
+    ("nested_access", "{{ m.tool_calls[0].function.name }} {{ m['tool_calls'][0]['function']['arguments'] | tojson }}", {"m": {"tool_calls": [{"function": {"name": "f", "arguments": {"x": 1}}}]}}),
+    ("generation_block", "A{% generation %}gen{{ 1 + 1 }}{% endgeneration %}B", {}),
+    ("filter_block", "{% filter upper %}shout {{ 'it' }}{% endfilter %}", {}),
+    ("raise_exception", "{{ raise_exception('Conversation roles must alternate') }}", {}),
+    ("error_undefined_attr", "{{ missing.attr }}", {}),
+    ("error_add_types", "{{ 1 + 'a' }}", {}),
+    ("error_unknown_filter", "{{ 1 | nosuchfilter }}", {}),
+    ("error_syntax", "{% if x %}no end", {}),
+    ("error_syntax_expr", "{{ 1 + }}", {}),
+]
+
+
+def jinja_goldens():
+    out = []
+    for name, source, context in JINJA_CASES:
+        case = {"name": name, "template": source, "context": context}
+        try:
+            case["expected"] = _compile_jinja_template(source).render(**context)
+        except Exception as e:
+            case["error"] = type(e).__name__
+            case["message"] = str(e)
+        out.append(case)
+    return out
+
+
+def main():
+    chat_dir = os.path.join(ROOT, "Tests", "LatheTokenizersTests", "Fixtures", "chat")
+    os.makedirs(chat_dir, exist_ok=True)
+    with open(os.path.join(chat_dir, "chat_goldens.json"), "w", encoding="utf-8") as f:
+        json.dump(chat_goldens(), f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    cases = json.dumps(jinja_goldens(), ensure_ascii=False, indent=1)
+    assert '"""##' not in cases
+    swift = (
+        "// Generated by Scripts/goldens/chat_templates.py from jinja2 "
+        "under transformers' chat-template environment. Do not edit.\n"
+        "let goldenCasesJSON = ##\"\"\"\n" + cases + "\n\"\"\"##\n"
+    )
+    with open(os.path.join(ROOT, "Tests", "LatheJinjaTests", "GoldenCases.swift"), "w", encoding="utf-8") as f:
+        f.write(swift)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+/// A strict RFC 8259 JSON parser for untrusted files (safetensors headers, shard indexes, tokenizer.json).
+///
+/// Unlike Foundation's `JSONSerialization` it rejects duplicate object keys, invalid UTF-8 and lone surrogate
+/// escapes, keeps object keys in file order, keeps integer literals exact, and bounds nesting depth so a hostile
+/// file cannot exhaust the stack.
+public struct JSONParser {
+    /// Deepest array/object nesting accepted (serde_json uses 128).
+    public static let maxDepth = 512
+
+    private let bytes: UnsafeRawBufferPointer
+    private var i = 0
+    private var depth = 0
+
+    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Parses one JSON value filling the whole buffer (surrounding whitespace allowed).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        if parser.i != bytes.count { throw parser.error("unexpected data after the JSON value") }
+        return value
+    }
+
+    private func error(_ message: String, at offset: Int? = nil) -> JSONError {
+        let at = min(offset ?? i, bytes.count)
+        var line = 1, lineStart = 0
+        for k in 0 ..< at where bytes[k] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = k + 1
+        }
+        return JSONError(offset: at, line: line, column: at - lineStart + 1, message: message)
+    }
+
+    private mutating func skipWhitespace() {
+        while i < bytes.count {
+            let b = bytes[i]
+            guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+            i += 1
+        }
+    }
+
+    private mutating func parseValue() throws(JSONError) -> JSONValue {
+        guard i < bytes.count else { throw error("unexpected end of text, expected a value") }
+        switch bytes[i] {
+        case UInt8(ascii: "{"): return .object(try parseObject())
+        case UInt8(ascii: "["): return .array(try parseArray())
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"): return try parseNumber()
+        default: throw error("unexpected character '\(Self.printable(bytes[i]))', expected a value")
+        }
+    }
+
+    private mutating func expectWord(_ word: StaticString) throws(JSONError) {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= bytes.count else { throw error("unexpected end of text in a literal") }
+        for k in 0 ..< n where bytes[i + k] != word.utf8Start[k] {
+            throw error("invalid literal, expected '\(word)'")
+        }
+        i += n
+    }
+
+    private mutating func enter() throws(JSONError) {
+        depth += 1
+        if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth) levels") }
+    }
+
+    private mutating func parseObject() throws(JSONError) -> JSONObject {
+        try enter()
+        defer { depth -= 1 }
+        i += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return object }
+        while true {
+            skipWhitespace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyOffset = i
+            let key = try parseString()
+            skipWhitespace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
+            i += 1
+            skipWhitespace()
+            let value = try parseValue()
+            guard object.insertNew(key, value) else {
+                var duplicate = error("duplicate key \"\(key)\"", at: keyOffset)
+                duplicate.duplicateKey = key
+                throw duplicate
+            }
+            skipWhitespace()
+            guard i < bytes.count else { throw error("unexpected end of text in an object") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "}") { i += 1; return object }
+            throw error("expected ',' or '}' in an object")
+        }
+    }
+
+    private mutating func parseArray() throws(JSONError) -> [JSONValue] {
+        try enter()
+        defer { depth -= 1 }
+        i += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return items }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            guard i < bytes.count else { throw error("unexpected end of text in an array") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "]") { i += 1; return items }
+            throw error("expected ',' or ']' in an array")
+        }
+    }
+
+    private mutating func parseNumber() throws(JSONError) -> JSONValue {
+        let start = i
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < bytes.count, Self.isDigit(bytes[i]) else { throw error("invalid number") }
+        if bytes[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while i < bytes.count, Self.isDigit(bytes[i]) { i += 1 }
+        }
+        var isInteger = true
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            isInteger = false
+            i += 1
+            guard i < bytes.count, Self.isDigit(bytes[i]) else { throw error("invalid number: no digits after '.'") }
+            while i < bytes.count, Self.isDigit(bytes[i]) { i += 1 }
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            isInteger = false
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < bytes.count, Self.isDigit(bytes[i]) else { throw error("invalid number: no exponent digits") }
+            while i < bytes.count, Self.isDigit(bytes[i]) { i += 1 }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start ..< i]), as: UTF8.self)
+        if isInteger, let value = Int(text) { return .integer(value) }
+        guard let value = Double(text) else { throw error("invalid number", at: start) }
+        return .number(value)
+    }
+
+    private mutating func parseString() throws(JSONError) -> String {
+        let open = i
+        i += 1
+        let start = i
+        // Fast path: no escapes, so the string is the raw bytes.
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start ..< i])
+                if let bad = firstInvalidUTF8(raw) { throw error("invalid UTF-8 in a string", at: start + bad) }
+                i += 1
+                return String(decoding: raw, as: UTF8.self)
+            }
+            if b == UInt8(ascii: "\\") { break }
+            if b < 0x20 { throw error("unescaped control character in a string") }
+            i += 1
+        }
+        guard i < bytes.count else { throw error("unterminated string", at: open) }
+        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start ..< i]))
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                i += 1
+                let valid = out.withUnsafeBytes { firstInvalidUTF8($0) == nil }
+                if !valid { throw error("invalid UTF-8 in a string", at: open) }
+                return String(decoding: out, as: UTF8.self)
+            }
+            if b < 0x20 { throw error("unescaped control character in a string") }
+            if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
+            i += 1
+            guard i < bytes.count else { break }
+            let e = bytes[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"): try appendUnicodeEscape(to: &out)
+            default: throw error("invalid escape '\\\(Self.printable(e))'", at: i - 2)
+            }
+        }
+        throw error("unterminated string", at: open)
+    }
+
+    /// After `\u`: four hex digits, and for a high surrogate the `\uDC00`–`\uDFFF` that must follow it.
+    private mutating func appendUnicodeEscape(to out: inout [UInt8]) throws(JSONError) {
+        var scalar = try hex4()
+        if scalar >= 0xDC00, scalar <= 0xDFFF { throw error("lone low surrogate escape", at: i - 6) }
+        if scalar >= 0xD800, scalar <= 0xDBFF {
+            guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                throw error("high surrogate escape not followed by a low surrogate", at: i - 6)
+            }
+            i += 2
+            let low = try hex4()
+            guard low >= 0xDC00, low <= 0xDFFF else { throw error("invalid low surrogate escape", at: i - 6) }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid unicode escape", at: i - 6) }
+        out.append(contentsOf: Array(String(unicode).utf8))
+    }
+
+    private mutating func hex4() throws(JSONError) -> UInt32 {
+        guard i + 4 <= bytes.count else { throw error("truncated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0 ..< 4 {
+            let b = bytes[i]
+            let digit: UInt8
+            switch b {
+            case UInt8(ascii: "0") ... UInt8(ascii: "9"): digit = b - UInt8(ascii: "0")
+            case UInt8(ascii: "a") ... UInt8(ascii: "f"): digit = b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A") ... UInt8(ascii: "F"): digit = b - UInt8(ascii: "A") + 10
+            default: throw error("invalid hex digit in a \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            i += 1
+        }
+        return value
+    }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    private static func printable(_ b: UInt8) -> String {
+        b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16)
+    }
+}

@@ -1,0 +1,46 @@
+/// Read access to the tensors of a model file, whatever its format, so the model loader can take either.
+public protocol TensorSource {
+    /// Names as stored (HF names for safetensors; GGUF names like "blk.0.attn_q.weight" for GGUF).
+    var tensorNames: [String] { get }
+    /// Row-major shape, outermost first (for GGUF this is ne reversed: a weight with ne=[in, out] has shape [out, in]).
+    func shape(of name: String) throws -> [Int]
+    /// A short storage type name for display: "F32", "BF16", "Q4_1", ...
+    func storageType(of name: String) throws -> String
+    /// The values converted to fp32, row-major.
+    func floats(_ name: String) throws -> [Float]
+}
+
+extension TensorSource {
+    /// True when a tensor of this name exists.
+    public func contains(_ name: String) -> Bool { tensorNames.contains(name) }
+}
+
+/// Fills an fp32 array of `count` elements with `fill`, which must write all of it.
+func makeFloats(count: Int, _ fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows -> [Float] {
+    try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        try fill(buffer)
+        initialized = count
+    }
+}
+
+/// Little-endian F32 / F16 / BF16 elements → fp32 (the only conversions of plain float storage).
+enum PlainFloatConversion {
+    static func f32(_ source: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Float>) {
+        guard let base = source.baseAddress, let dest = out.baseAddress else { return }
+        UnsafeMutableRawPointer(dest).copyMemory(from: base, byteCount: out.count * 4)
+    }
+
+    static func f16(_ source: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Float>) {
+        HalfFloat.f16Table.withUnsafeBufferPointer { table in
+            for i in 0 ..< out.count {
+                out[i] = table[Int(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))]
+            }
+        }
+    }
+
+    static func bf16(_ source: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Float>) {
+        for i in 0 ..< out.count {
+            out[i] = HalfFloat.float(fromBF16: UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        }
+    }
+}

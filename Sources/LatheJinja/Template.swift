@@ -1,0 +1,55 @@
+import Foundation
+
+/// A parsed Jinja template, rendered in a sandbox with the settings transformers uses for chat templates
+/// (`ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)` with loop controls and `{% generation %}`).
+///
+/// Rendering never reads files, the network or the environment; output size, loop iterations, call depth and
+/// source nesting are bounded by `TemplateLimits`.
+public struct Template: Sendable {
+    /// The bounds this template was parsed with and renders under.
+    public let limits: TemplateLimits
+    private let body: Body
+
+    /// The parsed tree, boxed so the struct stays `Sendable` (the tree is immutable after parsing).
+    private final class Body: @unchecked Sendable {
+        let nodes: [Node]
+        let map: SourceMap
+        init(nodes: [Node], map: SourceMap) {
+            self.nodes = nodes
+            self.map = map
+        }
+    }
+
+    /// The result of a render: the text and the UTF-8 byte ranges produced inside `{% generation %}` blocks.
+    public struct Output: Sendable, Equatable {
+        /// The rendered text.
+        public var text: String
+        /// Byte ranges (into `text.utf8`) of each `{% generation %}` body, in order.
+        public var generationSpans: [Range<Int>]
+    }
+
+    /// Parses `source`; throws `TemplateError.syntax` with a line and column, or `.limitExceeded` if it is too big.
+    public init(_ source: String, limits: TemplateLimits = .default) throws {
+        guard source.utf8.count <= limits.maxTemplateBytes else {
+            throw TemplateError.limitExceeded("template of \(source.utf8.count) bytes is larger than \(limits.maxTemplateBytes)")
+        }
+        self.limits = limits
+        var lexer = Lexer(source: source)
+        let tokens = try lexer.tokenize()
+        var parser = Parser(tokens: tokens, map: lexer.map, maxNesting: limits.maxNesting)
+        body = Body(nodes: try parser.parseTemplate(), map: lexer.map)
+    }
+
+    /// Renders with `context` as the template's variables.
+    public func render(_ context: [String: TemplateValue]) throws -> String {
+        try renderWithSpans(context).text
+    }
+
+    /// Renders and also reports where `{% generation %}` output landed; `now` feeds `strftime_now`.
+    public func renderWithSpans(_ context: [String: TemplateValue], now: Date = Date()) throws -> Output {
+        let budget = Budget(limits: limits, map: body.map)
+        let interpreter = Interpreter(context: context, budget: budget, now: now)
+        _ = try interpreter.execute(body.nodes)
+        return Output(text: interpreter.buffers[0], generationSpans: interpreter.generationSpans)
+    }
+}

@@ -1,0 +1,217 @@
+/// HF's BPE model (`"type": "BPE"`): initial symbols per character (or per byte after a ByteLevel pre-tokenizer),
+/// merged by rank with a priority queue, with `byte_fallback`, `unk_token`/`fuse_unk`, `ignore_merges`,
+/// `continuing_subword_prefix` and `end_of_word_suffix`.
+public final class BPEModel: Sendable {
+    /// Token strings by id (the model's vocabulary only).
+    public let tokens: [String]
+    /// Token UTF-8 → id.
+    let byToken: ByteMap
+    /// The key space `encode` looks symbols up in: raw bytes for byte-level models, else `byToken`.
+    let byUnit: ByteMap
+    /// (left id << 32 | right id) → (rank << 32 | merged id).
+    let merges: [UInt64: UInt64]
+    let unkId: Int32?
+    let fuseUnk: Bool, byteFallback: Bool, ignoreMerges: Bool
+    let prefix: [UInt8], suffix: [UInt8]
+    /// Pieces arrive as raw bytes standing for byte-level characters.
+    let byteLevel: Bool
+    /// byte → id of its single-byte symbol (byte-level, no prefix/suffix), or -1.
+    let byteIds: [Int32]
+    /// byte → id of `<0xXX>`, or -1.
+    let fallbackIds: [Int32]
+
+    /// Builds the model from vocabulary and merges (pairs of token strings, in rank order).
+    init(tokens: [String], merges mergePairs: [(String, String)], unkToken: String?, fuseUnk: Bool, byteFallback: Bool,
+         ignoreMerges: Bool, prefix: String?, suffix: String?, byteLevel: Bool, file: String) throws {
+        self.tokens = tokens
+        var byToken = ByteMap(capacity: tokens.count)
+        for (id, t) in tokens.enumerated() { byToken.set(Array(t.utf8), Int64(id)) }
+        self.byToken = byToken
+        if byteLevel {
+            var raw = ByteMap(capacity: tokens.count)
+            for (id, t) in tokens.enumerated() {
+                if let bytes = ByteLevelAlphabet.bytes(of: t), raw.get(bytes) == nil { raw.set(bytes, Int64(id)) }
+            }
+            byUnit = raw
+        } else {
+            byUnit = byToken
+        }
+        let prefixLength = prefix?.utf8.count ?? 0
+        var merges = [UInt64: UInt64](minimumCapacity: mergePairs.count)
+        for (rank, (a, b)) in mergePairs.enumerated() {
+            func id(_ t: String) throws -> Int64 {
+                guard let id = byToken.get(Array(t.utf8)) else {
+                    throw TokenizerError.unknownToken(file: file, message:
+                        "merge #\(rank) \"\(a) \(b)\" names \"\(t)\", which is not in the vocabulary; the merges do not belong to this vocabulary")
+                }
+                return id
+            }
+            let merged = a + String(decoding: Array(b.utf8).dropFirst(prefixLength), as: UTF8.self)
+            let (ia, ib, im) = (try id(a), try id(b), try id(merged))
+            let key = UInt64(ia) << 32 | UInt64(ib)
+            if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(im) }
+        }
+        self.merges = merges
+        if let unk = unkToken {
+            guard let id = byToken.get(Array(unk.utf8)) else {
+                throw TokenizerError.unknownToken(file: file, message: "unk_token \"\(unk)\" is not in the vocabulary")
+            }
+            unkId = Int32(id)
+        } else {
+            unkId = nil
+        }
+        self.fuseUnk = fuseUnk; self.byteFallback = byteFallback; self.ignoreMerges = ignoreMerges
+        self.prefix = Array((byteLevel ? prefix.flatMap(ByteLevelAlphabet.bytes) : nil) ?? Array((prefix ?? "").utf8))
+        self.suffix = Array((byteLevel ? suffix.flatMap(ByteLevelAlphabet.bytes) : nil) ?? Array((suffix ?? "").utf8))
+        self.byteLevel = byteLevel
+        var byteIds = [Int32](repeating: -1, count: 256), fallbackIds = [Int32](repeating: -1, count: 256)
+        for b in 0..<256 {
+            if byteLevel, prefix == nil || prefix == "", suffix == nil || suffix == "", let id = byUnit.get([UInt8(b)]) {
+                byteIds[b] = Int32(id)
+            }
+            let hex = String(b, radix: 16, uppercase: true)
+            if let id = byUnit.get(Array("<0x\(hex.count == 1 ? "0" + hex : hex)>".utf8)) { fallbackIds[b] = Int32(id) }
+        }
+        self.byteIds = byteIds
+        self.fallbackIds = fallbackIds
+    }
+
+    /// Appends the ids of one pre-token to `out`, through `scratch`'s cache.
+    func encode(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ scratch: BPEScratch, into out: inout [Int32]) {
+        let piece = UnsafeBufferPointer(rebasing: p[range])
+        let cacheable = piece.count <= 256
+        if cacheable, let hit = scratch.cache.get(piece) {
+            let start = Int(hit >> 16), count = Int(hit & 0xFFFF)
+            out.append(contentsOf: scratch.cacheIds[start..<start + count])
+            return
+        }
+        let before = out.count
+        if ignoreMerges, let id = byUnit.get(piece) {
+            out.append(Int32(id))
+        } else {
+            initialSymbols(piece, scratch)
+            scratch.mergeAll(merges)
+            scratch.emit(into: &out)
+        }
+        if cacheable { scratch.remember(piece, out[before...]) }
+    }
+
+    /// Fills `scratch.ids` with the symbols of `piece` before any merge (HF `BPE::merge_word`).
+    private func initialSymbols(_ piece: UnsafeBufferPointer<UInt8>, _ scratch: BPEScratch) {
+        scratch.ids.removeAll(keepingCapacity: true)
+        if byteLevel && byteIds[Int(piece[0])] >= 0 && prefix.isEmpty && suffix.isEmpty {
+            var all = true
+            for b in piece { let id = byteIds[Int(b)]; if id < 0 { all = false; break }; scratch.ids.append(id) }
+            if all { return }
+            scratch.ids.removeAll(keepingCapacity: true)
+        }
+        var unk: Int32? = nil  // a pending (possibly fused) unknown
+        var key = [UInt8]()
+        var i = 0
+        while i < piece.count {
+            let n = byteLevel ? 1 : scalarLength(piece[i])
+            let end = min(i + n, piece.count)
+            key.removeAll(keepingCapacity: true)
+            if i > 0 { key.append(contentsOf: prefix) }
+            key.append(contentsOf: piece[i..<end])
+            if end == piece.count { key.append(contentsOf: suffix) }
+            if let id = key.withUnsafeBufferPointer({ byUnit.get($0) }) {
+                if let u = unk { scratch.ids.append(u); unk = nil }
+                scratch.ids.append(Int32(id))
+            } else if byteFallback, key.allSatisfy({ fallbackIds[Int($0)] >= 0 }) {
+                for b in key { scratch.ids.append(fallbackIds[Int(b)]) }  // HF leaves a pending unknown pending here
+            } else if let unkId {
+                if unk != nil && !fuseUnk { scratch.ids.append(unkId) }
+                unk = unkId
+            }
+            i = end
+        }
+        if let u = unk { scratch.ids.append(u) }
+    }
+}
+
+/// Per-thread working memory for BPE: symbol lists, the merge queue, and the pre-token cache.
+final class BPEScratch {
+    var ids: [Int32] = []
+    var prev: [Int32] = [], next: [Int32] = []
+    var heap: [UInt64] = []          // rank << 32 | position; the smallest first
+    var heapNew: [Int32] = []        // merged id of each heap entry
+    var cache = ByteMap(capacity: 4096)
+    var cacheIds: [Int32] = []
+
+    /// Merges the symbols in `ids` by rank, lowest rank and then leftmost first (HF `Word::merge_all`).
+    func mergeAll(_ merges: [UInt64: UInt64]) {
+        let n = ids.count
+        guard n > 1 else { return }
+        prev.removeAll(keepingCapacity: true); next.removeAll(keepingCapacity: true)
+        for i in 0..<n { prev.append(Int32(i - 1)); next.append(i + 1 < n ? Int32(i + 1) : -1) }
+        heap.removeAll(keepingCapacity: true); heapNew.removeAll(keepingCapacity: true)
+        for i in 0..<(n - 1) {
+            if let m = merges[UInt64(UInt32(bitPattern: ids[i])) << 32 | UInt64(UInt32(bitPattern: ids[i + 1]))] {
+                push(m & 0xFFFF_FFFF_0000_0000 | UInt64(i), Int32(truncatingIfNeeded: m))
+            }
+        }
+        while let (key, newId) = pop() {
+            let pos = Int(key & 0xFFFF_FFFF)
+            guard ids[pos] >= 0, next[pos] >= 0 else { continue }
+            let right = Int(next[pos])
+            guard let m = merges[UInt64(UInt32(bitPattern: ids[pos])) << 32 | UInt64(UInt32(bitPattern: ids[right]))],
+                  Int32(truncatingIfNeeded: m) == newId else { continue }
+            ids[pos] = newId
+            ids[right] = -1
+            next[pos] = next[right]
+            if next[pos] >= 0 { prev[Int(next[pos])] = Int32(pos) }
+            if prev[pos] >= 0, let m = merges[UInt64(UInt32(bitPattern: ids[Int(prev[pos])])) << 32 | UInt64(UInt32(bitPattern: newId))] {
+                push(m & 0xFFFF_FFFF_0000_0000 | UInt64(prev[pos]), Int32(truncatingIfNeeded: m))
+            }
+            if next[pos] >= 0, let m = merges[UInt64(UInt32(bitPattern: newId)) << 32 | UInt64(UInt32(bitPattern: ids[Int(next[pos])]))] {
+                push(m & 0xFFFF_FFFF_0000_0000 | UInt64(pos), Int32(truncatingIfNeeded: m))
+            }
+        }
+    }
+
+    /// Appends the surviving symbols to `out`.
+    func emit(into out: inout [Int32]) {
+        for id in ids where id >= 0 { out.append(id) }
+    }
+
+    /// Caches the ids of `piece`; the cache starts over when it grows past a few megabytes.
+    func remember(_ piece: UnsafeBufferPointer<UInt8>, _ result: ArraySlice<Int32>) {
+        if cache.count >= 200_000 || cacheIds.count >= 4_000_000 {
+            cache.removeAll(); cacheIds.removeAll(keepingCapacity: true)
+        }
+        cache.set(piece, Int64(cacheIds.count) << 16 | Int64(result.count))
+        cacheIds.append(contentsOf: result)
+    }
+
+    private func push(_ key: UInt64, _ newId: Int32) {
+        heap.append(key); heapNew.append(newId)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[parent] > heap[i] else { break }
+            heap.swapAt(parent, i); heapNew.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    private func pop() -> (UInt64, Int32)? {
+        guard let top = heap.first else { return nil }
+        let topNew = heapNew[0]
+        let last = heap.removeLast(), lastNew = heapNew.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last; heapNew[0] = lastNew
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && heap[l] < heap[m] { m = l }
+                if r < heap.count && heap[r] < heap[m] { m = r }
+                if m == i { break }
+                heap.swapAt(m, i); heapNew.swapAt(m, i)
+                i = m
+            }
+        }
+        return (top, topNew)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import LatheFormats
+@testable import LatheTokenizers
+
+/// Paths and loaders for the goldens written by Scripts/goldens/tokenizers.py.
+enum Fixtures {
+    static var root: URL {
+        get throws {
+            guard let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
+                throw TokenizerError.malformed(file: "Fixtures", path: "$", message: "test fixtures missing from the bundle")
+            }
+            return url
+        }
+    }
+
+    static let tokenizerNames = ["smollm2", "bytelevel", "sentencepiece", "sentencepiece_gguf", "normalized", "split"]
+
+    /// One golden row: a text, HF's ids three ways and HF's decodes.
+    struct Row: Decodable {
+        let text: String
+        let ids: [Int32]
+        let ids_split: [Int32]
+        let ids_with_special: [Int32]
+        let decoded: String
+        let decoded_skip_special: String
+    }
+
+    static func tokenizer(_ name: String) throws -> Tokenizer {
+        try Tokenizer.load(root.appendingPathComponent("tokenizers/\(name)"))
+    }
+
+    static func goldens(_ name: String) throws -> [Row] {
+        let data = try Data(contentsOf: root.appendingPathComponent("tokenizers/\(name)/goldens.json"))
+        return try JSONDecoder().decode([Row].self, from: data)
+    }
+
+    /// GGUF tokenizer metadata exported as {"key": {"type": …, "value": …}} back into `GGUFValue`s.
+    static func ggufMetadata(_ name: String) throws -> [String: GGUFValue] {
+        let data = try Data(contentsOf: root.appendingPathComponent("gguf/\(name).json"))
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] else {
+            throw TokenizerError.malformed(file: name, path: "$", message: "expected an object")
+        }
+        var out = [String: GGUFValue]()
+        for (key, entry) in object {
+            let type = entry["type"] as? String ?? ""
+            if type == "array" {
+                let element = entry["element"] as? String ?? ""
+                let values = entry["value"] as? [Any] ?? []
+                out[key] = .array(values.map { value(element, $0) })
+            } else {
+                out[key] = value(type, entry["value"] as Any)
+            }
+        }
+        return out
+    }
+
+    private static func value(_ type: String, _ v: Any) -> GGUFValue {
+        switch type {
+        case "string": return .string(v as? String ?? "")
+        case "bool": return .bool(v as? Bool ?? false)
+        case "float32": return .float32(Float((v as? Double) ?? 0))
+        case "float64": return .float64((v as? Double) ?? 0)
+        case "int32": return .int32(Int32((v as? Int) ?? 0))
+        case "uint32": return .uint32(UInt32((v as? Int) ?? 0))
+        case "int64": return .int64(Int64((v as? Int) ?? 0))
+        case "uint64": return .uint64(UInt64((v as? Int) ?? 0))
+        default: return .int64(Int64((v as? Int) ?? 0))
+        }
+    }
+}
