@@ -27,8 +27,13 @@ demo: deps model release
 	@bash Scripts/demo.sh "$(RELEASE_BIN)" "$(MODEL_FILE)"
 
 ## bench: the speed figures, each beside its peer measured in the same run (PYTHON selects the peer's venv).
-bench: release
+bench: release model
 	$(RELEASE_BIN) bench kernels
+	$(RELEASE_BIN) bench forward --model $(MODEL_FILE)
+
+## fuzz: libFuzzer on each file parser, FUZZ_SECONDS (default 60) each; not part of `make test`.
+fuzz: deps
+	@bash Fuzz/run.sh
 
 ## goldens: regenerate the golden files with the reference stack (needs PYTHON pointing at a venv from reference-venv.sh).
 goldens:

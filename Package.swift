@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LatheFormats", targets: ["LatheFormats"]),
         .library(name: "LatheTokenizers", targets: ["LatheTokenizers"]),
         .library(name: "LatheModels", targets: ["LatheModels"]),
+        .library(name: "LatheTraining", targets: ["LatheTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,9 +31,10 @@ let package = Package(
         .target(name: "LatheJinja"),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"]),
         .target(name: "LatheModels", dependencies: ["LatheTensors", "LatheFormats", "LatheTokenizers"]),
+        .target(name: "LatheTraining", dependencies: ["LatheTensors", "LatheModels"]),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"]),
         .executableTarget(name: "lathe", dependencies: [
-            "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheCheckpoints",
+            "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheTraining", "LatheCheckpoints",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -42,7 +44,9 @@ let package = Package(
         .testTarget(name: "LatheJinjaTests", dependencies: ["LatheJinja"]),
         .testTarget(name: "LatheTokenizersTests", dependencies: ["LatheTokenizers"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheModelsTests", dependencies: ["LatheModels"],
+        .testTarget(name: "LatheModelsTests", dependencies: ["LatheModels", "LatheFormats", "LatheTensors"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "LatheTrainingTests", dependencies: ["LatheTraining", "LatheModels", "LatheFormats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheCheckpoints"]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),

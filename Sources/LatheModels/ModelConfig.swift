@@ -1,35 +1,13 @@
-import Foundation
+import LatheTensors
 
 /// The Llama-family hyper-parameters Lathe needs, decoded from an HF `config.json` (keys via `CodingKeys`)
 /// or mapped from GGUF `llama.*` / `qwen2.*` metadata.
-public struct ModelConfig: Sendable, Equatable, Codable {
+public struct ModelConfig: Sendable, Equatable {
     /// Architectures Lathe implements, as HF names them in `config.json` `architectures`.
-    public enum Architecture: String, Sendable, Codable, CaseIterable {
+    public enum Architecture: String, Sendable, CaseIterable {
         case llama = "LlamaForCausalLM"
         case mistral = "MistralForCausalLM"
         case qwen2 = "Qwen2ForCausalLM"
-    }
-
-    /// `rope_scaling` with `rope_type: llama3` (Llama 3.1+): frequencies are rescaled by wavelength band.
-    public struct Llama3RopeScaling: Sendable, Equatable, Codable {
-        public var factor: Double
-        public var lowFreqFactor: Double
-        public var highFreqFactor: Double
-        public var originalMaxPositionEmbeddings: Int
-
-        public init(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositionEmbeddings: Int) {
-            self.factor = factor
-            self.lowFreqFactor = lowFreqFactor
-            self.highFreqFactor = highFreqFactor
-            self.originalMaxPositionEmbeddings = originalMaxPositionEmbeddings
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case factor
-            case lowFreqFactor = "low_freq_factor"
-            case highFreqFactor = "high_freq_factor"
-            case originalMaxPositionEmbeddings = "original_max_position_embeddings"
-        }
     }
 
     public var architecture: Architecture
@@ -48,13 +26,17 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     /// V: vocabulary size.
     public var vocabSize: Int
     public var rmsNormEps: Double
+    /// RoPE base θ.
     public var ropeTheta: Double
+    /// `rope_scaling` with `rope_type: llama3` (Llama 3.1+); nil for plain RoPE.
     public var ropeScaling: Llama3RopeScaling?
+    /// The LM head reuses the token embedding matrix.
     public var tieWordEmbeddings: Bool
     /// Qwen2 has biases on q, k and v projections.
     public var attentionBias: Bool
     public var maxPositionEmbeddings: Int
     public var bosTokenId: Int?
+    /// Generation stops at any of these.
     public var eosTokenIds: [Int]
 
     public init(architecture: Architecture, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
@@ -78,5 +60,33 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.bosTokenId = bosTokenId
         self.eosTokenIds = eosTokenIds
+    }
+}
+
+extension ModelConfig {
+    /// Total parameters of the base model (embeddings counted once when tied).
+    public var parameterCount: Int {
+        let (c, f, h, kvh, d) = (hiddenSize, intermediateSize, headCount, keyValueHeadCount, headDim)
+        let attention = c * h * d * 2 + c * kvh * d * 2 + (attentionBias ? h * d + 2 * kvh * d : 0)
+        let layer = attention + 3 * c * f + 2 * c
+        return vocabSize * c * (tieWordEmbeddings ? 1 : 2) + layerCount * layer + c
+    }
+
+    /// Checks the dimensions hang together; `file` names where they came from.
+    func validate(file: String) throws {
+        func require(_ ok: Bool, _ key: String, _ message: String) throws {
+            if !ok { throw ModelError.invalidConfig(file: file, key: key, message: message) }
+        }
+        for (key, value) in [("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                             ("num_hidden_layers", layerCount), ("num_attention_heads", headCount),
+                             ("num_key_value_heads", keyValueHeadCount), ("head_dim", headDim), ("vocab_size", vocabSize)] {
+            try require(value > 0 && value <= 1 << 24, key, "must be a positive integer below 2^24 (got \(value))")
+        }
+        try require(headCount % keyValueHeadCount == 0, "num_key_value_heads",
+                    "\(keyValueHeadCount) does not divide num_attention_heads \(headCount)")
+        try require(headDim % 2 == 0, "head_dim", "RoPE needs an even head dimension (got \(headDim))")
+        try require(rmsNormEps > 0 && rmsNormEps < 1, "rms_norm_eps", "must be in (0, 1) (got \(rmsNormEps))")
+        try require(ropeTheta > 1, "rope_theta", "must be greater than 1 (got \(ropeTheta))")
+        try require(maxPositionEmbeddings > 0, "max_position_embeddings", "must be positive")
     }
 }

@@ -55,6 +55,14 @@ public struct RopeFrequencies: Sendable {
         }
         self.inverseFrequencies = inverse
     }
+
+    /// Frequencies given directly, e.g. a GGUF's base frequencies divided by its `rope_freqs` factors.
+    public init(headDim: Int, inverseFrequencies: [Float]) {
+        precondition(headDim > 0 && headDim % 2 == 0 && inverseFrequencies.count == headDim / 2,
+                     "RoPE needs D/2 = \(headDim / 2) frequencies, got \(inverseFrequencies.count)")
+        self.headDim = headDim
+        self.inverseFrequencies = inverseFrequencies
+    }
 }
 
 /// Rotates every head of `x (N, heads·D)` in place by its row's position (`positions (N)`).

@@ -1,0 +1,122 @@
+import LatheFormats
+
+/// Where each base weight lives in one flat fp32 buffer. Sized once from the config; LoRA, gradients and exports
+/// reuse the same description. Names are Hugging Face checkpoint keys.
+public struct WeightLayout: Sendable {
+    /// One weight: its HF name, row-major shape, and offset into the flat storage.
+    public struct Entry: Sendable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    /// Offsets of one decoder layer's weights. Linear weights are (out, in) as in HF.
+    public struct Layer: Sendable {
+        public let inputNorm: Int      // (C)
+        public let q: Int              // (H·D, C)
+        public let k: Int              // (KVH·D, C)
+        public let v: Int              // (KVH·D, C)
+        public let qBias: Int?         // (H·D)   Qwen2 only
+        public let kBias: Int?         // (KVH·D)
+        public let vBias: Int?         // (KVH·D)
+        public let o: Int              // (C, H·D)
+        public let postNorm: Int       // (C)
+        public let gate: Int           // (F, C)
+        public let up: Int             // (F, C)
+        public let down: Int           // (C, F)
+    }
+
+    public let entries: [Entry]
+    public let embedding: Int          // (V, C)
+    public let layers: [Layer]
+    public let finalNorm: Int          // (C)
+    /// (V, C); equals `embedding` when the embeddings are tied.
+    public let lmHead: Int
+    /// Floats in the whole buffer.
+    public let totalCount: Int
+
+    public init(config: ModelConfig) {
+        let (c, f, v) = (config.hiddenSize, config.intermediateSize, config.vocabSize)
+        let (qRows, kvRows) = (config.headCount * config.headDim, config.keyValueHeadCount * config.headDim)
+        var entries: [Entry] = []
+        var next = 0
+        func add(_ name: String, _ shape: [Int]) -> Int {
+            let entry = Entry(name: name, shape: shape, offset: next)
+            entries.append(entry)
+            next += entry.count
+            return entry.offset
+        }
+        embedding = add("model.embed_tokens.weight", [v, c])
+        var layers: [Layer] = []
+        for l in 0..<config.layerCount {
+            let p = "model.layers.\(l)."
+            let bias = config.attentionBias
+            layers.append(Layer(
+                inputNorm: add(p + "input_layernorm.weight", [c]),
+                q: add(p + "self_attn.q_proj.weight", [qRows, c]),
+                k: add(p + "self_attn.k_proj.weight", [kvRows, c]),
+                v: add(p + "self_attn.v_proj.weight", [kvRows, c]),
+                qBias: bias ? add(p + "self_attn.q_proj.bias", [qRows]) : nil,
+                kBias: bias ? add(p + "self_attn.k_proj.bias", [kvRows]) : nil,
+                vBias: bias ? add(p + "self_attn.v_proj.bias", [kvRows]) : nil,
+                o: add(p + "self_attn.o_proj.weight", [c, qRows]),
+                postNorm: add(p + "post_attention_layernorm.weight", [c]),
+                gate: add(p + "mlp.gate_proj.weight", [f, c]),
+                up: add(p + "mlp.up_proj.weight", [f, c]),
+                down: add(p + "mlp.down_proj.weight", [c, f])))
+        }
+        self.layers = layers
+        finalNorm = add("model.norm.weight", [c])
+        lmHead = config.tieWordEmbeddings ? embedding : add("lm_head.weight", [v, c])
+        self.entries = entries
+        totalCount = next
+    }
+}
+
+/// The frozen base weights of a Llama-family model, in one flat fp32 buffer described by `layout`.
+public struct LlamaWeights: Sendable {
+    public let config: ModelConfig
+    public let layout: WeightLayout
+    /// All base weights, fp32.
+    public internal(set) var storage: [Float]
+
+    /// Zero weights of the right sizes; tests and loaders fill them.
+    public init(config: ModelConfig) {
+        self.config = config
+        self.layout = WeightLayout(config: config)
+        self.storage = [Float](repeating: 0, count: layout.totalCount)
+    }
+
+    /// Copies every weight from `source` under its HF name, converted to fp32; `rename` maps an HF name to the
+    /// source's name and `transform` may reorder rows (GGUF's Q/K permutation). Shapes are checked.
+    mutating func load(from source: TensorSource, file: String,
+                       rename: (String) -> String = { $0 },
+                       transform: (String, inout [Float]) -> Void = { _, _ in }) throws {
+        let available = Set(source.tensorNames)
+        for entry in layout.entries {
+            let sourceName = rename(entry.name)
+            guard available.contains(sourceName) else { throw ModelError.missingTensor(file: file, name: sourceName) }
+            let shape = try source.shape(of: sourceName)
+            guard shape == entry.shape else {
+                throw ModelError.shapeMismatch(file: file, name: sourceName, expected: entry.shape, found: shape)
+            }
+            var values = try source.floats(sourceName)
+            guard values.count == entry.count else {
+                throw ModelError.shapeMismatch(file: file, name: sourceName, expected: entry.shape, found: [values.count])
+            }
+            transform(entry.name, &values)
+            storage.withUnsafeMutableBufferPointer { out in
+                values.withUnsafeBufferPointer { src in
+                    (out.baseAddress! + entry.offset).update(from: src.baseAddress!, count: entry.count)
+                }
+            }
+        }
+    }
+
+    /// Pointer to the weight at `offset` for the duration of `body`.
+    @inlinable
+    public func withWeights<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { try body($0.baseAddress!) }
+    }
+}

@@ -1,0 +1,102 @@
+import LatheFormats
+import LatheTensors
+
+extension ModelConfig {
+    /// Maps GGUF `llama.*` / `qwen2.*` metadata to the config `config.json` would give, as llama.cpp's
+    /// `convert_hf_to_gguf.py` wrote it. `tensorNames` tells whether the LM head is tied (no `output.weight`).
+    public init(ggufMetadata metadata: [String: GGUFValue], tensorNames: Set<String>, file: String) throws {
+        guard let arch = metadata["general.architecture"]?.string else {
+            throw ModelError.invalidConfig(file: file, key: "general.architecture", message: "missing; not a model GGUF")
+        }
+        let architecture: Architecture
+        switch arch {
+        case "llama": architecture = .llama
+        case "qwen2": architecture = .qwen2
+        default: throw ModelError.unsupportedArchitecture(file: file, name: arch)
+        }
+        func int(_ key: String) throws -> Int {
+            guard let value = metadata["\(arch).\(key)"] else {
+                throw ModelError.invalidConfig(file: file, key: "\(arch).\(key)", message: "missing")
+            }
+            guard let number = value.int else {
+                throw ModelError.invalidConfig(file: file, key: "\(arch).\(key)", message: "must be an integer")
+            }
+            return number
+        }
+        func double(_ key: String, default fallback: Double) throws -> Double {
+            guard let value = metadata["\(arch).\(key)"] else { return fallback }
+            guard let number = value.double else {
+                throw ModelError.invalidConfig(file: file, key: "\(arch).\(key)", message: "must be a number")
+            }
+            return number
+        }
+        let width = try int("embedding_length")
+        let heads = try int("attention.head_count")
+        let kvHeads = metadata["\(arch).attention.head_count_kv"] == nil ? heads : try int("attention.head_count_kv")
+        let headDim = metadata["\(arch).attention.key_length"] == nil ? nil : try int("attention.key_length")
+        let vocab: Int
+        if metadata["\(arch).vocab_size"] != nil {
+            vocab = try int("vocab_size")
+        } else if let tokens = metadata["tokenizer.ggml.tokens"]?.array {
+            vocab = tokens.count
+        } else {
+            throw ModelError.invalidConfig(file: file, key: "\(arch).vocab_size", message: "missing, and no tokenizer.ggml.tokens to count")
+        }
+        var eos: [Int] = []
+        if let id = metadata["tokenizer.ggml.eos_token_id"]?.int { eos.append(id) }
+        if let id = metadata["tokenizer.ggml.eot_token_id"]?.int, !eos.contains(id) { eos.append(id) }
+        self.init(architecture: architecture, hiddenSize: width, intermediateSize: try int("feed_forward_length"),
+                  layerCount: try int("block_count"), headCount: heads, keyValueHeadCount: kvHeads, headDim: headDim,
+                  vocabSize: vocab, rmsNormEps: try double("attention.layer_norm_rms_epsilon", default: 1e-5),
+                  ropeTheta: try double("rope.freq_base", default: 10000), ropeScaling: nil,
+                  tieWordEmbeddings: !tensorNames.contains("output.weight"),
+                  attentionBias: architecture == .qwen2,
+                  maxPositionEmbeddings: try int("context_length"),
+                  bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
+        try validate(file: file)
+    }
+}
+
+/// GGUF tensor names (llama.cpp's) for the HF names in `WeightLayout`.
+enum GGUFNames {
+    static func ggufName(forHF name: String) -> String {
+        switch name {
+        case "model.embed_tokens.weight": return "token_embd.weight"
+        case "model.norm.weight": return "output_norm.weight"
+        case "lm_head.weight": return "output.weight"
+        default: break
+        }
+        // model.layers.N.<module>
+        let parts = name.split(separator: ".", maxSplits: 3).map(String.init)
+        guard parts.count == 4, parts[0] == "model", parts[1] == "layers" else { return name }
+        let block = "blk.\(parts[2])."
+        let table: [String: String] = [
+            "input_layernorm.weight": "attn_norm.weight",
+            "self_attn.q_proj.weight": "attn_q.weight", "self_attn.k_proj.weight": "attn_k.weight",
+            "self_attn.v_proj.weight": "attn_v.weight", "self_attn.o_proj.weight": "attn_output.weight",
+            "self_attn.q_proj.bias": "attn_q.bias", "self_attn.k_proj.bias": "attn_k.bias",
+            "self_attn.v_proj.bias": "attn_v.bias",
+            "post_attention_layernorm.weight": "ffn_norm.weight",
+            "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
+            "mlp.down_proj.weight": "ffn_down.weight",
+        ]
+        return table[parts[3]].map { block + $0 } ?? name
+    }
+
+    /// Undoes `LlamaModel.permute` of convert_hf_to_gguf.py for a (heads·D, C) Q or K weight: within each head,
+    /// GGUF row 2j + half holds HF row half·D/2 + j.
+    static func unpermuteRows(_ values: inout [Float], heads: Int, columns: Int) {
+        let rowsPerHead = values.count / columns / heads
+        let half = rowsPerHead / 2
+        let original = values
+        for h in 0..<heads {
+            for j in 0..<half {
+                for part in 0..<2 {
+                    let hfRow = h * rowsPerHead + part * half + j
+                    let ggufRow = h * rowsPerHead + 2 * j + part
+                    for col in 0..<columns { values[hfRow * columns + col] = original[ggufRow * columns + col] }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LatheFormats
+import LatheTensors
+
+/// A base model read from disk: its config, its fp32 weights, and what the files held.
+public struct LoadedModel: Sendable {
+    public enum Format: String, Sendable { case gguf = "GGUF", safetensors = "safetensors" }
+
+    public let path: String
+    public let format: Format
+    public let config: ModelConfig
+    public let weights: LlamaWeights
+    /// RoPE inverse frequencies: from the config, or from a GGUF's `rope_freqs.weight` factors (llama3 scaling).
+    public let rope: RopeFrequencies
+    /// Storage type of each weight in the file ("F32", "BF16", "Q4_1", …), by HF name.
+    public let storageTypes: [String: String]
+    /// The GGUF metadata, when the model came from a GGUF file (the tokenizer reads it too).
+    public let ggufMetadata: [String: GGUFValue]?
+}
+
+/// Opens a model path: a `.gguf` file, or an HF directory with `config.json` and `model.safetensors`
+/// (or shards listed in `model.safetensors.index.json`).
+public enum ModelLoader {
+    public static func load(_ path: String) throws -> LoadedModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelError.notAModel(path: path, message: "no such file or directory")
+        }
+        if isDirectory.boolValue { return try loadHFDirectory(path) }
+        return try loadGGUF(path)
+    }
+
+    static func loadGGUF(_ path: String) throws -> LoadedModel {
+        let file = try GGUFFile(path: path)
+        let names = Set(file.tensorNames)
+        let config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
+        var weights = LlamaWeights(config: config)
+        let permute = config.architecture == .llama
+        try weights.load(from: file, file: path, rename: GGUFNames.ggufName(forHF:)) { name, values in
+            guard permute else { return }
+            if name.hasSuffix("self_attn.q_proj.weight") {
+                GGUFNames.unpermuteRows(&values, heads: config.headCount, columns: config.hiddenSize)
+            } else if name.hasSuffix("self_attn.k_proj.weight") {
+                GGUFNames.unpermuteRows(&values, heads: config.keyValueHeadCount, columns: config.hiddenSize)
+            }
+        }
+        let types = try storageTypes(weights.layout, file) { GGUFNames.ggufName(forHF: $0) }
+        var rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta)
+        if names.contains("rope_freqs.weight") {
+            // convert_hf_to_gguf.py stores llama3 scaling as per-frequency divisors (llama.cpp `freq_factors`).
+            let factors = try file.floats("rope_freqs.weight")
+            guard factors.count == config.headDim / 2, factors.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw ModelError.shapeMismatch(file: path, name: "rope_freqs.weight", expected: [config.headDim / 2],
+                                               found: [factors.count])
+            }
+            rope = RopeFrequencies(headDim: config.headDim,
+                                   inverseFrequencies: zip(rope.inverseFrequencies, factors).map { $0 / $1 })
+        }
+        return LoadedModel(path: path, format: .gguf, config: config, weights: weights, rope: rope,
+                           storageTypes: types, ggufMetadata: file.metadata)
+    }
+
+    static func loadHFDirectory(_ path: String) throws -> LoadedModel {
+        let directory = URL(fileURLWithPath: path)
+        let configPath = directory.appendingPathComponent("config.json").path
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            throw ModelError.notAModel(path: path, message: "a model directory needs config.json (Hugging Face layout) — or pass a .gguf file")
+        }
+        let config = try ModelConfig(configJSON: configPath)
+        let source: TensorSource
+        let single = directory.appendingPathComponent("model.safetensors").path
+        if FileManager.default.fileExists(atPath: single) {
+            source = try SafetensorsFile(path: single)
+        } else if FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors.index.json").path) {
+            source = try ShardedSafetensors(directory: path)
+        } else {
+            throw ModelError.notAModel(path: path, message: "no model.safetensors or model.safetensors.index.json; only safetensors weights are read (convert .bin files first)")
+        }
+        var weights = LlamaWeights(config: config)
+        try weights.load(from: source, file: path)
+        let types = try storageTypes(weights.layout, source) { $0 }
+        let rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta, llama3: config.ropeScaling)
+        return LoadedModel(path: path, format: .safetensors, config: config, weights: weights, rope: rope,
+                           storageTypes: types, ggufMetadata: nil)
+    }
+
+    private static func storageTypes(_ layout: WeightLayout, _ source: TensorSource,
+                                     _ rename: (String) -> String) throws -> [String: String] {
+        var types: [String: String] = [:]
+        for entry in layout.entries { types[entry.name] = try source.storageType(of: rename(entry.name)) }
+        return types
+    }
+}
