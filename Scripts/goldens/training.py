@@ -1,0 +1,137 @@
+"""Golden files for LoRA training (issue 5, item 8): PEFT on the tiny Llama and Qwen2 models.
+
+Run from the repository root:  $PYTHON Scripts/goldens/training.py
+Reads  Tests/LatheModelsTests/Fixtures/<model>/hf/   (written by models.py)
+Writes Tests/LatheTrainingTests/Fixtures/<model>-lora.safetensors with, as tensors:
+  input_ids, position_ids, segments, labels  (I64, (2, 12)): one micro-batch, row 0 packs two samples
+      (positions restart, a 4-D mask blocks attention across them, the second sample's first label is -100 so
+      nothing is predicted across the boundary); row 1 holds one sample right-padded; prompts masked to -100
+      (completion-only loss).
+  init.<peft name>    the LoRA parameters the gradients are taken at: PEFT's own init (A Kaiming-uniform) but
+                      with B drawn N(0, 0.05²) so that dA is not trivially zero.
+  grad.<peft name>    d(loss)/d(parameter) from loss.backward() with those parameters.
+  peft_init.<peft name> PEFT's untouched init (B = 0), the start of the 5-step run.
+  losses             (5,) the loss before each of 5 AdamW steps (lr 1e-3, weight decay 0.01, betas 0.9/0.999,
+                      eps 1e-8), cosine schedule with 2 warmup steps of 5 (transformers
+                      get_cosine_schedule_with_warmup), clip_grad_norm_ 0.05 every step, same batch each step.
+  final.<peft name>   the parameters after the 5 steps.
+and in __metadata__: loss (the loss at `init`), rank, alpha, targets, and how it was made.
+LoRA: r=4, alpha=8, dropout 0, all seven projections, fp32, eager attention.
+"""
+
+import math
+import sys
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, get_peft_model
+from safetensors.torch import save_file
+from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "Tests/LatheModelsTests/Fixtures"
+OUT = ROOT / "Tests/LatheTrainingTests/Fixtures"
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+RANK, ALPHA = 4, 8
+
+
+def batch(vocab):
+    """Two rows of 12 tokens: row 0 = sample A (5 tokens, prompt 2) + sample B (7 tokens, prompt 3);
+    row 1 = sample C (9 tokens, prompt 4) + 3 padding tokens."""
+    g = torch.Generator().manual_seed(7)
+    ids = torch.randint(3, vocab, (2, 12), generator=g)
+    ids[1, 9:] = 0  # padding
+    positions = torch.tensor([[0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2]])
+    segments = torch.tensor([[0] * 5 + [1] * 7, [0] * 9 + [1] * 3])
+    labels = ids.clone()
+    labels[0, 0:2] = -100   # sample A prompt
+    labels[0, 5:8] = -100   # sample B prompt (incl. its first token: no prediction across the boundary)
+    labels[1, 0:4] = -100   # sample C prompt
+    labels[1, 9:] = -100    # padding
+    # 4-D additive mask: causal within a segment, padding sees only itself (never a target).
+    T = ids.shape[1]
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    same = segments[:, :, None] == segments[:, None, :]
+    allowed = causal[None] & same
+    mask = torch.zeros(2, 1, T, T)
+    mask.masked_fill_(~allowed[:, None], torch.finfo(torch.float32).min)
+    return ids, positions, segments, labels, mask
+
+
+def lora_state(model):
+    return {k: v.detach().clone() for k, v in model.named_parameters() if "lora_" in k}
+
+
+def peft_name(name):
+    # PEFT's in-memory names carry the adapter name ("lora_A.default.weight"); the saved names do not.
+    return name.replace(".default", "")
+
+
+def make(model_name):
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(MODELS / model_name / "hf", dtype=torch.float32,
+                                                attn_implementation="eager")
+    config = LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0, target_modules=TARGETS, bias="none",
+                        task_type="CAUSAL_LM")
+    model = get_peft_model(base, config)
+    ids, positions, segments, labels, mask = batch(base.config.vocab_size)
+    peft_init = lora_state(model)
+
+    def loss_fn():
+        return model(input_ids=ids, position_ids=positions, attention_mask=mask, labels=labels).loss
+
+    # Gradients at a point where B != 0.
+    g = torch.Generator().manual_seed(11)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.05)
+    init = lora_state(model)
+    model.zero_grad()
+    loss = loss_fn()
+    loss.backward()
+    grads = {k: p.grad.detach().clone() for k, p in model.named_parameters() if "lora_" in k}
+
+    # Five AdamW steps from PEFT's own init.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_" in name:
+                p.copy_(peft_init[name])
+    params = [p for n, p in model.named_parameters() if "lora_" in n]
+    optimizer = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, num_warmup_steps=2, num_training_steps=5)
+    losses = []
+    for _ in range(5):
+        optimizer.zero_grad()
+        step_loss = loss_fn()
+        losses.append(step_loss.item())
+        step_loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 0.05)
+        optimizer.step()
+        scheduler.step()
+    final = lora_state(model)
+
+    tensors = {
+        "input_ids": ids, "position_ids": positions, "segments": segments, "labels": labels,
+        "losses": torch.tensor(losses, dtype=torch.float32),
+    }
+    for k in init:
+        n = peft_name(k)
+        tensors["init." + n] = init[k]
+        tensors["grad." + n] = grads[k]
+        tensors["peft_init." + n] = peft_init[k]
+        tensors["final." + n] = final[k]
+    metadata = {
+        "loss": repr(loss.item()), "rank": str(RANK), "alpha": str(ALPHA), "targets": ",".join(TARGETS),
+        "made_by": "Scripts/goldens/training.py: peft get_peft_model + loss.backward(); AdamW + cosine warmup",
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(OUT / f"{model_name}-lora.safetensors"),
+              metadata=metadata)
+    print(model_name, "loss", loss.item(), "losses", losses)
+
+
+if __name__ == "__main__":
+    for name in ["tiny-llama", "tiny-qwen2"]:
+        make(name)
+    sys.exit(0)

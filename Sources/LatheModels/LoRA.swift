@@ -1,0 +1,167 @@
+import Foundation
+
+/// Which linear layers get a low-rank adapter and how it is scaled, as PEFT's `LoraConfig`.
+public struct LoRAConfig: Sendable, Equatable {
+    /// The seven Llama projections, under their HF module names (PEFT `target_modules`).
+    public enum Module: String, Sendable, CaseIterable, Comparable {
+        case q = "q_proj", k = "k_proj", v = "v_proj", o = "o_proj"
+        case gate = "gate_proj", up = "up_proj", down = "down_proj"
+
+        /// "self_attn" or "mlp": the HF submodule the projection lives in.
+        public var parent: String { [.q, .k, .v, .o].contains(self) ? "self_attn" : "mlp" }
+
+        public static func < (a: Module, b: Module) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
+    public var rank: Int
+    public var alpha: Double
+    public var dropout: Double
+    /// rsLoRA (Kalajdzievski 2023): scale α/√r instead of α/r.
+    public var useRSLoRA: Bool
+    public var targets: [Module]
+    /// Layer indices that get adapters; nil means every layer (PEFT `layers_to_transform`).
+    public var layers: [Int]?
+
+    public init(rank: Int = 16, alpha: Double = 32, dropout: Double = 0, useRSLoRA: Bool = false,
+                targets: [Module] = Module.allCases, layers: [Int]? = nil) {
+        self.rank = rank
+        self.alpha = alpha
+        self.dropout = dropout
+        self.useRSLoRA = useRSLoRA
+        self.targets = targets.sorted()
+        self.layers = layers
+    }
+
+    /// Multiplier of the low-rank update: α/r, or α/√r with rsLoRA.
+    public var scale: Float { Float(useRSLoRA ? alpha / Double(rank).squareRoot() : alpha / Double(rank)) }
+
+    /// Parses PEFT-style target names: module names or "all-linear".
+    public static func modules(named names: [String]) throws -> [Module] {
+        if names == ["all-linear"] { return Module.allCases }
+        return try names.map { name in
+            guard let module = Module(rawValue: name) else {
+                let known = Module.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ModelError.invalidInput("LoRA target \"\(name)\" is not a projection; use \(known) or all-linear")
+            }
+            return module
+        }
+    }
+}
+
+/// Where each adapter matrix lives in one flat buffer: A (r, in) then B (out, r) per adapted (layer, module).
+/// Gradients and AdamW moments use the same layout.
+public struct LoRALayout: Sendable {
+    public struct Entry: Sendable {
+        public let layer: Int
+        public let module: LoRAConfig.Module
+        public let inFeatures: Int
+        public let outFeatures: Int
+        public let a: Int   // offset of A (r, in)
+        public let b: Int   // offset of B (out, r)
+
+        /// PEFT's tensor name for A or B, as in `adapter_model.safetensors`.
+        public func peftName(_ matrix: String) -> String {
+            "base_model.model.model.layers.\(layer).\(module.parent).\(module.rawValue).lora_\(matrix).weight"
+        }
+    }
+
+    public let rank: Int
+    public let entries: [Entry]
+    /// entries index by [layer][module], nil where the projection is not adapted.
+    private let index: [[LoRAConfig.Module: Int]]
+    public let totalCount: Int
+
+    public init(lora: LoRAConfig, model: ModelConfig) throws {
+        guard lora.rank >= 1, lora.rank <= 4096 else { throw ModelError.invalidInput("LoRA rank must be in 1...4096 (got \(lora.rank))") }
+        guard lora.dropout >= 0, lora.dropout < 1 else { throw ModelError.invalidInput("LoRA dropout must be in [0, 1) (got \(lora.dropout))") }
+        let layers = lora.layers ?? Array(0..<model.layerCount)
+        if let bad = layers.first(where: { $0 < 0 || $0 >= model.layerCount }) {
+            throw ModelError.invalidInput("LoRA layer \(bad) does not exist; the model has layers 0..<\(model.layerCount)")
+        }
+        let (c, f, q, kv) = (model.hiddenSize, model.intermediateSize, model.headCount * model.headDim,
+                             model.keyValueHeadCount * model.headDim)
+        let shapes: [LoRAConfig.Module: (in: Int, out: Int)] = [
+            .q: (c, q), .k: (c, kv), .v: (c, kv), .o: (q, c), .gate: (c, f), .up: (c, f), .down: (f, c),
+        ]
+        var entries: [Entry] = []
+        var index = Array(repeating: [LoRAConfig.Module: Int](), count: model.layerCount)
+        var next = 0
+        for layer in Set(layers).sorted() {
+            for module in lora.targets {
+                let (inFeatures, outFeatures) = shapes[module]!
+                let entry = Entry(layer: layer, module: module, inFeatures: inFeatures, outFeatures: outFeatures,
+                                  a: next, b: next + lora.rank * inFeatures)
+                next = entry.b + outFeatures * lora.rank
+                index[layer][module] = entries.count
+                entries.append(entry)
+            }
+        }
+        self.rank = lora.rank
+        self.entries = entries
+        self.index = index
+        self.totalCount = next
+    }
+
+    /// The adapter on `module` of `layer`, if any.
+    public func entry(layer: Int, module: LoRAConfig.Module) -> Entry? {
+        index[layer][module].map { entries[$0] }
+    }
+}
+
+/// Trainable LoRA parameters for one model, in one flat buffer described by `layout`.
+public struct LoRAAdapter: Sendable {
+    public let config: LoRAConfig
+    public let layout: LoRALayout
+    public var parameters: [Float]
+
+    /// A fresh adapter initialised as PEFT does: A Kaiming-uniform with a = √5 (bound 1/√in), B zeros.
+    /// The draw comes from `seed`, so the same seed gives the same adapter.
+    public init(config: LoRAConfig, model: ModelConfig, seed: UInt64) throws {
+        self.config = config
+        self.layout = try LoRALayout(lora: config, model: model)
+        var parameters = [Float](repeating: 0, count: layout.totalCount)
+        for entry in layout.entries {
+            var random = SplitMix64(seed: CounterRandom.key(seed, 0x4C6F5241, UInt64(entry.layer),
+                                                            UInt64(LoRAConfig.Module.allCases.firstIndex(of: entry.module)!)))
+            let bound = 1 / Double(entry.inFeatures).squareRoot()
+            for i in 0..<(config.rank * entry.inFeatures) {
+                parameters[entry.a + i] = Float((random.nextUnit() * 2 - 1) * bound)
+            }
+        }
+        self.parameters = parameters
+    }
+
+    /// An adapter with given parameters (loaded from a checkpoint or a PEFT export).
+    public init(config: LoRAConfig, layout: LoRALayout, parameters: [Float]) {
+        precondition(parameters.count == layout.totalCount)
+        self.config = config
+        self.layout = layout
+        self.parameters = parameters
+    }
+}
+
+/// Counter-based random numbers: a value is a pure function of its key, so dropout masks and initialisations
+/// do not depend on how many numbers were drawn before — a resumed run draws the same ones.
+public enum CounterRandom {
+    /// Mixes key parts into one 64-bit key.
+    public static func key(_ parts: UInt64...) -> UInt64 {
+        var state: UInt64 = 0x6A09_E667_F3BC_C908
+        for part in parts {
+            var mixer = SplitMix64(seed: state ^ part)
+            state = mixer.next()
+        }
+        return state
+    }
+
+    /// Uniform in [0, 1) for element `index` under `key`.
+    @inlinable
+    public static func unit(_ key: UInt64, _ index: UInt64) -> Float {
+        var z = key &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) * 0x1.0p-24
+    }
+}

@@ -1,0 +1,71 @@
+import LatheTensors
+
+/// One adapter's matrices and settings for a forward or backward call.
+struct LoRAView {
+    let a: UnsafePointer<Float>     // (r, in)
+    let b: UnsafePointer<Float>     // (out, r)
+    let rank: Int
+    let scale: Float
+    /// Dropout probability on the adapter's input (PEFT `lora_dropout`); 0 disables it.
+    let dropout: Float
+    /// Counter-RNG key for this (seed, step, layer, module): the mask is recomputed, never stored.
+    let dropoutKey: UInt64
+}
+
+/// `dropped (N, in) = x ⊙ mask / (1 − p)`, the mask drawn from `key` by element index.
+func loraDropout(_ dropped: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, p: Float, key: UInt64) {
+    let keepScale = 1 / (1 - p)
+    Parallel.forEachChunk(count, minimumChunk: 4096) { range in
+        for i in range { dropped[i] = CounterRandom.unit(key, UInt64(i)) < p ? 0 : x[i] * keepScale }
+    }
+}
+
+/// Forward of a frozen linear with an optional adapter (PEFT `lora.Linear.forward`):
+/// `y (N, out) = x (N, in)·Wᵀ + bias + scale · (drop(x)·Aᵀ)·Bᵀ`.
+/// Saves `u (N, r) = drop(x)·Aᵀ` for the backward; `scratch` holds drop(x) (N, in) when dropout is on.
+func adaptedLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, lora: LoRAView?, u: UnsafeMutablePointer<Float>?,
+                          scratch: UnsafeMutablePointer<Float>, rows: Int, out: Int, in inFeatures: Int) {
+    linear(y, x, weight, bias: bias, rows: rows, out: out, in: inFeatures)
+    guard let lora, let u else { return }
+    var input = x
+    if lora.dropout > 0 {
+        loraDropout(scratch, x, count: rows * inFeatures, p: lora.dropout, key: lora.dropoutKey)
+        input = UnsafePointer(scratch)
+    }
+    matmul(input, .none, lora.a, .transposed, u, m: rows, n: lora.rank, k: inFeatures)
+    matmul(u, .none, lora.b, .transposed, y, m: rows, n: out, k: lora.rank, alpha: lora.scale, beta: 1)
+}
+
+/// Backward of `adaptedLinearForward`. The base weight is frozen: no weight-gradient GEMM for it.
+/// Accumulates `dx (N, in) += dY·W + scale·((dY·B)·A) ⊙ mask/(1−p)`, `dA (r, in) += scale·(dY·B)ᵀ·drop(x)`,
+/// `dB (out, r) += scale·dYᵀ·u`. `du (N, r)` and `scratch (N, in)` are work buffers.
+func adaptedLinearBackward(dx: UnsafeMutablePointer<Float>?, dA: UnsafeMutablePointer<Float>?, dB: UnsafeMutablePointer<Float>?,
+                           _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                           lora: LoRAView?, u: UnsafePointer<Float>?, du: UnsafeMutablePointer<Float>,
+                           scratch: UnsafeMutablePointer<Float>, rows: Int, out: Int, in inFeatures: Int) {
+    if let dx { matmul(dY, .none, weight, .none, dx, m: rows, n: inFeatures, k: out, beta: 1) }
+    guard let lora, let u else { return }
+    if let dB { matmul(dY, .transposed, u, .none, dB, m: out, n: lora.rank, k: rows, alpha: lora.scale, beta: 1) }
+    // du (N, r) = scale · dY · B
+    matmul(dY, .none, lora.b, .none, du, m: rows, n: lora.rank, k: out, alpha: lora.scale)
+    var input = x
+    if lora.dropout > 0 {
+        loraDropout(scratch, x, count: rows * inFeatures, p: lora.dropout, key: lora.dropoutKey)
+        input = UnsafePointer(scratch)
+    }
+    if let dA { matmul(du, .transposed, input, .none, dA, m: lora.rank, n: inFeatures, k: rows, beta: 1) }
+    guard let dx else { return }
+    if lora.dropout == 0 {
+        matmul(du, .none, lora.a, .none, dx, m: rows, n: inFeatures, k: lora.rank, beta: 1)
+        return
+    }
+    // dx += (du·A) ⊙ mask/(1−p): form du·A in scratch, then apply the same mask.
+    matmul(du, .none, lora.a, .none, scratch, m: rows, n: inFeatures, k: lora.rank)
+    let keepScale = 1 / (1 - lora.dropout)
+    Parallel.forEachChunk(rows * inFeatures, minimumChunk: 4096) { range in
+        for i in range where CounterRandom.unit(lora.dropoutKey, UInt64(i)) >= lora.dropout {
+            dx[i] += scratch[i] * keepScale
+        }
+    }
+}

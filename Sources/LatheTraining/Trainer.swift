@@ -1,0 +1,115 @@
+import Dispatch
+import LatheModels
+import LatheTensors
+
+/// Settings of a LoRA training run. Defaults follow common practice for small instruct models.
+public struct TrainingConfig: Sendable, Equatable {
+    public var learningRate = 2e-4
+    public var schedule: LearningRateSchedule.Kind = .cosine
+    public var warmupSteps = 0
+    /// Optimizer steps to take; when nil, `epochs` passes over the data.
+    public var maxSteps: Int?
+    public var epochs = 1
+    /// Rows per micro-batch (B).
+    public var microBatchSize = 4
+    /// Micro-batches per optimizer step.
+    public var gradientAccumulation = 1
+    /// Tokens per row (T).
+    public var maxLength = 512
+    public var layout: BatchLayout = .packed
+    public var optimizer = AdamW.Hyperparameters(weightDecay: 0)
+    /// Global-norm clipping; nil disables it.
+    public var maxGradNorm: Float? = 1
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// What the trainer reports after each optimizer step; the CLI renders it.
+public struct TrainingProgress: Sendable {
+    public let step: Int
+    public let totalSteps: Int
+    /// Mean loss over the target tokens of this step's accumulated batch.
+    public let loss: Double
+    public let learningRate: Double
+    public let gradientNorm: Float
+    public let tokens: Int
+    public let seconds: Double
+}
+
+/// Runs LoRA training: data order, micro-batches, accumulation, clipping, AdamW and the schedule.
+public struct Trainer {
+    public let model: LlamaModel
+    public let config: TrainingConfig
+    public private(set) var adapter: LoRAAdapter
+    public private(set) var optimizer: AdamW
+    private let batches: [MicroBatch]
+
+    /// A run over `examples`, shuffled once by `config.seed` and cut into micro-batches as `config` says.
+    public init(model: LlamaModel, adapter: LoRAAdapter, examples: [TrainingExample], config: TrainingConfig,
+                padToken: Int32) throws {
+        guard !examples.isEmpty else { throw ModelError.invalidInput("no training examples") }
+        let order = shuffled(examples.indices.map { $0 }, seed: config.seed)
+        let batches = makeMicroBatches(order.map { examples[$0] }, rows: config.microBatchSize,
+                                       length: config.maxLength, layout: config.layout, padToken: padToken)
+        try self.init(model: model, adapter: adapter, batches: batches, config: config)
+    }
+
+    /// A run over prepared micro-batches, taken in order and cycled.
+    public init(model: LlamaModel, adapter: LoRAAdapter, batches: [MicroBatch], config: TrainingConfig) throws {
+        guard !batches.isEmpty else { throw ModelError.invalidInput("no example has two or more tokens") }
+        self.model = model
+        self.config = config
+        self.adapter = adapter
+        self.optimizer = AdamW(count: adapter.layout.totalCount, hyper: config.optimizer)
+        self.batches = batches
+    }
+
+    /// Optimizer steps the run will take.
+    public var totalSteps: Int {
+        config.maxSteps ?? config.epochs * ((batches.count + config.gradientAccumulation - 1) / config.gradientAccumulation)
+    }
+
+    /// Trains for `totalSteps` steps, calling `progress` after each.
+    public mutating func run(progress: (TrainingProgress) -> Void = { _ in }) throws {
+        let schedule = LearningRateSchedule(kind: config.schedule, baseLR: config.learningRate,
+                                            warmupSteps: config.warmupSteps, totalSteps: totalSteps)
+        let rows = batches.map { $0.batch.tokens.count }.max()!
+        let workspace = TrainingWorkspace(config: model.config, lora: adapter.layout, rows: rows)
+        var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
+        var cursor = 0
+        for step in 0..<totalSteps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let group = (0..<config.gradientAccumulation).map { i in batches[(cursor + i) % batches.count] }
+            cursor += config.gradientAccumulation
+            let targetCount = group.reduce(0) { $0 + $1.targetCount }
+            guard targetCount > 0 else { continue }
+            for i in gradients.indices { gradients[i] = 0 }
+            var lossSum = 0.0, tokens = 0
+            for (index, micro) in group.enumerated() {
+                let key = CounterRandom.key(config.seed, UInt64(step), UInt64(index))
+                let loss = try model.trainingStep(micro.batch, targets: micro.targets, adapter: adapter,
+                                                  gradients: &gradients, lossScale: 1 / Float(targetCount),
+                                                  dropoutKey: key, workspace: workspace)
+                lossSum += loss.lossSum
+                tokens += micro.batch.tokens.count
+            }
+            let norm = config.maxGradNorm.map { clipGradientNorm(&gradients, maxNorm: $0) } ?? 0
+            let lr = schedule.learningRate(step: step)
+            optimizer.update(&adapter.parameters, gradients: gradients, lr: lr)
+            progress(TrainingProgress(step: step + 1, totalSteps: totalSteps, loss: lossSum / Double(targetCount),
+                                      learningRate: lr, gradientNorm: norm, tokens: tokens,
+                                      seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        }
+    }
+}
+
+/// A deterministic Fisher–Yates shuffle driven by `seed`.
+func shuffled(_ values: [Int], seed: UInt64) -> [Int] {
+    var result = values
+    var random = SplitMix64(seed: seed)
+    for i in stride(from: result.count - 1, to: 0, by: -1) {
+        result.swapAt(i, Int(random.next() % UInt64(i + 1)))
+    }
+    return result
+}

@@ -1,0 +1,113 @@
+import Foundation
+import LatheFormats
+import LatheModels
+@testable import LatheTraining
+import Testing
+
+/// LoRA loss, gradients and five AdamW steps against PEFT on the tiny Llama and Qwen2 models
+/// (Scripts/goldens/training.py). Tolerances are the issue's: loss 1e-5 relative; each gradient 1e-4 as
+/// max abs difference / max abs reference; the five step losses 1e-4 relative.
+@Suite struct PEFTGoldenTests {
+    static let models = ["tiny-llama", "tiny-qwen2"]
+    static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+    /// The tiny models live with the model tests' fixtures.
+    static let modelFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("LatheModelsTests/Fixtures")
+
+    struct Case {
+        let model: LlamaModel
+        let golden: SafetensorsFile
+        let lora: LoRAConfig
+        let batch: MicroBatch
+
+        init(_ name: String) throws {
+            let loaded = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("\(name)/hf").path)
+            model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+            golden = try SafetensorsFile(path: PEFTGoldenTests.fixtures.appendingPathComponent("\(name)-lora.safetensors").path)
+            lora = LoRAConfig(rank: 4, alpha: 8, targets: LoRAConfig.Module.allCases)
+            let ids = try integers(golden, "input_ids"), positions = try integers(golden, "position_ids")
+            let segments = try integers(golden, "segments"), labels = try integers(golden, "labels")
+            // HF shifts labels inside each row: position t predicts labels[t + 1]; -100 means no target.
+            let targets = (0..<ids.count).map { i -> Int32 in
+                let next = i + 1
+                return next % 12 == 0 || labels[next] < 0 ? -1 : labels[next]
+            }
+            batch = MicroBatch(batch: LlamaModel.Batch(tokens: ids, positions: positions, segments: segments,
+                                                       batch: 2, length: 12), targets: targets)
+        }
+
+        func adapter(_ prefix: String) throws -> LoRAAdapter {
+            let layout = try LoRALayout(lora: lora, model: model.config)
+            var parameters = [Float](repeating: 0, count: layout.totalCount)
+            for entry in layout.entries {
+                for (matrix, offset) in [("A", entry.a), ("B", entry.b)] {
+                    let values = try golden.floats(prefix + entry.peftName(matrix))
+                    for i in values.indices { parameters[offset + i] = values[i] }
+                }
+            }
+            return LoRAAdapter(config: lora, layout: layout, parameters: parameters)
+        }
+    }
+
+    @Test(arguments: models)
+    func lossAndEveryGradientEqualPEFT(name: String) throws {
+        let c = try Case(name)
+        let adapter = try c.adapter("init.")
+        var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
+        let workspace = TrainingWorkspace(config: c.model.config, lora: adapter.layout, rows: 24)
+        let count = c.batch.targetCount
+        let result = try c.model.trainingStep(c.batch.batch, targets: c.batch.targets, adapter: adapter,
+                                              gradients: &gradients, lossScale: 1 / Float(count), dropoutKey: 0,
+                                              workspace: workspace)
+        let loss = result.lossSum / Double(result.targetCount)
+        let expected = Double(c.golden.metadata?["loss"] ?? "") ?? .nan
+        #expect(abs(loss - expected) / expected < 1e-5, "\(name): loss \(loss) vs PEFT \(expected)")
+        for entry in adapter.layout.entries {
+            for (matrix, offset) in [("A", entry.a), ("B", entry.b)] {
+                let reference = try c.golden.floats("grad." + entry.peftName(matrix))
+                let ours = Array(gradients[offset..<(offset + reference.count)])
+                let scale = reference.map { abs($0) }.max()!
+                let relative = maxAbsDifference(ours, reference) / scale
+                #expect(relative < 1e-4, "\(name) \(entry.peftName(matrix)): \(relative)")
+            }
+        }
+    }
+
+    @Test(arguments: models)
+    func fiveAdamWStepsEqualPEFT(name: String) throws {
+        let c = try Case(name)
+        var config = TrainingConfig()
+        config.learningRate = 1e-3
+        config.schedule = .cosine
+        config.warmupSteps = 2
+        config.maxSteps = 5
+        config.maxGradNorm = 0.05
+        config.optimizer = AdamW.Hyperparameters(weightDecay: 0.01)
+        var trainer = try Trainer(model: c.model, adapter: try c.adapter("peft_init."), batches: [c.batch], config: config)
+        var losses: [Double] = []
+        try trainer.run { losses.append($0.loss) }
+        let expected = try c.golden.floats("losses")
+        #expect(losses.count == 5)
+        for (ours, reference) in zip(losses, expected) {
+            #expect(abs(ours - Double(reference)) / Double(reference) < 1e-4, "\(name): \(losses) vs \(expected)")
+        }
+        let final = try c.adapter("final.")
+        let relative = maxAbsDifference(trainer.adapter.parameters, final.parameters) / final.parameters.map { abs($0) }.max()!
+        #expect(relative < 1e-4, "\(name): final parameters differ by \(relative) of the largest")
+    }
+}
+
+func integers(_ file: SafetensorsFile, _ name: String) throws -> [Int32] {
+    let info = try file.info(name)
+    precondition(info.dtype.rawValue == "I64", "\(name) is not I64")
+    return try file.withRawBytes(of: name) { raw in
+        (0..<info.elementCount).map { Int32(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
+    }
+}
+
+func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    var worst: Float = 0
+    for i in a.indices { worst = max(worst, abs(a[i] - b[i])) }
+    return worst
+}
