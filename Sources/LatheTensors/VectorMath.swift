@@ -1,5 +1,8 @@
 // Small SIMD building blocks shared by the ops: dot products, axpy, max, and a vectorised exp.
 // All loads and stores are unaligned, so any pointer into flat storage works.
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Eight lanes: the width the kernels use for their inner loops (one AVX register, two SSE registers).
 typealias Vector8 = SIMD8<Float>
@@ -90,7 +93,7 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: 
     }
     var sum = total.sum()
     while i < count {
-        let e = exp8(Vector8(repeating: x[i] - shift))[0]
+        let e = expf(x[i] - shift)
         x[i] = e
         sum += e
         i += 1
@@ -115,7 +118,9 @@ func exp8(_ input: Vector8) -> Vector8 {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let er = p * r2 + r + 1
-    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+    // n is integral with |n| ≤ 127: adding 1.5·2²³ puts it in the low mantissa bits, read back as an integer.
+    let magic = unsafeBitCast(n + 12582912, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let bits = (magic &+ 127) &<< 23
     let scaled = er * unsafeBitCast(bits, to: Vector8.self)
     return scaled.replacing(with: 0, where: input .< -87.3)
 }

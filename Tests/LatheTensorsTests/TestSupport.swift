@@ -72,3 +72,28 @@ func checkGradient(_ name: String, _ input: [Float], analytic: [Float], indices:
     }
     return worst
 }
+
+/// For large inputs: compares ⟨analytic, u⟩ with (L(x+hu) − L(x−hu)) / 2h along `directions` random unit-scale
+/// directions u (entries uniform in [−1, 1)), same step and tolerance as `checkGradient`.
+@discardableResult
+func checkDirectionalDerivatives(_ name: String, _ input: [Float], analytic: [Float], directions: Int = 3,
+                                 rng: inout SplitMix64, sourceLocation: SourceLocation = #_sourceLocation,
+                                 loss: ([Float]) -> Double) -> Double {
+    precondition(input.count == analytic.count, "\(name): \(input.count) inputs, \(analytic.count) gradients")
+    var worst = 0.0
+    for direction in 0..<directions {
+        let u = rng.floats(input.count)
+        let h = finiteDifferenceStep
+        let plus = loss((0..<input.count).map { input[$0] + h * u[$0] })
+        let minus = loss((0..<input.count).map { input[$0] - h * u[$0] })
+        let numeric = (plus - minus) / (2 * Double(h))
+        let projected = weightedSum(u, analytic)
+        let error = abs(numeric - projected)
+        worst = max(worst, error)
+        if error > gradientTolerance + gradientTolerance * abs(numeric) {
+            Issue.record("\(name) direction \(direction): numeric \(numeric) vs analytic \(projected)",
+                         sourceLocation: sourceLocation)
+        }
+    }
+    return worst
+}
