@@ -102,11 +102,14 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: 
 }
 
 /// `e^x` for eight lanes, relative error about 2e-7 for x in [−87, 88]; −∞ and anything below −87.3 give 0.
-/// Cephes `expf` scheme: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2ⁿ through the exponent bits.
+/// Cephes `expf` scheme: x = n·ln2 + r with |r| ≤ ln2/2 (up to rounding), e^r by a degree-6 polynomial, 2ⁿ through the exponent bits.
 @inline(__always)
 func exp8(_ input: Vector8) -> Vector8 {
     let x = pointwiseMin(pointwiseMax(input, Vector8(repeating: -87.3)), Vector8(repeating: 88.3))
-    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    // Adding 1.5·2²³ rounds x·log2(e) to the nearest integer n (no SSE4 round instruction needed) and
+    // leaves n in the low mantissa bits of `shifted`, from which 2ⁿ's exponent bits are built below.
+    let shifted = x * 1.44269504088896341 + 12582912
+    let n = shifted - 12582912
     // ln2 split in two (0.693359375 is exact in fp32) so n·ln2 is subtracted without losing r's bits.
     var r = x - n * 0.693359375
     r = r + n * 2.12194440e-4
@@ -118,9 +121,8 @@ func exp8(_ input: Vector8) -> Vector8 {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let er = p * r2 + r + 1
-    // n is integral with |n| ≤ 127: adding 1.5·2²³ puts it in the low mantissa bits, read back as an integer.
-    let magic = unsafeBitCast(n + 12582912, to: SIMD8<Int32>.self) &- 0x4B40_0000
-    let bits = (magic &+ 127) &<< 23
+    let exponent = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let bits = (exponent &+ 127) &<< 23
     let scaled = er * unsafeBitCast(bits, to: Vector8.self)
     return scaled.replacing(with: 0, where: input .< -87.3)
 }
