@@ -12,7 +12,7 @@ private func logSumExp(_ row: UnsafePointer<Float>, _ v: Int) -> Float {
     var total = Vector8()
     var j = 0
     while j + 8 <= v { total += exp8(load8(row + j) - shift); j += 8 }
-    var sum = total.sum()
+    var sum = horizontalSum(total)
     while j < v { sum += expf(row[j] - m); j += 1 }
     return m + log(sum)
 }
