@@ -32,7 +32,7 @@ public func crossEntropyForward(
     n: Int, v: Int
 ) {
     logSoftmaxGather(losses, logits, targets, n: n, v: v)
-    for row in 0..<n { losses[row] = -losses[row] }
+    for row in 0..<n where targets[row] >= 0 { losses[row] = -losses[row] }
 }
 
 /// `dLogits (N, V) = dLoss · (softmax(logits) − onehot(target))`, OVERWRITING `dLogits`; rows with a
