@@ -14,9 +14,7 @@ enum RealModel {
 struct RealModelTests {
     @Test(.enabled(if: RealModel.isPresent, "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf is absent"))
     func readsTheSmolLM2Checkpoint() throws {
-        let start = Date()
         let file = try GGUFFile(path: RealModel.path)
-        let parsed = Date().timeIntervalSince(start)
         #expect(file.tensors.count == 272 || file.tensors.count == 273)
         #expect(file.metadata["general.architecture"]?.string == "llama")
         #expect(file.metadata["llama.block_count"]?.int == 30)
@@ -41,6 +39,5 @@ struct RealModelTests {
             #expect(nonZero, "\(name)")
         }
         #expect(Set(file.tensors.map(\.type.name)) == ["F32", "Q4_1", "Q8_0"])
-        #expect(parsed < 30, "parsing took \(parsed) s")
     }
 }
