@@ -84,6 +84,7 @@ public final class GGUFFile: TensorSource, Sendable {
         metadata = header.metadata
         metadataKeys = header.metadataKeys
         tensors = header.tensors
+        tensorNames = header.tensors.map(\.name)
         alignment = header.alignment
         dataStart = header.dataStart
         var index: [String: Int] = [:]
@@ -92,7 +93,7 @@ public final class GGUFFile: TensorSource, Sendable {
     }
 
     /// Tensor names in file order.
-    public var tensorNames: [String] { tensors.map(\.name) }
+    public let tensorNames: [String]
 
     /// The entry for `name`, or a `.notFound` error.
     public func info(_ name: String) throws -> GGUFTensorInfo {

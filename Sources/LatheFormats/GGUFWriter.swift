@@ -28,7 +28,7 @@ public struct GGUFWriter: Sendable {
     }
 
     /// Sets `key` (a new key goes last; an existing one keeps its place). Arrays must hold one non-array type;
-    /// `emptyArrayType` is the element type written for an empty array (default uint8... string arrays want `.string`).
+    /// `emptyArrayType` is the element type recorded for an empty array, which `GGUFValue` cannot carry.
     public mutating func set(_ key: String, _ value: GGUFValue, emptyArrayType: GGUFValueType = .uint8) throws {
         if case .array(let items) = value {
             guard emptyArrayType != .array else { throw misuse(key, "arrays cannot nest") }

@@ -30,6 +30,7 @@ public final class SafetensorsFile: TensorSource, Sendable {
         bytes = mapped
         metadata = header.metadata
         tensors = header.tensors
+        tensorNames = header.tensors.map(\.name)
         dataStart = header.dataStart
         var index: [String: Int] = [:]
         for (i, info) in header.tensors.enumerated() { index[info.name] = i }
@@ -37,7 +38,7 @@ public final class SafetensorsFile: TensorSource, Sendable {
     }
 
     /// Tensor names in data-offset order.
-    public var tensorNames: [String] { tensors.map(\.name) }
+    public let tensorNames: [String]
 
     /// The header entry for `name`, or a `.notFound` error.
     public func info(_ name: String) throws -> SafetensorsTensorInfo {

@@ -8,11 +8,27 @@ public protocol TensorSource {
     func storageType(of name: String) throws -> String
     /// The values converted to fp32, row-major.
     func floats(_ name: String) throws -> [Float]
+    /// The values converted to fp32 straight into `out` (no intermediate array); `out.count` must equal the element
+    /// count. The readers here implement it directly; the default copies from `floats(_:)`.
+    func floats(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws
 }
 
 extension TensorSource {
     /// True when a tensor of this name exists.
     public func contains(_ name: String) -> Bool { tensorNames.contains(name) }
+
+    /// Number of elements of `name` (product of its shape).
+    public func elementCount(of name: String) throws -> Int { try shape(of: name).reduce(1, *) }
+
+    /// Default: converts to an array, then copies.
+    public func floats(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
+        let values = try floats(name)
+        guard values.count == out.count else {
+            throw FormatError(.invalidValue, file: name, "tensor has \(values.count) elements, not \(out.count)",
+                              fix: "size the destination from shape(of:)")
+        }
+        _ = out.initialize(from: values)
+    }
 }
 
 /// Fills an fp32 array of `count` elements with `fill`, which must write all of it.

@@ -28,8 +28,8 @@ private struct HeadView {
     }
 }
 
-/// For each token of one sequence, the first key it may attend to: 0 without segments, else the first
-/// token of its segment. Keys before a block's smallest value are skipped entirely.
+/// For each token of one sequence, the first key it may attend to: 0 without segments, else the earliest
+/// token with the same segment id. Keys before a block's smallest value are skipped entirely.
 private func firstVisibleKeys(_ segments: UnsafePointer<Int32>?, tokens: Int) -> [Int] {
     guard let segments else { return [Int](repeating: 0, count: tokens) }
     var firstSeen: [Int32: Int] = [:]

@@ -12,8 +12,8 @@ private func logSumExp(_ row: UnsafePointer<Float>, _ v: Int) -> Float {
     var total = Vector8()
     var j = 0
     while j + 8 <= v { total += exp8(load8(row + j) - shift); j += 8 }
-    var sum = total.sum()
-    while j < v { sum += exp8(Vector8(repeating: row[j] - m))[0]; j += 1 }
+    var sum = horizontalSum(total)
+    while j < v { sum += expf(row[j] - m); j += 1 }
     return m + log(sum)
 }
 
@@ -32,7 +32,7 @@ public func crossEntropyForward(
     n: Int, v: Int
 ) {
     logSoftmaxGather(losses, logits, targets, n: n, v: v)
-    for row in 0..<n { losses[row] = -losses[row] }
+    for row in 0..<n where targets[row] >= 0 { losses[row] = -losses[row] }
 }
 
 /// `dLogits (N, V) = dLoss · (softmax(logits) − onehot(target))`, OVERWRITING `dLogits`; rows with a
@@ -56,7 +56,7 @@ public func crossEntropyBackward(
             let shift = Vector8(repeating: lse), scale = Vector8(repeating: dLoss)
             var j = 0
             while j + 8 <= v { store8(scale * exp8(load8(input + j) - shift), out + j); j += 8 }
-            while j < v { out[j] = dLoss * exp8(Vector8(repeating: input[j] - lse))[0]; j += 1 }
+            while j < v { out[j] = dLoss * expf(input[j] - lse); j += 1 }
             out[target] -= dLoss
         }
     }

@@ -50,10 +50,10 @@ public func rmsNormBackward(
             var acc = Vector8()
             var i = 0
             while i + 8 <= c {
-                acc = acc.addingProduct(load8(gr + i) * load8(weight + i), load8(xr + i))
+                acc += load8(gr + i) * load8(weight + i) * load8(xr + i)
                 i += 8
             }
-            var projection = acc.sum()
+            var projection = horizontalSum(acc)
             while i < c { projection += gr[i] * weight[i] * xr[i]; i += 1 }
             let k = r * r * r * projection / Float(c)
             let rv = Vector8(repeating: r), kv = Vector8(repeating: k)
@@ -78,7 +78,7 @@ public func rmsNormBackward(
             let rv = Vector8(repeating: r)
             var i = 0
             while i + 8 <= width {
-                store8(load8(dw + i).addingProduct(load8(gr + i) * load8(xr + i), rv), dw + i)
+                store8(load8(dw + i) + load8(gr + i) * load8(xr + i) * rv, dw + i)
                 i += 8
             }
             while i < width { dw[i] += gr[i] * xr[i] * r; i += 1 }

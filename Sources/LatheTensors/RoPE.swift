@@ -101,10 +101,10 @@ private func rotate(_ x: UnsafeMutablePointer<Float>, _ positions: UnsafePointer
             for row in rows {
                 let position = Float(positions[row])
                 for i in 0..<half {
-                    // HF: freqs = position.float() * inv_freq in fp32, then cos/sin of that fp32 angle.
-                    let angle = Double(position * inverse[i])
-                    cosines[i] = Float(cos(angle))
-                    sines[i] = direction * Float(sin(angle))
+                    // HF: freqs = position.float() * inv_freq in fp32, then fp32 cos/sin of that angle.
+                    let angle = position * inverse[i]
+                    cosines[i] = cosf(angle)
+                    sines[i] = direction * sinf(angle)
                 }
                 for head in 0..<heads {
                     let first = x + row * heads * d + head * d, second = first + half

@@ -1,4 +1,7 @@
 // The Llama MLP's gated activation: out = silu(gate) · up, silu(g) = g · sigmoid(g).
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `out = silu(gate) · up`, element-wise over `count` values.
 public func swigluForward(
@@ -19,7 +22,7 @@ public func swigluForward(
         }
         while i < range.upperBound {
             let g = gate[i]
-            out[i] = g / (1 + exp8(Vector8(repeating: -g))[0]) * up[i]
+            out[i] = g / (1 + expf(-g)) * up[i]
             i += 1
         }
     }
@@ -48,7 +51,7 @@ public func swigluBackward(
         }
         while i < range.upperBound {
             let g = gate[i], d = dOut[i]
-            let s = 1 / (1 + exp8(Vector8(repeating: -g))[0])
+            let s = 1 / (1 + expf(-g))
             dGate[i] += d * up[i] * s * (1 + g * (1 - s))
             dUp[i] += d * g * s
             i += 1

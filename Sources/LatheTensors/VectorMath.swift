@@ -1,5 +1,8 @@
 // Small SIMD building blocks shared by the ops: dot products, axpy, max, and a vectorised exp.
 // All loads and stores are unaligned, so any pointer into flat storage works.
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Eight lanes: the width the kernels use for their inner loops (one AVX register, two SSE registers).
 typealias Vector8 = SIMD8<Float>
@@ -14,23 +17,42 @@ func store8(_ v: Vector8, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector8.self)
 }
 
+// Products are written a * b + c, not `addingProduct`: without an FMA target the fused form becomes a
+// call to fmaf per lane. Likewise `pointwiseMax`/`max()` keep NaN rules that compile to scalar branches.
+
+/// Lane-wise maximum as compare-and-select (NaN handling is not needed by the callers).
+@inline(__always)
+func lanewiseMax(_ a: Vector8, _ b: Vector8) -> Vector8 { a.replacing(with: b, where: b .> a) }
+
+/// Lane-wise minimum as compare-and-select.
+@inline(__always)
+func lanewiseMin(_ a: Vector8, _ b: Vector8) -> Vector8 { a.replacing(with: b, where: b .< a) }
+
+/// Sum of the eight lanes.
+@inline(__always)
+func horizontalSum(_ v: Vector8) -> Float {
+    let quarter = (v.lowHalf + v.highHalf)
+    let pair = quarter.lowHalf + quarter.highHalf
+    return pair[0] + pair[1]
+}
+
 /// `Σ a[i]·b[i]` over `count` values, fp32 with four independent 8-lane accumulators.
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
     var s0 = Vector8(), s1 = Vector8(), s2 = Vector8(), s3 = Vector8()
     var i = 0
     while i + 32 <= count {
-        s0 = s0.addingProduct(load8(a + i), load8(b + i))
-        s1 = s1.addingProduct(load8(a + i + 8), load8(b + i + 8))
-        s2 = s2.addingProduct(load8(a + i + 16), load8(b + i + 16))
-        s3 = s3.addingProduct(load8(a + i + 24), load8(b + i + 24))
+        s0 += load8(a + i) * load8(b + i)
+        s1 += load8(a + i + 8) * load8(b + i + 8)
+        s2 += load8(a + i + 16) * load8(b + i + 16)
+        s3 += load8(a + i + 24) * load8(b + i + 24)
         i += 32
     }
     while i + 8 <= count {
-        s0 = s0.addingProduct(load8(a + i), load8(b + i))
+        s0 += load8(a + i) * load8(b + i)
         i += 8
     }
-    var sum = ((s0 + s1) + (s2 + s3)).sum()
+    var sum = horizontalSum((s0 + s1) + (s2 + s3))
     while i < count { sum += a[i] * b[i]; i += 1 }
     return sum
 }
@@ -45,7 +67,7 @@ func axpy(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ x: UnsafePointer<F
     let a = Vector8(repeating: alpha)
     var i = 0
     while i + 8 <= count {
-        store8(load8(y + i).addingProduct(a, load8(x + i)), y + i)
+        store8(load8(y + i) + a * load8(x + i), y + i)
         i += 8
     }
     while i < count { y[i] += alpha * x[i]; i += 1 }
@@ -69,8 +91,8 @@ func maximum(_ a: UnsafePointer<Float>, _ count: Int) -> Float {
     var i = 0
     if count >= 8 {
         var m = Vector8(repeating: -.infinity)
-        while i + 8 <= count { m = pointwiseMax(m, load8(a + i)); i += 8 }
-        best = m.max()
+        while i + 8 <= count { m = lanewiseMax(m, load8(a + i)); i += 8 }
+        for lane in 0..<8 { best = Swift.max(best, m[lane]) }
     }
     while i < count { best = Swift.max(best, a[i]); i += 1 }
     return best
@@ -88,9 +110,9 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: 
         total += e
         i += 8
     }
-    var sum = total.sum()
+    var sum = horizontalSum(total)
     while i < count {
-        let e = exp8(Vector8(repeating: x[i] - shift))[0]
+        let e = expf(x[i] - shift)
         x[i] = e
         sum += e
         i += 1
@@ -99,11 +121,14 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: 
 }
 
 /// `e^x` for eight lanes, relative error about 2e-7 for x in [−87, 88]; −∞ and anything below −87.3 give 0.
-/// Cephes `expf` scheme: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2ⁿ through the exponent bits.
+/// Cephes `expf` scheme: x = n·ln2 + r with |r| ≤ ln2/2 (up to rounding), e^r by a degree-6 polynomial, 2ⁿ through the exponent bits.
 @inline(__always)
 func exp8(_ input: Vector8) -> Vector8 {
-    let x = pointwiseMin(pointwiseMax(input, Vector8(repeating: -87.3)), Vector8(repeating: 88.3))
-    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    let x = lanewiseMin(lanewiseMax(input, Vector8(repeating: -87.3)), Vector8(repeating: 88.3))
+    // Adding 1.5·2²³ rounds x·log2(e) to the nearest integer n (no SSE4 round instruction needed) and
+    // leaves n in the low mantissa bits of `shifted`, from which 2ⁿ's exponent bits are built below.
+    let shifted = x * 1.44269504088896341 + 12582912
+    let n = shifted - 12582912
     // ln2 split in two (0.693359375 is exact in fp32) so n·ln2 is subtracted without losing r's bits.
     var r = x - n * 0.693359375
     r = r + n * 2.12194440e-4
@@ -115,7 +140,8 @@ func exp8(_ input: Vector8) -> Vector8 {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let er = p * r2 + r + 1
-    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+    let exponent = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let bits = (exponent &+ 127) &<< 23
     let scaled = er * unsafeBitCast(bits, to: Vector8.self)
     return scaled.replacing(with: 0, where: input .< -87.3)
 }

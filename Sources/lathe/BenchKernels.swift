@@ -25,6 +25,7 @@ struct BenchKernels: ParsableCommand {
             let gflops = 2.0 * Double(m * n * k) / seconds / 1e9
             print("\(name.padding(28))  \(format(gflops)) GFLOP/s  \(format(100 * gflops / rate))% of sgemm")
         }
+        OpBench(rate: rate).run()
     }
 
     private func timeMatmul(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int) -> Double {
@@ -59,4 +60,112 @@ func format(_ value: Double, decimals: Int = 1) -> String {
 
 extension String {
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+
+
+/// The element-wise, normalisation, attention and loss ops of one SmolLM2-135M layer, timed forward and
+/// backward. Memory-bound ops report GB/s over the bytes each logical array is read or written once;
+/// attention reports GFLOP/s over its causal products (2 in forward; 5 in backward, which recomputes the scores).
+struct OpBench {
+    let rate: Double
+    let t = 2048, c = 576, f = 1536, vocab = 49152, heads = 9, kvHeads = 3, d = 64
+    /// Rows of the cross-entropy benchmark: 512 × V = 100 MB of logits keeps memory modest.
+    let lossRows = 512
+
+    func run() {
+        print("ops at T=\(t) C=\(c) F=\(f) H=\(heads) KVH=\(kvHeads) D=\(d); cross-entropy on \(lossRows) rows of V=\(vocab)")
+        let x = filled(t * c, seed: 1), y = filled(t * c, seed: 2), dY = filled(t * c, seed: 3)
+        let dX = filled(t * c, seed: 4), dX2 = filled(t * c, seed: 5)
+        defer { for p in [x, y, dY, dX, dX2] { p.deallocate() } }
+        let tokens = UnsafeMutablePointer<Int32>.allocate(capacity: t)
+        defer { tokens.deallocate() }
+        for i in 0..<t { tokens[i] = Int32((i * 7919) % vocab) }
+        let table = filled(vocab * c, seed: 6), dTable = filled(vocab * c, seed: 7)
+        defer { table.deallocate(); dTable.deallocate() }
+        let floats = Double(MemoryLayout<Float>.size)
+        let rowBytes = Double(t * c) * floats
+
+        report("embedding fwd", bytes: 2 * rowBytes) { embeddingForward(y, tokens, table, n: t, c: c) }
+        report("embedding bwd", bytes: 3 * rowBytes) { embeddingBackward(dTable, dY, tokens, n: t, c: c) }
+
+        let weight = filled(c, seed: 8, low: 0.5), dWeight = filled(c, seed: 9), rstd = filled(t, seed: 10)
+        defer { weight.deallocate(); dWeight.deallocate(); rstd.deallocate() }
+        report("rmsnorm fwd", bytes: 2 * rowBytes) { rmsNormForward(y, rstd, x, weight, n: t, c: c, eps: 1e-5) }
+        report("rmsnorm bwd", bytes: 4 * rowBytes) { rmsNormBackward(dX, dWeight, dY, x, weight, rstd, n: t, c: c) }
+
+        let q = filled(t * heads * d, seed: 11)
+        defer { q.deallocate() }
+        let frequencies = RopeFrequencies(headDim: d, theta: 100000)
+        let positions = UnsafeMutablePointer<Int32>.allocate(capacity: t)
+        defer { positions.deallocate() }
+        for i in 0..<t { positions[i] = Int32(i) }
+        let qBytes = Double(t * heads * d) * floats
+        report("rope fwd (q)", bytes: 2 * qBytes) { ropeForward(q, positions, frequencies, n: t, heads: heads) }
+        report("rope bwd (q)", bytes: 2 * qBytes) { ropeBackward(q, positions, frequencies, n: t, heads: heads) }
+
+        let gate = filled(t * f, seed: 12), up = filled(t * f, seed: 13), hidden = filled(t * f, seed: 14)
+        let dGate = filled(t * f, seed: 15), dUp = filled(t * f, seed: 16)
+        defer { for p in [gate, up, hidden, dGate, dUp] { p.deallocate() } }
+        let mlpBytes = Double(t * f) * floats
+        report("swiglu fwd", bytes: 3 * mlpBytes) { swigluForward(hidden, gate, up, count: t * f) }
+        report("swiglu bwd", bytes: 7 * mlpBytes) { swigluBackward(dGate, dUp, hidden, gate, up, count: t * f) }
+
+        report("residual fwd", bytes: 3 * rowBytes) { residualForward(y, x, dY, count: t * c) }
+        report("residual bwd", bytes: 5 * rowBytes) { residualBackward(dX, dX2, dY, count: t * c) }
+
+        benchAttention()
+        benchCrossEntropy()
+    }
+
+    private func benchAttention() {
+        let (qWidth, kvWidth) = (heads * d, kvHeads * d)
+        let q = filled(t * qWidth, seed: 20), k = filled(t * kvWidth, seed: 21), v = filled(t * kvWidth, seed: 22)
+        let out = filled(t * qWidth, seed: 23), lse = filled(heads * t, seed: 24), dOut = filled(t * qWidth, seed: 25)
+        let dq = filled(t * qWidth, seed: 26), dk = filled(t * kvWidth, seed: 27), dv = filled(t * kvWidth, seed: 28)
+        defer { for p in [q, k, v, out, lse, dOut, dq, dk, dv] { p.deallocate() } }
+        // One causal product: 2·D flops per (query, visible key) pair per head.
+        let product = 2.0 * Double(d * heads) * Double(t) * Double(t + 1) / 2
+        report("attention fwd (B=1)", flops: 2 * product) {
+            attentionForward(out, lse, q, k, v, segments: nil, batch: 1, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+        }
+        report("attention bwd (B=1)", flops: 5 * product) {
+            attentionBackward(dq, dk, dv, dOut, q, k, v, out, lse, segments: nil,
+                              batch: 1, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+        }
+    }
+
+    private func benchCrossEntropy() {
+        let logits = filled(lossRows * vocab, seed: 30, low: -8, high: 8), dLogits = filled(lossRows * vocab, seed: 31)
+        let losses = filled(lossRows, seed: 32)
+        let targets = UnsafeMutablePointer<Int32>.allocate(capacity: lossRows)
+        defer { logits.deallocate(); dLogits.deallocate(); losses.deallocate(); targets.deallocate() }
+        for i in 0..<lossRows { targets[i] = Int32((i * 104729) % vocab) }
+        let bytes = Double(lossRows * vocab * MemoryLayout<Float>.size)
+        report("cross-entropy fwd", bytes: bytes) { crossEntropyForward(losses, logits, targets, n: lossRows, v: vocab) }
+        report("cross-entropy bwd", bytes: 2 * bytes) {
+            crossEntropyBackward(dLogits, logits, targets, dLoss: 1 / Float(lossRows), n: lossRows, v: vocab)
+        }
+    }
+
+    private func report(_ name: String, bytes: Double, _ body: () -> Void) {
+        let seconds = bestTime(body)
+        print("\(name.padding(28))  \(format(bytes / seconds / 1e9)) GB/s   \(format(seconds * 1e3, decimals: 2)) ms")
+    }
+
+    private func report(_ name: String, flops: Double, _ body: () -> Void) {
+        let seconds = bestTime(repeats: 3, body)
+        let gflops = flops / seconds / 1e9
+        print("\(name.padding(28))  \(format(gflops)) GFLOP/s  \(format(100 * gflops / rate))% of sgemm   \(format(seconds * 1e3, decimals: 1)) ms")
+    }
+
+    /// A buffer of `count` pseudo-random values in [low, high), deterministic per seed.
+    private func filled(_ count: Int, seed: UInt64, low: Float = -1, high: Float = 1) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        for i in 0..<count {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17   // xorshift64
+            p[i] = low + Float(state >> 40) / Float(1 << 24) * (high - low)
+        }
+        return p
+    }
 }

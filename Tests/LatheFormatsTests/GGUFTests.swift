@@ -111,3 +111,32 @@ struct GGUFTests {
         #expect(throws: FormatError.self) { try writer.addTensor("q", shape: [1], values: [1]) }
     }
 }
+
+@Suite("TensorSource")
+struct TensorSourceTests {
+    /// Loads every tensor of any source the way the model loader does.
+    static func load(_ source: some TensorSource) throws -> [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for name in source.tensorNames {
+            let count = try source.elementCount(of: name)
+            out[name] = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                try source.floats(name, into: buffer)
+                initialized = count
+            }
+        }
+        return out
+    }
+
+    @Test func bothFormatsServeTheSameValues() throws {
+        let values: [Float] = (0 ..< 64).map { Float($0) - 20.5 }
+        var st = SafetensorsWriter()
+        try st.add("w", shape: [2, 32], values: values)
+        var gg = GGUFWriter()
+        try gg.addTensor("w", shape: [2, 32], values: values)
+        let a = try Self.load(SafetensorsFile(bytes: st.serialized(), name: "a"))
+        let b = try Self.load(GGUFFile(bytes: gg.serialized(), name: "b"))
+        #expect(a == b)
+        #expect(a["w"] == values)
+        #expect(try GGUFFile(bytes: gg.serialized(), name: "b").shape(of: "w") == [2, 32])
+    }
+}
