@@ -27,7 +27,7 @@ let package = Package(
 
         .target(name: "LatheTensors", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "LatheFormats"),
+        .target(name: "LatheFormats", exclude: ["FORMAT.md"]),
         .target(name: "LatheJinja"),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"]),
         .target(name: "LatheModels", dependencies: ["LatheTensors", "LatheFormats", "LatheTokenizers"]),
