@@ -14,9 +14,12 @@ let package = Package(
         .library(name: "LatheTokenizers", targets: ["LatheTokenizers"]),
         .library(name: "LatheModels", targets: ["LatheModels"]),
         .library(name: "LatheTraining", targets: ["LatheTraining"]),
+        .library(name: "LatheEvaluation", targets: ["LatheEvaluation"]),
+        .library(name: "LatheRecipes", targets: ["LatheRecipes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries from Debian/Ubuntu: libopenblas-dev and libzstd-dev (the Makefile installs them).
@@ -33,8 +36,11 @@ let package = Package(
         .target(name: "LatheModels", dependencies: ["LatheTensors", "LatheFormats", "LatheTokenizers"]),
         .target(name: "LatheTraining", dependencies: ["LatheTensors", "LatheModels"]),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"]),
+        .target(name: "LatheEvaluation", dependencies: ["LatheModels", "LatheTokenizers", "LatheJinja", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LatheRecipes", dependencies: ["LatheCheckpoints", "LatheTraining", "LatheEvaluation", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheTraining", "LatheCheckpoints",
+            "LatheEvaluation", "LatheRecipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,6 +55,10 @@ let package = Package(
         .testTarget(name: "LatheTrainingTests", dependencies: ["LatheTraining", "LatheModels", "LatheFormats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheCheckpoints"]),
+        .testTarget(name: "LatheEvaluationTests", dependencies: ["LatheEvaluation"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "LatheRecipesTests", dependencies: ["LatheRecipes"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
     ]
 )

@@ -1,0 +1,15 @@
+/// Why an evaluation task could not be loaded or run. Each case names the task file, and where it applies the
+/// document index and the field, and says what to do.
+public enum EvaluationError: Error, CustomStringConvertible, Equatable {
+    /// The task YAML is malformed or uses a key Lathe does not support.
+    case invalidTask(file: String, key: String, message: String)
+    /// A document could not be turned into a request (missing field, target index out of range).
+    case invalidDocument(task: String, index: Int, field: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .invalidTask(let f, let k, let m): return "\(f): \(k): \(m)"
+        case .invalidDocument(let t, let i, let field, let m): return "task \(t), document \(i), field \(field): \(m)"
+        }
+    }
+}
