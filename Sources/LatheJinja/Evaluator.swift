@@ -155,11 +155,21 @@ extension Interpreter {
             if stepValue > 0 {
                 var i = min(lo ?? 0, n)
                 let end = min(hi ?? n, n)
-                while i < end { out.append(i); i += stepValue }
+                while i < end {
+                    out.append(i)
+                    let (next, overflow) = i.addingReportingOverflow(stepValue)
+                    if overflow { break }
+                    i = next
+                }
             } else {
                 var i = min(lo ?? n - 1, n - 1)
                 let end = hi ?? -1
-                while i > end { out.append(i); i += stepValue }
+                while i > end {
+                    out.append(i)
+                    let (next, overflow) = i.addingReportingOverflow(stepValue)
+                    if overflow { break }
+                    i = next
+                }
             }
             try budget.tick(out.count / 64)
             return out

@@ -145,7 +145,7 @@ final class Interpreter {
             scopes.append([:])
             defer { scopes.removeLast() }
             try assign(target, item, offset: offset)
-            let loop: TemplateDict = TemplateDict([
+            let loop = TemplateDict(uniqueKeys: [
                 ("index", .int(i + 1)), ("index0", .int(i)), ("revindex", .int(n - i)), ("revindex0", .int(n - i - 1)),
                 ("first", .bool(i == 0)), ("last", .bool(i == n - 1)), ("length", .int(n)), ("depth", .int(1)),
                 ("depth0", .int(0)), ("previtem", i > 0 ? items[i - 1] : .undefined),
