@@ -213,7 +213,7 @@ extension Parser {
                 node = try parseSubscript(node, at)
             } else if isOp("(") {
                 let (args, kwargs) = try parseCallArguments()
-                node = .call(node, args: args, kwargs: kwargs, offset: at)
+                node = .call(node, args: args, kwargs: kwargs, offset: node.offset)
             } else {
                 return node
             }
