@@ -416,6 +416,8 @@ JINJA_CASES = [
     ("macro_scope", "{% set g = 'G' %}{% macro m() %}{{ g }}{{ x }}{% endmacro %}{{ m() }} {% for x in [1] %}{{ m() }}{% endfor %}", {"x": "X"}),
     ("loop_controls_else", "{% for i in [1, 2, 3] %}{% if i == 2 %}{% break %}{% endif %}{{ i }}{% else %}none{% endfor %}", {}),
     ("equalto_tests", "{{ [1, 2, 1] | select('equalto', 1) | list }} {{ ['a', 'b'] | reject('in', ['a']) | list }} {{ 5 is gt 3 }} {{ 'ab' is lower }} {{ x is sameas none }}", {"x": None}),
+    ("raw_block", "a {% raw %}{{ not evaluated }} {% if %}{% endraw %} b\n  {% raw -%}  x  {%- endraw %}\n{% raw %}\n  y\n  {% endraw %}\nz", {}),
+    ("unicode_whitespace_control", "a\u00a0\u3000 {%- if true -%} \u2003\n b {%- endif %}", {}),
     ("raise_exception", "{{ raise_exception('Conversation roles must alternate') }}", {}),
     ("error_undefined_attr", "{{ missing.attr }}", {}),
     ("error_add_types", "{{ 1 + 'a' }}", {}),

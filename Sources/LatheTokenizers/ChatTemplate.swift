@@ -1,3 +1,4 @@
+import Foundation
 import LatheJinja
 
 /// A tool call made by an assistant message, rendered as transformers' `{"type": "function", "function": {...}}`.
@@ -105,12 +106,13 @@ public struct ChatTemplate: Sendable {
     /// template variables such as `date_string`. Throws `TemplateError.raised` when the template rejects the chat.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool, tools: [TemplateValue]? = nil,
                        extraContext: [String: TemplateValue] = [:]) throws -> RenderedChat {
+        let now = Date()  // one clock reading for every pass, so `strftime_now` agrees between them
         let output = try template.renderWithSpans(context(messages.map { $0.templateValue() }, addGenerationPrompt,
-                                                          tools, extraContext))
+                                                          tools, extraContext), now: now)
         if hasGenerationBlocks { return RenderedChat(text: output.text, assistantSpans: output.generationSpans) }
         let spans = try AssistantSpanFinder(render: { contents in
-            try template.render(context(zip(messages, contents).map { $0.templateValue(content: $1) },
-                                        addGenerationPrompt, tools, extraContext))
+            try template.renderWithSpans(context(zip(messages, contents).map { $0.templateValue(content: $1) },
+                                                 addGenerationPrompt, tools, extraContext), now: now).text
         }).spans(text: output.text, messages: messages)
         return RenderedChat(text: output.text, assistantSpans: spans)
     }

@@ -20,6 +20,7 @@ let fuzzFragments = [
     " set ", " macro ", " endmacro ", " not ", " and ", " or ", " is ", " defined ", "loop.index", "ns.x",
     "namespace(x=1)", "range(5)", "messages", "[::-1]", "|tojson", "|trim", "|length", "raise_exception('x')",
     "caller()", "\\", "\n", " ", "0", "-1", "1e5", "none", "{% generation %}", "{% endgeneration %}", "{% break %}",
+    "{% raw %}", "{% endraw %}", "\u{3000}", "é",
 ]
 
 func mutate(_ source: String, _ rng: inout SplitMix64) -> String {

@@ -653,6 +653,18 @@ let goldenCasesJSON = ##"""
   "expected": "[1, 1] ['b'] True True True"
  },
  {
+  "name": "raw_block",
+  "template": "a {% raw %}{{ not evaluated }} {% if %}{% endraw %} b\n  {% raw -%}  x  {%- endraw %}\n{% raw %}\n  y\n  {% endraw %}\nz",
+  "context": {},
+  "expected": "a {{ not evaluated }} {% if %} b\nx\n  y\nz"
+ },
+ {
+  "name": "unicode_whitespace_control",
+  "template": "a 　 {%- if true -%}  \n b {%- endif %}",
+  "context": {},
+  "expected": "ab"
+ },
+ {
   "name": "raise_exception",
   "template": "{{ raise_exception('Conversation roles must alternate') }}",
   "context": {},
