@@ -1,6 +1,13 @@
 /// Expression evaluation with Jinja's attribute/item lookup rules and Python operator semantics.
 extension Interpreter {
     func eval(_ e: Expr) throws -> TemplateValue {
+        if case .literal(let v, _) = e { return v }
+        try enterFrame()
+        defer { frameDepth -= 1 }
+        return try evalNode(e)
+    }
+
+    private func evalNode(_ e: Expr) throws -> TemplateValue {
         switch e {
         case .literal(let v, _): return v
         case .name(let n, _): return lookup(n)

@@ -69,6 +69,29 @@ func hitsLimit(_ source: String, _ limits: TemplateLimits = .default, _ context:
     #expect(try Template(source).render([:]) == "")
 }
 
+/// Recursion that goes through every heavy evaluator path stops at the frame bound instead of overflowing the stack.
+@Test func deepRecursionThroughEveryPathStopsCleanly() {
+    let wraps: [(String, String)] = [
+        (String(repeating: "[", count: 45), String(repeating: "]", count: 45)),
+        (String(repeating: "{'k': ", count: 45), String(repeating: "}", count: 45)),
+        ("(", ")" + String(repeating: "|trim|default('')|replace('a', 'b')", count: 15)),
+        ("(", ")" + String(repeating: " ~ 'x' if true else 'y'", count: 15)),
+        ("[", "] | map('string') | select('string') | selectattr('x', 'defined') | join"),
+        ("(", ")" + String(repeating: ".strip().lower()", count: 15)),
+    ]
+    for (open, close) in wraps {
+        let source = "{% macro f(n) %}{% if n < 60 %}{% for i in [1] %}{{ \(open)f(n + 1)\(close) }}{% endfor %}{% endif %}{% endmacro %}{{ f(1) }}"
+        do {
+            _ = try Template(source).render([:])
+        } catch is TemplateError {
+        } catch {
+            Issue.record("\(open): unexpected \(error)")
+        }
+    }
+    let caller = "{% macro f(n) %}{% call f(n + 1) %}{{ caller() }}{% endcall %}{% endmacro %}{{ f(1) }}"
+    #expect(hitsLimit(caller))
+}
+
 @Test func oversizedTemplateIsRefused() {
     #expect(hitsLimit(String(repeating: "a", count: 2_000), TemplateLimits(maxTemplateBytes: 1_000)))
 }
