@@ -164,6 +164,7 @@ extension Interpreter {
             }
             try budget.checkSize(out)
         }
+        if next < args.count { throw a.fail("not all arguments converted during string formatting") }
         return out
     }
 

@@ -189,7 +189,8 @@ extension Interpreter {
             for i in try indices(scalars.count) { out.append(scalars[i]) }
             return .string(String(out))
         case .undefined: throw error(offset, "cannot slice an undefined value")
-        default: throw error(offset, "'\(v.typeName)' object is not subscriptable")
+        case .dict: throw error(offset, "unhashable type: 'slice'")
+        default: throw error(offset, "'\(v.typeName)' object is not subscriptable")  // Jinja slices with Python's []
         }
     }
 

@@ -665,6 +665,60 @@ let goldenCasesJSON = ##"""
   "expected": "ab"
  },
  {
+  "name": "python_float_division",
+  "template": "{{ 7 // 0.1 }} {{ -7 // 2.5 }} {{ 7 % -2.5 }} {{ -0.0 % 5 }} {{ 5.5 % 2 }} {{ -1.5 is even }} {{ 3.0 is odd }} {{ 4.5 is divisibleby 1.5 }}",
+  "context": {},
+  "expected": "69.0 -3.0 -0.5 0.0 1.5 False True True"
+ },
+ {
+  "name": "list_methods",
+  "template": "{{ l.count(1) }} {{ l.index(2) }} {{ m.count('a') | default('D', true) }}",
+  "context": {
+   "l": [
+    1,
+    2,
+    1
+   ],
+   "m": []
+  },
+  "expected": "2 1 D"
+ },
+ {
+  "name": "wordcount_lower_upper",
+  "template": "{{ 'a-b c_d 2.5' | wordcount }} {{ l is lower }} {{ 'X1' is upper }} {{ '12' is lower }} {{ u is sequence }} {{ 3.7 | safe | string }}",
+  "context": {
+   "l": [
+    {
+     "a": 1
+    }
+   ]
+  },
+  "expected": "5 True True False True 3.7"
+ },
+ {
+  "name": "error_format_extra_args",
+  "template": "{{ 'no directives' | format(1) }}",
+  "context": {},
+  "error": "TypeError",
+  "message": "not all arguments converted during string formatting"
+ },
+ {
+  "name": "error_float_of_undefined",
+  "template": "{{ u | float(1.5) }}",
+  "context": {},
+  "error": "UndefinedError",
+  "message": "'u' is undefined"
+ },
+ {
+  "name": "error_slice_int",
+  "template": "{{ x[1:2] }}",
+  "context": {
+   "x": 5
+  },
+  "error": "TypeError",
+  "message": "'int' object is not subscriptable"
+ },
+ {
   "name": "raise_exception",
   "template": "{{ raise_exception('Conversation roles must alternate') }}",
   "context": {},
