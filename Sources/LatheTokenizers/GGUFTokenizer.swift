@@ -67,9 +67,9 @@ extension Tokenizer {
         }
         if let list = try strings("tokenizer.ggml.merges") {
             merges = try list.enumerated().map { i, m in
-                let parts = m.split(separator: " ", omittingEmptySubsequences: false)
+                let parts = splitMerge(m)
                 guard parts.count == 2 else { throw fail("tokenizer.ggml.merges[\(i)]", "expected \"left right\", got \"\(m)\"") }
-                return (String(parts[0]), String(parts[1]))
+                return (parts[0], parts[1])
             }
         } else if let scores = metadata["tokenizer.ggml.scores"]?.array?.compactMap(\.double), scores.count == tokens.count {
             merges = generateMerges(vocab, scores: scores)

@@ -33,7 +33,7 @@ public struct TokenizerConfig: Sendable, Equatable {
     static func parse(_ root: JSONNode) throws -> TokenizerConfig {
         func token(_ key: String) throws -> String? {
             guard let node = try root.optional(key) else { return nil }
-            if let s = node.value as? String { return s }
+            if let s = node.stringValue { return s }
             return try node.required("content").string()  // a serialized AddedToken
         }
         var config = TokenizerConfig(bosToken: try token("bos_token"), eosToken: try token("eos_token"),
@@ -41,7 +41,7 @@ public struct TokenizerConfig: Sendable, Equatable {
                                      addBosToken: try root.optionalBool("add_bos_token"),
                                      addEosToken: try root.optionalBool("add_eos_token"))
         if let template = try root.optional("chat_template") {
-            if let s = template.value as? String {
+            if let s = template.stringValue {
                 config.chatTemplates["default"] = s
             } else {
                 for entry in try template.array() {
