@@ -1,6 +1,8 @@
 /// A token matched whole in the text before the model runs (HF `AddedToken`, `tokenizer.json` `added_tokens`).
 public struct AddedToken: Sendable, Equatable {
+    /// The token id.
     public let id: Int32
+    /// The text the token stands for.
     public let content: String
     /// Skipped by `decode(skipSpecialTokens: true)`; matched by `encode` only with `allowSpecial: true`.
     public let special: Bool
@@ -11,6 +13,7 @@ public struct AddedToken: Sendable, Equatable {
     /// Only matched when not inside a word.
     public let singleWord: Bool
 
+    /// A token with HF's defaults for the flags not given.
     public init(id: Int32, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
                 normalized: Bool = false, singleWord: Bool = false) {
         self.id = id; self.content = content; self.special = special

@@ -3,11 +3,17 @@ import Foundation
 /// A Hugging Face–compatible tokenizer: added tokens, normalizer, pre-tokenizer, BPE model, post-processor and
 /// decoder, loaded from `tokenizer.json` or from GGUF metadata. Immutable and safe to share across threads.
 public final class Tokenizer: Sendable {
+    /// `tokenizer.json` `normalizer`.
     public let normalizer: Normalizer?
+    /// `tokenizer.json` `pre_tokenizer`.
     public let preTokenizer: PreTokenizer?
+    /// `tokenizer.json` `model` (BPE).
     public let model: BPEModel
+    /// `tokenizer.json` `post_processor`, applied by `encode(addSpecialTokens: true)`.
     public let postProcessor: PostProcessor?
+    /// `tokenizer.json` `decoder`; without one, `decode` joins tokens with spaces as HF does.
     public let decoder: Decoder?
+    /// `tokenizer.json` `added_tokens`.
     public let addedTokens: [AddedToken]
     /// Special tokens, BOS/EOS flags and chat templates from `tokenizer_config.json` or GGUF metadata.
     public let config: TokenizerConfig
@@ -168,8 +174,9 @@ public final class Tokenizer: Sendable {
     /// Whether `id` is a special added token.
     public func isSpecial(_ id: Int32) -> Bool { addedById[id]?.special ?? false }
 
-    /// The BOS / EOS ids named by the config, when they are in the vocabulary.
+    /// The BOS id named by the config, when it is in the vocabulary.
     public var bosTokenId: Int32? { config.bosToken.flatMap { id(of: $0) } }
+    /// The EOS id named by the config, when it is in the vocabulary.
     public var eosTokenId: Int32? { config.eosToken.flatMap { id(of: $0) } }
 }
 

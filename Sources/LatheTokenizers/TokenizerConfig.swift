@@ -3,15 +3,22 @@ import Foundation
 /// What `tokenizer_config.json` (and GGUF metadata) says around the tokenizer: special tokens, whether to add
 /// BOS/EOS, and the chat template text (rendered elsewhere).
 public struct TokenizerConfig: Sendable, Equatable {
+    /// `bos_token`.
     public var bosToken: String?
+    /// `eos_token`.
     public var eosToken: String?
+    /// `unk_token`.
     public var unkToken: String?
+    /// `pad_token`.
     public var padToken: String?
+    /// `add_bos_token` (nil when the file does not say).
     public var addBosToken: Bool?
+    /// `add_eos_token` (nil when the file does not say).
     public var addEosToken: Bool?
     /// Named chat templates; a single template is named "default".
     public var chatTemplates: [String: String]
 
+    /// A configuration with the given fields.
     public init(bosToken: String? = nil, eosToken: String? = nil, unkToken: String? = nil, padToken: String? = nil,
                 addBosToken: Bool? = nil, addEosToken: Bool? = nil, chatTemplates: [String: String] = [:]) {
         self.bosToken = bosToken; self.eosToken = eosToken; self.unkToken = unkToken; self.padToken = padToken
