@@ -131,7 +131,7 @@ def sentencepiece_bpe():
     """Llama-2 style: BPE with byte_fallback and <0xXX> tokens, Metaspace pre-tokenizer, ByteFallback+Fuse+Metaspace."""
     tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True)
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=120, show_progress=False)
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False)
     tok.train_from_iterator(corpus(), trainer)
     # Add the 256 byte tokens to the vocabulary (not as added tokens), as Llama 2's tokenizer has them.
     data = json.loads(tok.to_str())
@@ -150,11 +150,31 @@ def sentencepiece_bpe():
     return Tokenizer.from_str(json.dumps(data))
 
 
+def with_affix(tok, prefix=None, suffix=None):
+    """The trained model rewritten to use a continuing-subword prefix or an end-of-word suffix: every token
+    also exists in its affixed form, and every merge also in its affixed form. (Training with an affix
+    directly is not deterministic in `tokenizers`: it numbers affixed symbols in hash-map order.)"""
+    data = json.loads(tok.to_str())
+    model = data["model"]
+    specials = {t["content"] for t in data["added_tokens"]}
+    vocab = {}
+    for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1]):
+        vocab.setdefault(t, len(vocab))
+    for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1]):
+        if t not in specials:
+            vocab.setdefault(prefix + t if prefix else t + suffix, len(vocab))
+    merges = []
+    for a, b in model["merges"]:
+        merges += [[a, prefix + b], [prefix + a, prefix + b]] if prefix else [[a, b], [a, b + suffix]]
+    model.update(vocab=vocab, merges=merges, continuing_subword_prefix=prefix, end_of_word_suffix=suffix)
+    return Tokenizer.from_str(json.dumps(data))
+
+
 def normalized_bpe():
     """Exercises normalizers (NFKC, Lowercase, Replace string and regex, Strip, Prepend), Whitespace, Digits,
     Punctuation, an end-of-word suffix, an unknown token, no decoder (HF joins tokens with spaces) and a
     BERT-like TemplateProcessing."""
-    tok = Tokenizer(models.BPE(unk_token="[UNK]", end_of_word_suffix="</w>"))
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
     tok.normalizer = normalizers.Sequence([
         normalizers.NFKC(), normalizers.Lowercase(), normalizers.Replace("``", '"'),
         normalizers.Replace(Regex(r"\s+"), " "), normalizers.Strip(), normalizers.Prepend("_"),
@@ -162,9 +182,9 @@ def normalized_bpe():
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.Punctuation(),
     ])
-    trainer = trainers.BpeTrainer(vocab_size=500, special_tokens=["[UNK]", "[CLS]", "[SEP]"], limit_alphabet=80,
-                                  end_of_word_suffix="</w>", show_progress=False)
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]", "[CLS]", "[SEP]"], show_progress=False)
     tok.train_from_iterator(corpus(), trainer)
+    tok = with_affix(tok, suffix="</w>")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
@@ -174,16 +194,19 @@ def normalized_bpe():
 
 def split_bpe():
     """NFD + accent stripping, WhitespaceSplit + Split(string, merged_with_previous), Digits(grouped),
-    a continuing-subword prefix, ignore_merges, Replace+Strip decoders and a ByteLevel post-processor."""
-    tok = Tokenizer(models.BPE(unk_token="<unk>", continuing_subword_prefix="##", ignore_merges=True))
+    a continuing-subword prefix, ignore_merges, Replace+Strip decoders."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.Replace(Regex(r"\p{Mn}"), ""), normalizers.NFC()])
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split("-", behavior="merged_with_previous"),
         pre_tokenizers.Digits(individual_digits=False),
     ])
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<unk>"], limit_alphabet=60,
-                                  continuing_subword_prefix="##", show_progress=False)
+    trainer = trainers.BpeTrainer(vocab_size=250, special_tokens=["<unk>"], show_progress=False)
     tok.train_from_iterator(corpus(), trainer)
+    tok = with_affix(tok, prefix="##")
+    data = json.loads(tok.to_str())
+    data["model"]["ignore_merges"] = True
+    tok = Tokenizer.from_str(json.dumps(data))
     tok.decoder = decoders.Sequence([decoders.Replace("##", ""), decoders.Strip(" ", 1, 1)])
     return tok
 
