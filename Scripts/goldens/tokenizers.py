@@ -106,7 +106,9 @@ def corpus():
 
 
 def byte_level_bpe():
-    """Llama-3 style: Split(regex, isolated) + ByteLevel(use_regex=False); a BOS template; a few added tokens."""
+    """Llama-3 style: Split(regex, isolated) + ByteLevel(use_regex=False); a BOS template; a few added tokens.
+    `<|endoftext|>` is in the vocabulary because transformers' GPT2Tokenizer, which reads the GGUF form of this
+    vocabulary, otherwise appends it as a new token past the vocabulary (Lathe does not copy that quirk)."""
     tok = Tokenizer(models.BPE())
     split = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
     tok.pre_tokenizer = pre_tokenizers.Sequence(
@@ -114,7 +116,7 @@ def byte_level_bpe():
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=700, special_tokens=["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"],
+        vocab_size=700, special_tokens=["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>", "<|endoftext|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
     )
     tok.train_from_iterator(corpus(), trainer)
@@ -260,6 +262,31 @@ def write_spm_gguf(tok, path):
     w.close()
 
 
+def write_bpe_gguf(tok, path, pre):
+    """A tokenizer-only GGUF of a byte-level BPE (tokenizer.ggml.model = gpt2) with a named pre-tokenizer:
+    special added tokens as control tokens, other added tokens as user-defined."""
+    data = json.loads(tok.to_str())
+    vocab = dict(data["model"]["vocab"])
+    for t in data["added_tokens"]:
+        vocab.setdefault(t["content"], t["id"])
+    tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    assert [vocab[t] for t in tokens] == list(range(len(tokens)))
+    kinds = {t["content"]: (3 if t["special"] else 4) for t in data["added_tokens"]}
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(tokens)
+    w.add_token_types([kinds.get(t, 1) for t in tokens])
+    w.add_token_merges([" ".join(m) if isinstance(m, list) else m for m in data["model"]["merges"]])
+    w.add_bos_token_id(vocab["<|begin_of_text|>"])
+    w.add_eos_token_id(vocab["<|end_of_text|>"])
+    w.add_add_bos_token(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def goldens(tok):
     """ids, ids_split, ids_with_special and decodes for every text."""
     rows = []
@@ -368,7 +395,8 @@ def component_goldens():
 
 def main():
     os.makedirs(os.path.join(FIXTURES, "gguf"), exist_ok=True)
-    save("bytelevel", byte_level_bpe(), {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
+    byte_level = byte_level_bpe()
+    save("bytelevel", byte_level, {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
          "add_bos_token": True, "add_eos_token": False,
          "chat_template": [{"name": "default", "template": "{{ messages[0]['content'] }}"},
                            {"name": "tool_use", "template": "{{ tools }}"}]})
@@ -386,6 +414,15 @@ def main():
             json.dump(gguf_metadata_json(gguf.GGUFReader(path)), f, ensure_ascii=False)
         tok, config = from_gguf(path)
         save("sentencepiece_gguf", tok, config)
+
+    # The byte-level vocabulary as a GGUF (tokenizer.ggml.model = gpt2, pre = llama-bpe), read back by transformers.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bpe.gguf")
+        write_bpe_gguf(byte_level, path, "llama-bpe")
+        with open(os.path.join(FIXTURES, "gguf", "bytelevel.json"), "w", encoding="utf-8") as f:
+            json.dump(gguf_metadata_json(gguf.GGUFReader(path)), f, ensure_ascii=False)
+        tok, config = from_gguf(path)
+        save("bytelevel_gguf", tok, config)
 
     # SmolLM2: the tokenizer transformers builds from the GGUF, and the GGUF's own tokenizer metadata.
     if os.path.exists(GGUF_PATH):

@@ -34,6 +34,19 @@ import Testing
         #expect(tokenizer.config.bosToken == "<s>")
     }
 
+    /// A byte-level vocabulary with `tokenizer.ggml.pre = llama-bpe` (Llama 3 split regex) and control and
+    /// user-defined tokens, written as a GGUF and read by transformers.
+    @Test func llamaBPEMatchesTransformers() throws {
+        let tokenizer = try Tokenizer(gguf: try Fixtures.ggufMetadata("bytelevel"), file: "bytelevel.gguf")
+        for row in try Fixtures.goldens("bytelevel_gguf") {
+            #expect(tokenizer.encode(row.text, allowSpecial: true) == row.ids, "\(row.text.debugDescription)")
+            #expect(tokenizer.encode(row.text) == row.ids_split, "split: \(row.text.debugDescription)")
+            #expect(tokenizer.encode(row.text, addSpecialTokens: true, allowSpecial: true) == row.ids_with_special)
+            #expect(tokenizer.decode(row.ids) == row.decoded)
+            #expect(tokenizer.decode(row.ids, skipSpecialTokens: true) == row.decoded_skip_special)
+        }
+    }
+
     /// Merges derived from scores when the file has none give the same ids here (scores follow merge order).
     @Test func mergesFromScores() throws {
         var metadata = try Fixtures.ggufMetadata("sentencepiece")
