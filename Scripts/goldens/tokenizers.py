@@ -75,6 +75,8 @@ TEXTS = [
     "Mixed: Hello мир 世界 🌍 123 ١٢٣ ५६७",
     "[tool] call [tool]call hello world Hello World <mask> end",
     "zero\u200bwidth\u200dspace\ufeffbom\u00a0nbsp",
+    "CASE: ΟΔΟΣ ΣΑ İstanbul ǅ ẞ\u000bvt\u0085nel\u2028ls\u3000ideographic",
+    "x'S 'Ll it'ſ I'VE ''s",
 ]
 
 CORPUS_LINES = [

@@ -86,19 +86,22 @@ struct BenchTokenize: ParsableCommand {
         env["RAYON_NUM_THREADS"] = "1"
         env["TOKENIZERS_PARALLELISM"] = "false"
         process.environment = env
-        let out = Pipe()
+        let out = Pipe(), err = Pipe()
         process.standardOutput = out
+        process.standardError = err
         do { try process.run() } catch {
             print("HF tokenizers: peer not measured (cannot run \(python): \(error.localizedDescription))")
             return nil
         }
         let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard process.terminationStatus == 0, text != "MISSING",
               let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
               let mbps = json["mbps"] as? Double, let count = json["count"] as? Int, let sum = json["sum"] as? Int else {
-            print("HF tokenizers: peer not measured (\(python) lacks the `tokenizers` package or failed; set PYTHON)")
+            let reason = errors.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            print("HF tokenizers: peer not measured (\(python) lacks the `tokenizers` package or failed\(reason); set PYTHON)")
             return nil
         }
         return (mbps, count, sum)
