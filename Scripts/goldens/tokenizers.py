@@ -79,6 +79,17 @@ TEXTS = [
     "x'S 'Ll it'ſ I'VE ''s",
 ]
 
+def random_texts(count=60, seed=1234):
+    """Deterministic random strings over characters where tokenizers tend to differ."""
+    import random
+    rng = random.Random(seed)
+    alphabet = list("aZe'sStTmMlLdDrReEvV 0123456789\t\n\r.,!?-_()[]{}<>|/\\\"") + [
+        "\u0301", "\u00a0", "\u3000", "ſ", "²", "①", "Ⅻ", "👍", "🏽", "\u200d", "\u200b", "\ufeff", "\u000b",
+        "\u0085", "ß", "İ", "Σ", "ж", "中", "한", "ا", "\u0915", "\u094d", "▁", "<|im_end|>", "<s>", "<mask>",
+        "[tool]", "hello world", "##", "  ", "\r\n", "'ll", "word", "Word"]
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
 CORPUS_LINES = [
     "The quick brown fox jumps over the lazy dog.",
     "It's a truth universally acknowledged that a single man in possession of a good fortune must be in want of a wife.",
@@ -292,7 +303,7 @@ def write_bpe_gguf(tok, path, pre):
 def goldens(tok):
     """ids, ids_split, ids_with_special and decodes for every text."""
     rows = []
-    for text in TEXTS:
+    for text in TEXTS + random_texts():
         tok.encode_special_tokens = False
         ids = tok.encode(text, add_special_tokens=False).ids
         with_special = tok.encode(text, add_special_tokens=True).ids

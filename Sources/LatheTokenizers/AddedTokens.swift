@@ -66,8 +66,9 @@ struct AddedTokenMatcher: Sendable {
             i = stop
             if token.special && !allowSpecial { continue }
             if token.singleWord {
-                let startSpace = start == range.lowerBound || !lastScalarIsAlphanumeric(p, range.lowerBound, start)
-                let stopSpace = stop == end || !CharClass.of(decodeScalar(p, stop).0).contains(.alphanumeric)
+                // A word character is a regex `\w` (UTS #18: with marks and joiners), as HF's check.
+                let startSpace = start == range.lowerBound || !lastScalarIsWord(p, range.lowerBound, start)
+                let stopSpace = stop == end || !CharClass.of(decodeScalar(p, stop).0).contains(.word)
                 if !startSpace || !stopSpace { continue }
             }
             if token.lstrip {
@@ -96,9 +97,9 @@ struct AddedTokenMatcher: Sendable {
         return out
     }
 
-    private func lastScalarIsAlphanumeric(_ p: UnsafeBufferPointer<UInt8>, _ lower: Int, _ at: Int) -> Bool {
+    private func lastScalarIsWord(_ p: UnsafeBufferPointer<UInt8>, _ lower: Int, _ at: Int) -> Bool {
         var b = at - 1
         while b > lower && p[b] & 0xC0 == 0x80 { b -= 1 }
-        return CharClass.of(decodeScalar(p, b).0).contains(.alphanumeric)
+        return CharClass.of(decodeScalar(p, b).0).contains(.word)
     }
 }
