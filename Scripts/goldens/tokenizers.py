@@ -79,7 +79,7 @@ TEXTS = [
     "x'S 'Ll it'ſ I'VE ''s",
 ]
 
-def random_texts(count=60, seed=1234):
+def random_texts(count=100, seed=1234):
     """Deterministic random strings over characters where tokenizers tend to differ."""
     import random
     rng = random.Random(seed)
@@ -87,7 +87,7 @@ def random_texts(count=60, seed=1234):
         "\u0301", "\u00a0", "\u3000", "ſ", "²", "①", "Ⅻ", "👍", "🏽", "\u200d", "\u200b", "\ufeff", "\u000b",
         "\u0085", "ß", "İ", "Σ", "ж", "中", "한", "ا", "\u0915", "\u094d", "▁", "<|im_end|>", "<s>", "<mask>",
         "[tool]", "hello world", "##", "  ", "\r\n", "'ll", "word", "Word"]
-    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))) for _ in range(count)]
 
 
 CORPUS_LINES = [
