@@ -34,6 +34,33 @@ import Testing
         }
     }
 
+    /// Deterministic random strings over characters at the edges of the classes.
+    static func randomTexts(count: Int) -> [String] {
+        let pieces = ["a", "Z", "'", "s", "S", "t", "re", "VE", "ll", "D", " ", "  ", "\t", "\n", "\r", "\r\n", "1", "234", ".",
+                      "!?", "_", "-", "\u{301}", "\u{a0}", "\u{3000}", "ſ", "²", "①", "Ⅻ", "👍", "🏽", "\u{200d}", "\u{200b}",
+                      "\u{feff}", "\u{0b}", "\u{85}", "\u{2028}", "ß", "İ", "ж", "中", "한", "ا", "\u{915}", "\u{94d}", "▁", "٣"]
+        var state: UInt64 = 0x5eed
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        return (0..<count).map { _ in (0..<(1 + next() % 40)).map { _ in pieces[next() % pieces.count] }.joined() }
+    }
+
+    @Test(arguments: [TokenRegex.gpt2Pattern, TokenRegex.llama3Pattern, TokenRegex.qwen2Pattern])
+    func scannerEqualsRegexOnRandomText(_ pattern: String) throws {
+        let fast = try TokenRegex(pattern), general = try TokenRegex(pattern, fast: false)
+        for text in ScannerTests.randomTexts(count: 500) {
+            let bytes = Array(text.utf8)
+            var a = [Range<Int>](), b = [Range<Int>]()
+            bytes.withUnsafeBufferPointer { p in
+                fast.matches(p, 0, p.count, into: &a)
+                general.matches(p, 0, p.count, into: &b)
+            }
+            #expect(a == b, "\(text.debugDescription)")
+        }
+    }
+
     @Test func llamaCppSpellingIsRecognised() throws {
         let tail = TokenRegex.llama3Pattern.dropFirst("(?i:'s|'t|'re|'ve|'m|'ll|'d)".count)
         let regex = try TokenRegex(TokenRegex.llamaCppContractions + tail)
