@@ -75,7 +75,20 @@ TEXTS = [
     "Mixed: Hello мир 世界 🌍 123 ١٢٣ ५६७",
     "[tool] call [tool]call hello world Hello World <mask> end",
     "zero\u200bwidth\u200dspace\ufeffbom\u00a0nbsp",
+    "CASE: ΟΔΟΣ ΣΑ İstanbul ǅ ẞ\u000bvt\u0085nel\u2028ls\u3000ideographic",
+    "x'S 'Ll it'ſ I'VE ''s",
 ]
+
+def random_texts(count=100, seed=1234):
+    """Deterministic random strings over characters where tokenizers tend to differ."""
+    import random
+    rng = random.Random(seed)
+    alphabet = list("aZe'sStTmMlLdDrReEvV 0123456789\t\n\r.,!?-_()[]{}<>|/\\\"") + [
+        "\u0301", "\u00a0", "\u3000", "ſ", "²", "①", "Ⅻ", "👍", "🏽", "\u200d", "\u200b", "\ufeff", "\u000b",
+        "\u0085", "ß", "İ", "Σ", "ж", "中", "한", "ا", "\u0915", "\u094d", "▁", "<|im_end|>", "<s>", "<mask>",
+        "[tool]", "hello world", "##", "  ", "\r\n", "'ll", "word", "Word"]
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))) for _ in range(count)]
+
 
 CORPUS_LINES = [
     "The quick brown fox jumps over the lazy dog.",
@@ -106,7 +119,9 @@ def corpus():
 
 
 def byte_level_bpe():
-    """Llama-3 style: Split(regex, isolated) + ByteLevel(use_regex=False); a BOS template; a few added tokens."""
+    """Llama-3 style: Split(regex, isolated) + ByteLevel(use_regex=False); a BOS template; a few added tokens.
+    `<|endoftext|>` is in the vocabulary because transformers' GPT2Tokenizer, which reads the GGUF form of this
+    vocabulary, otherwise appends it as a new token past the vocabulary (Lathe does not copy that quirk)."""
     tok = Tokenizer(models.BPE())
     split = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
     tok.pre_tokenizer = pre_tokenizers.Sequence(
@@ -114,7 +129,7 @@ def byte_level_bpe():
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=700, special_tokens=["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"],
+        vocab_size=700, special_tokens=["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>", "<|endoftext|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
     )
     tok.train_from_iterator(corpus(), trainer)
@@ -131,7 +146,7 @@ def sentencepiece_bpe():
     """Llama-2 style: BPE with byte_fallback and <0xXX> tokens, Metaspace pre-tokenizer, ByteFallback+Fuse+Metaspace."""
     tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True)
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=120, show_progress=False)
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False)
     tok.train_from_iterator(corpus(), trainer)
     # Add the 256 byte tokens to the vocabulary (not as added tokens), as Llama 2's tokenizer has them.
     data = json.loads(tok.to_str())
@@ -150,11 +165,31 @@ def sentencepiece_bpe():
     return Tokenizer.from_str(json.dumps(data))
 
 
+def with_affix(tok, prefix=None, suffix=None):
+    """The trained model rewritten to use a continuing-subword prefix or an end-of-word suffix: every token
+    also exists in its affixed form, and every merge also in its affixed form. (Training with an affix
+    directly is not deterministic in `tokenizers`: it numbers affixed symbols in hash-map order.)"""
+    data = json.loads(tok.to_str())
+    model = data["model"]
+    specials = {t["content"] for t in data["added_tokens"]}
+    vocab = {}
+    for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1]):
+        vocab.setdefault(t, len(vocab))
+    for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1]):
+        if t not in specials:
+            vocab.setdefault(prefix + t if prefix else t + suffix, len(vocab))
+    merges = []
+    for a, b in model["merges"]:
+        merges += [[a, prefix + b], [prefix + a, prefix + b]] if prefix else [[a, b], [a, b + suffix]]
+    model.update(vocab=vocab, merges=merges, continuing_subword_prefix=prefix, end_of_word_suffix=suffix)
+    return Tokenizer.from_str(json.dumps(data))
+
+
 def normalized_bpe():
     """Exercises normalizers (NFKC, Lowercase, Replace string and regex, Strip, Prepend), Whitespace, Digits,
     Punctuation, an end-of-word suffix, an unknown token, no decoder (HF joins tokens with spaces) and a
     BERT-like TemplateProcessing."""
-    tok = Tokenizer(models.BPE(unk_token="[UNK]", end_of_word_suffix="</w>"))
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
     tok.normalizer = normalizers.Sequence([
         normalizers.NFKC(), normalizers.Lowercase(), normalizers.Replace("``", '"'),
         normalizers.Replace(Regex(r"\s+"), " "), normalizers.Strip(), normalizers.Prepend("_"),
@@ -162,9 +197,9 @@ def normalized_bpe():
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.Punctuation(),
     ])
-    trainer = trainers.BpeTrainer(vocab_size=500, special_tokens=["[UNK]", "[CLS]", "[SEP]"], limit_alphabet=80,
-                                  end_of_word_suffix="</w>", show_progress=False)
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]", "[CLS]", "[SEP]"], show_progress=False)
     tok.train_from_iterator(corpus(), trainer)
+    tok = with_affix(tok, suffix="</w>")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
@@ -174,16 +209,19 @@ def normalized_bpe():
 
 def split_bpe():
     """NFD + accent stripping, WhitespaceSplit + Split(string, merged_with_previous), Digits(grouped),
-    a continuing-subword prefix, ignore_merges, Replace+Strip decoders and a ByteLevel post-processor."""
-    tok = Tokenizer(models.BPE(unk_token="<unk>", continuing_subword_prefix="##", ignore_merges=True))
+    a continuing-subword prefix, ignore_merges, Replace+Strip decoders."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.Replace(Regex(r"\p{Mn}"), ""), normalizers.NFC()])
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split("-", behavior="merged_with_previous"),
         pre_tokenizers.Digits(individual_digits=False),
     ])
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<unk>"], limit_alphabet=60,
-                                  continuing_subword_prefix="##", show_progress=False)
+    trainer = trainers.BpeTrainer(vocab_size=250, special_tokens=["<unk>"], show_progress=False)
     tok.train_from_iterator(corpus(), trainer)
+    tok = with_affix(tok, prefix="##")
+    data = json.loads(tok.to_str())
+    data["model"]["ignore_merges"] = True
+    tok = Tokenizer.from_str(json.dumps(data))
     tok.decoder = decoders.Sequence([decoders.Replace("##", ""), decoders.Strip(" ", 1, 1)])
     return tok
 
@@ -237,10 +275,35 @@ def write_spm_gguf(tok, path):
     w.close()
 
 
+def write_bpe_gguf(tok, path, pre):
+    """A tokenizer-only GGUF of a byte-level BPE (tokenizer.ggml.model = gpt2) with a named pre-tokenizer:
+    special added tokens as control tokens, other added tokens as user-defined."""
+    data = json.loads(tok.to_str())
+    vocab = dict(data["model"]["vocab"])
+    for t in data["added_tokens"]:
+        vocab.setdefault(t["content"], t["id"])
+    tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    assert [vocab[t] for t in tokens] == list(range(len(tokens)))
+    kinds = {t["content"]: (3 if t["special"] else 4) for t in data["added_tokens"]}
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(tokens)
+    w.add_token_types([kinds.get(t, 1) for t in tokens])
+    w.add_token_merges([" ".join(m) if isinstance(m, list) else m for m in data["model"]["merges"]])
+    w.add_bos_token_id(vocab["<|begin_of_text|>"])
+    w.add_eos_token_id(vocab["<|end_of_text|>"])
+    w.add_add_bos_token(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def goldens(tok):
     """ids, ids_split, ids_with_special and decodes for every text."""
     rows = []
-    for text in TEXTS:
+    for text in TEXTS + random_texts():
         tok.encode_special_tokens = False
         ids = tok.encode(text, add_special_tokens=False).ids
         with_special = tok.encode(text, add_special_tokens=True).ids
@@ -345,7 +408,8 @@ def component_goldens():
 
 def main():
     os.makedirs(os.path.join(FIXTURES, "gguf"), exist_ok=True)
-    save("bytelevel", byte_level_bpe(), {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
+    byte_level = byte_level_bpe()
+    save("bytelevel", byte_level, {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
          "add_bos_token": True, "add_eos_token": False,
          "chat_template": [{"name": "default", "template": "{{ messages[0]['content'] }}"},
                            {"name": "tool_use", "template": "{{ tools }}"}]})
@@ -363,6 +427,15 @@ def main():
             json.dump(gguf_metadata_json(gguf.GGUFReader(path)), f, ensure_ascii=False)
         tok, config = from_gguf(path)
         save("sentencepiece_gguf", tok, config)
+
+    # The byte-level vocabulary as a GGUF (tokenizer.ggml.model = gpt2, pre = llama-bpe), read back by transformers.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bpe.gguf")
+        write_bpe_gguf(byte_level, path, "llama-bpe")
+        with open(os.path.join(FIXTURES, "gguf", "bytelevel.json"), "w", encoding="utf-8") as f:
+            json.dump(gguf_metadata_json(gguf.GGUFReader(path)), f, ensure_ascii=False)
+        tok, config = from_gguf(path)
+        save("bytelevel_gguf", tok, config)
 
     # SmolLM2: the tokenizer transformers builds from the GGUF, and the GGUF's own tokenizer metadata.
     if os.path.exists(GGUF_PATH):

@@ -51,9 +51,11 @@ enum Builtins {
         case 3: (start, stop, step) = (ints[0], ints[1], ints[2])
         default: throw a.fail("expected 1 to 3 integer arguments, got \(ints.count)")
         }
-        guard step != 0 else { throw a.fail("arg 3 must not be zero") }
+        guard step != 0, step != Int.min else { throw a.fail("arg 3 must be a non-zero 64-bit integer") }
         let span = step > 0 ? stop.subtractingReportingOverflow(start) : start.subtractingReportingOverflow(stop)
-        let count = span.overflow ? Int.max : max(0, (span.partialValue + abs(step) - 1) / abs(step))
+        let stride = abs(step)
+        let count = span.overflow ? Int.max
+            : max(0, span.partialValue / stride + (span.partialValue % stride > 0 ? 1 : 0))
         let limit = a.interpreter.budget.limits.maxRangeLength
         guard count <= limit else {
             throw TemplateError.limitExceeded("range of \(count) items is larger than \(limit) (\(a.interpreter.budget.location))")

@@ -152,7 +152,9 @@ extension Interpreter {
                 guard let n = Operators.number(value) else { throw a.fail("%d format: a number is required") }
                 switch n {
                 case .int(let i): out += String(i)
-                case .double(let d): out += String(Int(d.isFinite ? d : 0))
+                case .double(let d):
+                    guard d.isFinite, abs(d) < 9.2e18 else { throw a.fail("%d format: number out of range") }
+                    out += String(Int(d))
                 }
             case "f":
                 guard let n = Operators.number(value) else { throw a.fail("%f format: a number is required") }
@@ -162,10 +164,12 @@ extension Interpreter {
             }
             try budget.checkSize(out)
         }
+        if next < args.count { throw a.fail("not all arguments converted during string formatting") }
         return out
     }
 
     private func fixed(_ d: Double, digits: Int) -> String {
+        guard d.isFinite, abs(d) < 1e15 else { return Formatter.floatRepr(d) }
         let p = (0..<min(digits, 15)).reduce(1.0) { r, _ in r * 10 }
         let r = (abs(d) * p).rounded(.toNearestOrEven)
         let intPart = Int(r / p)

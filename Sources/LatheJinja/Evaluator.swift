@@ -1,6 +1,13 @@
 /// Expression evaluation with Jinja's attribute/item lookup rules and Python operator semantics.
 extension Interpreter {
     func eval(_ e: Expr) throws -> TemplateValue {
+        if case .literal(let v, _) = e { return v }
+        try enterFrame()
+        defer { frameDepth -= 1 }
+        return try evalNode(e)
+    }
+
+    private func evalNode(_ e: Expr) throws -> TemplateValue {
         switch e {
         case .literal(let v, _): return v
         case .name(let n, _): return lookup(n)
@@ -155,11 +162,21 @@ extension Interpreter {
             if stepValue > 0 {
                 var i = min(lo ?? 0, n)
                 let end = min(hi ?? n, n)
-                while i < end { out.append(i); i += stepValue }
+                while i < end {
+                    out.append(i)
+                    let (next, overflow) = i.addingReportingOverflow(stepValue)
+                    if overflow { break }
+                    i = next
+                }
             } else {
                 var i = min(lo ?? n - 1, n - 1)
                 let end = hi ?? -1
-                while i > end { out.append(i); i += stepValue }
+                while i > end {
+                    out.append(i)
+                    let (next, overflow) = i.addingReportingOverflow(stepValue)
+                    if overflow { break }
+                    i = next
+                }
             }
             try budget.tick(out.count / 64)
             return out
@@ -172,7 +189,8 @@ extension Interpreter {
             for i in try indices(scalars.count) { out.append(scalars[i]) }
             return .string(String(out))
         case .undefined: throw error(offset, "cannot slice an undefined value")
-        default: throw error(offset, "'\(v.typeName)' object is not subscriptable")
+        case .dict: throw error(offset, "unhashable type: 'slice'")
+        default: throw error(offset, "'\(v.typeName)' object is not subscriptable")  // Jinja slices with Python's []
         }
     }
 

@@ -19,8 +19,12 @@ extension Parser {
         defer { depth -= 1 }
         var expr = try parseOr()
         guard conditional else { return expr }
+        var chain = 0
+        defer { depth -= chain }
         while isName("if") {
             let start = offset
+            try enter(start)
+            chain += 1
             advance()
             let test = try parseOr()
             let otherwise: Expr? = skipName("else") ? try parseExpression(conditional: true) : nil
@@ -31,8 +35,12 @@ extension Parser {
 
     mutating func parseOr() throws -> Expr {
         var left = try parseAnd()
+        var chain = 0
+        defer { depth -= chain }
         while isName("or") {
             let o = offset
+            try enter(o)
+            chain += 1
             advance()
             left = .or(left, try parseAnd(), offset: o)
         }
@@ -41,8 +49,12 @@ extension Parser {
 
     mutating func parseAnd() throws -> Expr {
         var left = try parseNot()
+        var chain = 0
+        defer { depth -= chain }
         while isName("and") {
             let o = offset
+            try enter(o)
+            chain += 1
             advance()
             left = .and(left, try parseNot(), offset: o)
         }
@@ -81,8 +93,12 @@ extension Parser {
 
     mutating func parseBinaryLevel(_ ops: [String], _ next: (inout Parser) throws -> Expr) throws -> Expr {
         var left = try next(&self)
+        var chain = 0
+        defer { depth -= chain }
         while case .op(let o) = current.kind, ops.contains(o) {
             let at = offset
+            try enter(at)
+            chain += 1
             advance()
             left = .binary(o, left, try next(&self), offset: at)
         }
@@ -175,8 +191,14 @@ extension Parser {
 
     mutating func parsePostfix(_ base: Expr) throws -> Expr {
         var node = base
+        var chain = 0
+        defer { depth -= chain }
         while true {
             let at = offset
+            if isOp(".") || isOp("[") || isOp("(") {
+                try enter(at)
+                chain += 1
+            }
             if skipOp(".") {
                 switch current.kind {
                 case .name(let n):
@@ -191,7 +213,7 @@ extension Parser {
                 node = try parseSubscript(node, at)
             } else if isOp("(") {
                 let (args, kwargs) = try parseCallArguments()
-                node = .call(node, args: args, kwargs: kwargs, offset: at)
+                node = .call(node, args: args, kwargs: kwargs, offset: node.offset)
             } else {
                 return node
             }
@@ -245,8 +267,14 @@ extension Parser {
 
     mutating func parseFilterExpression(_ base: Expr) throws -> Expr {
         var node = base
+        var chain = 0
+        defer { depth -= chain }
         while true {
             let at = offset
+            if isOp("|") || isName("is") || isOp("(") {
+                try enter(at)
+                chain += 1
+            }
             if skipOp("|") {
                 let name = try expectName()
                 var args: [Expr] = [], kwargs: [(String, Expr)] = []

@@ -18,7 +18,7 @@ extension Interpreter {
             let boolean = try a.bool(1, "boolean", default: false)
             let useDefault = v.isUndefined || (boolean && !v.isTruthy)
             return useDefault ? (try a.value(0, "default_value") ?? .string("")) : v
-        case "safe": return v
+        case "safe": return .string(try f.str(v))  // Markup(value): a string from here on
         case "string": return .string(try f.str(v))
         case "trim":
             return .string(PyString.strip(try f.str(v), chars: try a.optionalString(0, "chars"), left: true, right: true))
@@ -76,7 +76,9 @@ extension Interpreter {
             default: throw a.fail("bad operand type for abs(): '\(v.typeName)'")
             }
         case "round": return try roundValue(v, a)
-        case "indent": return .string(try indent(try f.str(v), a))
+        case "indent":
+            guard case .string(let s) = v else { throw a.fail("'\(v.typeName)' object has no attribute 'splitlines'") }
+            return .string(try indent(s, a))
         case "unique", "sort", "min", "max", "sum", "dictsort":
             return try collectionFilter(name, v, a)
         case "select", "reject", "selectattr", "rejectattr":
@@ -91,7 +93,14 @@ extension Interpreter {
             let s = try f.str(v)
             return .string(s.replacingOccurrences("&", "&amp;").replacingOccurrences("<", "&lt;")
                 .replacingOccurrences(">", "&gt;").replacingOccurrences("\"", "&#34;").replacingOccurrences("'", "&#39;"))
-        case "wordcount": return .int(PyString.split(try f.str(v), sep: nil, maxsplit: -1, fromRight: false).count)
+        case "wordcount":  // len(re.findall(r"\w+", s))
+            var words = 0, inWord = false
+            for c in try f.str(v).unicodeScalars {
+                let isWord = c == "_" || c.properties.isAlphabetic || c.properties.numericType != nil
+                if isWord && !inWord { words += 1 }
+                inWord = isWord
+            }
+            return .int(words)
         case "center":
             let s = try f.str(v)
             let width = try a.int(0, "width", default: 80)
@@ -148,6 +157,7 @@ extension Interpreter {
     }
 
     func toInt(_ v: TemplateValue, _ a: Arguments) throws -> TemplateValue {
+        if v.isUndefined { throw a.fail("cannot convert an undefined value to int") }
         let fallback = try a.value(0, "default") ?? .int(0)
         switch v {
         case .int: return v
@@ -164,6 +174,7 @@ extension Interpreter {
     }
 
     func toFloat(_ v: TemplateValue, _ a: Arguments) throws -> TemplateValue {
+        if v.isUndefined { throw a.fail("cannot convert an undefined value to float") }
         let fallback = try a.value(0, "default") ?? .double(0)
         switch v {
         case .int(let i): return .double(Double(i))

@@ -10,6 +10,10 @@ final class Interpreter {
     /// UTF-8 byte ranges of `{% generation %}` bodies in the final output.
     var generationSpans: [Range<Int>] = []
     var callDepth = 0
+    /// Current nesting of `eval`/`execute` calls, bounded by `maxFrameDepth`.
+    var frameDepth = 0
+    /// Evaluator recursion bound; about 5 KB of stack per level in debug builds, so 3000 levels fit the render thread.
+    static let maxFrameDepth = 3000
     let now: Date
 
     enum Flow { case normal, breakLoop, continueLoop }
@@ -67,7 +71,26 @@ final class Interpreter {
         return .normal
     }
 
+    /// Counts one level of evaluator recursion; `Template` runs on a thread whose stack fits `maxFrameDepth` levels.
+    func enterFrame() throws {
+        frameDepth += 1
+        if frameDepth > Interpreter.maxFrameDepth {
+            throw TemplateError.limitExceeded("expressions, blocks and macro calls nested deeper than "
+                + "\(Interpreter.maxFrameDepth) levels (\(budget.location))")
+        }
+    }
+
     func execute(_ node: Node) throws -> Flow {
+        if case .text(let s) = node {
+            try write(s)
+            return .normal
+        }
+        try enterFrame()
+        defer { frameDepth -= 1 }
+        return try executeNode(node)
+    }
+
+    private func executeNode(_ node: Node) throws -> Flow {
         switch node {
         case .text(let s):
             try write(s)
@@ -145,7 +168,7 @@ final class Interpreter {
             scopes.append([:])
             defer { scopes.removeLast() }
             try assign(target, item, offset: offset)
-            let loop: TemplateDict = TemplateDict([
+            let loop = TemplateDict(uniqueKeys: [
                 ("index", .int(i + 1)), ("index0", .int(i)), ("revindex", .int(n - i)), ("revindex0", .int(n - i - 1)),
                 ("first", .bool(i == 0)), ("last", .bool(i == n - 1)), ("length", .int(n)), ("depth", .int(1)),
                 ("depth0", .int(0)), ("previtem", i > 0 ? items[i - 1] : .undefined),

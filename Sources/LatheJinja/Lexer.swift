@@ -76,7 +76,48 @@ struct Lexer {
         return true
     }
 
-    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
+    /// Decodes the scalar starting at byte `i` of valid UTF-8: its value and byte length.
+    private func scalar(at i: Int) -> (UInt32, Int) {
+        let b0 = UInt32(bytes[i])
+        let n = b0 < 0x80 ? 1 : (b0 >= 0xF0 ? 4 : (b0 >= 0xE0 ? 3 : 2))
+        guard n > 1, i + n <= bytes.count else { return (b0, 1) }
+        var v = b0 & (0xFF >> (n + 1))
+        for k in 1..<n { v = v << 6 | UInt32(bytes[i + k] & 0x3F) }
+        return (v, n)
+    }
+
+    /// Byte length of the Python whitespace character (`str.isspace`) at `i`, or nil.
+    func spaceLength(at i: Int) -> Int? {
+        guard i < bytes.count else { return nil }
+        let (v, n) = scalar(at: i)
+        return Unicode.Scalar(v).map(PyString.isSpace) == true ? n : nil
+    }
+
+    /// Byte length of the Python whitespace character that ends just before `i` (not before `floor`), or nil.
+    func spaceLength(before i: Int, floor: Int) -> Int? {
+        guard i > floor else { return nil }
+        var j = i - 1
+        while j > floor, bytes[j] & 0xC0 == 0x80 { j -= 1 }
+        let (v, n) = scalar(at: j)
+        return j + n == i && Unicode.Scalar(v).map(PyString.isSpace) == true ? n : nil
+    }
+
+    /// Where the text `from..<end` before a tag ends: without trailing whitespace for `{%-`, or, when `lstrip`
+    /// applies, without the whitespace between the last newline and the tag (`lstrip_blocks`).
+    private func strippedEnd(from: Int, end: Int, sign: UInt8?, lstrip: Bool) -> Int {
+        var textEnd = end
+        if sign == UInt8(ascii: "-") {
+            while let n = spaceLength(before: textEnd, floor: from) { textEnd -= n }
+        } else if sign != UInt8(ascii: "+"), lstrip {
+            var lineStart = textEnd
+            while lineStart > from, bytes[lineStart - 1] != 0x0A { lineStart -= 1 }
+            let atLineStart = lineStart > from || lineStarting
+            var j = lineStart
+            while j < textEnd, let n = spaceLength(at: j) { j += n }
+            if atLineStart, lineStart < textEnd, j == textEnd { textEnd = lineStart }
+        }
+        return textEnd
+    }
 
     /// Tokenises the whole template.
     mutating func tokenize() throws -> [Token] {
@@ -99,23 +140,16 @@ struct Lexer {
             let sign: UInt8? = afterOpen < bytes.count && (bytes[afterOpen] == UInt8(ascii: "-")
                 || bytes[afterOpen] == UInt8(ascii: "+")) ? bytes[afterOpen] : nil
             if sign != nil { afterOpen += 1 }
-            var textEnd = open
-            if sign == UInt8(ascii: "-") {
-                while textEnd > pos, Lexer.isSpace(bytes[textEnd - 1]) { textEnd -= 1 }
-            } else if sign != UInt8(ascii: "+"), kind != UInt8(ascii: "{") {
-                // lstrip_blocks: drop spaces between the line start and a block or comment tag.
-                var lineStart = textEnd
-                while lineStart > pos, bytes[lineStart - 1] != 0x0A { lineStart -= 1 }
-                let atLineStart = lineStart > pos || (lineStart == pos && lineStarting)
-                if atLineStart, lineStart < textEnd, (lineStart..<textEnd).allSatisfy({ Lexer.isSpace(bytes[$0]) }) {
-                    textEnd = lineStart
-                }
-            }
-            emitText(pos, textEnd)
+            // lstrip_blocks applies to block and comment tags, not to `{{`.
+            emitText(pos, strippedEnd(from: pos, end: open, sign: sign, lstrip: kind != UInt8(ascii: "{")))
             if kind == UInt8(ascii: "#") {
                 try lexComment(open: open, from: afterOpen)
             } else {
                 try lexTag(open: open, from: afterOpen, isBlock: kind == UInt8(ascii: "%"))
+                if isBlock(tokens.suffix(3), named: "raw") {
+                    tokens.removeLast(3)
+                    try lexRaw(open: open)
+                }
             }
         }
         tokens.append(Token(kind: .eof, offset: bytes.count))
@@ -142,11 +176,39 @@ struct Lexer {
     private mutating func closeTag(sign: UInt8?, trimNewline: Bool) {
         let start = pos
         if sign == UInt8(ascii: "-") {
-            while pos < bytes.count, Lexer.isSpace(bytes[pos]) { pos += 1 }
+            while let n = spaceLength(at: pos) { pos += n }
         } else if sign == nil, trimNewline, pos < bytes.count, bytes[pos] == 0x0A {
             pos += 1
         }
         lineStarting = pos > start ? bytes[pos - 1] == 0x0A : false
+    }
+
+    private func isBlock(_ t: ArraySlice<Token>, named name: String) -> Bool {
+        t.map(\.kind) == [.blockBegin, .name(name), .blockEnd]
+    }
+
+    /// `{% raw %}...{% endraw %}`: the body is text; the endraw tag keeps the usual whitespace rules.
+    private mutating func lexRaw(open: Int) throws {
+        var i = pos
+        while i + 1 < bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == UInt8(ascii: "{"), bytes[i + 1] == UInt8(ascii: "%") else { continue }
+            var j = i + 2
+            let sign: UInt8? = j < bytes.count && (bytes[j] == UInt8(ascii: "-") || bytes[j] == UInt8(ascii: "+")) ? bytes[j] : nil
+            if sign != nil { j += 1 }
+            while let n = spaceLength(at: j) { j += n }
+            guard at(j, "endraw") else { continue }
+            j += 6
+            while let n = spaceLength(at: j) { j += n }
+            var endSign: UInt8? = nil
+            if at(j, "-%}") || at(j, "+%}") { endSign = bytes[j]; j += 1 }
+            guard at(j, "%}") else { continue }
+            emitText(pos, strippedEnd(from: pos, end: i, sign: sign, lstrip: true))
+            pos = j + 2
+            closeTag(sign: endSign, trimNewline: true)
+            return
+        }
+        throw error(open, "missing end of raw directive '{% endraw %}'")
     }
 
     private mutating func lexTag(open: Int, from: Int, isBlock: Bool) throws {
@@ -155,7 +217,7 @@ struct Lexer {
         var balance: [UInt8] = []
         let close = isBlock ? "%}" : "}}"
         while true {
-            while pos < bytes.count, Lexer.isSpace(bytes[pos]) { pos += 1 }
+            while let n = spaceLength(at: pos) { pos += n }
             guard pos < bytes.count else {
                 throw error(open, "unexpected end of template: the tag opened here is not closed with '\(close)'")
             }
@@ -168,7 +230,8 @@ struct Lexer {
                 if matched {
                     tokens.append(Token(kind: isBlock ? .blockEnd : .variableEnd, offset: pos))
                     pos += 2 + (sign == nil ? 0 : 1)
-                    closeTag(sign: sign, trimNewline: isBlock)
+                    // Jinja's raw-begin rule has no trim_blocks suffix: `{% raw %}` keeps its newline.
+                    closeTag(sign: sign, trimNewline: isBlock && !self.isBlock(tokens.suffix(3), named: "raw"))
                     return
                 }
             }

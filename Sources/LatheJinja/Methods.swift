@@ -7,11 +7,13 @@ enum Methods {
         "islower", "isupper", "removeprefix", "removesuffix", "format",
     ]
     static let dictMethods: Set<String> = ["items", "keys", "values", "get"]
+    static let listMethods: Set<String> = ["count", "index"]
 
     static func has(_ v: TemplateValue, _ name: String) -> Bool {
         switch v {
         case .string: return stringMethods.contains(name)
         case .dict: return dictMethods.contains(name)
+        case .list: return listMethods.contains(name)
         default: return false
         }
     }
@@ -22,6 +24,14 @@ enum Methods {
         switch v {
         case .string(let s): return try stringMethod(s, name, a)
         case .dict(let d): return try dictMethod(d, name, a)
+        case .list(let l):
+            let needle = try a.required(0, "value")
+            let budget = interpreter.budget
+            if name == "count" { return .int(try l.filter { try Operators.equal($0, needle, budget) }.count) }
+            guard let i = try l.firstIndex(where: { try Operators.equal($0, needle, budget) }) else {
+                throw a.fail("value is not in list")
+            }
+            return .int(i)
         default: throw interpreter.error(offset, "'\(v.typeName)' object has no method '\(name)'")
         }
     }

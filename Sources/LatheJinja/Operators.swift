@@ -66,13 +66,25 @@ enum Operators {
         case "/":
             guard y != 0 else { throw budget.typeError("float division by zero") }
             return .double(x / y)
-        case "//":
-            guard y != 0 else { throw budget.typeError("float floor division by zero") }
-            return .double((x / y).rounded(.down))
-        case "%":
-            guard y != 0 else { throw budget.typeError("float modulo") }
-            let m = x.truncatingRemainder(dividingBy: y)
-            return .double(m != 0 && (m < 0) != (y < 0) ? m + y : m)
+        case "//", "%":
+            guard y != 0 else { throw budget.typeError(op == "%" ? "float modulo" : "float floor division by zero") }
+            // CPython's float_divmod: fmod, then correct the sign, then round the quotient.
+            var mod = fmod(x, y)
+            var div = (x - mod) / y
+            if mod != 0 {
+                if (y < 0) != (mod < 0) { mod += y; div -= 1 }
+            } else {
+                mod = copysign(0, y)
+            }
+            if op == "%" { return .double(mod) }
+            var floorDiv: Double
+            if div != 0 {
+                floorDiv = div.rounded(.down)
+                if div - floorDiv > 0.5 { floorDiv += 1 }
+            } else {
+                floorDiv = copysign(0, x / y)
+            }
+            return .double(floorDiv)
         case "**": return .double(Foundation.pow(x, y))
         default: throw budget.typeError("unknown operator \(op)")
         }

@@ -142,7 +142,7 @@ struct Parser {
         case "break", "continue":
             try expectBlockEnd()
             return keyword == "break" ? .breakLoop(offset: start) : .continueLoop(offset: start)
-        case "include", "extends", "import", "from", "block", "raw", "with", "autoescape":
+        case "include", "extends", "import", "from", "block", "with", "autoescape", "endraw":
             throw error(start, "'{% \(keyword) %}' is not supported in Lathe's template sandbox")
         default:
             throw error(start, "unknown tag '\(keyword)'")

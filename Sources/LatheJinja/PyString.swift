@@ -94,7 +94,7 @@ enum PyString {
             while i < scalars.count, !isSpace(scalars[i]) { i += 1 }
             words.append(start..<i)
         }
-        if maxsplit >= 0, words.count > maxsplit + 1 {
+        if maxsplit >= 0, maxsplit < words.count - 1 {
             if fromRight {
                 let keep = words.suffix(maxsplit)
                 let headEnd = words[words.count - maxsplit - 1].upperBound

@@ -47,9 +47,26 @@ public struct Template: Sendable {
 
     /// Renders and also reports where `{% generation %}` output landed; `now` feeds `strftime_now`.
     public func renderWithSpans(_ context: [String: TemplateValue], now: Date = Date()) throws -> Output {
-        let budget = Budget(limits: limits, map: body.map)
-        let interpreter = Interpreter(context: context, budget: budget, now: now)
-        _ = try interpreter.execute(body.nodes)
-        return Output(text: interpreter.buffers[0], generationSpans: interpreter.generationSpans)
+        // The interpreter recurses; a thread with a known, large stack makes its depth bound safe on any caller.
+        final class Slot: @unchecked Sendable { var result: Result<Output, Error>? }
+        let slot = Slot()
+        let done = DispatchSemaphore(value: 0)
+        let body = self.body, limits = self.limits
+        let thread = Thread {
+            slot.result = Result {
+                let interpreter = Interpreter(context: context, budget: Budget(limits: limits, map: body.map), now: now)
+                _ = try interpreter.execute(body.nodes)
+                return Output(text: interpreter.buffers[0], generationSpans: interpreter.generationSpans)
+            }
+            done.signal()
+        }
+        thread.stackSize = Template.renderStackBytes
+        thread.start()
+        done.wait()
+        guard let result = slot.result else { throw TemplateError.limitExceeded("the render thread did not finish") }
+        return try result.get()
     }
+
+    /// Stack reserved for the render thread (address space; only touched pages are committed).
+    static let renderStackBytes = 64 << 20
 }

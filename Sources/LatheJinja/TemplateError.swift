@@ -9,6 +9,7 @@ public enum TemplateError: Error, CustomStringConvertible, Equatable {
     /// A sandbox bound was hit (output size, loop iterations, recursion depth).
     case limitExceeded(String)
 
+    /// A one-line message with the position and what went wrong.
     public var description: String {
         switch self {
         case .syntax(let l, let c, let m): return "template line \(l), column \(c): \(m)"

@@ -43,10 +43,11 @@ final class Budget {
 
     /// Counts `n` units of work against `maxIterations`.
     func tick(_ n: Int) throws {
-        iterations += n
-        if iterations > limits.maxIterations {
+        if n > limits.maxIterations - iterations {
+            iterations = limits.maxIterations + 1
             throw TemplateError.limitExceeded("more than \(limits.maxIterations) loop iterations (\(location))")
         }
+        iterations += n
     }
 
     /// Refuses strings larger than `maxOutputBytes`.

@@ -62,17 +62,26 @@ public enum TemplateValue: Sendable {
 }
 
 /// An insertion-ordered dictionary with string keys (JSON objects, `dict(...)`, `{...}` literals).
+/// Small dictionaries (the common case: messages, `loop`) are searched linearly; larger ones keep a hash index.
 public struct TemplateDict: Sendable {
     /// Keys and values in insertion order.
     public private(set) var entries: [(key: String, value: TemplateValue)] = []
-    private var index: [String: Int] = [:]
+    private var index: [String: Int]? = nil
+    private static let indexThreshold = 16
 
     /// An empty dictionary.
     public init() {}
 
     /// A dictionary from ordered pairs; a repeated key keeps its first position and its last value, as in Python.
     public init(_ pairs: [(String, TemplateValue)]) {
+        entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
+    }
+
+    /// A dictionary from pairs the caller knows to have distinct keys (no duplicate search).
+    init(uniqueKeys pairs: [(key: String, value: TemplateValue)]) {
+        entries = pairs
+        if entries.count > TemplateDict.indexThreshold { rebuildIndex() }
     }
 
     /// Number of keys.
@@ -82,23 +91,35 @@ public struct TemplateDict: Sendable {
     /// Keys in insertion order.
     public var keys: [String] { entries.map(\.key) }
 
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return entries.firstIndex { $0.key == key }
+    }
+
     /// The value for `key`, or nil; setting appends a new key or replaces the value in place.
     public subscript(key: String) -> TemplateValue? {
-        get { index[key].map { entries[$0].value } }
+        get { position(of: key).map { entries[$0].value } }
         set {
-            if let i = index[key] {
+            if let i = position(of: key) {
                 if let v = newValue { entries[i].value = v } else { remove(at: i) }
             } else if let v = newValue {
-                index[key] = entries.count
+                index?[key] = entries.count
                 entries.append((key, v))
+                if index == nil, entries.count > TemplateDict.indexThreshold { rebuildIndex() }
             }
         }
     }
 
     private mutating func remove(at i: Int) {
         entries.remove(at: i)
-        index = [:]
-        for (j, e) in entries.enumerated() { index[e.key] = j }
+        index = nil
+        if entries.count > TemplateDict.indexThreshold { rebuildIndex() }
+    }
+
+    private mutating func rebuildIndex() {
+        var map: [String: Int] = [:]
+        for (j, e) in entries.enumerated() { map[e.key] = j }
+        index = map
     }
 }
 

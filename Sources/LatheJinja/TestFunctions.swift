@@ -17,19 +17,18 @@ extension Interpreter {
         case "mapping": if case .dict = v { return true } else { return false }
         case "iterable":
             switch v { case .string, .list, .dict, .undefined, .namespace: return true; default: return false }
-        case "sequence":
-            switch v { case .string, .list, .dict: return true; default: return false }
+        case "sequence":  // has len() and __getitem__, which Jinja's Undefined also has
+            switch v { case .string, .list, .dict, .undefined: return true; default: return false }
         case "callable":
             switch v { case .macro, .function: return true; default: return false }
-        case "odd", "even", "divisibleby":
-            guard let i = Operators.intIndex(v) else { throw a.fail("expected an integer, got \(v.typeName)") }
-            if name == "odd" { return i & 1 == 1 }
-            if name == "even" { return i & 1 == 0 }
-            let d = try a.int(0, "num", default: 1)
-            guard d != 0 else { throw a.fail("division by zero") }
-            return i % d == 0
-        case "lower", "upper":
-            guard case .string(let s) = v else { return false }
+        case "odd", "even", "divisibleby":  // value % 2 == 1, value % 2 == 0, value % num == 0
+            let divisor = name == "divisibleby" ? try a.required(0, "num") : .int(2)
+            let r = try Operators.binary("%", v, divisor, budget: budget)
+            return try Operators.equal(r, .int(name == "odd" ? 1 : 0), budget)
+        case "lower", "upper":  // str(value).islower() / .isupper()
+            var f = formatter
+            let s = try f.str(v)
+            guard s.unicodeScalars.contains(where: { $0.properties.isCased }) else { return false }
             return name == "lower" ? s == s.lowercased() : s == s.uppercased()
         case "escaped": return false
         case "sameas":

@@ -1,6 +1,8 @@
 /// A token matched whole in the text before the model runs (HF `AddedToken`, `tokenizer.json` `added_tokens`).
 public struct AddedToken: Sendable, Equatable {
+    /// The token id.
     public let id: Int32
+    /// The text the token stands for.
     public let content: String
     /// Skipped by `decode(skipSpecialTokens: true)`; matched by `encode` only with `allowSpecial: true`.
     public let special: Bool
@@ -11,6 +13,7 @@ public struct AddedToken: Sendable, Equatable {
     /// Only matched when not inside a word.
     public let singleWord: Bool
 
+    /// A token with HF's defaults for the flags not given.
     public init(id: Int32, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
                 normalized: Bool = false, singleWord: Bool = false) {
         self.id = id; self.content = content; self.special = special
@@ -63,8 +66,9 @@ struct AddedTokenMatcher: Sendable {
             i = stop
             if token.special && !allowSpecial { continue }
             if token.singleWord {
-                let startSpace = start == range.lowerBound || !lastScalarIsAlphanumeric(p, range.lowerBound, start)
-                let stopSpace = stop == end || !CharClass.of(decodeScalar(p, stop).0).contains(.alphanumeric)
+                // A word character is a regex `\w` (UTS #18: with marks and joiners), as HF's check.
+                let startSpace = start == range.lowerBound || !lastScalarIsWord(p, range.lowerBound, start)
+                let stopSpace = stop == end || !CharClass.of(decodeScalar(p, stop).0).contains(.word)
                 if !startSpace || !stopSpace { continue }
             }
             if token.lstrip {
@@ -93,9 +97,9 @@ struct AddedTokenMatcher: Sendable {
         return out
     }
 
-    private func lastScalarIsAlphanumeric(_ p: UnsafeBufferPointer<UInt8>, _ lower: Int, _ at: Int) -> Bool {
+    private func lastScalarIsWord(_ p: UnsafeBufferPointer<UInt8>, _ lower: Int, _ at: Int) -> Bool {
         var b = at - 1
         while b > lower && p[b] & 0xC0 == 0x80 { b -= 1 }
-        return CharClass.of(decodeScalar(p, b).0).contains(.alphanumeric)
+        return CharClass.of(decodeScalar(p, b).0).contains(.word)
     }
 }

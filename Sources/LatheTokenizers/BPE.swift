@@ -8,8 +8,8 @@ public final class BPEModel: Sendable {
     let byToken: ByteMap
     /// The key space `encode` looks symbols up in: raw bytes for byte-level models, else `byToken`.
     let byUnit: ByteMap
-    /// (left id << 32 | right id) → (rank << 32 | merged id).
-    let merges: [UInt64: UInt64]
+    /// (left id, right id) → (rank << 32 | merged id).
+    let merges: PairMap
     let unkId: Int32?
     let fuseUnk: Bool, byteFallback: Bool, ignoreMerges: Bool
     let prefix: [UInt8], suffix: [UInt8]
@@ -37,7 +37,7 @@ public final class BPEModel: Sendable {
             byUnit = byToken
         }
         let prefixLength = prefix?.utf8.count ?? 0
-        var merges = [UInt64: UInt64](minimumCapacity: mergePairs.count)
+        var merges = PairMap(capacity: mergePairs.count)
         for (rank, (a, b)) in mergePairs.enumerated() {
             func id(_ t: String) throws -> Int64 {
                 guard let id = byToken.get(Array(t.utf8)) else {
@@ -48,8 +48,7 @@ public final class BPEModel: Sendable {
             }
             let merged = a + String(decoding: Array(b.utf8).dropFirst(prefixLength), as: UTF8.self)
             let (ia, ib, im) = (try id(a), try id(b), try id(merged))
-            let key = UInt64(ia) << 32 | UInt64(ib)
-            if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(im) }
+            merges.insertIfAbsent(Int32(ia), Int32(ib), UInt64(rank) << 32 | UInt64(im))
         }
         self.merges = merges
         if let unk = unkToken {
@@ -139,35 +138,69 @@ final class BPEScratch {
     var cache = ByteMap(capacity: 4096)
     var cacheIds: [Int32] = []
 
-    /// Merges the symbols in `ids` by rank, lowest rank and then leftmost first (HF `Word::merge_all`).
-    func mergeAll(_ merges: [UInt64: UInt64]) {
+    /// Merges the symbols in `ids` by rank, lowest rank and then leftmost first (HF `Word::merge_all`):
+    /// a doubly linked list over the symbols and a binary min-heap of candidate pairs, O(n log n).
+    func mergeAll(_ merges: PairMap) {
         let n = ids.count
         guard n > 1 else { return }
-        prev.removeAll(keepingCapacity: true); next.removeAll(keepingCapacity: true)
-        for i in 0..<n { prev.append(Int32(i - 1)); next.append(i + 1 < n ? Int32(i + 1) : -1) }
-        heap.removeAll(keepingCapacity: true); heapNew.removeAll(keepingCapacity: true)
-        for i in 0..<(n - 1) {
-            if let m = merges[UInt64(UInt32(bitPattern: ids[i])) << 32 | UInt64(UInt32(bitPattern: ids[i + 1]))] {
-                push(m & 0xFFFF_FFFF_0000_0000 | UInt64(i), Int32(truncatingIfNeeded: m))
+        if prev.count < n { prev = [Int32](repeating: 0, count: n); next = prev }
+        if heap.count < 3 * n { heap = [UInt64](repeating: 0, count: 3 * n); heapNew = [Int32](repeating: 0, count: 3 * n) }
+        ids.withUnsafeMutableBufferPointer { ids in
+        prev.withUnsafeMutableBufferPointer { prev in
+        next.withUnsafeMutableBufferPointer { next in
+        heap.withUnsafeMutableBufferPointer { keys in
+        heapNew.withUnsafeMutableBufferPointer { news in
+            var count = 0  // heap entries: key = rank << 32 | position, with the merged id beside it
+            func push(_ key: UInt64, _ newId: Int32) {
+                var i = count
+                count += 1
+                while i > 0 {
+                    let parent = (i - 1) >> 1
+                    guard keys[parent] > key else { break }
+                    keys[i] = keys[parent]; news[i] = news[parent]
+                    i = parent
+                }
+                keys[i] = key; news[i] = newId
             }
-        }
-        while let (key, newId) = pop() {
-            let pos = Int(key & 0xFFFF_FFFF)
-            guard ids[pos] >= 0, next[pos] >= 0 else { continue }
-            let right = Int(next[pos])
-            guard let m = merges[UInt64(UInt32(bitPattern: ids[pos])) << 32 | UInt64(UInt32(bitPattern: ids[right]))],
-                  Int32(truncatingIfNeeded: m) == newId else { continue }
-            ids[pos] = newId
-            ids[right] = -1
-            next[pos] = next[right]
-            if next[pos] >= 0 { prev[Int(next[pos])] = Int32(pos) }
-            if prev[pos] >= 0, let m = merges[UInt64(UInt32(bitPattern: ids[Int(prev[pos])])) << 32 | UInt64(UInt32(bitPattern: newId))] {
-                push(m & 0xFFFF_FFFF_0000_0000 | UInt64(prev[pos]), Int32(truncatingIfNeeded: m))
+            func pop() -> (UInt64, Int32) {
+                let top = (keys[0], news[0])
+                count -= 1
+                let key = keys[count], newId = news[count]
+                var i = 0
+                while true {
+                    let l = 2 * i + 1
+                    guard l < count else { break }
+                    let c = l + 1 < count && keys[l + 1] < keys[l] ? l + 1 : l
+                    guard keys[c] < key else { break }
+                    keys[i] = keys[c]; news[i] = news[c]
+                    i = c
+                }
+                keys[i] = key; news[i] = newId
+                return top
             }
-            if next[pos] >= 0, let m = merges[UInt64(UInt32(bitPattern: newId)) << 32 | UInt64(UInt32(bitPattern: ids[Int(next[pos])]))] {
-                push(m & 0xFFFF_FFFF_0000_0000 | UInt64(pos), Int32(truncatingIfNeeded: m))
+            for i in 0..<n { prev[i] = Int32(i - 1); next[i] = i + 1 < n ? Int32(i + 1) : -1 }
+            for i in 0..<(n - 1) {
+                if let m = merges.get(ids[i], ids[i + 1]) { push(m & 0xFFFF_FFFF_0000_0000 | UInt64(i), Int32(truncatingIfNeeded: m)) }
             }
-        }
+            while count > 0 {
+                let (key, newId) = pop()
+                let pos = Int(key & 0xFFFF_FFFF)
+                guard ids[pos] >= 0, next[pos] >= 0 else { continue }  // merged away, or now last
+                let right = Int(next[pos])
+                // Skip a stale entry: the pair at `pos` changed since it was queued.
+                guard let m = merges.get(ids[pos], ids[right]), Int32(truncatingIfNeeded: m) == newId else { continue }
+                ids[pos] = newId
+                ids[right] = -1
+                next[pos] = next[right]
+                if next[pos] >= 0 { prev[Int(next[pos])] = Int32(pos) }
+                if prev[pos] >= 0, let m = merges.get(ids[Int(prev[pos])], newId) {
+                    push(m & 0xFFFF_FFFF_0000_0000 | UInt64(prev[pos]), Int32(truncatingIfNeeded: m))
+                }
+                if next[pos] >= 0, let m = merges.get(newId, ids[Int(next[pos])]) {
+                    push(m & 0xFFFF_FFFF_0000_0000 | UInt64(pos), Int32(truncatingIfNeeded: m))
+                }
+            }
+        }}}}}
     }
 
     /// Appends the surviving symbols to `out`.
@@ -182,36 +215,5 @@ final class BPEScratch {
         }
         cache.set(piece, Int64(cacheIds.count) << 16 | Int64(result.count))
         cacheIds.append(contentsOf: result)
-    }
-
-    private func push(_ key: UInt64, _ newId: Int32) {
-        heap.append(key); heapNew.append(newId)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[parent] > heap[i] else { break }
-            heap.swapAt(parent, i); heapNew.swapAt(parent, i)
-            i = parent
-        }
-    }
-
-    private func pop() -> (UInt64, Int32)? {
-        guard let top = heap.first else { return nil }
-        let topNew = heapNew[0]
-        let last = heap.removeLast(), lastNew = heapNew.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last; heapNew[0] = lastNew
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count && heap[l] < heap[m] { m = l }
-                if r < heap.count && heap[r] < heap[m] { m = r }
-                if m == i { break }
-                heap.swapAt(m, i); heapNew.swapAt(m, i)
-                i = m
-            }
-        }
-        return (top, topNew)
     }
 }

@@ -67,9 +67,9 @@ extension Tokenizer {
         }
         if let list = try strings("tokenizer.ggml.merges") {
             merges = try list.enumerated().map { i, m in
-                let parts = m.split(separator: " ", omittingEmptySubsequences: false)
+                let parts = splitMerge(m)
                 guard parts.count == 2 else { throw fail("tokenizer.ggml.merges[\(i)]", "expected \"left right\", got \"\(m)\"") }
-                return (String(parts[0]), String(parts[1]))
+                return (parts[0], parts[1])
             }
         } else if let scores = metadata["tokenizer.ggml.scores"]?.array?.compactMap(\.double), scores.count == tokens.count {
             merges = generateMerges(vocab, scores: scores)
@@ -79,17 +79,22 @@ extension Tokenizer {
         let model = try BPEModel(tokens: vocab, merges: merges, unkToken: nil, fuseUnk: !byteLevel, byteFallback: !byteLevel,
                                  ignoreMerges: false, prefix: nil, suffix: nil, byteLevel: byteLevel, file: file)
 
-        // Control tokens (type 3) and the named special tokens are special; user-defined ones (type 4) are not.
+        // As transformers' `add_gguf_special_tokens`: control tokens (type 3) and the named special tokens are special
+        // added tokens, user-defined ones (type 4) plain added tokens. In a byte-level vocabulary a control token
+        // spelled outside the byte alphabet is a mislabel and is skipped, and a user-defined one must be in the
+        // (respelled) vocabulary as written.
         var added = [AddedToken](), seen = Set<Int>()
         let named = Set([bos, eos, unk, pad].compactMap { $0 })
-        for (id, token) in vocab.enumerated() {
+        let vocabSet = Set(vocab)
+        for (id, token) in tokens.enumerated() {
             let type = id < types.count ? types[id] : 1
-            if type == 3 || named.contains(id) {
-                added.append(AddedToken(id: Int32(id), content: token, special: true)); seen.insert(id)
+            let spelled = !byteLevel || ByteLevelAlphabet.bytes(of: token) != nil
+            if (type == 3 && spelled) || named.contains(id) {
+                added.append(AddedToken(id: Int32(id), content: vocab[id], special: true)); seen.insert(id)
             }
         }
-        for (id, token) in vocab.enumerated() where id < types.count && types[id] == 4 && !seen.contains(id) {
-            added.append(AddedToken(id: Int32(id), content: token, special: false))
+        for (id, token) in tokens.enumerated() where id < types.count && types[id] == 4 && !seen.contains(id) {
+            if vocabSet.contains(token) { added.append(AddedToken(id: Int32(id), content: token, special: false)) }
         }
         var config = TokenizerConfig(bosToken: bos.map { vocab[$0] }, eosToken: eos.map { vocab[$0] },
                                      unkToken: unk.map { vocab[$0] }, padToken: pad.map { vocab[$0] },

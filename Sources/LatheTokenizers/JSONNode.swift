@@ -1,22 +1,23 @@
 import Foundation
 
+/// A JSON value, as `JSONParser` reads it.
+enum JSON {
+    case null, bool(Bool), number(Double), string(String), array([JSON]), object([String: JSON])
+}
+
 /// A value of a parsed JSON document with the path that reached it, so every type error names the file and the key.
 struct JSONNode {
-    let value: Any
+    let value: JSON
     let path: String
     let file: String
 
     /// Parses `data` (the contents of `file`) into a root node.
     static func parse(_ data: Data, file: String) throws -> JSONNode {
-        do {
-            let value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return JSONNode(value: value, path: "$", file: file)
-        } catch {
-            throw TokenizerError.malformed(file: file, path: "$", message: "not valid JSON (\(error.localizedDescription))")
+        let value = try data.withUnsafeBytes { raw in
+            try JSONParser.parse(raw.bindMemory(to: UInt8.self), file: file)
         }
+        return JSONNode(value: value, path: "$", file: file)
     }
-
-    var isNull: Bool { value is NSNull }
 
     func fail(_ message: String) -> TokenizerError {
         .malformed(file: file, path: path, message: message)
@@ -24,8 +25,9 @@ struct JSONNode {
 
     /// The member `key`, or nil when the object lacks it or it is null.
     func optional(_ key: String) throws -> JSONNode? {
-        guard let object = value as? [String: Any] else { throw fail("expected an object") }
-        guard let member = object[key], !(member is NSNull) else { return nil }
+        guard case .object(let object) = value else { throw fail("expected an object") }
+        guard let member = object[key] else { return nil }
+        if case .null = member { return nil }
         return JSONNode(value: member, path: "\(path).\(key)", file: file)
     }
 
@@ -35,30 +37,32 @@ struct JSONNode {
         return node
     }
 
+    /// The string, or nil when the value is not a string.
+    var stringValue: String? { if case .string(let s) = value { return s } else { return nil } }
+
     func string() throws -> String {
-        guard let s = value as? String else { throw fail("expected a string") }
+        guard let s = stringValue else { throw fail("expected a string") }
         return s
     }
 
     func bool() throws -> Bool {
-        guard let b = value as? Bool else { throw fail("expected true or false") }
+        guard case .bool(let b) = value else { throw fail("expected true or false") }
         return b
     }
 
     func int() throws -> Int {
-        if let i = value as? Int { return i }
-        if let d = value as? Double, d.rounded() == d, abs(d) < 1e15 { return Int(d) }
-        throw fail("expected an integer")
+        guard case .number(let d) = value, d.rounded() == d, abs(d) < 1e15 else { throw fail("expected an integer") }
+        return Int(d)
     }
 
     func array() throws -> [JSONNode] {
-        guard let a = value as? [Any] else { throw fail("expected an array") }
+        guard case .array(let a) = value else { throw fail("expected an array") }
         return a.enumerated().map { JSONNode(value: $1, path: "\(path)[\($0)]", file: file) }
     }
 
-    /// The members in key order (JSONSerialization does not keep file order).
+    /// The members in key order.
     func object() throws -> [(String, JSONNode)] {
-        guard let o = value as? [String: Any] else { throw fail("expected an object") }
+        guard case .object(let o) = value else { throw fail("expected an object") }
         return o.keys.sorted().map { ($0, JSONNode(value: o[$0]!, path: "\(path).\($0)", file: file)) }
     }
 

@@ -55,18 +55,12 @@ public indirect enum Normalizer: Sendable {
         }
     }
 
-    /// Scalar-wise full lowercase mapping, with Rust's final-sigma rule (Σ → ς at the end of a word).
+    /// Each scalar's full lowercase mapping on its own, as HF `NormalizedString::lowercase` (Rust
+    /// `char::to_lowercase`): no final-sigma context, so "ΟΔΟΣ" becomes "οδοσ".
     private func lowercase(_ text: String) -> String {
-        let scalars = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
-        for (i, s) in scalars.enumerated() {
-            if s == "\u{03A3}" {
-                let before = i > 0 && scalars[..<i].last(where: { !$0.properties.isCaseIgnorable }).map { $0.properties.isCased } == true
-                let after = scalars[(i + 1)...].first(where: { !$0.properties.isCaseIgnorable }).map { $0.properties.isCased } == true
-                out.append(before && !after ? "\u{03C2}" : "\u{03C3}")
-                continue
-            }
-            if s.isASCII { out.append(s.properties.isUppercase ? Unicode.Scalar(s.value + 32)! : s); continue }
+        for s in text.unicodeScalars {
+            if s.isASCII { out.append(s.properties.isUppercase ? Unicode.Scalar(UInt8(s.value + 32)) : s); continue }
             out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
         }
         return String(out)

@@ -75,15 +75,18 @@ public final class TokenRegex: @unchecked Sendable {  // NSRegularExpression is 
         }
     }
 
-    /// Rewrites `\s` / `\S` to Oniguruma's (and Rust's) White_Space set; ICU's `\s` lacks U+000B and U+0085.
+    /// Rewrites `\s`, `\S`, `\w`, `\W` to Oniguruma's classes: White_Space (ICU's `\s` lacks U+000B and U+0085)
+    /// and Alphabetic, marks, decimal digits, connector punctuation and Latin-1 ²³¹¼½¾ (ICU adds Join_Control).
     static func onigurumaSpaces(_ pattern: String) -> String {
-        let set = #"\t\n\x{0B}\f\r\x{85}\p{Z}"#
+        let set = #"\t\n\x{0B}\f\r\x{85}\p{Z}"#, word = #"\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{B2}\x{B3}\x{B9}\x{BC}-\x{BE}"#
         var out = "", inClass = 0, escaped = false
         for ch in pattern {
             if escaped {
                 escaped = false
                 if ch == "s" { out += inClass > 0 ? set : "[\(set)]"; continue }
                 if ch == "S" && inClass == 0 { out += "[^\(set)]"; continue }
+                if ch == "w" { out += inClass > 0 ? word : "[\(word)]"; continue }
+                if ch == "W" && inClass == 0 { out += "[^\(word)]"; continue }
                 out += "\\"; out.append(ch); continue
             }
             switch ch {

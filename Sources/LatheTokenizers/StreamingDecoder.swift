@@ -9,6 +9,7 @@ public struct StreamingDecoder {
     private var prefixOffset = 0   // start of the window decoded for context
     private var readOffset = 0     // ids before this have been emitted
 
+    /// A decoder over `tokenizer`, dropping special tokens when `skipSpecialTokens`.
     public init(tokenizer: Tokenizer, skipSpecialTokens: Bool = false) {
         self.tokenizer = tokenizer
         self.skipSpecialTokens = skipSpecialTokens

@@ -3,11 +3,17 @@ import Foundation
 /// A Hugging Face–compatible tokenizer: added tokens, normalizer, pre-tokenizer, BPE model, post-processor and
 /// decoder, loaded from `tokenizer.json` or from GGUF metadata. Immutable and safe to share across threads.
 public final class Tokenizer: Sendable {
+    /// `tokenizer.json` `normalizer`.
     public let normalizer: Normalizer?
+    /// `tokenizer.json` `pre_tokenizer`.
     public let preTokenizer: PreTokenizer?
+    /// `tokenizer.json` `model` (BPE).
     public let model: BPEModel
+    /// `tokenizer.json` `post_processor`, applied by `encode(addSpecialTokens: true)`.
     public let postProcessor: PostProcessor?
+    /// `tokenizer.json` `decoder`; without one, `decode` joins tokens with spaces as HF does.
     public let decoder: Decoder?
+    /// `tokenizer.json` `added_tokens`.
     public let addedTokens: [AddedToken]
     /// Special tokens, BOS/EOS flags and chat templates from `tokenizer_config.json` or GGUF metadata.
     public let config: TokenizerConfig
@@ -70,31 +76,27 @@ public final class Tokenizer: Sendable {
         let type = try node.optionalString("type") ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupportedComponent(file: node.file, path: node.path + ".type", type: type) }
         let vocabNode = try node.required("vocab")
-        guard let vocab = vocabNode.value as? [String: Any] else { throw vocabNode.fail("expected an object of token → id") }
-        var tokens = [String](repeating: "", count: vocab.count)
-        for (token, value) in vocab {
-            guard let id = (value as? Int) ?? (value as? NSNumber)?.intValue, id >= 0, id < 1 << 24 else {
-                throw vocabNode.fail("token \"\(token)\" has an invalid id")
-            }
+        let entries = try vocabNode.object()
+        var tokens = [String](repeating: "", count: entries.count)
+        for (token, value) in entries {
+            let id = try value.int()
+            guard id >= 0, id < 1 << 24 else { throw value.fail("token \"\(token)\" has an invalid id \(id)") }
             if id >= tokens.count { tokens += [String](repeating: "", count: id + 1 - tokens.count) }
             tokens[id] = token
         }
-        let mergesNode = try node.optional("merges")
         var merges = [(String, String)]()
-        for (i, entry) in ((mergesNode?.value as? [Any]) ?? []).enumerated() {
-            if let s = entry as? String {
-                let parts = s.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else {
-                    throw TokenizerError.malformed(file: node.file, path: "\(node.path).merges[\(i)]", message: "expected \"left right\"")
-                }
-                merges.append((String(parts[0]), String(parts[1])))
-            } else if let pair = entry as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
-                merges.append((a, b))
+        for entry in try node.optional("merges")?.array() ?? [] {
+            if let s = entry.stringValue {
+                let parts = splitMerge(s)
+                guard parts.count == 2 else { throw entry.fail("expected \"left right\", got \"\(s)\"") }
+                merges.append((parts[0], parts[1]))
             } else {
-                throw TokenizerError.malformed(file: node.file, path: "\(node.path).merges[\(i)]", message: "expected \"a b\" or [a, b]")
+                let pair = try entry.array()
+                guard pair.count == 2 else { throw entry.fail("expected \"a b\" or [a, b]") }
+                merges.append((try pair[0].string(), try pair[1].string()))
             }
         }
-        if try node.optional("dropout").map({ ($0.value as? Double) ?? 0 }) ?? 0 > 0 {
+        if let dropout = try node.optional("dropout"), case .number(let p) = dropout.value, p > 0 {
             throw TokenizerError.unsupportedComponent(file: node.file, path: node.path + ".dropout", type: "BPE dropout")
         }
         return try BPEModel(tokens: tokens, merges: merges, unkToken: try node.optionalString("unk_token"),
@@ -172,8 +174,9 @@ public final class Tokenizer: Sendable {
     /// Whether `id` is a special added token.
     public func isSpecial(_ id: Int32) -> Bool { addedById[id]?.special ?? false }
 
-    /// The BOS / EOS ids named by the config, when they are in the vocabulary.
+    /// The BOS id named by the config, when it is in the vocabulary.
     public var bosTokenId: Int32? { config.bosToken.flatMap { id(of: $0) } }
+    /// The EOS id named by the config, when it is in the vocabulary.
     public var eosTokenId: Int32? { config.eosToken.flatMap { id(of: $0) } }
 }
 
@@ -191,4 +194,9 @@ final class ScratchPool: @unchecked Sendable {  // every access to `free` holds 
         lock.lock(); defer { lock.unlock() }
         free.append(scratch)
     }
+}
+
+/// A merge written as "left right", cut at its spaces by scalar (a space may precede a combining mark).
+func splitMerge(_ merge: String) -> [String] {
+    merge.unicodeScalars.split(separator: " ", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
 }

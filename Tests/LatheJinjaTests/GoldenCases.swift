@@ -448,6 +448,277 @@ let goldenCasesJSON = ##"""
   "expected": "SHOUT IT"
  },
  {
+  "name": "undefined_semantics",
+  "template": "{{ u | length }} {{ u is string }} {{ u | default('d') }} {{ u == u }} {{ u is none }} [{% for x in u %}x{% endfor %}] {{ n.attr is defined }} {{ 'abc'[10] }}|{{ u | items | list }}",
+  "context": {
+   "n": null
+  },
+  "expected": "0 False d True False [] False |[]"
+ },
+ {
+  "name": "none_attr",
+  "template": "[{{ n.x }}] {{ n is none }} {{ n == none }} {{ not n }}",
+  "context": {
+   "n": null
+  },
+  "expected": "[] True True True"
+ },
+ {
+  "name": "bool_arith",
+  "template": "{{ true + 1 }} {{ true * 'ab' }} {{ 3 > 2.5 }} {{ 'b' > 'a' }} {{ 'B' < 'a' }} {{ [1, 2] < [1, 3] }}",
+  "context": {},
+  "expected": "2 ab True True True True"
+ },
+ {
+  "name": "messages_patterns",
+  "template": "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% endif %}{{ system | default('none') }}:{% for m in loop_messages %}{{ m.role[0] | upper }}{{ loop.index0 % 2 }}{% if not loop.last %},{% endif %}{% endfor %} last={{ messages[-1].content }} n={{ messages | selectattr('role', 'equalto', 'user') | list | length }}",
+  "context": {
+   "messages": [
+    {
+     "role": "system",
+     "content": "S"
+    },
+    {
+     "role": "user",
+     "content": "u1"
+    },
+    {
+     "role": "assistant",
+     "content": "a1"
+    },
+    {
+     "role": "user",
+     "content": "u2"
+    }
+   ]
+  },
+  "expected": "S:U0,A1,U0 last=u2 n=2"
+ },
+ {
+  "name": "nested_loops",
+  "template": "{% for a in [1, 2] %}{% for b in 'xy' %}{{ a }}{{ b }}{{ loop.index }}{% endfor %}{{ loop.index }};{% endfor %}",
+  "context": {},
+  "expected": "1x11y21;2x12y22;"
+ },
+ {
+  "name": "dict_iteration",
+  "template": "{% for k in d %}{{ k }}{% endfor %} {{ d | list }} {{ d | length }} {% for k, v in d.items() if v > 1 %}{{ k }}{% endfor %}",
+  "context": {
+   "d": {
+    "a": 1,
+    "b": 2,
+    "c": 3
+   }
+  },
+  "expected": "abc ['a', 'b', 'c'] 3 bc"
+ },
+ {
+  "name": "tool_schema",
+  "template": "{% for t in tools %}{% set f = t.function %}{{ f.name }}({% for name, p in f.parameters.properties.items() %}{{ name }}: {{ p.type }}{% if name in f.parameters.required %}!{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}) {{ f | tojson(indent=2) }}{% endfor %}",
+  "context": {
+   "tools": [
+    {
+     "type": "function",
+     "function": {
+      "name": "f",
+      "parameters": {
+       "type": "object",
+       "properties": {
+        "a": {
+         "type": "string",
+         "items": {
+          "type": "x"
+         }
+        },
+        "b": {
+         "type": "integer"
+        }
+       },
+       "required": [
+        "a"
+       ]
+      }
+     }
+    }
+   ]
+  },
+  "expected": "f(a: string!, b: integer) {\n  \"name\": \"f\",\n  \"parameters\": {\n    \"type\": \"object\",\n    \"properties\": {\n      \"a\": {\n        \"type\": \"string\",\n        \"items\": {\n          \"type\": \"x\"\n        }\n      },\n      \"b\": {\n        \"type\": \"integer\"\n      }\n    },\n    \"required\": [\n      \"a\"\n    ]\n  }\n}"
+ },
+ {
+  "name": "floats_json",
+  "template": "{{ [1.0, 0.5, 1e-7, 123456789.0, 1e22, -0.0] | tojson }} {{ 1e22 }} {{ 2.0 ** 0.5 }} {{ 10 / 3 }}",
+  "context": {},
+  "expected": "[1.0, 0.5, 1e-07, 123456789.0, 1e+22, -0.0] 1e+22 1.4142135623730951 3.3333333333333335"
+ },
+ {
+  "name": "whitespace_macro",
+  "template": "{%- macro m(x) -%}\n  [{{ x }}]\n{%- endmacro -%}\n{{ m(1) }}\n  {{- m(2) }}\n",
+  "context": {},
+  "expected": "[1][2]"
+ },
+ {
+  "name": "lstrip_after_expression",
+  "template": "a {{ 1 }}  {% if true %}b{% endif %}\n  {# c #}  d\n\t{% if true %}e{% endif %}",
+  "context": {},
+  "expected": "a 1  b  d\ne"
+ },
+ {
+  "name": "trim_comment_newline",
+  "template": "x{# c #}\ny\n{# d #}\nz",
+  "context": {},
+  "expected": "xy\nz"
+ },
+ {
+  "name": "unicode_template",
+  "template": "{{ 'ü' ~ '→' }} ✓ {% for c in 'ñ😀' %}<{{ c }}>{% endfor %} {{ 'ÄÖ' | lower }} {{ 'straße' | upper }}",
+  "context": {},
+  "expected": "ü→ ✓ <ñ><😀> äö STRASSE"
+ },
+ {
+  "name": "string_edge",
+  "template": "{{ '' | trim }}|{{ 'a\tb' }}|{{ 'x' * 0 }}|{{ 'x' * -1 }}|{{ 'abc' | reverse }}|{{ 'a-b' | title }}|{{ 'ab cd'.split(' ') }}|{{ ''.split() }}|{{ 'a\nb\r\nc'.splitlines() }}",
+  "context": {},
+  "expected": "|a\tb|||cba|A-B|['ab', 'cd']|[]|['a', 'b', 'c']"
+ },
+ {
+  "name": "int_float_filters",
+  "template": "{{ '0x1A' | int(0, 16) }} {{ ' 12 ' | int }} {{ '1_000' | int }} {{ true | int }} {{ 'nan' | float }} {{ none | int }} {{ 7 | float | string }}",
+  "context": {},
+  "expected": "26 12 1000 1 nan 0 7.0"
+ },
+ {
+  "name": "join_attribute",
+  "template": "{{ users | join(', ', attribute='name') }} {{ users | map(attribute='name') | map('upper') | join }}",
+  "context": {
+   "users": [
+    {
+     "name": "ann"
+    },
+    {
+     "name": "bob"
+    }
+   ]
+  },
+  "expected": "ann, bob ANNBOB"
+ },
+ {
+  "name": "sort_unique",
+  "template": "{{ ['b', 'A', 'a', 'C'] | sort }} {{ ['b', 'A', 'a'] | sort(case_sensitive=true) }} {{ ['b', 'A', 'a'] | unique | list }} {{ users | sort(attribute='age', reverse=true) | map(attribute='name') | list }}",
+  "context": {
+   "users": [
+    {
+     "name": "x",
+     "age": 3
+    },
+    {
+     "name": "y",
+     "age": 9
+    }
+   ]
+  },
+  "expected": "['A', 'a', 'b', 'C'] ['A', 'a', 'b'] ['b', 'A'] ['y', 'x']"
+ },
+ {
+  "name": "conditional_chain",
+  "template": "{% for x in [1, 2, 3] %}{{ 'one' if x == 1 else 'two' if x == 2 else 'many' }} {% endfor %}",
+  "context": {},
+  "expected": "one two many "
+ },
+ {
+  "name": "set_in_if_leaks",
+  "template": "{% if true %}{% set a = 5 %}{% endif %}{{ a }} {% for i in [1] %}{% set b = 2 %}{% endfor %}[{{ b }}]",
+  "context": {},
+  "expected": "5 []"
+ },
+ {
+  "name": "macro_scope",
+  "template": "{% set g = 'G' %}{% macro m() %}{{ g }}{{ x }}{% endmacro %}{{ m() }} {% for x in [1] %}{{ m() }}{% endfor %}",
+  "context": {
+   "x": "X"
+  },
+  "expected": "GX GX"
+ },
+ {
+  "name": "loop_controls_else",
+  "template": "{% for i in [1, 2, 3] %}{% if i == 2 %}{% break %}{% endif %}{{ i }}{% else %}none{% endfor %}",
+  "context": {},
+  "expected": "1"
+ },
+ {
+  "name": "equalto_tests",
+  "template": "{{ [1, 2, 1] | select('equalto', 1) | list }} {{ ['a', 'b'] | reject('in', ['a']) | list }} {{ 5 is gt 3 }} {{ 'ab' is lower }} {{ x is sameas none }}",
+  "context": {
+   "x": null
+  },
+  "expected": "[1, 1] ['b'] True True True"
+ },
+ {
+  "name": "raw_block",
+  "template": "a {% raw %}{{ not evaluated }} {% if %}{% endraw %} b\n  {% raw -%}  x  {%- endraw %}\n{% raw %}\n  y\n  {% endraw %}\nz",
+  "context": {},
+  "expected": "a {{ not evaluated }} {% if %} b\nx\n  y\nz"
+ },
+ {
+  "name": "unicode_whitespace_control",
+  "template": "a 　 {%- if true -%}  \n b {%- endif %}",
+  "context": {},
+  "expected": "ab"
+ },
+ {
+  "name": "python_float_division",
+  "template": "{{ 7 // 0.1 }} {{ -7 // 2.5 }} {{ 7 % -2.5 }} {{ -0.0 % 5 }} {{ 5.5 % 2 }} {{ -1.5 is even }} {{ 3.0 is odd }} {{ 4.5 is divisibleby 1.5 }}",
+  "context": {},
+  "expected": "69.0 -3.0 -0.5 0.0 1.5 False True True"
+ },
+ {
+  "name": "list_methods",
+  "template": "{{ l.count(1) }} {{ l.index(2) }} {{ m.count('a') | default('D', true) }}",
+  "context": {
+   "l": [
+    1,
+    2,
+    1
+   ],
+   "m": []
+  },
+  "expected": "2 1 D"
+ },
+ {
+  "name": "wordcount_lower_upper",
+  "template": "{{ 'a-b c_d 2.5' | wordcount }} {{ l is lower }} {{ 'X1' is upper }} {{ '12' is lower }} {{ u is sequence }} {{ 3.7 | safe | string }}",
+  "context": {
+   "l": [
+    {
+     "a": 1
+    }
+   ]
+  },
+  "expected": "5 True True False True 3.7"
+ },
+ {
+  "name": "error_format_extra_args",
+  "template": "{{ 'no directives' | format(1) }}",
+  "context": {},
+  "error": "TypeError",
+  "message": "not all arguments converted during string formatting"
+ },
+ {
+  "name": "error_float_of_undefined",
+  "template": "{{ u | float(1.5) }}",
+  "context": {},
+  "error": "UndefinedError",
+  "message": "'u' is undefined"
+ },
+ {
+  "name": "error_slice_int",
+  "template": "{{ x[1:2] }}",
+  "context": {
+   "x": 5
+  },
+  "error": "TypeError",
+  "message": "'int' object is not subscriptable"
+ },
+ {
   "name": "raise_exception",
   "template": "{{ raise_exception('Conversation roles must alternate') }}",
   "context": {},

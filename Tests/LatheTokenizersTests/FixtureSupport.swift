@@ -13,7 +13,7 @@ enum Fixtures {
         }
     }
 
-    static let tokenizerNames = ["smollm2", "bytelevel", "sentencepiece", "sentencepiece_gguf", "normalized", "split"]
+    static let tokenizerNames = ["smollm2", "bytelevel", "sentencepiece", "sentencepiece_gguf", "bytelevel_gguf", "normalized", "split"]
 
     /// One golden row: a text, HF's ids three ways and HF's decodes.
     struct Row: Decodable {
