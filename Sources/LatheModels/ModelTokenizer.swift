@@ -1,0 +1,19 @@
+import Foundation
+import LatheTokenizers
+
+extension LoadedModel {
+    /// The model's own tokenizer: from the GGUF's `tokenizer.ggml.*` metadata, or the directory's
+    /// `tokenizer.json` (+ `tokenizer_config.json`).
+    public func tokenizer() throws -> Tokenizer {
+        if let metadata = ggufMetadata { return try Tokenizer(gguf: metadata, file: path) }
+        return try Tokenizer.load(URL(fileURLWithPath: path))
+    }
+}
+
+extension Tokenizer {
+    /// The chat template shipped with the tokenizer, ready to render, or nil when there is none.
+    public func chatTemplate() throws -> ChatTemplate? {
+        guard let source = config.chatTemplate else { return nil }
+        return try ChatTemplate(source: source, bosToken: config.bosToken, eosToken: config.eosToken)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import LatheFormats
+import LatheTensors
+
+/// Reading and writing LoRA adapters as PEFT directories: `adapter_config.json` + `adapter_model.safetensors`
+/// with names like `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`, A (r, in), B (out, r).
+/// That is what `peft.PeftModel.from_pretrained` and vLLM load.
+public enum PEFTAdapter {
+    /// Writes `adapter` for a base model into `directory` (created if needed; files replaced atomically).
+    public static func write(_ adapter: LoRAAdapter, baseModel: String, to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var writer = SafetensorsWriter(metadata: ["format": "pt"])
+        for entry in adapter.layout.entries {
+            let aCount = adapter.config.rank * entry.inFeatures, bCount = entry.outFeatures * adapter.config.rank
+            try writer.add(entry.peftName("A"), shape: [adapter.config.rank, entry.inFeatures],
+                           values: Array(adapter.parameters[entry.a..<(entry.a + aCount)]), as: .f32)
+            try writer.add(entry.peftName("B"), shape: [entry.outFeatures, adapter.config.rank],
+                           values: Array(adapter.parameters[entry.b..<(entry.b + bCount)]), as: .f32)
+        }
+        try writer.write(to: (directory as NSString).appendingPathComponent("adapter_model.safetensors"))
+        var config: [String: Any] = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": adapter.config.rank,
+            "lora_alpha": adapter.config.alpha, "lora_dropout": adapter.config.dropout,
+            "target_modules": adapter.config.targets.map(\.rawValue), "use_rslora": adapter.config.useRSLoRA,
+            "bias": "none", "fan_in_fan_out": false, "init_lora_weights": true, "inference_mode": true,
+            "base_model_name_or_path": baseModel, "modules_to_save": NSNull(), "use_dora": false,
+        ]
+        if let layers = adapter.config.layers { config["layers_to_transform"] = layers }
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent("adapter_config.json"), options: .atomic)
+    }
+
+    /// Reads a PEFT LoRA directory for a model of `model` shape. Unsupported options (DoRA, `modules_to_save`,
+    /// bias training, per-module ranks) are refused with the key that asks for them.
+    public static func read(_ directory: String, model: ModelConfig) throws -> LoRAAdapter {
+        let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw ModelError.notAModel(path: directory, message: "no adapter_config.json; expected a PEFT adapter directory")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelError.invalidConfig(file: configPath, key: "(file)", message: "not a JSON object")
+        }
+        func fail(_ key: String, _ message: String) -> ModelError { .invalidConfig(file: configPath, key: key, message: message) }
+        guard (json["peft_type"] as? String)?.uppercased() == "LORA" else { throw fail("peft_type", "only LORA adapters are supported") }
+        guard let rank = json["r"] as? Int else { throw fail("r", "must be an integer") }
+        guard let alpha = (json["lora_alpha"] as? NSNumber)?.doubleValue else { throw fail("lora_alpha", "must be a number") }
+        if json["use_dora"] as? Bool == true { throw fail("use_dora", "DoRA adapters are not supported") }
+        if let modules = json["modules_to_save"], !(modules is NSNull) { throw fail("modules_to_save", "fully trained modules are not supported") }
+        if let bias = json["bias"] as? String, bias != "none" { throw fail("bias", "trained biases are not supported") }
+        if let pattern = json["rank_pattern"] as? [String: Any], !pattern.isEmpty { throw fail("rank_pattern", "per-module ranks are not supported") }
+        let names: [String]
+        if let list = json["target_modules"] as? [String] { names = list }
+        else if let single = json["target_modules"] as? String { names = [single] }
+        else { throw fail("target_modules", "must be a list of module names or \"all-linear\"") }
+        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: (json["lora_dropout"] as? NSNumber)?.doubleValue ?? 0,
+                              useRSLoRA: json["use_rslora"] as? Bool ?? false,
+                              targets: try LoRAConfig.modules(named: names),
+                              layers: json["layers_to_transform"] as? [Int])
+        let layout = try LoRALayout(lora: lora, model: model)
+        let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
+        let file = try SafetensorsFile(path: weightsPath)
+        var parameters = [Float](repeating: 0, count: layout.totalCount)
+        for entry in layout.entries {
+            for (matrix, offset, shape) in [("A", entry.a, [rank, entry.inFeatures]), ("B", entry.b, [entry.outFeatures, rank])] {
+                let name = entry.peftName(matrix)
+                guard file.contains(name) else { throw ModelError.missingTensor(file: weightsPath, name: name) }
+                let found = try file.shape(of: name)
+                guard found == shape else { throw ModelError.shapeMismatch(file: weightsPath, name: name, expected: shape, found: found) }
+                let values = try file.floats(name)
+                parameters.replaceSubrange(offset..<(offset + values.count), with: values)
+            }
+        }
+        return LoRAAdapter(config: lora, layout: layout, parameters: parameters)
+    }
+}
+
+extension LlamaWeights {
+    /// The base weights with `adapter` folded in: `W += scale · B·A` for every adapted projection (PEFT `merge`).
+    public func merged(with adapter: LoRAAdapter) -> LlamaWeights {
+        var result = self
+        let r = adapter.config.rank, scale = adapter.config.scale
+        result.storage.withUnsafeMutableBufferPointer { w in
+            adapter.parameters.withUnsafeBufferPointer { p in
+                for entry in adapter.layout.entries {
+                    let base = layout.layers[entry.layer]
+                    let offset: Int
+                    switch entry.module {
+                    case .q: offset = base.q
+                    case .k: offset = base.k
+                    case .v: offset = base.v
+                    case .o: offset = base.o
+                    case .gate: offset = base.gate
+                    case .up: offset = base.up
+                    case .down: offset = base.down
+                    }
+                    // W (out, in) += scale · B (out, r) · A (r, in)
+                    matmul(p.baseAddress! + entry.b, .none, p.baseAddress! + entry.a, .none, w.baseAddress! + offset,
+                           m: entry.outFeatures, n: entry.inFeatures, k: r, alpha: scale, beta: 1)
+                }
+            }
+        }
+        return result
+    }
+}

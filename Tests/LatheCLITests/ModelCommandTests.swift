@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+@Suite struct ModelCommandTests {
+    static let tinyGGUF = "Tests/LatheModelsTests/Fixtures/tiny-qwen2/tiny-qwen2-Q8_0.gguf"
+    static let smolLM2 = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    @Test func inspectShowsArchitectureStorageAndTokenizer() throws {
+        let result = try CLI.run(["inspect", Self.tinyGGUF])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Qwen2ForCausalLM"))
+        #expect(result.stdout.contains("Q8_0 ×16"))
+        #expect(result.stdout.contains("byte-level BPE"))
+        #expect(result.stdout.contains("q/k/v bias                   yes"))
+    }
+
+    @Test func inspectOfANonModelFileNamesItAndFails() throws {
+        let result = try CLI.run(["inspect", "README.md"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("README.md"))
+        #expect(result.stderr.contains("GGUF"))
+    }
+
+    @Test func greedyGenerationIsDeterministic() throws {
+        let arguments = ["generate", "--model", Self.tinyGGUF, "--prompt", "hello", "--max-tokens", "6", "--threads", "1"]
+        let first = try CLI.run(arguments), second = try CLI.run(arguments)
+        #expect(first.status == 0)
+        #expect(!first.stdout.isEmpty)
+        #expect(first.stdout == second.stdout)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path)))
+    func smolLM2AnswersParis() throws {
+        let result = try CLI.run(["generate", "--model", Self.smolLM2, "--chat", "--temperature", "0",
+                                  "--prompt", "What is the capital of France?"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Paris"))
+    }
+}
