@@ -1,0 +1,71 @@
+import Foundation
+import LatheModels
+@testable import LatheTraining
+import Testing
+
+@Suite struct AdapterIOTests {
+    func tinyModel() throws -> LlamaModel {
+        let loaded = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("tiny-llama/hf").path)
+        return LlamaModel(weights: loaded.weights, rope: loaded.rope)
+    }
+
+    func randomAdapter(_ config: ModelConfig, rsLoRA: Bool = false) throws -> LoRAAdapter {
+        let lora = LoRAConfig(rank: 4, alpha: 8, useRSLoRA: rsLoRA, targets: [.q, .v, .down], layers: [1])
+        var adapter = try LoRAAdapter(config: lora, model: config, seed: 3)
+        var random = SplitMix64(seed: 9)
+        for i in adapter.parameters.indices { adapter.parameters[i] = Float(random.nextUnit() - 0.5) * 0.2 }
+        return adapter
+    }
+
+    @Test func peftDirectoryRoundTrips() throws {
+        let model = try tinyModel()
+        let adapter = try randomAdapter(model.config, rsLoRA: true)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-peft-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try PEFTAdapter.write(adapter, baseModel: "tiny-llama", to: directory)
+        let read = try PEFTAdapter.read(directory, model: model.config)
+        #expect(read.config == adapter.config)
+        #expect(read.parameters == adapter.parameters)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory)
+            .appendingPathComponent("adapter_config.json"))) as! [String: Any]
+        #expect(config["peft_type"] as? String == "LORA")
+        #expect(config["target_modules"] as? [String] == ["q_proj", "v_proj", "down_proj"])
+        #expect(config["layers_to_transform"] as? [Int] == [1])
+    }
+
+    /// Folding the adapter into the base (W += s·B·A) gives the same loss as running it beside the base.
+    @Test func mergedWeightsEqualAdapterForward() throws {
+        let model = try tinyModel()
+        let adapter = try randomAdapter(model.config)
+        let tokens: [Int32] = [5, 17, 200, 3, 99, 41, 7, 250]
+        let batch = LlamaModel.Batch(tokens: tokens, positions: (0..<8).map { Int32($0) }, segments: nil, batch: 1, length: 8)
+        let targets = tokens.indices.map { $0 + 1 < tokens.count ? tokens[$0 + 1] : -1 }
+        func loss(_ model: LlamaModel, _ adapter: LoRAAdapter) throws -> Double {
+            var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
+            let workspace = TrainingWorkspace(config: model.config, lora: adapter.layout, rows: 8)
+            let result = try model.trainingStep(batch, targets: targets, adapter: adapter, gradients: &gradients,
+                                                lossScale: 1, dropoutKey: 0, workspace: workspace)
+            return result.lossSum / Double(result.targetCount)
+        }
+        let withAdapter = try loss(model, adapter)
+        var zero = adapter
+        for i in zero.parameters.indices { zero.parameters[i] = 0 }
+        let merged = LlamaModel(weights: model.weights.merged(with: adapter), rope: model.rope)
+        let withMerged = try loss(merged, zero)
+        let unchanged = try loss(model, zero)
+        #expect(abs(withAdapter - withMerged) < 1e-5)
+        #expect(abs(withAdapter - unchanged) > 1e-3, "the adapter must change the loss for this test to mean anything")
+    }
+
+    @Test func peftDirectoryWithDoRAIsRefused() throws {
+        let model = try tinyModel()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-dora-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try PEFTAdapter.write(try randomAdapter(model.config), baseModel: "tiny", to: directory)
+        let url = URL(fileURLWithPath: directory).appendingPathComponent("adapter_config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        config["use_dora"] = true
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        #expect(throws: ModelError.self) { try PEFTAdapter.read(directory, model: model.config) }
+    }
+}
