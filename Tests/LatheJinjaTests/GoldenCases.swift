@@ -719,6 +719,29 @@ let goldenCasesJSON = ##"""
   "message": "'int' object is not subscriptable"
  },
  {
+  "name": "for_else_after_continue_break",
+  "template": "{% for i in [1, 2] %}{% continue %}{% else %}E1{% endfor %}|{% for i in [1, 2] %}{% break %}{% else %}E2{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}E3{% endfor %}",
+  "context": {},
+  "expected": "E1|E2|"
+ },
+ {
+  "name": "root_local_shadows_context",
+  "template": "{% macro m() %}[{{ x }}]{% endmacro %}{{ m() }}{% for i in [1] %}({{ x }}){% endfor %}{% set x = 1 %}{{ m() }}|{% if c %}{% set y = 2 %}{% endif %}{{ y }}|{{ z }}{% set z = 3 %}{{ z }}",
+  "context": {
+   "x": 5,
+   "y": 6,
+   "z": 7,
+   "c": false
+  },
+  "expected": "[]()[1]|6|73"
+ },
+ {
+  "name": "block_frames",
+  "template": "{% generation %}{% set g = 1 %}{{ g }}{% endgeneration %}[{{ g }}]{% filter upper %}{% set h = 'x' %}{{ h }}{% endfilter %}[{{ h }}]",
+  "context": {},
+  "expected": "1[]X[]"
+ },
+ {
   "name": "raise_exception",
   "template": "{{ raise_exception('Conversation roles must alternate') }}",
   "context": {},
