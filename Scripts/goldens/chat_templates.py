@@ -437,6 +437,7 @@ JINJA_CASES = [
     ("for_else_after_continue_break", "{% for i in [1, 2] %}{% continue %}{% else %}E1{% endfor %}|{% for i in [1, 2] %}{% break %}{% else %}E2{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}E3{% endfor %}", {}),
     ("root_local_shadows_context", "{% macro m() %}[{{ x }}]{% endmacro %}{{ m() }}{% for i in [1] %}({{ x }}){% endfor %}{% set x = 1 %}{{ m() }}|{% if c %}{% set y = 2 %}{% endif %}{{ y }}|{{ z }}{% set z = 3 %}{{ z }}", {"x": 5, "y": 6, "z": 7, "c": False}),
     ("block_frames", "{% generation %}{% set g = 1 %}{{ g }}{% endgeneration %}[{{ g }}]{% filter upper %}{% set h = 'x' %}{{ h }}{% endfilter %}[{{ h }}]", {}),
+    ("string_percent_operator", "{{ '<|%s|>' % role }} {{ '%s=%d' % ('n', 3) }} {{ '%(a)s-%(b)s' % {'a': 1, 'b': 'x'} }} {{ '100%%' % () }} {{ 7 % 3 }}", {"role": "user"}),
     ("raise_exception", "{{ raise_exception('Conversation roles must alternate') }}", {}),
     ("error_undefined_attr", "{{ missing.attr }}", {}),
     ("error_add_types", "{{ 1 + 'a' }}", {}),

@@ -64,6 +64,14 @@ extension Interpreter {
                 try budget.checkSize(s)
                 return .string(s)
             }
+            if op == "%", case .string(let format) = lv, !rv.isUndefined {
+                // Python's `str % args`: a tuple (a list here) gives the arguments, a dict the named fields.
+                var args: [TemplateValue] = [rv], named: [(String, TemplateValue)] = []
+                if case .list(let items) = rv { args = items }
+                if case .dict(let d) = rv { args = []; named = d.entries.map { ($0.key, $0.value) } }
+                let a = Arguments(args: args, kwargs: named, interpreter: self, offset: o, function: "'%' formatting")
+                return .string(try printfFormat(format, args: args, a))
+            }
             if lv.isUndefined { throw undefinedError(l, o) }
             if rv.isUndefined { throw undefinedError(r, o) }
             return try Operators.binary(op, lv, rv, budget: budget)

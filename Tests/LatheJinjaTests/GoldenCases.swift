@@ -742,6 +742,14 @@ let goldenCasesJSON = ##"""
   "expected": "1[]X[]"
  },
  {
+  "name": "string_percent_operator",
+  "template": "{{ '<|%s|>' % role }} {{ '%s=%d' % ('n', 3) }} {{ '%(a)s-%(b)s' % {'a': 1, 'b': 'x'} }} {{ '100%%' % () }} {{ 7 % 3 }}",
+  "context": {
+   "role": "user"
+  },
+  "expected": "<|user|> n=3 1-x 100% 1"
+ },
+ {
   "name": "raise_exception",
   "template": "{{ raise_exception('Conversation roles must alternate') }}",
   "context": {},
