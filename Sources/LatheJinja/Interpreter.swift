@@ -193,7 +193,7 @@ final class Interpreter {
     /// Python iteration: lists, dict keys, string characters; undefined iterates as empty.
     func iterate(_ v: TemplateValue, offset: Int) throws -> [TemplateValue] {
         switch v {
-        case .list(let l): return l
+        case .list(let l), .tuple(let l): return l
         case .dict(let d): return d.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []

@@ -19,7 +19,7 @@ enum RootSymbols {
             switch e {
             case .literal: break
             case .name(let n, _): referenced.insert(n)
-            case .list(let items, _): items.forEach { load($0) }
+            case .list(let items, _), .tuple(let items, _): items.forEach { load($0) }
             case .dict(let pairs, _): pairs.forEach { load($0.0); load($0.1) }
             case .attribute(let b, _, _), .not(let b, _), .unary(_, let b, _): load(b)
             case .item(let b, let i, _): load(b); load(i)

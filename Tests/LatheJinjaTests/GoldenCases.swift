@@ -165,9 +165,9 @@ let goldenCasesJSON = ##"""
  },
  {
   "name": "set_tuple",
-  "template": "{% set a, b = 1, 2 %}{{ a }}{{ b }}",
+  "template": "{% set a, b = 1, 2 %}{{ a }}{{ b }} {% set t = 1, 'x' %}{{ t }} {{ t | tojson }}",
   "context": {},
-  "expected": "12"
+  "expected": "12 (1, 'x') [1, \"x\"]"
  },
  {
   "name": "macro",
@@ -218,9 +218,9 @@ let goldenCasesJSON = ##"""
  },
  {
   "name": "list_dict_literals",
-  "template": "{{ [1, 'a', none, true, 1.5] }} {{ {'k': 'v', 'n': [1]} }} {{ (1, 2) | list }}",
+  "template": "{{ [1, 'a', none, true, 1.5] }} {{ {'k': 'v', 'n': [1]} }} {{ (1, 2) | list }} {{ (1, 2) }} {{ (1,) }} {{ () }} {{ (1, 2) == [1, 2] }} {{ (1, 'a') + (none,) }} {{ (1, 2)[1:] }}",
   "context": {},
-  "expected": "[1, 'a', None, True, 1.5] {'k': 'v', 'n': [1]} [1, 2]"
+  "expected": "[1, 'a', None, True, 1.5] {'k': 'v', 'n': [1]} [1, 2] (1, 2) (1,) () False (1, 'a', None) (2,)"
  },
  {
   "name": "repr_quotes",
@@ -302,14 +302,14 @@ let goldenCasesJSON = ##"""
  },
  {
   "name": "filters_items",
-  "template": "{% for k, v in d | items %}{{ k }}:{{ v }} {% endfor %}{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}",
+  "template": "{% for k, v in d | items %}{{ k }}:{{ v }} {% endfor %}{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %} {{ d | dictsort }} {{ d | items | list }} {{ d.items() | list }}",
   "context": {
    "d": {
     "z": 1,
     "a": 2
    }
   },
-  "expected": "z:1 a:2 a2z1"
+  "expected": "z:1 a:2 a2z1 [('a', 2), ('z', 1)] [('z', 1), ('a', 2)] [('z', 1), ('a', 2)]"
  },
  {
   "name": "selectattr_map",
