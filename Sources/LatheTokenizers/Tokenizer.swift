@@ -12,7 +12,7 @@ public final class Tokenizer: Sendable {
     /// `tokenizer.json` `post_processor`, applied by `encode(addSpecialTokens: true)`.
     public let postProcessor: PostProcessor?
     /// `tokenizer.json` `decoder`; without one, `decode` joins tokens with spaces as HF does.
-    public let decoder: Decoder?
+    public let decoder: TokenDecoder?
     /// `tokenizer.json` `added_tokens`.
     public let addedTokens: [AddedToken]
     /// Special tokens, BOS/EOS flags and chat templates from `tokenizer_config.json` or GGUF metadata.
@@ -25,7 +25,7 @@ public final class Tokenizer: Sendable {
 
     /// Assembles a tokenizer from its parts (`addedTokens` as in `tokenizer.json`).
     public init(normalizer: Normalizer?, preTokenizer: PreTokenizer?, model: BPEModel, postProcessor: PostProcessor?,
-                decoder: Decoder?, addedTokens: [AddedToken], config: TokenizerConfig) {
+                decoder: TokenDecoder?, addedTokens: [AddedToken], config: TokenizerConfig) {
         self.normalizer = normalizer; self.preTokenizer = preTokenizer; self.model = model
         self.postProcessor = postProcessor; self.decoder = decoder; self.addedTokens = addedTokens; self.config = config
         let raw = addedTokens.filter { !$0.normalized }, norm = addedTokens.filter { $0.normalized }
@@ -65,7 +65,7 @@ public final class Tokenizer: Sendable {
         let normalizer = try root.optional("normalizer").map(Normalizer.from)
         let pre = try root.optional("pre_tokenizer").map(PreTokenizer.from)
         let post = try root.optional("post_processor").map(PostProcessor.from)
-        let decoder = try root.optional("decoder").map(Decoder.from)
+        let decoder = try root.optional("decoder").map(TokenDecoder.from)
         let added = try root.optional("added_tokens")?.array().map(AddedToken.from) ?? []
         let model = try Tokenizer.bpe(root.required("model"), byteLevel: pre?.isByteLevel ?? false)
         self.init(normalizer: normalizer, preTokenizer: pre, model: model, postProcessor: post, decoder: decoder,
