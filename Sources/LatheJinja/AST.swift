@@ -3,6 +3,7 @@ indirect enum Expr {
     case literal(TemplateValue, offset: Int)
     case name(String, offset: Int)
     case list([Expr], offset: Int)
+    case tuple([Expr], offset: Int)
     case dict([(Expr, Expr)], offset: Int)
     case attribute(Expr, String, offset: Int)
     case item(Expr, Expr, offset: Int)
@@ -20,7 +21,7 @@ indirect enum Expr {
 
     var offset: Int {
         switch self {
-        case .literal(_, let o), .name(_, let o), .list(_, let o), .dict(_, let o), .attribute(_, _, let o),
+        case .literal(_, let o), .name(_, let o), .list(_, let o), .tuple(_, let o), .dict(_, let o), .attribute(_, _, let o),
              .item(_, _, let o), .slice(_, _, _, _, let o), .call(_, _, _, let o), .filter(_, _, _, _, let o),
              .test(_, _, _, _, let o), .unary(_, _, let o), .binary(_, _, _, let o), .compare(_, _, let o),
              .and(_, _, let o), .or(_, _, let o), .not(_, let o), .conditional(_, _, _, let o):

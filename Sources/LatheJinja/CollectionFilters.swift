@@ -56,9 +56,9 @@ extension Interpreter {
             let caseSensitive = try a.bool(0, "case_sensitive", default: false)
             let byValue = try a.optionalString(1, "by") == "value"
             let reverse = try a.bool(2, "reverse", default: false)
-            let pairs: [TemplateValue] = d.entries.map { .list([.string($0.key), $0.value]) }
+            let pairs: [TemplateValue] = d.entries.map { .tuple([.string($0.key), $0.value]) }
             return .list(try sorted(pairs, reverse: reverse) { p in
-                guard case .list(let kv) = p else { return p }
+                guard case .tuple(let kv) = p else { return p }
                 return self.sortKey(kv[byValue ? 1 : 0], caseSensitive)
             })
         }

@@ -12,6 +12,7 @@ extension Interpreter {
         case .literal(let v, _): return v
         case .name(let n, _): return lookup(n)
         case .list(let items, _): return .list(try items.map { try eval($0) })
+        case .tuple(let items, _): return .tuple(try items.map { try eval($0) })
         case .dict(let pairs, let o):
             var d = TemplateDict()
             for (k, v) in pairs {
@@ -63,6 +64,14 @@ extension Interpreter {
                 let s = try f.str(lv) + f.str(rv)
                 try budget.checkSize(s)
                 return .string(s)
+            }
+            if op == "%", case .string(let format) = lv, !rv.isUndefined {
+                // Python's `str % args`: a tuple (a list here) gives the arguments, a dict the named fields.
+                var args: [TemplateValue] = [rv], named: [(String, TemplateValue)] = []
+                if case .tuple(let items) = rv { args = items }
+                if case .dict(let d) = rv { args = []; named = d.entries.map { ($0.key, $0.value) } }
+                let a = Arguments(args: args, kwargs: named, interpreter: self, offset: o, function: "'%' formatting")
+                return .string(try printfFormat(format, args: args, a))
             }
             if lv.isUndefined { throw undefinedError(l, o) }
             if rv.isUndefined { throw undefinedError(r, o) }
@@ -127,7 +136,7 @@ extension Interpreter {
         case (.dict(let d), .string(let k)):
             if let found = d[k] { return found }
             return Methods.has(v, k) ? try attribute(v, k, offset: offset) : .undefined
-        case (.list(let l), _):
+        case (.list(let l), _), (.tuple(let l), _):
             guard let i = Operators.intIndex(key) else { break }
             let j = i < 0 ? i + l.count : i
             return j >= 0 && j < l.count ? l[j] : .undefined
@@ -183,6 +192,7 @@ extension Interpreter {
         }
         switch v {
         case .list(let l): return .list(try indices(l.count).map { l[$0] })
+        case .tuple(let l): return .tuple(try indices(l.count).map { l[$0] })
         case .string(let s):
             let scalars = Array(s.unicodeScalars)
             var out = String.UnicodeScalarView()

@@ -1,7 +1,7 @@
 /// Expression grammar with Jinja's precedence (jinja2/parser.py): conditional < or < and < not < compare
 /// < `+ -` < `~` < `* / // %` < `**` (left-associative, as in Jinja) < unary < postfix, filters and tests.
 extension Parser {
-    /// `a, b` without brackets becomes a list (Jinja builds a tuple).
+    /// `a, b` without brackets is a tuple.
     mutating func parseTupleExpression(conditional: Bool) throws -> Expr {
         let start = offset
         let first = try parseExpression(conditional: conditional)
@@ -11,7 +11,7 @@ extension Parser {
             if current.kind == .blockEnd || current.kind == .variableEnd { break }
             items.append(try parseExpression(conditional: conditional))
         }
-        return .list(items, offset: start)
+        return .tuple(items, offset: start)
     }
 
     mutating func parseExpression(conditional: Bool) throws -> Expr {
@@ -149,7 +149,7 @@ extension Parser {
             return .literal(.double(d), offset: t.offset)
         case .op("("):
             advance()
-            if skipOp(")") { return .list([], offset: t.offset) }
+            if skipOp(")") { return .tuple([], offset: t.offset) }
             let e = try parseExpression(conditional: true)
             if isOp(",") {
                 var items = [e]
@@ -158,7 +158,7 @@ extension Parser {
                     items.append(try parseExpression(conditional: true))
                 }
                 try expectOp(")")
-                return .list(items, offset: t.offset)
+                return .tuple(items, offset: t.offset)
             }
             try expectOp(")")
             return e

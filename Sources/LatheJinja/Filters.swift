@@ -29,7 +29,7 @@ extension Interpreter {
         case "length", "count":
             switch v {
             case .string(let s): return .int(s.unicodeScalars.count)
-            case .list(let l): return .int(l.count)
+            case .list(let l), .tuple(let l): return .int(l.count)
             case .dict(let d): return .int(d.count)
             case .namespace(let ns): return .int(ns.attributes.count)
             case .undefined: return .int(0)
@@ -58,7 +58,7 @@ extension Interpreter {
         case "items":
             if v.isUndefined { return .list([]) }
             guard case .dict(let d) = v else { throw a.fail("can only get item pairs from a mapping") }
-            return .list(d.entries.map { .list([.string($0.key), $0.value]) })
+            return .list(d.entries.map { .tuple([.string($0.key), $0.value]) })
         case "replace":
             guard case .string(let old) = try a.required(0, "old"), case .string(let new) = try a.required(1, "new") else {
                 throw a.fail("arguments must be strings")
@@ -129,7 +129,7 @@ extension Interpreter {
         case .string(let s)?: o.indent = s
         case let other?: throw a.fail("indent must be an integer or a string, not \(other.typeName)")
         }
-        if case .list(let seps)? = try a.value(2, "separators") {
+        if let seps = try a.value(2, "separators")?.sequenceItems {
             guard seps.count == 2, case .string(let item) = seps[0], case .string(let key) = seps[1] else {
                 throw a.fail("separators must be a pair of strings")
             }

@@ -32,6 +32,14 @@ struct Formatter {
                 try budget.checkSize(out)
             }
             out += "]"
+        case .tuple(let items):
+            out += "("
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ", " }
+                try repr(item, into: &out)
+                try budget.checkSize(out)
+            }
+            out += items.count == 1 ? ",)" : ")"
         case .dict(let d):
             out += "{"
             for (i, e) in d.entries.enumerated() {
@@ -107,7 +115,7 @@ struct Formatter {
             else { out += d.description }
         case .bool(let b): out += b ? "true" : "false"
         case .none: out += "null"
-        case .list(let items):
+        case .list(let items), .tuple(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
             for (i, item) in items.enumerated() {

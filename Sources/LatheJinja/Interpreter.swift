@@ -119,13 +119,18 @@ final class Interpreter {
                                   caller: caller, offset: offset)
             var f = formatter
             try write(try f.str(v))
-        case .generation(let body):
+        case .generation(let body):  // a CallBlock in transformers' AssistantTracker: its own frame
             let start = buffers.count == 1 ? buffers[0].utf8.count : nil
+            scopes.append([:])
+            defer { scopes.removeLast() }
             let flow = try execute(body)
             if let start { generationSpans.append(start..<buffers[0].utf8.count) }
             return flow
-        case .filterBlock(let name, let args, let body, let offset):
-            let text = try capture(body)
+        case .filterBlock(let name, let args, let body, let offset):  // jinja2 renders the body in an inner frame
+            scopes.append([:])
+            let captured = Result { try capture(body) }
+            scopes.removeLast()
+            let text = try captured.get()
             budget.offset = offset
             let v = try applyFilter(name, .string(text), args: try args.map(eval), kwargs: [], offset: offset)
             var f = formatter
@@ -160,7 +165,9 @@ final class Interpreter {
             }
             items = kept
         }
-        if items.isEmpty { return try execute(otherwise) }
+        // Jinja clears its "no iteration" flag at the end of the body, so an iteration left by `continue` or
+        // `break` does not count: the else block runs unless some iteration ran to its end.
+        var completedAnIteration = false
         let n = items.count
         for (i, item) in items.enumerated() {
             budget.offset = offset
@@ -176,15 +183,17 @@ final class Interpreter {
                 ("cycle", .function(TemplateFunction(name: "loop.cycle", receiver: .int(i)))),
             ])
             scopes[scopes.count - 1]["loop"] = .dict(loop)
-            if try execute(body) == .breakLoop { break }
+            let flow = try execute(body)
+            if flow == .breakLoop { break }
+            if flow == .normal { completedAnIteration = true }
         }
-        return .normal
+        return completedAnIteration ? .normal : try execute(otherwise)
     }
 
     /// Python iteration: lists, dict keys, string characters; undefined iterates as empty.
     func iterate(_ v: TemplateValue, offset: Int) throws -> [TemplateValue] {
         switch v {
-        case .list(let l): return l
+        case .list(let l), .tuple(let l): return l
         case .dict(let d): return d.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []

@@ -38,6 +38,8 @@ struct Lexer {
     private var pos = 0
     private var tokens: [Token] = []
     private var lineStarting = true
+    /// The whitespace sign of the last `%}` (`-`, `+` or nil); Jinja's raw-begin rule does not accept `+%}`.
+    private var lastBlockEndSign: UInt8? = nil
 
     /// Normalises newlines (`\r\n`, `\r` → `\n`) and drops one trailing newline, as Jinja does.
     static func normalise(_ source: String) -> [UInt8] {
@@ -146,7 +148,7 @@ struct Lexer {
                 try lexComment(open: open, from: afterOpen)
             } else {
                 try lexTag(open: open, from: afterOpen, isBlock: kind == UInt8(ascii: "%"))
-                if isBlock(tokens.suffix(3), named: "raw") {
+                if isBlock(tokens.suffix(3), named: "raw"), lastBlockEndSign != UInt8(ascii: "+") {
                     tokens.removeLast(3)
                     try lexRaw(open: open)
                 }
@@ -230,8 +232,10 @@ struct Lexer {
                 if matched {
                     tokens.append(Token(kind: isBlock ? .blockEnd : .variableEnd, offset: pos))
                     pos += 2 + (sign == nil ? 0 : 1)
+                    lastBlockEndSign = sign
                     // Jinja's raw-begin rule has no trim_blocks suffix: `{% raw %}` keeps its newline.
-                    closeTag(sign: sign, trimNewline: isBlock && !self.isBlock(tokens.suffix(3), named: "raw"))
+                    let rawBegin = self.isBlock(tokens.suffix(3), named: "raw") && sign != UInt8(ascii: "+")
+                    closeTag(sign: sign, trimNewline: isBlock && !rawBegin)
                     return
                 }
             }
@@ -350,39 +354,5 @@ struct Lexer {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension String {
-    /// Replaces every occurrence of `target` (without Foundation).
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.range(of: target) {
-            out += rest[..<r.lowerBound]
-            out += replacement
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
-    }
-}
-
-extension Substring {
-    /// The first range of `target` (plain scalar comparison, no Foundation).
-    func range(of target: String) -> Range<Index>? {
-        let t = Array(target.unicodeScalars)
-        guard let first = t.first else { return nil }
-        let scalars = unicodeScalars
-        var i = scalars.startIndex
-        while i != scalars.endIndex {
-            if scalars[i] == first {
-                var j = i, k = 0
-                while k < t.count, j != scalars.endIndex, scalars[j] == t[k] { j = scalars.index(after: j); k += 1 }
-                if k == t.count { return i..<j }
-            }
-            i = scalars.index(after: i)
-        }
-        return nil
     }
 }

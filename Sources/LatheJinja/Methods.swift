@@ -13,7 +13,7 @@ enum Methods {
         switch v {
         case .string: return stringMethods.contains(name)
         case .dict: return dictMethods.contains(name)
-        case .list: return listMethods.contains(name)
+        case .list, .tuple: return listMethods.contains(name)
         default: return false
         }
     }
@@ -24,7 +24,7 @@ enum Methods {
         switch v {
         case .string(let s): return try stringMethod(s, name, a)
         case .dict(let d): return try dictMethod(d, name, a)
-        case .list(let l):
+        case .list(let l), .tuple(let l):
             let needle = try a.required(0, "value")
             let budget = interpreter.budget
             if name == "count" { return .int(try l.filter { try Operators.equal($0, needle, budget) }.count) }
@@ -38,7 +38,7 @@ enum Methods {
 
     static func dictMethod(_ d: TemplateDict, _ name: String, _ a: Arguments) throws -> TemplateValue {
         switch name {
-        case "items": return .list(d.entries.map { .list([.string($0.key), $0.value]) })
+        case "items": return .list(d.entries.map { .tuple([.string($0.key), $0.value]) })
         case "keys": return .list(d.keys.map { .string($0) })
         case "values": return .list(d.entries.map(\.value))
         default:
@@ -62,7 +62,7 @@ enum Methods {
         case "startswith", "endswith":
             let arg = try a.required(0, "prefix")
             let candidates: [TemplateValue]
-            if case .list(let l) = arg { candidates = l } else { candidates = [arg] }
+            candidates = arg.sequenceItems ?? [arg]
             for c in candidates {
                 guard case .string(let p) = c else { throw a.fail("\(name) arg must be str or a tuple of str") }
                 if name == "startswith" ? s.unicodeScalars.starts(with: p.unicodeScalars)

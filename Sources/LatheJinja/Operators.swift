@@ -37,6 +37,9 @@ enum Operators {
         case ("+", .list(let a), .list(let b)):
             try budget.tick(a.count + b.count)
             return .list(a + b)
+        case ("+", .tuple(let a), .tuple(let b)):
+            try budget.tick(a.count + b.count)
+            return .tuple(a + b)
         case ("*", .string(let s), _), ("*", _, .string(let s)):
             let other: TemplateValue
             if case .string = l { other = r } else { other = l }
@@ -154,7 +157,7 @@ enum Operators {
         case (.string(let a), .string(let b)):
             if a == b { return 0 }
             return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? -1 : 1
-        case (.list(let a), .list(let b)):
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             for (x, y) in zip(a, b) {
                 try budget.tick(1)
                 if try !equal(x, y, budget) { return try ordering(x, y, budget) }
@@ -176,7 +179,7 @@ enum Operators {
         switch (l, r) {
         case (.string(let a), .string(let b)): return a == b
         case (.none, .none), (.undefined, .undefined): return true
-        case (.list(let a), .list(let b)):
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             guard a.count == b.count else { return false }
             for (x, y) in zip(a, b) where try !equal(x, y, budget) { return false }
             return true
@@ -201,7 +204,7 @@ enum Operators {
             }
             try budget.tick(s.utf8.count / 64)
             return n.isEmpty || Substring(s).range(of: n) != nil
-        case .list(let l):
+        case .list(let l), .tuple(let l):
             for item in l where try equal(item, needle, budget) { return true }
             return false
         case .dict(let d):

@@ -14,9 +14,12 @@ public struct Template: Sendable {
     private final class Body: @unchecked Sendable {
         let nodes: [Node]
         let map: SourceMap
+        /// Root locals that start undefined (see `RootSymbols`).
+        let shadowed: Set<String>
         init(nodes: [Node], map: SourceMap) {
             self.nodes = nodes
             self.map = map
+            shadowed = RootSymbols.shadowed(nodes)
         }
     }
 
@@ -54,7 +57,9 @@ public struct Template: Sendable {
         let body = self.body, limits = self.limits
         let thread = Thread {
             slot.result = Result {
-                let interpreter = Interpreter(context: context, budget: Budget(limits: limits, map: body.map), now: now)
+                var variables = context
+                for name in body.shadowed { variables[name] = .undefined }
+                let interpreter = Interpreter(context: variables, budget: Budget(limits: limits, map: body.map), now: now)
                 _ = try interpreter.execute(body.nodes)
                 return Output(text: interpreter.buffers[0], generationSpans: interpreter.generationSpans)
             }

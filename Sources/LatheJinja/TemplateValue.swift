@@ -10,8 +10,10 @@ public enum TemplateValue: Sendable {
     case bool(Bool)
     /// `None`.
     case none
-    /// A list (Python tuples are lists here too).
+    /// A list.
     case list([TemplateValue])
+    /// A tuple: `(a, b)`, `dict.items()` pairs. Prints as `(a, b)` and never equals a list, as in Python.
+    case tuple([TemplateValue])
     /// A dictionary that keeps insertion order, like a Python `dict`.
     case dict(TemplateDict)
     /// Jinja's default `Undefined`: prints as empty, is falsy, iterates as empty.
@@ -31,9 +33,17 @@ public enum TemplateValue: Sendable {
         case .double(let d): return d != 0
         case .bool(let b): return b
         case .none, .undefined: return false
-        case .list(let l): return !l.isEmpty
+        case .list(let l), .tuple(let l): return !l.isEmpty
         case .dict(let d): return !d.isEmpty
         case .namespace, .macro, .function: return true
+        }
+    }
+
+    /// The items of a list or tuple.
+    var sequenceItems: [TemplateValue]? {
+        switch self {
+        case .list(let l), .tuple(let l): return l
+        default: return nil
         }
     }
 
@@ -52,6 +62,7 @@ public enum TemplateValue: Sendable {
         case .bool: return "bool"
         case .none: return "NoneType"
         case .list: return "list"
+        case .tuple: return "tuple"
         case .dict: return "dict"
         case .undefined: return "Undefined"
         case .namespace: return "Namespace"

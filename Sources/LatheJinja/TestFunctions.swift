@@ -16,9 +16,9 @@ extension Interpreter {
         case "false": if case .bool(false) = v { return true } else { return false }
         case "mapping": if case .dict = v { return true } else { return false }
         case "iterable":
-            switch v { case .string, .list, .dict, .undefined, .namespace: return true; default: return false }
+            switch v { case .string, .list, .tuple, .dict, .undefined, .namespace: return true; default: return false }
         case "sequence":  // has len() and __getitem__, which Jinja's Undefined also has
-            switch v { case .string, .list, .dict, .undefined: return true; default: return false }
+            switch v { case .string, .list, .tuple, .dict, .undefined: return true; default: return false }
         case "callable":
             switch v { case .macro, .function: return true; default: return false }
         case "odd", "even", "divisibleby":  // value % 2 == 1, value % 2 == 0, value % num == 0

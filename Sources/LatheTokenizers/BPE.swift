@@ -76,7 +76,7 @@ public final class BPEModel: Sendable {
     }
 
     /// Appends the ids of one pre-token to `out`, through `scratch`'s cache.
-    func encode(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ scratch: BPEScratch, into out: inout [Int32]) {
+    func encode(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ scratch: inout BPEScratch, into out: inout [Int32]) {
         let piece = UnsafeBufferPointer(rebasing: p[range])
         let cacheable = piece.count <= 256
         if cacheable, let hit = scratch.cache.get(piece) {
@@ -88,7 +88,7 @@ public final class BPEModel: Sendable {
         if ignoreMerges, let id = byUnit.get(piece) {
             out.append(Int32(id))
         } else {
-            initialSymbols(piece, scratch)
+            initialSymbols(piece, &scratch)
             scratch.mergeAll(merges)
             scratch.emit(into: &out)
         }
@@ -96,7 +96,7 @@ public final class BPEModel: Sendable {
     }
 
     /// Fills `scratch.ids` with the symbols of `piece` before any merge (HF `BPE::merge_word`).
-    private func initialSymbols(_ piece: UnsafeBufferPointer<UInt8>, _ scratch: BPEScratch) {
+    private func initialSymbols(_ piece: UnsafeBufferPointer<UInt8>, _ scratch: inout BPEScratch) {
         scratch.ids.removeAll(keepingCapacity: true)
         if byteLevel && byteIds[Int(piece[0])] >= 0 && prefix.isEmpty && suffix.isEmpty {
             var all = true
@@ -129,8 +129,8 @@ public final class BPEModel: Sendable {
     }
 }
 
-/// Per-thread working memory for BPE: symbol lists, the merge queue, and the pre-token cache.
-final class BPEScratch {
+/// Per-call working memory for BPE (a struct passed `inout`, so no dynamic exclusivity checks): symbol lists, the merge queue, and the pre-token cache.
+struct BPEScratch {
     var ids: [Int32] = []
     var prev: [Int32] = [], next: [Int32] = []
     var heap: [UInt64] = []          // rank << 32 | position; the smallest first
@@ -140,7 +140,7 @@ final class BPEScratch {
 
     /// Merges the symbols in `ids` by rank, lowest rank and then leftmost first (HF `Word::merge_all`):
     /// a doubly linked list over the symbols and a binary min-heap of candidate pairs, O(n log n).
-    func mergeAll(_ merges: PairMap) {
+    mutating func mergeAll(_ merges: PairMap) {
         let n = ids.count
         guard n > 1 else { return }
         if prev.count < n { prev = [Int32](repeating: 0, count: n); next = prev }
@@ -209,7 +209,7 @@ final class BPEScratch {
     }
 
     /// Caches the ids of `piece`; the cache starts over when it grows past a few megabytes.
-    func remember(_ piece: UnsafeBufferPointer<UInt8>, _ result: ArraySlice<Int32>) {
+    mutating func remember(_ piece: UnsafeBufferPointer<UInt8>, _ result: ArraySlice<Int32>) {
         if cache.count >= 200_000 || cacheIds.count >= 4_000_000 {
             cache.removeAll(); cacheIds.removeAll(keepingCapacity: true)
         }

@@ -20,7 +20,7 @@ struct CharClass: OptionSet, Sendable {
 
     /// The class of scalar value `v` (which must be a valid scalar).
     @inline(__always) static func of(_ v: UInt32) -> CharClass {
-        if v < tableLimit { return CharClass(rawValue: charClassTable[Int(v)]) }
+        if v < tableLimit { return CharClass(rawValue: charClassTable[Int(v)]) }  // a plain load, no refcount
         return compute(v)
     }
 
@@ -51,8 +51,13 @@ struct CharClass: OptionSet, Sendable {
     }
 }
 
-/// One byte of flags per scalar below `CharClass.tableLimit`, built once on first use.
-let charClassTable: [UInt8] = (0..<CharClass.tableLimit).map { CharClass.compute($0).rawValue }
+/// One byte of flags per scalar below `CharClass.tableLimit`, built once on first use and never freed.
+/// A raw pointer rather than an array, so threads reading it never touch a shared reference count.
+nonisolated(unsafe) let charClassTable: UnsafePointer<UInt8> = {
+    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: Int(CharClass.tableLimit))
+    for v in 0..<CharClass.tableLimit { table[Int(v)] = CharClass.compute(v).rawValue }
+    return UnsafePointer(table)
+}()
 
 /// Decodes the UTF-8 scalar starting at `i` of `p` (valid UTF-8 assumed): its value and byte length.
 @inline(__always) func decodeScalar(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {

@@ -72,6 +72,7 @@ public enum ChatTemplateError: Error, CustomStringConvertible, Equatable {
     /// The template transforms assistant contents in a way the span finder cannot follow.
     case assistantSpansNotFound(String)
 
+    /// A one-line message with the position and what went wrong.
     public var description: String {
         switch self {
         case .assistantSpansNotFound(let m):

@@ -46,7 +46,7 @@ extension Tokenizer {
 
         var vocab = tokens
         var merges: [(String, String)]
-        let pre: PreTokenizer, decoder: Decoder
+        let pre: PreTokenizer, decoder: TokenDecoder
         let byteLevel = kind == "gpt2"
         switch kind {
         case "gpt2":

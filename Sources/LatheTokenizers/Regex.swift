@@ -42,14 +42,15 @@ public final class TokenRegex: @unchecked Sendable {  // NSRegularExpression is 
 
     /// Appends the matches in `p[start..<end]` (absolute byte ranges, in order, non-overlapping) to `out`.
     func matches(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Range<Int>]) {
+        let table = charClassTable
         switch kind {
         case .gpt2:
             var i = start
-            while i < end { let j = PatternScanners.gpt2(p, i, end); out.append(i..<j); i = j }
+            while i < end { let j = PatternScanners.gpt2(p, i, end, table); out.append(i..<j); i = j }
         case .llama3(let digits, let fold):
             var i = start
             while i < end {
-                let j = PatternScanners.llama3(p, i, end, maxDigits: digits, foldLongS: fold)
+                let j = PatternScanners.llama3(p, i, end, maxDigits: digits, foldLongS: fold, table)
                 out.append(i..<j); i = j
             }
         case .general(let regex):

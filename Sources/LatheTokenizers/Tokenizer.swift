@@ -12,7 +12,7 @@ public final class Tokenizer: Sendable {
     /// `tokenizer.json` `post_processor`, applied by `encode(addSpecialTokens: true)`.
     public let postProcessor: PostProcessor?
     /// `tokenizer.json` `decoder`; without one, `decode` joins tokens with spaces as HF does.
-    public let decoder: Decoder?
+    public let decoder: TokenDecoder?
     /// `tokenizer.json` `added_tokens`.
     public let addedTokens: [AddedToken]
     /// Special tokens, BOS/EOS flags and chat templates from `tokenizer_config.json` or GGUF metadata.
@@ -25,7 +25,7 @@ public final class Tokenizer: Sendable {
 
     /// Assembles a tokenizer from its parts (`addedTokens` as in `tokenizer.json`).
     public init(normalizer: Normalizer?, preTokenizer: PreTokenizer?, model: BPEModel, postProcessor: PostProcessor?,
-                decoder: Decoder?, addedTokens: [AddedToken], config: TokenizerConfig) {
+                decoder: TokenDecoder?, addedTokens: [AddedToken], config: TokenizerConfig) {
         self.normalizer = normalizer; self.preTokenizer = preTokenizer; self.model = model
         self.postProcessor = postProcessor; self.decoder = decoder; self.addedTokens = addedTokens; self.config = config
         let raw = addedTokens.filter { !$0.normalized }, norm = addedTokens.filter { $0.normalized }
@@ -65,7 +65,7 @@ public final class Tokenizer: Sendable {
         let normalizer = try root.optional("normalizer").map(Normalizer.from)
         let pre = try root.optional("pre_tokenizer").map(PreTokenizer.from)
         let post = try root.optional("post_processor").map(PostProcessor.from)
-        let decoder = try root.optional("decoder").map(Decoder.from)
+        let decoder = try root.optional("decoder").map(TokenDecoder.from)
         let added = try root.optional("added_tokens")?.array().map(AddedToken.from) ?? []
         let model = try Tokenizer.bpe(root.required("model"), byteLevel: pre?.isByteLevel ?? false)
         self.init(normalizer: normalizer, preTokenizer: pre, model: model, postProcessor: post, decoder: decoder,
@@ -110,34 +110,34 @@ public final class Tokenizer: Sendable {
     /// Token ids of `text`. Text spelling a special token (`<|im_end|>`) stays plain text unless `allowSpecial`;
     /// non-special added tokens always match. `addSpecialTokens` applies the post-processor (e.g. BOS).
     public func encode(_ text: String, addSpecialTokens: Bool = false, allowSpecial: Bool = false) -> [Int32] {
-        let scratch = pool.take()
+        var scratch = pool.take()
         defer { pool.put(scratch) }
         var ids = [Int32]()
         ids.reserveCapacity(text.utf8.count / 3 + 4)
         let bytes = Array(text.utf8)
         bytes.withUnsafeBufferPointer { p in
             for (range, id) in rawMatcher.split(p, 0..<p.count, allowSpecial: allowSpecial) {
-                if let id { ids.append(id) } else { encodeText(Array(p[range]), atOrigin: range.lowerBound == 0, scratch, &ids, allowSpecial) }
+                if let id { ids.append(id) } else { encodeText(Array(p[range]), atOrigin: range.lowerBound == 0, &scratch, &ids, allowSpecial) }
             }
         }
         return addSpecialTokens ? (postProcessor?.apply(ids) ?? ids) : ids
     }
 
     /// Normalizes a span between added tokens, matches normalized added tokens, pre-tokenizes and runs the model.
-    private func encodeText(_ raw: [UInt8], atOrigin: Bool, _ scratch: BPEScratch, _ ids: inout [Int32], _ allowSpecial: Bool) {
+    private func encodeText(_ raw: [UInt8], atOrigin: Bool, _ scratch: inout BPEScratch, _ ids: inout [Int32], _ allowSpecial: Bool) {
         let bytes = normalizer.map { Array($0.apply(String(decoding: raw, as: UTF8.self)).utf8) } ?? raw
-        if normalizedMatcher.isEmpty { return runModel(bytes, atOrigin: atOrigin, scratch, &ids) }
+        if normalizedMatcher.isEmpty { return runModel(bytes, atOrigin: atOrigin, &scratch, &ids) }
         let parts = bytes.withUnsafeBufferPointer { normalizedMatcher.split($0, 0..<$0.count, allowSpecial: allowSpecial) }
         for (range, id) in parts {
-            if let id { ids.append(id) } else { runModel(Array(bytes[range]), atOrigin: atOrigin && range.lowerBound == 0, scratch, &ids) }
+            if let id { ids.append(id) } else { runModel(Array(bytes[range]), atOrigin: atOrigin && range.lowerBound == 0, &scratch, &ids) }
         }
     }
 
-    private func runModel(_ bytes: [UInt8], atOrigin: Bool, _ scratch: BPEScratch, _ ids: inout [Int32]) {
+    private func runModel(_ bytes: [UInt8], atOrigin: Bool, _ scratch: inout BPEScratch, _ ids: inout [Int32]) {
         var text = Pieces(bytes: bytes, atOrigin: atOrigin)
         preTokenizer?.apply(&text)
         text.bytes.withUnsafeBufferPointer { p in
-            for piece in text.pieces { model.encode(p, piece.range, scratch, into: &ids) }
+            for piece in text.pieces { model.encode(p, piece.range, &scratch, into: &ids) }
         }
     }
 
@@ -180,7 +180,7 @@ public final class Tokenizer: Sendable {
     public var eosTokenId: Int32? { config.eosToken.flatMap { id(of: $0) } }
 }
 
-/// BPE scratch objects handed out one per concurrent `encode` call, so threads never share a cache.
+/// BPE scratch memory handed out one per concurrent `encode` call, so threads never share a cache.
 final class ScratchPool: @unchecked Sendable {  // every access to `free` holds `lock`
     private let lock = NSLock()
     private var free: [BPEScratch] = []

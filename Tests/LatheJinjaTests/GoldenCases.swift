@@ -165,9 +165,9 @@ let goldenCasesJSON = ##"""
  },
  {
   "name": "set_tuple",
-  "template": "{% set a, b = 1, 2 %}{{ a }}{{ b }}",
+  "template": "{% set a, b = 1, 2 %}{{ a }}{{ b }} {% set t = 1, 'x' %}{{ t }} {{ t | tojson }}",
   "context": {},
-  "expected": "12"
+  "expected": "12 (1, 'x') [1, \"x\"]"
  },
  {
   "name": "macro",
@@ -218,9 +218,9 @@ let goldenCasesJSON = ##"""
  },
  {
   "name": "list_dict_literals",
-  "template": "{{ [1, 'a', none, true, 1.5] }} {{ {'k': 'v', 'n': [1]} }} {{ (1, 2) | list }}",
+  "template": "{{ [1, 'a', none, true, 1.5] }} {{ {'k': 'v', 'n': [1]} }} {{ (1, 2) | list }} {{ (1, 2) }} {{ (1,) }} {{ () }} {{ (1, 2) == [1, 2] }} {{ (1, 'a') + (none,) }} {{ (1, 2)[1:] }}",
   "context": {},
-  "expected": "[1, 'a', None, True, 1.5] {'k': 'v', 'n': [1]} [1, 2]"
+  "expected": "[1, 'a', None, True, 1.5] {'k': 'v', 'n': [1]} [1, 2] (1, 2) (1,) () False (1, 'a', None) (2,)"
  },
  {
   "name": "repr_quotes",
@@ -302,14 +302,14 @@ let goldenCasesJSON = ##"""
  },
  {
   "name": "filters_items",
-  "template": "{% for k, v in d | items %}{{ k }}:{{ v }} {% endfor %}{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}",
+  "template": "{% for k, v in d | items %}{{ k }}:{{ v }} {% endfor %}{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %} {{ d | dictsort }} {{ d | items | list }} {{ d.items() | list }}",
   "context": {
    "d": {
     "z": 1,
     "a": 2
    }
   },
-  "expected": "z:1 a:2 a2z1"
+  "expected": "z:1 a:2 a2z1 [('a', 2), ('z', 1)] [('z', 1), ('a', 2)] [('z', 1), ('a', 2)]"
  },
  {
   "name": "selectattr_map",
@@ -717,6 +717,37 @@ let goldenCasesJSON = ##"""
   },
   "error": "TypeError",
   "message": "'int' object is not subscriptable"
+ },
+ {
+  "name": "for_else_after_continue_break",
+  "template": "{% for i in [1, 2] %}{% continue %}{% else %}E1{% endfor %}|{% for i in [1, 2] %}{% break %}{% else %}E2{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}E3{% endfor %}",
+  "context": {},
+  "expected": "E1|E2|"
+ },
+ {
+  "name": "root_local_shadows_context",
+  "template": "{% macro m() %}[{{ x }}]{% endmacro %}{{ m() }}{% for i in [1] %}({{ x }}){% endfor %}{% set x = 1 %}{{ m() }}|{% if c %}{% set y = 2 %}{% endif %}{{ y }}|{{ z }}{% set z = 3 %}{{ z }}",
+  "context": {
+   "x": 5,
+   "y": 6,
+   "z": 7,
+   "c": false
+  },
+  "expected": "[]()[1]|6|73"
+ },
+ {
+  "name": "block_frames",
+  "template": "{% generation %}{% set g = 1 %}{{ g }}{% endgeneration %}[{{ g }}]{% filter upper %}{% set h = 'x' %}{{ h }}{% endfilter %}[{{ h }}]",
+  "context": {},
+  "expected": "1[]X[]"
+ },
+ {
+  "name": "string_percent_operator",
+  "template": "{{ '<|%s|>' % role }} {{ '%s=%d' % ('n', 3) }} {{ '%(a)s-%(b)s' % {'a': 1, 'b': 'x'} }} {{ '100%%' % () }} {{ 7 % 3 }}",
+  "context": {
+   "role": "user"
+  },
+  "expected": "<|user|> n=3 1-x 100% 1"
  },
  {
   "name": "raise_exception",

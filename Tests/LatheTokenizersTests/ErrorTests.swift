@@ -39,6 +39,12 @@ import Testing
         }
     }
 
+    @Test func hostileJSONIsAnErrorNotACrash() {
+        for text in [String(repeating: "[", count: 100_000), "{\"model\": \"\\ud800\"}", "{\"a\": tru", "\"abc", "[1, 2,]"] {
+            #expect(throws: TokenizerError.self) { _ = try Tokenizer(json: Data(text.utf8), file: "t.json") }
+        }
+    }
+
     @Test func notJSON() {
         #expect(throws: TokenizerError.self) { _ = try Tokenizer(json: Data("{".utf8), file: "t.json") }
     }
