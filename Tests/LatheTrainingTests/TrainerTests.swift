@@ -1,0 +1,70 @@
+import Foundation
+import LatheModels
+@testable import LatheTraining
+import Testing
+
+@Suite struct TrainerTests {
+    func tinyModel() throws -> LlamaModel {
+        let loaded = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("tiny-qwen2/hf").path)
+        return LlamaModel(weights: loaded.weights, rope: loaded.rope)
+    }
+
+    func examples(count: Int, seed: UInt64) -> [TrainingExample] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in
+            let length = 4 + Int(random.next() % 9)
+            let tokens = (0..<length).map { _ in Int32(random.next() % 320) }
+            return TrainingExample(tokens: tokens, targetMask: tokens.indices.map { $0 >= 2 })
+        }
+    }
+
+    func config() -> TrainingConfig {
+        var config = TrainingConfig()
+        config.maxSteps = 4
+        config.microBatchSize = 2
+        config.gradientAccumulation = 2
+        config.maxLength = 16
+        config.learningRate = 5e-3
+        config.warmupSteps = 1
+        config.seed = 42
+        return config
+    }
+
+    /// Same data, seed and thread count → the same adapter, bit for bit (dropout included).
+    @Test func runsAreBitwiseReproducible() throws {
+        let model = try tinyModel()
+        let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.1)
+        func train() throws -> [Float] {
+            var trainer = try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: model.config, seed: 42),
+                                      examples: examples(count: 10, seed: 1), config: config(), padToken: 0)
+            try trainer.run()
+            return trainer.adapter.parameters
+        }
+        let first = try train(), second = try train()
+        #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
+        #expect(first != (try LoRAAdapter(config: lora, model: model.config, seed: 42)).parameters)
+    }
+
+    @Test func trainingLowersTheLossOnItsData() throws {
+        let model = try tinyModel()
+        var c = config()
+        c.maxSteps = 30
+        c.schedule = .constant
+        var trainer = try Trainer(model: model, adapter: try LoRAAdapter(config: LoRAConfig(rank: 8, alpha: 16), model: model.config, seed: 1),
+                                  examples: examples(count: 4, seed: 5), config: c, padToken: 0)
+        var losses: [Double] = []
+        try trainer.run { losses.append($0.loss) }
+        #expect(losses.count == 30)
+        #expect(losses.last! < losses.first! * 0.9, "losses \(losses)")
+    }
+
+    @Test func packedAndPaddedBatchesTrainOnTheSameTargets() {
+        let data = examples(count: 5, seed: 3)
+        let packed = makeMicroBatches(data, rows: 2, length: 32, layout: .packed, padToken: 0)
+        let padded = makeMicroBatches(data, rows: 2, length: 32, layout: .padded, padToken: 0)
+        let expected = data.reduce(0) { total, e in total + (1..<e.tokens.count).filter { e.targetMask[$0] }.count }
+        #expect(packed.reduce(0) { $0 + $1.targetCount } == expected)
+        #expect(padded.reduce(0) { $0 + $1.targetCount } == expected)
+        #expect(packed.count < padded.count)
+    }
+}
