@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LatheFormats", targets: ["LatheFormats"]),
         .library(name: "LatheTokenizers", targets: ["LatheTokenizers"]),
         .library(name: "LatheModels", targets: ["LatheModels"]),
+        .library(name: "LatheData", targets: ["LatheData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,8 +32,9 @@ let package = Package(
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"]),
         .target(name: "LatheModels", dependencies: ["LatheTensors", "LatheFormats", "LatheTokenizers"]),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"]),
+        .target(name: "LatheData", dependencies: ["LatheTensors"]),
         .executableTarget(name: "lathe", dependencies: [
-            "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheCheckpoints",
+            "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheCheckpoints", "LatheData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,5 +48,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheCheckpoints"]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
+        .testTarget(name: "LatheDataTests", dependencies: ["LatheData"],
+                    resources: [.copy("Fixtures")]),
     ]
 )
