@@ -70,6 +70,12 @@ public final class LineReader {
 
     private func takeLine(upTo end: Int, terminated: Bool) throws(DataError) -> RawLine {
         lineNumber += 1
+        if end - start > maxLineBytes {
+            let line = RawLine(bytes: [], number: lineNumber, offset: bufferOffset + start, terminated: terminated,
+                               oversizeLength: end - start)
+            start = terminated ? end + 1 : end
+            return line
+        }
         var stop = end
         if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }  // CRLF
         let line = RawLine(bytes: Array(buffer[start..<stop]), number: lineNumber,

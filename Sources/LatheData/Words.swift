@@ -1,6 +1,6 @@
 /// Word splitting shared by the filters. It approximates the spaCy English tokenizer that datatrove uses:
 /// split on whitespace, then peel punctuation off both ends of each chunk as separate tokens
-/// ("end." → "end", "."), keeping inner punctuation ("don't", "e-mail", "3.14").
+/// ("end." → "end", "."; a run of dots stays one token), keeping inner punctuation ("don't", "e-mail", "3.14").
 public enum Words {
     /// True for Unicode punctuation and symbols (datatrove's PUNCTUATION_SET covers both).
     @inline(__always)
@@ -37,8 +37,12 @@ public enum Words {
             var b = j
             var trailing: [Substring] = []
             while b > a {
-                let prev = scalars.index(before: b)
+                var prev = scalars.index(before: b)
                 guard isPunctuation(scalars[prev]) else { break }
+                // A run of dots is one token ("..."), as in spaCy.
+                if scalars[prev] == "." {
+                    while prev > a, scalars[scalars.index(before: prev)] == "." { prev = scalars.index(before: prev) }
+                }
                 trailing.append(text[prev..<b]); b = prev
             }
             if a < b { tokens.append(text[a..<b]) }
