@@ -52,6 +52,7 @@ enum SecretScanner {
             if isTokenByte(s[i]) {
                 var j = i
                 while j < s.count, isTokenByte(s[j]) { j += 1 }
+                while j < s.count, s[j] == 61 { j += 1 }  // base64 padding ends a token; `key=value` splits
                 var end = j
                 while end > i, s[end - 1] == 46 || s[end - 1] == 45 { end -= 1 }
                 if end - i >= minLength, !Bytes.wordAt(s, j), free(i, end), isHighEntropy(s, i, end, minEntropy) {
@@ -66,7 +67,7 @@ enum SecretScanner {
     }
 
     @inline(__always) private static func isTokenByte(_ b: UInt8) -> Bool {
-        Bytes.isAlnum(b) || b == 43 || b == 47 || b == 61 || b == 95 || b == 45 || b == 46
+        Bytes.isAlnum(b) || b == 43 || b == 47 || b == 95 || b == 45 || b == 46
     }
 
     /// Shannon entropy in bits per character of `s[a..<b]` is at least `minimum`, and the token mixes letters
