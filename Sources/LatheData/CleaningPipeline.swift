@@ -40,7 +40,7 @@ public final class CleaningPipeline {
             normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init), filters: config.filters(countTokens: countTokens),
             minHash: signer, contamination: contamination, split: config.split)
 
-        var state = RunState(filters: processor.filters.map { "filter:\($0.name)" })
+        var state = RunState(filters: processor.filters.map { "filter:\($0.name)" }, exactDedup: config.exactDedup)
         state.report.decontaminationTexts = evaluationTexts.count
         state.splitRequested = config.split != nil
         let rejected = try OutputFile(path: out.appendingPathComponent("rejected.jsonl").path)

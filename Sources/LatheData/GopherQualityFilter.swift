@@ -63,7 +63,7 @@ public struct GopherQualityFilter: RecordFilter {
         if let max = config.maxDocWords, n > max { return drop("gopher_long_doc", "\(n) words, maximum \(max)") }
         guard !words.isEmpty else { return .keep }
         if n > 0 {
-            let mean = Double(nonSymbol.reduce(0) { $0 + $1.count }) / Double(n)
+            let mean = Double(nonSymbol.reduce(0) { $0 + $1.unicodeScalars.count }) / Double(n)
             if let min = config.minAvgWordLength, mean < min { return drop("gopher_below_avg_threshold", "mean word length \(round2(mean)) < \(min)") }
             if let max = config.maxAvgWordLength, mean > max { return drop("gopher_above_avg_threshold", "mean word length \(round2(mean)) > \(max)") }
         }
@@ -92,8 +92,8 @@ public struct GopherQualityFilter: RecordFilter {
             if alpha < min { return drop("gopher_below_alpha_threshold", "\(round2(alpha)) of words have a letter, minimum \(min)") }
         }
         if let min = config.minStopWords {
-            let stop = Set(config.stopWords)
-            let found = Set(words.lazy.map(String.init).filter { stop.contains($0) }).count
+            let stop = Set(config.stopWords.map { Substring($0) })
+            let found = Set(words.lazy.filter { stop.contains($0) }).count
             if found < min { return drop("gopher_enough_stop_words", "\(found) distinct stop words, minimum \(min)") }
         }
         return .keep

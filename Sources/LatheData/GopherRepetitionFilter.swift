@@ -71,23 +71,23 @@ public struct GopherRepetitionFilter: RecordFilter {
         if let max = config.dupLineCharFrac, Double(lineChars) / length > max {
             return drop("dup_line_char_frac", "repeated lines are \(round2(Double(lineChars) / length)) of the text, maximum \(max)")
         }
-        let words = document.words.map(String.init)
-        for limit in config.topNGrams where words.count >= limit.n {
-            var counts: [String: Int] = [:]
-            var best = (count: 0, gram: "")
-            for i in 0...(words.count - limit.n) {
-                let gram = words[i..<(i + limit.n)].joined(separator: " ")
-                let c = counts[gram, default: 0] + 1
-                counts[gram] = c
-                if c > best.count { best = (c, gram) }
-            }
-            let frac = Double(best.gram.unicodeScalars.count * best.count) / length
+        // n-grams are identified by a 64-bit hash of their words' hashes (no string per n-gram); their
+        // lengths are the sums of the word lengths (+ n−1 spaces for the top n-gram rule, as datatrove joins with " ").
+        var hashes: [UInt64] = [], lengths: [Int] = []
+        hashes.reserveCapacity(document.words.count); lengths.reserveCapacity(document.words.count)
+        for w in document.words {
+            let h = w.utf8.withContiguousStorageIfAvailable { Hash64.hash(UnsafeRawBufferPointer($0)) }
+            hashes.append(h ?? Hash64.hash(String(w)))
+            lengths.append(w.unicodeScalars.count)
+        }
+        for limit in config.topNGrams where hashes.count >= limit.n {
+            let frac = Double(topNGramChars(hashes, lengths, n: limit.n)) / length
             if frac > limit.fraction {
                 return drop("top_\(limit.n)_gram", "the most frequent \(limit.n)-gram covers \(round2(frac)) of the text, maximum \(limit.fraction)")
             }
         }
         for limit in config.dupNGrams {
-            let frac = Double(repeatedNGramChars(words, n: limit.n)) / length
+            let frac = Double(repeatedNGramChars(hashes, lengths, n: limit.n)) / length
             if frac > limit.fraction {
                 return drop("duplicated_\(limit.n)_n_grams", "repeated \(limit.n)-grams cover \(round2(frac)) of the text, maximum \(limit.fraction)")
             }
@@ -127,17 +127,39 @@ public struct GopherRepetitionFilter: RecordFilter {
         return (count, chars)
     }
 
+    @inline(__always)
+    private func gramKey(_ hashes: [UInt64], _ i: Int, _ n: Int) -> UInt64 {
+        var h = UInt64(n)
+        for k in i..<(i + n) { h = Hash64.mix(h ^ hashes[k]) }
+        return h
+    }
+
+    /// datatrove's `find_top_duplicate`: characters of the most frequent n-gram (joined by spaces) × its count;
+    /// ties go to the n-gram seen first, as `Counter.most_common`.
+    private func topNGramChars(_ hashes: [UInt64], _ lengths: [Int], n: Int) -> Int {
+        var counts: [UInt64: (count: Int, first: Int)] = [:]
+        counts.reserveCapacity(hashes.count)
+        for i in 0...(hashes.count - n) {
+            let key = gramKey(hashes, i, n)
+            if let c = counts[key] { counts[key] = (c.count + 1, c.first) } else { counts[key] = (1, i) }
+        }
+        var best = (count: 0, first: Int.max)
+        for (_, c) in counts where c.count > best.count || (c.count == best.count && c.first < best.first) { best = c }
+        let chars = lengths[best.first..<(best.first + n)].reduce(n - 1, +)
+        return chars * best.count
+    }
+
     /// datatrove's `find_all_duplicate`: n-grams joined without spaces; a repeat adds its length and jumps n words.
-    private func repeatedNGramChars(_ words: [String], n: Int) -> Int {
-        guard words.count >= n else { return 0 }
-        var seen: Set<String> = []
+    private func repeatedNGramChars(_ hashes: [UInt64], _ lengths: [Int], n: Int) -> Int {
+        guard hashes.count >= n else { return 0 }
+        var seen: Set<UInt64> = []
+        seen.reserveCapacity(hashes.count)
         var repeated = 0, i = 0
-        while i < words.count - n + 1 {
-            let gram = words[i..<(i + n)].joined()
-            if seen.contains(gram) {
-                repeated += gram.unicodeScalars.count; i += n
+        while i < hashes.count - n + 1 {
+            if seen.insert(gramKey(hashes, i, n)).inserted {
+                i += 1
             } else {
-                seen.insert(gram); i += 1
+                repeated += lengths[i..<(i + n)].reduce(0, +); i += n
             }
         }
         return repeated

@@ -1,4 +1,4 @@
-/// Drops records whose text is too short or too long, in characters, words, or tokens (when a token counter is
+/// Drops records whose text is too short or too long, in characters (Unicode scalars), words, or tokens (when a token counter is
 /// injected, e.g. the model's tokenizer).
 public struct LengthFilter: RecordFilter {
     /// Bounds; nil disables a bound.
@@ -42,7 +42,7 @@ public struct LengthFilter: RecordFilter {
     }
 
     public func check(_ document: FilterDocument) -> FilterVerdict {
-        let chars = document.text.count
+        let chars = document.text.unicodeScalars.count
         if let min = config.minChars, chars < min { return drop("too_few_chars", "\(chars) characters, minimum \(min)") }
         if let max = config.maxChars, chars > max { return drop("too_many_chars", "\(chars) characters, maximum \(max)") }
         let words = document.words.lazy.filter { !Words.isSymbolOnly($0) }.count

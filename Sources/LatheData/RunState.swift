@@ -19,7 +19,9 @@ struct RunState {
     private var hasSignature: [Bool] = []
     private var bands = 0
 
-    init(filters: [String]) { filterSteps = filters }
+    private let exactDedup: Bool
+
+    init(filters: [String], exactDedup: Bool) { filterSteps = filters; self.exactDedup = exactDedup }
 
     private mutating func count(_ rejection: Rejection) {
         drops[rejection.step, default: 0] += 1
@@ -42,7 +44,7 @@ struct RunState {
                 report.recordsRedacted += 1
                 for (type, n) in record.pii { report.pii[type.rawValue, default: 0] += n }
             }
-            if let first = firstByKey[record.exactKey] {
+            if exactDedup, let first = firstByKey[record.exactKey] {
                 let r = Rejection(source: record.source, step: "exact_dedup",
                                   reason: RejectReason(code: "exact_duplicate", detail: "same text as \(kept[Int(first)].id)"),
                                   record: try? JSONParser.parse(Array(record.line.dropLast())))
@@ -54,7 +56,7 @@ struct RunState {
                                   record: try? JSONParser.parse(Array(record.line.dropLast())))
                 count(r); try rejected.writeLine(r.json); return
             }
-            firstByKey[record.exactKey] = Int32(kept.count)
+            if exactDedup { firstByKey[record.exactKey] = Int32(kept.count) }
             kept.append(record.source)
             offsets.append(staging.bytesWritten)
             lengths.append(record.line.count)

@@ -28,6 +28,8 @@ enum SecretScanner {
         ("AIza", .alnumUnderscoreDash, 35, 35),                                 // Google API key
     ]
 
+    private static let prefixBytes: [([UInt8], Tail, Int, Int)] = prefixes.map { (Array($0.0.utf8), $0.1, $0.2, $0.3) }
+
     /// All secret spans.
     static func scan(_ s: UnsafeBufferPointer<UInt8>, minLength: Int, minEntropy: Double) -> [PIISpan] {
         var spans = privateKeys(s) + urlCredentials(s)
@@ -36,8 +38,7 @@ enum SecretScanner {
         while i < s.count {
             guard !Bytes.wordAt(s, i - 1) else { i += 1; continue }
             var matched = false
-            for (prefix, allowed, minTail, maxTail) in prefixes where s[i] == prefix.utf8.first! {
-                let p = Array(prefix.utf8)
+            for (p, allowed, minTail, maxTail) in prefixBytes where s[i] == p[0] {
                 guard i + p.count <= s.count, (0..<p.count).allSatisfy({ s[i + $0] == p[$0] }) else { continue }
                 var j = i + p.count
                 while j < s.count, allowed.allows(s[j]) { j += 1 }
