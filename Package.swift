@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"]),
         .target(name: "LatheModels", dependencies: ["LatheTensors", "LatheFormats", "LatheTokenizers"]),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"]),
-        .target(name: "LatheData", dependencies: ["LatheTensors"]),
+        .target(name: "LatheData", dependencies: ["LatheTensors"], exclude: ["README.md"]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheCheckpoints", "LatheData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -108,8 +108,15 @@ enum NumberScanner {
             let boundary = !Bytes.wordAt(s, i - 1) && !(i > 0 && (s[i - 1] == 46 || s[i - 1] == 58))
             if boundary, Bytes.isHex(b) || b == 58 {
                 // Maximal run of hex digits, ':' and '.'.
-                var j = i
-                while j < s.count, Bytes.isHex(s[j]) || s[j] == 58 || s[j] == 46 { j += 1 }
+                var j = i, colons = 0, dots = 0
+                while j < s.count, Bytes.isHex(s[j]) || s[j] == 58 || s[j] == 46 {
+                    if s[j] == 58 { colons += 1 } else if s[j] == 46 { dots += 1 }
+                    j += 1
+                }
+                if colons < 2 && dots < 3 {   // cannot be an address: skip without allocating
+                    i = Bytes.isWord(b) ? skipWord(s, i) : i + 1
+                    continue
+                }
                 var end = j
                 while end > i, s[end - 1] == 46 { end -= 1 }
                 if end > i, s[end - 1] == 58, !(end - 2 >= i && s[end - 2] == 58) { end -= 1 }
