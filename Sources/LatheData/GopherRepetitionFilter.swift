@@ -62,7 +62,7 @@ public struct GopherRepetitionFilter: RecordFilter {
         if let max = config.dupParaCharFrac, Double(paraChars) / length > max {
             return drop("dup_para_char_frac", "repeated paragraphs are \(round2(Double(paraChars) / length)) of the text, maximum \(max)")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let lines = Words.split(text, omittingEmpty: true)
         let lineCount = max(1, lines.count)
         let (lineDup, lineChars) = duplicates(lines)
         if let max = config.dupLineFrac, Double(lineDup) / Double(lineCount) > max {
@@ -95,25 +95,26 @@ public struct GopherRepetitionFilter: RecordFilter {
         return .keep
     }
 
-    /// `re.split(r"\n{2,}", text.strip())`.
+    /// `re.split(r"\n{2,}", text.strip())`, scanning UTF-8 bytes.
     private func splitParagraphs(_ text: String) -> [Substring] {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let utf8 = text.utf8
+        var lo = utf8.startIndex, hi = utf8.endIndex
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        while lo != hi, isSpace(utf8[lo]) { lo = utf8.index(after: lo) }
+        while hi != lo, isSpace(utf8[utf8.index(before: hi)]) { hi = utf8.index(before: hi) }
         var result: [Substring] = []
-        var start = trimmed.startIndex
-        var i = trimmed.startIndex
-        while i < trimmed.endIndex {
-            if trimmed[i] == "\n" {
-                var j = trimmed.index(after: i)
-                while j < trimmed.endIndex, trimmed[j] == "\n" { j = trimmed.index(after: j) }
-                if trimmed.distance(from: i, to: j) >= 2 {
-                    result.append(trimmed[start..<i]); start = j
-                }
+        var start = lo, i = lo
+        while i != hi {
+            if utf8[i] == 0x0A {
+                var j = utf8.index(after: i), run = 1
+                while j != hi, utf8[j] == 0x0A { j = utf8.index(after: j); run += 1 }
+                if run >= 2 { result.append(text[start..<i]); start = j }
                 i = j
             } else {
-                i = trimmed.index(after: i)
+                i = utf8.index(after: i)
             }
         }
-        result.append(trimmed[start...])
+        result.append(text[start..<hi])
         return result
     }
 

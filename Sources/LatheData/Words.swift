@@ -59,8 +59,25 @@ public enum Words {
 
     /// Lines as Python's `str.splitlines()` sees them for "\n"-normalised text.
     public static func lines(_ text: String) -> [Substring] {
-        var result = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var result = split(text, omittingEmpty: false)
         if result.last?.isEmpty == true { result.removeLast() }
+        return result
+    }
+
+    /// `text` split at newlines, scanning UTF-8 bytes (newline is ASCII, so every cut is a valid index).
+    public static func split(_ text: String, omittingEmpty: Bool) -> [Substring] {
+        var result: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var i = start
+        while i != utf8.endIndex {
+            if utf8[i] == 0x0A {
+                if !(omittingEmpty && i == start) { result.append(text[start..<i]) }
+                start = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        if !(omittingEmpty && start == utf8.endIndex) { result.append(text[start..<utf8.endIndex]) }
         return result
     }
 }
