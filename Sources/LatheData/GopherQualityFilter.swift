@@ -88,7 +88,7 @@ public struct GopherQualityFilter: RecordFilter {
             }
         }
         if let min = config.minAlphaWordsRatio {
-            let alpha = Double(words.filter { $0.unicodeScalars.contains { $0.properties.isAlphabetic } }.count) / total
+            let alpha = Double(words.filter { $0.unicodeScalars.contains(where: Words.isLetter) }.count) / total
             if alpha < min { return drop("gopher_below_alpha_threshold", "\(round2(alpha)) of words have a letter, minimum \(min)") }
         }
         if let min = config.minStopWords {

@@ -18,16 +18,30 @@ public enum Words {
         }
     }
 
+    /// Unicode whitespace, with an ASCII fast path (the property lookup is the splitter's main cost otherwise).
+    @inline(__always)
+    static func isSpace(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x80 { return s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D) }
+        return s.properties.isWhitespace
+    }
+
+    /// Alphabetic, with an ASCII fast path.
+    @inline(__always)
+    public static func isLetter(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x80 { return (s.value | 0x20) >= 0x61 && (s.value | 0x20) <= 0x7A }
+        return s.properties.isAlphabetic
+    }
+
     /// Tokens of `text` as described above.
     public static func split(_ text: String) -> [Substring] {
         var tokens: [Substring] = []
         var i = text.startIndex
         let scalars = text.unicodeScalars
         while i < text.endIndex {
-            while i < text.endIndex, scalars[i].properties.isWhitespace { i = scalars.index(after: i) }
+            while i < text.endIndex, isSpace(scalars[i]) { i = scalars.index(after: i) }
             if i == text.endIndex { break }
             var j = i
-            while j < text.endIndex, !scalars[j].properties.isWhitespace { j = scalars.index(after: j) }
+            while j < text.endIndex, !isSpace(scalars[j]) { j = scalars.index(after: j) }
             // Leading punctuation, one token each.
             var a = i
             while a < j, isPunctuation(scalars[a]) {
