@@ -72,7 +72,7 @@ public struct CleanReport: Codable, Sendable {
     public var recordsIn = 0
     /// Records in `cleaned.jsonl`.
     public var recordsOut = 0
-    /// Input bytes.
+    /// Input bytes (JSONL lines and CSV/text file sizes; folders count as 0).
     public var bytesIn = 0
 
     enum CodingKeys: String, CodingKey {

@@ -67,6 +67,9 @@ public final class CleaningPipeline {
                 progress(CleaningProgress(stage: .reading, file: path, records: state.report.recordsIn,
                                           bytes: state.report.bytesIn, totalBytes: totalBytes))
             }
+            if !(source is JSONLReader) {  // JSONL bytes are counted per line above; others by file size
+                state.report.bytesIn += (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            }
             state.report.inputs.append(input)
         }
         try staging.close()
