@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LatheFormats", targets: ["LatheFormats"]),
         .library(name: "LatheTokenizers", targets: ["LatheTokenizers"]),
         .library(name: "LatheModels", targets: ["LatheModels"]),
+        .library(name: "LatheData", targets: ["LatheData"]),
         .library(name: "LatheTraining", targets: ["LatheTraining"]),
         .library(name: "LatheEvaluation", targets: ["LatheEvaluation"]),
         .library(name: "LatheRecipes", targets: ["LatheRecipes"]),
@@ -41,11 +42,14 @@ let package = Package(
                 swiftSettings: optimized),
         .target(name: "LatheTraining", dependencies: ["LatheTensors", "LatheModels"], swiftSettings: optimized),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"]),
-        .target(name: "LatheEvaluation", dependencies: ["LatheModels", "LatheTokenizers", "LatheJinja", .product(name: "Yams", package: "Yams")]),
-        .target(name: "LatheRecipes", dependencies: ["LatheCheckpoints", "LatheTraining", "LatheEvaluation", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LatheData", dependencies: ["LatheTensors"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(name: "LatheEvaluation", dependencies: ["LatheModels", "LatheTokenizers", "LatheJinja",
+                                                       .product(name: "Yams", package: "Yams")]),
+        .target(name: "LatheRecipes", dependencies: ["LatheCheckpoints", "LatheTraining", "LatheEvaluation", "LatheData",
+                                                    .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheTraining", "LatheCheckpoints",
-            "LatheEvaluation", "LatheRecipes",
+            "LatheData", "LatheEvaluation", "LatheRecipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -65,5 +69,7 @@ let package = Package(
         .testTarget(name: "LatheRecipesTests", dependencies: ["LatheRecipes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
+        .testTarget(name: "LatheDataTests", dependencies: ["LatheData"],
+                    resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,102 @@
+import Foundation
+import LatheTensors
+
+/// The cleaning stage: inputs → `cleaned.jsonl`, `rejected.jsonl`, `clean_report.json` (and `train.jsonl`,
+/// `eval.jsonl` when splitting). Steps, in order: read → normalise → redact PII → filters → exact dedup →
+/// decontamination → near dedup → split. Records are processed in batches in parallel
+/// (`Parallel.forEachChunk`); memory holds one batch plus ~150 bytes per kept record, never the corpus.
+public final class CleaningPipeline {
+    /// Settings.
+    public let config: CleaningConfig
+    private let countTokens: (@Sendable (String) -> Int)?
+
+    /// Records per parallel batch.
+    static let batchRecords = 4096
+    /// Input bytes per parallel batch (a single larger record still forms its own batch).
+    static let batchBytes = 16 << 20
+
+    /// Creates a pipeline; `countTokens` enables the token bounds of the length filter.
+    public init(config: CleaningConfig, countTokens: (@Sendable (String) -> Int)? = nil) {
+        self.config = config
+        self.countTokens = countTokens
+    }
+
+    /// Runs the stage. `evaluationTexts` are the evaluation set's texts for decontamination (may be empty).
+    /// Throws only for conditions that spoil the whole run: unreadable inputs, too many bad lines, unwritable output.
+    @discardableResult
+    public func run(inputs: [String], outputDirectory: String, evaluationTexts: [String] = [],
+                    progress: (CleaningProgress) -> Void = { _ in }) throws(DataError) -> CleanReport {
+        try config.validate()
+        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+            throw DataError.cannotWrite(path: outputDirectory, reason: error.localizedDescription)
+        }
+        let out = URL(fileURLWithPath: outputDirectory)
+        let normalizer = Normalizer(config.normalization)
+        let signer = config.minHash.map(MinHash.init) ?? (evaluationTexts.isEmpty ? nil : MinHash())
+        let contamination = evaluationTexts.isEmpty || signer == nil ? nil
+            : ContaminationIndex(evaluationTexts: evaluationTexts.map(normalizer.normalize), minHash: signer!)
+        let processor = RecordProcessor(
+            decoder: RecordDecoder(format: config.format, fields: config.fields), maxRecordBytes: config.maxRecordBytes,
+            normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init), filters: config.filters(countTokens: countTokens),
+            minHash: signer, contamination: contamination, split: config.split)
+
+        var state = RunState(filters: processor.filters.map { "filter:\($0.name)" }, exactDedup: config.exactDedup)
+        state.report.decontaminationTexts = evaluationTexts.count
+        state.splitRequested = config.split != nil
+        let rejected = try OutputFile(path: out.appendingPathComponent("rejected.jsonl").path)
+        let staging = try OutputFile(path: out.appendingPathComponent(".cleaned.staging").path)
+        let totalBytes = inputs.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+
+        for path in inputs {
+            let source = try RecordSources.open(path, maxRecordBytes: config.maxRecordBytes, textMode: config.textMode)
+            (source as? CSVReader)?.decoder = processor.decoder
+            var input = CleanReport.Input(path: path, records: 0, badLines: 0, emptyLines: 0)
+            while true {
+                let items = try source.nextBatch(maxItems: Self.batchRecords, maxBytes: Self.batchBytes)
+                if items.isEmpty { break }
+                let outcomes = Self.processBatch(items, file: path, processor: processor)
+                for (item, outcome) in zip(items, outcomes) {
+                    if case .line(let l) = item { state.report.bytesIn += (l.oversizeLength ?? l.bytes.count) + 1 }
+                    try state.absorb(outcome, input: &input, rejected: rejected, staging: staging)
+                }
+                let seen = input.records + input.badLines
+                if seen >= config.minLinesForBadFraction, Double(input.badLines) > config.maxBadFraction * Double(seen) {
+                    try rejected.close()
+                    throw DataError.tooManyBadRecords(path: path, bad: input.badLines, seen: seen, limit: config.maxBadFraction)
+                }
+                progress(CleaningProgress(stage: .reading, file: path, records: state.report.recordsIn,
+                                          bytes: state.report.bytesIn, totalBytes: totalBytes))
+            }
+            if !(source is JSONLReader) {  // JSONL bytes are counted per line above; others by file size
+                state.report.bytesIn += (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            }
+            state.report.inputs.append(input)
+        }
+        try staging.close()
+        progress(CleaningProgress(stage: .deduplicating, file: nil, records: state.kept.count, bytes: state.report.bytesIn, totalBytes: totalBytes))
+        let survivor = try state.nearDuplicates(config.minHash, stagingPath: staging.path)
+        let isEval = state.assignSplit(config.split, survivor: survivor)
+        let bytesIn = state.report.bytesIn
+        try state.writeOutputs(to: out, stagingPath: staging.path, survivor: survivor, isEval: isEval, rejected: rejected) { n in
+            progress(CleaningProgress(stage: .writing, file: nil, records: n, bytes: bytesIn, totalBytes: totalBytes))
+        }
+        try rejected.close()
+        try? FileManager.default.removeItem(atPath: staging.path)
+        try state.writeReport(to: out.appendingPathComponent("clean_report.json").path)
+        progress(CleaningProgress(stage: .done, file: nil, records: state.report.recordsOut, bytes: state.report.bytesIn, totalBytes: totalBytes))
+        return state.report
+    }
+
+    /// Processes a batch on all configured threads; outcome i belongs to item i.
+    static func processBatch(_ items: [SourceItem], file: String, processor: RecordProcessor) -> [RecordProcessor.Outcome] {
+        var outcomes = [RecordProcessor.Outcome](repeating: .empty, count: items.count)
+        outcomes.withUnsafeMutableBufferPointer { buffer in
+            let shared = UncheckedSendable(buffer)
+            Parallel.forEachChunk(items.count, minimumChunk: 8) { range in
+                var scratch = RecordProcessor.Scratch()
+                for i in range { shared.value[i] = processor.process(items[i], file: file, scratch: &scratch) }
+            }
+        }
+        return outcomes
+    }
+}

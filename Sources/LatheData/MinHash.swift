@@ -1,0 +1,94 @@
+/// MinHash signatures over shingle hashes with universal hashing modulo the Mersenne prime 2^61 − 1, as
+/// datatrove's `MinhashDedupSignature` (permutation j maps h to (a_j·h + b_j) mod p; the signature keeps the
+/// minimum per permutation), grouped into `bands` × `rows` for locality-sensitive hashing.
+public struct MinHash: Sendable {
+    /// The Mersenne prime 2^61 − 1.
+    public static let prime: UInt64 = (1 << 61) - 1
+
+    /// Settings, with datatrove's defaults.
+    public struct Config: Codable, Sendable, Equatable {
+        /// Words per shingle (5).
+        public var ngram = 5
+        /// LSH bands (14).
+        public var bands = 14
+        /// Rows (hashes) per band (8). `bands × rows` permutations in all (112).
+        public var rows = 8
+        /// Seed of the permutation parameters (1).
+        public var seed: UInt64 = 1
+        /// When set, a candidate pair counts as a duplicate only if the exact Jaccard similarity of its shingle
+        /// sets is at least this (nil: every LSH candidate pair is a duplicate, as datatrove).
+        public var jaccardThreshold: Double?
+        /// Creates the defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey { case ngram, bands, rows, seed, jaccardThreshold = "jaccard_threshold" }
+    }
+
+    /// Settings.
+    public let config: Config
+    private let a: [UInt64]
+    private let b: [UInt64]
+
+    /// Creates the permutations from the seed (SplitMix64 stream, a in [1, p), b in [0, p)).
+    public init(_ config: Config = Config()) {
+        self.config = config
+        var state = config.seed
+        func next() -> UInt64 { state &+= 0x9E37_79B9_7F4A_7C15; return Hash64.mix(state) }
+        let count = config.bands * config.rows
+        a = (0..<count).map { _ in 1 + next() % (Self.prime - 1) }
+        b = (0..<count).map { _ in next() % Self.prime }
+    }
+
+    /// Permutations in all.
+    public var permutations: Int { a.count }
+
+    /// x mod p for x < 2^64.
+    @inline(__always)
+    static func reduce(_ x: UInt64) -> UInt64 {
+        let r = (x & prime) &+ (x >> 61)
+        return r >= prime ? r - prime : r
+    }
+
+    /// Writes the signature of `shingles` (permutations values) into `signature`; false when there are no shingles.
+    public func signature(_ shingles: [UInt64], into signature: UnsafeMutableBufferPointer<UInt64>) -> Bool {
+        guard !shingles.isEmpty else { return false }
+        let count = a.count
+        for j in 0..<count { signature[j] = UInt64.max }
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                for shingle in shingles {
+                    let h = Self.reduce(shingle)
+                    for j in 0..<count {
+                        let (hi, lo) = a[j].multipliedFullWidth(by: h)   // < 2^122
+                        // (hi·2^64 + lo) mod p = (lo & p) + (hi << 3 | lo >> 61), then + b, folded twice.
+                        var s = (lo & Self.prime) &+ ((hi << 3) | (lo >> 61)) &+ b[j]
+                        s = (s & Self.prime) &+ (s >> 61)
+                        if s >= Self.prime { s -= Self.prime }
+                        if s < signature[j] { signature[j] = s }
+                    }
+                }
+            }
+        }
+        return true
+    }
+
+    /// One key per band: a hash of the band's rows and its index. Records sharing any band key are candidates.
+    public func bandKeys(_ signature: UnsafeBufferPointer<UInt64>, into keys: UnsafeMutableBufferPointer<UInt64>) {
+        for band in 0..<config.bands {
+            var h = Hash64.mix(UInt64(band) &+ 0xBA4D)
+            for r in 0..<config.rows { h = Hash64.mix(h ^ signature[band * config.rows + r]) }
+            keys[band] = h
+        }
+    }
+
+    /// Band keys of `text` (nil when it has fewer words than one shingle).
+    public func bandKeys(of text: String) -> [UInt64]? {
+        var words: [UInt64] = [], shingles: [UInt64] = []
+        Shingler(n: config.ngram).shingles(text, words: &words, into: &shingles)
+        var signature = [UInt64](repeating: 0, count: permutations)
+        var keys = [UInt64](repeating: 0, count: config.bands)
+        let ok = signature.withUnsafeMutableBufferPointer { self.signature(shingles, into: $0) }
+        guard ok else { return nil }
+        signature.withUnsafeBufferPointer { s in keys.withUnsafeMutableBufferPointer { bandKeys(s, into: $0) } }
+        return keys
+    }
+}

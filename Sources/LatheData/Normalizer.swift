@@ -1,0 +1,112 @@
+import Foundation
+
+/// Text normalisation applied to every text field before anything else looks at it.
+public struct Normalizer: Sendable {
+    /// Unicode normal form.
+    public enum Form: String, Codable, Sendable {
+        /// Canonical composition: changes no meaning (é as one code point).
+        case nfc
+        /// Compatibility composition: also folds ligatures, full-width forms, superscripts (ﬁ → fi).
+        case nfkc
+        /// Leave code points as they are.
+        case none
+    }
+
+    /// Settings, with defaults.
+    public struct Config: Codable, Sendable, Equatable {
+        /// Unicode normal form (default NFC).
+        public var form: Form = .nfc
+        /// Strip control characters (Unicode Cc) except newline and tab; CR/CRLF become LF (default true).
+        public var stripControl = true
+        /// Collapse runs of spaces/tabs/Unicode spaces to one space and 3+ newlines to one blank line (default true).
+        public var collapseWhitespace = true
+        /// Keep each line's leading whitespace as is (code indentation) when collapsing (default false).
+        public var keepIndentation = false
+        /// Creates the defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case form, stripControl = "strip_control", collapseWhitespace = "collapse_whitespace"
+            case keepIndentation = "keep_indentation"
+        }
+    }
+
+    /// The settings.
+    public var config: Config
+    /// Creates a normaliser.
+    public init(_ config: Config = Config()) { self.config = config }
+
+    /// The normalised text. Trailing spaces of each line and leading/trailing blank space of the text are trimmed.
+    public func normalize(_ text: String) -> String {
+        var s = text
+        let ascii = s.utf8.allSatisfy { $0 < 0x80 }
+        if !ascii {
+            switch config.form {
+            case .nfc: s = s.precomposedStringWithCanonicalMapping
+            case .nfkc: s = s.precomposedStringWithCompatibilityMapping
+            case .none: break
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        var pendingSpace = false     // a collapsed run of horizontal space waiting to be written
+        var newlines = 0             // newlines seen since the last visible character
+        var atLineStart = true
+        var indentation: [UInt8] = []
+        func emitVisible(_ bytes: some Sequence<UInt8>) {
+            if newlines > 0 {
+                if !out.isEmpty {
+                    let n = config.collapseWhitespace ? min(newlines, 2) : newlines
+                    out.append(contentsOf: repeatElement(0x0A, count: n))
+                }
+                newlines = 0
+                atLineStart = true
+            }
+            if atLineStart {
+                if config.keepIndentation || !config.collapseWhitespace { out.append(contentsOf: indentation) }
+                pendingSpace = false
+            } else if pendingSpace {
+                out.append(0x20)
+            }
+            pendingSpace = false
+            indentation.removeAll(keepingCapacity: true)
+            atLineStart = false
+            out.append(contentsOf: bytes)
+        }
+        var previousCR = false
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            defer { previousCR = v == 0x0D }
+            if v == 0x0A || (v == 0x0D && config.stripControl) {
+                if v == 0x0A && previousCR && config.stripControl { continue }  // CRLF already counted
+                newlines += 1; pendingSpace = false; indentation.removeAll(keepingCapacity: true); atLineStart = true
+                continue
+            }
+            let isHorizontalSpace = v == 0x20 || v == 0x09 || v == 0xA0 || v == 0x1680 || (v >= 0x2000 && v <= 0x200A)
+                || v == 0x202F || v == 0x205F || v == 0x3000
+            if isHorizontalSpace {
+                if atLineStart {
+                    if config.keepIndentation || !config.collapseWhitespace { indentation.append(contentsOf: String(scalar).utf8) }
+                } else if config.collapseWhitespace {
+                    pendingSpace = true
+                } else {
+                    indentation.append(contentsOf: String(scalar).utf8)  // kept verbatim before the next visible char
+                    pendingSpace = false
+                }
+                continue
+            }
+            if config.stripControl && (v < 0x20 || (v >= 0x7F && v <= 0x9F)) { continue }
+            if v < 0x80 {
+                if !config.collapseWhitespace && !atLineStart && !indentation.isEmpty {
+                    out.append(contentsOf: indentation); indentation.removeAll(keepingCapacity: true)
+                }
+                emitVisible(CollectionOfOne(UInt8(v)))
+            } else {
+                if !config.collapseWhitespace && !atLineStart && !indentation.isEmpty {
+                    out.append(contentsOf: indentation); indentation.removeAll(keepingCapacity: true)
+                }
+                emitVisible(String(scalar).utf8)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
