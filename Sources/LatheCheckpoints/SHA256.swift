@@ -118,33 +118,47 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
 
-    /// Processes `blocks` consecutive 64-byte blocks (FIPS 180-4 §6.2.2). Plain loop over a stack schedule.
+    /// One round (FIPS 180-4 §6.2.2 step 3); the caller rotates the roles of a…h instead of moving values.
+    @inline(__always) private static func round(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
+                                                _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32) {
+        let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ kw
+        let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+        d = d &+ t1
+        h = t1 &+ t2
+    }
+
+    /// Processes `blocks` consecutive 64-byte blocks (FIPS 180-4 §6.2.2): a 64-word schedule on the stack,
+    /// eight rounds per iteration with renamed registers, masking shifts (no overshift branches).
     private static func compress(_ state: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32),
                                  _ data: UnsafeRawPointer, blocks: Int) {
-        k.withUnsafeBufferPointer { kp in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+        k.withUnsafeBufferPointer { kb in
+            let kp = kb.baseAddress!
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { wb in
+                let w = wb.baseAddress!
                 var (h0, h1, h2, h3, h4, h5, h6, h7) = state
                 for block in 0 ..< blocks {
-                    let p = data + block * 64
-                    for t in 0 ..< 16 { w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self)) }
+                    let p = data + block &* 64
+                    for t in 0 ..< 16 { w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 &* t, as: UInt32.self)) }
                     for t in 16 ..< 64 {
-                        let x = w[t - 15], y = w[t - 2]
-                        let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3)
-                        let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >> 10)
-                        w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                        let x = w[t &- 15], y = w[t &- 2]
+                        let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3)
+                        let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y &>> 10)
+                        w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
                     }
                     var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
-                    for t in 0 ..< 64 {
-                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                        let ch = (e & f) ^ (~e & g)
-                        let t1 = h &+ s1 &+ ch &+ kp[t] &+ w[t]
-                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                        let maj = (a & b) ^ (a & c) ^ (b & c)
-                        let t2 = s0 &+ maj
-                        h = g; g = f; f = e; e = d &+ t1
-                        d = c; c = b; b = a; a = t1 &+ t2
+                    var t = 0
+                    while t < 64 {
+                        round(a, b, c, &d, e, f, g, &h, kp[t] &+ w[t])
+                        round(h, a, b, &c, d, e, f, &g, kp[t &+ 1] &+ w[t &+ 1])
+                        round(g, h, a, &b, c, d, e, &f, kp[t &+ 2] &+ w[t &+ 2])
+                        round(f, g, h, &a, b, c, d, &e, kp[t &+ 3] &+ w[t &+ 3])
+                        round(e, f, g, &h, a, b, c, &d, kp[t &+ 4] &+ w[t &+ 4])
+                        round(d, e, f, &g, h, a, b, &c, kp[t &+ 5] &+ w[t &+ 5])
+                        round(c, d, e, &f, g, h, a, &b, kp[t &+ 6] &+ w[t &+ 6])
+                        round(b, c, d, &e, f, g, h, &a, kp[t &+ 7] &+ w[t &+ 7])
+                        t &+= 8
                     }
                     h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d; h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
                 }
