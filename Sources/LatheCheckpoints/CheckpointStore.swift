@@ -44,17 +44,19 @@ public struct CheckpointStore: Sendable {
     /// The path of the checkpoint for `step`.
     public func path(step: Int) -> String { "\(directory)/\(Self.fileName(step: step))" }
 
-    /// Writes `checkpoint` as step `step` (temporary file, fsync, rename, fsync of the directory), records `metric`
-    /// when given, and prunes all but the newest `keepLast` and the best. Returns the written path.
+    /// Writes `checkpoint` as step `step` (temporary file, fsync, rename, fsync of the directory), records its
+    /// decompressed size and `metric` (when given) in `manifest.json`, and prunes all but the newest `keepLast` and
+    /// the best. Returns the written path.
     @discardableResult
     public func save(_ checkpoint: TrainingCheckpoint, step: Int, metric: Double? = nil) throws -> String {
         try DurableFile.makeDirectories(directory)
         let target = path(step: step)
-        try DurableFile.write(checkpoint.encoded(step: step), to: target)
-        var metrics = readMetrics()
-        if let metric { metrics[step] = metric }
-        try prune(metrics: &metrics)
-        try writeMetrics(metrics)
+        let raw = try checkpoint.safetensorsBytes(step: step)
+        try DurableFile.write(try Zstd.compress(raw, source: target), to: target)
+        var manifest = readManifest()
+        manifest[step] = ManifestEntry(bytes: raw.count, metric: metric)
+        try prune(&manifest)
+        try writeManifest(manifest)
         return target
     }
 
@@ -71,7 +73,12 @@ public struct CheckpointStore: Sendable {
         let p = path(step: step)
         // A zstd frame is never smaller than ~1/32768 of its content; the read cap only guards memory.
         let compressed = try DurableFile.read(p, limit: maxDecompressedBytes)
-        let checkpoint = try TrainingCheckpoint.decode(compressed, name: p, limit: maxDecompressedBytes)
+        // The manifest, when it knows this step, pins the exact size; the frame header must agree with it.
+        let limit = readManifest()[step]?.bytes ?? maxDecompressedBytes
+        if let announced = Zstd.frameContentSize(compressed), announced > limit {
+            throw CheckpointError.tooLarge(path: p, size: announced, limit: limit)
+        }
+        let checkpoint = try TrainingCheckpoint.decode(compressed, name: p, limit: min(limit, maxDecompressedBytes))
         guard checkpoint.step == step else {
             throw CheckpointError.corrupt(path: p, reason: "metadata step is \(checkpoint.step.map(String.init) ?? "missing"), the name says \(step)")
         }
@@ -95,43 +102,56 @@ public struct CheckpointStore: Sendable {
 
     /// The step with the best recorded metric, if any metric was recorded.
     public func bestStep() -> Int? {
-        let metrics = readMetrics()
-        let ordered = metrics.sorted { lowerMetricIsBetter ? $0.value < $1.value : $0.value > $1.value }
-        return ordered.first?.key
+        let ranked = readManifest().compactMap { step, entry in entry.metric.map { (step, $0) } }
+            .sorted { lowerMetricIsBetter ? ($0.1, $0.0) < ($1.1, $1.0) : ($0.1, -$0.0) > ($1.1, -$1.0) }
+        return ranked.first?.0
     }
 
-    private func prune(metrics: inout [Int: Double]) throws {
+    private func prune(_ manifest: inout [Int: ManifestEntry]) throws {
         let all = steps()
         var keep = Set(all.suffix(keepLast))
-        let ranked = metrics.filter { all.contains($0.key) }
-            .sorted { lowerMetricIsBetter ? ($0.value, $0.key) < ($1.value, $1.key) : ($0.value, -$0.key) > ($1.value, -$1.key) }
-        if let best = ranked.first?.key { keep.insert(best) }
+        if let best = bestStep(in: manifest, among: all) { keep.insert(best) }
         var removed = false
         for step in all where !keep.contains(step) {
             if unlink(path(step: step)) != 0, errno != ENOENT {
                 throw CheckpointError.io(path: path(step: step), reason: "cannot remove an old checkpoint: \(errnoText())")
             }
-            metrics[step] = nil
+            manifest[step] = nil
             removed = true
         }
         if removed { try DurableFile.syncDirectory(directory) }
     }
 
-    private var metricsPath: String { "\(directory)/metrics.json" }
-
-    /// `metrics.json`: {"<step>": metric}; a missing or damaged file means no metrics (pruning then keeps the last K).
-    private func readMetrics() -> [Int: Double] {
-        guard let bytes = try? DurableFile.read(metricsPath, limit: 1 << 24),
-              let object = (try? JSONValue.parse(bytes))?.objectValue else { return [:] }
-        var metrics: [Int: Double] = [:]
-        for (key, value) in object.members {
-            if let step = Int(key), let metric = value.doubleValue { metrics[step] = metric }
-        }
-        return metrics
+    private func bestStep(in manifest: [Int: ManifestEntry], among steps: [Int]) -> Int? {
+        manifest.filter { steps.contains($0.key) }.compactMap { step, entry in entry.metric.map { (step, $0) } }
+            .sorted { lowerMetricIsBetter ? ($0.1, $0.0) < ($1.1, $1.0) : ($0.1, -$0.0) > ($1.1, -$1.0) }.first?.0
     }
 
-    private func writeMetrics(_ metrics: [Int: Double]) throws {
-        let object = JSONObject(metrics.keys.sorted().map { (String($0), JSONValue.number(metrics[$0]!)) })
-        try DurableFile.write(Array(JSONValue.object(object).serialized().utf8), to: metricsPath)
+    /// One manifest row: the decompressed size and the metric recorded at save time.
+    struct ManifestEntry { var bytes: Int; var metric: Double? }
+
+    private var manifestPath: String { "\(directory)/manifest.json" }
+
+    /// `manifest.json`: {"<step>": {"bytes": n, "metric": x}}; missing or damaged means no entries (the reader then
+    /// falls back to the store's cap and pruning keeps the last K).
+    private func readManifest() -> [Int: ManifestEntry] {
+        guard let bytes = try? DurableFile.read(manifestPath, limit: 1 << 24),
+              let object = (try? JSONValue.parse(bytes))?.objectValue else { return [:] }
+        var manifest: [Int: ManifestEntry] = [:]
+        for (key, value) in object.members {
+            if let step = Int(key), let size = value["bytes"]?.intValue, size >= 0 {
+                manifest[step] = ManifestEntry(bytes: size, metric: value["metric"]?.doubleValue)
+            }
+        }
+        return manifest
+    }
+
+    private func writeManifest(_ manifest: [Int: ManifestEntry]) throws {
+        let object = JSONObject(manifest.keys.sorted().map { step -> (String, JSONValue) in
+            var row: [(String, JSONValue)] = [("bytes", .integer(manifest[step]!.bytes))]
+            if let metric = manifest[step]!.metric { row.append(("metric", .number(metric))) }
+            return (String(step), .object(JSONObject(row)))
+        })
+        try DurableFile.write(Array(JSONValue.object(object).serialized().utf8), to: manifestPath)
     }
 }

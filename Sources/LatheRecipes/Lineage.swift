@@ -148,9 +148,12 @@ public struct Lineage: Codable, Sendable, Equatable {
 
     /// Reads `lineage.json`.
     public static func read(_ path: String) throws -> Lineage {
-        let bytes = try DurableFile.read(path, limit: 1 << 28)
+        let bytes: [UInt8]
+        do { bytes = try DurableFile.read(path, limit: 1 << 28) } catch CheckpointError.notFound {
+            throw RecipeError.run(path: path, message: "no lineage record; pass a run directory that `lathe run` finished (e.g. Checkpoints/quickstart)")
+        }
         do { return try JSONDecoder().decode(Lineage.self, from: Data(bytes)) } catch {
-            throw CheckpointError.corrupt(path: path, reason: "not a lineage record: \(error)")
+            throw RecipeError.run(path: path, message: "not a valid lineage record (\(error)); restore it from a backup or re-run the recipe")
         }
     }
 

@@ -31,8 +31,8 @@ public struct Recipe: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, seed, data, clean, tokenize, train, evaluate, export
-        case baseModel = "base_model", outputDir = "output_dir"
+        case name, seed, baseModel = "base_model", outputDir = "output_dir"
+        case data, clean, tokenize, train, evaluate, export
     }
 }
 
@@ -127,8 +127,7 @@ public struct CleanConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, normalize, dedup, pii, filters
-        case evalFraction = "eval_fraction"
+        case enabled, normalize, dedup, pii, filters, evalFraction = "eval_fraction"
     }
 }
 
@@ -153,7 +152,6 @@ public struct TokenizeConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case packing
-        case maxLength = "max_length", trainOn = "train_on"
+        case maxLength = "max_length", packing, trainOn = "train_on"
     }
 }

@@ -44,7 +44,17 @@ public struct LoadedRecipe: Sendable {
     public func sha256() throws -> String { SHA256.hex(try canonicalJSON()) }
 
     /// The resolved recipe as YAML, every default written out.
-    public func yaml() throws -> String { try YAMLEncoder().encode(recipe) }
+    public func yaml() throws -> String { Self.plainNumbers(try YAMLEncoder().encode(recipe)) }
+
+    /// Rewrites Yams' exponent notation for floats ("9e-1", "3.2e+1") as Swift prints them ("0.9", "32.0").
+    static func plainNumbers(_ yaml: String) -> String {
+        yaml.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let cut = line.range(of: ": ", options: .backwards) ?? line.range(of: "- ") else { return String(line) }
+            let value = line[cut.upperBound...]
+            guard value.contains("e"), !value.hasPrefix("0x"), let number = Double(value), number.isFinite else { return String(line) }
+            return line[..<cut.upperBound] + number.description
+        }.joined(separator: "\n")
+    }
 
     /// One line: name, model, data, steps, stages.
     public var summary: String {

@@ -40,8 +40,7 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case lr, betas, eps
-        case weightDecay = "weight_decay"
+        case lr, weightDecay = "weight_decay", betas, eps
     }
 }
 
@@ -84,10 +83,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var resolvedEpochs: Int { epochs ?? 1 }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case lora, optimizer, schedule, epochs, threads
-        case warmupSteps = "warmup_steps", microBatchSize = "micro_batch_size"
-        case gradientAccumulation = "gradient_accumulation", maxSteps = "max_steps", maxGradNorm = "max_grad_norm"
-        case saveEvery = "save_every", keepLast = "keep_last", evalEvery = "eval_every"
+        case lora, optimizer, schedule, warmupSteps = "warmup_steps", microBatchSize = "micro_batch_size"
+        case gradientAccumulation = "gradient_accumulation", epochs, maxSteps = "max_steps", maxGradNorm = "max_grad_norm"
+        case saveEvery = "save_every", keepLast = "keep_last", evalEvery = "eval_every", threads
     }
 }
 
@@ -106,8 +104,7 @@ public struct EvaluateConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, tasks, limit
-        case compareWithBase = "compare_with_base"
+        case enabled, tasks, compareWithBase = "compare_with_base", limit
     }
 }
 

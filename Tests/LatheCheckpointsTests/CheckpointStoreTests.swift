@@ -86,6 +86,20 @@ import LatheFormats
         #expect(throws: CheckpointError.self) { try TrainingCheckpoint.decode(encoded, name: "bomb", limit: 100) }
     }
 
+    @Test func manifestPinsTheDecompressedSize() throws {
+        let store = CheckpointStore(directory: temporaryDirectory())
+        defer { try? FileManager.default.removeItem(atPath: store.directory) }
+        try store.save(checkpoint(1), step: 7)
+        let manifest = store.directory + "/manifest.json"
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        #expect(text.contains("\"7\":{\"bytes\":"))
+        let shrunk = text.replacingOccurrences(of: #""bytes":\d+"#, with: "\"bytes\":64", options: .regularExpression)
+        try shrunk.write(toFile: manifest, atomically: true, encoding: .utf8)
+        #expect(throws: CheckpointError.self) { try store.load(step: 7) }
+        try FileManager.default.removeItem(atPath: manifest)
+        #expect(try store.load(step: 7).step == 7)   // without a manifest the store's cap applies
+    }
+
     @Test func keepsLastKAndBest() throws {
         let store = CheckpointStore(directory: temporaryDirectory(), keepLast: 2)
         defer { try? FileManager.default.removeItem(atPath: store.directory) }

@@ -60,6 +60,10 @@ import Testing
         #expect(try LineageVerifier.verify(runDirectory: loaded.runDirectory).contains { $0.problem.contains("entry 0") })
     }
 
+    @Test func missingRecordIsExplained() throws {
+        #expect(throws: RecipeError.self) { try LineageVerifier.verify(runDirectory: NSTemporaryDirectory() + "lathe-none-\(UInt32.random(in: 0 ... .max))") }
+    }
+
     @Test func modelCardHasTheSections() throws {
         let (project, loaded, _) = try recordedRun()
         defer { project.remove() }

@@ -137,6 +137,8 @@ import Testing
         let loaded = try project.load(TestProject.recipe("train:\n  max_steps: 30\n"))
         let again = try project.load(try loaded.yaml())
         #expect(again.recipe == loaded.recipe)
+        let yaml = try loaded.yaml()
+        #expect(yaml.contains("    alpha: 16.0") && yaml.contains("    lr: 0.0002") && yaml.contains("  max_steps: 30"))
         #expect(try again.sha256() == loaded.sha256())
     }
 
