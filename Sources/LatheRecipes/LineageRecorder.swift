@@ -27,12 +27,21 @@ public final class LineageRecorder {
     public func record<Config: Encodable>(stage: StageName, key: String, cached: Bool, config: Config,
                                           inputs: [String], outputDirectory: String? = nil, outputs: [String] = [],
                                           counts: [String: Int] = [:], metrics: [String: Double] = [:]) throws -> LineageEntry {
+        try record(stage: stage, key: key, cached: cached, configJSON: CanonicalJSON.string(config), inputs: inputs,
+                   outputDirectory: outputDirectory, outputs: outputs, counts: counts, metrics: metrics)
+    }
+
+    /// `record` with the configuration already rendered as canonical JSON (as `PlannedStage.config` is).
+    @discardableResult
+    public func record(stage: StageName, key: String, cached: Bool, configJSON: String,
+                       inputs: [String], outputDirectory: String? = nil, outputs: [String] = [],
+                       counts: [String: Int] = [:], metrics: [String: Double] = [:]) throws -> LineageEntry {
         var outputFiles = outputs
         if let outputDirectory {
             outputFiles += try hasher.files(under: outputDirectory).map { outputDirectory + "/" + $0 }
         }
         let entry = LineageEntry(index: lineage.entries.count, stage: stage, key: key, cached: cached,
-                                 config: try CanonicalJSON.string(config),
+                                 config: configJSON,
                                  inputs: try records(inputs), outputs: try records(outputFiles),
                                  counts: counts, metrics: metrics, previous: try lineage.tip())
         lineage.entries.append(entry)
