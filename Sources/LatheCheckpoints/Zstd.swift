@@ -77,4 +77,12 @@ public enum Zstd {
         }
         return output
     }
+
+    /// The decompressed size recorded in the first frame's header, or nil when absent or the header is invalid.
+    public static func frameContentSize(_ input: [UInt8]) -> Int? {
+        let size = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        // ZSTD_CONTENTSIZE_UNKNOWN is 2^64-1 and ZSTD_CONTENTSIZE_ERROR is 2^64-2.
+        guard size < UInt64.max - 1, size <= UInt64(Int.max) else { return nil }
+        return Int(size)
+    }
 }

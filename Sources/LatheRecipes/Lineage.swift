@@ -1,0 +1,166 @@
+import Foundation
+import LatheCheckpoints
+
+/// A file and its content hash as recorded in `lineage.json`.
+public struct FileRecord: Codable, Sendable, Equatable {
+    /// Relative to the run directory when inside it, else absolute.
+    public var path: String
+    /// Lowercase hex SHA-256 of the content.
+    public var sha256: String
+    /// Size in bytes.
+    public var bytes: Int
+
+    /// A record with the given fields.
+    public init(path: String, sha256: String, bytes: Int) {
+        self.path = path
+        self.sha256 = sha256
+        self.bytes = bytes
+    }
+}
+
+/// Where and with what the run was made. Library versions the recipes module cannot link (OpenBLAS) are given by the caller.
+public struct LineageEnvironment: Codable, Sendable, Equatable {
+    /// Git commit and dirty flag of the code.
+    public var codeVersion: CodeVersion
+    /// The Swift compiler the code was built with.
+    public var swiftVersion: String
+    /// `openblas_get_config()` as reported by the caller, or "unknown".
+    public var openblasVersion: String
+    /// The linked libzstd version.
+    public var zstdVersion: String
+    /// The machine's host name.
+    public var host: String
+    /// Worker threads of the training loop.
+    public var threads: Int
+    /// Threads OpenBLAS was told to use.
+    public var blasThreads: Int
+
+    /// An environment; `zstdVersion`, `swiftVersion` and `host` default to this process's.
+    public init(codeVersion: CodeVersion, openblasVersion: String = "unknown", threads: Int, blasThreads: Int,
+                swiftVersion: String = LineageEnvironment.compilerVersion, zstdVersion: String = Zstd.version,
+                host: String = LineageEnvironment.hostName) {
+        self.codeVersion = codeVersion
+        self.swiftVersion = swiftVersion
+        self.openblasVersion = openblasVersion
+        self.zstdVersion = zstdVersion
+        self.host = host
+        self.threads = threads
+        self.blasThreads = blasThreads
+    }
+
+    /// The compiler version, from compile-time checks.
+    public static var compilerVersion: String {
+        #if compiler(>=6.3)
+        return "6.3 or later"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }
+
+    /// This machine's host name.
+    public static var hostName: String { ProcessInfo.processInfo.hostName }
+
+    enum CodingKeys: String, CodingKey {
+        case host, threads
+        case codeVersion = "code_version", swiftVersion = "swift_version", openblasVersion = "openblas_version"
+        case zstdVersion = "zstd_version", blasThreads = "blas_threads"
+    }
+}
+
+/// What a run is: recipe, seed and environment. Its canonical JSON hash anchors the entry chain.
+public struct LineageHeader: Codable, Sendable, Equatable {
+    /// Format version of `lineage.json` (1).
+    public var formatVersion = 1
+    /// Run name.
+    public var run: String
+    /// The recipe file as given.
+    public var recipeFile: String
+    /// SHA-256 of the resolved recipe's canonical JSON.
+    public var recipeSHA256: String
+    /// The resolved recipe as canonical JSON.
+    public var recipe: String
+    /// Seed.
+    public var seed: Int
+    /// Versions, host and threads.
+    public var environment: LineageEnvironment
+
+    /// A header for `loaded` in `environment`.
+    public init(_ loaded: LoadedRecipe, environment: LineageEnvironment) throws {
+        run = loaded.recipe.name
+        recipeFile = loaded.file
+        recipe = try loaded.canonicalJSON()
+        recipeSHA256 = SHA256.hex(recipe)
+        seed = loaded.recipe.seed
+        self.environment = environment
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case run, recipe, seed, environment
+        case formatVersion = "format_version", recipeFile = "recipe_file", recipeSHA256 = "recipe_sha256"
+    }
+}
+
+/// One stage execution (or cache hit). `previous` is the SHA-256 of the previous entry's canonical JSON (of the
+/// header for the first entry), so editing any earlier entry breaks every later link.
+public struct LineageEntry: Codable, Sendable, Equatable {
+    /// Position in the chain, from 0.
+    public var index: Int
+    /// The stage.
+    public var stage: StageName
+    /// Its cache key.
+    public var key: String
+    /// True when the output came from the cache.
+    public var cached: Bool
+    /// The stage's resolved configuration as canonical JSON.
+    public var config: String
+    /// Input files and their hashes.
+    public var inputs: [FileRecord]
+    /// Output files and their hashes.
+    public var outputs: [FileRecord]
+    /// Counts reported by the stage (records kept, dropped per reason, tokens, steps).
+    public var counts: [String: Int]
+    /// Metrics reported by the stage (losses, eval scores).
+    public var metrics: [String: Double]
+    /// SHA-256 of the previous entry's (or the header's) canonical JSON.
+    public var previous: String
+
+    enum CodingKeys: String, CodingKey { case index, stage, key, cached, config, inputs, outputs, counts, metrics, previous }
+}
+
+/// The content of `Checkpoints/<run>/lineage.json`.
+public struct Lineage: Codable, Sendable, Equatable {
+    /// The run.
+    public var header: LineageHeader
+    /// Stage entries, chained.
+    public var entries: [LineageEntry]
+    /// SHA-256 of the last entry's canonical JSON (of the header when there is none).
+    public var head: String
+
+    /// The hash the next entry's `previous` must hold.
+    public func tip() throws -> String {
+        if let last = entries.last { return SHA256.hex(try CanonicalJSON.string(last)) }
+        return SHA256.hex(try CanonicalJSON.string(header))
+    }
+
+    /// Reads `lineage.json`.
+    public static func read(_ path: String) throws -> Lineage {
+        let bytes: [UInt8]
+        do { bytes = try DurableFile.read(path, limit: 1 << 28) } catch CheckpointError.notFound {
+            throw RecipeError.run(path: path, message: "no lineage record; pass a run directory that `lathe run` finished (e.g. Checkpoints/quickstart)")
+        }
+        do { return try JSONDecoder().decode(Lineage.self, from: Data(bytes)) } catch {
+            throw RecipeError.run(path: path, message: "not a valid lineage record (\(error)); restore it from a backup or re-run the recipe")
+        }
+    }
+
+    /// Writes `lineage.json` durably (pretty-printed with sorted keys, so diffs are readable).
+    public func write(_ path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try DurableFile.write(Array(try encoder.encode(self)), to: path)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import LatheCheckpoints
+
+/// What a stage executor is given: the recipe, its planned key, a fresh directory to write into, and the output
+/// directories of the stages before it.
+public struct StageContext: Sendable {
+    /// The loaded recipe.
+    public let loaded: LoadedRecipe
+    /// This stage in the plan (key, resolved config).
+    public let planned: PlannedStage
+    /// An empty temporary directory; everything written here is renamed into the cache when `run` returns.
+    public let outputDirectory: String
+    /// Output directories of the earlier enabled stages.
+    public let upstream: [StageName: String]
+}
+
+/// What a stage reports back: counts and metrics for the lineage and model card.
+public struct StageReport: Codable, Sendable, Equatable {
+    /// Counts (records kept, dropped per reason, tokens, steps).
+    public var counts: [String: Int]
+    /// Metrics (losses, eval scores).
+    public var metrics: [String: Double]
+
+    /// A report.
+    public init(counts: [String: Int] = [:], metrics: [String: Double] = [:]) {
+        self.counts = counts
+        self.metrics = metrics
+    }
+}
+
+/// One stage's work (cleaning, tokenising, training, evaluation, export), supplied by the caller.
+public protocol StageExecutor {
+    /// Produces the stage's output in `context.outputDirectory`.
+    func run(_ context: StageContext) throws -> StageReport
+}
+
+/// Progress of a run, for the CLI to render.
+public enum RunEvent: Sendable, Equatable {
+    /// The stage is turned off in the recipe.
+    case skipped(StageName)
+    /// The stage's output for this key exists; nothing is done.
+    case cached(StageName, directory: String)
+    /// The stage starts.
+    case started(StageName, key: String)
+    /// The stage finished and its output was renamed into place.
+    case finished(StageName, directory: String, report: StageReport)
+}
+
+/// Runs the plan: each enabled stage through the cache (skipped when its key's output exists), each recorded in the
+/// chained `lineage.json`. The stages' work comes from `executors`; a stage without an executor is an error.
+public struct RecipeRunner {
+    /// The recipe.
+    public let loaded: LoadedRecipe
+    /// The plan (keys computed once).
+    public let plan: StagePlan
+    /// Where and with what the run happens.
+    public let environment: LineageEnvironment
+
+    /// Plans `loaded` with the environment's code version.
+    public init(loaded: LoadedRecipe, environment: LineageEnvironment, hasher: FileHasher = FileHasher()) throws {
+        self.loaded = loaded
+        self.environment = environment
+        plan = try StagePlanner.plan(loaded, codeVersion: environment.codeVersion.description, hasher: hasher)
+    }
+
+    /// Runs every enabled stage; returns each stage's output directory.
+    @discardableResult
+    public func run(executors: [StageName: any StageExecutor], onEvent: (RunEvent) -> Void = { _ in }) throws -> [StageName: String] {
+        let cache = StageCache(runDirectory: loaded.runDirectory)
+        try DurableFile.makeDirectories(loaded.runDirectory)
+        cache.removeTemporaries()
+        let recorder = try LineageRecorder(runDirectory: loaded.runDirectory, header: LineageHeader(loaded, environment: environment))
+        var outputs: [StageName: String] = [:]
+        for planned in plan.stages {
+            guard planned.enabled else { onEvent(.skipped(planned.stage)); continue }
+            let cached = cache.isCached(planned.stage, key: planned.key)
+            let report: StageReport
+            let directory: String
+            if cached {
+                directory = planned.directory
+                report = try Self.readReport(directory)
+                onEvent(.cached(planned.stage, directory: directory))
+            } else {
+                guard let executor = executors[planned.stage] else {
+                    throw RecipeError.run(path: loaded.file, message: "no executor for stage \(planned.stage.rawValue); this build cannot run it")
+                }
+                onEvent(.started(planned.stage, key: planned.key))
+                var produced = StageReport()
+                directory = try cache.produce(planned.stage, key: planned.key) { temporary in
+                    produced = try executor.run(StageContext(loaded: loaded, planned: planned, outputDirectory: temporary, upstream: outputs))
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    try DurableFile.write(Array(try encoder.encode(produced)), to: temporary + "/report.json")
+                }.directory
+                report = produced
+                onEvent(.finished(planned.stage, directory: directory, report: report))
+            }
+            try recorder.record(stage: planned.stage, key: planned.key, cached: cached, configJSON: planned.config,
+                                inputs: inputs(of: planned.stage, upstream: outputs), outputDirectory: directory,
+                                counts: report.counts, metrics: report.metrics)
+            outputs[planned.stage] = directory
+        }
+        return outputs
+    }
+
+    /// The files a stage reads: raw data for clean; the previous stage's output and the base model for the rest.
+    func inputs(of stage: StageName, upstream: [StageName: String]) -> [String] {
+        switch stage {
+        case .clean: return loaded.dataFiles
+        case .tokenize: return (upstream[.clean].map { [$0] } ?? loaded.dataFiles) + [loaded.baseModelPath]
+        case .train: return [upstream[.tokenize], loaded.baseModelPath].compactMap { $0 }
+        case .evaluate: return [upstream[.train], loaded.baseModelPath].compactMap { $0 } + loaded.taskPaths
+        case .export: return [upstream[.train], loaded.baseModelPath].compactMap { $0 }
+        }
+    }
+
+    static func readReport(_ directory: String) throws -> StageReport {
+        guard let data = FileManager.default.contents(atPath: directory + "/report.json") else { return StageReport() }
+        do { return try JSONDecoder().decode(StageReport.self, from: data) } catch {
+            throw RecipeError.run(path: directory + "/report.json", message: "unreadable stage report (\(error)); delete the stage directory to re-run it")
+        }
+    }
+}

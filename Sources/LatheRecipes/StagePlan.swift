@@ -1,0 +1,122 @@
+import Foundation
+import LatheCheckpoints
+
+/// One stage of the plan: whether it runs, its cache key, where its output lives and whether that output exists.
+public struct PlannedStage: Sendable {
+    /// The stage.
+    public let stage: StageName
+    /// False when the recipe turns the stage off.
+    public let enabled: Bool
+    /// SHA-256 cache key (empty when disabled).
+    public let key: String
+    /// Output directory (empty when disabled).
+    public let directory: String
+    /// True when the output for this key already exists.
+    public let cached: Bool
+    /// Content hashes the key covers, by label.
+    public let inputs: [String: String]
+    /// The stage's resolved configuration as canonical JSON.
+    public let config: String
+}
+
+/// The stage graph clean → tokenize → train → evaluate → export with keys chained: each stage's key covers the key
+/// of the stage before it, so changing one stage's config re-runs it and everything after it, nothing before.
+public struct StagePlan: Sendable {
+    /// Stages in order.
+    public let stages: [PlannedStage]
+
+    /// The planned stage `name`.
+    public func stage(_ name: StageName) -> PlannedStage? { stages.first { $0.stage == name } }
+}
+
+/// Builds the plan for a loaded recipe. The runner asks it for keys; `lathe explain` prints it.
+public enum StagePlanner {
+    struct CleanStage: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let clean: CleanConfig; let seed: Int }
+    struct TokenizeStage: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let tokenize: TokenizeConfig }
+    struct TrainStage: Encodable, Sendable { let train: TrainConfig; let seed: Int }
+    struct EvaluateStage: Encodable, Sendable { let evaluate: EvaluateConfig; let seed: Int }
+    struct ExportStage: Encodable, Sendable { let export: ExportConfig }
+
+    /// The plan for `loaded`, hashing its input files with `hasher`.
+    public static func plan(_ loaded: LoadedRecipe, codeVersion: String, hasher: FileHasher = FileHasher()) throws -> StagePlan {
+        let r = loaded.recipe
+        let cache = StageCache(runDirectory: loaded.runDirectory)
+        var data: [String: String] = [:]
+        for (i, file) in loaded.dataFiles.enumerated() { data["data/\(i)"] = try hasher.hash(file) }
+        let model = try hasher.hash(loaded.baseModelPath)
+        var stages: [PlannedStage] = []
+        var upstream = data
+
+        func add<C: Encodable & Sendable>(_ stage: StageName, _ config: C, _ inputs: [String: String]) throws {
+            guard stage.isEnabled(in: r) else {
+                stages.append(PlannedStage(stage: stage, enabled: false, key: "", directory: "", cached: false, inputs: [:], config: "{}"))
+                return
+            }
+            let material = StageKeyMaterial(stage: stage, inputs: inputs, config: config, codeVersion: codeVersion)
+            let key = try material.key()
+            stages.append(PlannedStage(stage: stage, enabled: true, key: key, directory: cache.directory(stage, key: key),
+                                       cached: cache.isCached(stage, key: key), inputs: inputs,
+                                       config: try CanonicalJSON.string(config)))
+        }
+
+        try add(.clean, CleanStage(format: r.data.format, fields: r.data.fields, clean: r.clean, seed: r.seed), data)
+        if let clean = stages.last, clean.enabled { upstream = ["upstream:clean": clean.key] }
+        try add(.tokenize, TokenizeStage(format: r.data.format, fields: r.data.fields, tokenize: r.tokenize),
+                upstream.merging(["tokenizer": model]) { a, _ in a })
+        let tokens = ["upstream:tokenize": stages.last!.key, "base_model": model]
+        try add(.train, TrainStage(train: r.train, seed: r.seed), tokens)
+        let adapter = stages.last!.key
+        var evalInputs = ["upstream:train": adapter, "base_model": model]
+        for (i, task) in loaded.taskPaths.enumerated() { evalInputs["task/\(i)"] = try hasher.hash(task) }
+        try add(.evaluate, EvaluateStage(evaluate: r.evaluate, seed: r.seed), evalInputs)
+        try add(.export, ExportStage(export: r.export), ["upstream:train": adapter, "base_model": model])
+        return StagePlan(stages: stages)
+    }
+}
+
+/// SHA-256 of files and directories, remembered per (path, size, modification time) within a process.
+public final class FileHasher: @unchecked Sendable {
+    // @unchecked: the memo is guarded by `lock`.
+    private var memo: [String: (size: Int, mtime: Double, hash: String)] = [:]
+    private let lock = NSLock()
+
+    /// A hasher with an empty memo.
+    public init() {}
+
+    /// The hex SHA-256 of a file, or for a directory the SHA-256 of "relative-path NUL file-hash LF" lines in name order.
+    public func hash(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CheckpointError.notFound(path: path) }
+        if isDirectory.boolValue {
+            var listing = ""
+            for name in try files(under: path) { listing += "\(name)\u{0}\(try hash(path + "/" + name))\n" }
+            return SHA256.hex(listing)
+        }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+        lock.lock()
+        let known = memo[path]
+        lock.unlock()
+        if let known, known.size == size, known.mtime == mtime { return known.hash }
+        let digest = try SHA256.hex(fileAt: path)
+        lock.lock()
+        memo[path] = (size, mtime, digest)
+        lock.unlock()
+        return digest
+    }
+
+    /// Regular files below `directory`, as sorted relative paths (hidden entries skipped).
+    func files(under directory: String) throws -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { throw CheckpointError.notFound(path: directory) }
+        var names: [String] = []
+        while let name = walker.nextObject() as? String {
+            if name.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue {
+                names.append(name)
+            }
+        }
+        return names.sorted()
+    }
+}

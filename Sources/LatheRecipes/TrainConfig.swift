@@ -1,0 +1,138 @@
+/// A linear layer LoRA can wrap, by its Hugging Face module name.
+public enum LoRATarget: String, RecipeEnum {
+    case qProj = "q_proj", kProj = "k_proj", vProj = "v_proj", oProj = "o_proj"
+    case gateProj = "gate_proj", upProj = "up_proj", downProj = "down_proj"
+}
+
+/// `train.lora:` adapter shape (PEFT `LoraConfig` names).
+public struct LoRAConfig: Codable, Sendable, Equatable {
+    /// Rank r. Default 8.
+    public var rank = 8
+    /// Scale numerator α (scale α/r, or α/√r with rslora). Default 16.
+    public var alpha = 16.0
+    /// Dropout on the LoRA input, in [0, 1). Default 0.
+    public var dropout = 0.0
+    /// Rank-stabilised scaling α/√r (Kalajdzievski 2023). Default false.
+    public var rslora = false
+    /// Wrapped projections. Default q_proj, k_proj, v_proj, o_proj.
+    public var targets: [LoRATarget] = [.qProj, .kProj, .vProj, .oProj]
+    /// Layer indices to adapt; absent means every layer.
+    public var layers: [Int]?
+
+    /// Defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case rank, alpha, dropout, rslora, targets, layers }
+}
+
+/// `train.optimizer:` AdamW (decoupled weight decay, Loshchilov & Hutter 2019), PyTorch defaults.
+public struct OptimizerConfig: Codable, Sendable, Equatable {
+    /// Peak learning rate. Default 2e-4.
+    public var lr = 2e-4
+    /// Decoupled weight decay. Default 0.
+    public var weightDecay = 0.0
+    /// β1, β2. Default [0.9, 0.999].
+    public var betas = [0.9, 0.999]
+    /// ε. Default 1e-8.
+    public var eps = 1e-8
+
+    /// Defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case lr, weightDecay = "weight_decay", betas, eps
+    }
+}
+
+/// Learning-rate schedule after warmup (transformers `get_*_schedule_with_warmup`).
+public enum ScheduleKind: String, RecipeEnum { case constant, linear, cosine }
+
+/// `train:` section.
+public struct TrainConfig: Codable, Sendable, Equatable {
+    /// Adapter shape.
+    public var lora = LoRAConfig()
+    /// Optimiser.
+    public var optimizer = OptimizerConfig()
+    /// Schedule after warmup. Default `cosine`.
+    public var schedule = ScheduleKind.cosine
+    /// Linear warmup steps from 0 to `lr`. Default 0.
+    public var warmupSteps = 0
+    /// Sequences per forward/backward pass (B). Default 1.
+    public var microBatchSize = 1
+    /// Micro-batches accumulated per optimiser step. Default 1.
+    public var gradientAccumulation = 1
+    /// Passes over the training split; used when `max_steps` is absent (then default 1).
+    public var epochs: Int?
+    /// Optimiser steps; when given, training stops there (set either this or `epochs`).
+    public var maxSteps: Int?
+    /// Global gradient-norm clip; 0 turns it off. Default 1.0.
+    public var maxGradNorm = 1.0
+    /// Checkpoint every N optimiser steps (and at the end); 0 only at the end. Default 50.
+    public var saveEvery = 50
+    /// Checkpoints kept besides the best. Default 3.
+    public var keepLast = 3
+    /// Validation loss every N steps; 0 never. Default 0.
+    public var evalEvery = 0
+    /// Worker threads; 0 means one per core. Default 0.
+    public var threads = 0
+
+    /// Defaults.
+    public init() {}
+
+    /// Epochs to run when `max_steps` is absent.
+    public var resolvedEpochs: Int { epochs ?? 1 }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case lora, optimizer, schedule, warmupSteps = "warmup_steps", microBatchSize = "micro_batch_size"
+        case gradientAccumulation = "gradient_accumulation", epochs, maxSteps = "max_steps", maxGradNorm = "max_grad_norm"
+        case saveEvery = "save_every", keepLast = "keep_last", evalEvery = "eval_every", threads
+    }
+}
+
+/// `evaluate:` section.
+public struct EvaluateConfig: Codable, Sendable, Equatable {
+    /// Run the stage (it also needs at least one task). Default true.
+    public var enabled = true
+    /// Task YAML files or directories of them, relative to the recipe file. Default none.
+    public var tasks: [String] = []
+    /// Also evaluate the base model and report both side by side. Default true.
+    public var compareWithBase = true
+    /// At most this many samples per task; absent means all.
+    public var limit: Int?
+
+    /// Defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case enabled, tasks, compareWithBase = "compare_with_base", limit
+    }
+}
+
+/// An artefact the export stage writes.
+public enum ExportFormat: String, RecipeEnum {
+    /// PEFT adapter directory (`adapter_config.json` + `adapter_model.safetensors`).
+    case peft
+    /// Base weights with the adapter folded in, as a Hugging Face directory.
+    case merged
+    /// The merged model as one GGUF file.
+    case gguf
+    /// The adapter as a llama.cpp GGUF LoRA.
+    case ggufLora = "gguf-lora"
+}
+
+/// Storage type of exported weights.
+public enum ExportDType: String, RecipeEnum { case f32, f16, bf16 }
+
+/// `export:` section.
+public struct ExportConfig: Codable, Sendable, Equatable {
+    /// Artefacts to write; empty skips the stage. Default `peft`.
+    public var formats: [ExportFormat] = [.peft]
+    /// Storage type of written weights. Default `f32`.
+    public var dtype = ExportDType.f32
+
+    /// Defaults.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case formats, dtype }
+}
+
