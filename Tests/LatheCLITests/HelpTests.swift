@@ -2,7 +2,7 @@ import Testing
 
 @Suite struct HelpTests {
     /// `lathe --help` lists exactly the subcommands that are implemented; this list changes only with them.
-    static let implemented = ["inspect", "generate", "tokenize", "clean", "bench"]
+    static let implemented = ["inspect", "generate", "tokenize", "clean", "validate", "explain", "verify", "bench"]
 
     @Test func helpListsOnlyImplementedSubcommands() throws {
         let result = try CLI.run(["--help"])
