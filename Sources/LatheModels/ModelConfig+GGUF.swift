@@ -83,6 +83,22 @@ enum GGUFNames {
         return table[parts[3]].map { block + $0 } ?? name
     }
 
+    /// Applies `LlamaModel.permute` of convert_hf_to_gguf.py (the inverse of `unpermuteRows`).
+    static func permuteRows(_ values: inout [Float], heads: Int, columns: Int) {
+        let rowsPerHead = values.count / columns / heads
+        let half = rowsPerHead / 2
+        let original = values
+        for h in 0..<heads {
+            for j in 0..<half {
+                for part in 0..<2 {
+                    let hfRow = h * rowsPerHead + part * half + j
+                    let ggufRow = h * rowsPerHead + 2 * j + part
+                    for col in 0..<columns { values[ggufRow * columns + col] = original[hfRow * columns + col] }
+                }
+            }
+        }
+    }
+
     /// Undoes `LlamaModel.permute` of convert_hf_to_gguf.py for a (heads·D, C) Q or K weight: within each head,
     /// GGUF row 2j + half holds HF row half·D/2 + j.
     static func unpermuteRows(_ values: inout [Float], heads: Int, columns: Int) {

@@ -43,6 +43,8 @@ public struct Trainer {
     public let config: TrainingConfig
     public private(set) var adapter: LoRAAdapter
     public private(set) var optimizer: AdamW
+    /// Optimizer steps already taken (after `resume`, where training continues).
+    public private(set) var completedSteps = 0
     private let batches: [MicroBatch]
 
     /// A run over `examples`, shuffled once by `config.seed` and cut into micro-batches as `config` says.
@@ -70,20 +72,34 @@ public struct Trainer {
         config.maxSteps ?? config.epochs * ((batches.count + config.gradientAccumulation - 1) / config.gradientAccumulation)
     }
 
-    /// Trains for `totalSteps` steps, calling `progress` after each.
-    public mutating func run(progress: (TrainingProgress) -> Void = { _ in }) throws {
+    /// Continues from a saved state: adapter parameters, AdamW moments and the number of steps taken. Data order,
+    /// dropout masks and the schedule are functions of the step, so the rest of the run is the same as if it
+    /// had never stopped.
+    public mutating func resume(parameters: [Float], optimizer: AdamW, completedSteps: Int) throws {
+        guard parameters.count == adapter.layout.totalCount, optimizer.m.count == parameters.count,
+              completedSteps >= 0, completedSteps <= totalSteps, optimizer.step <= completedSteps else {
+            throw ModelError.invalidInput("the saved training state does not fit this run (sizes or step count differ)")
+        }
+        adapter.parameters = parameters
+        self.optimizer = optimizer
+        self.completedSteps = completedSteps
+    }
+
+    /// Trains from `completedSteps` to `totalSteps`, calling `progress` after each step and `checkpoint` after
+    /// every `saveEvery`-th step and the last (with the trainer's state then).
+    public mutating func run(saveEvery: Int = 0, checkpoint: (Trainer) throws -> Void = { _ in },
+                             progress: (TrainingProgress) -> Void = { _ in }) throws {
         let schedule = LearningRateSchedule(kind: config.schedule, baseLR: config.learningRate,
                                             warmupSteps: config.warmupSteps, totalSteps: totalSteps)
         let rows = batches.map { $0.batch.tokens.count }.max()!
         let workspace = TrainingWorkspace(config: model.config, lora: adapter.layout, rows: rows)
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
-        var cursor = 0
-        for step in 0..<totalSteps {
+        for step in completedSteps..<totalSteps {
+            let cursor = step * config.gradientAccumulation
             let start = DispatchTime.now().uptimeNanoseconds
             let group = (0..<config.gradientAccumulation).map { i in batches[(cursor + i) % batches.count] }
-            cursor += config.gradientAccumulation
             let targetCount = group.reduce(0) { $0 + $1.targetCount }
-            guard targetCount > 0 else { continue }
+            guard targetCount > 0 else { completedSteps += 1; continue }
             for i in gradients.indices { gradients[i] = 0 }
             var lossSum = 0.0, tokens = 0
             for (index, micro) in group.enumerated() {
@@ -97,6 +113,8 @@ public struct Trainer {
             let norm = config.maxGradNorm.map { clipGradientNorm(&gradients, maxNorm: $0) } ?? 0
             let lr = schedule.learningRate(step: step)
             optimizer.update(&adapter.parameters, gradients: gradients, lr: lr)
+            completedSteps = step + 1
+            if completedSteps == totalSteps || (saveEvery > 0 && completedSteps % saveEvery == 0) { try checkpoint(self) }
             progress(TrainingProgress(step: step + 1, totalSteps: totalSteps, loss: lossSum / Double(targetCount),
                                       learningRate: lr, gradientNorm: norm, tokens: tokens,
                                       seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))

@@ -69,3 +69,27 @@ import Testing
         #expect(throws: ModelError.self) { try PEFTAdapter.read(directory, model: model.config) }
     }
 }
+
+@Suite struct MergedExportTests {
+    /// A merged model written as GGUF (Q/K re-permuted) and as an HF directory loads back to the same logits.
+    @Test func mergedGGUFAndHFDirectoryReloadToTheSameLogits() throws {
+        let basePath = PEFTGoldenTests.modelFixtures.appendingPathComponent("tiny-llama/tiny-llama-F32.gguf").path
+        let base = try ModelLoader.load(basePath)
+        var adapter = try LoRAAdapter(config: LoRAConfig(rank: 4, alpha: 8), model: base.config, seed: 1)
+        var random = SplitMix64(seed: 2)
+        for i in adapter.parameters.indices { adapter.parameters[i] = Float(random.nextUnit() - 0.5) * 0.2 }
+        let merged = base.weights.merged(with: adapter)
+        let batch = try LlamaModel.Batch(rows: [[3, 40, 7, 300, 12]])
+        let expected = try LlamaModel(weights: merged, rope: base.rope).logits(batch)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-merged-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try MergedExport.writeGGUF(merged, baseGGUF: basePath, to: directory + ".gguf")
+        defer { try? FileManager.default.removeItem(atPath: directory + ".gguf") }
+        try MergedExport.writeHF(merged, basePath: basePath, to: directory)
+        for path in [directory + ".gguf", directory] {
+            let reloaded = try ModelLoader.load(path)
+            let logits = try LlamaModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)
+            #expect(logits.maxAbsDifference(expected) < 1e-5, "\(path)")
+        }
+    }
+}

@@ -85,7 +85,7 @@ import Testing
         config.optimizer = AdamW.Hyperparameters(weightDecay: 0.01)
         var trainer = try Trainer(model: c.model, adapter: try c.adapter("peft_init."), batches: [c.batch], config: config)
         var losses: [Double] = []
-        try trainer.run { losses.append($0.loss) }
+        try trainer.run(progress: { losses.append($0.loss) })
         let expected = try c.golden.floats("losses")
         #expect(losses.count == 5)
         for (ours, reference) in zip(losses, expected) {

@@ -45,6 +45,24 @@ import Testing
         #expect(first != (try LoRAAdapter(config: lora, model: model.config, seed: 42)).parameters)
     }
 
+    /// Stopping after step 2 and resuming from the saved state ends with the same adapter, bit for bit.
+    @Test func resumedRunEqualsUninterruptedRun() throws {
+        let model = try tinyModel()
+        let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.1)
+        let data = examples(count: 10, seed: 1)
+        func fresh() throws -> Trainer {
+            try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: model.config, seed: 42),
+                        examples: data, config: config(), padToken: 0)
+        }
+        var whole = try fresh()
+        var saved: (parameters: [Float], optimizer: AdamW, step: Int)?
+        try whole.run(saveEvery: 2, checkpoint: { t in if t.completedSteps == 2 { saved = (t.adapter.parameters, t.optimizer, 2) } })
+        var resumed = try fresh()
+        try resumed.resume(parameters: saved!.parameters, optimizer: saved!.optimizer, completedSteps: saved!.step)
+        try resumed.run()
+        #expect(resumed.adapter.parameters.map(\.bitPattern) == whole.adapter.parameters.map(\.bitPattern))
+    }
+
     @Test func trainingLowersTheLossOnItsData() throws {
         let model = try tinyModel()
         var c = config()
@@ -53,7 +71,7 @@ import Testing
         var trainer = try Trainer(model: model, adapter: try LoRAAdapter(config: LoRAConfig(rank: 8, alpha: 16), model: model.config, seed: 1),
                                   examples: examples(count: 4, seed: 5), config: c, padToken: 0)
         var losses: [Double] = []
-        try trainer.run { losses.append($0.loss) }
+        try trainer.run(progress: { losses.append($0.loss) })
         #expect(losses.count == 30)
         #expect(losses.last! < losses.first! * 0.9, "losses \(losses)")
     }

@@ -1,0 +1,67 @@
+import Foundation
+import LatheData
+
+/// The recipe's clean stage: LatheData's cleaning pipeline with the recipe's settings. Writes `cleaned.jsonl`,
+/// `rejected.jsonl`, `clean_report.json` and, with `eval_fraction > 0`, `train.jsonl` and `eval.jsonl`.
+public struct CleanStage: StageExecutor {
+    public var progress: (CleaningProgress) -> Void
+
+    public init(progress: @escaping (CleaningProgress) -> Void = { _ in }) { self.progress = progress }
+
+    public func run(_ context: StageContext) throws -> StageReport {
+        let pipeline = CleaningPipeline(config: Self.cleaningConfig(context.loaded.recipe))
+        let report = try pipeline.run(inputs: context.loaded.dataFiles, outputDirectory: context.outputDirectory,
+                                      progress: progress)
+        var counts = ["records_in": report.recordsIn, "records_out": report.recordsOut,
+                      "near_duplicates_dropped": report.nearDuplicates.recordsDropped,
+                      "records_redacted": report.recordsRedacted]
+        for input in report.inputs { counts["bad_lines", default: 0] += input.badLines }
+        for (type, count) in report.pii { counts["pii_\(type)"] = count }
+        for (name, count) in report.split ?? [:] { counts["split_\(name)"] = count }
+        return StageReport(counts: counts)
+    }
+
+    /// The recipe's `data` and `clean` sections as LatheData settings (instruction/chat-record defaults).
+    static func cleaningConfig(_ recipe: Recipe) -> CleaningConfig {
+        var config = CleaningConfig(kind: .instruction)
+        switch recipe.data.format {
+        case .auto: config.format = nil
+        case .text: config.format = .text
+        case .promptCompletion: config.format = .promptCompletion
+        case .alpaca: config.format = .alpaca
+        case .chat: config.format = .chat
+        }
+        config.fields = recipe.data.fields
+        let clean = recipe.clean
+        switch clean.normalize {
+        case .nfc: config.normalization.form = .nfc
+        case .nfkc: config.normalization.form = .nfkc
+        case .none: config.normalization.collapseWhitespace = false
+        }
+        config.exactDedup = clean.dedup.exact
+        if clean.dedup.minhash {
+            var minHash = MinHash.Config()
+            minHash.jaccardThreshold = clean.dedup.threshold
+            config.minHash = minHash
+        } else {
+            config.minHash = nil
+        }
+        var pii = PIIRedactor.Config()
+        pii.types = Set(clean.pii.map { type -> LatheData.PIIType in
+            switch type {
+            case .email: return .email
+            case .phone: return .phone
+            case .ipAddress: return .ip
+            case .creditCard: return .creditCard
+            case .iban: return .iban
+            }
+        })
+        config.pii = pii.types.isEmpty ? nil : pii
+        var length = config.length ?? LengthFilter.Config()
+        length.minChars = clean.filters.minChars
+        length.maxChars = clean.filters.maxChars
+        config.length = length
+        config.split = clean.evalFraction > 0 ? SplitConfig(evalFraction: clean.evalFraction, seed: UInt64(recipe.seed)) : nil
+        return config
+    }
+}

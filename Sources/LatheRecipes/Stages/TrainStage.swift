@@ -1,0 +1,130 @@
+import Foundation
+import LatheCheckpoints
+import LatheModels
+import LatheTensors
+import LatheTraining
+
+/// The recipe's train stage: LoRA on the base model over the tokenize stage's examples. Checkpoints go to
+/// `<run>/checkpoints/<stage key>/` (outside the stage's temporary directory, so a killed run resumes from
+/// the newest valid one); the finished adapter is written as a PEFT directory `adapter/` with
+/// `training_log.jsonl` (one line per step) beside it.
+public struct TrainStage: StageExecutor {
+    public enum Event: Sendable {
+        case resumed(step: Int, problems: [String])
+        case step(TrainingProgress)
+        case checkpoint(step: Int, path: String)
+    }
+
+    public var onEvent: (Event) -> Void
+
+    public init(onEvent: @escaping (Event) -> Void = { _ in }) { self.onEvent = onEvent }
+
+    public func run(_ context: StageContext) throws -> StageReport {
+        let recipe = context.loaded.recipe
+        guard let tokenized = context.upstream[.tokenize] else {
+            throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "tokenize", message: "the train stage needs the tokenize stage")
+        }
+        let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
+        let loaded = try ModelLoader.load(context.loaded.baseModelPath)
+        let model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let lora = try Self.loraConfig(recipe.train.lora)
+        let config = Self.trainingConfig(recipe)
+        let padToken = Int32(loaded.config.eosTokenIds.first ?? 0)
+        var trainer = try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: loaded.config, seed: UInt64(recipe.seed)),
+                                  examples: train, config: config, padToken: padToken)
+        let store = CheckpointStore(directory: (context.loaded.runDirectory as NSString)
+            .appendingPathComponent("checkpoints/\(context.planned.key.prefix(16))"), keepLast: max(1, recipe.train.keepLast))
+        try DurableFile.makeDirectories(store.directory)
+        let latest = store.latestValid()
+        if let checkpoint = latest.checkpoint, let step = checkpoint.step {
+            let state = try Self.state(checkpoint, count: trainer.adapter.layout.totalCount, hyper: config.optimizer, step: step)
+            try trainer.resume(parameters: state.parameters, optimizer: state.optimizer, completedSteps: step)
+            onEvent(.resumed(step: step, problems: latest.problems.map(\.description)))
+        }
+        var log = ""
+        let recipeHash = (try? context.loaded.sha256()) ?? ""
+        try trainer.run(saveEvery: recipe.train.saveEvery, checkpoint: { trainer in
+            let checkpoint = Self.checkpoint(trainer, recipeHash: recipeHash, seed: recipe.seed)
+            let path = try store.save(checkpoint, step: trainer.completedSteps)
+            onEvent(.checkpoint(step: trainer.completedSteps, path: path))
+        }, progress: { progress in
+            log += "{\"step\": \(progress.step), \"loss\": \(progress.loss), \"lr\": \(progress.learningRate), \"grad_norm\": \(progress.gradientNorm), \"tokens\": \(progress.tokens), \"seconds\": \(progress.seconds)}\n"
+            onEvent(.step(progress))
+        })
+        let adapterDirectory = (context.outputDirectory as NSString).appendingPathComponent("adapter")
+        try PEFTAdapter.write(trainer.adapter, baseModel: context.loaded.baseModelPath, to: adapterDirectory)
+        try Data(log.utf8).write(to: URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("training_log.jsonl"))
+        var metrics: [String: Double] = [:]
+        let evalShard = (tokenized as NSString).appendingPathComponent("eval.tokens.zst")
+        if FileManager.default.fileExists(atPath: evalShard) {
+            let held = try TokenShard.read(evalShard)
+            if !held.isEmpty {
+                metrics["eval_loss_base"] = try AdapterLoss.mean(model, try LoRAAdapter(config: lora, model: loaded.config, seed: 0).zeroed(), held,
+                                                                 length: recipe.tokenize.maxLength)
+                metrics["eval_loss_adapter"] = try AdapterLoss.mean(model, trainer.adapter, held, length: recipe.tokenize.maxLength)
+            }
+        }
+        return StageReport(counts: ["steps": trainer.completedSteps, "examples": train.count], metrics: metrics)
+    }
+
+    static func loraConfig(_ settings: LatheRecipes.LoRAConfig) throws -> LatheModels.LoRAConfig {
+        LatheModels.LoRAConfig(rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout,
+                               useRSLoRA: settings.rslora,
+                               targets: try LatheModels.LoRAConfig.modules(named: settings.targets.map(\.rawValue)),
+                               layers: settings.layers)
+    }
+
+    static func trainingConfig(_ recipe: Recipe) -> TrainingConfig {
+        let t = recipe.train
+        var config = TrainingConfig()
+        config.learningRate = t.optimizer.lr
+        config.schedule = LearningRateSchedule.Kind(rawValue: t.schedule.rawValue) ?? .cosine
+        config.warmupSteps = t.warmupSteps
+        config.maxSteps = t.maxSteps
+        config.epochs = t.epochs ?? 1
+        config.microBatchSize = t.microBatchSize
+        config.gradientAccumulation = t.gradientAccumulation
+        config.maxLength = recipe.tokenize.maxLength
+        config.layout = recipe.tokenize.packing ? .packed : .padded
+        config.optimizer = AdamW.Hyperparameters(beta1: t.optimizer.betas.first ?? 0.9, beta2: t.optimizer.betas.last ?? 0.999,
+                                                 epsilon: t.optimizer.eps, weightDecay: t.optimizer.weightDecay)
+        config.maxGradNorm = t.maxGradNorm > 0 ? Float(t.maxGradNorm) : nil
+        config.seed = UInt64(recipe.seed)
+        return config
+    }
+
+    /// The trainer's state as a checkpoint: parameters, AdamW moments, and the step in the metadata.
+    static func checkpoint(_ trainer: Trainer, recipeHash: String, seed: Int) -> TrainingCheckpoint {
+        let count = trainer.adapter.parameters.count
+        return TrainingCheckpoint(tensors: [
+            "lora": CheckpointTensor(shape: [count], values: trainer.adapter.parameters),
+            "lora.exp_avg": CheckpointTensor(shape: [count], values: trainer.optimizer.m),
+            "lora.exp_avg_sq": CheckpointTensor(shape: [count], values: trainer.optimizer.v),
+        ], metadata: [
+            TrainingCheckpoint.Key.schedulerStep: "\(trainer.completedSteps)",
+            TrainingCheckpoint.Key.rngCounter: "\(trainer.completedSteps)",
+            TrainingCheckpoint.Key.dataEpoch: "0",
+            TrainingCheckpoint.Key.dataPosition: "\(trainer.completedSteps * trainer.config.gradientAccumulation)",
+            TrainingCheckpoint.Key.shuffleSeed: "\(seed)",
+            TrainingCheckpoint.Key.recipeSHA256: recipeHash,
+            "optimizer_step": "\(trainer.optimizer.step)",
+        ])
+    }
+
+    static func state(_ checkpoint: TrainingCheckpoint, count: Int, hyper: AdamW.Hyperparameters,
+                      step: Int) throws -> (parameters: [Float], optimizer: AdamW) {
+        guard let p = checkpoint.tensors["lora"]?.values, let m = checkpoint.tensors["lora.exp_avg"]?.values,
+              let v = checkpoint.tensors["lora.exp_avg_sq"]?.values, p.count == count, m.count == count, v.count == count,
+              let optimizerStep = checkpoint.metadata["optimizer_step"].flatMap({ Int($0) }) else {
+            throw ModelError.invalidInput("checkpoint of step \(step) does not hold this run's LoRA state; delete its checkpoints folder")
+        }
+        return (p, AdamW(hyper: hyper, m: m, v: v, step: optimizerStep))
+    }
+}
+
+extension LoRAAdapter {
+    /// The same adapter with every parameter zero: the base model's behaviour.
+    func zeroed() -> LoRAAdapter {
+        LoRAAdapter(config: config, layout: layout, parameters: [Float](repeating: 0, count: parameters.count))
+    }
+}
