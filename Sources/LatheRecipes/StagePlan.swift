@@ -31,11 +31,11 @@ public struct StagePlan: Sendable {
 
 /// Builds the plan for a loaded recipe. The runner asks it for keys; `lathe explain` prints it.
 public enum StagePlanner {
-    struct CleanStage: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let clean: CleanConfig; let seed: Int }
-    struct TokenizeStage: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let tokenize: TokenizeConfig }
-    struct TrainStage: Encodable, Sendable { let train: TrainConfig; let seed: Int }
-    struct EvaluateStage: Encodable, Sendable { let evaluate: EvaluateConfig; let seed: Int }
-    struct ExportStage: Encodable, Sendable { let export: ExportConfig }
+    struct CleanKeyMaterial: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let clean: CleanConfig; let seed: Int }
+    struct TokenizeKeyMaterial: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let tokenize: TokenizeConfig }
+    struct TrainKeyMaterial: Encodable, Sendable { let train: TrainConfig; let seed: Int }
+    struct EvaluateKeyMaterial: Encodable, Sendable { let evaluate: EvaluateConfig; let seed: Int }
+    struct ExportKeyMaterial: Encodable, Sendable { let export: ExportConfig }
 
     /// The plan for `loaded`, hashing its input files with `hasher`.
     public static func plan(_ loaded: LoadedRecipe, codeVersion: String, hasher: FileHasher = FileHasher()) throws -> StagePlan {
@@ -59,17 +59,17 @@ public enum StagePlanner {
                                        config: try CanonicalJSON.string(config)))
         }
 
-        try add(.clean, CleanStage(format: r.data.format, fields: r.data.fields, clean: r.clean, seed: r.seed), data)
+        try add(.clean, CleanKeyMaterial(format: r.data.format, fields: r.data.fields, clean: r.clean, seed: r.seed), data)
         if let clean = stages.last, clean.enabled { upstream = ["upstream:clean": clean.key] }
-        try add(.tokenize, TokenizeStage(format: r.data.format, fields: r.data.fields, tokenize: r.tokenize),
+        try add(.tokenize, TokenizeKeyMaterial(format: r.data.format, fields: r.data.fields, tokenize: r.tokenize),
                 upstream.merging(["tokenizer": model]) { a, _ in a })
         let tokens = ["upstream:tokenize": stages.last!.key, "base_model": model]
-        try add(.train, TrainStage(train: r.train, seed: r.seed), tokens)
+        try add(.train, TrainKeyMaterial(train: r.train, seed: r.seed), tokens)
         let adapter = stages.last!.key
         var evalInputs = ["upstream:train": adapter, "base_model": model]
         for (i, task) in loaded.taskPaths.enumerated() { evalInputs["task/\(i)"] = try hasher.hash(task) }
-        try add(.evaluate, EvaluateStage(evaluate: r.evaluate, seed: r.seed), evalInputs)
-        try add(.export, ExportStage(export: r.export), ["upstream:train": adapter, "base_model": model])
+        try add(.evaluate, EvaluateKeyMaterial(evaluate: r.evaluate, seed: r.seed), evalInputs)
+        try add(.export, ExportKeyMaterial(export: r.export), ["upstream:train": adapter, "base_model": model])
         return StagePlan(stages: stages)
     }
 }
