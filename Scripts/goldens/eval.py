@@ -197,7 +197,40 @@ def collect(out: Path, hf_dir: Path) -> dict:
     return golden
 
 
+# (context, continuation) pairs for the request-splitting test on the SmolLM2 tokenizer fixture.
+ENCODE_PAIRS = [
+    ("Question: Why?\nAnswer:", " blue"),
+    ("The sky is ", "blue"),
+    ("Hi\n\n", "there"),
+    ("Q: 2+2=", " 4"),
+    ("", "Hello world"),
+    ("Der Fluß  ", " fließt"),
+]
+
+
+def write_encode_pairs() -> None:
+    """lm-eval `TemplateLM._encode_pair` on Tests/LatheTokenizersTests/Fixtures/tokenizers/smollm2 (HF tokenizers)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(REPO_ROOT / "Tests" / "LatheTokenizersTests" / "Fixtures" / "tokenizers"
+                                        / "smollm2" / "tokenizer.json"))
+    encode = lambda s: tokenizer.encode(s).ids  # noqa: E731  (add_special_tokens=True, as HFLM.tok_encode)
+    rows = []
+    for context, continuation in ENCODE_PAIRS:
+        if not context:
+            rows.append({"context": context, "continuation": continuation, "context_ids": [1],
+                         "continuation_ids": encode(continuation)})
+            continue
+        n_spaces = len(context) - len(context.rstrip())
+        ctx, cont = (context[:-n_spaces], context[-n_spaces:] + continuation) if n_spaces else (context, continuation)
+        whole, context_ids = encode(ctx + cont), encode(ctx)
+        rows.append({"context": context, "continuation": continuation, "context_ids": context_ids,
+                     "continuation_ids": whole[len(context_ids):]})
+    (FIXTURES / "encode_pairs.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
+    write_encode_pairs()
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MODEL
     if not model.exists():
         model = Path("/work/main/Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf")
