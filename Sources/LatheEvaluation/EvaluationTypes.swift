@@ -32,6 +32,9 @@ public struct EvaluationOptions: Sendable {
     public var limit: Int?
     /// Tokens per scoring batch (rows are padded to the longest in the batch).
     public var batchTokens = 1024
+    /// Run a question's shared context once and score its choices against the cached keys and values
+    /// (false: every choice is a separate padded row, as lm-eval computes it).
+    public var shareContexts = true
     /// Bootstrap resamples for perplexity standard errors and comparison deltas.
     public var bootstrapIterations = 1000
     /// Seed of every bootstrap.

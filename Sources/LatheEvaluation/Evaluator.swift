@@ -83,8 +83,7 @@ public enum Evaluator {
             for c in p.continuations { pairs.append(model.encoder.encodePair(context: p.context, continuation: c)) }
         }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: pairs.count))
-        let scores = try model.model.scoreContinuations(pairs, maxLength: model.encoder.maxLength,
-                                                        batchTokens: options.batchTokens) { done in
+        let scores = try score(pairs, groups: plans.map(\.continuations.count), model, options) { done in
             progress(.progress(task: task.name, done: done, total: pairs.count))
         }
         var cursor = 0
@@ -98,6 +97,34 @@ public enum Evaluator {
                                 arguments: p.continuations.map { [p.context, $0] }, responses: responses,
                                 filtered: [("none", responses)], metrics: [])
         }
+    }
+
+    /// Scores pairs; consecutive `groups` that share their context tokens (the choices of one question) run the
+    /// context once through the KV cache when `options.shareContexts`, the rest go through padded batches.
+    static func score(_ pairs: [(context: [Int32], continuation: [Int32])], groups: [Int], _ model: EvaluationModel,
+                      _ options: EvaluationOptions, onProgress: (Int) -> Void) throws -> [ContinuationScore] {
+        var scores = [ContinuationScore?](repeating: nil, count: pairs.count)
+        var batched = [Int](), start = 0, done = 0
+        for size in groups {
+            let members = Array(start..<start + size)
+            start += size
+            let context = pairs[members.first ?? 0].context
+            let fits = members.allSatisfy { pairs[$0].context == context && context.count + pairs[$0].continuation.count <= model.encoder.maxLength + 1 }
+            if options.shareContexts && size > 1 && fits {
+                let shared = try model.model.scoreSharedContext(context, continuations: members.map { pairs[$0].continuation })
+                for (i, member) in members.enumerated() { scores[member] = shared[i] }
+                done += size
+                onProgress(done)
+            } else {
+                batched += members
+            }
+        }
+        if !batched.isEmpty {
+            let rest = try model.model.scoreContinuations(batched.map { pairs[$0] }, maxLength: model.encoder.maxLength,
+                                                          batchTokens: options.batchTokens) { onProgress(done + $0) }
+            for (i, member) in batched.enumerated() { scores[member] = rest[i] }
+        }
+        return scores.map { $0! }
     }
 
     static func scoreRolling(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,

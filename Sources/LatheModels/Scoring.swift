@@ -92,6 +92,133 @@ extension LlamaModel {
     }
 }
 
+extension LlamaModel {
+    /// Scores the continuations of one context by running the context once: its keys and values are cached and
+    /// every continuation attends to them, so a question with k choices costs |context| + Σ|choice| tokens instead
+    /// of k·|context|. Numerically the same computation as `scoreContinuations(_:maxLength:)` without truncation.
+    public func scoreSharedContext(_ context: [Int32], continuations: [[Int32]]) throws -> [ContinuationScore] {
+        guard !context.isEmpty, continuations.allSatisfy({ !$0.isEmpty }) else {
+            throw ModelError.invalidInput("scoreSharedContext needs a context and non-empty continuations")
+        }
+        let longest = continuations.map(\.count).max() ?? 0
+        var cache = KVCache(config: config, capacity: context.count + longest)
+        let first = try step(context, cache: &cache)          // (V): predicts each continuation's first token
+        var logProbs = [[Double]](), greedy = [[Bool]]()
+        for continuation in continuations {
+            try validate(continuation)
+            let (lp, best) = first.withUnsafeBufferPointer { logSoftmaxAt($0.baseAddress!, config.vocabSize, Int(continuation[0])) }
+            logProbs.append([lp]); greedy.append([best])
+        }
+        // The rest: continuation tokens but the last are inputs, each predicting the next.
+        let inputs = continuations.map { Array($0.dropLast()) }
+        let total = inputs.reduce(0) { $0 + $1.count }
+        if total > 0 {
+            let logits = suffixLogits(inputs, cache: cache)   // (R, V)
+            var row = 0
+            for (i, input) in inputs.enumerated() {
+                for j in input.indices {
+                    let (lp, best) = logits.withUnsafeBufferPointer {
+                        logSoftmaxAt($0.baseAddress! + row * config.vocabSize, config.vocabSize, Int(continuations[i][j + 1]))
+                    }
+                    logProbs[i].append(lp); greedy[i].append(best)
+                    row += 1
+                }
+            }
+        }
+        return continuations.indices.map {
+            ContinuationScore(logLikelihood: logProbs[$0].reduce(0, +), isGreedy: greedy[$0].allSatisfy { $0 },
+                              tokenCount: continuations[$0].count)
+        }
+    }
+
+    /// Logits (R, V) of suffix rows that each follow the cached prefix: row i of suffix s attends to the prefix
+    /// and to suffix s's rows ≤ i, never to other suffixes.
+    private func suffixLogits(_ suffixes: [[Int32]], cache: KVCache) -> [Float] {
+        let (c, f, vocab) = (config.hiddenSize, config.intermediateSize, config.vocabSize)
+        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
+        let eps = Float(config.rmsNormEps), prefix = cache.length
+        let tokens = suffixes.flatMap { $0 }, n = tokens.count
+        let positions = suffixes.flatMap { $0.indices.map { Int32(prefix + $0) } }
+        var owner = [Int](), rowStart = [Int]()            // suffix of each row, and that suffix's first row
+        for (s, suffix) in suffixes.enumerated() {
+            let start = owner.count
+            for _ in suffix { owner.append(s); rowStart.append(start) }
+        }
+        var hidden = [Float](repeating: 0, count: n * c)        // (R, C)
+        var normed = [Float](repeating: 0, count: n * c)        // (R, C)
+        var rstd = [Float](repeating: 0, count: n)              // (R)
+        var q = [Float](repeating: 0, count: n * h * d)         // (R, H·D)
+        var k = [Float](repeating: 0, count: n * kvh * d)       // (R, KVH·D)
+        var v = [Float](repeating: 0, count: n * kvh * d)       // (R, KVH·D)
+        var attention = [Float](repeating: 0, count: n * h * d) // (R, H·D)
+        var projected = [Float](repeating: 0, count: n * c)     // (R, C)
+        var gate = [Float](repeating: 0, count: n * f)          // (R, F)
+        var up = [Float](repeating: 0, count: n * f)            // (R, F)
+        var activated = [Float](repeating: 0, count: n * f)     // (R, F)
+        var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
+        weights.withWeights { w in
+            embeddingForward(&hidden, tokens, w + weights.layout.embedding, n: n, c: c)
+            for (l, layer) in weights.layout.layers.enumerated() {
+                rmsNormForward(&normed, &rstd, hidden, w + layer.inputNorm, n: n, c: c, eps: eps)
+                linear(&q, normed, w + layer.q, bias: layer.qBias.map { w + $0 }, rows: n, out: h * d, in: c)
+                linear(&k, normed, w + layer.k, bias: layer.kBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
+                linear(&v, normed, w + layer.v, bias: layer.vBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
+                ropeForward(&q, positions, rope, n: n, heads: h)
+                ropeForward(&k, positions, rope, n: n, heads: kvh)
+                prefixAttention(&attention, q, k, v, prefixKeys: cache.keys[l], prefixValues: cache.values[l],
+                                prefix: prefix, rowStart: rowStart, n: n)
+                linear(&projected, attention, w + layer.o, bias: nil, rows: n, out: c, in: h * d)
+                addInPlace(&hidden, projected)
+                rmsNormForward(&normed, &rstd, hidden, w + layer.postNorm, n: n, c: c, eps: eps)
+                linear(&gate, normed, w + layer.gate, bias: nil, rows: n, out: f, in: c)
+                linear(&up, normed, w + layer.up, bias: nil, rows: n, out: f, in: c)
+                swigluForward(&activated, gate, up, count: n * f)
+                linear(&projected, activated, w + layer.down, bias: nil, rows: n, out: c, in: f)
+                addInPlace(&hidden, projected)
+            }
+            rmsNormForward(&normed, &rstd, hidden, w + weights.layout.finalNorm, n: n, c: c, eps: eps)
+            matmul(normed, .none, w + weights.layout.lmHead, .transposed, &logits, m: n, n: vocab, k: c)
+        }
+        return logits
+    }
+
+    /// Attention of suffix rows over the cached prefix (rows 0..<prefix) and their own suffix up to themselves.
+    /// q, out: (R, H·D); k, v: (R, KVH·D) of the suffix rows; prefix keys and values: (capacity, KVH·D).
+    private func prefixAttention(_ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>,
+                                 _ v: UnsafePointer<Float>, prefixKeys: UnsafePointer<Float>, prefixValues: UnsafePointer<Float>,
+                                 prefix: Int, rowStart: [Int], n: Int) {
+        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
+        let group = h / kvh, scale = 1 / Float(d).squareRoot(), stride = kvh * d
+        Parallel.forEachChunk(n * h) { range in
+            var scores = [Float](repeating: 0, count: prefix + n)
+            for pair in range {
+                let (i, head) = (pair / h, pair % h)
+                let own = rowStart[i]...i
+                let query = q + i * h * d + head * d, kvOffset = (head / group) * d
+                func key(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixKeys + j * stride + kvOffset : k + (own.lowerBound + j - prefix) * stride + kvOffset }
+                func value(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixValues + j * stride + kvOffset : v + (own.lowerBound + j - prefix) * stride + kvOffset }
+                let visible = prefix + own.count
+                var maximum = -Float.infinity
+                for j in 0..<visible {
+                    let kp = key(j)
+                    var dot: Float = 0
+                    for x in 0..<d { dot += query[x] * kp[x] }
+                    scores[j] = dot * scale
+                    maximum = max(maximum, scores[j])
+                }
+                var total: Float = 0
+                for j in 0..<visible { scores[j] = exp(scores[j] - maximum); total += scores[j] }
+                let result = out + i * h * d + head * d
+                for x in 0..<d { result[x] = 0 }
+                for j in 0..<visible {
+                    let weight = scores[j] / total, vp = value(j)
+                    for x in 0..<d { result[x] += weight * vp[x] }
+                }
+            }
+        }
+    }
+}
+
 /// log softmax(row)[target], in Double, and whether `target` is the first maximum (torch `argmax`).
 private func logSoftmaxAt(_ row: UnsafePointer<Float>, _ count: Int, _ target: Int) -> (Double, Bool) {
     var best = 0
