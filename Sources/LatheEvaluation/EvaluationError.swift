@@ -5,11 +5,17 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case invalidTask(file: String, key: String, message: String)
     /// A document could not be turned into a request (missing field, target index out of range).
     case invalidDocument(task: String, index: Int, field: String, message: String)
+    /// A results file could not be written.
+    case output(path: String, message: String)
+    /// A suite file is malformed or names a task that does not exist.
+    case invalidSuite(file: String, message: String)
 
     public var description: String {
         switch self {
         case .invalidTask(let f, let k, let m): return "\(f): \(k): \(m)"
         case .invalidDocument(let t, let i, let field, let m): return "task \(t), document \(i), field \(field): \(m)"
+        case .output(let p, let m): return "\(p): cannot write results: \(m)"
+        case .invalidSuite(let f, let m): return "\(f): \(m)"
         }
     }
 }

@@ -1,0 +1,180 @@
+import Foundation
+import LatheJinja
+import LatheModels
+
+/// Runs tasks against a model the way lm-eval 0.4 does (zero-shot, `HFLM` request semantics) and returns typed
+/// results; rendering them is the caller's business.
+public enum Evaluator {
+    /// The requests of one document, before the model answers them.
+    struct Plan {
+        var doc: TemplateValue
+        var context = ""
+        var continuations: [String] = []   // multiple choice / loglikelihood
+        var choices: [String] = []
+        var gold: [Int] = []
+        var target = ""
+    }
+
+    /// Evaluates `task` on `model`; `progress` receives events as requests are answered.
+    public static func evaluate(_ task: TaskConfig, model: EvaluationModel, options: EvaluationOptions = .init(),
+                                progress: (EvaluationEvent) -> Void = { _ in }) throws -> TaskResult {
+        let started = Date()
+        guard let split = task.evaluationSplit else {
+            throw EvaluationError.invalidTask(file: task.file, key: "test_split", message: "set test_split (or validation_split)")
+        }
+        let all = try TaskDocuments.load(task, split: split)
+        let docs = options.limit.map { Array(all.prefix($0)) } ?? all
+        let prompts = try DocumentPrompts(task: task)
+        let plans = try docs.enumerated().map { try plan(task, prompts, $1, index: $0) }
+        var samples: [SampleRecord]
+        switch task.outputType {
+        case .multipleChoice, .loglikelihood:
+            samples = try scorePairs(task, plans, model, options, progress)
+        case .loglikelihoodRolling:
+            samples = try scoreRolling(task, plans, model, options, progress)
+        case .generateUntil:
+            samples = try generate(task, plans, model, progress)
+        }
+        let metrics = TaskMetrics.compute(task, plans: plans, samples: &samples)
+        let seconds = Date().timeIntervalSince(started)
+        progress(.taskFinished(task: task.name, model: model.name, seconds: seconds))
+        let requests = samples.reduce(0) { $0 + $1.responses.count }
+        return TaskResult(task: task, model: model.name, samples: samples, metrics: metrics, originalDocuments: all.count,
+                          requestCount: requests, seconds: seconds)
+    }
+
+    static func plan(_ task: TaskConfig, _ prompts: DocumentPrompts, _ doc: TemplateValue, index: Int) throws -> Plan {
+        var p = Plan(doc: doc)
+        switch task.outputType {
+        case .multipleChoice:
+            p.context = task.description + (try prompts.text(doc, index: index))
+            p.choices = try prompts.choices(doc, index: index)
+            p.gold = try prompts.goldIndices(doc, index: index, choices: p.choices)
+            p.continuations = p.choices.map { task.targetDelimiter + $0 }
+            p.target = p.choices[p.gold[0]]
+        case .loglikelihood, .generateUntil:
+            p.context = task.description + (try prompts.text(doc, index: index))
+            p.choices = try prompts.choices(doc, index: index)
+            let target = try prompts.target(doc, index: index)
+            switch target {
+            case .text(let t): p.target = t
+            case .index, .indices:
+                if p.choices.isEmpty {
+                    if case .index(let i) = target { p.target = String(i) }
+                } else {
+                    p.gold = try prompts.goldIndices(doc, index: index, choices: p.choices)
+                    p.target = p.choices[p.gold[0]]
+                }
+            }
+            if task.outputType == .loglikelihood { p.continuations = [task.targetDelimiter + p.target] }
+        case .loglikelihoodRolling:
+            if case .text(let t) = try prompts.target(doc, index: index) { p.target = t } else {
+                throw EvaluationError.invalidDocument(task: task.name, index: index, field: "doc_to_target",
+                                                      message: "a loglikelihood_rolling target must be text")
+            }
+        }
+        return p
+    }
+
+    static func scorePairs(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
+                           _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+        var pairs = [(context: [Int32], continuation: [Int32])]()
+        for p in plans {
+            for c in p.continuations { pairs.append(model.encoder.encodePair(context: p.context, continuation: c)) }
+        }
+        progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: pairs.count))
+        let scores = try score(pairs, groups: plans.map(\.continuations.count), model, options) { done in
+            progress(.progress(task: task.name, done: done, total: pairs.count))
+        }
+        var cursor = 0
+        return plans.enumerated().map { index, p in
+            let responses = p.continuations.indices.map { i -> Response in
+                let s = scores[cursor + i]
+                return Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy)
+            }
+            cursor += p.continuations.count
+            return SampleRecord(docId: index, doc: p.doc, target: p.target,
+                                arguments: p.continuations.map { [p.context, $0] }, responses: responses,
+                                filtered: [("none", responses)], metrics: [])
+        }
+    }
+
+    /// Scores pairs; consecutive `groups` that share their context tokens (the choices of one question) run the
+    /// context once through the KV cache when `options.shareContexts`, the rest go through padded batches.
+    static func score(_ pairs: [(context: [Int32], continuation: [Int32])], groups: [Int], _ model: EvaluationModel,
+                      _ options: EvaluationOptions, onProgress: (Int) -> Void) throws -> [ContinuationScore] {
+        var scores = [ContinuationScore?](repeating: nil, count: pairs.count)
+        var batched = [Int](), start = 0, done = 0
+        for size in groups {
+            let members = Array(start..<start + size)
+            start += size
+            let context = pairs[members.first ?? 0].context
+            let fits = members.allSatisfy { pairs[$0].context == context && context.count + pairs[$0].continuation.count <= model.encoder.maxLength + 1 }
+            if options.shareContexts && size > 1 && fits {
+                let shared = try model.model.scoreSharedContext(context, continuations: members.map { pairs[$0].continuation })
+                for (i, member) in members.enumerated() { scores[member] = shared[i] }
+                done += size
+                onProgress(done)
+            } else {
+                batched += members
+            }
+        }
+        if !batched.isEmpty {
+            let rest = try model.model.scoreContinuations(batched.map { pairs[$0] }, maxLength: model.encoder.maxLength,
+                                                          batchTokens: options.batchTokens) { onProgress(done + $0) }
+            for (i, member) in batched.enumerated() { scores[member] = rest[i] }
+        }
+        return scores.map { $0! }
+    }
+
+    static func scoreRolling(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
+                             _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+        var windows = [(context: [Int32], continuation: [Int32])](), owner = [Int]()
+        for (index, p) in plans.enumerated() {
+            let w = model.encoder.rollingWindows(p.target)
+            windows += w
+            owner += Array(repeating: index, count: w.count)
+        }
+        progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: windows.count))
+        let scores = try model.model.scoreContinuations(windows, maxLength: model.encoder.maxLength,
+                                                        batchTokens: options.batchTokens) { done in
+            progress(.progress(task: task.name, done: done, total: windows.count))
+        }
+        var totals = [Double](repeating: 0, count: plans.count)
+        for (i, s) in scores.enumerated() { totals[owner[i]] += s.logLikelihood }
+        return plans.enumerated().map { index, p in
+            let response = Response(logLikelihood: totals[index])
+            return SampleRecord(docId: index, doc: p.doc, target: p.target, arguments: [[p.target]],
+                                responses: [response], filtered: [("none", [response])], metrics: [])
+        }
+    }
+
+    static func generate(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel,
+                         _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+        let tokenizer = model.encoder.tokenizer
+        var until = task.until ?? [task.fewshotDelimiter]
+        // HFLM always stops at the end-of-text token as well.
+        if let eos = tokenizer.eosTokenId { until.append(tokenizer.decode([eos])) }
+        let settings = "{\"until\": [" + until.map(jsonQuoted).joined(separator: ", ") + "], \"max_gen_toks\": \(task.maxGenToks), \"do_sample\": false}"
+        progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: plans.count))
+        var samples = [SampleRecord]()
+        for (index, p) in plans.enumerated() {
+            let budget = max(1, model.encoder.maxLength - task.maxGenToks)
+            let prompt = Array(model.encoder.encode(p.context).suffix(budget))
+            let generator = Generator(model: model.model, parameters: SamplingParameters(), maxTokens: task.maxGenToks,
+                                      stopStrings: until.filter { !$0.isEmpty })
+            let (tokens, _) = try generator.generate(prompt: prompt, decode: { tokenizer.decode($0) })
+            var text = tokenizer.decode(tokens)
+            for stop in until where !stop.isEmpty {
+                if let range = text.range(of: stop) { text = String(text[..<range.lowerBound]) }
+            }
+            let response = Response(text: text)
+            let filtered = task.filters.isEmpty ? [("none", [response])]
+                : task.filters.map { ($0.name, [Response(text: OutputFilters.apply($0.steps, to: [text]))]) }
+            samples.append(SampleRecord(docId: index, doc: p.doc, target: p.target, arguments: [[p.context, settings]],
+                                        responses: [response], filtered: filtered, metrics: []))
+            progress(.progress(task: task.name, done: index + 1, total: plans.count))
+        }
+        return samples
+    }
+}

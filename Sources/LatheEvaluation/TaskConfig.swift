@@ -1,0 +1,156 @@
+import Foundation
+import Yams
+
+/// lm-eval's `output_type`: how documents become requests.
+public enum OutputType: String, Sendable, CaseIterable {
+    case multipleChoice = "multiple_choice"
+    case loglikelihood
+    case loglikelihoodRolling = "loglikelihood_rolling"
+    case generateUntil = "generate_until"
+}
+
+/// One `doc_to_text` / `doc_to_target` / `doc_to_choice` setting. lm-eval accepts a Jinja template, a bare field
+/// name of the document, an integer (a target index) or, for choices, a list literal.
+public enum DocumentField: Sendable, Equatable {
+    case template(String)
+    case index(Int)
+    case list([String])
+}
+
+/// One `metric_list` entry with the options lm-eval passes to the metric.
+public struct MetricSpec: Sendable, Equatable {
+    public var name: String
+    public var ignoreCase = false
+    public var ignorePunctuation = false
+    public var regexesToIgnore: [String] = []
+}
+
+/// One filter step: `regex` (with `regex_pattern`, `group_select`, `fallback`) or `take_first`.
+public enum FilterStep: Sendable, Equatable {
+    case regex(pattern: String, groupSelect: Int, fallback: String)
+    case takeFirst
+}
+
+/// A named `filter_list` entry; its name is the part after the comma in result keys (`exact_match,strict-match`).
+public struct FilterSpec: Sendable, Equatable {
+    public var name: String
+    public var steps: [FilterStep]
+}
+
+/// The subset of lm-eval 0.4 task YAML that describes a task on local JSON/CSV data.
+///
+/// Paths in `dataset_kwargs.data_files` are resolved relative to the YAML file here; lm-eval resolves them relative
+/// to its working directory, so run lm-eval from the YAML's folder to use the same file in both.
+public struct TaskConfig: Sendable {
+    public var name: String
+    /// The YAML file this task came from.
+    public var file: String
+    public var datasetPath: String
+    /// Split name → data file path, already resolved against the YAML's folder.
+    public var dataFiles: [String: String]
+    public var testSplit: String?
+    public var validationSplit: String?
+    public var fewshotSplit: String?
+    public var outputType: OutputType
+    public var docToText: DocumentField
+    public var docToTarget: DocumentField
+    public var docToChoice: DocumentField?
+    public var targetDelimiter = " "
+    public var fewshotDelimiter = "\n\n"
+    public var description = ""
+    public var numFewshot = 0
+    public var until: [String]? = nil
+    public var maxGenToks = 256
+    public var metrics: [MetricSpec]
+    public var filters: [FilterSpec]
+
+    /// Keys Lathe reads; anything else is refused by name so a task never silently means something different.
+    public static let supportedKeys: Set<String> = [
+        "task", "tag", "dataset_path", "dataset_name", "dataset_kwargs", "test_split", "validation_split",
+        "training_split", "fewshot_split", "output_type", "doc_to_text", "doc_to_target", "doc_to_choice",
+        "target_delimiter", "fewshot_delimiter", "description", "num_fewshot", "generation_kwargs", "metric_list",
+        "filter_list", "metadata", "should_decontaminate", "doc_to_decontamination_query", "repeats",
+    ]
+
+    /// The split evaluated: `test_split`, else `validation_split` (as lm-eval).
+    public var evaluationSplit: String? { testSplit ?? validationSplit }
+
+    /// Reads a task YAML file.
+    public static func load(_ path: String) throws -> TaskConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw EvaluationError.invalidTask(file: path, key: "-", message: "cannot read the file")
+        }
+        return try TaskConfig(yaml: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Parses task YAML text; `file` names it in errors and anchors relative data paths.
+    public init(yaml text: String, file: String) throws {
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw EvaluationError.invalidTask(file: file, key: "-", message: "not valid YAML: \(error)")
+        }
+        guard let map = root as? [String: Any] else {
+            throw EvaluationError.invalidTask(file: file, key: "-", message: "expected a mapping of task keys")
+        }
+        let unknown = map.keys.filter { !Self.supportedKeys.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw EvaluationError.invalidTask(file: file, key: unknown.joined(separator: ", "),
+                                              message: "not supported by Lathe; remove the key(s) or evaluate this task with lm-eval")
+        }
+        let reader = KeyReader(map: map, file: file)
+        self.file = file
+        name = try reader.string("task") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        datasetPath = try reader.string("dataset_path") ?? ""
+        guard ["json", "csv"].contains(datasetPath) else {
+            throw EvaluationError.invalidTask(file: file, key: "dataset_path",
+                                              message: "'\(datasetPath)': only local data is supported; use json or csv")
+        }
+        if map["dataset_name"] != nil && !(map["dataset_name"] is NSNull) {
+            throw EvaluationError.invalidTask(file: file, key: "dataset_name", message: "not used with local json/csv data; remove it")
+        }
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        dataFiles = try reader.dataFiles().mapValues { path in
+            path.hasPrefix("/") ? path : folder.appendingPathComponent(path).standardizedFileURL.path
+        }
+        testSplit = try reader.string("test_split")
+        validationSplit = try reader.string("validation_split")
+        fewshotSplit = try reader.string("fewshot_split")
+        let type = try reader.string("output_type") ?? "generate_until"
+        guard let outputType = OutputType(rawValue: type) else {
+            throw EvaluationError.invalidTask(file: file, key: "output_type",
+                                              message: "'\(type)'; expected one of \(OutputType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.outputType = outputType
+        docToText = try reader.field("doc_to_text") ?? .template("")
+        docToTarget = try reader.field("doc_to_target") ?? .template("")
+        docToChoice = try reader.field("doc_to_choice")
+        if outputType == .multipleChoice && docToChoice == nil {
+            throw EvaluationError.invalidTask(file: file, key: "doc_to_choice", message: "a multiple_choice task needs doc_to_choice")
+        }
+        targetDelimiter = try reader.string("target_delimiter") ?? " "
+        fewshotDelimiter = try reader.string("fewshot_delimiter") ?? "\n\n"
+        description = try reader.string("description") ?? ""
+        numFewshot = try reader.int("num_fewshot") ?? 0
+        if numFewshot != 0 {
+            throw EvaluationError.invalidTask(file: file, key: "num_fewshot",
+                                              message: "\(numFewshot): Lathe evaluates zero-shot only; set num_fewshot: 0")
+        }
+        if let repeats = try reader.int("repeats"), repeats != 1 {
+            throw EvaluationError.invalidTask(file: file, key: "repeats", message: "only 1 is supported")
+        }
+        (until, maxGenToks) = try reader.generationKwargs()
+        metrics = try reader.metrics() ?? Self.defaultMetrics(outputType)
+        filters = try reader.filters()
+    }
+
+    /// lm-eval's default metrics per output type when `metric_list` is absent.
+    static func defaultMetrics(_ type: OutputType) -> [MetricSpec] {
+        switch type {
+        case .multipleChoice: return [MetricSpec(name: "acc"), MetricSpec(name: "acc_norm")]
+        case .loglikelihood: return [MetricSpec(name: "perplexity"), MetricSpec(name: "acc")]
+        case .loglikelihoodRolling:
+            return ["word_perplexity", "byte_perplexity", "bits_per_byte"].map { MetricSpec(name: $0) }
+        case .generateUntil: return [MetricSpec(name: "exact_match")]
+        }
+    }
+}

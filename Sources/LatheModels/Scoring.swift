@@ -1,0 +1,252 @@
+import Foundation
+import LatheTensors
+
+/// The log-likelihood of one continuation given its context, as lm-eval's `HFLM._loglikelihood_tokens` reports it.
+public struct ContinuationScore: Sendable, Equatable {
+    /// Σ log p(continuation token | everything before it), natural log.
+    public var logLikelihood: Double
+    /// True when every continuation token is the argmax of its position's logits.
+    public var isGreedy: Bool
+    /// Continuation tokens actually scored (fewer than given only when the pair was longer than `maxLength + 1`).
+    public var tokenCount: Int
+}
+
+extension LlamaModel {
+    /// Scores `(context, continuation)` token pairs. Each row is `(context + continuation)` truncated on the left to
+    /// `maxLength + 1` tokens with its last token dropped, and the last `continuation.count` positions are scored —
+    /// lm-eval `HFLM._loglikelihood_tokens`. Rows are sorted by length and run in padded batches of at most
+    /// `batchTokens` tokens; `onBatch(done)` reports progress in pairs.
+    public func scoreContinuations(_ pairs: [(context: [Int32], continuation: [Int32])], maxLength: Int,
+                                   batchTokens: Int = 1024,
+                                   onBatch: (Int) -> Void = { _ in }) throws -> [ContinuationScore] {
+        var rows = [[Int32]](), targets = [[Int32]]()
+        for (context, continuation) in pairs {
+            guard !continuation.isEmpty else { throw ModelError.invalidInput("a continuation has no tokens") }
+            let whole = context + continuation
+            let input = Array(whole.suffix(maxLength + 1).dropLast())
+            guard !input.isEmpty else { throw ModelError.invalidInput("a context and continuation with a single token") }
+            rows.append(input)
+            targets.append(Array(continuation.suffix(input.count)))
+        }
+        let order = rows.indices.sorted { rows[$0].count > rows[$1].count }
+        var scores = [ContinuationScore?](repeating: nil, count: pairs.count)
+        var start = 0
+        while start < order.count {
+            let length = rows[order[start]].count
+            let count = max(1, min(order.count - start, batchTokens / max(length, 1)))
+            let members = Array(order[start..<start + count])
+            let batchScores = try scoreBatch(members.map { rows[$0] }, members.map { targets[$0] }, length: length)
+            for (i, member) in members.enumerated() { scores[member] = batchScores[i] }
+            start += count
+            onBatch(start)
+        }
+        return scores.map { $0! }
+    }
+
+    /// Scores the continuations of one shared context (the choices of a multiple-choice question) in one batch.
+    public func scoreContinuations(context: [Int32], continuations: [[Int32]], maxLength: Int) throws -> [ContinuationScore] {
+        try scoreContinuations(continuations.map { (context, $0) }, maxLength: maxLength, batchTokens: Int.max / 2)
+    }
+
+    /// Right-pads `rows` to `length`, runs them as one batch and scores each row's last `targets[i].count` positions.
+    private func scoreBatch(_ rows: [[Int32]], _ targets: [[Int32]], length: Int) throws -> [ContinuationScore] {
+        // Right padding is invisible to the real tokens under the causal mask; padded positions are not scored.
+        let padded = rows.map { $0 + [Int32](repeating: 0, count: length - $0.count) }
+        let batch = try Batch(rows: padded)
+        let hidden = try hiddenStates(batch)            // (B·T, C)
+        let (c, vocab) = (config.hiddenSize, config.vocabSize)
+        var selected = [Float]()                        // (R, C): the hidden rows whose next token is scored
+        var wanted = [Int32]()                          // (R)
+        for (b, row) in rows.enumerated() {
+            try validate(targets[b])
+            let first = row.count - targets[b].count
+            for (j, target) in targets[b].enumerated() {
+                let offset = (b * length + first + j) * c
+                selected.append(contentsOf: hidden[offset..<offset + c])
+                wanted.append(target)
+            }
+        }
+        let total = wanted.count
+        var logits = [Float](repeating: 0, count: total * vocab)   // (R, V)
+        weights.withWeights { w in
+            matmul(selected, .none, w + weights.layout.lmHead, .transposed, &logits, m: total, n: vocab, k: c)
+        }
+        var logProbs = [Double](repeating: 0, count: total), greedy = [Bool](repeating: false, count: total)
+        logits.withUnsafeBufferPointer { all in
+            logProbs.withUnsafeMutableBufferPointer { lp in
+                greedy.withUnsafeMutableBufferPointer { gr in
+                    Parallel.forEachChunk(total, minimumChunk: 4) { range in
+                        for r in range { (lp[r], gr[r]) = logSoftmaxAt(all.baseAddress! + r * vocab, vocab, Int(wanted[r])) }
+                    }
+                }
+            }
+        }
+        var result = [ContinuationScore](), cursor = 0
+        for target in targets {
+            let range = cursor..<cursor + target.count
+            result.append(ContinuationScore(logLikelihood: range.reduce(0) { $0 + logProbs[$1] },
+                                            isGreedy: range.allSatisfy { greedy[$0] }, tokenCount: target.count))
+            cursor += target.count
+        }
+        return result
+    }
+}
+
+extension LlamaModel {
+    /// Scores the continuations of one context by running the context once: its keys and values are cached and
+    /// every continuation attends to them, so a question with k choices costs |context| + Σ|choice| tokens instead
+    /// of k·|context|. Numerically the same computation as `scoreContinuations(_:maxLength:)` without truncation.
+    public func scoreSharedContext(_ context: [Int32], continuations: [[Int32]]) throws -> [ContinuationScore] {
+        guard !context.isEmpty, continuations.allSatisfy({ !$0.isEmpty }) else {
+            throw ModelError.invalidInput("scoreSharedContext needs a context and non-empty continuations")
+        }
+        let longest = continuations.map(\.count).max() ?? 0
+        var cache = KVCache(config: config, capacity: context.count + longest)
+        let first = try step(context, cache: &cache)          // (V): predicts each continuation's first token
+        var logProbs = [[Double]](), greedy = [[Bool]]()
+        for continuation in continuations {
+            try validate(continuation)
+            let (lp, best) = first.withUnsafeBufferPointer { logSoftmaxAt($0.baseAddress!, config.vocabSize, Int(continuation[0])) }
+            logProbs.append([lp]); greedy.append([best])
+        }
+        // The rest: continuation tokens but the last are inputs, each predicting the next.
+        let inputs = continuations.map { Array($0.dropLast()) }
+        let total = inputs.reduce(0) { $0 + $1.count }
+        if total > 0 {
+            let logits = suffixLogits(inputs, cache: cache)   // (R, V)
+            var row = 0
+            for (i, input) in inputs.enumerated() {
+                for j in input.indices {
+                    let (lp, best) = logits.withUnsafeBufferPointer {
+                        logSoftmaxAt($0.baseAddress! + row * config.vocabSize, config.vocabSize, Int(continuations[i][j + 1]))
+                    }
+                    logProbs[i].append(lp); greedy[i].append(best)
+                    row += 1
+                }
+            }
+        }
+        return continuations.indices.map {
+            ContinuationScore(logLikelihood: logProbs[$0].reduce(0, +), isGreedy: greedy[$0].allSatisfy { $0 },
+                              tokenCount: continuations[$0].count)
+        }
+    }
+
+    /// Logits (R, V) of suffix rows that each follow the cached prefix: row i of suffix s attends to the prefix
+    /// and to suffix s's rows ≤ i, never to other suffixes.
+    private func suffixLogits(_ suffixes: [[Int32]], cache: KVCache) -> [Float] {
+        let (c, f, vocab) = (config.hiddenSize, config.intermediateSize, config.vocabSize)
+        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
+        let eps = Float(config.rmsNormEps), prefix = cache.length
+        let tokens = suffixes.flatMap { $0 }, n = tokens.count
+        let positions = suffixes.flatMap { $0.indices.map { Int32(prefix + $0) } }
+        var owner = [Int](), rowStart = [Int]()            // suffix of each row, and that suffix's first row
+        for (s, suffix) in suffixes.enumerated() {
+            let start = owner.count
+            for _ in suffix { owner.append(s); rowStart.append(start) }
+        }
+        var hidden = [Float](repeating: 0, count: n * c)        // (R, C)
+        var normed = [Float](repeating: 0, count: n * c)        // (R, C)
+        var rstd = [Float](repeating: 0, count: n)              // (R)
+        var q = [Float](repeating: 0, count: n * h * d)         // (R, H·D)
+        var k = [Float](repeating: 0, count: n * kvh * d)       // (R, KVH·D)
+        var v = [Float](repeating: 0, count: n * kvh * d)       // (R, KVH·D)
+        var attention = [Float](repeating: 0, count: n * h * d) // (R, H·D)
+        var projected = [Float](repeating: 0, count: n * c)     // (R, C)
+        var gate = [Float](repeating: 0, count: n * f)          // (R, F)
+        var up = [Float](repeating: 0, count: n * f)            // (R, F)
+        var activated = [Float](repeating: 0, count: n * f)     // (R, F)
+        var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
+        weights.withWeights { w in
+            embeddingForward(&hidden, tokens, w + weights.layout.embedding, n: n, c: c)
+            for (l, layer) in weights.layout.layers.enumerated() {
+                rmsNormForward(&normed, &rstd, hidden, w + layer.inputNorm, n: n, c: c, eps: eps)
+                linear(&q, normed, w + layer.q, bias: layer.qBias.map { w + $0 }, rows: n, out: h * d, in: c)
+                linear(&k, normed, w + layer.k, bias: layer.kBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
+                linear(&v, normed, w + layer.v, bias: layer.vBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
+                ropeForward(&q, positions, rope, n: n, heads: h)
+                ropeForward(&k, positions, rope, n: n, heads: kvh)
+                prefixAttention(&attention, q, k, v, prefixKeys: cache.keys[l], prefixValues: cache.values[l],
+                                prefix: prefix, rowStart: rowStart, n: n)
+                linear(&projected, attention, w + layer.o, bias: nil, rows: n, out: c, in: h * d)
+                addInPlace(&hidden, projected)
+                rmsNormForward(&normed, &rstd, hidden, w + layer.postNorm, n: n, c: c, eps: eps)
+                linear(&gate, normed, w + layer.gate, bias: nil, rows: n, out: f, in: c)
+                linear(&up, normed, w + layer.up, bias: nil, rows: n, out: f, in: c)
+                swigluForward(&activated, gate, up, count: n * f)
+                linear(&projected, activated, w + layer.down, bias: nil, rows: n, out: c, in: f)
+                addInPlace(&hidden, projected)
+            }
+            rmsNormForward(&normed, &rstd, hidden, w + weights.layout.finalNorm, n: n, c: c, eps: eps)
+            matmul(normed, .none, w + weights.layout.lmHead, .transposed, &logits, m: n, n: vocab, k: c)
+        }
+        return logits
+    }
+
+    /// Attention of suffix rows over the cached prefix (rows 0..<prefix) and their own suffix up to themselves.
+    /// q, out: (R, H·D); k, v: (R, KVH·D) of the suffix rows; prefix keys and values: (capacity, KVH·D).
+    private func prefixAttention(_ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>,
+                                 _ v: UnsafePointer<Float>, prefixKeys: UnsafePointer<Float>, prefixValues: UnsafePointer<Float>,
+                                 prefix: Int, rowStart: [Int], n: Int) {
+        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
+        let group = h / kvh, scale = 1 / Float(d).squareRoot(), stride = kvh * d
+        Parallel.forEachChunk(n * h) { range in
+            var scores = [Float](repeating: 0, count: prefix + n)
+            for pair in range {
+                let (i, head) = (pair / h, pair % h)
+                let own = rowStart[i]...i
+                let query = q + i * h * d + head * d, kvOffset = (head / group) * d
+                func key(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixKeys + j * stride + kvOffset : k + (own.lowerBound + j - prefix) * stride + kvOffset }
+                func value(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixValues + j * stride + kvOffset : v + (own.lowerBound + j - prefix) * stride + kvOffset }
+                let visible = prefix + own.count
+                var maximum = -Float.infinity
+                for j in 0..<visible {
+                    let kp = key(j)
+                    var dot: Float = 0
+                    for x in 0..<d { dot += query[x] * kp[x] }
+                    scores[j] = dot * scale
+                    maximum = max(maximum, scores[j])
+                }
+                var total: Float = 0
+                for j in 0..<visible { scores[j] = exp(scores[j] - maximum); total += scores[j] }
+                let result = out + i * h * d + head * d
+                for x in 0..<d { result[x] = 0 }
+                for j in 0..<visible {
+                    let weight = scores[j] / total, vp = value(j)
+                    for x in 0..<d { result[x] += weight * vp[x] }
+                }
+            }
+        }
+    }
+}
+
+/// log softmax(row)[target], in Double, and whether `target` is the first maximum (torch `argmax`).
+private func logSoftmaxAt(_ row: UnsafePointer<Float>, _ count: Int, _ target: Int) -> (Double, Bool) {
+    var best = 0
+    for i in 1..<count where row[i] > row[best] { best = i }
+    let maximum = Double(row[best])
+    var total = 0.0
+    for i in 0..<count { total += Foundation.exp(Double(row[i]) - maximum) }
+    return (Double(row[target]) - maximum - Foundation.log(total), best == target)
+}
+
+extension LlamaWeights {
+    /// The weights with `adapter` folded in (`W += scale · B·A` per adapted projection, PEFT `merge`), so an
+    /// adapter is evaluated at base-model speed.
+    public func addingLoRA(_ adapter: LoRAAdapter) -> LlamaWeights {
+        var result = self
+        let rank = adapter.config.rank, scale = adapter.config.scale
+        result.storage.withUnsafeMutableBufferPointer { w in
+            adapter.parameters.withUnsafeBufferPointer { p in
+                for entry in adapter.layout.entries {
+                    let layer = layout.layers[entry.layer]
+                    let offsets: [LoRAConfig.Module: Int] = [.q: layer.q, .k: layer.k, .v: layer.v, .o: layer.o,
+                                                             .gate: layer.gate, .up: layer.up, .down: layer.down]
+                    // W (out, in) += scale · B (out, r) · A (r, in)
+                    matmul(p.baseAddress! + entry.b, .none, p.baseAddress! + entry.a, .none, w.baseAddress! + offsets[entry.module]!,
+                           m: entry.outFeatures, n: entry.inFeatures, k: rank, alpha: scale, beta: 1)
+                }
+            }
+        }
+        return result
+    }
+}

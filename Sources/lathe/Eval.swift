@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import LatheEvaluation
+import LatheTensors
+
+/// `lathe eval`: lm-eval-compatible tasks on a model, an adapter, or both side by side.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a model (and optionally a LoRA adapter) on lm-eval task YAML over local data.",
+        discussion: """
+        --tasks takes a task YAML, a suite YAML (group: NAME, task: [names]) or a folder of task YAMLs. The same \
+        files run in lm-eval with --include_path; run lm-eval from the YAML's folder, because lm-eval resolves \
+        data_files against its working directory and Lathe against the YAML file.
+        """
+    )
+
+    @Option(help: "Base model: a GGUF file or an HF directory.") var model: String
+    @Option(help: "PEFT LoRA adapter directory to merge into the model.") var adapter: String?
+    @Option(help: "Task YAML, suite YAML or folder of task YAMLs.") var tasks: String
+    @Option(help: "Evaluate only the first N documents of each task.") var limit: Int?
+    @Flag(help: "Also evaluate the base model and print per-task deltas with paired bootstrap standard errors.")
+    var compareBase = false
+    @Option(help: "Output folder for results.json, samples_<task>.jsonl and table.md.") var out: String
+    @Option(help: "Threads for Lathe and OpenBLAS together (default: all cores).") var threads: Int?
+
+    func run() throws {
+        Parallel.configure(threads: threads ?? Parallel.availableCores)
+        if compareBase && adapter == nil { throw ValidationError("--compare-base needs --adapter DIR") }
+        let taskList = try TaskSuite.load(tasks)
+        let options = EvaluationOptions(limit: limit)
+        var runs = [(label: String, adapter: String?)]()
+        if compareBase { runs.append(("base", nil)) }
+        runs.append((adapter == nil ? "base" : "adapter", adapter))
+        var all = [[TaskResult]]()
+        for run in runs {
+            let evaluationModel = try EvaluationModel.load(path: model, adapter: run.adapter, name: run.label)
+            var results = [TaskResult]()
+            for task in taskList {
+                results.append(try Evaluator.evaluate(task, model: evaluationModel, options: options, progress: render))
+            }
+            let folder = runs.count > 1 ? (out as NSString).appendingPathComponent(run.label) : out
+            let args = "model=\(model)" + (run.adapter.map { ",adapter=\($0)" } ?? "")
+            try EvaluationReport.write(results, model: args, options: options, to: folder)
+            let table = EvaluationReport.table(results, options: options)
+            try Data(table.utf8).write(to: URL(fileURLWithPath: folder).appendingPathComponent("table.md"))
+            print("\n\(run.label): \(args)\n" + table)
+            all.append(results)
+        }
+        if all.count == 2 {
+            let comparison = Comparison(base: all[0], adapted: all[1], options: options)
+            let table = comparison.table()
+            try Data(table.utf8).write(to: URL(fileURLWithPath: out).appendingPathComponent("comparison.md"))
+            print("base vs adapter (delta ± paired bootstrap stderr, \(options.bootstrapIterations) resamples, seed \(options.seed))\n" + table)
+        }
+    }
+
+    private func render(_ event: EvaluationEvent) {
+        switch event {
+        case .taskStarted(let task, let model, let documents, let requests):
+            FileHandle.standardError.write(Data("\(model) \(task): \(documents) documents, \(requests) requests\n".utf8))
+        case .progress(let task, let done, let total):
+            FileHandle.standardError.write(Data("\r  \(task) \(done)/\(total)".utf8))
+            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        case .taskFinished(let task, _, let seconds):
+            FileHandle.standardError.write(Data("  \(task) done in \(String(format: "%.1f", seconds)) s\n".utf8))
+        }
+    }
+}
