@@ -55,3 +55,8 @@ public enum System {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension Parallel {
+    /// OpenBLAS's build description (`openblas_get_config()`), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH … Cooperlake MAX_THREADS=64".
+    public static var blasDescription: String { String(cString: openblas_get_config()) }
+}

@@ -5,7 +5,7 @@ import LatheTensors
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Lathe's speed against the machine's sgemm rate and the Python peers.",
-        subcommands: [BenchKernels.self, BenchForward.self, BenchTrain.self, BenchTokenize.self, BenchClean.self]
+        subcommands: [BenchKernels.self, BenchForward.self, BenchTrain.self, BenchTokenize.self, BenchClean.self, BenchEval.self]
     )
 }
 

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import LatheData
+import LatheEvaluation
+import LatheRecipes
+import LatheTensors
+import LatheTraining
+
+/// `lathe run RECIPE`: clean → tokenize → train → evaluate → export, each stage skipped when its output for the
+/// same inputs, config and code already exists; a killed run resumes from its newest valid checkpoint.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a recipe: clean, tokenize, train, evaluate, export — cached per stage, resumable, with lineage."
+    )
+
+    @OptionGroup var arguments: RecipeArguments
+    @Flag(help: "Print events as JSON lines instead of text.") var json = false
+
+    func run() throws {
+        let loaded: LoadedRecipe
+        do { loaded = try arguments.load() } catch { throw failWith(error) }
+        let threads = loaded.recipe.train.threads > 0 ? loaded.recipe.train.threads : Parallel.availableCores
+        Parallel.configure(threads: threads)
+        let environment = LineageEnvironment(codeVersion: CodeVersion.read(from: loaded.projectRoot),
+                                             openblasVersion: Parallel.blasDescription, threads: threads, blasThreads: threads)
+        let log = EventLog(json: json)
+        let executors: [StageName: any StageExecutor] = [
+            .clean: CleanStage { log.clean($0) },
+            .tokenize: TokenizeStage(),
+            .train: TrainStage { log.train($0) },
+            .evaluate: EvaluateStage { log.evaluate($0) },
+            .export: ExportStage(),
+        ]
+        do {
+            let runner = try RecipeRunner(loaded: loaded, environment: environment)
+            let outputs = try runner.run(executors: executors) { log.run($0) }
+            log.line("done", ["run_directory": loaded.runDirectory, "stages": outputs.count])
+        } catch {
+            throw failWith(error)
+        }
+    }
+}
+
+/// Renders run events: text lines (a refreshed progress line on a terminal) or JSON lines.
+final class EventLog {
+    let json: Bool
+    let terminal = isatty(1) != 0
+
+    init(json: Bool) { self.json = json }
+
+    func run(_ event: RunEvent) {
+        switch event {
+        case .skipped(let stage): line("skipped", ["stage": stage.rawValue, "why": "turned off in the recipe"])
+        case .cached(let stage, let directory): line("cached", ["stage": stage.rawValue, "directory": directory, "why": "unchanged inputs, config and code: nothing to do"])
+        case .started(let stage, let key): line("started", ["stage": stage.rawValue, "key": String(key.prefix(16))])
+        case .finished(let stage, let directory, let report):
+            var fields: [String: Any] = ["stage": stage.rawValue, "directory": directory]
+            for (k, v) in report.counts { fields[k] = v }
+            for (k, v) in report.metrics { fields[k] = (v * 10000).rounded() / 10000 }
+            line("finished", fields)
+        }
+    }
+
+    func clean(_ progress: CleaningProgress) {
+        progressLine("clean \(progress.stage.rawValue): \(progress.records) records, \(progress.bytes / 1_000_000) MB")
+    }
+
+    func train(_ event: TrainStage.Event) {
+        switch event {
+        case .resumed(let step, let problems):
+            line("resumed", ["step": step, "skipped_checkpoints": problems])
+        case .checkpoint(let step, let path):
+            line("checkpoint", ["step": step, "path": path])
+        case .step(let p):
+            let rate = Double(p.tokens) / max(p.seconds, 1e-9)
+            let remaining = Double(p.totalSteps - p.step) * p.seconds
+            if json {
+                line("step", ["step": p.step, "total": p.totalSteps, "loss": p.loss, "lr": p.learningRate,
+                              "grad_norm": Double(p.gradientNorm), "tokens_per_s": rate])
+            } else {
+                let bar = String(repeating: "█", count: 20 * p.step / max(p.totalSteps, 1)).padding(20)
+                progressLine(String(format: "train %@ %d/%d  loss %.4f  lr %.2e  %.0f tok/s  ETA %.0f s",
+                                    bar, p.step, p.totalSteps, p.loss, p.learningRate, rate, remaining),
+                             final: p.step == p.totalSteps)
+            }
+        }
+    }
+
+    func evaluate(_ event: EvaluationEvent) {
+        switch event {
+        case .taskStarted(let task, let model, let documents, _): line("evaluating", ["task": task, "model": model, "documents": documents])
+        case .progress(let task, let done, let total): progressLine("evaluate \(task) \(done)/\(total)", final: done == total)
+        case .taskFinished(let task, _, let seconds): line("evaluated", ["task": task, "seconds": (seconds * 10).rounded() / 10])
+        }
+    }
+
+    /// One event: a JSON object with `event`, or `event key=value …`.
+    func line(_ event: String, _ fields: [String: Any]) {
+        if json {
+            var object = fields
+            object["event"] = event
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+                FileHandle.standardOutput.write(data + Data("\n".utf8))
+            }
+            return
+        }
+        let text = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        FileHandle.standardOutput.write(Data("\(event) \(text)\n".utf8))
+    }
+
+    /// A progress line: redrawn in place on a terminal, printed only when `final` otherwise.
+    func progressLine(_ text: String, final: Bool = false) {
+        if json { return }
+        if terminal {
+            FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)\(final ? "\n" : "")".utf8))
+        } else if final {
+            FileHandle.standardOutput.write(Data("\(text)\n".utf8))
+        }
+    }
+}
