@@ -34,6 +34,7 @@ struct Run: ParsableCommand {
         do {
             let runner = try RecipeRunner(loaded: loaded, environment: environment)
             let outputs = try runner.run(executors: executors) { log.run($0) }
+            try RunSummary.writeModelCard(loaded, outputs: outputs)
             log.line("done", ["run_directory": loaded.runDirectory, "stages": outputs.count])
         } catch {
             throw failWith(error)

@@ -1,0 +1,37 @@
+import Foundation
+import LatheCheckpoints
+
+/// After a run: `MODEL_CARD.md` in the run directory, from the lineage and the stages' reports.
+public enum RunSummary {
+    /// Writes `<run>/MODEL_CARD.md`; `outputs` are the stage directories `RecipeRunner.run` returned.
+    public static func writeModelCard(_ loaded: LoadedRecipe, outputs: [StageName: String]) throws {
+        let lineage = try Lineage.read((loaded.runDirectory as NSString).appendingPathComponent("lineage.json"))
+        func report(_ stage: StageName) -> StageReport? {
+            guard let directory = outputs[stage],
+                  let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent("report.json"))
+            else { return nil }
+            return try? JSONDecoder().decode(StageReport.self, from: data)
+        }
+        let clean = report(.clean), tokenize = report(.tokenize), evaluate = report(.evaluate)
+        let hasher = FileHasher()
+        let sources = try loaded.dataFiles.map { path in
+            DataSourceSummary(path: path, sha256: try hasher.hash(path),
+                              records: loaded.dataFiles.count == 1 ? clean?.counts["records_in"] ?? 0 : 0)
+        }
+        let decisions = (clean?.counts ?? [:]).filter { $0.key != "records_in" }.sorted { $0.key < $1.key }
+            .map { (decision: $0.key.replacingOccurrences(of: "_", with: " "), records: $0.value) }
+        var rows: [EvaluationRow] = []
+        for (key, value) in (evaluate?.metrics ?? [:]).sorted(by: { $0.key < $1.key }) where key.hasSuffix("/adapter") {
+            let name = String(key.dropLast("/adapter".count))
+            let parts = name.split(separator: "/")
+            guard parts.count == 2 else { continue }
+            rows.append(EvaluationRow(task: String(parts[0]), metric: String(parts[1]),
+                                      base: evaluate?.metrics["\(name)/base"], adapter: value))
+        }
+        let summaries = ModelCardSummaries(dataSources: sources, cleaningDecisions: decisions,
+                                           trainRecords: tokenize?.counts["train_examples"] ?? 0,
+                                           heldOutRecords: tokenize?.counts["eval_examples"] ?? 0, evaluation: rows)
+        let card = ModelCard.markdown(lineage: lineage, summaries: summaries)
+        try DurableFile.write(Array(card.utf8), to: (loaded.runDirectory as NSString).appendingPathComponent("MODEL_CARD.md"))
+    }
+}
