@@ -26,6 +26,7 @@ def main():
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    args.gguf, args.task_dir = os.path.abspath(args.gguf), os.path.abspath(args.task_dir)
     # lm-eval resolves data_files against the working directory.
     os.chdir(os.path.abspath(args.task_dir))
     import torch

@@ -30,8 +30,7 @@ public enum EvaluationReport {
         var lines = [String]()
         for s in result.samples {
             let arguments = s.arguments.enumerated().map { i, args in
-                "{" + args.enumerated().map { "\"arg_\($0)\": \(jsonQuoted($1))" }.joined(separator: ", ") + "}"
-                    + (i < 0 ? "" : "")
+                "\"gen_args_\(i)\": {" + args.enumerated().map { "\"arg_\($0)\": \(jsonQuoted($1))" }.joined(separator: ", ") + "}"
             }
             let filters = s.filtered.map { f in
                 "\(jsonQuoted(f.filter)): [" + f.responses.map(response).joined(separator: ", ") + "]"
@@ -40,7 +39,7 @@ public enum EvaluationReport {
                 "\(jsonQuoted(m.name)): " + (m.values.count == 1 ? number(m.values[0]) : "[" + m.values.map(number).joined(separator: ", ") + "]")
             }
             lines.append("{\"doc_id\": \(s.docId), \"doc\": \(s.doc.jsonText), \"target\": \(jsonQuoted(s.target)), "
-                         + "\"arguments\": [" + arguments.joined(separator: ", ") + "], "
+                         + "\"arguments\": {" + arguments.joined(separator: ", ") + "}, "
                          + "\"resps\": [" + s.responses.map { "[" + response($0) + "]" }.joined(separator: ", ") + "], "
                          + "\"filtered_resps\": {" + filters.joined(separator: ", ") + "}, "
                          + metrics.joined(separator: ", ") + "}")

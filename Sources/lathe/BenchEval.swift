@@ -23,16 +23,22 @@ struct BenchEval: ParsableCommand {
         let config = try TaskConfig.load(task)
         let evaluationModel = try EvaluationModel.load(path: model)
         _ = try Evaluator.evaluate(config, model: evaluationModel)   // warm-up
-        var best = Double.infinity, requests = 0
-        for _ in 0..<max(1, repeats) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let result = try Evaluator.evaluate(config, model: evaluationModel)
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            requests = result.requestCount
+        var rates = [Bool: Double](), requests = 0
+        for share in [true, false] {
+            var settings = EvaluationOptions()
+            settings.shareContexts = share
+            var best = Double.infinity
+            for _ in 0..<max(1, repeats) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let result = try Evaluator.evaluate(config, model: evaluationModel, options: settings)
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                requests = result.requestCount
+            }
+            rates[share] = Double(requests) / best
         }
-        let rate = Double(requests) / best
-        print("task \(config.name)  requests \(requests)  threads \(Parallel.threads)")
-        print("lathe    \(format(rate)) requests/s  (\(format(best, decimals: 2)) s, tokenising and metrics included)")
+        let rate = rates[EvaluationOptions().shareContexts]!
+        print("task \(config.name)  requests \(requests)  threads \(Parallel.threads)  (tokenising and metrics included)")
+        print("lathe    \(format(rate)) requests/s with shared-context KV reuse, \(format(rates[false]!)) requests/s as padded rows")
         guard !noPeer else { return }
         let folder = (task as NSString).deletingLastPathComponent
         let peer = Peer.run(script: "Scripts/bench/eval_peer.py",
