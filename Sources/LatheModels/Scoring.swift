@@ -228,25 +228,3 @@ private func logSoftmaxAt(_ row: UnsafePointer<Float>, _ count: Int, _ target: I
     for i in 0..<count { total += Foundation.exp(Double(row[i]) - maximum) }
     return (Double(row[target]) - maximum - Foundation.log(total), best == target)
 }
-
-extension LlamaWeights {
-    /// The weights with `adapter` folded in (`W += scale · B·A` per adapted projection, PEFT `merge`), so an
-    /// adapter is evaluated at base-model speed.
-    public func addingLoRA(_ adapter: LoRAAdapter) -> LlamaWeights {
-        var result = self
-        let rank = adapter.config.rank, scale = adapter.config.scale
-        result.storage.withUnsafeMutableBufferPointer { w in
-            adapter.parameters.withUnsafeBufferPointer { p in
-                for entry in adapter.layout.entries {
-                    let layer = layout.layers[entry.layer]
-                    let offsets: [LoRAConfig.Module: Int] = [.q: layer.q, .k: layer.k, .v: layer.v, .o: layer.o,
-                                                             .gate: layer.gate, .up: layer.up, .down: layer.down]
-                    // W (out, in) += scale · B (out, r) · A (r, in)
-                    matmul(p.baseAddress! + entry.b, .none, p.baseAddress! + entry.a, .none, w.baseAddress! + offsets[entry.module]!,
-                           m: entry.outFeatures, n: entry.inFeatures, k: rank, alpha: scale, beta: 1)
-                }
-            }
-        }
-        return result
-    }
-}
