@@ -9,11 +9,3 @@ extension LoadedModel {
         return try Tokenizer.load(URL(fileURLWithPath: path))
     }
 }
-
-extension Tokenizer {
-    /// The chat template shipped with the tokenizer, ready to render, or nil when there is none.
-    public func chatTemplate() throws -> ChatTemplate? {
-        guard let source = config.chatTemplate else { return nil }
-        return try ChatTemplate(source: source, bosToken: config.bosToken, eosToken: config.eosToken)
-    }
-}

@@ -288,3 +288,11 @@ extension ChatTemplate {
         return out
     }
 }
+
+extension Tokenizer {
+    /// The chat template shipped with the tokenizer, ready to render, or nil when there is none.
+    public func chatTemplate() throws -> ChatTemplate? {
+        guard let source = config.chatTemplate else { return nil }
+        return try ChatTemplate(source: source, bosToken: config.bosToken, eosToken: config.eosToken)
+    }
+}

@@ -82,7 +82,7 @@ final class EventLog {
                 let bar = String(repeating: "█", count: 20 * p.step / max(p.totalSteps, 1)).padding(20)
                 progressLine(String(format: "train %@ %d/%d  loss %.4f  lr %.2e  %.0f tok/s  ETA %.0f s",
                                     bar, p.step, p.totalSteps, p.loss, p.learningRate, rate, remaining),
-                             final: p.step == p.totalSteps)
+                             final: p.step == p.totalSteps, logEvery: p.step % 10 == 0)
             }
         }
     }
@@ -109,12 +109,12 @@ final class EventLog {
         FileHandle.standardOutput.write(Data("\(event) \(text)\n".utf8))
     }
 
-    /// A progress line: redrawn in place on a terminal, printed only when `final` otherwise.
-    func progressLine(_ text: String, final: Bool = false) {
+    /// A progress line: redrawn in place on a terminal; elsewhere (a log file) printed when `final` or `logEvery`.
+    func progressLine(_ text: String, final: Bool = false, logEvery: Bool = false) {
         if json { return }
         if terminal {
             FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)\(final ? "\n" : "")".utf8))
-        } else if final {
+        } else if final || logEvery {
             FileHandle.standardOutput.write(Data("\(text)\n".utf8))
         }
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LatheFormats
 import LatheTokenizers
+import LatheTraining
 
 /// `lathe tokenize`: token ids of text read from standard input (or given as arguments).
 struct Tokenize: ParsableCommand {
@@ -8,13 +10,18 @@ struct Tokenize: ParsableCommand {
         commandName: "tokenize",
         abstract: "Print the token ids of text, as Hugging Face tokenizers would.",
         discussion: """
-            PATH is a tokenizer.json or a model directory holding one (with tokenizer_config.json). \
-            GGUF files are not read yet: this build has no GGUF reader; use the model's tokenizer.json.
+            PATH is a tokenizer.json, a model directory holding one (with tokenizer_config.json), or a GGUF file. \
+            With --chat, standard input is a JSON messages array ([{"role": "user", "content": "..."}, ...]); \
+            the output is the rendered chat template, and with --show every token with the training mask \
+            (* = learned from, with loss on assistant turns only).
             """
     )
 
-    @Option(name: .long, help: "tokenizer.json, or a directory containing it.")
+    @Option(name: .long, help: "tokenizer.json, a directory containing it, or a GGUF model file.")
     var tokenizer: String
+
+    @Flag(help: "Read a JSON messages array from standard input and render it with the chat template.")
+    var chat = false
 
     @Flag(help: "Read one JSON string per input line; write one JSON array of ids per line.")
     var jsonl = false
@@ -33,6 +40,7 @@ struct Tokenize: ParsableCommand {
 
     func run() throws {
         let tok = try loadTokenizer(tokenizer)
+        if chat { return try renderChat(tok) }
         if jsonl {
             var lineNumber = 0
             while let line = readLine(strippingNewline: true) {
@@ -53,17 +61,41 @@ struct Tokenize: ParsableCommand {
         print(show ? pieces(tok, ids) : "[" + ids.map(String.init).joined(separator: ", ") + "]")
     }
 
+    /// The chat template's rendering of the messages on stdin; with --show, each token with its training mask.
+    private func renderChat(_ tok: Tokenizer) throws {
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        guard let array = try? JSONSerialization.jsonObject(with: input) as? [[String: Any]] else {
+            throw ValidationError("stdin: expected a JSON array of messages, like [{\"role\": \"user\", \"content\": \"Hi\"}]")
+        }
+        let messages = try array.enumerated().map { i, item -> ChatMessage in
+            guard let role = item["role"] as? String, let content = item["content"] as? String else {
+                throw ValidationError("stdin: message \(i) needs string fields \"role\" and \"content\"")
+            }
+            return ChatMessage(role: role, content: content)
+        }
+        guard let template = try tok.chatTemplate() else {
+            throw ValidationError("\(tokenizer) has no chat template")
+        }
+        guard show else {
+            print(try template.render(messages, addGenerationPrompt: false).text)
+            return
+        }
+        let example = try ExampleBuilder(tokenizer: tok, template: template, targets: .completions).example(.chat(messages))
+        for (id, learned) in zip(example.tokens, example.targetMask) {
+            print("\(learned ? "*" : " ") \(id)\t\(quoted(tok.decode([id])))")
+        }
+    }
+
     /// One line per token: id, then the token's decoded text as a JSON-style quoted string.
     private func pieces(_ tok: Tokenizer, _ ids: [Int32]) -> String {
         ids.map { id in "\(id)\t\(quoted(tok.decode([id])))\t\(tok.token(of: id) ?? "")" }.joined(separator: "\n")
     }
 }
 
-/// Loads a tokenizer from a tokenizer.json or a model directory; GGUF files wait for the GGUF reader.
+/// Loads a tokenizer from a tokenizer.json, a model directory, or a GGUF file's `tokenizer.ggml.*` metadata.
 func loadTokenizer(_ path: String) throws -> Tokenizer {
     if path.lowercased().hasSuffix(".gguf") {
-        throw ValidationError("\(path): reading a tokenizer from GGUF needs the GGUF reader, not in this build yet; "
-            + "pass the model's tokenizer.json or its directory")
+        return try Tokenizer(gguf: try GGUFFile(path: path).metadata, file: path)
     }
     return try Tokenizer.load(URL(fileURLWithPath: path))
 }

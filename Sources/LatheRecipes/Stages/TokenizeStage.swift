@@ -62,7 +62,7 @@ public struct TokenizeStage: StageExecutor {
     }
 
     /// Every record of a cleaned JSONL file (they were validated by the clean stage).
-    static func records(_ path: String) throws -> [Record] {
+    public static func records(_ path: String) throws -> [Record] {
         let source = try RecordSources.open(path, maxRecordBytes: 16 << 20, textMode: .file)
         let decoder = RecordDecoder()
         var records: [Record] = []
@@ -83,7 +83,7 @@ public struct TokenizeStage: StageExecutor {
         return records
     }
 
-    static func trainingText(_ content: RecordContent) -> TrainingText {
+    public static func trainingText(_ content: RecordContent) -> TrainingText {
         switch content {
         case .text(let text): return .text(text)
         case .promptCompletion(let prompt, let completion): return .promptCompletion(prompt: prompt, completion: completion)

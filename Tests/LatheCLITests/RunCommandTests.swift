@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// `lathe run` end to end on the tiny Llama GGUF (it carries a byte-level tokenizer): clean → tokenize → train →
+/// export, then a second run that finds every stage cached, then `lathe verify` before and after a hand edit.
+@Suite struct RunCommandTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-run-\(UUID())").path
+
+    func makeProject() throws {
+        let fm = FileManager.default
+        for folder in ["Recipes", "Datasets/tiny", "Checkpoints/base"] {
+            try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+        }
+        try fm.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Tests/LatheModelsTests/Fixtures/tiny-llama/tiny-llama-F32.gguf").path,
+                        toPath: "\(root)/Checkpoints/base/tiny.gguf")
+        let subjects = ["the lab", "the archive", "the north office", "the loading dock", "the clean room", "the library"]
+        let lines = (0..<24).map { i in
+            "{\"text\": \"Record \(i): the calibration of sensor \(i * 7) happens in \(subjects[i % subjects.count]) every \(i + 2) weeks.\"}"
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(root)/Datasets/tiny/train.jsonl", atomically: true, encoding: .utf8)
+        try """
+        name: tiny
+        seed: 3
+        base_model: ../Checkpoints/base/tiny.gguf
+        data:
+          inputs: [../Datasets/tiny/train.jsonl]
+        clean:
+          eval_fraction: 0
+        tokenize:
+          max_length: 48
+          train_on: all
+        train:
+          lora: {rank: 4, alpha: 8}
+          micro_batch_size: 2
+          max_steps: 3
+          save_every: 2
+        evaluate:
+          enabled: false
+        export:
+          formats: [peft, merged]
+        """.write(toFile: "\(root)/Recipes/tiny.yaml", atomically: true, encoding: .utf8)
+    }
+
+    @Test func runCachesVerifiesAndDetectsEdits() throws {
+        try makeProject()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let recipe = "\(root)/Recipes/tiny.yaml"
+        let first = try CLI.run(["run", recipe])
+        #expect(first.status == 0, "\(first.stderr)")
+        for stage in ["clean", "tokenize", "train", "export"] { #expect(first.stdout.contains("finished"), "\(stage)") }
+        let run = "\(root)/Checkpoints/tiny"
+        let files = try FileManager.default.subpathsOfDirectory(atPath: run)
+        #expect(files.contains { $0.hasSuffix("peft/adapter_model.safetensors") })
+        #expect(files.contains { $0.hasSuffix("merged/model.safetensors") })
+        #expect(files.contains { $0.hasSuffix("merged.gguf") })
+        #expect(files.contains { $0.hasSuffix("step-2.safetensors.zst") })
+        #expect(files.contains("MODEL_CARD.md") && files.contains("lineage.json"))
+
+        let second = try CLI.run(["run", recipe])
+        #expect(second.status == 0)
+        #expect(!second.stdout.contains("started"), "an unchanged recipe must do no work:\n\(second.stdout)")
+        #expect(second.stdout.components(separatedBy: "cached").count - 1 == 4)
+
+        let verified = try CLI.run(["verify", run])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        let cleaned = try #require(files.first { $0.hasSuffix("cleaned.jsonl") })
+        try "{\"text\": \"edited by hand\"}\n".write(toFile: "\(run)/\(cleaned)", atomically: true, encoding: .utf8)
+        let tampered = try CLI.run(["verify", run])
+        #expect(tampered.status != 0)
+        #expect((tampered.stdout + tampered.stderr).contains("cleaned.jsonl"))
+    }
+
+    @Test func recipeWithATypoFailsWithFileLineAndSuggestion() throws {
+        try makeProject()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let text = try String(contentsOfFile: "\(root)/Recipes/tiny.yaml", encoding: .utf8)
+        try text.replacingOccurrences(of: "micro_batch_size", with: "micro_batch_sise")
+            .write(toFile: "\(root)/Recipes/tiny.yaml", atomically: true, encoding: .utf8)
+        let result = try CLI.run(["run", "\(root)/Recipes/tiny.yaml"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("tiny.yaml:16"))
+        #expect(result.stderr.contains("micro_batch_size"))
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/Checkpoints/tiny"), "nothing may be written")
+    }
+}
