@@ -78,7 +78,7 @@ import Testing
             .write(toFile: "\(root)/Recipes/tiny.yaml", atomically: true, encoding: .utf8)
         let result = try CLI.run(["run", "\(root)/Recipes/tiny.yaml"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("tiny.yaml:16"))
+        #expect(result.stderr.contains("tiny.yaml:13:"))
         #expect(result.stderr.contains("micro_batch_size"))
         #expect(!FileManager.default.fileExists(atPath: "\(root)/Checkpoints/tiny"), "nothing may be written")
     }
