@@ -10,12 +10,12 @@ run=Checkpoints/quickstart
 
 echo
 echo "== Base model vs adapter on held-out questions (delta ± paired bootstrap standard error)"
-cat "$(ls -d "$run"/stages/evaluate-*/ | tail -n 1)comparison.md"
+cat "$(ls -td "$run"/stages/evaluate-*/ | head -n 1)comparison.md"
 echo
 echo "== What the run left in $run"
 echo "  MODEL_CARD.md            data sources, cleaning decisions, training configuration, evaluation"
 echo "  lineage.json             hashes of every input and output, chained; check with: $lathe verify $run"
-export_dir=$(ls -d "$run"/stages/export-*/ | tail -n 1)
+export_dir=$(ls -td "$run"/stages/export-*/ | head -n 1)
 echo "  ${export_dir}peft/       PEFT adapter (transformers, vLLM)"
 echo "  ${export_dir}merged/     base + adapter as an HF safetensors directory"
 echo "  ${export_dir}merged.gguf base + adapter as GGUF (llama.cpp)"

@@ -83,25 +83,18 @@ enum GGUFNames {
         return table[parts[3]].map { block + $0 } ?? name
     }
 
-    /// Applies `LlamaModel.permute` of convert_hf_to_gguf.py (the inverse of `unpermuteRows`).
+    /// Applies `LlamaModel.permute` of convert_hf_to_gguf.py to a (heads·D, C) Q or K weight: within each head,
+    /// HF row half·D/2 + j goes to GGUF row 2j + half.
     static func permuteRows(_ values: inout [Float], heads: Int, columns: Int) {
-        let rowsPerHead = values.count / columns / heads
-        let half = rowsPerHead / 2
-        let original = values
-        for h in 0..<heads {
-            for j in 0..<half {
-                for part in 0..<2 {
-                    let hfRow = h * rowsPerHead + part * half + j
-                    let ggufRow = h * rowsPerHead + 2 * j + part
-                    for col in 0..<columns { values[ggufRow * columns + col] = original[hfRow * columns + col] }
-                }
-            }
-        }
+        reorderRows(&values, heads: heads, columns: columns, toGGUF: true)
     }
 
-    /// Undoes `LlamaModel.permute` of convert_hf_to_gguf.py for a (heads·D, C) Q or K weight: within each head,
-    /// GGUF row 2j + half holds HF row half·D/2 + j.
+    /// Undoes `permuteRows`: GGUF row 2j + half back to HF row half·D/2 + j.
     static func unpermuteRows(_ values: inout [Float], heads: Int, columns: Int) {
+        reorderRows(&values, heads: heads, columns: columns, toGGUF: false)
+    }
+
+    private static func reorderRows(_ values: inout [Float], heads: Int, columns: Int, toGGUF: Bool) {
         let rowsPerHead = values.count / columns / heads
         let half = rowsPerHead / 2
         let original = values
@@ -110,7 +103,8 @@ enum GGUFNames {
                 for part in 0..<2 {
                     let hfRow = h * rowsPerHead + part * half + j
                     let ggufRow = h * rowsPerHead + 2 * j + part
-                    for col in 0..<columns { values[hfRow * columns + col] = original[ggufRow * columns + col] }
+                    let (to, from) = toGGUF ? (ggufRow, hfRow) : (hfRow, ggufRow)
+                    for col in 0..<columns { values[to * columns + col] = original[from * columns + col] }
                 }
             }
         }
