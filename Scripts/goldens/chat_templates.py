@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden outputs for LatheJinja and ChatTemplate, rendered by transformers' own chat-template machinery.
 
-Run: /work/refvenv/bin/python Scripts/goldens/chat_templates.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
+Run: $PYTHON Scripts/goldens/chat_templates.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
 
 Writes
   Tests/LatheTokenizersTests/Fixtures/chat/chat_goldens.json   templates x conversations x add_generation_prompt
@@ -11,11 +11,12 @@ Both are generated; never edit them by hand. Deterministic: no clock (date_strin
 import json
 import os
 import sys
+from pathlib import Path
 
 from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-GGUF = sys.argv[1] if len(sys.argv) > 1 else "/work/main/Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[2] / "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 def smollm2_template():

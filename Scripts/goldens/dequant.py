@@ -8,7 +8,7 @@ Writes to Tests/LatheFormatsTests/Fixtures/dequant/ (or the directory given as t
   q8_0.input.f32   the fp32 values that were quantised into q8_0.bin (ggml quantize_row_q8_0_ref)
   round.input.f32, round.f16, round.bf16   fp32 -> fp16 / bf16 round-to-nearest-even
   tiny.gguf        a small GGUF v3 written by gguf-py's GGUFWriter (every metadata type, a few tensors)
-Run: /work/refvenv/bin/python Scripts/goldens/dequant.py
+Run: $PYTHON Scripts/goldens/dequant.py
 """
 import os
 import sys

@@ -9,7 +9,7 @@ aggregated metrics, from lm-eval run on SmolLM2-135M-Instruct loaded by transfor
 lm-eval resolves `data_files` relative to its working directory, Lathe relative to the YAML: this script runs lm-eval
 with cwd = the tasks folder so the very same YAML works in both.
 
-Usage: /work/refvenv/bin/python Scripts/goldens/eval.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
+Usage: $PYTHON Scripts/goldens/eval.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def main() -> None:
     write_encode_pairs()
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MODEL
     if not model.exists():
-        model = Path("/work/main/Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf")
+        model = Path(__file__).resolve().parents[2] / "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
     write_tasks()
     with tempfile.TemporaryDirectory() as tmp:
         hf_dir, out = Path(tmp) / "smollm2-hf", Path(tmp) / "out"

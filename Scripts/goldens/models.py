@@ -76,11 +76,11 @@ SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def smollm2_path() -> Path:
-    """argv[2] if given, else Checkpoints/base/ of this checkout (Scripts/fetch-model.sh), else of /work/main."""
+    """argv[2] if given, else Checkpoints/base/ of this checkout (Scripts/fetch-model.sh)."""
     if len(sys.argv) > 2:
         return Path(sys.argv[2])
     local = REPO_ROOT / "Checkpoints" / "base" / SMOLLM2_NAME
-    return local if local.exists() else Path("/work/main/Checkpoints/base") / SMOLLM2_NAME
+    return local
 
 VOCAB = 320
 BOS_ID, EOS_ID = 317, 319  # <|endoftext|>, <|im_end|> in the fixture vocabulary (see `fixture_vocabulary`)

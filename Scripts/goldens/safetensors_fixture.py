@@ -4,7 +4,7 @@
 Writes Tests/LatheFormatsTests/Fixtures/safetensors/ (or the directory given as the only argument):
   python.safetensors   tensors f32 (2,3), f16 (4,), bf16 (3,2), i64 (2,) and __metadata__ {"format": "pt", "lathe": "golden"}
   <name>.f32           each float tensor's values as PyTorch upcasts them to fp32 (little-endian)
-Run: /work/refvenv/bin/python Scripts/goldens/safetensors_fixture.py
+Run: $PYTHON Scripts/goldens/safetensors_fixture.py
 """
 import os
 import sys

@@ -1,6 +1,6 @@
 """Golden files for LatheTokenizers, written into Tests/LatheTokenizersTests/Fixtures/.
 
-Run: /work/refvenv/bin/python Scripts/goldens/tokenizers.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
+Run: $PYTHON Scripts/goldens/tokenizers.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
 
 Writes, one folder per tokenizer under Fixtures/tokenizers/<name>/:
   tokenizer.json (+ tokenizer_config.json)     the tokenizer as Hugging Face saves it
@@ -20,6 +20,7 @@ Deterministic: the training corpus is generated from fixed text, and BPE trainin
 import json
 import os
 import sys
+from pathlib import Path
 import tempfile
 
 # This file is named like the `tokenizers` package; keep its own folder off the import path.
@@ -31,7 +32,7 @@ from transformers import AutoTokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "Tests", "LatheTokenizersTests", "Fixtures")
-GGUF_PATH = sys.argv[1] if len(sys.argv) > 1 else "/work/main/Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_PATH = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[2] / "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf")
 
 TEXTS = [
     "",

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheData
 
 /// After a run: `MODEL_CARD.md` in the run directory, from the lineage and the stages' reports.
 public enum RunSummary {
@@ -14,9 +15,13 @@ public enum RunSummary {
         }
         let clean = report(.clean), tokenize = report(.tokenize), evaluate = report(.evaluate)
         let hasher = FileHasher()
+        let perInput = outputs[.clean].flatMap { directory -> [String: Int]? in
+            guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent("clean_report.json")),
+                  let report = try? JSONDecoder().decode(CleanReport.self, from: data) else { return nil }
+            return Dictionary(report.inputs.map { ($0.path, $0.records) }, uniquingKeysWith: +)
+        } ?? [:]
         let sources = try loaded.dataFiles.map { path in
-            DataSourceSummary(path: path, sha256: try hasher.hash(path),
-                              records: loaded.dataFiles.count == 1 ? clean?.counts["records_in"] ?? 0 : 0)
+            DataSourceSummary(path: path, sha256: try hasher.hash(path), records: perInput[path] ?? 0)
         }
         let decisions = (clean?.counts ?? [:]).filter { $0.key != "records_in" }.sorted { $0.key < $1.key }
             .map { (decision: $0.key.replacingOccurrences(of: "_", with: " "), records: $0.value) }
