@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// A training run killed with SIGKILL at random moments (some during checkpoint writes, since every step writes
+/// one) and restarted until it finishes ends with the same adapter, bit for bit, as a run never interrupted.
+@Suite struct KillResumeTests {
+    func project(_ name: String) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-kill-\(name)-\(UUID())").path
+        let fm = FileManager.default
+        for folder in ["Recipes", "Datasets/tiny", "Checkpoints/base"] {
+            try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+        }
+        try fm.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Tests/LatheModelsTests/Fixtures/tiny-qwen2/tiny-qwen2-F32.gguf").path,
+                        toPath: "\(root)/Checkpoints/base/tiny.gguf")
+        let lines = (0..<40).map { "{\"text\": \"Sample \($0): valve \($0 * 3) opens at \($0 + 10) bar in plant \($0 % 5).\"}" }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(root)/Datasets/tiny/train.jsonl", atomically: true, encoding: .utf8)
+        try """
+        name: kill
+        seed: 5
+        base_model: ../Checkpoints/base/tiny.gguf
+        data:
+          inputs: [../Datasets/tiny/train.jsonl]
+        clean:
+          eval_fraction: 0
+        tokenize:
+          max_length: 64
+          train_on: all
+        train:
+          lora: {rank: 4, alpha: 8, dropout: 0.1}
+          micro_batch_size: 4
+          gradient_accumulation: 2
+          max_steps: 600
+          save_every: 1
+          keep_last: 2
+          threads: 1
+        evaluate:
+          enabled: false
+        export:
+          formats: [peft]
+        """.write(toFile: "\(root)/Recipes/kill.yaml", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    func adapterBytes(_ root: String) throws -> Data {
+        let run = "\(root)/Checkpoints/kill"
+        let path = try #require(try FileManager.default.subpathsOfDirectory(atPath: run)
+            .first { $0.hasPrefix("stages/export-") && $0.hasSuffix("peft/adapter_model.safetensors") })
+        return try Data(contentsOf: URL(fileURLWithPath: "\(run)/\(path)"))
+    }
+
+    @Test func killedRunsResumeToTheSameAdapter() throws {
+        let reference = try project("reference")
+        let interrupted = try project("interrupted")
+        defer {
+            try? FileManager.default.removeItem(atPath: reference)
+            try? FileManager.default.removeItem(atPath: interrupted)
+        }
+        let whole = try CLI.run(["run", "\(reference)/Recipes/kill.yaml"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+
+        var random = SystemRandomNumberGenerator()
+        var kills = 0, resumes = 0, attempts = 0
+        while attempts < 40 {
+            attempts += 1
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["run", "\(interrupted)/Recipes/kill.yaml"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let outputReader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+            if kills < 10 {
+                usleep(UInt32.random(in: 100_000...500_000, using: &random))
+                if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
+            }
+            process.waitUntilExit()
+            let text = String(decoding: await_(outputReader), as: UTF8.self)
+            if text.contains("resumed") { resumes += 1 }
+            if process.terminationReason == .exit && process.terminationStatus == 0 { break }
+        }
+        #expect(kills >= 10, "only \(kills) kills landed")
+        #expect(resumes >= 1, "no run resumed from a checkpoint")
+        #expect(try adapterBytes(interrupted) == adapterBytes(reference), "after \(kills) kills and \(resumes) resumes")
+    }
+}
+
+/// Waits for a detached task's result from synchronous test code.
+func await_<T: Sendable>(_ task: Task<T, Never>) -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    let box = ResultBox<T>()
+    Task.detached { box.value = await task.value; semaphore.signal() }
+    semaphore.wait()
+    return box.value!
+}
+
+final class ResultBox<T>: @unchecked Sendable { var value: T? }
