@@ -19,27 +19,28 @@ struct Run: ParsableCommand {
     func run() throws {
         let loaded: LoadedRecipe
         do { loaded = try arguments.load() } catch { throw failWith(error) }
-        let threads = loaded.recipe.train.threads > 0 ? loaded.recipe.train.threads : Parallel.availableCores
-        Parallel.configure(threads: threads)
-        let environment = LineageEnvironment(codeVersion: CodeVersion.read(from: loaded.projectRoot),
-                                             openblasVersion: Parallel.blasDescription, threads: threads, blasThreads: threads)
-        let log = EventLog(json: json)
-        let executors: [StageName: any StageExecutor] = [
-            .clean: CleanStage { log.clean($0) },
-            .tokenize: TokenizeStage(),
-            .train: TrainStage { log.train($0) },
-            .evaluate: EvaluateStage { log.evaluate($0) },
-            .export: ExportStage(),
-        ]
-        do {
-            let runner = try RecipeRunner(loaded: loaded, environment: environment)
-            let outputs = try runner.run(executors: executors) { log.run($0) }
-            try RunSummary.writeModelCard(loaded, outputs: outputs)
-            log.line("done", ["run_directory": loaded.runDirectory, "stages": outputs.count])
-        } catch {
-            throw failWith(error)
-        }
+        do { _ = try runRecipe(loaded, log: EventLog(json: json)) } catch { throw failWith(error) }
     }
+}
+
+/// Runs every stage of `loaded` with the real executors, writes the model card; returns the stage directories.
+func runRecipe(_ loaded: LoadedRecipe, log: EventLog) throws -> [StageName: String] {
+    let threads = loaded.recipe.train.threads > 0 ? loaded.recipe.train.threads : Parallel.availableCores
+    Parallel.configure(threads: threads)
+    let environment = LineageEnvironment(codeVersion: CodeVersion.read(from: loaded.projectRoot),
+                                         openblasVersion: Parallel.blasDescription, threads: threads, blasThreads: threads)
+    let executors: [StageName: any StageExecutor] = [
+        .clean: CleanStage { log.clean($0) },
+        .tokenize: TokenizeStage(),
+        .train: TrainStage { log.train($0) },
+        .evaluate: EvaluateStage { log.evaluate($0) },
+        .export: ExportStage(),
+    ]
+    let runner = try RecipeRunner(loaded: loaded, environment: environment)
+    let outputs = try runner.run(executors: executors) { log.run($0) }
+    try RunSummary.writeModelCard(loaded, outputs: outputs)
+    log.line("done", ["run_directory": loaded.runDirectory, "stages": outputs.count])
+    return outputs
 }
 
 /// Renders run events: text lines (a refreshed progress line on a terminal) or JSON lines.

@@ -85,6 +85,48 @@ import Testing
     }
 }
 
+extension KillResumeTests {
+    /// A damaged newest checkpoint is detected by its checksum, reported, and the previous one is used; the run
+    /// still ends with the reference adapter.
+    @Test func corruptNewestCheckpointFallsBackToThePreviousOne() throws {
+        let root = try project("corrupt")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let checkpoints = "\(root)/Checkpoints/kill/checkpoints"
+        func steps() -> [String] {
+            let folders = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? []
+            return folders.flatMap { folder in
+                ((try? FileManager.default.contentsOfDirectory(atPath: "\(checkpoints)/\(folder)")) ?? [])
+                    .filter { $0.hasSuffix(".safetensors.zst") }.map { "\(checkpoints)/\(folder)/\($0)" }
+            }
+        }
+        var attempts = 0
+        while steps().count < 2 && attempts < 20 {
+            attempts += 1
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["run", "\(root)/Recipes/kill.yaml"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(400_000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        let files = steps()
+        try #require(files.count >= 2, "no two checkpoints were written")
+        let step = { (path: String) in Int(path.split(separator: "-").last!.split(separator: ".").first!)! }
+        let newest = files.max { step($0) < step($1) }!
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: newest))
+        bytes[bytes.count / 2] ^= 0x5A
+        try bytes.write(to: URL(fileURLWithPath: newest))
+        let result = try CLI.run(["run", "\(root)/Recipes/kill.yaml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let resumed = result.stdout.split(separator: "\n").first { $0.hasPrefix("resumed") }.map(String.init) ?? ""
+        #expect(resumed.contains("step \(step(newest))"), "the damaged step-\(step(newest)) must be reported: \(resumed)")
+        #expect(!resumed.contains("step=\(step(newest))"), "resume must not use the damaged checkpoint: \(resumed)")
+    }
+}
+
 /// Waits for a detached task's result from synchronous test code.
 func await_<T: Sendable>(_ task: Task<T, Never>) -> T {
     let semaphore = DispatchSemaphore(value: 0)

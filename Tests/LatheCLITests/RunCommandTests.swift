@@ -61,6 +61,10 @@ import Testing
         #expect(!second.stdout.contains("started"), "an unchanged recipe must do no work:\n\(second.stdout)")
         #expect(second.stdout.components(separatedBy: "cached").count - 1 == 4)
 
+        let reproduced = try CLI.run(["reproduce", run])
+        #expect(reproduced.status == 0, "\(reproduced.stdout)\(reproduced.stderr)")
+        #expect(reproduced.stdout.contains("identical"))
+
         let verified = try CLI.run(["verify", run])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         let cleaned = try #require(files.first { $0.hasSuffix("cleaned.jsonl") })
