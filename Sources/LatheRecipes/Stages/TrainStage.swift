@@ -37,7 +37,7 @@ public struct TrainStage: StageExecutor {
         try DurableFile.makeDirectories(store.directory)
         let latest = store.latestValid()
         if let checkpoint = latest.checkpoint, let step = checkpoint.step {
-            let state = try Self.state(checkpoint, count: trainer.adapter.layout.totalCount, hyper: config.optimizer, step: step)
+            let state = try Self.state(checkpoint, adapter: trainer.adapter, hyper: config.optimizer, step: step)
             try trainer.resume(parameters: state.parameters, optimizer: state.optimizer, completedSteps: step)
             onEvent(.resumed(step: step, problems: latest.problems.map(\.description)))
         }
@@ -93,14 +93,16 @@ public struct TrainStage: StageExecutor {
         return config
     }
 
-    /// The trainer's state as a checkpoint: parameters, AdamW moments, and the step in the metadata.
+    /// The trainer's state as a checkpoint: every LoRA matrix under its PEFT name with its AdamW moments
+    /// (`<name>.exp_avg`, `<name>.exp_avg_sq`), and the step, data cursor and seeds in the metadata.
     static func checkpoint(_ trainer: Trainer, recipeHash: String, seed: Int) -> TrainingCheckpoint {
-        let count = trainer.adapter.parameters.count
-        return TrainingCheckpoint(tensors: [
-            "lora": CheckpointTensor(shape: [count], values: trainer.adapter.parameters),
-            "lora.exp_avg": CheckpointTensor(shape: [count], values: trainer.optimizer.m),
-            "lora.exp_avg_sq": CheckpointTensor(shape: [count], values: trainer.optimizer.v),
-        ], metadata: [
+        var tensors: [String: CheckpointTensor] = [:]
+        for (name, shape, range) in matrices(trainer.adapter) {
+            tensors[name] = CheckpointTensor(shape: shape, values: Array(trainer.adapter.parameters[range]))
+            tensors[name + ".exp_avg"] = CheckpointTensor(shape: shape, values: Array(trainer.optimizer.m[range]))
+            tensors[name + ".exp_avg_sq"] = CheckpointTensor(shape: shape, values: Array(trainer.optimizer.v[range]))
+        }
+        return TrainingCheckpoint(tensors: tensors, metadata: [
             TrainingCheckpoint.Key.schedulerStep: "\(trainer.completedSteps)",
             TrainingCheckpoint.Key.rngCounter: "\(trainer.completedSteps)",
             TrainingCheckpoint.Key.dataEpoch: "0",
@@ -111,13 +113,31 @@ public struct TrainStage: StageExecutor {
         ])
     }
 
-    static func state(_ checkpoint: TrainingCheckpoint, count: Int, hyper: AdamW.Hyperparameters,
-                      step: Int) throws -> (parameters: [Float], optimizer: AdamW) {
-        guard let p = checkpoint.tensors["lora"]?.values, let m = checkpoint.tensors["lora.exp_avg"]?.values,
-              let v = checkpoint.tensors["lora.exp_avg_sq"]?.values, p.count == count, m.count == count, v.count == count,
-              let optimizerStep = checkpoint.metadata["optimizer_step"].flatMap({ Int($0) }) else {
-            throw ModelError.invalidInput("checkpoint of step \(step) does not hold this run's LoRA state; delete its checkpoints folder")
+    /// Each adapter matrix: PEFT name, shape, and its range in the flat parameter buffer.
+    static func matrices(_ adapter: LoRAAdapter) -> [(String, [Int], Range<Int>)] {
+        let r = adapter.config.rank
+        return adapter.layout.entries.flatMap { e in
+            [(e.peftName("A"), [r, e.inFeatures], e.a..<(e.a + r * e.inFeatures)),
+             (e.peftName("B"), [e.outFeatures, r], e.b..<(e.b + e.outFeatures * r))]
         }
+    }
+
+    static func state(_ checkpoint: TrainingCheckpoint, adapter: LoRAAdapter, hyper: AdamW.Hyperparameters,
+                      step: Int) throws -> (parameters: [Float], optimizer: AdamW) {
+        let count = adapter.layout.totalCount
+        var p = [Float](repeating: 0, count: count), m = p, v = p
+        let mismatch = ModelError.invalidInput("checkpoint of step \(step) does not hold this run's LoRA state; delete its checkpoints folder")
+        for (name, shape, range) in matrices(adapter) {
+            for (suffix, target) in [("", 0), (".exp_avg", 1), (".exp_avg_sq", 2)] {
+                guard let tensor = checkpoint.tensors[name + suffix], tensor.shape == shape, tensor.values.count == range.count else { throw mismatch }
+                switch target {
+                case 0: p.replaceSubrange(range, with: tensor.values)
+                case 1: m.replaceSubrange(range, with: tensor.values)
+                default: v.replaceSubrange(range, with: tensor.values)
+                }
+            }
+        }
+        guard let optimizerStep = checkpoint.metadata["optimizer_step"].flatMap({ Int($0) }) else { throw mismatch }
         return (p, AdamW(hyper: hyper, m: m, v: v, step: optimizerStep))
     }
 }
