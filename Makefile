@@ -31,6 +31,10 @@ demo: deps model release
 bench: release model
 	$(RELEASE_BIN) bench kernels
 	$(RELEASE_BIN) bench forward --model $(MODEL_FILE)
+	$(RELEASE_BIN) bench train --model $(MODEL_FILE)
+	$(RELEASE_BIN) bench tokenize --tokenizer Tests/LatheTokenizersTests/Fixtures/tokenizers/smollm2
+	$(RELEASE_BIN) bench clean --megabytes 50
+	$(RELEASE_BIN) bench eval --model $(MODEL_FILE)
 
 ## fuzz: libFuzzer on each file parser, FUZZ_SECONDS (default 60) each; not part of `make test`.
 fuzz: deps
