@@ -39,6 +39,7 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog) throws -> [StageName: Stri
     let runner = try RecipeRunner(loaded: loaded, environment: environment)
     let outputs = try runner.run(executors: executors) { log.run($0) }
     try RunSummary.writeModelCard(loaded, outputs: outputs)
+    try RunReport.write(loaded, outputs: outputs)
     log.line("done", ["run_directory": loaded.runDirectory, "stages": outputs.count])
     return outputs
 }

@@ -55,6 +55,10 @@ import Testing
         #expect(files.contains { $0.hasSuffix("merged.gguf") })
         #expect(files.contains { $0.hasSuffix("step-2.safetensors.zst") })
         #expect(files.contains("MODEL_CARD.md") && files.contains("lineage.json"))
+        let report = try String(contentsOfFile: "\(run)/report.html", encoding: .utf8)
+        #expect(report.contains("<svg") && report.contains("training loss per step") && report.contains("cleaning funnel"))
+        #expect(!report.contains("<script") && !report.contains("src=\"http") && !report.contains("href=\"http"),
+                "the report loads nothing from the network")
 
         let second = try CLI.run(["run", recipe])
         #expect(second.status == 0)

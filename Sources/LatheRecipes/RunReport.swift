@@ -1,0 +1,128 @@
+import Foundation
+import LatheCheckpoints
+
+/// `report.html`: one self-contained page per run (no scripts, no network) with inline SVG charts of the training
+/// loss and learning rate, the cleaning funnel, and the base-vs-adapter evaluation table.
+public enum RunReport {
+    /// Writes `<run>/report.html` from the stage directories of a finished run.
+    public static func write(_ loaded: LoadedRecipe, outputs: [StageName: String]) throws {
+        var sections: [String] = []
+        if let clean = outputs[.clean], let report = stageReport(clean) {
+            sections.append(funnel(report))
+        }
+        if let train = outputs[.train] {
+            let log = trainingLog((train as NSString).appendingPathComponent("training_log.jsonl"))
+            if !log.isEmpty {
+                sections.append("<h2>Training</h2>" + lineChart(log.map(\.loss), title: "training loss per step", color: "#1f6feb")
+                                + lineChart(log.map(\.lr), title: "learning rate per step", color: "#8250df"))
+            }
+            if let report = stageReport(train), let base = report.metrics["eval_loss_base"], let adapter = report.metrics["eval_loss_adapter"] {
+                sections.append("<p>Held-out loss: base <b>\(fixed(base))</b> → adapter <b>\(fixed(adapter))</b></p>")
+            }
+        }
+        if let evaluate = outputs[.evaluate], let report = stageReport(evaluate) {
+            sections.append(evaluationTable(report))
+        }
+        let html = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Lathe run: \(escape(loaded.recipe.name))</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #1f2328; }
+        table { border-collapse: collapse; margin: 1rem 0; } td, th { border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: right; }
+        th:first-child, td:first-child { text-align: left; } .better { color: #1a7f37; font-weight: 600; }
+        figure { margin: 1rem 0; } figcaption { font-size: .9rem; color: #57606a; }
+        </style></head><body>
+        <h1>Lathe run: \(escape(loaded.recipe.name))</h1>
+        <p>Recipe <code>\(escape(loaded.file))</code>, base model <code>\(escape(loaded.baseModelPath))</code>.
+        Every figure comes from the run directory; <code>lineage.json</code> records the hashes.</p>
+        \(sections.joined(separator: "\n"))
+        </body></html>
+        """
+        try DurableFile.write(Array(html.utf8), to: (loaded.runDirectory as NSString).appendingPathComponent("report.html"))
+    }
+
+    static func stageReport(_ directory: String) -> StageReport? {
+        guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent("report.json")) else { return nil }
+        return try? JSONDecoder().decode(StageReport.self, from: data)
+    }
+
+    static func trainingLog(_ path: String) -> [(loss: Double, lr: Double)] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let loss = (object["loss"] as? NSNumber)?.doubleValue, let lr = (object["lr"] as? NSNumber)?.doubleValue else { return nil }
+            return (loss, lr)
+        }
+    }
+
+    /// A polyline over `values` with labelled axes, as inline SVG.
+    static func lineChart(_ values: [Double], title: String, color: String) -> String {
+        let (width, height, pad) = (640.0, 220.0, 40.0)
+        let low = values.min() ?? 0, high = values.max() ?? 1
+        let span = high > low ? high - low : 1
+        let points = values.enumerated().map { i, v in
+            let x = pad + (width - 2 * pad) * Double(i) / Double(max(values.count - 1, 1))
+            let y = height - pad - (height - 2 * pad) * (v - low) / span
+            return "\(fixed(x)),\(fixed(y))"
+        }.joined(separator: " ")
+        return """
+        <figure><svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" role="img" aria-label="\(escape(title))">
+        <rect x="0" y="0" width="\(Int(width))" height="\(Int(height))" fill="#ffffff" stroke="#d0d7de"/>
+        <line x1="\(pad)" y1="\(height - pad)" x2="\(width - pad)" y2="\(height - pad)" stroke="#57606a"/>
+        <line x1="\(pad)" y1="\(pad)" x2="\(pad)" y2="\(height - pad)" stroke="#57606a"/>
+        <text x="\(pad - 4)" y="\(pad + 4)" font-size="11" text-anchor="end">\(short(high))</text>
+        <text x="\(pad - 4)" y="\(height - pad)" font-size="11" text-anchor="end">\(short(low))</text>
+        <text x="\(width - pad)" y="\(height - pad + 16)" font-size="11" text-anchor="end">step \(values.count)</text>
+        <polyline fill="none" stroke="\(color)" stroke-width="2" points="\(points)"/>
+        </svg><figcaption>\(escape(title))</figcaption></figure>
+        """
+    }
+
+    /// Records in, then out after each cleaning decision, as horizontal bars.
+    static func funnel(_ report: StageReport) -> String {
+        let rows: [(String, Int)] = [("records in", report.counts["records_in"] ?? 0),
+                                     ("records out", report.counts["records_out"] ?? 0),
+                                     ("training split", report.counts["split_train"] ?? 0),
+                                     ("held out", report.counts["split_eval"] ?? 0)].filter { $0.1 > 0 }
+        let maximum = Double(rows.map(\.1).max() ?? 1)
+        let bars = rows.enumerated().map { i, row in
+            let y = 10 + i * 30, w = Int(420 * Double(row.1) / maximum)
+            return "<rect x=\"140\" y=\"\(y)\" width=\"\(w)\" height=\"20\" fill=\"#54aeff\"/>"
+                + "<text x=\"132\" y=\"\(y + 15)\" font-size=\"12\" text-anchor=\"end\">\(escape(row.0))</text>"
+                + "<text x=\"\(146 + w)\" y=\"\(y + 15)\" font-size=\"12\">\(row.1)</text>"
+        }.joined()
+        let decisions = report.counts.filter { !["records_in", "records_out", "split_train", "split_eval"].contains($0.key) }
+            .sorted { $0.key < $1.key }.map { "<tr><td>\(escape($0.key.replacingOccurrences(of: "_", with: " ")))</td><td>\($0.value)</td></tr>" }
+            .joined()
+        return """
+        <h2>Cleaning</h2><figure><svg xmlns="http://www.w3.org/2000/svg" width="640" height="\(rows.count * 30 + 20)" role="img" aria-label="cleaning funnel">\(bars)</svg>
+        <figcaption>cleaning funnel</figcaption></figure>
+        <table><tr><th>decision</th><th>records</th></tr>\(decisions)</table>
+        """
+    }
+
+    /// Base vs adapter per task and metric, with standard errors and the delta's paired bootstrap error.
+    static func evaluationTable(_ report: StageReport) -> String {
+        let m = report.metrics
+        let names = Set(m.keys.compactMap { key -> String? in
+            key.hasSuffix("/adapter") ? String(key.dropLast("/adapter".count)) : nil
+        }).sorted()
+        let rows = names.map { name -> String in
+            func cell(_ suffix: String) -> String {
+                guard let value = m["\(name)/\(suffix)"] else { return "–" }
+                let error = m["\(name)/\(suffix)_stderr"].map { " ± " + fixed($0) } ?? ""
+                return fixed(value) + error
+            }
+            let better = (m["\(name)/delta"] ?? 0) > 2 * (m["\(name)/delta_stderr"] ?? .infinity)
+            return "<tr><td>\(escape(name))</td><td>\(cell("base"))</td><td>\(cell("adapter"))</td><td class=\"\(better ? "better" : "")\">\(cell("delta"))</td></tr>"
+        }.joined()
+        return "<h2>Evaluation on held-out questions</h2><table><tr><th>task / metric</th><th>base</th><th>adapter</th><th>delta</th></tr>\(rows)</table>"
+    }
+
+    static func fixed(_ value: Double) -> String { String(format: "%.4f", value) }
+    static func short(_ value: Double) -> String { String(format: "%.3g", value) }
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
