@@ -21,4 +21,5 @@ echo "  ${export_dir}merged/     base + adapter as an HF safetensors directory"
 echo "  ${export_dir}merged.gguf base + adapter as GGUF (llama.cpp)"
 echo
 echo "Try it:  $lathe generate --model ${export_dir}merged.gguf --chat --prompt \"What is the product code of the Brindle humidity logger?\""
-echo "Not there yet: report.html (charts of the run) and the GGUF LoRA export."
+echo "  report.html              charts of the run (Scripts/screenshot-report.sh renders it with headless Chromium)"
+echo "Not there yet: the GGUF LoRA export."

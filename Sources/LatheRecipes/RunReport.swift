@@ -57,7 +57,7 @@ public enum RunReport {
 
     /// A polyline over `values` with labelled axes, as inline SVG.
     static func lineChart(_ values: [Double], title: String, color: String) -> String {
-        let (width, height, pad) = (640.0, 220.0, 40.0)
+        let (width, height, pad) = (640.0, 220.0, 56.0)
         let low = values.min() ?? 0, high = values.max() ?? 1
         let span = high > low ? high - low : 1
         let points = values.enumerated().map { i, v in
