@@ -28,56 +28,26 @@ extension LlamaModel {
         guard start + n <= cache.capacity else {
             throw ModelError.invalidInput("the sequence would reach \(start + n) tokens; the cache holds \(cache.capacity)")
         }
-        let (c, f) = (config.hiddenSize, config.intermediateSize)
-        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
-        let eps = Float(config.rmsNormEps)
+        let (c, h, kvh, d) = (config.hiddenSize, config.headCount, config.keyValueHeadCount, config.headDim)
         let positions = (0..<n).map { Int32(start + $0) }
-        var hidden = [Float](repeating: 0, count: n * c)        // (n, C)
-        var normed = [Float](repeating: 0, count: n * c)        // (n, C)
-        var rstd = [Float](repeating: 0, count: n)              // (n)
-        var q = [Float](repeating: 0, count: n * h * d)         // (n, H·D)
-        var k = [Float](repeating: 0, count: n * kvh * d)       // (n, KVH·D)
-        var v = [Float](repeating: 0, count: n * kvh * d)       // (n, KVH·D)
-        var attention = [Float](repeating: 0, count: n * h * d) // (n, H·D)
-        var projected = [Float](repeating: 0, count: n * c)     // (n, C)
-        var gate = [Float](repeating: 0, count: n * f)          // (n, F)
-        var up = [Float](repeating: 0, count: n * f)            // (n, F)
-        var activated = [Float](repeating: 0, count: n * f)     // (n, F)
+        let normed = decoderStack(tokens, positions: positions) { l, out, q, k, v in
+            cache.keys[l].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: start * kvh * d).update(from: k, count: n * kvh * d) }
+            cache.values[l].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: start * kvh * d).update(from: v, count: n * kvh * d) }
+            if start == 0 {
+                // A fresh prompt attends only to itself: the batched op is faster than the cache walk.
+                var lse = [Float](repeating: 0, count: n * h)  // (1, H, n)
+                attentionForward(out, &lse, q, k, v, segments: nil, batch: 1, tokens: n, heads: h, kvHeads: kvh, headDim: d)
+            } else {
+                cachedAttention(out, q, keys: cache.keys[l], values: cache.values[l], start: start, n: n)
+            }
+        }
+        // Only the last position's logits are needed to pick the next token.
         var logits = [Float](repeating: 0, count: config.vocabSize)
-
         weights.withWeights { w in
-            embeddingForward(&hidden, tokens, w + weights.layout.embedding, n: n, c: c)
-            for (l, layer) in weights.layout.layers.enumerated() {
-                rmsNormForward(&normed, &rstd, hidden, w + layer.inputNorm, n: n, c: c, eps: eps)
-                linear(&q, normed, w + layer.q, bias: layer.qBias.map { w + $0 }, rows: n, out: h * d, in: c)
-                linear(&k, normed, w + layer.k, bias: layer.kBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
-                linear(&v, normed, w + layer.v, bias: layer.vBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
-                ropeForward(&q, positions, rope, n: n, heads: h)
-                ropeForward(&k, positions, rope, n: n, heads: kvh)
-                cache.keys[l].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: start * kvh * d).update(from: k, count: n * kvh * d) }
-                cache.values[l].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: start * kvh * d).update(from: v, count: n * kvh * d) }
-                if start == 0 {
-                    // A fresh prompt attends only to itself: the batched op is faster than the cache walk.
-                    var lse = [Float](repeating: 0, count: n * h)  // (1, H, n)
-                    attentionForward(&attention, &lse, q, k, v, segments: nil, batch: 1, tokens: n,
-                                     heads: h, kvHeads: kvh, headDim: d)
-                } else {
-                    cachedAttention(&attention, q, keys: cache.keys[l], values: cache.values[l], start: start, n: n)
-                }
-                linear(&projected, attention, w + layer.o, bias: nil, rows: n, out: c, in: h * d)
-                addInPlace(&hidden, projected)
-                rmsNormForward(&normed, &rstd, hidden, w + layer.postNorm, n: n, c: c, eps: eps)
-                linear(&gate, normed, w + layer.gate, bias: nil, rows: n, out: f, in: c)
-                linear(&up, normed, w + layer.up, bias: nil, rows: n, out: f, in: c)
-                swigluForward(&activated, gate, up, count: n * f)
-                linear(&projected, activated, w + layer.down, bias: nil, rows: n, out: c, in: f)
-                addInPlace(&hidden, projected)
+            normed.withUnsafeBufferPointer { hp in
+                matmul(hp.baseAddress! + (n - 1) * c, .none, w + weights.layout.lmHead, .transposed, &logits,
+                       m: 1, n: config.vocabSize, k: c)
             }
-            // Only the last position's logits are needed to pick the next token.
-            hidden.withUnsafeBufferPointer { hp in
-                rmsNormForward(&normed, &rstd, hp.baseAddress! + (n - 1) * c, w + weights.layout.finalNorm, n: 1, c: c, eps: eps)
-            }
-            matmul(normed, .none, w + weights.layout.lmHead, .transposed, &logits, m: 1, n: config.vocabSize, k: c)
         }
         cache.length += n
         return logits

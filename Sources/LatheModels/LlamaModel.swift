@@ -48,37 +48,47 @@ public struct LlamaModel: Sendable {
     /// Final normed hidden states (B·T, C) for `batch`.
     public func hiddenStates(_ batch: Batch) throws -> [Float] {
         try validate(batch.tokens)
-        let (c, f, n) = (config.hiddenSize, config.intermediateSize, batch.tokens.count)
+        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
+        var lse = [Float](repeating: 0, count: batch.tokens.count * h)  // (B, H, T)
+        return decoderStack(batch.tokens, positions: batch.positions) { _, out, q, k, v in
+            withOptionalPointer(batch.segments) { segments in
+                attentionForward(out, &lse, q, k, v, segments: segments, batch: batch.batch,
+                                 tokens: batch.length, heads: h, kvHeads: kvh, headDim: d)
+            }
+        }
+    }
+
+    /// The inference forward as HF `LlamaModel.forward`: embedding, then per layer norm → q/k/v → RoPE →
+    /// attention → o → residual → norm → SwiGLU MLP → residual, then the final norm; returns (n, C).
+    /// `attend(layer, out (n, H·D), q (n, H·D), k, v (n, KVH·D))` computes attention from the roped rows, so the
+    /// batch forward, the KV-cache step and prefix scoring differ only there.
+    func decoderStack(_ tokens: [Int32], positions: [Int32],
+                      attend: (Int, UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) -> Void)
+        -> [Float] {
+        let (c, f, n) = (config.hiddenSize, config.intermediateSize, tokens.count)
         let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
         let eps = Float(config.rmsNormEps)
-        var hidden = [Float](repeating: 0, count: n * c)       // (N, C) residual stream
-        var normed = [Float](repeating: 0, count: n * c)       // (N, C)
-        var rstd = [Float](repeating: 0, count: n)             // (N)
-        var q = [Float](repeating: 0, count: n * h * d)        // (N, H·D)
-        var k = [Float](repeating: 0, count: n * kvh * d)      // (N, KVH·D)
-        var v = [Float](repeating: 0, count: n * kvh * d)      // (N, KVH·D)
-        var attention = [Float](repeating: 0, count: n * h * d) // (N, H·D)
-        var lse = [Float](repeating: 0, count: n * h)          // (B, H, T)
-        var projected = [Float](repeating: 0, count: n * c)    // (N, C)
-        var gate = [Float](repeating: 0, count: n * f)         // (N, F)
-        var up = [Float](repeating: 0, count: n * f)           // (N, F)
-        var activated = [Float](repeating: 0, count: n * f)    // (N, F)
-
+        var hidden = [Float](repeating: 0, count: n * c)        // (n, C) residual stream
+        var normed = [Float](repeating: 0, count: n * c)        // (n, C)
+        var rstd = [Float](repeating: 0, count: n)              // (n)
+        var q = [Float](repeating: 0, count: n * h * d)         // (n, H·D)
+        var k = [Float](repeating: 0, count: n * kvh * d)       // (n, KVH·D)
+        var v = [Float](repeating: 0, count: n * kvh * d)       // (n, KVH·D)
+        var attention = [Float](repeating: 0, count: n * h * d) // (n, H·D)
+        var projected = [Float](repeating: 0, count: n * c)     // (n, C)
+        var gate = [Float](repeating: 0, count: n * f)          // (n, F)
+        var up = [Float](repeating: 0, count: n * f)            // (n, F)
+        var activated = [Float](repeating: 0, count: n * f)     // (n, F)
         weights.withWeights { w in
-            batch.tokens.withUnsafeBufferPointer { embeddingForward(&hidden, $0.baseAddress!, w + weights.layout.embedding, n: n, c: c) }
-            for layer in weights.layout.layers {
+            embeddingForward(&hidden, tokens, w + weights.layout.embedding, n: n, c: c)
+            for (l, layer) in weights.layout.layers.enumerated() {
                 rmsNormForward(&normed, &rstd, hidden, w + layer.inputNorm, n: n, c: c, eps: eps)
                 linear(&q, normed, w + layer.q, bias: layer.qBias.map { w + $0 }, rows: n, out: h * d, in: c)
                 linear(&k, normed, w + layer.k, bias: layer.kBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
                 linear(&v, normed, w + layer.v, bias: layer.vBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
-                batch.positions.withUnsafeBufferPointer { positions in
-                    ropeForward(&q, positions.baseAddress!, rope, n: n, heads: h)
-                    ropeForward(&k, positions.baseAddress!, rope, n: n, heads: kvh)
-                }
-                withOptionalPointer(batch.segments) { segments in
-                    attentionForward(&attention, &lse, q, k, v, segments: segments, batch: batch.batch,
-                                     tokens: batch.length, heads: h, kvHeads: kvh, headDim: d)
-                }
+                ropeForward(&q, positions, rope, n: n, heads: h)
+                ropeForward(&k, positions, rope, n: n, heads: kvh)
+                attend(l, &attention, q, k, v)
                 linear(&projected, attention, w + layer.o, bias: nil, rows: n, out: c, in: h * d)
                 addInPlace(&hidden, projected)
                 rmsNormForward(&normed, &rstd, hidden, w + layer.postNorm, n: n, c: c, eps: eps)

@@ -134,49 +134,20 @@ extension LlamaModel {
     /// Logits (R, V) of suffix rows that each follow the cached prefix: row i of suffix s attends to the prefix
     /// and to suffix s's rows ≤ i, never to other suffixes.
     private func suffixLogits(_ suffixes: [[Int32]], cache: KVCache) -> [Float] {
-        let (c, f, vocab) = (config.hiddenSize, config.intermediateSize, config.vocabSize)
-        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
-        let eps = Float(config.rmsNormEps), prefix = cache.length
+        let (c, vocab, prefix) = (config.hiddenSize, config.vocabSize, cache.length)
         let tokens = suffixes.flatMap { $0 }, n = tokens.count
         let positions = suffixes.flatMap { $0.indices.map { Int32(prefix + $0) } }
-        var owner = [Int](), rowStart = [Int]()            // suffix of each row, and that suffix's first row
-        for (s, suffix) in suffixes.enumerated() {
-            let start = owner.count
-            for _ in suffix { owner.append(s); rowStart.append(start) }
+        var rowStart = [Int]()            // the first row of each row's suffix
+        for suffix in suffixes {
+            let start = rowStart.count
+            for _ in suffix { rowStart.append(start) }
         }
-        var hidden = [Float](repeating: 0, count: n * c)        // (R, C)
-        var normed = [Float](repeating: 0, count: n * c)        // (R, C)
-        var rstd = [Float](repeating: 0, count: n)              // (R)
-        var q = [Float](repeating: 0, count: n * h * d)         // (R, H·D)
-        var k = [Float](repeating: 0, count: n * kvh * d)       // (R, KVH·D)
-        var v = [Float](repeating: 0, count: n * kvh * d)       // (R, KVH·D)
-        var attention = [Float](repeating: 0, count: n * h * d) // (R, H·D)
-        var projected = [Float](repeating: 0, count: n * c)     // (R, C)
-        var gate = [Float](repeating: 0, count: n * f)          // (R, F)
-        var up = [Float](repeating: 0, count: n * f)            // (R, F)
-        var activated = [Float](repeating: 0, count: n * f)     // (R, F)
+        let normed = decoderStack(tokens, positions: positions) { l, out, q, k, v in
+            prefixAttention(out, q, k, v, prefixKeys: cache.keys[l], prefixValues: cache.values[l],
+                            prefix: prefix, rowStart: rowStart, n: n)
+        }
         var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
         weights.withWeights { w in
-            embeddingForward(&hidden, tokens, w + weights.layout.embedding, n: n, c: c)
-            for (l, layer) in weights.layout.layers.enumerated() {
-                rmsNormForward(&normed, &rstd, hidden, w + layer.inputNorm, n: n, c: c, eps: eps)
-                linear(&q, normed, w + layer.q, bias: layer.qBias.map { w + $0 }, rows: n, out: h * d, in: c)
-                linear(&k, normed, w + layer.k, bias: layer.kBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
-                linear(&v, normed, w + layer.v, bias: layer.vBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
-                ropeForward(&q, positions, rope, n: n, heads: h)
-                ropeForward(&k, positions, rope, n: n, heads: kvh)
-                prefixAttention(&attention, q, k, v, prefixKeys: cache.keys[l], prefixValues: cache.values[l],
-                                prefix: prefix, rowStart: rowStart, n: n)
-                linear(&projected, attention, w + layer.o, bias: nil, rows: n, out: c, in: h * d)
-                addInPlace(&hidden, projected)
-                rmsNormForward(&normed, &rstd, hidden, w + layer.postNorm, n: n, c: c, eps: eps)
-                linear(&gate, normed, w + layer.gate, bias: nil, rows: n, out: f, in: c)
-                linear(&up, normed, w + layer.up, bias: nil, rows: n, out: f, in: c)
-                swigluForward(&activated, gate, up, count: n * f)
-                linear(&projected, activated, w + layer.down, bias: nil, rows: n, out: c, in: f)
-                addInPlace(&hidden, projected)
-            }
-            rmsNormForward(&normed, &rstd, hidden, w + weights.layout.finalNorm, n: n, c: c, eps: eps)
             matmul(normed, .none, w + weights.layout.lmHead, .transposed, &logits, m: n, n: vocab, k: c)
         }
         return logits
