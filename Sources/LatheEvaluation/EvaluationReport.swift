@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// The files of a run, shaped like lm-eval's: `results.json` and one `samples_<task>.jsonl` per task.
 public enum EvaluationReport {
@@ -6,22 +7,22 @@ public enum EvaluationReport {
     public static func resultsJSON(_ results: [TaskResult], model: String, options: EvaluationOptions) -> String {
         var tasks = [String](), configs = [String](), counts = [String]()
         for r in results {
-            var fields = ["\"alias\": \(jsonQuoted(r.task.name))"]
+            var fields = ["\"alias\": \(LatheFormats.JSONValue.quoted(r.task.name))"]
             for m in r.metrics {
-                fields.append("\(jsonQuoted(m.name + "," + m.filter)): \(number(m.aggregate()))")
+                fields.append("\(LatheFormats.JSONValue.quoted(m.name + "," + m.filter)): \(number(m.aggregate()))")
                 let stderr = m.standardError(bootstrapIterations: options.bootstrapIterations, seed: options.seed)
-                fields.append("\(jsonQuoted(m.name + "_stderr," + m.filter)): \(stderr.map(number) ?? "\"N/A\"")")
+                fields.append("\(LatheFormats.JSONValue.quoted(m.name + "_stderr," + m.filter)): \(stderr.map(number) ?? "\"N/A\"")")
             }
-            tasks.append("    \(jsonQuoted(r.task.name)): {" + fields.joined(separator: ", ") + "}")
-            counts.append("    \(jsonQuoted(r.task.name)): {\"original\": \(r.originalDocuments), \"effective\": \(r.samples.count)}")
-            configs.append("    \(jsonQuoted(r.task.name)): {\"task\": \(jsonQuoted(r.task.name)), \"output_type\": \(jsonQuoted(r.task.outputType.rawValue)), "
-                           + "\"test_split\": \(jsonQuoted(r.task.evaluationSplit ?? "")), \"target_delimiter\": \(jsonQuoted(r.task.targetDelimiter)), "
-                           + "\"num_fewshot\": 0, \"metric_list\": [" + r.task.metrics.map { "{\"metric\": \(jsonQuoted($0.name))}" }.joined(separator: ", ") + "]}")
+            tasks.append("    \(LatheFormats.JSONValue.quoted(r.task.name)): {" + fields.joined(separator: ", ") + "}")
+            counts.append("    \(LatheFormats.JSONValue.quoted(r.task.name)): {\"original\": \(r.originalDocuments), \"effective\": \(r.samples.count)}")
+            configs.append("    \(LatheFormats.JSONValue.quoted(r.task.name)): {\"task\": \(LatheFormats.JSONValue.quoted(r.task.name)), \"output_type\": \(LatheFormats.JSONValue.quoted(r.task.outputType.rawValue)), "
+                           + "\"test_split\": \(LatheFormats.JSONValue.quoted(r.task.evaluationSplit ?? "")), \"target_delimiter\": \(LatheFormats.JSONValue.quoted(r.task.targetDelimiter)), "
+                           + "\"num_fewshot\": 0, \"metric_list\": [" + r.task.metrics.map { "{\"metric\": \(LatheFormats.JSONValue.quoted($0.name))}" }.joined(separator: ", ") + "]}")
         }
         return "{\n  \"results\": {\n" + tasks.joined(separator: ",\n") + "\n  },\n"
             + "  \"n-samples\": {\n" + counts.joined(separator: ",\n") + "\n  },\n"
             + "  \"configs\": {\n" + configs.joined(separator: ",\n") + "\n  },\n"
-            + "  \"config\": {\"model\": \"lathe\", \"model_args\": \(jsonQuoted(model)), \"limit\": \(options.limit.map(String.init) ?? "null"), "
+            + "  \"config\": {\"model\": \"lathe\", \"model_args\": \(LatheFormats.JSONValue.quoted(model)), \"limit\": \(options.limit.map(String.init) ?? "null"), "
             + "\"bootstrap_iters\": \(options.bootstrapIterations), \"random_seed\": \(options.seed)}\n}\n"
     }
 
@@ -30,15 +31,15 @@ public enum EvaluationReport {
         var lines = [String]()
         for s in result.samples {
             let arguments = s.arguments.enumerated().map { i, args in
-                "\"gen_args_\(i)\": {" + args.enumerated().map { "\"arg_\($0)\": \(jsonQuoted($1))" }.joined(separator: ", ") + "}"
+                "\"gen_args_\(i)\": {" + args.enumerated().map { "\"arg_\($0)\": \(LatheFormats.JSONValue.quoted($1))" }.joined(separator: ", ") + "}"
             }
             let filters = s.filtered.map { f in
-                "\(jsonQuoted(f.filter)): [" + f.responses.map(response).joined(separator: ", ") + "]"
+                "\(LatheFormats.JSONValue.quoted(f.filter)): [" + f.responses.map(response).joined(separator: ", ") + "]"
             }
             let metrics = s.metrics.map { m in
-                "\(jsonQuoted(m.name)): " + (m.values.count == 1 ? number(m.values[0]) : "[" + m.values.map(number).joined(separator: ", ") + "]")
+                "\(LatheFormats.JSONValue.quoted(m.name)): " + (m.values.count == 1 ? number(m.values[0]) : "[" + m.values.map(number).joined(separator: ", ") + "]")
             }
-            lines.append("{\"doc_id\": \(s.docId), \"doc\": \(s.doc.jsonText), \"target\": \(jsonQuoted(s.target)), "
+            lines.append("{\"doc_id\": \(s.docId), \"doc\": \(s.doc.jsonText), \"target\": \(LatheFormats.JSONValue.quoted(s.target)), "
                          + "\"arguments\": {" + arguments.joined(separator: ", ") + "}, "
                          + "\"resps\": [" + s.responses.map { "[" + response($0) + "]" }.joined(separator: ", ") + "], "
                          + "\"filtered_resps\": {" + filters.joined(separator: ", ") + "}, "
@@ -49,7 +50,7 @@ public enum EvaluationReport {
 
     /// A response as lm-eval logs it: [loglikelihood, is_greedy], [loglikelihood] or "text".
     static func response(_ r: Response) -> String {
-        if let text = r.text { return jsonQuoted(text) }
+        if let text = r.text { return LatheFormats.JSONValue.quoted(text) }
         if let greedy = r.isGreedy { return "[\(number(r.logLikelihood ?? .nan)), \(greedy)]" }
         return "[\(number(r.logLikelihood ?? .nan))]"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import LatheJinja
 import LatheModels
 
@@ -155,7 +156,7 @@ public enum Evaluator {
         var until = task.until ?? [task.fewshotDelimiter]
         // HFLM always stops at the end-of-text token as well.
         if let eos = tokenizer.eosTokenId { until.append(tokenizer.decode([eos])) }
-        let settings = "{\"until\": [" + until.map(jsonQuoted).joined(separator: ", ") + "], \"max_gen_toks\": \(task.maxGenToks), \"do_sample\": false}"
+        let settings = "{\"until\": [" + until.map(LatheFormats.JSONValue.quoted).joined(separator: ", ") + "], \"max_gen_toks\": \(task.maxGenToks), \"do_sample\": false}"
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: plans.count))
         var samples = [SampleRecord]()
         for (index, p) in plans.enumerated() {

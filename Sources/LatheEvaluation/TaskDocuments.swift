@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import LatheJinja
 
 /// Reading a task's documents from JSONL or CSV, and writing them back as JSON for the samples file.
@@ -70,30 +71,14 @@ extension TemplateValue {
     /// Compact JSON text (for samples files); non-data values (macros, functions) become null.
     var jsonText: String {
         switch self {
-        case .string(let s): return jsonQuoted(s)
+        case .string(let s): return LatheFormats.JSONValue.quoted(s)
         case .int(let i): return String(i)
         case .double(let d): return d.isFinite ? String(d) : "null"
         case .bool(let b): return b ? "true" : "false"
         case .list(let l): return "[" + l.map(\.jsonText).joined(separator: ", ") + "]"
-        case .dict(let d): return "{" + d.entries.map { jsonQuoted($0.key) + ": " + $0.value.jsonText }.joined(separator: ", ") + "}"
+        case .dict(let d): return "{" + d.entries.map { LatheFormats.JSONValue.quoted($0.key) + ": " + $0.value.jsonText }.joined(separator: ", ") + "}"
         default: return "null"
         }
     }
 }
 
-/// A JSON string literal (Python `json.dumps` escaping, non-ASCII kept as is).
-func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
-}

@@ -154,6 +154,13 @@ extension JSONValue {
         }
     }
 
+    /// `s` as a JSON string literal: quotes, backslashes and control characters escaped, the rest raw UTF-8.
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, to: &out)
+        return out
+    }
+
     /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped, the rest raw UTF-8.
     static func writeString(_ s: String, to out: inout String) {
         out += "\""

@@ -82,13 +82,13 @@ struct Tokenize: ParsableCommand {
         }
         let example = try ExampleBuilder(tokenizer: tok, template: template, targets: .completions).example(.chat(messages))
         for (id, learned) in zip(example.tokens, example.targetMask) {
-            print("\(learned ? "*" : " ") \(id)\t\(quoted(tok.decode([id])))")
+            print("\(learned ? "*" : " ") \(id)\t\(LatheFormats.JSONValue.quoted(tok.decode([id])))")
         }
     }
 
     /// One line per token: id, then the token's decoded text as a JSON-style quoted string.
     private func pieces(_ tok: Tokenizer, _ ids: [Int32]) -> String {
-        ids.map { id in "\(id)\t\(quoted(tok.decode([id])))\t\(tok.token(of: id) ?? "")" }.joined(separator: "\n")
+        ids.map { id in "\(id)\t\(LatheFormats.JSONValue.quoted(tok.decode([id])))\t\(tok.token(of: id) ?? "")" }.joined(separator: "\n")
     }
 }
 
@@ -100,19 +100,3 @@ func loadTokenizer(_ path: String) throws -> Tokenizer {
     return try Tokenizer.load(URL(fileURLWithPath: path))
 }
 
-/// `s` as a double-quoted string with control characters escaped.
-func quoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
-}

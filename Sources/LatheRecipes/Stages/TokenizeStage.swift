@@ -29,7 +29,7 @@ public struct TokenizeStage: StageExecutor {
                     counts["\(name)_target_tokens", default: 0] += example.targetMask.filter { $0 }.count
                     counts["\(name)_truncated", default: 0] += example.tokens.count > recipe.tokenize.maxLength ? 1 : 0
                 } catch let rejection as ExampleRejection {
-                    rejected += "{\"source\": \"\(record.source.id)\", \"reason\": \(jsonString(rejection.reason))}\n"
+                    rejected += "{\"source\": \"\(record.source.id)\", \"reason\": \(LatheFormats.JSONValue.quoted(rejection.reason))}\n"
                     counts["\(name)_rejected", default: 0] += 1
                 }
             }
@@ -95,8 +95,3 @@ public struct TokenizeStage: StageExecutor {
     }
 }
 
-/// A JSON string literal.
-func jsonString(_ text: String) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
-    return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-}
