@@ -84,7 +84,8 @@ extension PostProcessor {
                 let tokens = try ids.map { id -> String in
                     guard let t = token(id) else {
                         throw TokenizerError.notExportable(file: "tokenizer.json", path: "\(path).single[\(i)]", message:
-                            "the template adds id \(id), which has no token to name it by; HF templates name special tokens by text")
+                            "the template adds id \(id), which has no token to name it by (HF templates name special tokens by " +
+                            "text); add the token to the vocabulary or drop it from the post-processor")
                     }
                     return t
                 }
@@ -93,7 +94,8 @@ extension PostProcessor {
                                         "tokens": .array(tokens.map(JSONValue.string))])
                 if let earlier = specials[name], earlier != entry {
                     throw TokenizerError.notExportable(file: "tokenizer.json", path: "\(path).single[\(i)]", message:
-                        "two template entries are both spelled \"\(name)\" but add different ids; HF names them by text")
+                        "two template entries are both spelled \"\(name)\" but add different ids (HF names them by text); " +
+                        "give the special tokens distinct texts")
                 }
                 specials[name] = entry
                 names.append(name)
