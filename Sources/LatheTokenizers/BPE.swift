@@ -13,6 +13,8 @@ public final class BPEModel: Sendable {
     let unkId: Int32?
     let fuseUnk: Bool, byteFallback: Bool, ignoreMerges: Bool
     let prefix: [UInt8], suffix: [UInt8]
+    /// `continuing_subword_prefix` and `end_of_word_suffix` as written, for writing the model back.
+    let prefixText: String?, suffixText: String?
     /// Pieces arrive as raw bytes standing for byte-level characters.
     let byteLevel: Bool
     /// byte → id of its single-byte symbol (byte-level, no prefix/suffix), or -1.
@@ -62,6 +64,7 @@ public final class BPEModel: Sendable {
         self.fuseUnk = fuseUnk; self.byteFallback = byteFallback; self.ignoreMerges = ignoreMerges
         self.prefix = Array((byteLevel ? prefix.flatMap(ByteLevelAlphabet.bytes) : nil) ?? Array((prefix ?? "").utf8))
         self.suffix = Array((byteLevel ? suffix.flatMap(ByteLevelAlphabet.bytes) : nil) ?? Array((suffix ?? "").utf8))
+        self.prefixText = prefix; self.suffixText = suffix
         self.byteLevel = byteLevel
         var byteIds = [Int32](repeating: -1, count: 256), fallbackIds = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {

@@ -41,4 +41,13 @@ struct PairMap: Sendable {
         keys[i] = key
         values[i] = value
     }
+
+    /// Every stored pair with its value (rank << 32 | merged id), in table order.
+    var entries: [(left: Int32, right: Int32, value: UInt64)] {
+        var out = [(left: Int32, right: Int32, value: UInt64)]()
+        for (i, key) in keys.enumerated() where key != PairMap.empty {
+            out.append((Int32(bitPattern: UInt32(key >> 32)), Int32(bitPattern: UInt32(truncatingIfNeeded: key)), values[i]))
+        }
+        return out
+    }
 }

@@ -6,6 +6,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case unsupportedComponent(file: String, path: String, type: String)
     /// A reference to a token that is not in the vocabulary (a merge, a special token id).
     case unknownToken(file: String, message: String)
+    /// The tokenizer cannot be written as `tokenizer.json` (`path` names the component), or the file cannot be written.
+    case notExportable(file: String, path: String, message: String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .unsupportedComponent(let f, let p, let t):
             return "\(f): \(p): component type \"\(t)\" is not supported by Lathe; use a tokenizer without it or file an issue"
         case .unknownToken(let f, let m): return "\(f): \(m)"
+        case .notExportable(let f, let p, let m): return "\(f): \(p): cannot write the tokenizer: \(m)"
         }
     }
 }
