@@ -3,24 +3,34 @@ import LatheFormats
 
 /// Writing a base model with an adapter folded in, in the formats serving stacks load.
 public enum MergedExport {
-    /// An HF directory: `model.safetensors` (HF tensor names, F32 or BF16), `config.json`, and the base's
-    /// tokenizer files when it has them (a GGUF base has none: use `writeGGUF` for llama.cpp, or transformers'
-    /// `gguf_file=` loading for the tokenizer).
-    public static func writeHF(_ weights: LlamaWeights, basePath: String, to directory: String, bf16: Bool = false) throws {
+    /// An HF directory: `model.safetensors` (HF tensor names, F32, F16 or BF16), `config.json`, and the
+    /// tokenizer — the base directory's files, or for a GGUF base `tokenizer.json` + `tokenizer_config.json`
+    /// (with the chat template) written from the GGUF's tokenizer metadata.
+    public static func writeHF(_ weights: LlamaWeights, base: LoadedModel, to directory: String, dtype: ExportDType = .f32) throws {
+        let (storage, torchName): (SafetensorsWriter.OutputType, String)
+        switch dtype {
+        case .f32: (storage, torchName) = (.f32, "float32")
+        case .f16: (storage, torchName) = (.f16, "float16")
+        case .bf16: (storage, torchName) = (.bf16, "bfloat16")
+        case .q8_0: throw ModelError.invalidInput("q8_0 is a GGUF storage type; write the HF directory as f32, f16 or bf16")
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         for entry in weights.layout.entries {
             try writer.add(entry.name, shape: entry.shape, values: Array(weights.storage[entry.offset..<(entry.offset + entry.count)]),
-                           as: bf16 ? .bf16 : .f32)
+                           as: storage)
         }
         try writer.write(to: (directory as NSString).appendingPathComponent("model.safetensors"))
-        let config = try JSONSerialization.data(withJSONObject: weights.config.hfConfigJSON(dtype: bf16 ? "bfloat16" : "float32"),
+        let config = try JSONSerialization.data(withJSONObject: weights.config.hfConfigJSON(dtype: torchName),
                                                 options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: URL(fileURLWithPath: directory).appendingPathComponent("config.json"))
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: basePath, isDirectory: &isDirectory), isDirectory.boolValue {
+        try config.write(to: URL(fileURLWithPath: directory).appendingPathComponent("config.json"), options: .atomic)
+        if base.format == .gguf {
+            let tokenizer = try base.tokenizer()
+            try tokenizer.writeHuggingFace(to: directory, chatTemplate: nil,
+                                           modelMaxLength: weights.config.maxPositionEmbeddings)
+        } else {
             for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "generation_config.json"] {
-                let source = (basePath as NSString).appendingPathComponent(name)
+                let source = (base.path as NSString).appendingPathComponent(name)
                 let target = (directory as NSString).appendingPathComponent(name)
                 guard FileManager.default.fileExists(atPath: source) else { continue }
                 try? FileManager.default.removeItem(atPath: target)
@@ -30,14 +40,22 @@ public enum MergedExport {
     }
 
     /// A GGUF that llama.cpp loads: the base GGUF's metadata (architecture, tokenizer, chat template) with every
-    /// weight replaced by the merged one, F32 or F16 (1-D tensors stay F32), Q/K rows permuted back as
-    /// convert_hf_to_gguf.py lays them out.
-    public static func writeGGUF(_ weights: LlamaWeights, baseGGUF: String, to path: String, f16: Bool = false) throws {
+    /// weight replaced by the merged one as F32, F16, BF16 or Q8_0 (1-D tensors, and Q8_0 rows not a multiple of
+    /// 32 wide, stay F32 / F16), Q/K rows permuted back as convert_hf_to_gguf.py lays them out.
+    public static func writeGGUF(_ weights: LlamaWeights, baseGGUF: String, to path: String, dtype: ExportDType = .f32) throws {
         let base = try GGUFFile(path: baseGGUF)
+        // llama.cpp's llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
+        let (matrixType, fileType): (GGMLType, UInt32)
+        switch dtype {
+        case .f32: (matrixType, fileType) = (.f32, 0)
+        case .f16: (matrixType, fileType) = (.f16, 1)
+        case .bf16: (matrixType, fileType) = (.bf16, 32)
+        case .q8_0: (matrixType, fileType) = (.q8_0, 7)
+        }
         var writer = GGUFWriter()
         for key in base.metadataKeys where key != GGUFFile.alignmentKey {
             guard let value = base.metadata[key] else { continue }
-            try writer.set(key, key == "general.file_type" ? .uint32(f16 ? 1 : 0) : value)
+            try writer.set(key, key == "general.file_type" ? .uint32(fileType) : value)
         }
         let config = weights.config
         for name in base.tensorNames where name == "rope_freqs.weight" {
@@ -52,8 +70,9 @@ public enum MergedExport {
                     GGUFNames.permuteRows(&values, heads: config.keyValueHeadCount, columns: config.hiddenSize)
                 }
             }
-            try writer.addTensor(GGUFNames.ggufName(forHF: entry.name), shape: entry.shape, values: values,
-                                 as: f16 && entry.shape.count == 2 ? .f16 : .f32)
+            var type = entry.shape.count == 2 ? matrixType : .f32
+            if type == .q8_0 && entry.shape[1] % 32 != 0 { type = .f16 }
+            try writer.addTensor(GGUFNames.ggufName(forHF: entry.name), shape: entry.shape, values: values, as: type)
         }
         try writer.write(to: path)
     }

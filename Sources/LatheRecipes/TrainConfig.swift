@@ -1,3 +1,5 @@
+import LatheModels
+
 /// A linear layer LoRA can wrap, by its Hugging Face module name.
 public enum LoRATarget: String, RecipeEnum {
     case qProj = "q_proj", kProj = "k_proj", vProj = "v_proj", oProj = "o_proj"
@@ -108,31 +110,22 @@ public struct EvaluateConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// An artefact the export stage writes.
-public enum ExportFormat: String, RecipeEnum {
-    /// PEFT adapter directory (`adapter_config.json` + `adapter_model.safetensors`).
-    case peft
-    /// Base weights with the adapter folded in, as a Hugging Face directory.
-    case merged
-    /// The merged model as one GGUF file.
-    case gguf
-    /// The adapter as a llama.cpp GGUF LoRA.
-    case ggufLora = "gguf-lora"
-}
-
-/// Storage type of exported weights.
-public enum ExportDType: String, RecipeEnum { case f32, f16, bf16 }
+extension ExportFormat: RecipeEnum {}
+extension ExportDType: RecipeEnum {}
 
 /// `export:` section.
 public struct ExportConfig: Codable, Sendable, Equatable {
     /// Artefacts to write; empty skips the stage. Default `peft`.
     public var formats: [ExportFormat] = [.peft]
-    /// Storage type of written weights. Default `f32`.
+    /// Storage type of merged weights (f32, f16, bf16; q8_0 for the merged GGUF only). Default `f32`.
     public var dtype = ExportDType.f32
+    /// The base model's Hugging Face id, recorded as `base_model_name_or_path` in the PEFT adapter so that
+    /// transformers and vLLM find the base (e.g. `HuggingFaceTB/SmolLM2-135M-Instruct`). Default: the base's path.
+    public var baseModelID: String?
 
     /// Defaults.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case formats, dtype }
+    enum CodingKeys: String, CodingKey, CaseIterable { case formats, dtype, baseModelID = "base_model_id" }
 }
 

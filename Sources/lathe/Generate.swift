@@ -23,6 +23,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed for sampling.") var seed: UInt64 = 0
     @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).") var stopStrings: [String] = []
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Flag(help: "Print one JSON object (prompt and generated token ids, text, stop reason) instead of streaming text.")
+    var json = false
 
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
@@ -59,9 +61,16 @@ struct Generate: ParsableCommand {
             maxTokens: maxTokens, stopTokens: stops, stopStrings: stopStrings)
         var stream = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true)
         let output = FileHandle.standardOutput
-        _ = try generator.generate(prompt: ids, decode: { tokenizer.decode($0, skipSpecialTokens: true) }) { token in
-            output.write(Data(stream.push(token).utf8))
+        let result = try generator.generate(prompt: ids, decode: { tokenizer.decode($0, skipSpecialTokens: true) }) { token in
+            if !json { output.write(Data(stream.push(token).utf8)) }
         }
-        output.write(Data((stream.finish() + "\n").utf8))
+        if json {
+            let object: [String: Any] = ["prompt_ids": ids.map(Int.init), "ids": result.tokens.map(Int.init),
+                                         "text": tokenizer.decode(result.tokens, skipSpecialTokens: true),
+                                         "stop": result.reason.rawValue]
+            output.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8))
+        } else {
+            output.write(Data((stream.finish() + "\n").utf8))
+        }
     }
 }

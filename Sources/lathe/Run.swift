@@ -34,7 +34,7 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog) throws -> [StageName: Stri
         .tokenize: TokenizeStage(),
         .train: TrainStage { log.train($0) },
         .evaluate: EvaluateStage { log.evaluate($0) },
-        .export: ExportStage(),
+        .export: ExportStage { log.line("warning", ["format": $0.format.rawValue, "message": $0.message]) },
     ]
     let runner = try RecipeRunner(loaded: loaded, environment: environment)
     let outputs = try runner.run(executors: executors) { log.run($0) }

@@ -15,6 +15,8 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("data"), help: "Training records (repeatable): .jsonl, .csv or a folder of .txt/.md.") var data: [String]
     @Option(help: "Held-out records; their loss is printed before and after training.") var evalData: String?
     @Option(help: "Output directory for the PEFT adapter.") var out: String
+    @Option(name: .customLong("from-adapter"), help: "Continue training this PEFT adapter (its rank, alpha, targets and rsLoRA setting replace --rank, --alpha, --targets, --rslora).")
+    var fromAdapter: String?
     @Option(help: "LoRA rank.") var rank = 16
     @Option(help: "LoRA alpha.") var alpha = 32.0
     @Option(help: "LoRA dropout.") var dropout = 0.0
@@ -73,7 +75,9 @@ struct Train: ParsableCommand {
         config.seed = UInt64(seed)
         let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, useRSLoRA: rslora,
                               targets: try LoRAConfig.modules(named: targets.split(separator: ",").map(String.init)))
-        let initial = try LoRAAdapter(config: lora, model: loaded.config, seed: UInt64(seed))
+        let initial = try fromAdapter.map { try PEFTAdapter.read($0, model: loaded.config) }
+            ?? LoRAAdapter(config: lora, model: loaded.config, seed: UInt64(seed))
+        if let fromAdapter { log.line("continuing", ["adapter": fromAdapter, "rank": initial.config.rank]) }
         let held = try evalData.map { try examples([$0]) }
         if let held { log.line("eval_loss", ["when": "before", "loss": try AdapterLoss.mean(llama, initial, held, length: maxLength)]) }
         var trainer = try Trainer(model: llama, adapter: initial, examples: train, config: config,

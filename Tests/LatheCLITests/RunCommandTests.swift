@@ -37,7 +37,8 @@ import Testing
         evaluate:
           enabled: false
         export:
-          formats: [peft, merged]
+          formats: [peft, merged, gguf, gguf-lora]
+          base_model_id: org/tiny-llama
         """.write(toFile: "\(root)/Recipes/tiny.yaml", atomically: true, encoding: .utf8)
     }
 
@@ -53,6 +54,8 @@ import Testing
         #expect(files.contains { $0.hasSuffix("peft/adapter_model.safetensors") })
         #expect(files.contains { $0.hasSuffix("merged/model.safetensors") })
         #expect(files.contains { $0.hasSuffix("merged.gguf") })
+        #expect(files.contains { $0.hasSuffix("adapter.gguf") })
+        #expect(files.contains { $0.hasSuffix("merged/tokenizer.json") } && files.contains { $0.hasSuffix("merged/tokenizer_config.json") })
         #expect(files.contains { $0.hasSuffix("step-2.safetensors.zst") })
         #expect(files.contains("MODEL_CARD.md") && files.contains("lineage.json"))
         let report = try String(contentsOfFile: "\(run)/report.html", encoding: .utf8)
@@ -71,6 +74,20 @@ import Testing
 
         let verified = try CLI.run(["verify", run])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        // `lathe export` from the run directory (its adapter found through lineage.json), then from a PEFT directory.
+        let exported = try CLI.run(["export", run, "--format", "gguf-lora", "--format", "peft", "--out", "\(root)/out"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(root)/out/adapter.gguf"))
+        #expect(exported.stderr.contains("warning: peft:") && exported.stderr.contains("names the base"),
+                "a base recorded by path is warned about:\n\(exported.stderr)")
+        let again = try CLI.run(["export", "\(root)/out/peft", "--base", "\(root)/Checkpoints/base/tiny.gguf",
+                                 "--format", "merged", "--dtype", "bf16", "--out", "\(root)/out2"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(root)/out2/merged/model.safetensors"))
+        let refused = try CLI.run(["export", run, "--format", "merged", "--dtype", "q8_0", "--out", "\(root)/out3"])
+        #expect(refused.status != 0 && refused.stderr.contains("q8_0"))
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/out3"))
         let cleaned = try #require(files.first { $0.hasSuffix("cleaned.jsonl") })
         try "{\"text\": \"edited by hand\"}\n".write(toFile: "\(run)/\(cleaned)", atomically: true, encoding: .utf8)
         let tampered = try CLI.run(["verify", run])

@@ -85,7 +85,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try MergedExport.writeGGUF(merged, baseGGUF: basePath, to: directory + ".gguf")
         defer { try? FileManager.default.removeItem(atPath: directory + ".gguf") }
-        try MergedExport.writeHF(merged, basePath: basePath, to: directory)
+        try MergedExport.writeHF(merged, base: base, to: directory)
         for path in [directory + ".gguf", directory] {
             let reloaded = try ModelLoader.load(path)
             let logits = try LlamaModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)

@@ -2,10 +2,12 @@ import Foundation
 import LatheModels
 
 /// The recipe's export stage: the trained adapter as the formats serving stacks load — `peft/` (transformers,
-/// vLLM), `merged/` (an HF directory with the adapter folded in) and `merged.gguf` (llama.cpp) when the base is
-/// a GGUF file.
+/// vLLM), `merged/` (an HF directory with the adapter folded in), `merged.gguf` (llama.cpp, Ollama) and
+/// `adapter.gguf` (llama.cpp `--lora`). What a target will refuse or do differently is reported first.
 public struct ExportStage: StageExecutor {
-    public init() {}
+    let warn: (ExportWarning) -> Void
+
+    public init(warn: @escaping (ExportWarning) -> Void = { _ in }) { self.warn = warn }
 
     public func run(_ context: StageContext) throws -> StageReport {
         let recipe = context.loaded.recipe
@@ -13,32 +15,18 @@ public struct ExportStage: StageExecutor {
             throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "export", message: "the export stage needs the train stage")
         }
         let adapterDirectory = (trained as NSString).appendingPathComponent("adapter")
-        let out = context.outputDirectory as NSString
-        var counts: [String: Int] = [:]
-        let formats = Set(recipe.export.formats.map(\.rawValue))
-        if formats.contains("gguf-lora") {
-            throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "export.formats",
-                                      message: "gguf-lora is not implemented yet; export peft (llama.cpp's convert_lora_to_gguf.py converts it) or gguf")
-        }
-        if formats.contains("peft") {
-            try FileManager.default.copyItem(atPath: adapterDirectory, toPath: out.appendingPathComponent("peft"))
-            counts["peft"] = 1
-        }
-        let wantsMerged = formats.contains("merged"), wantsGGUF = formats.contains("gguf")
-        guard wantsMerged || wantsGGUF else { return StageReport(counts: counts) }
         let base = try ModelLoader.load(context.loaded.baseModelPath)
         let adapter = try PEFTAdapter.read(adapterDirectory, model: base.config)
-        let merged = base.weights.merged(with: adapter)
-        if wantsMerged {
-            try MergedExport.writeHF(merged, basePath: context.loaded.baseModelPath, to: out.appendingPathComponent("merged"),
-                                     bf16: recipe.export.dtype.rawValue == "bf16")
-            counts["merged"] = 1
+        let exporter = AdapterExporter(base: base, adapter: adapter, baseModelID: recipe.export.baseModelID)
+        let formats = recipe.export.formats
+        do { try exporter.check(formats, dtype: recipe.export.dtype) } catch let error as ModelError {
+            throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "export", message: error.description)
         }
-        if base.format == .gguf && (wantsGGUF || wantsMerged) {
-            try MergedExport.writeGGUF(merged, baseGGUF: context.loaded.baseModelPath, to: out.appendingPathComponent("merged.gguf"),
-                                       f16: recipe.export.dtype.rawValue != "f32")
-            counts["merged_gguf"] = 1
-        }
+        let warnings = exporter.warnings(for: formats)
+        warnings.forEach(warn)
+        let written = try exporter.export(formats, dtype: recipe.export.dtype, to: context.outputDirectory)
+        var counts = Dictionary(uniqueKeysWithValues: written.keys.map { ($0.rawValue, 1) })
+        counts["warnings"] = warnings.count
         return StageReport(counts: counts)
     }
 }

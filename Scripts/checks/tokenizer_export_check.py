@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One-off interoperability check for Lathe's tokenizer export (not a golden generator, writes nothing).
 
-    python Scripts/goldens/tokenizer_export_check.py DIR MODEL.gguf
+    python Scripts/checks/tokenizer_export_check.py DIR MODEL.gguf
 
 DIR holds the tokenizer.json + tokenizer_config.json Lathe wrote (Tokenizer.writeHuggingFace) for the tokenizer
 it built from MODEL.gguf. Loads DIR with transformers `AutoTokenizer.from_pretrained(DIR)` and the GGUF with
@@ -11,10 +11,6 @@ prints a summary and exits 1 on any mismatch.
 """
 import os
 import sys
-
-# This folder holds tokenizers.py, which would shadow the `tokenizers` package transformers imports.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 from transformers import AutoTokenizer  # noqa: E402
 
