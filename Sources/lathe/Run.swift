@@ -48,8 +48,17 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog) throws -> [StageName: Stri
 final class EventLog {
     let json: Bool
     let terminal = isatty(1) != 0
+    /// When the current cleaning pass or evaluation task started, for records/s and ETA.
+    private var phaseStart = Date()
+    private var phase = ""
 
     init(json: Bool) { self.json = json }
+
+    /// Seconds since `name` started (a new name restarts the clock).
+    private func elapsed(in name: String) -> Double {
+        if name != phase { phase = name; phaseStart = Date() }
+        return max(Date().timeIntervalSince(phaseStart), 1e-9)
+    }
 
     func run(_ event: RunEvent) {
         switch event {
@@ -65,7 +74,9 @@ final class EventLog {
     }
 
     func clean(_ progress: CleaningProgress) {
-        progressLine("clean \(progress.stage.rawValue): \(progress.records) records, \(progress.bytes / 1_000_000) MB")
+        let seconds = elapsed(in: "clean \(progress.stage.rawValue)")
+        progressLine(String(format: "clean %@: %d records, %d MB  %.0f records/s", progress.stage.rawValue,
+                            progress.records, progress.bytes / 1_000_000, Double(progress.records) / seconds))
     }
 
     func train(_ event: TrainStage.Event) {
@@ -91,8 +102,19 @@ final class EventLog {
 
     func evaluate(_ event: EvaluationEvent) {
         switch event {
-        case .taskStarted(let task, let model, let documents, _): line("evaluating", ["task": task, "model": model, "documents": documents])
-        case .progress(let task, let done, let total): progressLine("evaluate \(task) \(done)/\(total)", final: done == total)
+        case .taskStarted(let task, let model, let documents, _):
+            (phase, phaseStart) = ("evaluate \(task)", Date())
+            line("evaluating", ["task": task, "model": model, "documents": documents])
+        case .progress(let task, let done, let total):
+            let rate = Double(done) / elapsed(in: "evaluate \(task)")
+            if json {
+                if done == total || done % max(total / 10, 1) == 0 {
+                    line("evaluate_progress", ["task": task, "done": done, "total": total, "records_per_s": (rate * 10).rounded() / 10])
+                }
+            } else {
+                progressLine(String(format: "evaluate %@ %d/%d  %.1f records/s  ETA %.0f s", task, done, total, rate,
+                                    Double(total - done) / max(rate, 1e-9)), final: done == total)
+            }
         case .taskFinished(let task, _, let seconds): line("evaluated", ["task": task, "seconds": (seconds * 10).rounded() / 10])
         }
     }

@@ -85,6 +85,12 @@ import Testing
                                  "--format", "merged", "--dtype", "bf16", "--out", "\(root)/out2"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(FileManager.default.fileExists(atPath: "\(root)/out2/merged/model.safetensors"))
+        // Importing the exported adapter to continue training it: its rank (4) wins over the --rank default (16).
+        let continued = try CLI.run(["train", "--model", "\(root)/Checkpoints/base/tiny.gguf", "--data", "\(root)/Datasets/tiny/train.jsonl",
+                                     "--from-adapter", "\(root)/out/peft", "--max-steps", "1", "--max-length", "48",
+                                     "--out", "\(root)/continued"])
+        #expect(continued.status == 0, "\(continued.stderr)")
+        #expect(continued.stdout.contains("continuing") && continued.stdout.contains("rank=4"), "\(continued.stdout)")
         let refused = try CLI.run(["export", run, "--format", "merged", "--dtype", "q8_0", "--out", "\(root)/out3"])
         #expect(refused.status != 0 && refused.stderr.contains("q8_0"))
         #expect(!FileManager.default.fileExists(atPath: "\(root)/out3"))
