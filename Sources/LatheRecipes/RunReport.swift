@@ -12,9 +12,12 @@ public enum RunReport {
         }
         if let train = outputs[.train] {
             let log = trainingLog((train as NSString).appendingPathComponent("training_log.jsonl"))
-            if !log.isEmpty {
-                sections.append("<h2>Training</h2>" + lineChart(log.map(\.loss), title: "training loss per step", color: "#1f6feb")
-                                + lineChart(log.map(\.lr), title: "learning rate per step", color: "#8250df"))
+            if !log.steps.isEmpty {
+                let evaluated = log.evaluations.isEmpty ? "" : " (dots: held-out loss)"
+                sections.append("<h2>Training</h2>"
+                                + lineChart(log.steps.map(\.loss), title: "training loss per step" + evaluated, color: "#1f6feb",
+                                            markers: log.evaluations, markerColor: "#d1242f")
+                                + lineChart(log.steps.map(\.lr), title: "learning rate per step", color: "#8250df"))
             }
             if let report = stageReport(train), let base = report.metrics["eval_loss_base"], let adapter = report.metrics["eval_loss_adapter"] {
                 sections.append("<p>Held-out loss: base <b>\(fixed(base))</b> → adapter <b>\(fixed(adapter))</b></p>")
@@ -46,25 +49,35 @@ public enum RunReport {
         return try? JSONDecoder().decode(StageReport.self, from: data)
     }
 
-    static func trainingLog(_ path: String) -> [(loss: Double, lr: Double)] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let loss = (object["loss"] as? NSNumber)?.doubleValue, let lr = (object["lr"] as? NSNumber)?.doubleValue else { return nil }
-            return (loss, lr)
+    /// The per-step lines (loss, learning rate) and the held-out evaluations (step, loss) of a training log.
+    static func trainingLog(_ path: String) -> (steps: [(loss: Double, lr: Double)], evaluations: [(step: Int, value: Double)]) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ([], []) }
+        var steps: [(loss: Double, lr: Double)] = [], evaluations: [(step: Int, value: Double)] = []
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            if let loss = (object["loss"] as? NSNumber)?.doubleValue, let lr = (object["lr"] as? NSNumber)?.doubleValue {
+                steps.append((loss, lr))
+            } else if let loss = (object["eval_loss"] as? NSNumber)?.doubleValue, let step = object["step"] as? Int {
+                evaluations.append((step, loss))
+            }
         }
+        return (steps, evaluations)
     }
 
     /// A polyline over `values` with labelled axes, as inline SVG.
-    static func lineChart(_ values: [Double], title: String, color: String) -> String {
+    /// `markers` are (step, value) points (step 1 is the first value) drawn as dots on the same axes.
+    static func lineChart(_ values: [Double], title: String, color: String,
+                          markers: [(step: Int, value: Double)] = [], markerColor: String = "#d1242f") -> String {
         let (width, height, pad) = (640.0, 220.0, 56.0)
-        let low = values.min() ?? 0, high = values.max() ?? 1
+        let all = values + markers.map(\.value)
+        let low = all.min() ?? 0, high = all.max() ?? 1
         let span = high > low ? high - low : 1
-        let points = values.enumerated().map { i, v in
-            let x = pad + (width - 2 * pad) * Double(i) / Double(max(values.count - 1, 1))
-            let y = height - pad - (height - 2 * pad) * (v - low) / span
-            return "\(fixed(x)),\(fixed(y))"
-        }.joined(separator: " ")
+        func x(_ i: Int) -> Double { pad + (width - 2 * pad) * Double(i) / Double(max(values.count - 1, 1)) }
+        func y(_ v: Double) -> Double { height - pad - (height - 2 * pad) * (v - low) / span }
+        let points = values.enumerated().map { i, v in "\(fixed(x(i))),\(fixed(y(v)))" }.joined(separator: " ")
+        let dots = markers.map { m in
+            "<circle cx=\"\(fixed(x(m.step - 1)))\" cy=\"\(fixed(y(m.value)))\" r=\"4\" fill=\"\(markerColor)\"><title>step \(m.step): \(fixed(m.value))</title></circle>"
+        }.joined()
         return """
         <figure><svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" role="img" aria-label="\(escape(title))">
         <rect x="0" y="0" width="\(Int(width))" height="\(Int(height))" fill="#ffffff" stroke="#d0d7de"/>
@@ -73,7 +86,7 @@ public enum RunReport {
         <text x="\(pad - 4)" y="\(pad + 4)" font-size="11" text-anchor="end">\(short(high))</text>
         <text x="\(pad - 4)" y="\(height - pad)" font-size="11" text-anchor="end">\(short(low))</text>
         <text x="\(width - pad)" y="\(height - pad + 16)" font-size="11" text-anchor="end">step \(values.count)</text>
-        <polyline fill="none" stroke="\(color)" stroke-width="2" points="\(points)"/>
+        <polyline fill="none" stroke="\(color)" stroke-width="2" points="\(points)"/>\(dots)
         </svg><figcaption>\(escape(title))</figcaption></figure>
         """
     }

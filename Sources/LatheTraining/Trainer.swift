@@ -85,10 +85,11 @@ public struct Trainer {
         self.completedSteps = completedSteps
     }
 
-    /// Trains from `completedSteps` to `totalSteps`, calling `progress` after each step and `checkpoint` after
-    /// every `saveEvery`-th step and the last (with the trainer's state then).
+    /// Trains from `completedSteps` to `totalSteps`, calling `progress` after each step, `checkpoint` after
+    /// every `saveEvery`-th step and the last, and `afterStep` after every step (both with the trainer's state then).
     public mutating func run(saveEvery: Int = 0, checkpoint: (Trainer) throws -> Void = { _ in },
-                             progress: (TrainingProgress) -> Void = { _ in }) throws {
+                             progress: (TrainingProgress) -> Void = { _ in },
+                             afterStep: (Trainer) throws -> Void = { _ in }) throws {
         let schedule = LearningRateSchedule(kind: config.schedule, baseLR: config.learningRate,
                                             warmupSteps: config.warmupSteps, totalSteps: totalSteps)
         let rows = batches.map { $0.batch.tokens.count }.max()!
@@ -118,6 +119,7 @@ public struct Trainer {
             progress(TrainingProgress(step: step + 1, totalSteps: totalSteps, loss: lossSum / Double(targetCount),
                                       learningRate: lr, gradientNorm: norm, tokens: tokens,
                                       seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            try afterStep(self)
         }
     }
 }

@@ -85,6 +85,9 @@ final class EventLog {
             line("resumed", ["step": step, "skipped_checkpoints": problems])
         case .checkpoint(let step, let path):
             line("checkpoint", ["step": step, "path": path])
+        case .evaluated(let step, let loss):
+            if terminal && !json { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+            line("eval_loss", ["step": step, "loss": (loss * 10000).rounded() / 10000])
         case .step(let p):
             let rate = Double(p.tokens) / max(p.seconds, 1e-9)
             let remaining = Double(p.totalSteps - p.step) * p.seconds

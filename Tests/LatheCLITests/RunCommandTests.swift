@@ -101,6 +101,31 @@ import Testing
         #expect((tampered.stdout + tampered.stderr).contains("cleaned.jsonl"))
     }
 
+    /// `train.eval_every`: the held-out loss after every N steps goes to the event stream, training_log.jsonl and
+    /// report.html's loss chart; the last one is the stage's `eval_loss_adapter`.
+    @Test func evalEveryRecordsHeldOutLoss() throws {
+        try makeProject()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let recipe = "\(root)/Recipes/tiny.yaml"
+        let text = try String(contentsOfFile: recipe, encoding: .utf8)
+        try text.replacingOccurrences(of: "eval_fraction: 0\n", with: "eval_fraction: 0.25\n")
+            .replacingOccurrences(of: "save_every: 2", with: "save_every: 2\n  eval_every: 2")
+            .write(toFile: recipe, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["run", recipe, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let events = result.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let evaluations = events.filter { $0["event"] as? String == "eval_loss" }
+        #expect(evaluations.compactMap { $0["step"] as? Int } == [2, 3], "after step 2 and the last step (3)")
+        let run = "\(root)/Checkpoints/tiny"
+        let log = try #require(try FileManager.default.subpathsOfDirectory(atPath: run).first { $0.hasSuffix("training_log.jsonl") })
+        let lines = try String(contentsOfFile: "\(run)/\(log)", encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains("eval_loss") }.count == 2 && lines.count == 5)
+        let report = try String(contentsOfFile: "\(run)/report.html", encoding: .utf8)
+        #expect(report.contains("<circle") && report.contains("held-out loss"))
+    }
+
     @Test func recipeWithATypoFailsWithFileLineAndSuggestion() throws {
         try makeProject()
         defer { try? FileManager.default.removeItem(atPath: root) }

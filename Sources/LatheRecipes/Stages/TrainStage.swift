@@ -7,12 +7,14 @@ import LatheTraining
 /// The recipe's train stage: LoRA on the base model over the tokenize stage's examples. Checkpoints go to
 /// `<run>/checkpoints/<stage key>/` (outside the stage's temporary directory, so a killed run resumes from
 /// the newest valid one); the finished adapter is written as a PEFT directory `adapter/` with
-/// `training_log.jsonl` (one line per step) beside it.
+/// `training_log.jsonl` (one line per step, one per held-out evaluation) beside it.
 public struct TrainStage: StageExecutor {
     public enum Event: Sendable {
         case resumed(step: Int, problems: [String])
         case step(TrainingProgress)
         case checkpoint(step: Int, path: String)
+        /// Held-out loss of the adapter after `step` (every `train.eval_every` steps and at the end).
+        case evaluated(step: Int, loss: Double)
     }
 
     public var onEvent: (Event) -> Void
@@ -41,7 +43,11 @@ public struct TrainStage: StageExecutor {
             try trainer.resume(parameters: state.parameters, optimizer: state.optimizer, completedSteps: step)
             onEvent(.resumed(step: step, problems: latest.problems.map(\.description)))
         }
+        let evalShard = (tokenized as NSString).appendingPathComponent("eval.tokens.zst")
+        let held = FileManager.default.fileExists(atPath: evalShard) ? try TokenShard.read(evalShard) : []
+        let length = recipe.tokenize.maxLength
         var log = ""
+        var finalEvalLoss: Double?
         let recipeHash = (try? context.loaded.sha256()) ?? ""
         try trainer.run(saveEvery: recipe.train.saveEvery, checkpoint: { trainer in
             let checkpoint = Self.checkpoint(trainer, recipeHash: recipeHash, seed: recipe.seed)
@@ -50,19 +56,22 @@ public struct TrainStage: StageExecutor {
         }, progress: { progress in
             log += "{\"step\": \(progress.step), \"loss\": \(progress.loss), \"lr\": \(progress.learningRate), \"grad_norm\": \(progress.gradientNorm), \"tokens\": \(progress.tokens), \"seconds\": \(progress.seconds)}\n"
             onEvent(.step(progress))
+        }, afterStep: { trainer in
+            let every = recipe.train.evalEvery, step = trainer.completedSteps
+            guard !held.isEmpty, every > 0, step % every == 0 || step == trainer.totalSteps else { return }
+            let loss = try AdapterLoss.mean(model, trainer.adapter, held, length: length)
+            if step == trainer.totalSteps { finalEvalLoss = loss }
+            log += "{\"step\": \(step), \"eval_loss\": \(loss)}\n"
+            onEvent(.evaluated(step: step, loss: loss))
         })
         let adapterDirectory = (context.outputDirectory as NSString).appendingPathComponent("adapter")
         try PEFTAdapter.write(trainer.adapter, baseModel: context.loaded.baseModelPath, to: adapterDirectory)
         try Data(log.utf8).write(to: URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("training_log.jsonl"))
         var metrics: [String: Double] = [:]
-        let evalShard = (tokenized as NSString).appendingPathComponent("eval.tokens.zst")
-        if FileManager.default.fileExists(atPath: evalShard) {
-            let held = try TokenShard.read(evalShard)
-            if !held.isEmpty {
-                metrics["eval_loss_base"] = try AdapterLoss.mean(model, try LoRAAdapter(config: lora, model: loaded.config, seed: 0).zeroed(), held,
-                                                                 length: recipe.tokenize.maxLength)
-                metrics["eval_loss_adapter"] = try AdapterLoss.mean(model, trainer.adapter, held, length: recipe.tokenize.maxLength)
-            }
+        if !held.isEmpty {
+            metrics["eval_loss_base"] = try AdapterLoss.mean(model, try LoRAAdapter(config: lora, model: loaded.config, seed: 0).zeroed(), held,
+                                                             length: length)
+            metrics["eval_loss_adapter"] = try finalEvalLoss ?? AdapterLoss.mean(model, trainer.adapter, held, length: length)
         }
         return StageReport(counts: ["steps": trainer.completedSteps, "examples": train.count], metrics: metrics)
     }
