@@ -8,8 +8,9 @@ Usage (from the repository root, after a quickstart run):
         --lathe-adapter Checkpoints/quickstart/stages/export-*/peft
 
 PYTHON must hold llama-cpp-python (`pip install llama-cpp-python`; it builds llama.cpp from source). The prompt is
-chat-formatted by Lathe (`lathe generate --chat --json`); both sides then greedy-decode the same prompt ids, and the
-first N generated ids (default 16) must be equal. Exit status 0 when they are, 1 when not. Nothing is downloaded.
+chat-formatted by Lathe (`lathe generate --chat --json`; one plain prompt is not); both sides then greedy-decode
+the same prompt ids, continuing past end-of-sequence, and the first N generated ids (default 16) must be equal.
+Exit status 0 when they are, 1 when not. Nothing is downloaded.
 """
 
 import argparse
@@ -19,17 +20,19 @@ import sys
 
 from llama_cpp import Llama
 
+# (prompt, chat-formatted?) — the plain one continues well past 16 tokens.
 PROMPTS = [
-    "Which VPN do I use to work remotely?",
-    "What is the capital of France?",
-    "Who do I call when the office alarm goes off at night?",
-    "Write a long story about a lighthouse keeper.",
+    ("Which VPN do I use to work remotely?", True),
+    ("What is the capital of France?", True),
+    ("Who do I call when the office alarm goes off at night?", True),
+    ("Write a long story about a lighthouse keeper.", True),
+    ("Once upon a time, in a small village by the sea, there lived", False),
 ]
 
 
-def lathe_greedy(lathe: str, model: str, adapter: str | None, prompt: str, tokens: int) -> dict:
-    command = [lathe, "generate", "--model", model, "--chat", "--prompt", prompt, "--temperature", "0",
-               "--max-tokens", str(tokens), "--json"]
+def lathe_greedy(lathe: str, model: str, adapter: str | None, prompt: str, chat: bool, tokens: int) -> dict:
+    command = [lathe, "generate", "--model", model, "--prompt", prompt, "--temperature", "0",
+               "--max-tokens", str(tokens), "--json", "--ignore-eos"] + (["--chat"] if chat else [])
     if adapter:
         command += ["--adapter", adapter]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
@@ -39,7 +42,7 @@ def llama_cpp_greedy(llm: Llama, prompt_ids: list[int], tokens: int) -> list[int
     llm.reset()
     out = []
     for token in llm.generate(prompt_ids, top_k=1, top_p=1.0, temp=0.0, repeat_penalty=1.0, reset=True):
-        if token == llm.token_eos() or len(out) == tokens:
+        if len(out) == tokens:
             break
         out.append(token)
     return out
@@ -56,8 +59,8 @@ def main() -> int:
 
     llm = Llama(model_path=args.model, lora_path=args.lora, n_ctx=512, n_threads=2, seed=0, verbose=False)
     failures = 0
-    for prompt in PROMPTS:
-        ours = lathe_greedy(args.lathe, args.model, args.lathe_adapter, prompt, args.tokens)
+    for prompt, chat in PROMPTS:
+        ours = lathe_greedy(args.lathe, args.model, args.lathe_adapter, prompt, chat, args.tokens)
         theirs = llama_cpp_greedy(llm, ours["prompt_ids"], args.tokens)
         same = ours["ids"] == theirs
         failures += not same

@@ -7,7 +7,7 @@ Usage (from the repository root):
 
 PYTHON must hold torch and transformers (../shared/tools/reference-venv.sh). Each prompt is chat-formatted by
 transformers from the exported tokenizer_config.json and by Lathe from its own template; the prompt ids and the first
-N greedy ids (default 16) must be equal. Exit status 0 when they are, 1 when not. Nothing is downloaded.
+N greedy ids (default 16, both continuing past end-of-sequence) must be equal. Exit status 0 when they are, 1 when not. Nothing is downloaded.
 """
 
 import argparse
@@ -34,20 +34,20 @@ def main() -> int:
     torch.set_num_threads(2)
     tokenizer = AutoTokenizer.from_pretrained(args.merged)
     model = AutoModelForCausalLM.from_pretrained(args.merged, dtype=torch.float32).eval()
+    model.generation_config.eos_token_id = None  # continue past end-of-sequence, as `lathe generate --ignore-eos`
+    model.generation_config.pad_token_id = tokenizer.eos_token_id
     failures = 0
     for prompt in PROMPTS:
         ours = json.loads(subprocess.run(
             [args.lathe, "generate", "--model", args.merged, "--chat", "--prompt", prompt, "--temperature", "0",
-             "--max-tokens", str(args.tokens), "--json"], check=True, capture_output=True, text=True).stdout)
+             "--max-tokens", str(args.tokens), "--json", "--ignore-eos"], check=True, capture_output=True, text=True).stdout)
         text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
                                              tokenize=False)
         prompt_ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         with torch.no_grad():
             out = model.generate(torch.tensor([prompt_ids]), attention_mask=torch.ones(1, len(prompt_ids), dtype=torch.int64),
                                  max_new_tokens=args.tokens, do_sample=False)
-        theirs = [t for t in out[0, len(prompt_ids):].tolist()]
-        if tokenizer.eos_token_id in theirs:
-            theirs = theirs[:theirs.index(tokenizer.eos_token_id)]
+        theirs = out[0, len(prompt_ids):].tolist()
         same = ours["prompt_ids"] == prompt_ids and ours["ids"] == theirs
         failures += not same
         print(f"{'same' if same else 'DIFFERENT'}  {prompt!r}  prompt ids {'equal' if ours['prompt_ids'] == prompt_ids else 'differ'}")

@@ -14,7 +14,7 @@ struct BenchTokenize: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    @Option(name: .long, help: "tokenizer.json, or a directory containing it.")
+    @Option(name: .long, help: "tokenizer.json, a directory containing it, or a GGUF file.")
     var tokenizer: String
 
     @Option(help: "Corpus size in megabytes.")
@@ -46,14 +46,15 @@ struct BenchTokenize: ParsableCommand {
         let multi = Double(total) / (Double(DispatchTime.now().uptimeNanoseconds - parallelStart) / 1e9) / 1e6
         print("lathe   \(threads) threads   \(format(multi)) MB/s")
 
-        guard let peer = try runPeer(records: records) else { return }
+        guard let peer = try runPeer(records: records, tokenizer: tok) else { return }
         print("HF tokenizers 1 thread  \(format(peer.mbps)) MB/s   (\(peer.count) tokens)")
         print("ratio lathe / HF (1 thread): \(format(single / peer.mbps, decimals: 2))x   ids identical: "
               + (peer.count == checksum.count && peer.sum == checksum.sum ? "yes" : "NO"))
     }
 
     /// Runs HF `tokenizers` over the same records, one at a time on one thread; nil when it is not installed.
-    private func runPeer(records: [String]) throws -> (mbps: Double, count: Int, sum: Int)? {
+    /// A GGUF tokenizer is handed to the peer as the `tokenizer.json` Lathe writes for it.
+    private func runPeer(records: [String], tokenizer tok: Tokenizer) throws -> (mbps: Double, count: Int, sum: Int)? {
         let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -62,7 +63,11 @@ struct BenchTokenize: ParsableCommand {
         try JSONSerialization.data(withJSONObject: records).write(to: corpus)
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: tokenizer, isDirectory: &isDirectory)
-        let file = isDirectory.boolValue ? (tokenizer as NSString).appendingPathComponent("tokenizer.json") : tokenizer
+        var file = isDirectory.boolValue ? (tokenizer as NSString).appendingPathComponent("tokenizer.json") : tokenizer
+        if tokenizer.lowercased().hasSuffix(".gguf") {
+            file = dir.appendingPathComponent("tokenizer.json").path
+            try tok.huggingFaceJSON().write(to: URL(fileURLWithPath: file))
+        }
         let script = """
             import json, sys, time
             try:

@@ -23,6 +23,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed for sampling.") var seed: UInt64 = 0
     @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).") var stopStrings: [String] = []
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Flag(name: .customLong("ignore-eos"), help: "Keep generating past the end-of-sequence token (to compare a fixed number of tokens with another runtime).")
+    var ignoreEOS = false
     @Flag(help: "Print one JSON object (prompt and generated token ids, text, stop reason) instead of streaming text.")
     var json = false
 
@@ -56,6 +58,7 @@ struct Generate: ParsableCommand {
         let ids = tokenizer.encode(text, addSpecialTokens: !chat, allowSpecial: chat)
         var stops = Set(loaded.config.eosTokenIds.map(Int32.init))
         if let eos = tokenizer.eosTokenId { stops.insert(eos) }
+        if ignoreEOS { stops = [] }
         let generator = Generator(model: llama, parameters: SamplingParameters(
             temperature: temperature, topK: topK, topP: topP, repetitionPenalty: repetitionPenalty, seed: seed),
             maxTokens: maxTokens, stopTokens: stops, stopStrings: stopStrings)
