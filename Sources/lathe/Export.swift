@@ -7,11 +7,9 @@ import LatheRecipes
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a run's adapter (or a PEFT adapter) as PEFT, a merged HF model, a merged GGUF or a GGUF LoRA.",
-        discussion: """
-        SOURCE is a run directory (its newest trained adapter, from lineage.json) or a PEFT adapter directory.
-        Each format is written into DIR: peft/, merged/, merged.gguf, adapter.gguf. What a target would refuse or
-        do differently (vLLM's rank limit, a base recorded by path) is printed as a warning first.
-        """
+        discussion: "SOURCE is a run directory (its newest trained adapter, from lineage.json) or a PEFT adapter "
+            + "directory. Each format is written into DIR: peft/, merged/, merged.gguf, adapter.gguf. What a target "
+            + "would refuse or do differently (vLLM's rank limit, a base recorded by path) is printed as a warning first."
     )
 
     @Argument(help: "A run directory (with lineage.json) or a PEFT adapter directory.") var source: String
