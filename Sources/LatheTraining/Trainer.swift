@@ -85,8 +85,8 @@ public struct Trainer {
         self.completedSteps = completedSteps
     }
 
-    /// Trains from `completedSteps` to `totalSteps`, calling `progress` after each step, `checkpoint` after
-    /// every `saveEvery`-th step and the last, and `afterStep` after every step (both with the trainer's state then).
+    /// Trains from `completedSteps` to `totalSteps`, calling after each step `progress`, then `afterStep`, then —
+    /// after every `saveEvery`-th step and the last — `checkpoint` (both with the trainer's state then).
     public mutating func run(saveEvery: Int = 0, checkpoint: (Trainer) throws -> Void = { _ in },
                              progress: (TrainingProgress) -> Void = { _ in },
                              afterStep: (Trainer) throws -> Void = { _ in }) throws {
@@ -115,11 +115,11 @@ public struct Trainer {
             let lr = schedule.learningRate(step: step)
             optimizer.update(&adapter.parameters, gradients: gradients, lr: lr)
             completedSteps = step + 1
-            if completedSteps == totalSteps || (saveEvery > 0 && completedSteps % saveEvery == 0) { try checkpoint(self) }
             progress(TrainingProgress(step: step + 1, totalSteps: totalSteps, loss: lossSum / Double(targetCount),
                                       learningRate: lr, gradientNorm: norm, tokens: tokens,
                                       seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             try afterStep(self)
+            if completedSteps == totalSteps || (saveEvery > 0 && completedSteps % saveEvery == 0) { try checkpoint(self) }
         }
     }
 }

@@ -48,6 +48,18 @@ import Testing
         return try Data(contentsOf: URL(fileURLWithPath: "\(run)/\(path)"))
     }
 
+    /// (step, loss) of every step line in the run's training_log.jsonl.
+    func loggedLosses(_ root: String) throws -> [(step: Int, loss: Double)] {
+        let run = "\(root)/Checkpoints/kill"
+        let path = try #require(try FileManager.default.subpathsOfDirectory(atPath: run)
+            .first { $0.hasPrefix("stages/train-") && $0.hasSuffix("training_log.jsonl") })
+        return try String(contentsOfFile: "\(run)/\(path)", encoding: .utf8).split(separator: "\n").compactMap { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            guard let step = object?["step"] as? Int, let loss = (object?["loss"] as? NSNumber)?.doubleValue else { return nil }
+            return (step, loss)
+        }
+    }
+
     @Test func killedRunsResumeToTheSameAdapter() throws {
         let reference = try project("reference")
         let interrupted = try project("interrupted")
@@ -82,6 +94,10 @@ import Testing
         #expect(kills >= 10, "only \(kills) kills landed")
         #expect(resumes >= 1, "no run resumed from a checkpoint")
         #expect(try adapterBytes(interrupted) == adapterBytes(reference), "after \(kills) kills and \(resumes) resumes")
+        // The training log of the interrupted run is whole: every step once, in order, with the reference's losses.
+        let (logged, expected) = (try loggedLosses(interrupted), try loggedLosses(reference))
+        #expect(logged.map(\.step) == Array(1...600))
+        #expect(logged.map(\.loss) == expected.map(\.loss))
     }
 }
 

@@ -38,7 +38,11 @@ public struct TrainStage: StageExecutor {
             .appendingPathComponent("checkpoints/\(context.planned.key.prefix(16))"), keepLast: max(1, recipe.train.keepLast))
         try DurableFile.makeDirectories(store.directory)
         let latest = store.latestValid()
+        // The log so far lives beside the checkpoints, so that a resumed run's training_log.jsonl is whole.
+        let logPath = (store.directory as NSString).appendingPathComponent("training_log.jsonl")
+        var log = ""
         if let checkpoint = latest.checkpoint, let step = checkpoint.step {
+            log = Self.logLines(logPath, through: step)
             let state = try Self.state(checkpoint, adapter: trainer.adapter, hyper: config.optimizer, step: step)
             try trainer.resume(parameters: state.parameters, optimizer: state.optimizer, completedSteps: step)
             onEvent(.resumed(step: step, problems: latest.problems.map(\.description)))
@@ -46,10 +50,11 @@ public struct TrainStage: StageExecutor {
         let evalShard = (tokenized as NSString).appendingPathComponent("eval.tokens.zst")
         let held = FileManager.default.fileExists(atPath: evalShard) ? try TokenShard.read(evalShard) : []
         let length = recipe.tokenize.maxLength
-        var log = ""
         var finalEvalLoss: Double?
         let recipeHash = (try? context.loaded.sha256()) ?? ""
         try trainer.run(saveEvery: recipe.train.saveEvery, checkpoint: { trainer in
+            // The log first: killed between the two, the resumed run drops the lines after the older checkpoint.
+            try DurableFile.write(Array(log.utf8), to: logPath)
             let checkpoint = Self.checkpoint(trainer, recipeHash: recipeHash, seed: recipe.seed)
             let path = try store.save(checkpoint, step: trainer.completedSteps)
             onEvent(.checkpoint(step: trainer.completedSteps, path: path))
@@ -57,10 +62,10 @@ public struct TrainStage: StageExecutor {
             log += "{\"step\": \(progress.step), \"loss\": \(progress.loss), \"lr\": \(progress.learningRate), \"grad_norm\": \(progress.gradientNorm), \"tokens\": \(progress.tokens), \"seconds\": \(progress.seconds)}\n"
             onEvent(.step(progress))
         }, afterStep: { trainer in
-            let every = recipe.train.evalEvery, step = trainer.completedSteps
-            guard !held.isEmpty, every > 0, step % every == 0 || step == trainer.totalSteps else { return }
+            let step = trainer.completedSteps, last = step == trainer.totalSteps, every = recipe.train.evalEvery
+            guard !held.isEmpty, every > 0, step % every == 0 || last else { return }
             let loss = try AdapterLoss.mean(model, trainer.adapter, held, length: length)
-            if step == trainer.totalSteps { finalEvalLoss = loss }
+            if last { finalEvalLoss = loss }
             log += "{\"step\": \(step), \"eval_loss\": \(loss)}\n"
             onEvent(.evaluated(step: step, loss: loss))
         })
@@ -74,6 +79,16 @@ public struct TrainStage: StageExecutor {
             metrics["eval_loss_adapter"] = try finalEvalLoss ?? AdapterLoss.mean(model, trainer.adapter, held, length: length)
         }
         return StageReport(counts: ["steps": trainer.completedSteps, "examples": train.count], metrics: metrics)
+    }
+
+    /// The lines of the log at `path` for steps up to `step` (a resumed run redoes the steps after it).
+    static func logLines(_ path: String, through step: Int) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let logged = object["step"] as? Int else { return false }
+            return logged <= step
+        }.map { $0 + "\n" }.joined()
     }
 
     static func loraConfig(_ settings: LatheRecipes.LoRAConfig) throws -> LatheModels.LoRAConfig {
