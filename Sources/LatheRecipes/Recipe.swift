@@ -68,9 +68,10 @@ public struct DataConfig: Codable, Sendable, Equatable {
 /// Unicode normalisation form applied to every text field.
 public enum Normalization: String, RecipeEnum { case nfc, nfkc, none }
 
-/// Kinds of personal data the cleaner redacts.
+/// Kinds of personal data and secrets the cleaner redacts: `ssn` (US social security numbers the SSA can issue)
+/// and `secret` (API keys, tokens, private-key blocks) besides the default five.
 public enum PIIType: String, RecipeEnum {
-    case email, phone, ipAddress = "ip_address", creditCard = "credit_card", iban
+    case email, phone, ipAddress = "ip_address", creditCard = "credit_card", iban, ssn, secret
 }
 
 /// `clean.dedup:` duplicate removal.
@@ -116,8 +117,9 @@ public struct CleanConfig: Codable, Sendable, Equatable {
     public var normalize = Normalization.nfc
     /// Duplicate removal.
     public var dedup = DedupConfig()
-    /// Personal data to redact. Default email, phone, ip_address, credit_card, iban.
-    public var pii: [PIIType] = PIIType.allCases
+    /// Personal data to redact. Default email, phone, ip_address, credit_card, iban; `ssn` and `secret` are
+    /// opt-in (the secret scanner's entropy rule can also catch hashes and ids in code).
+    public var pii: [PIIType] = [.email, .phone, .ipAddress, .creditCard, .iban]
     /// Quality filters.
     public var filters = FilterConfig()
     /// Fraction of cleaned records held out as a validation split, in [0, 0.5]. Default 0.05.

@@ -54,6 +54,8 @@ public struct CleanStage: StageExecutor {
             case .ipAddress: return .ip
             case .creditCard: return .creditCard
             case .iban: return .iban
+            case .ssn: return .ssn
+            case .secret: return .secret
             }
         })
         config.pii = pii.types.isEmpty ? nil : pii
