@@ -36,7 +36,7 @@ let package = Package(
         // which would make the test suite (finite differences, real-model tests) far too slow.
         .target(name: "LatheTensors", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "LatheFormats", exclude: ["FORMAT.md"], swiftSettings: optimized),
-        .target(name: "LatheJinja"),
+        .target(name: "LatheJinja", dependencies: ["LatheFormats"]),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
         .target(name: "LatheModels", dependencies: ["LatheTensors", "LatheFormats", "LatheTokenizers"],
                 swiftSettings: optimized),
