@@ -27,13 +27,16 @@ public struct EvaluationRow: Sendable, Equatable {
     public var base: Double?
     /// The adapted model's score.
     public var adapter: Double
+    /// Paired bootstrap standard error of adapter − base, when both were evaluated.
+    public var changeStandardError: Double?
 
     /// A result row.
-    public init(task: String, metric: String, base: Double?, adapter: Double) {
+    public init(task: String, metric: String, base: Double?, adapter: Double, changeStandardError: Double? = nil) {
         self.task = task
         self.metric = metric
         self.base = base
         self.adapter = adapter
+        self.changeStandardError = changeStandardError
     }
 }
 
@@ -93,10 +96,11 @@ public enum ModelCard {
         if summaries.evaluation.isEmpty {
             out += "No evaluation was run.\n\n"
         } else {
-            out += "| task | metric | base | adapter | change |\n|---|---|---:|---:|---:|\n"
+            out += "| task | metric | base | adapter | change ± paired bootstrap se |\n|---|---|---:|---:|---:|\n"
             for r in summaries.evaluation {
                 let base = r.base.map(format) ?? "—"
-                let change = r.base.map { (r.adapter - $0 >= 0 ? "+" : "") + format(r.adapter - $0) } ?? "—"
+                let se = r.changeStandardError.map { " ± " + format($0) } ?? ""
+                let change = r.base.map { (r.adapter - $0 >= 0 ? "+" : "") + format(r.adapter - $0) + se } ?? "—"
                 out += "| \(r.task) | \(r.metric) | \(base) | \(format(r.adapter)) | \(change) |\n"
             }
             out += "\n"

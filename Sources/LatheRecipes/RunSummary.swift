@@ -31,7 +31,8 @@ public enum RunSummary {
             let parts = name.split(separator: "/")
             guard parts.count == 2 else { continue }
             rows.append(EvaluationRow(task: String(parts[0]), metric: String(parts[1]),
-                                      base: evaluate?.metrics["\(name)/base"], adapter: value))
+                                      base: evaluate?.metrics["\(name)/base"], adapter: value,
+                                      changeStandardError: evaluate?.metrics["\(name)/delta_stderr"]))
         }
         let summaries = ModelCardSummaries(dataSources: sources, cleaningDecisions: decisions,
                                            trainRecords: tokenize?.counts["train_examples"] ?? 0,

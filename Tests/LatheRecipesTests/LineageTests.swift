@@ -71,9 +71,9 @@ import Testing
         let card = ModelCard.markdown(lineage: lineage, summaries: ModelCardSummaries(
             dataSources: [DataSourceSummary(path: "Datasets/tiny/train.jsonl", sha256: "ab", records: 1)],
             cleaningDecisions: [("exact dedup", 0), ("PII redaction (email)", 2)], trainRecords: 1, heldOutRecords: 0,
-            evaluation: [EvaluationRow(task: "tiny", metric: "acc", base: 0.25, adapter: 0.5)]))
+            evaluation: [EvaluationRow(task: "tiny", metric: "acc", base: 0.25, adapter: 0.5, changeStandardError: 0.07)]))
         #expect(card.contains("# Model card: tiny"))
-        #expect(card.contains("| tiny | acc | 0.2500 | 0.5000 | +0.2500 |"))
+        #expect(card.contains("| tiny | acc | 0.2500 | 0.5000 | +0.2500 ± 0.0700 |"))
         #expect(card.contains("| PII redaction (email) | 2 |"))
         #expect(card.contains("## Intended use") && card.contains("## Limitations and risks"))
         #expect(card.contains("OpenBLAS test"))
