@@ -6,8 +6,8 @@ import Testing
 
 /// Every export format, the GGUF LoRA read back the way llama.cpp applies it, and the pre-export warnings.
 @Suite struct AdapterExporterTests {
-    static func base(_ file: String = "tiny-llama-F32.gguf") throws -> LoadedModel {
-        try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("tiny-llama/\(file)").path)
+    static func base(_ file: String = "tiny-llama-F32.gguf", model: String = "tiny-llama") throws -> LoadedModel {
+        try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("\(model)/\(file)").path)
     }
 
     static func adapter(_ config: ModelConfig, rank: Int = 4, rsLoRA: Bool = false) throws -> LoRAAdapter {
@@ -24,9 +24,9 @@ import Testing
 
     /// llama.cpp computes W·x + (alpha/r)·B·(A·x) with the adapter's GGUF tensors; folded into W that must be the
     /// merged GGUF's weight, for every adapted projection (names, ggml shapes, q/k row order and scale at once).
-    @Test(arguments: [false, true])
-    func ggufLoRAIsWhatLlamaCppAddsToTheBase(rsLoRA: Bool) throws {
-        let base = try Self.base()
+    @Test(arguments: [("tiny-llama", false), ("tiny-llama", true), ("tiny-llama3", false), ("tiny-qwen2", false)])
+    func ggufLoRAIsWhatLlamaCppAddsToTheBase(model: String, rsLoRA: Bool) throws {
+        let base = try Self.base("\(model)-F32.gguf", model: model)
         let adapter = try Self.adapter(base.config, rsLoRA: rsLoRA)
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -36,7 +36,7 @@ import Testing
         let original = try GGUFFile(path: base.path)
         #expect(lora.metadata["general.type"]?.string == "adapter")
         #expect(lora.metadata["adapter.type"]?.string == "lora")
-        #expect(lora.metadata["general.architecture"]?.string == "llama")
+        #expect(lora.metadata["general.architecture"]?.string == original.metadata["general.architecture"]?.string)
         let rank = adapter.config.rank
         let alpha = Float(try #require(lora.metadata["adapter.lora.alpha"]?.double))
         #expect(abs(alpha / Float(rank) - adapter.config.scale) < 1e-6, "llama.cpp's alpha/r must be the trained scale")
