@@ -29,6 +29,25 @@ import Testing
         #expect(first.stdout == second.stdout)
     }
 
+    /// `--json` gives the prompt and generated ids; `--ignore-eos` always generates `--max-tokens` of them, and the
+    /// ids agree with the streamed text of a normal run as far as it goes.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path)))
+    func jsonOutputAndIgnoreEOS() throws {
+        func run(_ extra: [String]) throws -> [String: Any] {
+            let result = try CLI.run(["generate", "--model", Self.smolLM2, "--chat", "--temperature", "0", "--json",
+                                      "--prompt", "What is the capital of France?", "--max-tokens", "24"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        }
+        let stopped = try run([]), continued = try run(["--ignore-eos"])
+        let stoppedIds = try #require(stopped["ids"] as? [Int]), continuedIds = try #require(continued["ids"] as? [Int])
+        #expect(stopped["stop"] as? String == "eos" && stoppedIds.count < 24)
+        #expect((stopped["text"] as? String)?.contains("Paris") == true)
+        #expect(continued["stop"] as? String == "max tokens" && continuedIds.count == 24)
+        #expect(Array(continuedIds.prefix(stoppedIds.count)) == stoppedIds)
+        #expect((stopped["prompt_ids"] as? [Int])?.isEmpty == false)
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path)))
     func smolLM2AnswersParis() throws {
         let result = try CLI.run(["generate", "--model", Self.smolLM2, "--chat", "--temperature", "0",
