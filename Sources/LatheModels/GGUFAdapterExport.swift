@@ -8,8 +8,8 @@ public enum GGUFAdapterExport {
     /// - metadata `general.architecture` (the base GGUF's), `general.type = adapter`, `adapter.type = lora`,
     ///   `adapter.lora.alpha`;
     /// - per adapted projection `<gguf weight name>.lora_a` with ggml shape (in, r) — PyTorch's A (r, in) — and
-    ///   `.lora_b` with ggml shape (r, out) — B (out, r) — in F32; for Llama and Mistral, B's rows of q/k are permuted as the
-    ///   base weights' rows are (the GGUF rotary layout).
+    ///   `.lora_b` with ggml shape (r, out) — B (out, r) — in F32; for Llama and Mistral, B's rows of q/k are
+    ///   permuted as the base weights' rows are (the GGUF rotary layout).
     ///
     /// llama.cpp scales an adapter by `alpha / r`; for rsLoRA (`alpha / √r`) the stored alpha is `alpha · √r`, so
     /// llama.cpp applies the scale the adapter was trained with.

@@ -86,7 +86,6 @@ final class EventLog {
         case .checkpoint(let step, let path):
             line("checkpoint", ["step": step, "path": path])
         case .evaluated(let step, let loss):
-            if terminal && !json { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
             line("eval_loss", ["step": step, "loss": (loss * 10000).rounded() / 10000])
         case .step(let p):
             let rate = Double(p.tokens) / max(p.seconds, 1e-9)
@@ -133,7 +132,8 @@ final class EventLog {
             return
         }
         let text = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        FileHandle.standardOutput.write(Data("\(event) \(text)\n".utf8))
+        // On a terminal, first clear a progress line being redrawn in place; the next progress line redraws it.
+        FileHandle.standardOutput.write(Data("\(terminal ? "\r\u{1B}[K" : "")\(event) \(text)\n".utf8))
     }
 
     /// A progress line: redrawn in place on a terminal; elsewhere (a log file) printed when `final` or `logEvery`.
