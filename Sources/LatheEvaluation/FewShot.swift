@@ -72,23 +72,21 @@ struct FewShot {
                          + "; lower num_fewshot or add documents")
     }
 
-    /// The examples for `doc` (samplers.py `ContextSampler.sample` / `FirstNSampler.sample`).
-    mutating func examples(for doc: TemplateValue) throws -> [TemplateValue] {
+    /// The examples for `doc` as indices into `pool` (samplers.py `ContextSampler.sample` / `FirstNSampler.sample`).
+    mutating func examples(for doc: TemplateValue) throws -> [Int] {
         guard shots > 0 else { return [] }
         switch task.fewshotSampler {
         case .firstN:
-            let candidates = excludesCurrent ? pool.filter { $0 != doc } : pool
+            let candidates = excludesCurrent ? pool.indices.filter { pool[$0] != doc } : Array(pool.indices)
             guard candidates.count >= shots else { throw tooFew(shots, available: candidates.count) }
             return Array(candidates.prefix(shots))
         case .default:
-            guard excludesCurrent else {
-                return random.sample(populationSize: pool.count, count: shots).map { pool[$0] }
-            }
-            var drawn = random.sample(populationSize: pool.count, count: shots + 1).map { pool[$0] }
-            drawn = Array(drawn.filter { $0 != doc }.prefix(shots))
+            guard excludesCurrent else { return random.sample(populationSize: pool.count, count: shots) }
+            var drawn = random.sample(populationSize: pool.count, count: shots + 1)
+            drawn = Array(drawn.filter { pool[$0] != doc }.prefix(shots))
             if drawn.count < shots {
                 // Copies of the evaluated document were drawn twice or more: resample without any of them.
-                let rest = pool.filter { $0 != doc }
+                let rest = pool.indices.filter { pool[$0] != doc }
                 guard rest.count >= shots else { throw tooFew(shots, available: rest.count) }
                 drawn = random.sample(populationSize: rest.count, count: shots).map { rest[$0] }
             }
@@ -99,10 +97,10 @@ struct FewShot {
     /// `doc_to_text + target_delimiter + answer + fewshot_delimiter` per example; an empty answer leaves the text
     /// alone (`build_qa_turn` has no answer turn then). The answer of a document with choices and an index
     /// target is the choice text.
-    func render(_ examples: [TemplateValue], prompts: DocumentPrompts) throws -> String {
+    func render(_ examples: [Int], prompts: DocumentPrompts) throws -> String {
         var text = ""
-        for example in examples {
-            let index = pool.firstIndex { $0 == example } ?? 0
+        for index in examples {
+            let example = pool[index]
             let question = try prompts.text(example, index: index)
             let choices = task.docToChoice == nil ? [] : try prompts.choices(example, index: index)
             let answer: String
