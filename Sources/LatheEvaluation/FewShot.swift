@@ -23,8 +23,10 @@ extension TaskConfig {
         var shots = numFewshot ?? 0
         if let override, numFewshot != 0 { shots = override }
         if shots > 0 && outputType == .loglikelihoodRolling {
+            let source = numFewshot == shots ? "\(shots)" : "--num-fewshot \(shots)"
             throw EvaluationError.invalidTask(file: file, key: "num_fewshot",
-                                              message: "\(shots): loglikelihood_rolling tasks have no few-shot context in lm-eval; use 0 for this task")
+                                              message: "\(source): loglikelihood_rolling tasks have no few-shot context in lm-eval; "
+                                                  + "set num_fewshot: 0 in this YAML (--num-fewshot then leaves it zero-shot)")
         }
         return shots
     }

@@ -151,11 +151,13 @@ import Testing
             try TaskConfig(yaml: Self.header + "fewshot_config:\n  sampler: first_n\n  fewshot_indices: [0, 1]\n", file: "x.yaml")
         }
         #expect(throws: EvaluationError.invalidTask(file: "x.yaml", key: "num_fewshot",
-                                                    message: "2: loglikelihood_rolling tasks have no few-shot context in lm-eval; use 0 for this task")) {
+                                                    message: "2: loglikelihood_rolling tasks have no few-shot context in lm-eval; set num_fewshot: 0 in this YAML (--num-fewshot then leaves it zero-shot)")) {
             try TaskConfig(yaml: Self.header + "output_type: loglikelihood_rolling\nnum_fewshot: 2\n", file: "x.yaml")
         }
         let rolling = try TaskConfig(yaml: Self.header + "output_type: loglikelihood_rolling\n", file: "x.yaml")
         #expect(throws: EvaluationError.self) { try rolling.effectiveFewshot(override: 1) }
+        let pinned = try TaskConfig(yaml: Self.header + "output_type: loglikelihood_rolling\nnum_fewshot: 0\n", file: "x.yaml")
+        #expect(try pinned.effectiveFewshot(override: 4) == 0)
         #expect(try rolling.effectiveFewshot(override: 0) == 0)
     }
 
