@@ -18,9 +18,10 @@ struct DocumentPrompts {
     init(task: TaskConfig) throws {
         self.task = task
         for (key, field) in [("doc_to_text", task.docToText), ("doc_to_target", task.docToTarget),
-                             ("doc_to_choice", task.docToChoice)] {
+                             ("doc_to_choice", task.docToChoice), ("description", .template(task.description))] {
             guard case .template(let source)? = field else { continue }
-            do { templates[key] = try Template(source) } catch {
+            // lm-eval's Jinja environment keeps a trailing newline; LatheJinja drops one, so give it one to drop.
+            do { templates[key] = try Template(source + "\n") } catch {
                 throw EvaluationError.invalidTask(file: task.file, key: key, message: "invalid Jinja template: \(error)")
             }
         }
@@ -32,6 +33,11 @@ struct DocumentPrompts {
         case .list(let l): return l.joined(separator: "\n")
         case .template(let source): return try render("doc_to_text", source, doc, index)
         }
+    }
+
+    /// lm-eval `resolve_field(doc, description)`: a field of the evaluated document, or a template rendered on it.
+    func description(_ doc: TemplateValue, index: Int) throws -> String {
+        task.description.isEmpty ? "" : try render("description", task.description, doc, index)
     }
 
     func target(_ doc: TemplateValue, index: Int) throws -> Target {

@@ -17,7 +17,7 @@ public enum EvaluationReport {
             counts.append("    \(LatheFormats.JSONValue.quoted(r.task.name)): {\"original\": \(r.originalDocuments), \"effective\": \(r.samples.count)}")
             configs.append("    \(LatheFormats.JSONValue.quoted(r.task.name)): {\"task\": \(LatheFormats.JSONValue.quoted(r.task.name)), \"output_type\": \(LatheFormats.JSONValue.quoted(r.task.outputType.rawValue)), "
                            + "\"test_split\": \(LatheFormats.JSONValue.quoted(r.task.evaluationSplit ?? "")), \"target_delimiter\": \(LatheFormats.JSONValue.quoted(r.task.targetDelimiter)), "
-                           + "\"num_fewshot\": 0, \"metric_list\": [" + r.task.metrics.map { "{\"metric\": \(LatheFormats.JSONValue.quoted($0.name))}" }.joined(separator: ", ") + "]}")
+                           + "\"num_fewshot\": \(r.numFewshot), \"metric_list\": [" + r.task.metrics.map { "{\"metric\": \(LatheFormats.JSONValue.quoted($0.name))}" }.joined(separator: ", ") + "]}")
         }
         return "{\n  \"results\": {\n" + tasks.joined(separator: ",\n") + "\n  },\n"
             + "  \"n-samples\": {\n" + counts.joined(separator: ",\n") + "\n  },\n"

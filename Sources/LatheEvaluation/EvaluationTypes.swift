@@ -36,12 +36,19 @@ public struct EvaluationOptions: Sendable {
     /// question at a time. Off by default: padded rows batched across questions measured faster on 2 cores
     /// (`lathe bench eval` prints both).
     public var shareContexts = false
+    /// lm-eval `--num_fewshot`: replaces each task's `num_fewshot`, except where the YAML sets it to 0.
+    public var numFewshot: Int?
+    /// Seed of the few-shot sampler's `random.Random` (lm-eval's fourth `--seed`, 1234 by default).
+    public var fewshotSeed = 1234
     /// Bootstrap resamples for perplexity standard errors and comparison deltas.
     public var bootstrapIterations = 1000
     /// Seed of every bootstrap.
     public var seed: UInt64 = 1234
 
-    public init(limit: Int? = nil) { self.limit = limit }
+    public init(limit: Int? = nil, numFewshot: Int? = nil) {
+        self.limit = limit
+        self.numFewshot = numFewshot
+    }
 }
 
 /// Progress of a run, for the caller to render.
@@ -88,4 +95,6 @@ public struct TaskResult: Sendable {
     /// Model requests answered (log-likelihood pairs, rolling windows or generations).
     public var requestCount: Int
     public var seconds: Double
+    /// The few-shot examples per context this run used.
+    public var numFewshot = 0
 }

@@ -3,7 +3,7 @@ import LatheFormats
 import LatheJinja
 import LatheModels
 
-/// Runs tasks against a model the way lm-eval 0.4 does (zero-shot, `HFLM` request semantics) and returns typed
+/// Runs tasks against a model the way lm-eval 0.4 does (few-shot contexts, `HFLM` request semantics) and returns typed
 /// results; rendering them is the caller's business.
 public enum Evaluator {
     /// The requests of one document, before the model answers them.
@@ -25,8 +25,8 @@ public enum Evaluator {
         }
         let all = try TaskDocuments.load(task, split: split)
         let docs = options.limit.map { Array(all.prefix($0)) } ?? all
-        let prompts = try DocumentPrompts(task: task)
-        let plans = try docs.enumerated().map { try plan(task, prompts, $1, index: $0) }
+        let shots = try task.effectiveFewshot(override: options.numFewshot)
+        let plans = try Self.plans(task, docs: docs, shots: shots, seed: options.fewshotSeed)
         var samples: [SampleRecord]
         switch task.outputType {
         case .multipleChoice, .loglikelihood:
@@ -41,20 +41,36 @@ public enum Evaluator {
         progress(.taskFinished(task: task.name, model: model.name, seconds: seconds))
         let requests = samples.reduce(0) { $0 + $1.responses.count }
         return TaskResult(task: task, model: model.name, samples: samples, metrics: metrics, originalDocuments: all.count,
-                          requestCount: requests, seconds: seconds)
+                          requestCount: requests, seconds: seconds, numFewshot: shots)
     }
 
-    static func plan(_ task: TaskConfig, _ prompts: DocumentPrompts, _ doc: TemplateValue, index: Int) throws -> Plan {
+    /// Every document's requests, few-shot examples drawn in document order from one sampler (as lm-eval
+    /// `build_all_requests`, so `--limit` sees the same contexts as a full run).
+    static func plans(_ task: TaskConfig, docs: [TemplateValue], shots: Int, seed: Int) throws -> [Plan] {
+        let prompts = try DocumentPrompts(task: task)
+        var fewshot = try FewShot(task: task, shots: shots, seed: seed)
+        var plans = [Plan]()
+        for (index, doc) in docs.enumerated() {
+            let examples = try fewshot.render(try fewshot.examples(for: doc), prompts: prompts)
+            plans.append(try plan(task, prompts, doc, index: index, examples: examples))
+        }
+        return plans
+    }
+
+    /// The requests of one document; `examples` is its rendered few-shot block (lm-eval `fewshot_context`:
+    /// description, then the examples, then the document's own text).
+    static func plan(_ task: TaskConfig, _ prompts: DocumentPrompts, _ doc: TemplateValue, index: Int,
+                     examples: String = "") throws -> Plan {
         var p = Plan(doc: doc)
         switch task.outputType {
         case .multipleChoice:
-            p.context = task.description + (try prompts.text(doc, index: index))
+            p.context = try prompts.description(doc, index: index) + examples + prompts.text(doc, index: index)
             p.choices = try prompts.choices(doc, index: index)
             p.gold = try prompts.goldIndices(doc, index: index, choices: p.choices)
             p.continuations = p.choices.map { task.targetDelimiter + $0 }
             p.target = p.choices[p.gold[0]]
         case .loglikelihood, .generateUntil:
-            p.context = task.description + (try prompts.text(doc, index: index))
+            p.context = try prompts.description(doc, index: index) + examples + prompts.text(doc, index: index)
             p.choices = try prompts.choices(doc, index: index)
             let target = try prompts.target(doc, index: index)
             switch target {
@@ -67,7 +83,8 @@ public enum Evaluator {
                     p.target = p.choices[p.gold[0]]
                 }
             }
-            if task.outputType == .loglikelihood { p.continuations = [task.targetDelimiter + p.target] }
+            // lm-eval 0.4.13 `construct_requests`: (ctx, doc_to_target(doc)), no target_delimiter in between.
+            if task.outputType == .loglikelihood { p.continuations = [p.target] }
         case .loglikelihoodRolling:
             if case .text(let t) = try prompts.target(doc, index: index) { p.target = t } else {
                 throw EvaluationError.invalidDocument(task: task.name, index: index, field: "doc_to_target",

@@ -50,15 +50,21 @@ public struct TaskConfig: Sendable {
     public var dataFiles: [String: String]
     public var testSplit: String?
     public var validationSplit: String?
+    /// `training_split`: where few-shot examples come from when `fewshot_split` is not set.
+    public var trainingSplit: String?
     public var fewshotSplit: String?
+    /// `fewshot_config.sampler` (default `default`).
+    public var fewshotSampler: FewshotSampler = .default
     public var outputType: OutputType
     public var docToText: DocumentField
     public var docToTarget: DocumentField
     public var docToChoice: DocumentField?
     public var targetDelimiter = " "
     public var fewshotDelimiter = "\n\n"
+    /// Prepended to every context; a document field name or a Jinja template rendered on the evaluated document.
     public var description = ""
-    public var numFewshot = 0
+    /// `num_fewshot` as the YAML gives it; nil when absent (lm-eval's None: zero-shot unless `--num_fewshot`).
+    public var numFewshot: Int?
     public var until: [String]? = nil
     public var maxGenToks = 256
     public var metrics: [MetricSpec]
@@ -68,7 +74,7 @@ public struct TaskConfig: Sendable {
     public static let supportedKeys: Set<String> = [
         "task", "tag", "dataset_path", "dataset_name", "dataset_kwargs", "test_split", "validation_split",
         "training_split", "fewshot_split", "output_type", "doc_to_text", "doc_to_target", "doc_to_choice",
-        "target_delimiter", "fewshot_delimiter", "description", "num_fewshot", "generation_kwargs", "metric_list",
+        "target_delimiter", "fewshot_delimiter", "description", "num_fewshot", "fewshot_config", "generation_kwargs", "metric_list",
         "filter_list", "metadata", "should_decontaminate", "doc_to_decontamination_query", "repeats",
     ]
 
@@ -114,6 +120,7 @@ public struct TaskConfig: Sendable {
         }
         testSplit = try reader.string("test_split")
         validationSplit = try reader.string("validation_split")
+        trainingSplit = try reader.string("training_split")
         fewshotSplit = try reader.string("fewshot_split")
         let type = try reader.string("output_type") ?? "generate_until"
         guard let outputType = OutputType(rawValue: type) else {
@@ -130,17 +137,18 @@ public struct TaskConfig: Sendable {
         targetDelimiter = try reader.string("target_delimiter") ?? " "
         fewshotDelimiter = try reader.string("fewshot_delimiter") ?? "\n\n"
         description = try reader.string("description") ?? ""
-        numFewshot = try reader.int("num_fewshot") ?? 0
-        if numFewshot != 0 {
-            throw EvaluationError.invalidTask(file: file, key: "num_fewshot",
-                                              message: "\(numFewshot): Lathe evaluates zero-shot only; set num_fewshot: 0")
+        numFewshot = try reader.int("num_fewshot")
+        if let shots = numFewshot, shots < 0 {
+            throw EvaluationError.invalidTask(file: file, key: "num_fewshot", message: "\(shots): must be 0 or more")
         }
+        fewshotSampler = try reader.fewshotSampler()
         if let repeats = try reader.int("repeats"), repeats != 1 {
             throw EvaluationError.invalidTask(file: file, key: "repeats", message: "only 1 is supported")
         }
         (until, maxGenToks) = try reader.generationKwargs()
         metrics = try reader.metrics() ?? Self.defaultMetrics(outputType)
         filters = try reader.filters()
+        _ = try effectiveFewshot(override: nil)
     }
 
     /// lm-eval's default metrics per output type when `metric_list` is absent.

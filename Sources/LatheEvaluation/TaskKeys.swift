@@ -68,6 +68,20 @@ struct KeyReader {
         }
     }
 
+    /// `fewshot_config: {sampler: default | first_n}`; other few-shot settings are refused by name.
+    func fewshotSampler() throws -> FewshotSampler {
+        guard let value = map["fewshot_config"], !(value is NSNull) else { return .default }
+        guard let config = value as? [String: Any] else { throw fail("fewshot_config", "expected a mapping such as {sampler: first_n}") }
+        if let extra = config.keys.sorted().first(where: { $0 != "sampler" }) {
+            throw fail("fewshot_config.\(extra)", "not supported; Lathe reads only fewshot_config.sampler (use fewshot_split for the split)")
+        }
+        let name = try string("sampler", in: config) ?? "default"
+        guard let sampler = FewshotSampler(rawValue: name) else {
+            throw fail("fewshot_config.sampler", "'\(name)' is not supported; use one of \(FewshotSampler.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return sampler
+    }
+
     func generationKwargs() throws -> (until: [String]?, maxGenToks: Int) {
         guard let value = map["generation_kwargs"], !(value is NSNull) else { return (nil, 256) }
         guard let kwargs = value as? [String: Any] else { throw fail("generation_kwargs", "expected a mapping") }

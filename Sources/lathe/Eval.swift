@@ -18,6 +18,8 @@ struct Eval: ParsableCommand {
     @Option(help: "PEFT LoRA adapter directory to merge into the model.") var adapter: String?
     @Option(help: "Task YAML, suite YAML or folder of task YAMLs.") var tasks: String
     @Option(help: "Evaluate only the first N documents of each task.") var limit: Int?
+    @Option(help: "Few-shot examples per context, replacing each task's num_fewshot (as lm-eval --num_fewshot, a task whose YAML sets num_fewshot: 0 stays zero-shot).")
+    var numFewshot: Int?
     @Flag(help: "Also evaluate the base model and print per-task deltas with paired bootstrap standard errors.")
     var compareBase = false
     @Option(help: "Output folder for results.json, samples_<task>.jsonl and table.md.") var out: String
@@ -26,8 +28,16 @@ struct Eval: ParsableCommand {
     func run() throws {
         Parallel.configure(threads: threads ?? Parallel.availableCores)
         if compareBase && adapter == nil { throw ValidationError("--compare-base needs --adapter DIR") }
+        if let numFewshot, numFewshot < 0 { throw ValidationError("--num-fewshot must be 0 or more") }
         let taskList = try TaskSuite.load(tasks)
-        let options = EvaluationOptions(limit: limit)
+        let options = EvaluationOptions(limit: limit, numFewshot: numFewshot)
+        for task in taskList {
+            let shots = try task.effectiveFewshot(override: numFewshot)
+            if let numFewshot, shots != numFewshot {
+                note("\(task.name): num_fewshot: 0 in \(task.file) keeps it zero-shot (lm-eval ignores --num_fewshot there too)")
+            }
+            if let warning = task.fewshotWarning(shots: shots) { note(warning) }
+        }
         var runs = [(label: String, adapter: String?)]()
         if compareBase { runs.append(("base", nil)) }
         runs.append((adapter == nil ? "base" : "adapter", adapter))
@@ -52,6 +62,10 @@ struct Eval: ParsableCommand {
             try Data(table.utf8).write(to: URL(fileURLWithPath: out).appendingPathComponent("comparison.md"))
             print("base vs adapter (delta ± paired bootstrap stderr, \(options.bootstrapIterations) resamples, seed \(options.seed))\n" + table)
         }
+    }
+
+    private func note(_ text: String) {
+        FileHandle.standardError.write(Data("note: \(text)\n".utf8))
     }
 
     private func render(_ event: EvaluationEvent) {

@@ -44,8 +44,8 @@ import Testing
         }
     }
 
-    @Test func fewshotAndSamplingAreRefused() {
-        #expect(throws: EvaluationError.self) { try TaskConfig(yaml: Self.header + "num_fewshot: 5\n", file: "x.yaml") }
+    @Test func negativeFewshotAndSamplingAreRefused() {
+        #expect(throws: EvaluationError.self) { try TaskConfig(yaml: Self.header + "num_fewshot: -5\n", file: "x.yaml") }
         #expect(throws: EvaluationError.self) {
             try TaskConfig(yaml: Self.header + "generation_kwargs:\n  do_sample: true\n", file: "x.yaml")
         }
