@@ -57,6 +57,7 @@ enum RecipeChecks {
         try require(t.evalEvery >= 0, "train.eval_every", "must be ≥ 0")
         try require(t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024] (0: one per core)")
         try require((r.evaluate.limit ?? 1) >= 1, "evaluate.limit", "must be ≥ 1, or leave it out for all samples")
+        try require((r.evaluate.numFewshot ?? 0) >= 0, "evaluate.num_fewshot", "must be ≥ 0, or leave it out for each task's own value")
         try require(Set(r.export.formats).count == r.export.formats.count, "export.formats", "a format is listed twice")
     }
 }

@@ -101,12 +101,15 @@ public struct EvaluateConfig: Codable, Sendable, Equatable {
     public var compareWithBase = true
     /// At most this many samples per task; absent means all.
     public var limit: Int?
+    /// Few-shot examples per request, replacing each task's `num_fewshot` except where a task sets 0 (lm-eval's
+    /// `--num_fewshot`); absent keeps every task's own value.
+    public var numFewshot: Int?
 
     /// Defaults.
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, tasks, compareWithBase = "compare_with_base", limit
+        case enabled, tasks, compareWithBase = "compare_with_base", limit, numFewshot = "num_fewshot"
     }
 }
 

@@ -29,6 +29,9 @@ import Testing
         let opted = try project.load(TestProject.recipe(), overrides: ["clean.pii=[email,ssn,secret]"])
         #expect(opted.recipe.clean.pii == [.email, .ssn, .secret])
         #expect(CleanStage.cleaningConfig(opted.recipe).pii?.types == [.email, .ssn, .secret])
+        #expect(r.evaluate.numFewshot == nil)
+        #expect(try project.load(TestProject.recipe(), overrides: ["evaluate.num_fewshot=3"]).recipe.evaluate.numFewshot == 3)
+        #expect(throws: RecipeError.self) { try project.load(TestProject.recipe(), overrides: ["evaluate.num_fewshot=-1"]) }
         #expect(r.outputDir == "Checkpoints/tiny")
         #expect(loaded.runDirectory == project.root + "/Checkpoints/tiny")
         #expect(loaded.dataFiles == [project.root + "/Datasets/tiny/train.jsonl"])
