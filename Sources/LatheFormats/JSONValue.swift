@@ -161,8 +161,14 @@ extension JSONValue {
         return out
     }
 
-    /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped, the rest raw UTF-8.
-    static func writeString(_ s: String, to out: inout String) {
+    /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped, the rest raw
+    /// UTF-8 — or, with `asciiOnly` (Python's `json.dumps(ensure_ascii=True)`), every character outside printable
+    /// ASCII as `\uXXXX` (a UTF-16 surrogate pair above U+FFFF).
+    public static func writeString(_ s: String, asciiOnly: Bool = false, to out: inout String) {
+        func escape(_ unit: UInt32) {
+            let hex = String(unit, radix: 16)
+            out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -175,8 +181,15 @@ extension JSONValue {
             case "\u{0C}": out += "\\f"
             default:
                 if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    escape(scalar.value)
+                } else if asciiOnly, scalar.value > 0x7E {
+                    if scalar.value > 0xFFFF {
+                        let v = scalar.value - 0x10000
+                        escape(0xD800 + (v >> 10))
+                        escape(0xDC00 + (v & 0x3FF))
+                    } else {
+                        escape(scalar.value)
+                    }
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

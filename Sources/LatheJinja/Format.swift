@@ -1,3 +1,5 @@
+import LatheFormats
+
 /// Python's `str()`, `repr()` and `json.dumps` for template values, which is what Jinja prints.
 /// Every writer checks `budget` so a deeply shared structure cannot blow up memory or time.
 struct Formatter {
@@ -108,7 +110,7 @@ struct Formatter {
     mutating func json(_ v: TemplateValue, _ o: JSONOptions, level: Int = 0, into out: inout String) throws {
         try budget.tick(1)
         switch v {
-        case .string(let s): Formatter.jsonString(s, ascii: o.ensureASCII, into: &out)
+        case .string(let s): JSONValue.writeString(s, asciiOnly: o.ensureASCII, to: &out)
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" }
@@ -133,7 +135,7 @@ struct Formatter {
             for (i, e) in entries.enumerated() {
                 if i > 0 { out += o.itemSeparator ?? (o.indent == nil ? ", " : ",") }
                 newline(o, level + 1, &out)
-                Formatter.jsonString(e.key, ascii: o.ensureASCII, into: &out)
+                JSONValue.writeString(e.key, asciiOnly: o.ensureASCII, to: &out)
                 out += o.keySeparator
                 try json(e.value, o, level: level + 1, into: &out)
                 try budget.checkSize(out)
@@ -149,35 +151,5 @@ struct Formatter {
         guard let indent = o.indent else { return }
         out += "\n"
         for _ in 0..<level { out += indent }
-    }
-
-    /// `json.dumps` string escaping; with `ascii`, every character outside printable ASCII becomes `\uXXXX`.
-    static func jsonString(_ s: String, ascii: Bool, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + hex(scalar.value, width: 4)
-                } else if ascii, scalar.value > 0x7E {
-                    if scalar.value > 0xFFFF {
-                        let v = scalar.value - 0x10000
-                        out += "\\u" + hex(0xD800 + (v >> 10), width: 4) + "\\u" + hex(0xDC00 + (v & 0x3FF), width: 4)
-                    } else {
-                        out += "\\u" + hex(scalar.value, width: 4)
-                    }
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }
