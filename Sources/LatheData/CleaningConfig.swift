@@ -73,6 +73,8 @@ public struct CleaningConfig: Codable, Sendable {
 public struct FilterSet: Codable, Sendable, Equatable {
     /// Length filter.
     public var length: LengthFilter.Config?
+    /// Sanity rules for short fields (instruction: on; web: off, the Gopher rules cover documents).
+    public var shortText: ShortTextFilter.Config?
     /// Gopher quality rules.
     public var gopherQuality: GopherQualityFilter.Config?
     /// Gopher repetition rules.
@@ -83,15 +85,16 @@ public struct FilterSet: Codable, Sendable, Equatable {
     /// Every filter but the language filter on, with `kind`'s thresholds.
     public init(kind: DataKind) {
         length = LengthFilter.Config(kind: kind)
+        shortText = kind == .instruction ? ShortTextFilter.Config() : nil
         gopherQuality = GopherQualityFilter.Config(kind: kind)
         gopherRepetition = GopherRepetitionFilter.Config(kind: kind)
     }
 
     /// Turns every filter off.
-    public mutating func removeAll() { length = nil; gopherQuality = nil; gopherRepetition = nil; language = nil }
+    public mutating func removeAll() { length = nil; shortText = nil; gopherQuality = nil; gopherRepetition = nil; language = nil }
 
     enum CodingKeys: String, CodingKey {
-        case length, gopherQuality = "gopher_quality", gopherRepetition = "gopher_repetition", language
+        case length, shortText = "short_text", gopherQuality = "gopher_quality", gopherRepetition = "gopher_repetition", language
     }
 
     /// The filters in the order they run.
@@ -99,6 +102,7 @@ public struct FilterSet: Codable, Sendable, Equatable {
         var list: [any RecordFilter] = []
         if let length { list.append(LengthFilter(length, countTokens: countTokens)) }
         if let language, !language.allowed.isEmpty { list.append(LanguageFilter(language)) }
+        if let shortText { list.append(ShortTextFilter(shortText)) }
         if let gopherQuality { list.append(GopherQualityFilter(gopherQuality)) }
         if let gopherRepetition { list.append(GopherRepetitionFilter(gopherRepetition)) }
         return list

@@ -97,7 +97,7 @@ public final class CleaningPipeline {
 
     /// Position of a filter step in run order (`FilterSet.filters`).
     static func filterOrder(_ step: String) -> Int {
-        ["filter:length", "filter:language", "filter:gopher_quality", "filter:gopher_repetition"].firstIndex(of: step) ?? 99
+        ["filter:length", "filter:language", "filter:short_text", "filter:gopher_quality", "filter:gopher_repetition"].firstIndex(of: step) ?? 99
     }
 
     /// Processes a batch on all configured threads; outcome i belongs to item i.

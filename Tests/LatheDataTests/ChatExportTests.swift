@@ -108,3 +108,20 @@ enum ChatExport {
     let unchecked = NearDuplicates.cluster(count: 3, bands: 1, keys: [7, 7, 7], hasSignature: [true, true, true])
     #expect(unchecked.survivor == [0, 0, 0])
 }
+
+@Test func shortTextRulesDropJunkButKeepShortAnswers() {
+    func verdict(_ question: String, _ answer: String) -> String? {
+        let record = Record(content: .chat([ChatMessage(role: "user", content: question), ChatMessage(role: "assistant", content: answer)]),
+                            source: SourceLocation(file: "f", line: 1, byteOffset: 0))
+        return code(ShortTextFilter().check(FilterDocument(record)))
+    }
+    #expect(verdict("What is 2+2?", "4") == nil)
+    #expect(verdict("Is the plant open on Saturdays?", "No, no, no.") == nil)
+    #expect(verdict("What is the warranty of the Kestrel Vane?", "The warranty of the Kestrel Vane is two years.") == nil)
+    #expect(verdict("Where is the fire assembly point?", "?") == "no_words")
+    #expect(verdict("What is the Brindle logger code?", "!!! ### $$$ %%%") == "no_words")
+    #expect(verdict("zzzzzzzzzzzzzzzzzzzz", "Zzzzzz") == "letter_run")
+    #expect(verdict("Brrr, it is cold: www.example.com?", "Yes.") == nil)
+    #expect(verdict("buy now buy now buy now buy now", "buy now buy now buy now buy now") == "repeated_words")
+    #expect(ShortTextFilter.letterRun("Aaaah") == 4 && ShortTextFilter.letterRun("committee") == 2)
+}
