@@ -21,6 +21,8 @@ import Testing
         data:
           inputs: [../Datasets/tiny/train.jsonl]
         clean:
+          kind: instruction          # short text records: instruction rules, no MinHash (the defaults before `auto`)
+          dedup: {minhash: false}
           eval_fraction: 0
         tokenize:
           max_length: 64

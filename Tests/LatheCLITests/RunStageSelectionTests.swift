@@ -42,12 +42,22 @@ import Testing
         #expect(try ids("\(root)/cleaned/cleaned.jsonl") == Self.distinct)
         #expect(cleaned.stdout.contains("candidate pairs") && cleaned.stdout.contains("largest cluster"), "\(cleaned.stdout)")
 
-        try FileManager.default.removeItem(atPath: "\(root)/Datasets/tiny/train.jsonl")
-        try FileManager.default.copyItem(atPath: fixture, toPath: "\(root)/Datasets/tiny/train.jsonl")
-        let run = try CLI.run(["run", recipe, "--until", "clean", "--json"])
+        // The recipe path with the recipe defaults (only the split turned off, so cleaned.jsonl is comparable).
+        try FileManager.default.copyItem(atPath: fixture, toPath: "\(root)/Datasets/tiny/export.jsonl")
+        try """
+        name: chat
+        base_model: ../Checkpoints/base/tiny.gguf
+        data:
+          inputs: [../Datasets/tiny/export.jsonl]
+        clean:
+          eval_fraction: 0
+        evaluate:
+          enabled: false
+        """.write(toFile: "\(root)/Recipes/chat.yaml", atomically: true, encoding: .utf8)
+        let run = try CLI.run(["run", "\(root)/Recipes/chat.yaml", "--until", "clean", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(started(run) == ["clean"])
-        let stages = "\(root)/Checkpoints/tiny/stages"
+        let stages = "\(root)/Checkpoints/chat/stages"
         let clean = try #require(try FileManager.default.contentsOfDirectory(atPath: stages).first { $0.hasPrefix("clean-") })
         #expect(try ids("\(stages)/\(clean)/cleaned.jsonl") == Self.distinct)
     }
