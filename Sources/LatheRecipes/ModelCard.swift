@@ -105,7 +105,7 @@ public enum ModelCard {
             }
             out += "\n"
         }
-        out += "## Artefacts\n\n| file | SHA-256 |\n|---|---|\n"
+        out += "## Artefacts\n\n| file (in the run directory) | SHA-256 |\n|---|---|\n"
         for entry in lineage.entries where entry.stage == .export {
             for file in entry.outputs { out += "| `\(file.path)` | `\(file.sha256)` |\n" }
         }
