@@ -65,11 +65,13 @@ public struct RecipeRunner {
     public let plan: StagePlan
     /// Where and with what the run happens.
     public let environment: LineageEnvironment
+    private let hasher: FileHasher
 
     /// Plans `loaded` with the environment's code version.
     public init(loaded: LoadedRecipe, environment: LineageEnvironment, hasher: FileHasher = FileHasher()) throws {
         self.loaded = loaded
         self.environment = environment
+        self.hasher = hasher
         plan = try StagePlanner.plan(loaded, codeVersion: environment.codeVersion.description, hasher: hasher)
     }
 
@@ -85,7 +87,9 @@ public struct RecipeRunner {
         try DurableFile.makeDirectories(loaded.runDirectory)
         cache.removeTemporaries()
         let recorder = selection == .all
-            ? try LineageRecorder(runDirectory: loaded.runDirectory, header: LineageHeader(loaded, environment: environment)) : nil
+            ? try LineageRecorder(runDirectory: loaded.runDirectory,
+                                  header: try LineageHeader(loaded, environment: environment, hasher: hasher), hasher: hasher)
+            : nil
         var outputs: [StageName: String] = [:]
         for planned in selected {
             guard planned.enabled else { onEvent(.skipped(planned.stage)); continue }

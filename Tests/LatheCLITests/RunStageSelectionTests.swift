@@ -2,11 +2,13 @@ import Foundation
 import Testing
 
 /// `lathe run --until STAGE` / `--only STAGE`, and `lathe clean` with default flags against the recipe's clean
-/// stage on the chat-export fixture of LatheDataTests. Projects come from `RunCommandTests.makeProject`.
+/// stage on the chat-export fixture of LatheDataTests. The project is `RunCommandTests`' tiny one.
 @Suite struct RunStageSelectionTests {
-    let project = RunCommandTests()
+    let project: TinyProject
     var root: String { project.root }
-    var recipe: String { "\(root)/Recipes/tiny.yaml" }
+    var recipe: String { project.recipe }
+
+    init() throws { project = try RunCommandTests().project }
 
     /// The distinct records of `Tests/LatheDataTests/Fixtures/chat_export.jsonl` (see ChatExportTests there).
     static let distinct = (1...15).map { String(format: "d%02d", $0) } + (1...8).map { String(format: "t%02d", $0) }
@@ -34,8 +36,7 @@ import Testing
     }
 
     @Test func cleanWithDefaultFlagsAndTheRecipeKeepTheDistinctChatRecords() throws {
-        try project.makeProject()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { project.remove() }
         let fixture = CLI.packageRoot.appendingPathComponent("Tests/LatheDataTests/Fixtures/chat_export.jsonl").path
         let cleaned = try CLI.run(["clean", fixture, "--out", "\(root)/cleaned"])
         #expect(cleaned.status == 0, "\(cleaned.stderr)")
@@ -63,8 +64,7 @@ import Testing
     }
 
     @Test func untilStopsAfterAStageAndOnlyRunsOneFromCachedInputs() throws {
-        try project.makeProject()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { project.remove() }
         let early = try CLI.run(["run", recipe, "--only", "tokenize"])
         #expect(early.status != 0)
         #expect(early.stderr.contains("clean stage") && early.stderr.contains("--until clean"), "\(early.stderr)")
@@ -103,8 +103,7 @@ import Testing
     }
 
     @Test func badStageNamesAndConflictingFlagsAreRefused() throws {
-        try project.makeProject()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { project.remove() }
         let unknown = try CLI.run(["run", recipe, "--until", "cleaning"])
         #expect(unknown.status != 0 && unknown.stderr.contains("clean, tokenize, train, evaluate, export"), "\(unknown.stderr)")
         let both = try CLI.run(["run", recipe, "--until", "clean", "--only", "train"])
