@@ -117,6 +117,11 @@ public struct CleanReport: Codable, Sendable {
         for step in steps where step.recordsIn != step.recordsOut {
             lines.append("  \(step.name): \(step.recordsIn) → \(step.recordsOut) (−\(step.recordsIn - step.recordsOut))")
         }
+        if let length = steps.first(where: { $0.name == "filter:length" }), length.recordsIn > 0,
+           2 * (length.recordsIn - length.recordsOut) > length.recordsIn {
+            lines.append("  hint: the length filter dropped most records; short `text` records get document (web) rules, "
+                         + "which want 50 words: --kind instruction (recipe clean.kind: instruction) keeps short records.")
+        }
         lines += nearDuplicates.summary
         let redactions = pii.sorted { $0.key < $1.key }.filter { $0.value > 0 }.map { "\($0.key) \($0.value)" }
         if !redactions.isEmpty { lines.append("  PII redacted: " + redactions.joined(separator: ", ") + " in \(recordsRedacted) records.") }

@@ -64,6 +64,7 @@ enum ChatExport {
     // Forcing web rules on chat records drops nearly all of them (the length filter wants 50 words).
     let web = try ChatExport.clean(CleaningConfig(kind: .web))
     #expect(web.kept.count < 15)
+    #expect(web.report.summary.contains("--kind instruction"), "the summary says how to keep short records")
 }
 
 @Test func recordKindFollowsTheFormatUnlessForced() {
