@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LatheData
+import LatheSupport
 import LatheTensors
 
 /// `lathe bench clean`: throughput of the cleaning stage and of MinHash dedup alone on a generated JSONL corpus,

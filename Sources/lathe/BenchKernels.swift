@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import LatheSupport
 import LatheTensors
 
 /// `lathe bench kernels`: one line per op at SmolLM2-135M shapes.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheEvaluation
+import LatheSupport
 import LatheTensors
 
 /// `lathe eval`: lm-eval-compatible tasks on a model, an adapter, or both side by side.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheModels
+import LatheSupport
 import LatheTensors
 import LatheTokenizers
 

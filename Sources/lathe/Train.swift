@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheModels
 import LatheRecipes
+import LatheSupport
 import LatheTensors
 import LatheTraining
 
