@@ -77,6 +77,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "LatheSupportTests", dependencies: ["LatheSupport"]),
         .testTarget(name: "LatheTensorsTests", dependencies: ["LatheSupport", "LatheTensors"]),
         .testTarget(name: "LatheFormatsTests", dependencies: ["LatheFormats"],
                     resources: [.copy("Fixtures")]),
