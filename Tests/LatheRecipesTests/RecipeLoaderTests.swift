@@ -38,7 +38,7 @@ import LatheModels
         #expect(loaded.dataFiles == [project.root + "/Datasets/tiny/train.jsonl"])
         #expect(loaded.taskPaths == [project.root + "/Recipes/evals/tiny"])
         #expect(!FileManager.default.fileExists(atPath: loaded.runDirectory))   // nothing written
-        #expect(loaded.summary.hasPrefix("tiny: model.gguf, 1 data file(s), LoRA r4 α16"))
+        #expect(loaded.summary.hasPrefix("tiny: model.gguf, 1 data file(s), LoRA r4 α32"))
     }
 
     @Test func setFlagsBeatRecipeBeatsDefaults() throws {
@@ -145,7 +145,7 @@ import LatheModels
         let again = try project.load(try loaded.yaml())
         #expect(again.recipe == loaded.recipe)
         let yaml = try loaded.yaml()
-        #expect(yaml.contains("    alpha: 16.0") && yaml.contains("    lr: 0.0002") && yaml.contains("  max_steps: 30"))
+        #expect(yaml.contains("    alpha: 32.0") && yaml.contains("    rslora: false") && yaml.contains("    lr: 0.0002") && yaml.contains("  max_steps: 30"))
         #expect(try again.sha256() == loaded.sha256())
     }
 
