@@ -14,7 +14,7 @@
 //                     carries tool calls as template values) and the cleaner reuses it instead of a copy.
 //   LatheModels       decoder forward/backward, LoRA (`LoRAConfig`, the one set of adapter defaults), exports:
 //                     Support, Tensors, Formats, Tokenizers
-//   LatheTraining     trainer, AdamW, batching: Support, Tensors, Tokenizers, Models
+//   LatheTraining     trainer, AdamW, batching: Support, Tokenizers, Models (kernels only through Models)
 //   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models + Yams
 //   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Support and Jinja + Yams
 //   lathe             the CLI: parses flags and renders events + ArgumentParser
@@ -64,8 +64,7 @@ let package = Package(
                 swiftSettings: optimized),
         .target(name: "LatheModels", dependencies: ["LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers"],
                 swiftSettings: optimized),
-        .target(name: "LatheTraining", dependencies: ["LatheSupport", "LatheTensors", "LatheTokenizers", "LatheModels"],
-                swiftSettings: optimized),
+        .target(name: "LatheTraining", dependencies: ["LatheSupport", "LatheTokenizers", "LatheModels"], swiftSettings: optimized),
         .target(name: "LatheEvaluation", dependencies: ["LatheSupport", "LatheFormats", "LatheJinja", "LatheTokenizers",
                                                        "LatheModels", .product(name: "Yams", package: "Yams")]),
         .target(name: "LatheRecipes", dependencies: ["LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",

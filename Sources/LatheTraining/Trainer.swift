@@ -1,7 +1,6 @@
 import Dispatch
 import LatheModels
 import LatheSupport
-import LatheTensors
 
 /// Settings of a LoRA training run. Defaults follow common practice for small instruct models.
 public struct TrainingConfig: Sendable, Equatable {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import LatheSupport
-import LatheTensors
 
 /// `lathe bench …`: measured speed, always beside a reference figure taken in the same run.
 struct Bench: ParsableCommand {

@@ -3,7 +3,6 @@ import Dispatch
 import Foundation
 import LatheData
 import LatheSupport
-import LatheTensors
 
 /// `lathe bench clean`: throughput of the cleaning stage and of MinHash dedup alone on a generated JSONL corpus,
 /// beside datatrove's MinHash (stages 1–3, same n-gram/bands/rows) run on the same files in the same run.

@@ -3,7 +3,6 @@ import Dispatch
 import Foundation
 import LatheEvaluation
 import LatheSupport
-import LatheTensors
 
 /// `lathe bench eval`: log-likelihood requests/s on a multiple-choice task, beside lm-eval `--model hf` in the same run.
 struct BenchEval: ParsableCommand {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LatheData
 import LatheSupport
-import LatheTensors
 
 /// `lathe clean INPUT... --out DIR`: the cleaning stage from the command line. Recipe files (`--recipe`) come
 /// with the recipe runner.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LatheEvaluation
 import LatheSupport
-import LatheTensors
 
 /// `lathe eval`: lm-eval-compatible tasks on a model, an adapter, or both side by side.
 struct Eval: ParsableCommand {

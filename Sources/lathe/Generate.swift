@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LatheModels
 import LatheSupport
-import LatheTensors
 import LatheTokenizers
 
 /// `lathe generate`: text from a base model, optionally with a LoRA adapter, streamed as it is produced.
