@@ -22,7 +22,7 @@ struct RecordProcessor: @unchecked Sendable {
 
     let decoder: RecordDecoder
     let maxRecordBytes: Int
-    let normalizer: Normalizer
+    let normalizer: TextNormalizer
     let redactor: PIIRedactor?
     /// Filters for records of each kind (`kind` forces one for all records; nil picks it per record's format).
     let documentFilters: [any RecordFilter]

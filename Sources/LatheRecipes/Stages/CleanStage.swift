@@ -36,25 +36,11 @@ public struct CleanStage: StageExecutor {
         }
         config.fields = recipe.data.fields
         let clean = recipe.clean
-        switch clean.normalize {
-        case .nfc: config.normalization.form = .nfc
-        case .nfkc: config.normalization.form = .nfkc
-        case .none: config.normalization.collapseWhitespace = false
-        }
+        config.normalization.form = clean.normalize
         config.exactDedup = clean.dedup.exact
         if clean.dedup.minhash { config.minHash?.jaccardThreshold = clean.dedup.threshold } else { config.minHash = nil }
         var pii = PIIRedactor.Config()
-        pii.types = Set(clean.pii.map { type -> LatheData.PIIType in
-            switch type {
-            case .email: return .email
-            case .phone: return .phone
-            case .ipAddress: return .ip
-            case .creditCard: return .creditCard
-            case .iban: return .iban
-            case .ssn: return .ssn
-            case .secret: return .secret
-            }
-        })
+        pii.types = Set(clean.pii)
         config.pii = pii.types.isEmpty ? nil : pii
         config.updateFilters { filters in
             if let min = clean.filters.minChars { filters.length?.minChars = min }
