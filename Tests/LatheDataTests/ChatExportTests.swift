@@ -35,7 +35,7 @@ enum ChatExport {
     #expect(ChatExport.ids(rejected, "near_duplicate") == ChatExport.nearDuplicates)
     let readErrors = rejected.filter { $0["step"]?.stringValue == "read" }.compactMap { $0["reason"]?.stringValue }
     #expect(Set(readErrors) == ["invalid_json", "not_an_object", "invalid_role", "unknown_format", "invalid_utf8", "truncated_line"])
-    let sixKinds: [PIIType] = [.email, .phone, .creditCard, .iban, .ip, .ssn]
+    let sixKinds: [PIIType] = [.email, .phone, .creditCard, .iban, .ipAddress, .ssn]
     #expect(report.pii == Dictionary(uniqueKeysWithValues: sixKinds.map { ($0.rawValue, 1) }))
     #expect(report.recordsOut == 35)
     // Templated records share band keys: candidates are examined and kept apart; only the planted pairs join.
@@ -92,11 +92,16 @@ enum ChatExport {
     #expect(reason.detail.hasPrefix("completion:"))
 }
 
-@Test func nearDuplicateTextLeavesOutTheSystemPrompt() {
-    let content = RecordContent.chat([ChatMessage(role: "system", content: "You are a helpful assistant."),
-                                      ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello!")])
+/// A chat record decoded from `(role, content)` turns, as the reader builds it.
+func chatRecord(_ turns: [(String, String)]) throws -> Record {
+    let messages = JSONValue.array(turns.map { .object([("role", .string($0.0)), ("content", .string($0.1))]) })
+    return try RecordDecoder().decode(.object([("messages", messages)]), source: SourceLocation(file: "f", line: 1, byteOffset: 0)).get()
+}
+
+@Test func nearDuplicateTextLeavesOutTheSystemPrompt() throws {
+    let content = try chatRecord([("system", "You are a helpful assistant."), ("user", "Hi"), ("assistant", "Hello!")]).content
     #expect(NearDuplicates.text(of: content) == "Hi\n\nHello!")
-    #expect(NearDuplicates.text(of: .chat([ChatMessage(role: "system", content: "Only this.")])) == "Only this.")
+    #expect(NearDuplicates.text(of: try chatRecord([("system", "Only this.")]).content) == "Only this.")
 }
 
 @Test func confirmationComparesAgainstEveryClusterSharingABandKey() {
@@ -110,19 +115,17 @@ enum ChatExport {
     #expect(unchecked.survivor == [0, 0, 0])
 }
 
-@Test func shortTextRulesDropJunkButKeepShortAnswers() {
-    func verdict(_ question: String, _ answer: String) -> String? {
-        let record = Record(content: .chat([ChatMessage(role: "user", content: question), ChatMessage(role: "assistant", content: answer)]),
-                            source: SourceLocation(file: "f", line: 1, byteOffset: 0))
-        return code(ShortTextFilter().check(FilterDocument(record)))
+@Test func shortTextRulesDropJunkButKeepShortAnswers() throws {
+    func verdict(_ question: String, _ answer: String) throws -> String? {
+        code(ShortTextFilter().check(FilterDocument(try chatRecord([("user", question), ("assistant", answer)]))))
     }
-    #expect(verdict("What is 2+2?", "4") == nil)
-    #expect(verdict("Is the plant open on Saturdays?", "No, no, no.") == nil)
-    #expect(verdict("What is the warranty of the Kestrel Vane?", "The warranty of the Kestrel Vane is two years.") == nil)
-    #expect(verdict("Where is the fire assembly point?", "?") == "no_words")
-    #expect(verdict("What is the Brindle logger code?", "!!! ### $$$ %%%") == "no_words")
-    #expect(verdict("zzzzzzzzzzzzzzzzzzzz", "Zzzzzz") == "letter_run")
-    #expect(verdict("Brrr, it is cold: www.example.com?", "Yes.") == nil)
-    #expect(verdict("buy now buy now buy now buy now", "buy now buy now buy now buy now") == "repeated_words")
+    #expect(try verdict("What is 2+2?", "4") == nil)
+    #expect(try verdict("Is the plant open on Saturdays?", "No, no, no.") == nil)
+    #expect(try verdict("What is the warranty of the Kestrel Vane?", "The warranty of the Kestrel Vane is two years.") == nil)
+    #expect(try verdict("Where is the fire assembly point?", "?") == "no_words")
+    #expect(try verdict("What is the Brindle logger code?", "!!! ### $$$ %%%") == "no_words")
+    #expect(try verdict("zzzzzzzzzzzzzzzzzzzz", "Zzzzzz") == "letter_run")
+    #expect(try verdict("Brrr, it is cold: www.example.com?", "Yes.") == nil)
+    #expect(try verdict("buy now buy now buy now buy now", "buy now buy now buy now buy now") == "repeated_words")
     #expect(ShortTextFilter.letterRun("Aaaah") == 4 && ShortTextFilter.letterRun("committee") == 2)
 }
