@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "LatheTraining", dependencies: ["LatheTensors", "LatheModels"], swiftSettings: optimized),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"], exclude: ["FORMAT.md"],
                 swiftSettings: optimized),
-        .target(name: "LatheData", dependencies: ["LatheTensors"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(name: "LatheData", dependencies: ["LatheTensors", "LatheFormats"], exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "LatheEvaluation", dependencies: ["LatheModels", "LatheTokenizers", "LatheJinja",
                                                        .product(name: "Yams", package: "Yams")]),
         .target(name: "LatheRecipes", dependencies: ["LatheCheckpoints", "LatheTraining", "LatheEvaluation", "LatheData",

@@ -127,19 +127,3 @@ func record(_ item: SourceItem) -> Record? {
     let whole = try TextFolderReader(path: dir.path, mode: .file, maxRecordBytes: 1 << 20).nextBatch(maxItems: 10, maxBytes: 1 << 20)
     #expect(whole.count == 2)
 }
-
-@Test func jsonParserHandlesEscapesAndRefusesDeepNesting() throws {
-    let value = try JSONParser.parse(Array(#"{"a": "x\"\n\u00e9\ud83d\ude00", "b": [1.5e3, true, null]}"#.utf8))
-    #expect(value["a"] == .string("x\"\né😀"))
-    #expect(value["b"] == .array([.number("1.5e3"), .bool(true), .null]))
-    #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(String(repeating: "[", count: 10_000).utf8)) }
-    #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(#"{"a": 1,}"#.utf8)) }
-    #expect(JSONWriter.string(value) == #"{"a":"x\"\né😀","b":[1.5e3,true,null]}"#)
-}
-
-@Test func utf8ValidationFindsTheFirstBadByte() {
-    #expect(UTF8Validation.firstInvalidByte(Array("héllo wörld, plain ascii text".utf8)) == nil)
-    #expect(UTF8Validation.firstInvalidByte([0x61, 0x62, 0xC0, 0x80]) == 2)          // overlong
-    #expect(UTF8Validation.firstInvalidByte([0x61, 0xED, 0xA0, 0x80]) == 1)          // surrogate
-    #expect(UTF8Validation.firstInvalidByte(Array("abcdefghij".utf8) + [0xE2, 0x82]) == 10)  // truncated
-}

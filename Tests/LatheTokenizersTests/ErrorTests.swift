@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func wrongTypeNamesPath() {
-        #expect(throws: TokenizerError.malformed(file: "t.json", path: "$.pre_tokenizer.individual_digits", message: "expected true or false")) {
+        #expect(throws: TokenizerError.malformed(file: "t.json", path: "$.pre_tokenizer.individual_digits", message: "expected true or false, found a string")) {
             _ = try Tokenizer(json: json(pre: #"{"type": "Digits", "individual_digits": "yes"}"#), file: "t.json")
         }
     }
