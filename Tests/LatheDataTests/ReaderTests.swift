@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LatheFormats
 @testable import LatheData
 
 /// Collects every item of a source, decoding JSONL lines.
@@ -126,4 +127,23 @@ func record(_ item: SourceItem) -> Record? {
     #expect(records[1].source.line == 5)
     let whole = try TextFolderReader(path: dir.path, mode: .file, maxRecordBytes: 1 << 20).nextBatch(maxItems: 10, maxBytes: 1 << 20)
     #expect(whole.count == 2)
+}
+
+/// A record that holds a key twice is rejected with the key and its byte offset (the parser used to keep the
+/// first value silently); numbers are written back exactly as they came.
+@Test func duplicateKeyRecordIsRejectedAndNumbersKeepTheirText() throws {
+    let dir = temporaryFolder()
+    let file = dir.appendingPathComponent("dup.jsonl")
+    try Data(("{\"text\": \"one\", \"text\": \"two\"}\n"
+        + "{\"text\": \"kept\", \"score\": 1.50, \"big\": 12345678901234567890123}\n").utf8).write(to: file)
+    let all = try items(file.path)
+    #expect(all.count == 2)
+    let duplicate = try #require(rejection(all[0]))
+    #expect(duplicate.reason.code == "invalid_json")
+    #expect(duplicate.reason.detail.contains("duplicate key \"text\""))
+    #expect(duplicate.reason.detail.contains("byte offset 16"))
+    let kept = try #require(record(all[1]))
+    var line: [UInt8] = []
+    kept.json.write(into: &line)
+    #expect(String(decoding: line, as: UTF8.self) == #"{"text":"kept","score":1.50,"big":12345678901234567890123}"#)
 }
