@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import Testing
 @testable import LatheTokenizers
 

@@ -53,7 +53,7 @@ import Testing
     /// the byte offset of its second occurrence.
     @Test func duplicateKeyIsAnErrorNamingKeyAndOffset() {
         let text = #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "a": 2}, "merges": []}}"#
-        let offset = text.utf8.count - 24   // the second "a"
+        let offset = text.utf8.count - #""a": 2}, "merges": []}}"#.utf8.count   // the second "a"
         #expect {
             _ = try Tokenizer(json: Data(text.utf8), file: "t.json")
         } throws: { error in
