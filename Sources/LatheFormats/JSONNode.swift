@@ -137,6 +137,7 @@ public struct JSONFileError: Error, Sendable, CustomStringConvertible {
     /// The syntax error, when the text is not valid JSON.
     public var syntax: JSONError? = nil
 
+    /// An error about the value at `path` of `file`.
     public init(file: String, path: String, message: String, syntax: JSONError? = nil) {
         self.file = file
         self.path = path

@@ -97,6 +97,7 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
     /// The value as a Double (±infinity for literals beyond its range, as in Python's `json`).
     public var doubleValue: Double { Double(text) ?? .nan }
 
+    /// The literal.
     public var description: String { text }
 }
 
@@ -188,6 +189,7 @@ public struct JSONObject: Sendable, Equatable {
         if keys.count > Self.indexThreshold { for (j, key) in keys.enumerated() { index[ByteKey(string: key)] = j } }
     }
 
+    /// Same keys (by bytes) in the same order with equal values.
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
         a.count == b.count && zip(a.keys, b.keys).allSatisfy { sameBytes($0, $1) } && a.values == b.values
     }

@@ -8,6 +8,7 @@ extension JSONValue {
         /// U+2028 and U+2029 as `\u2028`/`\u2029`, which break JavaScript line readers (JSONL outputs).
         public var escapeLineSeparators = false
 
+        /// Options; the defaults escape only what RFC 8259 requires (and `\b`, `\f`, as Python does).
         public init(asciiOnly: Bool = false, escapeLineSeparators: Bool = false) {
             self.asciiOnly = asciiOnly
             self.escapeLineSeparators = escapeLineSeparators
