@@ -262,7 +262,7 @@ def tiny_model_goldens(root: Path, arch: Arch) -> dict:
         tensors[f"logits.{key}"] = logits.numpy()
         tensors[f"logprobs.{key}"] = next_token_logprobs(logits, input_ids).numpy()
         how = f"transformers from_pretrained(gguf_file='{filename}', dtype=float32, eager)"
-        metadata[f"logits.{key}"] = how + (f" with config=hf/config.json: {arch.gguf_hf_config}" if hf_config else "")
+        metadata[f"logits.{key}"] = how + (f" with config=hf/config.json {arch.gguf_hf_config}" if hf_config else "")
         diffs[key] = max_abs_diff(logits, reference)
         if arch.issue14:
             tensors.update(issue14_goldens(arch, loaded, input_ids, key, metadata))
