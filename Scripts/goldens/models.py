@@ -246,6 +246,7 @@ def tiny_model_goldens(root: Path, arch: Arch) -> dict:
             reference = logits
             assert max_abs_diff(logits, logits_of(model, input_ids)) == 0.0
             tensors["hidden_states.hf"] = residual_stream(loaded, input_ids).numpy()
+            check_config_features(arch, loaded, input_ids, logits)
             if arch.issue14:
                 tensors.update(issue14_goldens(arch, loaded, input_ids, "hf", metadata))
         tensors[f"logits.{variant}"] = logits.numpy()
@@ -314,6 +315,21 @@ def issue14_goldens(arch: Arch, model, input_ids: torch.Tensor, variant: str, me
         out[f"short.logits.{variant}"] = logits_of(model, short).numpy()
         metadata[f"short.logits.{variant}"] = "logits of input_ids[:, :8] (LongRoPE short_factor)"
     return out
+
+
+@torch.no_grad()
+def check_config_features(arch: Arch, model, input_ids: torch.Tensor, reference: torch.Tensor) -> None:
+    """The features a golden is meant to test change its logits (> 1e-2), so a model that skips one fails:
+    tiny-gemma3 without its window (sliding_window 128) and without final_logit_softcapping; tiny-phi3 is covered
+    by short.logits (short vs long factors)."""
+    if arch.name != "tiny-gemma3":
+        return
+    for key, value in (("sliding_window", 128), ("final_logit_softcapping", None)):
+        changed = copy.deepcopy(model)
+        setattr(changed.config, key, value)
+        diff = max_abs_diff(logits_of(changed, input_ids), reference)
+        log(f"    {key} = {value} instead changes the logits by {diff:.3e}")
+        assert diff > 1e-2, (key, diff)
 
 
 def check_windowless_gguf(gguf_logits: torch.Tensor, hf_logits: torch.Tensor) -> None:
