@@ -220,7 +220,9 @@ def config_v4_layout(v5_config_json: Path) -> dict:
     data.pop("transformers_version", None)
     reparsed = AutoConfig.for_model(**copy.deepcopy(data)).to_dict()  # it edits rope_scaling in place
     original = AutoConfig.from_pretrained(v5_config_json.parent).to_dict()
+    if "type" in (reparsed.get("rope_parameters") or {}):  # the legacy key is kept beside rope_type
+        assert reparsed["rope_parameters"].pop("type") == reparsed["rope_parameters"]["rope_type"]
     for key in ("rope_parameters", "num_key_value_heads", "head_dim", "tie_word_embeddings", "vocab_size",
-                "layer_types", "sliding_window", "query_pre_attn_scalar"):
+                "layer_types", "sliding_window", "query_pre_attn_scalar", "original_max_position_embeddings"):
         assert reparsed.get(key) == original.get(key), (key, reparsed.get(key), original.get(key))
     return data
