@@ -56,8 +56,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
-import math
 import shutil
 import sys
 from pathlib import Path
@@ -73,8 +71,8 @@ import tokenizers  # noqa: E402, F401  (the package, before this folder joins th
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 sys.path.append(str(HERE))
-from architectures import ARCHS, BOS_ID, EOS_ID, SLIDING_WINDOW, VOCAB, Arch, build_model, config_v4_layout  # noqa: E402
-from common import fixtures_dir, log, max_abs_diff, save_safetensors, write_json, write_versions, REPO_ROOT  # noqa: E402
+from architectures import ARCHS, SLIDING_WINDOW, VOCAB, Arch, build_model, config_v4_layout  # noqa: E402
+from common import REPO_ROOT, fixtures_dir, log, max_abs_diff, save_safetensors, write_json, write_versions  # noqa: E402
 from gguf_convert import llama3_rope_freq_factors, permute_for_gguf, write_gguf  # noqa: E402
 
 SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
