@@ -260,6 +260,9 @@ def write_spm_gguf(tok, path, arch="llama"):
     specials = {"<unk>": 2, "<s>": 3, "</s>": 3}
     types = [specials.get(t, 6 if (t.startswith("<0x") and len(t) == 6) else 1) for t in tokens]
     scores = [-float(i) for i in range(len(tokens))]
+    if arch.startswith("gemma"):  # Gemma vocabularies hold these control tokens (else GemmaTokenizer appends them)
+        extra = ["<pad>", "<eos>", "<bos>", "<mask>"]
+        tokens, types, scores = tokens + extra, types + [3] * 4, scores + [-float(len(tokens) + i) for i in range(4)]
     w = gguf.GGUFWriter(path, arch)
     w.add_tokenizer_model("llama")
     w.add_tokenizer_pre("default")
@@ -433,7 +436,8 @@ def main():
         save("sentencepiece_gguf", tok, config)
 
     # The same vocabulary in GGUFs of architecture phi3 and gemma3, for which transformers builds the tokenizer
-    # differently (phi3: a Prepend + Replace normalizer instead of Metaspace; gemma3: GemmaTokenizer).
+    # differently (phi3: a Prepend + Replace normalizer instead of Metaspace; gemma3: GemmaTokenizer, with
+    # <pad> <eos> <bos> <mask> appended as control tokens, as Gemma vocabularies have them).
     for arch in ("phi3", "gemma3"):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "spm.gguf")
