@@ -1,7 +1,7 @@
 """Golden files for model loading and the forward pass (issue 3 item 7; issue 14 item 8).
 
 Run:  $PYTHON Scripts/goldens/models.py [FIXTURES_DIR [SMOLLM2_GGUF [MODEL ...]]]
-      (default FIXTURES_DIR: Tests/LatheModelsTests/Fixtures; default SMOLLM2_GGUF: see `smollm2_path`;
+      (default FIXTURES_DIR: Tests/LatheModelsTests/Fixtures; default (or "-") SMOLLM2_GGUF: see `smollm2_path`;
       MODEL: names from architectures.ARCHS to regenerate only those, default all; SmolLM2 with tiny-llama).
       No network access is needed.
 
@@ -79,8 +79,8 @@ SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def smollm2_path() -> Path:
-    """argv[2] if given, else Checkpoints/base/ of this checkout (Scripts/fetch-model.sh)."""
-    if len(sys.argv) > 2:
+    """argv[2] if given (and not "-"), else Checkpoints/base/ of this checkout (Scripts/fetch-model.sh)."""
+    if len(sys.argv) > 2 and sys.argv[2] != "-":
         return Path(sys.argv[2])
     local = REPO_ROOT / "Checkpoints" / "base" / SMOLLM2_NAME
     return local
