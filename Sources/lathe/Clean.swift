@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheData
-import LatheTensors
+import LatheSupport
 
 /// `lathe clean INPUT... --out DIR`: the cleaning stage from the command line. Recipe files (`--recipe`) come
 /// with the recipe runner.
@@ -44,7 +44,7 @@ struct Clean: ParsableCommand {
     @Flag(help: "Keep leading whitespace of lines (code indentation).")
     var keepIndentation = false
 
-    @Option(help: "PII types to redact, comma-separated (email,phone,credit_card,iban,ssn,ip,secret), or 'none'.")
+    @Option(help: "PII types to redact, comma-separated (email,phone,ip_address,credit_card,iban,ssn,secret), or 'none'.")
     var pii: String = "all"
 
     @Option(help: "Keep only these detected languages, comma-separated (e.g. en,de).")
@@ -114,7 +114,7 @@ struct Clean: ParsableCommand {
         config.textMode = mode
         config.maxRecordBytes = maxRecordMb << 20
         config.maxBadFraction = maxBadFraction
-        guard let form = Normalizer.Form(rawValue: unicode) else { throw ValidationError("--unicode must be nfc, nfkc or none") }
+        guard let form = TextNormalizer.Form(rawValue: unicode) else { throw ValidationError("--unicode must be nfc, nfkc or none") }
         config.normalization.form = form
         config.normalization.keepIndentation = keepIndentation
         switch pii {
