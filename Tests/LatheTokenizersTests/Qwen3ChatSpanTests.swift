@@ -18,22 +18,14 @@ struct Qwen3ChatSpanTests {
         }
     }
 
-    /// What the generation prompt adds after `<|im_start|>assistant\n`, from the golden single-turn renderings.
-    static func promptTail(_ g: ChatGoldens, _ template: String) throws -> String {
-        func text(_ agp: Bool) throws -> String {
-            try #require(g.cases.first { $0.template == template && $0.conversation == "single_turn" && $0.addGenerationPrompt == agp }?.expected)
-        }
-        let closed = try text(false), opened = try text(true)
-        try #require(opened.hasPrefix(closed + open))
-        return String(opened.dropFirst(closed.count + open.count))
-    }
-
     @Test(arguments: ["qwen3_style", "qwen3_style_no_thinking"])
     func spansAreTheRenderedAnswers(_ template: String) throws {
         let g = try chatGoldens.get()
         let t = try #require(g.templates[template])
         let chat = try ChatTemplate(source: t.source, bosToken: t.bos, eosToken: t.eos)
-        let tail = Array(try Self.promptTail(g, template))
+        let prompt = g.generationPrompt(template)
+        try #require(prompt.hasPrefix(Self.open))
+        let tail = Array(prompt.dropFirst(Self.open.count))
         var checked = 0
         for c in g.cases where c.template == template && c.error == nil {
             let conv = try #require(g.conversations[c.conversation])
