@@ -18,7 +18,7 @@ public struct KVCache: Sendable {
     }
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Runs `tokens` at positions `cache.length…`, appending their keys and values to `cache`, and returns the
     /// logits (V) after the last of them. Prefill passes the whole prompt; decoding passes one token.
     public func step(_ tokens: [Int32], cache: inout KVCache) throws -> [Float] {

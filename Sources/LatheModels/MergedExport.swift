@@ -6,7 +6,7 @@ public enum MergedExport {
     /// An HF directory: `model.safetensors` (HF tensor names, F32, F16 or BF16), `config.json`, and the
     /// tokenizer — the base directory's files, or for a GGUF base `tokenizer.json` + `tokenizer_config.json`
     /// (with the chat template) written from the GGUF's tokenizer metadata.
-    public static func writeHF(_ weights: LlamaWeights, base: LoadedModel, to directory: String, dtype: ExportDType = .f32) throws {
+    public static func writeHF(_ weights: DecoderWeights, base: LoadedModel, to directory: String, dtype: ExportDType = .f32) throws {
         let (storage, torchName): (SafetensorsWriter.OutputType, String)
         switch dtype {
         case .f32: (storage, torchName) = (.f32, "float32")
@@ -42,7 +42,7 @@ public enum MergedExport {
     /// A GGUF that llama.cpp loads: the base GGUF's metadata (architecture, tokenizer, chat template) with every
     /// weight replaced by the merged one as F32, F16, BF16 or Q8_0 (1-D tensors, and Q8_0 rows not a multiple of
     /// 32 wide, stay F32 / F16), Q/K rows permuted back as convert_hf_to_gguf.py lays them out.
-    public static func writeGGUF(_ weights: LlamaWeights, baseGGUF: String, to path: String, dtype: ExportDType = .f32) throws {
+    public static func writeGGUF(_ weights: DecoderWeights, baseGGUF: String, to path: String, dtype: ExportDType = .f32) throws {
         let base = try GGUFFile(path: baseGGUF)
         // llama.cpp's llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
         let (matrixType, fileType): (GGMLType, UInt32)

@@ -9,7 +9,7 @@ public struct LoadedModel: Sendable {
     public let path: String
     public let format: Format
     public let config: ModelConfig
-    public let weights: LlamaWeights
+    public let weights: DecoderWeights
     /// RoPE inverse frequencies: from the config, or from a GGUF's `rope_freqs.weight` factors (llama3 scaling).
     public let rope: RopeFrequencies
     /// Storage type of each weight in the file ("F32", "BF16", "Q4_1", …), by HF name.
@@ -34,7 +34,7 @@ public enum ModelLoader {
         let file = try GGUFFile(path: path)
         let names = Set(file.tensorNames)
         let config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
-        var weights = LlamaWeights(config: config)
+        var weights = DecoderWeights(config: config)
         let permute = config.architecture == .llama
         try weights.load(from: file, file: path, rename: GGUFNames.ggufName(forHF:)) { name, values in
             guard permute else { return }
@@ -76,7 +76,7 @@ public enum ModelLoader {
         } else {
             throw ModelError.notAModel(path: path, message: "no model.safetensors or model.safetensors.index.json; only safetensors weights are read (convert .bin files first)")
         }
-        var weights = LlamaWeights(config: config)
+        var weights = DecoderWeights(config: config)
         try weights.load(from: source, file: path)
         let types = try storageTypes(weights.layout, source) { $0 }
         let rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta, llama3: config.ropeScaling)

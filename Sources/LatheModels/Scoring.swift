@@ -11,7 +11,7 @@ public struct ContinuationScore: Sendable, Equatable {
     public var tokenCount: Int
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Scores `(context, continuation)` token pairs. Each row is `(context + continuation)` truncated on the left to
     /// `maxLength + 1` tokens with its last token dropped, and the last `continuation.count` positions are scored —
     /// lm-eval `HFLM._loglikelihood_tokens`. Rows are sorted by length and run in padded batches of at most
@@ -92,7 +92,7 @@ extension LlamaModel {
     }
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Scores the continuations of one context by running the context once: its keys and values are cached and
     /// every continuation attends to them, so a question with k choices costs |context| + Σ|choice| tokens instead
     /// of k·|context|. Numerically the same computation as `scoreContinuations(_:maxLength:)` without truncation.

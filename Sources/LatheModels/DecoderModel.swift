@@ -2,12 +2,12 @@ import LatheTensors
 
 /// A Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM) over frozen fp32 weights.
 /// The forward is a flat list of op calls per layer, as in HF `LlamaDecoderLayer`.
-public struct LlamaModel: Sendable {
+public struct DecoderModel: Sendable {
     public let config: ModelConfig
-    public let weights: LlamaWeights
+    public let weights: DecoderWeights
     public let rope: RopeFrequencies
 
-    public init(weights: LlamaWeights, rope: RopeFrequencies? = nil) {
+    public init(weights: DecoderWeights, rope: RopeFrequencies? = nil) {
         self.config = weights.config
         self.weights = weights
         self.rope = rope ?? RopeFrequencies(headDim: weights.config.headDim, theta: weights.config.ropeTheta,

@@ -75,7 +75,7 @@ public struct WeightLayout: Sendable {
 }
 
 /// The frozen base weights of a Llama-family model, in one flat fp32 buffer described by `layout`.
-public struct LlamaWeights: Sendable {
+public struct DecoderWeights: Sendable {
     public let config: ModelConfig
     public let layout: WeightLayout
     /// All base weights, fp32.

@@ -1,7 +1,7 @@
 /// Everything a LoRA training step keeps between its forward and backward, sized once for N = B·T rows.
 /// Per layer: the activations the backward reads. Shared: work buffers reused by every layer.
 /// Buffers are raw pointers owned by the workspace, so the step reads as a flat list of op calls.
-public final class TrainingWorkspace {
+public final class DecoderWorkspace {
     /// Activations saved by one decoder layer's forward.
     struct Layer {
         let input: UnsafeMutablePointer<Float>      // (N, C)  residual stream entering the layer

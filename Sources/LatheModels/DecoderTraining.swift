@@ -6,13 +6,13 @@ public struct StepLoss: Sendable {
     public var targetCount: Int
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Forward and backward of one micro-batch with the base frozen: accumulates (+=) LoRA gradients into
     /// `gradients` (laid out as `adapter.layout`) and returns the summed cross-entropy of the rows whose
     /// `targets` are ≥ 0. Each gradient is scaled by `lossScale` (1 / target tokens of the accumulated batch,
     /// so the loss is averaged over the whole accumulated batch). `dropoutKey` seeds this step's dropout masks.
     public func trainingStep(_ batch: Batch, targets: [Int32], adapter: LoRAAdapter, gradients: inout [Float],
-                             lossScale: Float, dropoutKey: UInt64, workspace ws: TrainingWorkspace,
+                             lossScale: Float, dropoutKey: UInt64, workspace ws: DecoderWorkspace,
                              lmHeadChunk: Int = 128) throws -> StepLoss {
         let n = batch.tokens.count
         precondition(targets.count == n && ws.rows >= n && gradients.count == adapter.layout.totalCount)
@@ -46,7 +46,7 @@ extension LlamaModel {
     }
 
     private func forwardForTraining(_ batch: Batch, _ w: UnsafePointer<Float>,
-                                    _ views: [[LoRAConfig.Module: (view: LoRAView, index: Int)]], _ ws: TrainingWorkspace) {
+                                    _ views: [[LoRAConfig.Module: (view: LoRAView, index: Int)]], _ ws: DecoderWorkspace) {
         let (c, f, n) = (config.hiddenSize, config.intermediateSize, batch.tokens.count)
         let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
         let eps = Float(config.rmsNormEps)
@@ -90,7 +90,7 @@ extension LlamaModel {
     /// the (rows, V) logits of one chunk exist at a time and rows without a target cost nothing.
     /// Leaves d(loss)/d(hidden before the final norm) in `ws.dHidden`.
     private func lossAndHiddenGradient(_ targets: [Int32], _ w: UnsafePointer<Float>, _ lossScale: Float,
-                                       _ ws: TrainingWorkspace, chunkRows: Int) -> StepLoss {
+                                       _ ws: DecoderWorkspace, chunkRows: Int) -> StepLoss {
         let (c, vocab, n) = (config.hiddenSize, config.vocabSize, targets.count)
         let rows = targets.indices.filter { targets[$0] >= 0 }
         var gathered = [Float](repeating: 0, count: chunkRows * c)        // (chunk, C)
@@ -127,7 +127,7 @@ extension LlamaModel {
     /// The forward's op list reversed. `ws.dHidden` carries d(loss)/d(residual stream) down through the layers.
     private func backwardForTraining(_ batch: Batch, _ w: UnsafePointer<Float>,
                                      _ views: [[LoRAConfig.Module: (view: LoRAView, index: Int)]],
-                                     _ layout: LoRALayout, _ grads: UnsafeMutablePointer<Float>, _ ws: TrainingWorkspace) {
+                                     _ layout: LoRALayout, _ grads: UnsafeMutablePointer<Float>, _ ws: DecoderWorkspace) {
         let (c, f, n) = (config.hiddenSize, config.intermediateSize, batch.tokens.count)
         let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
         for (l, layer) in weights.layout.layers.enumerated().reversed() {
