@@ -1,17 +1,21 @@
 import LatheTensors
 
-/// A Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM) over frozen fp32 weights.
-/// The forward is a flat list of op calls per layer, as in HF `LlamaDecoderLayer`.
+/// A decoder-only transformer over frozen fp32 weights: every architecture Lathe runs (Llama 2/3/3.2, Mistral,
+/// Qwen2, Qwen3, SmolLM) is a `ModelConfig` read by the one `DecoderLayer` (DecoderLayer.swift).
 public struct DecoderModel: Sendable {
     public let config: ModelConfig
     public let weights: DecoderWeights
     public let rope: RopeFrequencies
+    let layers: [DecoderLayer]
 
     public init(weights: DecoderWeights, rope: RopeFrequencies? = nil) {
         self.config = weights.config
         self.weights = weights
-        self.rope = rope ?? RopeFrequencies(headDim: weights.config.headDim, theta: weights.config.ropeTheta,
-                                            llama3: weights.config.ropeScaling)
+        let rope = rope ?? RopeFrequencies(config: weights.config)
+        self.rope = rope
+        self.layers = (0..<weights.config.layerCount).map {
+            DecoderLayer(config: weights.config, layer: $0, weights: weights.layout, rope: rope)
+        }
     }
 
     /// One batch of equal-length token rows, with positions and optional packing segments.
@@ -43,64 +47,46 @@ public struct DecoderModel: Sendable {
             self.batch = batch
             self.length = length
         }
+
+        /// The batch's rows and positions as pointers, with its attention source, for the duration of `body`.
+        func withPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Int32>, AttentionSource) throws -> R) rethrows -> R {
+            try tokens.withUnsafeBufferPointer { t in
+                try positions.withUnsafeBufferPointer { p in
+                    try withOptionalPointer(segments) { s in
+                        try body(t.baseAddress!, p.baseAddress!, .batch(segments: s, batch: batch, length: length))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Embedding, then every layer's forward, then the final norm, as HF `LlamaModel.forward`: leaves the final
+    /// normed rows (n, C) in `ws.finalNormed`. `attention(l)` says where layer l's keys and values come from,
+    /// so the batch forward, the KV-cache step, prefix scoring and training differ only there (and in adapters).
+    func forwardLayers(_ tokens: UnsafePointer<Int32>, positions: UnsafePointer<Int32>, n: Int, _ w: UnsafePointer<Float>,
+                       ws: DecoderWorkspace, attention: (Int) -> AttentionSource,
+                       adapters: (Int) -> LayerAdapters = { _ in .none }) {
+        let c = config.hiddenSize
+        embeddingForward(ws.layers[0].input, tokens, w + weights.layout.embedding, n: n, c: c)
+        for (l, layer) in layers.enumerated() {
+            layer.forward(ws.layers[l], w, positions: positions, n: n, attention: attention(l), adapters: adapters(l),
+                          scratch: ws.scratch)
+        }
+        rmsNormForward(ws.finalNormed, ws.finalRstd, ws.finalInput, w + weights.layout.finalNorm, n: n, c: c,
+                       eps: Float(config.rmsNormEps))
     }
 
     /// Final normed hidden states (B·T, C) for `batch`.
     public func hiddenStates(_ batch: Batch) throws -> [Float] {
         try validate(batch.tokens)
-        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
-        var lse = [Float](repeating: 0, count: batch.tokens.count * h)  // (B, H, T)
-        return decoderStack(batch.tokens, positions: batch.positions) { _, out, q, k, v in
-            withOptionalPointer(batch.segments) { segments in
-                attentionForward(out, &lse, q, k, v, segments: segments, batch: batch.batch,
-                                 tokens: batch.length, heads: h, kvHeads: kvh, headDim: d)
-            }
-        }
-    }
-
-    /// The inference forward as HF `LlamaModel.forward`: embedding, then per layer norm → q/k/v → RoPE →
-    /// attention → o → residual → norm → SwiGLU MLP → residual, then the final norm; returns (n, C).
-    /// `attend(layer, out (n, H·D), q (n, H·D), k, v (n, KVH·D))` computes attention from the roped rows, so the
-    /// batch forward, the KV-cache step and prefix scoring differ only there.
-    func decoderStack(_ tokens: [Int32], positions: [Int32],
-                      attend: (Int, UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) -> Void)
-        -> [Float] {
-        let (c, f, n) = (config.hiddenSize, config.intermediateSize, tokens.count)
-        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
-        let eps = Float(config.rmsNormEps)
-        var hidden = [Float](repeating: 0, count: n * c)        // (n, C) residual stream
-        var normed = [Float](repeating: 0, count: n * c)        // (n, C)
-        var rstd = [Float](repeating: 0, count: n)              // (n)
-        var q = [Float](repeating: 0, count: n * h * d)         // (n, H·D)
-        var k = [Float](repeating: 0, count: n * kvh * d)       // (n, KVH·D)
-        var v = [Float](repeating: 0, count: n * kvh * d)       // (n, KVH·D)
-        var attention = [Float](repeating: 0, count: n * h * d) // (n, H·D)
-        var projected = [Float](repeating: 0, count: n * c)     // (n, C)
-        var gate = [Float](repeating: 0, count: n * f)          // (n, F)
-        var up = [Float](repeating: 0, count: n * f)            // (n, F)
-        var activated = [Float](repeating: 0, count: n * f)     // (n, F)
+        let n = batch.tokens.count
+        let ws = DecoderWorkspace(inference: config, rows: n)
         weights.withWeights { w in
-            embeddingForward(&hidden, tokens, w + weights.layout.embedding, n: n, c: c)
-            for (l, layer) in weights.layout.layers.enumerated() {
-                rmsNormForward(&normed, &rstd, hidden, w + layer.inputNorm, n: n, c: c, eps: eps)
-                linear(&q, normed, w + layer.q, bias: layer.qBias.map { w + $0 }, rows: n, out: h * d, in: c)
-                linear(&k, normed, w + layer.k, bias: layer.kBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
-                linear(&v, normed, w + layer.v, bias: layer.vBias.map { w + $0 }, rows: n, out: kvh * d, in: c)
-                ropeForward(&q, positions, rope, n: n, heads: h)
-                ropeForward(&k, positions, rope, n: n, heads: kvh)
-                attend(l, &attention, q, k, v)
-                linear(&projected, attention, w + layer.o, bias: nil, rows: n, out: c, in: h * d)
-                addInPlace(&hidden, projected)
-                rmsNormForward(&normed, &rstd, hidden, w + layer.postNorm, n: n, c: c, eps: eps)
-                linear(&gate, normed, w + layer.gate, bias: nil, rows: n, out: f, in: c)
-                linear(&up, normed, w + layer.up, bias: nil, rows: n, out: f, in: c)
-                swigluForward(&activated, gate, up, count: n * f)
-                linear(&projected, activated, w + layer.down, bias: nil, rows: n, out: c, in: f)
-                addInPlace(&hidden, projected)
+            batch.withPointers { tokens, positions, source in
+                forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { _ in source })
             }
-            rmsNormForward(&normed, &rstd, hidden, w + weights.layout.finalNorm, n: n, c: c, eps: eps)
         }
-        return normed
+        return Array(UnsafeBufferPointer(start: ws.finalNormed, count: n * config.hiddenSize))
     }
 
     /// Logits (B, T, V) for every position. For scoring, prefer `tokenLogProbs`, which never holds them all.
@@ -163,15 +149,7 @@ func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ wei
     }
 }
 
-func withOptionalPointer<R>(_ array: [Int32]?, _ body: (UnsafePointer<Int32>?) -> R) -> R {
-    guard let array else { return body(nil) }
-    return array.withUnsafeBufferPointer { body($0.baseAddress!) }
-}
-
-/// `x += y`, elementwise (the residual connection, in place).
-func addInPlace(_ x: inout [Float], _ y: [Float]) {
-    precondition(x.count == y.count)
-    x.withUnsafeMutableBufferPointer { xp in
-        residualForward(xp.baseAddress!, xp.baseAddress!, y, count: xp.count)
-    }
+func withOptionalPointer<R>(_ array: [Int32]?, _ body: (UnsafePointer<Int32>?) throws -> R) rethrows -> R {
+    guard let array else { return try body(nil) }
+    return try array.withUnsafeBufferPointer { try body($0.baseAddress!) }
 }

@@ -20,6 +20,8 @@ public struct WeightLayout: Sendable {
         public let qBias: Int?         // (H·D)   Qwen2 only
         public let kBias: Int?         // (KVH·D)
         public let vBias: Int?         // (KVH·D)
+        public let qNorm: Int?         // (D)     per-head RMSNorm of q (Qwen3)
+        public let kNorm: Int?         // (D)     per-head RMSNorm of k
         public let o: Int              // (C, H·D)
         public let postNorm: Int       // (C)
         public let gate: Int           // (F, C)
@@ -60,6 +62,8 @@ public struct WeightLayout: Sendable {
                 qBias: bias ? add(p + "self_attn.q_proj.bias", [qRows]) : nil,
                 kBias: bias ? add(p + "self_attn.k_proj.bias", [kvRows]) : nil,
                 vBias: bias ? add(p + "self_attn.v_proj.bias", [kvRows]) : nil,
+                qNorm: config.qkNorm ? add(p + "self_attn.q_norm.weight", [config.headDim]) : nil,
+                kNorm: config.qkNorm ? add(p + "self_attn.k_norm.weight", [config.headDim]) : nil,
                 o: add(p + "self_attn.o_proj.weight", [c, qRows]),
                 postNorm: add(p + "post_attention_layernorm.weight", [c]),
                 gate: add(p + "mlp.gate_proj.weight", [f, c]),
@@ -74,7 +78,7 @@ public struct WeightLayout: Sendable {
     }
 }
 
-/// The frozen base weights of a Llama-family model, in one flat fp32 buffer described by `layout`.
+/// The frozen base weights of a decoder model, in one flat fp32 buffer described by `layout`.
 public struct DecoderWeights: Sendable {
     public let config: ModelConfig
     public let layout: WeightLayout

@@ -1,54 +1,36 @@
-/// Everything a LoRA training step keeps between its forward and backward, sized once for N = B·T rows.
-/// Per layer: the activations the backward reads. Shared: work buffers reused by every layer.
-/// Buffers are raw pointers owned by the workspace, so the step reads as a flat list of op calls.
+/// Every buffer a decoder forward (and a LoRA training step's backward) uses, sized once for N = B·T rows.
+/// Training keeps each layer's activations for the backward; inference reuses one set for every layer, the
+/// residual stream updated in place. Buffers are raw pointers owned by the workspace, so the layer reads as a
+/// flat list of op calls.
 public final class DecoderWorkspace {
-    /// Activations saved by one decoder layer's forward.
-    struct Layer {
-        let input: UnsafeMutablePointer<Float>      // (N, C)  residual stream entering the layer
-        let normed1: UnsafeMutablePointer<Float>    // (N, C)
-        let rstd1: UnsafeMutablePointer<Float>      // (N)
-        let q: UnsafeMutablePointer<Float>          // (N, H·D)   after RoPE
-        let k: UnsafeMutablePointer<Float>          // (N, KVH·D) after RoPE
-        let v: UnsafeMutablePointer<Float>          // (N, KVH·D)
-        let attention: UnsafeMutablePointer<Float>  // (N, H·D)
-        let lse: UnsafeMutablePointer<Float>        // (B, H, T)
-        let middle: UnsafeMutablePointer<Float>     // (N, C)  residual after attention
-        let normed2: UnsafeMutablePointer<Float>    // (N, C)
-        let rstd2: UnsafeMutablePointer<Float>      // (N)
-        let gate: UnsafeMutablePointer<Float>       // (N, F)
-        let up: UnsafeMutablePointer<Float>         // (N, F)
-        let activated: UnsafeMutablePointer<Float>  // (N, F)
-    }
-
     public let rows: Int
-    let layers: [Layer]
+    /// True when each layer has its own activations (training); false when all layers share one set.
+    public let keepsActivations: Bool
+    let layers: [LayerActivations]
     let finalInput: UnsafeMutablePointer<Float>     // (N, C)
     let finalNormed: UnsafeMutablePointer<Float>    // (N, C)
     let finalRstd: UnsafeMutablePointer<Float>      // (N)
     /// u = drop(x)·Aᵀ (N, r) for each adapter entry, in `LoRALayout.entries` order.
     let loraU: [UnsafeMutablePointer<Float>]
-
-    // Work buffers shared by all layers.
-    let projected: UnsafeMutablePointer<Float>      // (N, C)
-    let dropScratch: UnsafeMutablePointer<Float>    // (N, max(C, F, H·D))
-    let du: UnsafeMutablePointer<Float>             // (N, r)
-    let dHidden: UnsafeMutablePointer<Float>        // (N, C)  gradient of the residual stream
-    let dNormed: UnsafeMutablePointer<Float>        // (N, C)
-    let dq: UnsafeMutablePointer<Float>             // (N, H·D)
-    let dk: UnsafeMutablePointer<Float>             // (N, KVH·D)
-    let dv: UnsafeMutablePointer<Float>             // (N, KVH·D)
-    let dAttention: UnsafeMutablePointer<Float>     // (N, H·D)
-    let dGate: UnsafeMutablePointer<Float>          // (N, F)
-    let dUp: UnsafeMutablePointer<Float>            // (N, F)
-    let dActivated: UnsafeMutablePointer<Float>     // (N, F)
+    let scratch: LayerScratch
 
     private var allocations: [UnsafeMutablePointer<Float>] = []
     /// Bytes held by the workspace.
     public private(set) var byteCount = 0
 
-    public init(config: ModelConfig, lora: LoRALayout, rows n: Int) {
-        let (c, f) = (config.hiddenSize, config.intermediateSize)
-        let (qw, kvw) = (config.headCount * config.headDim, config.keyValueHeadCount * config.headDim)
+    /// A training workspace: activations of every layer, adapter `u`s and the backward's gradient buffers.
+    public convenience init(config: ModelConfig, lora: LoRALayout, rows n: Int) {
+        self.init(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: true)
+    }
+
+    /// An inference workspace: one set of layer activations and no backward buffers.
+    convenience init(inference config: ModelConfig, rows n: Int) {
+        self.init(config: config, rank: 0, adapters: 0, rows: n, training: false)
+    }
+
+    private init(config: ModelConfig, rank: Int, adapters: Int, rows n: Int, training: Bool) {
+        let (c, f, h, kvh) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount)
+        let (qw, kvw) = (h * config.headDim, kvh * config.headDim)
         var allocations: [UnsafeMutablePointer<Float>] = []
         var floats = 0
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -58,29 +40,36 @@ public final class DecoderWorkspace {
             allocations.append(pointer)
             return pointer
         }
+        /// Backward-only sizes are 1 in an inference workspace.
+        func backward(_ count: Int) -> UnsafeMutablePointer<Float> { buffer(training ? count : 1) }
         rows = n
-        layers = (0..<config.layerCount).map { _ in
-            Layer(input: buffer(n * c), normed1: buffer(n * c), rstd1: buffer(n), q: buffer(n * qw), k: buffer(n * kvw),
-                  v: buffer(n * kvw), attention: buffer(n * qw), lse: buffer(n * config.headCount),
-                  middle: buffer(n * c), normed2: buffer(n * c), rstd2: buffer(n), gate: buffer(n * f),
-                  up: buffer(n * f), activated: buffer(n * f))
+        keepsActivations = training
+        let qkNorm = config.qkNorm
+        func activations(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>?) -> LayerActivations {
+            LayerActivations(
+                input: input, normed1: buffer(n * c), rstd1: buffer(n), q: buffer(n * qw), k: buffer(n * kvw),
+                v: buffer(n * kvw), qRaw: qkNorm ? buffer(n * qw) : nil, kRaw: qkNorm ? buffer(n * kvw) : nil,
+                qRstd: qkNorm ? buffer(n * h) : nil, kRstd: qkNorm ? buffer(n * kvh) : nil,
+                attention: buffer(n * qw), lse: buffer(n * h), middle: buffer(n * c), normed2: buffer(n * c),
+                rstd2: buffer(n), gate: buffer(n * f), up: buffer(n * f), activated: buffer(n * f), output: output ?? input)
         }
-        finalInput = buffer(n * c)
+        if training {
+            let inputs = (0...config.layerCount).map { _ in buffer(n * c) }   // layer inputs, then the final input
+            layers = (0..<config.layerCount).map { activations(input: inputs[$0], output: inputs[$0 + 1]) }
+            finalInput = inputs[config.layerCount]
+        } else {
+            let stream = buffer(n * c)                                      // the residual stream, in place
+            layers = Array(repeating: activations(input: stream, output: nil), count: config.layerCount)
+            finalInput = stream
+        }
         finalNormed = buffer(n * c)
         finalRstd = buffer(n)
-        loraU = lora.entries.map { _ in buffer(n * lora.rank) }
-        projected = buffer(n * c)
-        dropScratch = buffer(n * max(c, f, qw))
-        du = buffer(n * lora.rank)
-        dHidden = buffer(n * c)
-        dNormed = buffer(n * c)
-        dq = buffer(n * qw)
-        dk = buffer(n * kvw)
-        dv = buffer(n * kvw)
-        dAttention = buffer(n * qw)
-        dGate = buffer(n * f)
-        dUp = buffer(n * f)
-        dActivated = buffer(n * f)
+        loraU = (0..<adapters).map { _ in buffer(n * rank) }
+        scratch = LayerScratch(
+            projected: buffer(n * c), dropScratch: backward(n * max(c, f, qw)), du: backward(n * rank),
+            dHidden: backward(n * c), dNormed: backward(n * c), dq: backward(n * qw), dk: backward(n * kvw),
+            dv: backward(n * kvw), dqRaw: backward(qkNorm ? n * qw : 0), dkRaw: backward(qkNorm ? n * kvw : 0),
+            dAttention: backward(n * qw), dGate: backward(n * f), dUp: backward(n * f), dActivated: backward(n * f))
         byteCount = 4 * floats
         self.allocations = allocations
     }

@@ -83,7 +83,8 @@ extension ModelConfig {
     public func hfConfigJSON(dtype: String) -> [String: Any] {
         var json: [String: Any] = [
             "architectures": [architecture.rawValue],
-            "model_type": ["LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2"][architecture.rawValue]!,
+            "model_type": ["LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
+                           "Qwen3ForCausalLM": "qwen3"][architecture.rawValue]!,
             "hidden_size": hiddenSize, "intermediate_size": intermediateSize, "num_hidden_layers": layerCount,
             "num_attention_heads": headCount, "num_key_value_heads": keyValueHeadCount, "head_dim": headDim,
             "vocab_size": vocabSize, "rms_norm_eps": rmsNormEps, "rope_theta": ropeTheta,
@@ -91,6 +92,12 @@ extension ModelConfig {
             "hidden_act": "silu", "torch_dtype": dtype,
         ]
         if architecture == .llama { json["attention_bias"] = attentionBias; json["mlp_bias"] = false }
+        if architecture == .qwen3 { json["attention_bias"] = attentionBias }
+        if let slidingWindow {
+            json["sliding_window"] = slidingWindow
+            if architecture != .mistral { json["use_sliding_window"] = true }
+            if architecture != .mistral { json["layer_types"] = (0..<layerCount).map { attentionWindow(layer: $0) == nil ? "full_attention" : "sliding_attention" } }
+        }
         if let bos = bosTokenId { json["bos_token_id"] = bos }
         if eosTokenIds.count == 1 { json["eos_token_id"] = eosTokenIds[0] } else if !eosTokenIds.isEmpty { json["eos_token_id"] = eosTokenIds }
         if let s = ropeScaling {

@@ -2,7 +2,7 @@ import LatheFormats
 import LatheTensors
 
 extension ModelConfig {
-    /// Maps GGUF `llama.*` / `qwen2.*` metadata to the config `config.json` would give, as llama.cpp's
+    /// Maps GGUF `llama.*` / `qwen2.*` / `qwen3.*` metadata to the config `config.json` would give, as llama.cpp's
     /// `convert_hf_to_gguf.py` wrote it. `tensorNames` tells whether the LM head is tied (no `output.weight`).
     public init(ggufMetadata metadata: [String: GGUFValue], tensorNames: Set<String>, file: String) throws {
         guard let arch = metadata["general.architecture"]?.string else {
@@ -12,6 +12,7 @@ extension ModelConfig {
         switch arch {
         case "llama": architecture = .llama
         case "qwen2": architecture = .qwen2
+        case "qwen3": architecture = .qwen3
         default: throw ModelError.unsupportedArchitecture(file: file, name: arch)
         }
         func int(_ key: String) throws -> Int {
@@ -51,6 +52,9 @@ extension ModelConfig {
                   ropeTheta: try double("rope.freq_base", default: 10000), ropeScaling: nil,
                   tieWordEmbeddings: !tensorNames.contains("output.weight"),
                   attentionBias: architecture == .qwen2,
+                  // convert_hf_to_gguf.py writes no window for Llama/Mistral (llama.cpp then runs full attention);
+                  // a file that carries one gets it.
+                  slidingWindow: metadata["\(arch).attention.sliding_window"] == nil ? nil : try int("attention.sliding_window"),
                   maxPositionEmbeddings: try int("context_length"),
                   bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
         try validate(file: file)
@@ -76,6 +80,7 @@ enum GGUFNames {
             "self_attn.v_proj.weight": "attn_v.weight", "self_attn.o_proj.weight": "attn_output.weight",
             "self_attn.q_proj.bias": "attn_q.bias", "self_attn.k_proj.bias": "attn_k.bias",
             "self_attn.v_proj.bias": "attn_v.bias",
+            "self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
             "post_attention_layernorm.weight": "ffn_norm.weight",
             "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
             "mlp.down_proj.weight": "ffn_down.weight",

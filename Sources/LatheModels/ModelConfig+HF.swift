@@ -50,6 +50,10 @@ private struct HFConfig: Decodable {
     var maxPositionEmbeddings: Int?
     var bosTokenId: Int?
     var eosTokenId: TokenIds?
+    var slidingWindow: Int?
+    var useSlidingWindow: Bool?
+    var layerTypes: [String]?
+    var maxWindowLayers: Int?
 
     enum CodingKeys: String, CodingKey {
         case architectures, modelType = "model_type", hiddenSize = "hidden_size"
@@ -60,6 +64,8 @@ private struct HFConfig: Decodable {
         case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", mlpBias = "mlp_bias"
         case hiddenAct = "hidden_act", maxPositionEmbeddings = "max_position_embeddings"
         case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
+        case slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window", layerTypes = "layer_types"
+        case maxWindowLayers = "max_window_layers"
     }
 }
 
@@ -91,6 +97,7 @@ extension ModelConfig {
         case "LlamaForCausalLM", "llama": architecture = .llama
         case "MistralForCausalLM", "mistral": architecture = .mistral
         case "Qwen2ForCausalLM", "qwen2": architecture = .qwen2
+        case "Qwen3ForCausalLM", "qwen3": architecture = .qwen3
         default: throw ModelError.unsupportedArchitecture(file: file, name: name)
         }
         if let act = hf.hiddenAct, act != "silu" {
@@ -116,6 +123,7 @@ extension ModelConfig {
             throw ModelError.invalidConfig(file: file, key: "rope_scaling", message:
                 "rope_type \"\(ropeType)\" is not supported; Lathe implements default and llama3")
         }
+        let (window, slidingLayers) = try Self.slidingWindow(hf, architecture, file: file)
         self.init(architecture: architecture, hiddenSize: hf.hiddenSize, intermediateSize: hf.intermediateSize,
                   layerCount: hf.numHiddenLayers, headCount: hf.numAttentionHeads,
                   keyValueHeadCount: hf.numKeyValueHeads ?? hf.numAttentionHeads, headDim: hf.headDim,
@@ -123,9 +131,26 @@ extension ModelConfig {
                   ropeTheta: rope?.ropeTheta ?? hf.ropeTheta ?? 10000, ropeScaling: scaling,
                   tieWordEmbeddings: hf.tieWordEmbeddings ?? false,
                   attentionBias: architecture == .qwen2 ? true : (hf.attentionBias ?? false),
-                  maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
+                  slidingWindow: window, slidingLayers: slidingLayers, maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
                   bosTokenId: hf.bosTokenId, eosTokenIds: hf.eosTokenId?.ids ?? [])
         try validate(file: file)
+    }
+
+    /// The window and the layers it applies to, as transformers decides them: Mistral windows every layer when
+    /// `sliding_window` is set; Qwen2/Qwen3 only with `use_sliding_window`, on the layers `layer_types` names
+    /// "sliding_attention" (or, without it, layers from `max_window_layers` on).
+    private static func slidingWindow(_ hf: HFConfig, _ architecture: Architecture, file: String) throws -> (Int?, [Bool]?) {
+        let layers = hf.layerTypes.map { $0.map { $0 == "sliding_attention" } }
+        switch architecture {
+        case .llama:
+            return (nil, nil)
+        case .mistral:
+            return (hf.slidingWindow, layers)
+        case .qwen2, .qwen3:
+            guard hf.useSlidingWindow == true, let window = hf.slidingWindow else { return (nil, nil) }
+            let from = hf.maxWindowLayers ?? hf.numHiddenLayers
+            return (window, layers ?? (0..<hf.numHiddenLayers).map { $0 >= from })
+        }
     }
 
     private static func keyPath(of error: DecodingError) -> String {

@@ -1,13 +1,15 @@
 import LatheTensors
 
-/// The Llama-family hyper-parameters Lathe needs, decoded from an HF `config.json` (keys via `CodingKeys`)
-/// or mapped from GGUF `llama.*` / `qwen2.*` metadata.
+/// The hyper-parameters of a decoder architecture, decoded from an HF `config.json` (keys via `CodingKeys`)
+/// or mapped from GGUF `llama.*` / `qwen2.*` / `qwen3.*` metadata. What differs between architectures is a field
+/// here (q/k bias, q/k norm, sliding window, RoPE scaling, tied embeddings), read by the one `DecoderLayer`.
 public struct ModelConfig: Sendable, Equatable {
     /// Architectures Lathe implements, as HF names them in `config.json` `architectures`.
     public enum Architecture: String, Sendable, CaseIterable {
         case llama = "LlamaForCausalLM"
         case mistral = "MistralForCausalLM"
         case qwen2 = "Qwen2ForCausalLM"
+        case qwen3 = "Qwen3ForCausalLM"
     }
 
     public var architecture: Architecture
@@ -34,6 +36,12 @@ public struct ModelConfig: Sendable, Equatable {
     public var tieWordEmbeddings: Bool
     /// Qwen2 has biases on q, k and v projections.
     public var attentionBias: Bool
+    /// Qwen3: RMSNorm over each head of q and k, before RoPE (`self_attn.q_norm` / `k_norm`, (D) weights).
+    public var qkNorm: Bool
+    /// Sliding-window attention (Mistral): a query sees keys at most `slidingWindow − 1` positions back.
+    public var slidingWindow: Int?
+    /// Which layers use the window (HF `layer_types` "sliding_attention"); nil: every layer, when a window is set.
+    public var slidingLayers: [Bool]?
     public var maxPositionEmbeddings: Int
     public var bosTokenId: Int?
     /// Generation stops at any of these.
@@ -42,7 +50,8 @@ public struct ModelConfig: Sendable, Equatable {
     public init(architecture: Architecture, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
                 headCount: Int, keyValueHeadCount: Int, headDim: Int? = nil, vocabSize: Int,
                 rmsNormEps: Double = 1e-5, ropeTheta: Double = 10000, ropeScaling: Llama3RopeScaling? = nil,
-                tieWordEmbeddings: Bool = false, attentionBias: Bool? = nil, maxPositionEmbeddings: Int = 2048,
+                tieWordEmbeddings: Bool = false, attentionBias: Bool? = nil, qkNorm: Bool? = nil,
+                slidingWindow: Int? = nil, slidingLayers: [Bool]? = nil, maxPositionEmbeddings: Int = 2048,
                 bosTokenId: Int? = nil, eosTokenIds: [Int] = []) {
         self.architecture = architecture
         self.hiddenSize = hiddenSize
@@ -57,6 +66,9 @@ public struct ModelConfig: Sendable, Equatable {
         self.ropeScaling = ropeScaling
         self.tieWordEmbeddings = tieWordEmbeddings
         self.attentionBias = attentionBias ?? (architecture == .qwen2)
+        self.qkNorm = qkNorm ?? (architecture == .qwen3)
+        self.slidingWindow = slidingWindow
+        self.slidingLayers = slidingLayers
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.bosTokenId = bosTokenId
         self.eosTokenIds = eosTokenIds
@@ -68,7 +80,7 @@ extension ModelConfig {
     public var parameterCount: Int {
         let (c, f, h, kvh, d) = (hiddenSize, intermediateSize, headCount, keyValueHeadCount, headDim)
         let attention = c * h * d * 2 + c * kvh * d * 2 + (attentionBias ? h * d + 2 * kvh * d : 0)
-        let layer = attention + 3 * c * f + 2 * c
+        let layer = attention + 3 * c * f + 2 * c + (qkNorm ? 2 * d : 0)
         return vocabSize * c * (tieWordEmbeddings ? 1 : 2) + layerCount * layer + c
     }
 
@@ -88,5 +100,21 @@ extension ModelConfig {
         try require(rmsNormEps > 0 && rmsNormEps < 1, "rms_norm_eps", "must be in (0, 1) (got \(rmsNormEps))")
         try require(ropeTheta > 1, "rope_theta", "must be greater than 1 (got \(ropeTheta))")
         try require(maxPositionEmbeddings > 0, "max_position_embeddings", "must be positive")
+        try require((slidingWindow ?? 1) > 0, "sliding_window", "must be positive (got \(slidingWindow ?? 0))")
+        try require(slidingLayers == nil || slidingLayers!.count == layerCount, "layer_types",
+                    "has \(slidingLayers?.count ?? 0) entries for \(layerCount) layers")
+    }
+
+    /// The attention window of `layer`: nil for full causal attention.
+    func attentionWindow(layer: Int) -> Int? {
+        guard let slidingWindow, slidingLayers?[layer] ?? true else { return nil }
+        return slidingWindow
+    }
+}
+
+extension RopeFrequencies {
+    /// The frequencies `config.json` describes: `rope_theta`, with llama3 scaling when configured.
+    public init(config: ModelConfig) {
+        self.init(headDim: config.headDim, theta: config.ropeTheta, llama3: config.ropeScaling)
     }
 }

@@ -79,7 +79,7 @@ public enum ModelLoader {
         var weights = DecoderWeights(config: config)
         try weights.load(from: source, file: path)
         let types = try storageTypes(weights.layout, source) { $0 }
-        let rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta, llama3: config.ropeScaling)
+        let rope = RopeFrequencies(config: config)
         return LoadedModel(path: path, format: .safetensors, config: config, weights: weights, rope: rope,
                            storageTypes: types, ggufMetadata: nil)
     }

@@ -142,51 +142,22 @@ extension DecoderModel {
             let start = rowStart.count
             for _ in suffix { rowStart.append(start) }
         }
-        let normed = decoderStack(tokens, positions: positions) { l, out, q, k, v in
-            prefixAttention(out, q, k, v, prefixKeys: cache.keys[l], prefixValues: cache.values[l],
-                            prefix: prefix, rowStart: rowStart, n: n)
-        }
+        let ws = DecoderWorkspace(inference: config, rows: n)
         var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
         weights.withWeights { w in
-            matmul(normed, .none, w + weights.layout.lmHead, .transposed, &logits, m: n, n: vocab, k: c)
-        }
-        return logits
-    }
-
-    /// Attention of suffix rows over the cached prefix (rows 0..<prefix) and their own suffix up to themselves.
-    /// q, out: (R, H·D); k, v: (R, KVH·D) of the suffix rows; prefix keys and values: (capacity, KVH·D).
-    private func prefixAttention(_ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>,
-                                 _ v: UnsafePointer<Float>, prefixKeys: UnsafePointer<Float>, prefixValues: UnsafePointer<Float>,
-                                 prefix: Int, rowStart: [Int], n: Int) {
-        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
-        let group = h / kvh, scale = 1 / Float(d).squareRoot(), stride = kvh * d
-        Parallel.forEachChunk(n * h) { range in
-            var scores = [Float](repeating: 0, count: prefix + n)
-            for pair in range {
-                let (i, head) = (pair / h, pair % h)
-                let own = rowStart[i]...i
-                let query = q + i * h * d + head * d, kvOffset = (head / group) * d
-                func key(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixKeys + j * stride + kvOffset : k + (own.lowerBound + j - prefix) * stride + kvOffset }
-                func value(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixValues + j * stride + kvOffset : v + (own.lowerBound + j - prefix) * stride + kvOffset }
-                let visible = prefix + own.count
-                var maximum = -Float.infinity
-                for j in 0..<visible {
-                    let kp = key(j)
-                    var dot: Float = 0
-                    for x in 0..<d { dot += query[x] * kp[x] }
-                    scores[j] = dot * scale
-                    maximum = max(maximum, scores[j])
-                }
-                var total: Float = 0
-                for j in 0..<visible { scores[j] = exp(scores[j] - maximum); total += scores[j] }
-                let result = out + i * h * d + head * d
-                for x in 0..<d { result[x] = 0 }
-                for j in 0..<visible {
-                    let weight = scores[j] / total, vp = value(j)
-                    for x in 0..<d { result[x] += weight * vp[x] }
+            cache.keys.withUnsafeBufferPointer { keys in
+                cache.values.withUnsafeBufferPointer { values in
+                    rowStart.withUnsafeBufferPointer { rowStart in
+                        forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { l in
+                            .prefix(keys: keys.baseAddress! + l * cache.layerSize, values: values.baseAddress! + l * cache.layerSize,
+                                    prefix: prefix, rowStart: rowStart.baseAddress!)
+                        })
+                    }
                 }
             }
+            matmul(ws.finalNormed, .none, w + weights.layout.lmHead, .transposed, &logits, m: n, n: vocab, k: c)
         }
+        return logits
     }
 }
 
