@@ -29,6 +29,11 @@ struct LayerActivations {
     let kRstd: UnsafeMutablePointer<Float>?     // (N·KVH)
     let attention: UnsafeMutablePointer<Float>  // (N, H·D)
     let lse: UnsafeMutablePointer<Float>        // (B, H, T)
+    /// Sandwich norms (Gemma): the attention and MLP outputs before their norm, and its rstd; nil without them.
+    let attentionOut: UnsafeMutablePointer<Float>?  // (N, C)
+    let attentionOutRstd: UnsafeMutablePointer<Float>?  // (N)
+    let mlpOut: UnsafeMutablePointer<Float>?    // (N, C)
+    let mlpOutRstd: UnsafeMutablePointer<Float>?    // (N)
     let middle: UnsafeMutablePointer<Float>     // (N, C)  residual after attention
     let normed2: UnsafeMutablePointer<Float>    // (N, C)
     let rstd2: UnsafeMutablePointer<Float>      // (N)
@@ -52,6 +57,7 @@ struct LayerScratch {
     let dqRaw: UnsafeMutablePointer<Float>          // (N, H·D)   q/k norm only
     let dkRaw: UnsafeMutablePointer<Float>          // (N, KVH·D)
     let dAttention: UnsafeMutablePointer<Float>     // (N, H·D)
+    let dBranch: UnsafeMutablePointer<Float>        // (N, C)   sandwich norms only: gradient of a branch's output
     let dGate: UnsafeMutablePointer<Float>          // (N, F)
     let dUp: UnsafeMutablePointer<Float>            // (N, F)
     let dActivated: UnsafeMutablePointer<Float>     // (N, F)
@@ -81,7 +87,8 @@ struct LayerAdapters {
 }
 
 /// One decoder layer of every architecture Lathe runs — HF `LlamaDecoderLayer` and its relatives (Mistral's
-/// window, Qwen2's q/k/v bias, Qwen3's q/k norm) as configuration, never as a copy. `forward` is the layer's op
+/// window, Qwen2's q/k/v bias, Qwen3's q/k norm, Gemma 3's sandwich norms, GeGLU and local RoPE) as
+/// configuration, never as a copy. `forward` is the layer's op
 /// list, used by the batch forward, the KV-cache step, prefix scoring and training; `backward` is that list
 /// reversed, for training.
 struct DecoderLayer {
@@ -91,15 +98,20 @@ struct DecoderLayer {
     /// nil: full causal attention; otherwise keys older than this many positions are invisible.
     let window: Int?
 
-    init(config: ModelConfig, layer: Int, weights: WeightLayout, rope: RopeFrequencies) {
+    /// Softmax scale of the scores; nil means 1/√D.
+    let scale: Float?
+
+    /// Layer `layer` of a model; sliding-window layers use `localRope` when the architecture has one (Gemma 3).
+    init(config: ModelConfig, layer: Int, weights: WeightLayout, rope: RopeFrequencies, localRope: RopeFrequencies?) {
         self.config = config
         self.weights = weights.layers[layer]
-        self.rope = rope
         self.window = config.attentionWindow(layer: layer)
+        self.rope = window != nil ? localRope ?? rope : rope
+        self.scale = config.attentionScale
     }
 
-    /// input → norm → q, k, v (→ q/k norm) → RoPE → attention → o → + input = middle
-    ///       → norm → gate, up → SwiGLU → down → + middle = output.
+    /// input → norm → q, k, v (→ q/k norm) → RoPE → attention → o (→ norm) → + input = middle
+    ///       → norm → gate, up → SwiGLU or GeGLU → down (→ norm) → + middle = output.
     func forward(_ a: LayerActivations, _ w: UnsafePointer<Float>, positions: UnsafePointer<Int32>, n: Int,
                  attention source: AttentionSource, adapters: LayerAdapters, scratch: LayerScratch) {
         let (c, f, h, kvh, d) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount, config.headDim)
@@ -121,13 +133,22 @@ struct DecoderLayer {
         ropeForward(a.q, positions, rope, n: n, heads: h)
         ropeForward(a.k, positions, rope, n: n, heads: kvh)
         attend(a, source, n: n)
-        project(.o, scratch.projected, a.attention, L.o, nil, out: c, in: h * d)
+        project(.o, a.attentionOut ?? scratch.projected, a.attention, L.o, nil, out: c, in: h * d)
+        if let norm = L.attentionOutNorm {
+            rmsNormForward(scratch.projected, a.attentionOutRstd!, a.attentionOut!, w + norm, n: n, c: c, eps: eps)
+        }
         residualForward(a.middle, a.input, scratch.projected, count: n * c)
         rmsNormForward(a.normed2, a.rstd2, a.middle, w + L.postNorm, n: n, c: c, eps: eps)
         project(.gate, a.gate, a.normed2, L.gate, nil, out: f, in: c)
         project(.up, a.up, a.normed2, L.up, nil, out: f, in: c)
-        swigluForward(a.activated, a.gate, a.up, count: n * f)
-        project(.down, scratch.projected, a.activated, L.down, nil, out: c, in: f)
+        switch config.activation {
+        case .silu: swigluForward(a.activated, a.gate, a.up, count: n * f)
+        case .geluTanh: gegluForward(a.activated, a.gate, a.up, count: n * f)
+        }
+        project(.down, a.mlpOut ?? scratch.projected, a.activated, L.down, nil, out: c, in: f)
+        if let norm = L.mlpOutNorm {
+            rmsNormForward(scratch.projected, a.mlpOutRstd!, a.mlpOut!, w + norm, n: n, c: c, eps: eps)
+        }
         residualForward(a.output, a.middle, scratch.projected, count: n * c)
     }
 
@@ -145,19 +166,24 @@ struct DecoderLayer {
                                   u: adapter.map { UnsafePointer($0.u) }, du: s.du, scratch: s.dropScratch,
                                   rows: n, out: out, in: inFeatures)
         }
-        // output = middle + down(swiglu(gate(normed2), up(normed2)))
+        // output = middle + [norm](down(act(gate(normed2), up(normed2))))
+        let dMLPOut = branchGradient(L.mlpOutNorm, a.mlpOut, a.mlpOutRstd, w, s, n: n)
         s.dActivated.update(repeating: 0, count: n * f)
-        projectBack(.down, dx: s.dActivated, s.dHidden, a.activated, L.down, out: c, in: f)
+        projectBack(.down, dx: s.dActivated, dMLPOut, a.activated, L.down, out: c, in: f)
         s.dGate.update(repeating: 0, count: n * f)
         s.dUp.update(repeating: 0, count: n * f)
-        swigluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f)
+        switch config.activation {
+        case .silu: swigluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f)
+        case .geluTanh: gegluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f)
+        }
         s.dNormed.update(repeating: 0, count: n * c)
         projectBack(.gate, dx: s.dNormed, s.dGate, a.normed2, L.gate, out: f, in: c)
         projectBack(.up, dx: s.dNormed, s.dUp, a.normed2, L.up, out: f, in: c)
         rmsNormBackward(s.dHidden, nil, s.dNormed, a.middle, w + L.postNorm, a.rstd2, n: n, c: c)
-        // middle = input + o(attention(rope(norm(q)), rope(norm(k)), v))
+        // middle = input + [norm](o(attention(rope(norm(q)), rope(norm(k)), v)))
+        let dAttentionOut = branchGradient(L.attentionOutNorm, a.attentionOut, a.attentionOutRstd, w, s, n: n)
         s.dAttention.update(repeating: 0, count: n * h * d)
-        projectBack(.o, dx: s.dAttention, s.dHidden, a.attention, L.o, out: c, in: h * d)
+        projectBack(.o, dx: s.dAttention, dAttentionOut, a.attention, L.o, out: c, in: h * d)
         s.dq.update(repeating: 0, count: n * h * d)
         s.dk.update(repeating: 0, count: n * kvh * d)
         s.dv.update(repeating: 0, count: n * kvh * d)
@@ -165,7 +191,7 @@ struct DecoderLayer {
             preconditionFailure("the backward runs only over a batch attention source")
         }
         attentionBackward(s.dq, s.dk, s.dv, s.dAttention, a.q, a.k, a.v, a.attention, a.lse, segments: segments,
-                          batch: batch, tokens: length, heads: h, kvHeads: kvh, headDim: d, window: window)
+                          batch: batch, tokens: length, heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
         ropeBackward(s.dq, positions, rope, n: n, heads: h)
         ropeBackward(s.dk, positions, rope, n: n, heads: kvh)
         var (dqIn, dkIn) = (s.dq, s.dk)
@@ -186,6 +212,17 @@ struct DecoderLayer {
         }
     }
 
+    /// The gradient reaching a branch's output (N, C) from `s.dHidden`: itself, or through the sandwich norm
+    /// `norm` of the saved pre-norm output `raw` into `s.dBranch`.
+    private func branchGradient(_ norm: Int?, _ raw: UnsafeMutablePointer<Float>?, _ rstd: UnsafeMutablePointer<Float>?,
+                                _ w: UnsafePointer<Float>, _ s: LayerScratch, n: Int) -> UnsafeMutablePointer<Float> {
+        guard let norm, let raw, let rstd else { return s.dHidden }
+        let c = config.hiddenSize
+        s.dBranch.update(repeating: 0, count: n * c)
+        rmsNormBackward(s.dBranch, nil, s.dHidden, raw, w + norm, rstd, n: n, c: c)
+        return s.dBranch
+    }
+
     /// Attention of the roped rows from `source`: the batched kernel for fresh rows, the prefix kernel for rows
     /// that follow cached ones.
     private func attend(_ a: LayerActivations, _ source: AttentionSource, n: Int) {
@@ -193,7 +230,7 @@ struct DecoderLayer {
         switch source {
         case .batch(let segments, let batch, let length):
             attentionForward(a.attention, a.lse, a.q, a.k, a.v, segments: segments, batch: batch, tokens: length,
-                             heads: h, kvHeads: kvh, headDim: d, window: window)
+                             heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
         case .cache(let keys, let values, let start):
             let stride = kvh * d
             (keys + start * stride).update(from: a.k, count: n * stride)
@@ -201,15 +238,15 @@ struct DecoderLayer {
             if start == 0 {
                 // A fresh prompt attends only to itself: the batched kernel is faster than the row loop.
                 attentionForward(a.attention, a.lse, a.q, a.k, a.v, segments: nil, batch: 1, tokens: n,
-                                 heads: h, kvHeads: kvh, headDim: d, window: window)
+                                 heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
             } else {
                 prefixAttentionForward(a.attention, a.q, keys + start * stride, values + start * stride,
                                        prefixKeys: keys, prefixValues: values, rowStart: nil, prefix: start, n: n,
-                                       heads: h, kvHeads: kvh, headDim: d, window: window)
+                                       heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
             }
         case .prefix(let keys, let values, let prefix, let rowStart):
             prefixAttentionForward(a.attention, a.q, a.k, a.v, prefixKeys: keys, prefixValues: values, rowStart: rowStart,
-                                   prefix: prefix, n: n, heads: h, kvHeads: kvh, headDim: d, window: window)
+                                   prefix: prefix, n: n, heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
         }
     }
 }

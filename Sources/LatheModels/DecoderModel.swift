@@ -1,7 +1,7 @@
 import LatheTensors
 
 /// A decoder-only transformer over frozen fp32 weights: every architecture Lathe runs (Llama 2/3/3.2, Mistral,
-/// Qwen2, Qwen3, SmolLM) is a `ModelConfig` read by the one `DecoderLayer` (DecoderLayer.swift).
+/// Qwen2, Qwen3, Gemma 3, SmolLM) is a `ModelConfig` read by the one `DecoderLayer` (DecoderLayer.swift).
 public struct DecoderModel: Sendable {
     public let config: ModelConfig
     public let weights: DecoderWeights
@@ -13,8 +13,9 @@ public struct DecoderModel: Sendable {
         self.weights = weights
         let rope = rope ?? RopeFrequencies(config: weights.config)
         self.rope = rope
+        let localRope = weights.config.localRopeTheta.map { RopeFrequencies(headDim: weights.config.headDim, theta: $0) }
         self.layers = (0..<weights.config.layerCount).map {
-            DecoderLayer(config: weights.config, layer: $0, weights: weights.layout, rope: rope)
+            DecoderLayer(config: weights.config, layer: $0, weights: weights.layout, rope: rope, localRope: localRope)
         }
     }
 
@@ -68,6 +69,7 @@ public struct DecoderModel: Sendable {
                        adapters: (Int) -> LayerAdapters = { _ in .none }) {
         let c = config.hiddenSize
         embeddingForward(ws.layers[0].input, tokens, w + weights.layout.embedding, n: n, c: c)
+        if let scale = config.embeddingScale { scaleInPlace(ws.layers[0].input, scale, count: n * c) }
         for (l, layer) in layers.enumerated() {
             layer.forward(ws.layers[l], w, positions: positions, n: n, attention: attention(l), adapters: adapters(l),
                           scratch: ws.scratch)
@@ -152,4 +154,11 @@ func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ wei
 func withOptionalPointer<R>(_ array: [Int32]?, _ body: (UnsafePointer<Int32>?) throws -> R) rethrows -> R {
     guard let array else { return try body(nil) }
     return try array.withUnsafeBufferPointer { try body($0.baseAddress!) }
+}
+
+/// `x *= factor`, element-wise (Gemma's embedding scale).
+func scaleInPlace(_ x: UnsafeMutablePointer<Float>, _ factor: Float, count: Int) {
+    Parallel.forEachChunk(count, minimumChunk: 1 << 14) { range in
+        for i in range { x[i] *= factor }
+    }
 }

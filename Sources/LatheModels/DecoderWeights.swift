@@ -23,7 +23,9 @@ public struct WeightLayout: Sendable {
         public let qNorm: Int?         // (D)     per-head RMSNorm of q (Qwen3)
         public let kNorm: Int?         // (D)     per-head RMSNorm of k
         public let o: Int              // (C, H·D)
-        public let postNorm: Int       // (C)
+        public let postNorm: Int       // (C)     the norm before the MLP
+        public let attentionOutNorm: Int?  // (C)  Gemma: norm of the attention output, before the residual add
+        public let mlpOutNorm: Int?    // (C)     Gemma: norm of the MLP output, before the residual add
         public let gate: Int           // (F, C)
         public let up: Int             // (F, C)
         public let down: Int           // (C, F)
@@ -65,7 +67,9 @@ public struct WeightLayout: Sendable {
                 qNorm: config.qkNorm ? add(p + "self_attn.q_norm.weight", [config.headDim]) : nil,
                 kNorm: config.qkNorm ? add(p + "self_attn.k_norm.weight", [config.headDim]) : nil,
                 o: add(p + "self_attn.o_proj.weight", [c, qRows]),
-                postNorm: add(p + "post_attention_layernorm.weight", [c]),
+                postNorm: add(p + (config.sandwichNorms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), [c]),
+                attentionOutNorm: config.sandwichNorms ? add(p + "post_attention_layernorm.weight", [c]) : nil,
+                mlpOutNorm: config.sandwichNorms ? add(p + "post_feedforward_layernorm.weight", [c]) : nil,
                 gate: add(p + "mlp.gate_proj.weight", [f, c]),
                 up: add(p + "mlp.up_proj.weight", [f, c]),
                 down: add(p + "mlp.down_proj.weight", [c, f])))

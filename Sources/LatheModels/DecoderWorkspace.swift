@@ -44,13 +44,16 @@ public final class DecoderWorkspace {
         func backward(_ count: Int) -> UnsafeMutablePointer<Float> { buffer(training ? count : 1) }
         rows = n
         keepsActivations = training
-        let qkNorm = config.qkNorm
+        let (qkNorm, sandwich) = (config.qkNorm, config.sandwichNorms)
         func activations(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>?) -> LayerActivations {
             LayerActivations(
                 input: input, normed1: buffer(n * c), rstd1: buffer(n), q: buffer(n * qw), k: buffer(n * kvw),
                 v: buffer(n * kvw), qRaw: qkNorm ? buffer(n * qw) : nil, kRaw: qkNorm ? buffer(n * kvw) : nil,
                 qRstd: qkNorm ? buffer(n * h) : nil, kRstd: qkNorm ? buffer(n * kvh) : nil,
-                attention: buffer(n * qw), lse: buffer(n * h), middle: buffer(n * c), normed2: buffer(n * c),
+                attention: buffer(n * qw), lse: buffer(n * h),
+                attentionOut: sandwich ? buffer(n * c) : nil, attentionOutRstd: sandwich ? buffer(n) : nil,
+                mlpOut: sandwich ? buffer(n * c) : nil, mlpOutRstd: sandwich ? buffer(n) : nil,
+                middle: buffer(n * c), normed2: buffer(n * c),
                 rstd2: buffer(n), gate: buffer(n * f), up: buffer(n * f), activated: buffer(n * f), output: output ?? input)
         }
         if training {
@@ -69,7 +72,7 @@ public final class DecoderWorkspace {
             projected: buffer(n * c), dropScratch: backward(n * max(c, f, qw)), du: backward(n * rank),
             dHidden: backward(n * c), dNormed: backward(n * c), dq: backward(n * qw), dk: backward(n * kvw),
             dv: backward(n * kvw), dqRaw: backward(qkNorm ? n * qw : 0), dkRaw: backward(qkNorm ? n * kvw : 0),
-            dAttention: backward(n * qw), dGate: backward(n * f), dUp: backward(n * f), dActivated: backward(n * f))
+            dAttention: backward(n * qw), dBranch: backward(sandwich ? n * c : 0), dGate: backward(n * f), dUp: backward(n * f), dActivated: backward(n * f))
         byteCount = 4 * floats
         self.allocations = allocations
     }

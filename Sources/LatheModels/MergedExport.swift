@@ -17,8 +17,10 @@ public enum MergedExport {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         for entry in weights.layout.entries {
-            try writer.add(entry.name, shape: entry.shape, values: Array(weights.storage[entry.offset..<(entry.offset + entry.count)]),
-                           as: storage)
+            var values = Array(weights.storage[entry.offset..<(entry.offset + entry.count)])
+            // Gemma's checkpoints store RMSNorm weights as w of (1 + w); the loader folded the 1 in.
+            if weights.config.normAddsOne && entry.name.hasSuffix("norm.weight") { for i in values.indices { values[i] -= 1 } }
+            try writer.add(entry.name, shape: entry.shape, values: values, as: storage)
         }
         try writer.write(to: (directory as NSString).appendingPathComponent("model.safetensors"))
         let config = try JSONSerialization.data(withJSONObject: weights.config.hfConfigJSON(dtype: torchName),
@@ -63,7 +65,7 @@ public enum MergedExport {
         }
         for entry in weights.layout.entries {
             var values = Array(weights.storage[entry.offset..<(entry.offset + entry.count)])
-            if config.architecture == .llama {
+            if config.ggufPermutesRotaryRows {
                 if entry.name.hasSuffix("self_attn.q_proj.weight") {
                     GGUFNames.permuteRows(&values, heads: config.headCount, columns: config.hiddenSize)
                 } else if entry.name.hasSuffix("self_attn.k_proj.weight") {
@@ -72,7 +74,7 @@ public enum MergedExport {
             }
             var type = entry.shape.count == 2 ? matrixType : .f32
             if type == .q8_0 && entry.shape[1] % 32 != 0 { type = .f16 }
-            try writer.addTensor(GGUFNames.ggufName(forHF: entry.name), shape: entry.shape, values: values, as: type)
+            try writer.addTensor(GGUFNames.ggufName(forHF: entry.name, config: config), shape: entry.shape, values: values, as: type)
         }
         try writer.write(to: path)
     }
@@ -84,7 +86,7 @@ extension ModelConfig {
         var json: [String: Any] = [
             "architectures": [architecture.rawValue],
             "model_type": ["LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
-                           "Qwen3ForCausalLM": "qwen3"][architecture.rawValue]!,
+                           "Qwen3ForCausalLM": "qwen3", "Gemma3ForCausalLM": "gemma3_text"][architecture.rawValue]!,
             "hidden_size": hiddenSize, "intermediate_size": intermediateSize, "num_hidden_layers": layerCount,
             "num_attention_heads": headCount, "num_key_value_heads": keyValueHeadCount, "head_dim": headDim,
             "vocab_size": vocabSize, "rms_norm_eps": rmsNormEps, "rope_theta": ropeTheta,
@@ -93,9 +95,18 @@ extension ModelConfig {
         ]
         if architecture == .llama { json["attention_bias"] = attentionBias; json["mlp_bias"] = false }
         if architecture == .qwen3 { json["attention_bias"] = attentionBias }
+        if architecture == .gemma3 {
+            json["model_type"] = "gemma3_text"
+            json["hidden_activation"] = activation.rawValue
+            json.removeValue(forKey: "hidden_act")
+            json.removeValue(forKey: "rope_theta")
+            json["query_pre_attn_scalar"] = queryPreAttentionScalar
+            json["rope_parameters"] = ["full_attention": ["rope_type": "default", "rope_theta": ropeTheta],
+                                       "sliding_attention": ["rope_type": "default", "rope_theta": localRopeTheta ?? ropeTheta]]
+        }
         if let slidingWindow {
             json["sliding_window"] = slidingWindow
-            if architecture != .mistral { json["use_sliding_window"] = true }
+            if architecture == .qwen2 || architecture == .qwen3 { json["use_sliding_window"] = true }
             if architecture != .mistral { json["layer_types"] = (0..<layerCount).map { attentionWindow(layer: $0) == nil ? "full_attention" : "sliding_attention" } }
         }
         if let bos = bosTokenId { json["bos_token_id"] = bos }

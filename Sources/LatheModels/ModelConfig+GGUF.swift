@@ -13,6 +13,7 @@ extension ModelConfig {
         case "llama": architecture = .llama
         case "qwen2": architecture = .qwen2
         case "qwen3": architecture = .qwen3
+        case "gemma3": architecture = .gemma3
         default: throw ModelError.unsupportedArchitecture(file: file, name: arch)
         }
         func int(_ key: String) throws -> Int {
@@ -43,18 +44,33 @@ extension ModelConfig {
         } else {
             throw ModelError.invalidConfig(file: file, key: "\(arch).vocab_size", message: "missing, and no tokenizer.ggml.tokens to count")
         }
+        let layers = try int("block_count")
+        let window = metadata["\(arch).attention.sliding_window"] == nil ? nil : try int("attention.sliding_window")
+        var slidingLayers: [Bool]?
+        var queryScalar: Double?
+        if architecture == .gemma3 {
+            // llama.cpp (llama-model.cpp, LLM_ARCH_GEMMA3): every 6th layer global unless the file lists the
+            // pattern; the local layers' RoPE base is 10000; scores scale by 1/√key_length (27B: 1/√(C/H)).
+            if let pattern = metadata["gemma3.attention.sliding_window_pattern"]?.array {
+                slidingLayers = pattern.map { $0.bool ?? false }
+            } else {
+                slidingLayers = (0..<layers).map { ($0 + 1) % 6 != 0 }
+            }
+            queryScalar = Double(layers == 62 ? width / heads : headDim ?? width / heads)
+        }
         var eos: [Int] = []
         if let id = metadata["tokenizer.ggml.eos_token_id"]?.int { eos.append(id) }
         if let id = metadata["tokenizer.ggml.eot_token_id"]?.int, !eos.contains(id) { eos.append(id) }
         self.init(architecture: architecture, hiddenSize: width, intermediateSize: try int("feed_forward_length"),
-                  layerCount: try int("block_count"), headCount: heads, keyValueHeadCount: kvHeads, headDim: headDim,
+                  layerCount: layers, headCount: heads, keyValueHeadCount: kvHeads, headDim: headDim,
                   vocabSize: vocab, rmsNormEps: try double("attention.layer_norm_rms_epsilon", default: 1e-5),
                   ropeTheta: try double("rope.freq_base", default: 10000), ropeScaling: nil,
                   tieWordEmbeddings: !tensorNames.contains("output.weight"),
                   attentionBias: architecture == .qwen2,
                   // convert_hf_to_gguf.py writes no window for Llama/Mistral (llama.cpp then runs full attention);
                   // a file that carries one gets it.
-                  slidingWindow: metadata["\(arch).attention.sliding_window"] == nil ? nil : try int("attention.sliding_window"),
+                  slidingWindow: window, slidingLayers: slidingLayers, queryPreAttentionScalar: queryScalar,
+                  localRopeTheta: architecture == .gemma3 ? 10000 : nil,
                   maxPositionEmbeddings: try int("context_length"),
                   bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
         try validate(file: file)
@@ -63,7 +79,7 @@ extension ModelConfig {
 
 /// GGUF tensor names (llama.cpp's) for the HF names in `WeightLayout`.
 enum GGUFNames {
-    static func ggufName(forHF name: String) -> String {
+    static func ggufName(forHF name: String, config: ModelConfig) -> String {
         switch name {
         case "model.embed_tokens.weight": return "token_embd.weight"
         case "model.norm.weight": return "output_norm.weight"
@@ -81,7 +97,9 @@ enum GGUFNames {
             "self_attn.q_proj.bias": "attn_q.bias", "self_attn.k_proj.bias": "attn_k.bias",
             "self_attn.v_proj.bias": "attn_v.bias",
             "self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
-            "post_attention_layernorm.weight": "ffn_norm.weight",
+            // Llama's norm before the MLP is `post_attention_layernorm`; Gemma's is `pre_feedforward_layernorm`.
+            "post_attention_layernorm.weight": config.sandwichNorms ? "post_attention_norm.weight" : "ffn_norm.weight",
+            "pre_feedforward_layernorm.weight": "ffn_norm.weight", "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
             "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
             "mlp.down_proj.weight": "ffn_down.weight",
         ]

@@ -12,11 +12,21 @@ private struct HFConfig: Decodable {
         var lowFreqFactor: Double?
         var highFreqFactor: Double?
         var originalMaxPositionEmbeddings: Int?
+        /// transformers 5 nests per-layer-type parameters (Gemma 3): `{"full_attention": {…}, "sliding_attention": {…}}`.
+        var fullAttention: Nested?
+        var slidingAttention: Nested?
 
         enum CodingKeys: String, CodingKey {
             case ropeType = "rope_type", type, ropeTheta = "rope_theta", factor
             case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
             case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+            case fullAttention = "full_attention", slidingAttention = "sliding_attention"
+        }
+
+        /// A box, so the parameters can nest.
+        final class Nested: Decodable {
+            let value: RopeParameters
+            required init(from decoder: Decoder) throws { value = try RopeParameters(from: decoder) }
         }
     }
 
@@ -54,6 +64,12 @@ private struct HFConfig: Decodable {
     var useSlidingWindow: Bool?
     var layerTypes: [String]?
     var maxWindowLayers: Int?
+    var slidingWindowPattern: Int?
+    var hiddenActivation: String?
+    var queryPreAttnScalar: Double?
+    var ropeLocalBaseFreq: Double?
+    var finalLogitSoftcapping: Double?
+    var attnLogitSoftcapping: Double?
 
     enum CodingKeys: String, CodingKey {
         case architectures, modelType = "model_type", hiddenSize = "hidden_size"
@@ -65,7 +81,10 @@ private struct HFConfig: Decodable {
         case hiddenAct = "hidden_act", maxPositionEmbeddings = "max_position_embeddings"
         case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
         case slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window", layerTypes = "layer_types"
-        case maxWindowLayers = "max_window_layers"
+        case maxWindowLayers = "max_window_layers", slidingWindowPattern = "sliding_window_pattern"
+        case hiddenActivation = "hidden_activation", queryPreAttnScalar = "query_pre_attn_scalar"
+        case ropeLocalBaseFreq = "rope_local_base_freq", finalLogitSoftcapping = "final_logit_softcapping"
+        case attnLogitSoftcapping = "attn_logit_softcapping"
     }
 }
 
@@ -98,15 +117,23 @@ extension ModelConfig {
         case "MistralForCausalLM", "mistral": architecture = .mistral
         case "Qwen2ForCausalLM", "qwen2": architecture = .qwen2
         case "Qwen3ForCausalLM", "qwen3": architecture = .qwen3
+        case "Gemma3ForCausalLM", "gemma3_text": architecture = .gemma3
         default: throw ModelError.unsupportedArchitecture(file: file, name: name)
         }
-        if let act = hf.hiddenAct, act != "silu" {
-            throw ModelError.invalidConfig(file: file, key: "hidden_act", message: "\"\(act)\" is not supported; Lathe implements silu (SwiGLU)")
+        let expected: Activation = architecture == .gemma3 ? .geluTanh : .silu
+        for (key, act) in [("hidden_act", hf.hiddenAct), ("hidden_activation", hf.hiddenActivation)] {
+            if let act, act != expected.rawValue {
+                throw ModelError.invalidConfig(file: file, key: key, message:
+                    "\"\(act)\" is not supported for \(architecture.rawValue); Lathe implements \(expected.rawValue)")
+            }
+        }
+        for (key, cap) in [("final_logit_softcapping", hf.finalLogitSoftcapping), ("attn_logit_softcapping", hf.attnLogitSoftcapping)] {
+            if cap != nil { throw ModelError.invalidConfig(file: file, key: key, message: "soft-capping is not supported (Gemma 2); Gemma 3 sets it to null") }
         }
         if hf.mlpBias == true {
             throw ModelError.invalidConfig(file: file, key: "mlp_bias", message: "MLP biases are not supported")
         }
-        let rope = hf.ropeParameters ?? hf.ropeScaling
+        let rope = hf.ropeParameters?.fullAttention?.value ?? hf.ropeParameters ?? hf.ropeScaling
         let ropeType = rope?.ropeType ?? rope?.type ?? "default"
         var scaling: Llama3RopeScaling?
         switch ropeType {
@@ -129,23 +156,32 @@ extension ModelConfig {
                   keyValueHeadCount: hf.numKeyValueHeads ?? hf.numAttentionHeads, headDim: hf.headDim,
                   vocabSize: hf.vocabSize, rmsNormEps: hf.rmsNormEps ?? 1e-6,
                   ropeTheta: rope?.ropeTheta ?? hf.ropeTheta ?? 10000, ropeScaling: scaling,
-                  tieWordEmbeddings: hf.tieWordEmbeddings ?? false,
+                  tieWordEmbeddings: hf.tieWordEmbeddings ?? (architecture == .gemma3),
                   attentionBias: architecture == .qwen2 ? true : (hf.attentionBias ?? false),
-                  slidingWindow: window, slidingLayers: slidingLayers, maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
+                  slidingWindow: window, slidingLayers: slidingLayers,
+                  queryPreAttentionScalar: architecture == .gemma3 ? hf.queryPreAttnScalar ?? 256 : nil,
+                  localRopeTheta: architecture == .gemma3
+                      ? hf.ropeParameters?.slidingAttention?.value.ropeTheta ?? hf.ropeLocalBaseFreq ?? 10000 : nil,
+                  maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
                   bosTokenId: hf.bosTokenId, eosTokenIds: hf.eosTokenId?.ids ?? [])
         try validate(file: file)
     }
 
     /// The window and the layers it applies to, as transformers decides them: Mistral windows every layer when
     /// `sliding_window` is set; Qwen2/Qwen3 only with `use_sliding_window`, on the layers `layer_types` names
-    /// "sliding_attention" (or, without it, layers from `max_window_layers` on).
+    /// "sliding_attention" (or, without it, layers from `max_window_layers` on); Gemma 3 interleaves local and
+    /// global layers (`layer_types`, or `sliding_window_pattern`).
     private static func slidingWindow(_ hf: HFConfig, _ architecture: Architecture, file: String) throws -> (Int?, [Bool]?) {
         let layers = hf.layerTypes.map { $0.map { $0 == "sliding_attention" } }
         switch architecture {
         case .llama:
             return (nil, nil)
         case .mistral:
-            return (hf.slidingWindow, layers)
+            return (hf.slidingWindow, nil)   // MistralModel windows every layer and ignores layer_types
+        case .gemma3:
+            // Gemma3TextConfig: every `sliding_window_pattern`-th layer (default 6) is global, the others local.
+            let pattern = hf.slidingWindowPattern ?? 6
+            return (hf.slidingWindow, layers ?? (0..<hf.numHiddenLayers).map { ($0 + 1) % pattern != 0 })
         case .qwen2, .qwen3:
             guard hf.useSlidingWindow == true, let window = hf.slidingWindow else { return (nil, nil) }
             let from = hf.maxWindowLayers ?? hf.numHiddenLayers

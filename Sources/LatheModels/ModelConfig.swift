@@ -10,6 +10,15 @@ public struct ModelConfig: Sendable, Equatable {
         case mistral = "MistralForCausalLM"
         case qwen2 = "Qwen2ForCausalLM"
         case qwen3 = "Qwen3ForCausalLM"
+        case gemma3 = "Gemma3ForCausalLM"
+    }
+
+    /// The MLP's gated activation: `hidden_act` (Gemma: `hidden_activation`) as transformers names it.
+    public enum Activation: String, Sendable {
+        /// silu(gate) · up (Llama, Mistral, Qwen).
+        case silu
+        /// gelu_tanh(gate) · up (Gemma).
+        case geluTanh = "gelu_pytorch_tanh"
     }
 
     public var architecture: Architecture
@@ -42,6 +51,18 @@ public struct ModelConfig: Sendable, Equatable {
     public var slidingWindow: Int?
     /// Which layers use the window (HF `layer_types` "sliding_attention"); nil: every layer, when a window is set.
     public var slidingLayers: [Bool]?
+    public var activation: Activation
+    /// Gemma: RMSNorm weights are stored as w and applied as (1 + w). The HF loader folds the 1 into the weight
+    /// (llama.cpp's converter already did, in GGUF files) and the HF export takes it out again.
+    public var normAddsOne: Bool
+    /// Gemma: an RMSNorm on the attention output and one on the MLP output, before each residual add.
+    public var sandwichNorms: Bool
+    /// Gemma: the attention scores are scaled by `query_pre_attn_scalar`^(−1/2) instead of 1/√D.
+    public var queryPreAttentionScalar: Double?
+    /// Gemma: the token embeddings are multiplied by √C (in fp32, as transformers' `embed_scale` buffer).
+    public var embeddingScale: Float?
+    /// RoPE base of the sliding-window layers, when it differs from `ropeTheta` (Gemma 3: `rope_local_base_freq`).
+    public var localRopeTheta: Double?
     public var maxPositionEmbeddings: Int
     public var bosTokenId: Int?
     /// Generation stops at any of these.
@@ -51,7 +72,8 @@ public struct ModelConfig: Sendable, Equatable {
                 headCount: Int, keyValueHeadCount: Int, headDim: Int? = nil, vocabSize: Int,
                 rmsNormEps: Double = 1e-5, ropeTheta: Double = 10000, ropeScaling: Llama3RopeScaling? = nil,
                 tieWordEmbeddings: Bool = false, attentionBias: Bool? = nil, qkNorm: Bool? = nil,
-                slidingWindow: Int? = nil, slidingLayers: [Bool]? = nil, maxPositionEmbeddings: Int = 2048,
+                slidingWindow: Int? = nil, slidingLayers: [Bool]? = nil, queryPreAttentionScalar: Double? = nil,
+                localRopeTheta: Double? = nil, maxPositionEmbeddings: Int = 2048,
                 bosTokenId: Int? = nil, eosTokenIds: [Int] = []) {
         self.architecture = architecture
         self.hiddenSize = hiddenSize
@@ -66,9 +88,16 @@ public struct ModelConfig: Sendable, Equatable {
         self.ropeScaling = ropeScaling
         self.tieWordEmbeddings = tieWordEmbeddings
         self.attentionBias = attentionBias ?? (architecture == .qwen2)
-        self.qkNorm = qkNorm ?? (architecture == .qwen3)
+        self.qkNorm = qkNorm ?? (architecture == .qwen3 || architecture == .gemma3)
         self.slidingWindow = slidingWindow
         self.slidingLayers = slidingLayers
+        let gemma = architecture == .gemma3
+        self.activation = gemma ? .geluTanh : .silu
+        self.normAddsOne = gemma
+        self.sandwichNorms = gemma
+        self.queryPreAttentionScalar = queryPreAttentionScalar
+        self.embeddingScale = gemma ? Float(Double(hiddenSize).squareRoot()) : nil
+        self.localRopeTheta = localRopeTheta
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.bosTokenId = bosTokenId
         self.eosTokenIds = eosTokenIds
@@ -80,7 +109,7 @@ extension ModelConfig {
     public var parameterCount: Int {
         let (c, f, h, kvh, d) = (hiddenSize, intermediateSize, headCount, keyValueHeadCount, headDim)
         let attention = c * h * d * 2 + c * kvh * d * 2 + (attentionBias ? h * d + 2 * kvh * d : 0)
-        let layer = attention + 3 * c * f + 2 * c + (qkNorm ? 2 * d : 0)
+        let layer = attention + 3 * c * f + (sandwichNorms ? 4 : 2) * c + (qkNorm ? 2 * d : 0)
         return vocabSize * c * (tieWordEmbeddings ? 1 : 2) + layerCount * layer + c
     }
 
@@ -104,6 +133,22 @@ extension ModelConfig {
         try require(slidingLayers == nil || slidingLayers!.count == layerCount, "layer_types",
                     "has \(slidingLayers?.count ?? 0) entries for \(layerCount) layers")
     }
+
+    /// Softmax scale of the attention scores; nil means 1/√D.
+    var attentionScale: Float? { queryPreAttentionScalar.map { Float(1 / $0.squareRoot()) } }
+
+    /// The names llama.cpp gives the architecture (`general.architecture`).
+    public var ggufArchitecture: String {
+        switch architecture {
+        case .llama, .mistral: "llama"
+        case .qwen2: "qwen2"
+        case .qwen3: "qwen3"
+        case .gemma3: "gemma3"
+        }
+    }
+
+    /// convert_hf_to_gguf.py permutes the rows of q and k (and of LoRA B for them) only for the llama architecture.
+    var ggufPermutesRotaryRows: Bool { ggufArchitecture == "llama" }
 
     /// The attention window of `layer`: nil for full causal attention.
     func attentionWindow(layer: Int) -> Int? {

@@ -35,8 +35,8 @@ public enum ModelLoader {
         let names = Set(file.tensorNames)
         let config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
         var weights = DecoderWeights(config: config)
-        let permute = config.architecture == .llama
-        try weights.load(from: file, file: path, rename: GGUFNames.ggufName(forHF:)) { name, values in
+        let permute = config.ggufPermutesRotaryRows
+        try weights.load(from: file, file: path, rename: { GGUFNames.ggufName(forHF: $0, config: config) }) { name, values in
             guard permute else { return }
             if name.hasSuffix("self_attn.q_proj.weight") {
                 GGUFNames.unpermuteRows(&values, heads: config.headCount, columns: config.hiddenSize)
@@ -44,7 +44,7 @@ public enum ModelLoader {
                 GGUFNames.unpermuteRows(&values, heads: config.keyValueHeadCount, columns: config.hiddenSize)
             }
         }
-        let types = try storageTypes(weights.layout, file) { GGUFNames.ggufName(forHF: $0) }
+        let types = try storageTypes(weights.layout, file) { GGUFNames.ggufName(forHF: $0, config: config) }
         var rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta)
         if names.contains("rope_freqs.weight") {
             // convert_hf_to_gguf.py stores llama3 scaling as per-frequency divisors (llama.cpp `freq_factors`).
@@ -77,7 +77,10 @@ public enum ModelLoader {
             throw ModelError.notAModel(path: path, message: "no model.safetensors or model.safetensors.index.json; only safetensors weights are read (convert .bin files first)")
         }
         var weights = DecoderWeights(config: config)
-        try weights.load(from: source, file: path)
+        try weights.load(from: source, file: path, transform: { name, values in
+            // Gemma's RMSNorm applies (1 + w): fold the 1 in, as llama.cpp's converter does for GGUF.
+            if config.normAddsOne && name.hasSuffix("norm.weight") { for i in values.indices { values[i] += 1 } }
+        })
         let types = try storageTypes(weights.layout, source) { $0 }
         let rope = RopeFrequencies(config: config)
         return LoadedModel(path: path, format: .safetensors, config: config, weights: weights, rope: rope,
