@@ -75,7 +75,7 @@ struct AdaptedProjection {
 struct LayerAdapters {
     private var byModule: [AdaptedProjection?] = []
 
-    static let none = LayerAdapters()
+    static var none: LayerAdapters { LayerAdapters() }
 
     subscript(module: LoRAConfig.Module) -> AdaptedProjection? {
         get { byModule.isEmpty ? nil : byModule[module.slot] }
