@@ -132,7 +132,7 @@ class Arch:
     gguf_variants: tuple[str, ...]
     seq_len: int = 7                                 # golden input_ids are (2, seq_len)
     norm_base: float = 1.0                           # RMSNorm weights are norm_base + 0.1·N(0,1)
-    gguf_hf_config: str | None = None                # why GGUFs are loaded with config=hf/config.json, if so
+    gguf_hf_config: str | None = None                # "(why)" GGUFs are loaded with config=hf/config.json, if so
     issue14: bool = False                            # writes greedy ids and the issue-14 extras
     lora_targets: tuple[str, ...] = ALL_PROJECTIONS  # PEFT target_modules for training.py
     tokenizer_pre: str = "gpt-2"                     # tokenizer.ggml.pre
@@ -145,25 +145,26 @@ ARCHS: dict[str, Arch] = {a.name: a for a in [
     Arch("tiny-llama3", 2, LlamaForCausalLM,
          lambda: LlamaConfig(**SHARED, head_dim=16, tie_word_embeddings=True, rope_parameters=dict(LLAMA3_ROPE)),
          "llama", ("F32", "Q4_0"),
-         gguf_hf_config="transformers' GGUF loader maps no llama rope scaling (it ignores rope_freqs.weight)"),
+         # transformers' GGUF loader maps no llama rope scaling (it ignores rope_freqs.weight)
+         gguf_hf_config="(llama3 RoPE)"),
     # Qwen2 always has q/k/v biases (and none on o_proj); head_dim = hidden / heads = 16.
     Arch("tiny-qwen2", 3, Qwen2ForCausalLM,
          lambda: Qwen2Config(**SHARED, tie_word_embeddings=False, rope_parameters=dict(DEFAULT_ROPE)),
          "qwen2", ("F32", "Q8_0")),
     Arch("tiny-qwen3", 4, Qwen3ForCausalLM, qwen3_config, "qwen3", ("F32",), issue14=True, tokenizer_pre="qwen2",
-         gguf_hf_config="transformers' GGUF loader maps no attention.key_length for qwen3 (head_dim falls back "
-                        "to Qwen3Config's 128)"),
+         gguf_hf_config="(transformers' GGUF loader maps no attention.key_length for qwen3: head_dim would fall "
+                        "back to Qwen3Config's 128)"),
     Arch("tiny-llama32", 5, LlamaForCausalLM, llama32_config, "llama", ("F32",), issue14=True,
-         gguf_hf_config="transformers' GGUF loader maps no llama rope scaling (it ignores rope_freqs.weight)"),
+         gguf_hf_config="(llama3 RoPE: transformers' GGUF loader ignores rope_freqs.weight)"),
     Arch("tiny-mistral-sw", 6, MistralForCausalLM, mistral_sw_config, "llama", ("F32",), seq_len=12, issue14=True),
     Arch("tiny-gemma3", 7, Gemma3ForCausalLM, gemma3_config, "gemma3", ("F32",), seq_len=12, norm_base=0.0,
          issue14=True,
-         gguf_hf_config="transformers' GGUF loader maps no query_pre_attn_scalar, layer_types, "
-                        "rope_local_base_freq or final_logit_softcapping for gemma3 (llama.cpp's fixed rules equal "
+         gguf_hf_config="(transformers' GGUF loader maps no query_pre_attn_scalar, layer_types, "
+                        "rope_local_base_freq or final_logit_softcapping for gemma3; llama.cpp's fixed rules equal "
                         "this config, see gemma3_config)"),
     Arch("tiny-phi3", 8, Phi3ForCausalLM, phi3_config, "phi3", ("F32", "Q8_0"), seq_len=12, issue14=True,
          lora_targets=("qkv_proj", "o_proj", "gate_up_proj", "down_proj"),
-         gguf_hf_config="transformers' GGUF loader maps no LongRoPE (rope_factors_long/short) or partial rotary"),
+         gguf_hf_config="(transformers' GGUF loader maps no LongRoPE factors or partial rotary for phi3)"),
 ]}
 
 
@@ -219,7 +220,9 @@ def config_v4_layout(v5_config_json: Path) -> dict:
     data.pop("transformers_version", None)
     reparsed = AutoConfig.for_model(**copy.deepcopy(data)).to_dict()  # it edits rope_scaling in place
     original = AutoConfig.from_pretrained(v5_config_json.parent).to_dict()
+    if "type" in (reparsed.get("rope_parameters") or {}):  # the legacy key is kept beside rope_type
+        assert reparsed["rope_parameters"].pop("type") == reparsed["rope_parameters"]["rope_type"]
     for key in ("rope_parameters", "num_key_value_heads", "head_dim", "tie_word_embeddings", "vocab_size",
-                "layer_types", "sliding_window", "query_pre_attn_scalar"):
+                "layer_types", "sliding_window", "query_pre_attn_scalar", "original_max_position_embeddings"):
         assert reparsed.get(key) == original.get(key), (key, reparsed.get(key), original.get(key))
     return data

@@ -56,8 +56,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
-import math
 import shutil
 import sys
 from pathlib import Path
@@ -73,8 +71,8 @@ import tokenizers  # noqa: E402, F401  (the package, before this folder joins th
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 sys.path.append(str(HERE))
-from architectures import ARCHS, BOS_ID, EOS_ID, SLIDING_WINDOW, VOCAB, Arch, build_model, config_v4_layout  # noqa: E402
-from common import fixtures_dir, log, max_abs_diff, save_safetensors, write_json, write_versions, REPO_ROOT  # noqa: E402
+from architectures import ARCHS, SLIDING_WINDOW, VOCAB, Arch, build_model, config_v4_layout  # noqa: E402
+from common import REPO_ROOT, fixtures_dir, log, max_abs_diff, save_safetensors, write_json, write_versions  # noqa: E402
 from gguf_convert import llama3_rope_freq_factors, permute_for_gguf, write_gguf  # noqa: E402
 
 SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -246,6 +244,7 @@ def tiny_model_goldens(root: Path, arch: Arch) -> dict:
             reference = logits
             assert max_abs_diff(logits, logits_of(model, input_ids)) == 0.0
             tensors["hidden_states.hf"] = residual_stream(loaded, input_ids).numpy()
+            check_config_features(arch, loaded, input_ids, logits)
             if arch.issue14:
                 tensors.update(issue14_goldens(arch, loaded, input_ids, "hf", metadata))
         tensors[f"logits.{variant}"] = logits.numpy()
@@ -262,7 +261,7 @@ def tiny_model_goldens(root: Path, arch: Arch) -> dict:
         tensors[f"logits.{key}"] = logits.numpy()
         tensors[f"logprobs.{key}"] = next_token_logprobs(logits, input_ids).numpy()
         how = f"transformers from_pretrained(gguf_file='{filename}', dtype=float32, eager)"
-        metadata[f"logits.{key}"] = how + (f" with config=hf/config.json: {arch.gguf_hf_config}" if hf_config else "")
+        metadata[f"logits.{key}"] = how + (f" with config=hf/config.json {arch.gguf_hf_config}" if hf_config else "")
         diffs[key] = max_abs_diff(logits, reference)
         if arch.issue14:
             tensors.update(issue14_goldens(arch, loaded, input_ids, key, metadata))
@@ -314,6 +313,25 @@ def issue14_goldens(arch: Arch, model, input_ids: torch.Tensor, variant: str, me
         out[f"short.logits.{variant}"] = logits_of(model, short).numpy()
         metadata[f"short.logits.{variant}"] = "logits of input_ids[:, :8] (LongRoPE short_factor)"
     return out
+
+
+@torch.no_grad()
+def check_config_features(arch: Arch, model, input_ids: torch.Tensor, reference: torch.Tensor) -> None:
+    """The features a golden is meant to test change its logits (> 1e-2), so a model that skips one fails:
+    tiny-gemma3 without its window (sliding_window 128) and without final_logit_softcapping; tiny-phi3 with the
+    short factors over the first 8 positions (short.logits) instead of the long ones (the 12-token logits)."""
+    if arch.name == "tiny-phi3":
+        diff = max_abs_diff(logits_of(model, input_ids[:, :8]), reference[:, :8])
+        log(f"    LongRoPE short vs long factors over positions 0-7: logits differ by {diff:.3e}")
+        assert diff > 1e-2, diff
+    if arch.name != "tiny-gemma3":
+        return
+    for key, value in (("sliding_window", 128), ("final_logit_softcapping", None)):
+        changed = copy.deepcopy(model)
+        setattr(changed.config, key, value)
+        diff = max_abs_diff(logits_of(changed, input_ids), reference)
+        log(f"    {key} = {value} instead changes the logits by {diff:.3e}")
+        assert diff > 1e-2, (key, diff)
 
 
 def check_windowless_gguf(gguf_logits: torch.Tensor, hf_logits: torch.Tensor) -> None:

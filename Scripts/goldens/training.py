@@ -24,6 +24,9 @@ Writes Tests/LatheTrainingTests/Fixtures/<model>-lora.safetensors with, as tenso
                       get_cosine_schedule_with_warmup), clip_grad_norm_ 0.05 every step, same batch each step.
   final.<peft name>   the parameters after the 5 steps.
 and in __metadata__: loss (the loss at `init`), rank, alpha, targets, and how it was made.
+Written with common.save_safetensors (sorted header, reproducible bytes). tiny-llama-lora and tiny-qwen2-lora were
+first written with safetensors' save_file, whose header order varies: re-running rewrites their layout, with the same
+tensors and metadata.
 LoRA: r=4, alpha=8, dropout 0, fp32, eager attention; targets all seven projections, except tiny-phi3: qkv_proj,
 o_proj, gate_up_proj, down_proj (its fused projections, as PEFT names them).
 """
@@ -40,11 +43,11 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 import tokenizers  # noqa: E402, F401  (the package, before this folder joins the path)
 import torch  # noqa: E402
 from peft import LoraConfig, get_peft_model  # noqa: E402
-from safetensors.torch import save_file  # noqa: E402
 from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup  # noqa: E402
 
 sys.path.append(str(HERE))
 from architectures import ARCHS  # noqa: E402
+from common import save_safetensors  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Tests/LatheModelsTests/Fixtures"
@@ -175,8 +178,8 @@ def make(model_name):
         "made_by": "Scripts/goldens/training.py: peft get_peft_model + loss.backward(); AdamW + cosine warmup",
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(OUT / f"{model_name}-lora.safetensors"),
-              metadata=metadata)
+    save_safetensors(OUT / f"{model_name}-lora.safetensors", {k: v.detach().numpy() for k, v in tensors.items()},
+                     metadata)
     print(model_name, "loss", loss.item(), "losses", losses)
 
 
