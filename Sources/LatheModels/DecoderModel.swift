@@ -97,7 +97,7 @@ public struct DecoderModel: Sendable {
         let (n, c, vocab) = (batch.tokens.count, config.hiddenSize, config.vocabSize)
         var logits = Tensor(zeros: [batch.batch, batch.length, vocab])
         weights.withWeights { w in
-            matmul(hidden, .none, w + weights.layout.lmHead, .transposed, &logits.storage, m: n, n: vocab, k: c)
+            lmHead(hidden, rows: n, &logits.storage, w)
         }
         return logits
     }
@@ -116,8 +116,7 @@ public struct DecoderModel: Sendable {
             while start < n {
                 let rows = min(chunkRows, n - start)
                 hidden.withUnsafeBufferPointer { hp in
-                    matmul(hp.baseAddress! + start * c, .none, w + weights.layout.lmHead, .transposed, &chunk,
-                           m: rows, n: vocab, k: c)
+                    lmHead(hp.baseAddress! + start * c, rows: rows, &chunk, w)
                 }
                 result.withUnsafeMutableBufferPointer { out in
                     targets.withUnsafeBufferPointer { t in
@@ -129,6 +128,13 @@ public struct DecoderModel: Sendable {
         }
         for i in 0..<n where targets[i] < 0 { result[i] = 0 }
         return result
+    }
+
+    /// `logits (rows, V) = hidden (rows, C) · LM headᵀ`, soft-capped when the architecture caps them (Gemma).
+    func lmHead(_ hidden: UnsafePointer<Float>, rows: Int, _ logits: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>) {
+        let (c, vocab) = (config.hiddenSize, config.vocabSize)
+        matmul(hidden, .none, w + weights.layout.lmHead, .transposed, logits, m: rows, n: vocab, k: c)
+        if let cap = config.finalLogitSoftcap { softcapForward(logits, cap: Float(cap), count: rows * vocab) }
     }
 
     func validate(_ tokens: [Int32]) throws {

@@ -64,6 +64,8 @@ extension DecoderModel {
         var logits = [Float](repeating: 0, count: chunkRows * vocab)      // (chunk, V)
         var losses = [Float](repeating: 0, count: chunkRows)              // (chunk)
         var dGathered = [Float](repeating: 0, count: chunkRows * c)       // (chunk, C)
+        let cap = config.finalLogitSoftcap.map { Float($0) }
+        var capped = [Float](repeating: 0, count: cap == nil ? 0 : chunkRows * vocab)  // (chunk, V) soft-capped logits
         s.dNormed.update(repeating: 0, count: n * c)
         var lossSum = 0.0
         let head = w + weights.layout.lmHead
@@ -74,11 +76,13 @@ extension DecoderModel {
                 gatheredTargets[i] = targets[row]
             }
             let m = chunk.count
-            matmul(gathered, .none, head, .transposed, &logits, m: m, n: vocab, k: c)
+            lmHead(gathered, rows: m, &logits, w)
+            if cap != nil { capped.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: m * vocab) } }
             crossEntropyForward(&losses, logits, gatheredTargets, n: m, v: vocab)
             for i in 0..<m { lossSum += Double(losses[i]) }
             logits.withUnsafeMutableBufferPointer { lp in
                 crossEntropyBackward(lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
+                if let cap { softcapBackward(lp.baseAddress!, capped, cap: cap, count: m * vocab) }
             }
             matmul(logits, .none, head, .none, &dGathered, m: m, n: c, k: vocab)
             for (i, row) in chunk.enumerated() {

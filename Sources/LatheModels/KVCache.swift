@@ -45,8 +45,7 @@ extension DecoderModel {
         // Only the last position's logits are needed to pick the next token.
         var logits = [Float](repeating: 0, count: config.vocabSize)
         weights.withWeights { w in
-            matmul(ws.finalNormed + (n - 1) * c, .none, w + weights.layout.lmHead, .transposed, &logits,
-                   m: 1, n: config.vocabSize, k: c)
+            lmHead(ws.finalNormed + (n - 1) * c, rows: 1, &logits, w)
         }
         cache.length += n
         return logits

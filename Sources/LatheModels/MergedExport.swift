@@ -101,6 +101,7 @@ extension ModelConfig {
             json.removeValue(forKey: "hidden_act")
             json.removeValue(forKey: "rope_theta")
             json["query_pre_attn_scalar"] = queryPreAttentionScalar
+            json["final_logit_softcapping"] = finalLogitSoftcap ?? NSNull()
             json["rope_parameters"] = ["full_attention": ["rope_type": "default", "rope_theta": ropeTheta],
                                        "sliding_attention": ["rope_type": "default", "rope_theta": localRopeTheta ?? ropeTheta]]
         }

@@ -70,7 +70,9 @@ extension ModelConfig {
                   // convert_hf_to_gguf.py writes no window for Llama/Mistral (llama.cpp then runs full attention);
                   // a file that carries one gets it.
                   slidingWindow: window, slidingLayers: slidingLayers, queryPreAttentionScalar: queryScalar,
-                  localRopeTheta: architecture == .gemma3 ? 10000 : nil,
+                  localRopeTheta: architecture == .gemma3 ? try double("rope.freq_base_swa", default: 10000) : nil,
+                  finalLogitSoftcap: metadata["\(arch).final_logit_softcapping"] == nil ? nil
+                      : try double("final_logit_softcapping", default: 0),
                   maxPositionEmbeddings: try int("context_length"),
                   bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
         try validate(file: file)

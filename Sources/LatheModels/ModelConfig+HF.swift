@@ -127,8 +127,9 @@ extension ModelConfig {
                     "\"\(act)\" is not supported for \(architecture.rawValue); Lathe implements \(expected.rawValue)")
             }
         }
-        for (key, cap) in [("final_logit_softcapping", hf.finalLogitSoftcapping), ("attn_logit_softcapping", hf.attnLogitSoftcapping)] {
-            if cap != nil { throw ModelError.invalidConfig(file: file, key: key, message: "soft-capping is not supported (Gemma 2); Gemma 3 sets it to null") }
+        if hf.attnLogitSoftcapping != nil {
+            throw ModelError.invalidConfig(file: file, key: "attn_logit_softcapping", message:
+                "soft-capping of attention scores (Gemma 2) is not supported; Gemma 3 sets it to null")
         }
         if hf.mlpBias == true {
             throw ModelError.invalidConfig(file: file, key: "mlp_bias", message: "MLP biases are not supported")
@@ -162,6 +163,7 @@ extension ModelConfig {
                   queryPreAttentionScalar: architecture == .gemma3 ? hf.queryPreAttnScalar ?? 256 : nil,
                   localRopeTheta: architecture == .gemma3
                       ? hf.ropeParameters?.slidingAttention?.value.ropeTheta ?? hf.ropeLocalBaseFreq ?? 10000 : nil,
+                  finalLogitSoftcap: hf.finalLogitSoftcapping,
                   maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
                   bosTokenId: hf.bosTokenId, eosTokenIds: hf.eosTokenId?.ids ?? [])
         try validate(file: file)

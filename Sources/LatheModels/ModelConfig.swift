@@ -63,6 +63,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var embeddingScale: Float?
     /// RoPE base of the sliding-window layers, when it differs from `ropeTheta` (Gemma 3: `rope_local_base_freq`).
     public var localRopeTheta: Double?
+    /// Gemma: logits are soft-capped, cap · tanh(logits / cap) (`final_logit_softcapping`); nil: not capped.
+    public var finalLogitSoftcap: Double?
     public var maxPositionEmbeddings: Int
     public var bosTokenId: Int?
     /// Generation stops at any of these.
@@ -73,7 +75,7 @@ public struct ModelConfig: Sendable, Equatable {
                 rmsNormEps: Double = 1e-5, ropeTheta: Double = 10000, ropeScaling: Llama3RopeScaling? = nil,
                 tieWordEmbeddings: Bool = false, attentionBias: Bool? = nil, qkNorm: Bool? = nil,
                 slidingWindow: Int? = nil, slidingLayers: [Bool]? = nil, queryPreAttentionScalar: Double? = nil,
-                localRopeTheta: Double? = nil, maxPositionEmbeddings: Int = 2048,
+                localRopeTheta: Double? = nil, finalLogitSoftcap: Double? = nil, maxPositionEmbeddings: Int = 2048,
                 bosTokenId: Int? = nil, eosTokenIds: [Int] = []) {
         self.architecture = architecture
         self.hiddenSize = hiddenSize
@@ -98,6 +100,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.queryPreAttentionScalar = queryPreAttentionScalar
         self.embeddingScale = gemma ? Float(Double(hiddenSize).squareRoot()) : nil
         self.localRopeTheta = localRopeTheta
+        self.finalLogitSoftcap = finalLogitSoftcap
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.bosTokenId = bosTokenId
         self.eosTokenIds = eosTokenIds
@@ -129,6 +132,7 @@ extension ModelConfig {
         try require(rmsNormEps > 0 && rmsNormEps < 1, "rms_norm_eps", "must be in (0, 1) (got \(rmsNormEps))")
         try require(ropeTheta > 1, "rope_theta", "must be greater than 1 (got \(ropeTheta))")
         try require(maxPositionEmbeddings > 0, "max_position_embeddings", "must be positive")
+        try require((finalLogitSoftcap ?? 1) > 0, "final_logit_softcapping", "must be positive (got \(finalLogitSoftcap ?? 0))")
         try require((slidingWindow ?? 1) > 0, "sliding_window", "must be positive (got \(slidingWindow ?? 0))")
         try require(slidingLayers == nil || slidingLayers!.count == layerCount, "layer_types",
                     "has \(slidingLayers?.count ?? 0) entries for \(layerCount) layers")

@@ -69,7 +69,7 @@ extension DecoderModel {
         let total = wanted.count
         var logits = [Float](repeating: 0, count: total * vocab)   // (R, V)
         weights.withWeights { w in
-            matmul(selected, .none, w + weights.layout.lmHead, .transposed, &logits, m: total, n: vocab, k: c)
+            lmHead(selected, rows: total, &logits, w)
         }
         var logProbs = [Double](repeating: 0, count: total), greedy = [Bool](repeating: false, count: total)
         logits.withUnsafeBufferPointer { all in
@@ -155,7 +155,7 @@ extension DecoderModel {
                     }
                 }
             }
-            matmul(ws.finalNormed, .none, w + weights.layout.lmHead, .transposed, &logits, m: n, n: vocab, k: c)
+            lmHead(ws.finalNormed, rows: n, &logits, w)
         }
         return logits
     }

@@ -10,6 +10,9 @@ import Testing
 @Suite struct ArchitectureGoldenTests {
     static let variants: [(String, String)] = [
         ("tiny-qwen3", "hf"), ("tiny-qwen3", "gguf-F32"),
+        ("tiny-llama32", "hf"), ("tiny-llama32", "gguf-F32"),
+        ("tiny-mistral-sw", "hf"), ("tiny-mistral-sw", "gguf-F32"),
+        ("tiny-gemma3", "hf"), ("tiny-gemma3", "gguf-F32"),
     ]
     static let models = Array(Set(variants.map(\.0))).sorted()
 
