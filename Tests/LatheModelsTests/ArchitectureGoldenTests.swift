@@ -21,12 +21,18 @@ import Testing
         return DecoderModel(weights: loaded.weights, rope: loaded.rope)
     }
 
+    /// The golden's two rows of `input_ids` (2, T).
+    static func rows(_ golden: SafetensorsFile) throws -> [[Int32]] {
+        let ids = try Golden.integers(golden, "input_ids"), t = ids.count / 2
+        return [Array(ids[0..<t]), Array(ids[t...])]
+    }
+
     @Test(arguments: variants)
     func logitsEqualTransformers(model name: String, variant: String) throws {
         let golden = try SafetensorsFile(path: Golden.path("\(name)/golden.safetensors"))
-        let ids = try Golden.integers(golden, "input_ids")
+        let rows = try Self.rows(golden)
         let model = try Self.model(name, variant)
-        let logits = try model.logits(try DecoderModel.Batch(rows: [Array(ids[0..<7]), Array(ids[7..<14])]))
+        let logits = try model.logits(try DecoderModel.Batch(rows: rows))
         let difference = maxAbsDifference(logits.storage, try golden.floats("logits.\(variant)"))
         #expect(difference < 1e-4, "\(name) \(variant): max abs difference \(difference)")
     }
@@ -34,12 +40,11 @@ import Testing
     @Test(arguments: variants)
     func logProbsEqualTransformers(model name: String, variant: String) throws {
         let golden = try SafetensorsFile(path: Golden.path("\(name)/golden.safetensors"))
-        let ids = try Golden.integers(golden, "input_ids")
+        let rows = try Self.rows(golden), t = rows[0].count
         let model = try Self.model(name, variant)
-        let rows = [Array(ids[0..<7]), Array(ids[7..<14])]
         let targets = rows.flatMap { row in row.indices.map { $0 + 1 < row.count ? row[$0 + 1] : -1 } }
         let scores = try model.tokenLogProbs(try DecoderModel.Batch(rows: rows), targets: targets, chunkRows: 3)
-        let got = rows.indices.flatMap { r in (0..<6).map { scores[r * 7 + $0] } }
+        let got = rows.indices.flatMap { r in (0..<(t - 1)).map { scores[r * t + $0] } }
         let difference = maxAbsDifference(got, try golden.floats("logprobs.\(variant)"))
         #expect(difference < 1e-4, "\(name) \(variant): max abs difference \(difference)")
     }
@@ -59,17 +64,17 @@ import Testing
     @Test(arguments: models)
     func cacheAndPrefixPathsEqualTheBatchForward(model name: String) throws {
         let golden = try SafetensorsFile(path: Golden.path("\(name)/golden.safetensors"))
-        let ids = Array(try Golden.integers(golden, "input_ids")[0..<7])
+        let ids = try Self.rows(golden)[0], length = ids.count
         let model = try Self.model(name, "hf")
         let vocab = model.config.vocabSize
         let batch = try model.logits(try DecoderModel.Batch(rows: [ids])).storage
-        var cache = KVCache(config: model.config, capacity: 7)
+        var cache = KVCache(config: model.config, capacity: length)
         var logits = try model.step(Array(ids[0..<3]), cache: &cache)
-        for t in 3..<7 {
+        for t in 3..<length {
             #expect(maxAbsDifference(logits, Array(batch[((t - 1) * vocab)..<(t * vocab)])) < 1e-4, "\(name) position \(t - 1)")
             logits = try model.step([ids[t]], cache: &cache)
         }
-        let context = Array(ids[0..<3]), continuations = [Array(ids[3..<7]), Array(ids[3..<5])]
+        let context = Array(ids[0..<3]), continuations = [Array(ids[3..<length]), Array(ids[3..<5])]
         let shared = try model.scoreSharedContext(context, continuations: continuations)
         let separate = try model.scoreContinuations(continuations.map { (context, $0) }, maxLength: 64)
         for (a, b) in zip(shared, separate) {
