@@ -95,6 +95,8 @@ struct DecoderLayer {
     let config: ModelConfig
     let weights: WeightLayout.Layer
     let rope: RopeFrequencies
+    /// LongRoPE's long-context frequencies (Phi-3), used when a pass reaches beyond the original context.
+    let longRope: RopeFrequencies?
     /// nil: full causal attention; otherwise keys older than this many positions are invisible.
     let window: Int?
 
@@ -102,18 +104,21 @@ struct DecoderLayer {
     let scale: Float?
 
     /// Layer `layer` of a model; sliding-window layers use `localRope` when the architecture has one (Gemma 3).
-    init(config: ModelConfig, layer: Int, weights: WeightLayout, rope: RopeFrequencies, localRope: RopeFrequencies?) {
+    init(config: ModelConfig, layer: Int, weights: WeightLayout, rope: RopeFrequencies, localRope: RopeFrequencies?,
+         longRope: RopeFrequencies?) {
         self.config = config
         self.weights = weights.layers[layer]
         self.window = config.attentionWindow(layer: layer)
         self.rope = window != nil ? localRope ?? rope : rope
+        self.longRope = longRope
         self.scale = config.attentionScale
     }
 
     /// input → norm → q, k, v (→ q/k norm) → RoPE → attention → o (→ norm) → + input = middle
     ///       → norm → gate, up → SwiGLU or GeGLU → down (→ norm) → + middle = output.
-    func forward(_ a: LayerActivations, _ w: UnsafePointer<Float>, positions: UnsafePointer<Int32>, n: Int,
+    func forward(_ a: LayerActivations, _ w: UnsafePointer<Float>, positions: UnsafePointer<Int32>, n: Int, long: Bool,
                  attention source: AttentionSource, adapters: LayerAdapters, scratch: LayerScratch) {
+        let rope = long ? longRope ?? self.rope : self.rope
         let (c, f, h, kvh, d) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount, config.headDim)
         let (eps, L) = (Float(config.rmsNormEps), weights)
         func project(_ module: LoRAConfig.Module, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
@@ -155,8 +160,9 @@ struct DecoderLayer {
     /// The forward reversed. `scratch.dHidden` holds d(loss)/d(output) on entry and d(loss)/d(input) on return
     /// (when `inputGradient`; below layer 0 lies only the frozen embedding, whose input gradient is never needed).
     /// LoRA gradients accumulate (+=) into the adapters' `dA`, `dB`.
-    func backward(_ a: LayerActivations, _ w: UnsafePointer<Float>, positions: UnsafePointer<Int32>, n: Int,
+    func backward(_ a: LayerActivations, _ w: UnsafePointer<Float>, positions: UnsafePointer<Int32>, n: Int, long: Bool,
                   attention source: AttentionSource, adapters: LayerAdapters, scratch s: LayerScratch, inputGradient: Bool) {
+        let rope = long ? longRope ?? self.rope : self.rope
         let (c, f, h, kvh, d) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount, config.headDim)
         let L = weights
         func projectBack(_ module: LoRAConfig.Module, dx: UnsafeMutablePointer<Float>?, _ dY: UnsafePointer<Float>,

@@ -14,8 +14,10 @@ public struct DecoderModel: Sendable {
         let rope = rope ?? RopeFrequencies(config: weights.config)
         self.rope = rope
         let localRope = weights.config.localRopeTheta.map { RopeFrequencies(headDim: weights.config.headDim, theta: $0) }
+        let longRope = weights.config.longRope == nil ? nil : RopeFrequencies(config: weights.config, long: true)
         self.layers = (0..<weights.config.layerCount).map {
-            DecoderLayer(config: weights.config, layer: $0, weights: weights.layout, rope: rope, localRope: localRope)
+            DecoderLayer(config: weights.config, layer: $0, weights: weights.layout, rope: rope, localRope: localRope,
+                         longRope: longRope)
         }
     }
 
@@ -70,12 +72,22 @@ public struct DecoderModel: Sendable {
         let c = config.hiddenSize
         embeddingForward(ws.layers[0].input, tokens, w + weights.layout.embedding, n: n, c: c)
         if let scale = config.embeddingScale { scaleInPlace(ws.layers[0].input, scale, count: n * c) }
+        let long = usesLongRope(positions, n: n)
         for (l, layer) in layers.enumerated() {
-            layer.forward(ws.layers[l], w, positions: positions, n: n, attention: attention(l), adapters: adapters(l),
-                          scratch: ws.scratch)
+            layer.forward(ws.layers[l], w, positions: positions, n: n, long: long, attention: attention(l),
+                          adapters: adapters(l), scratch: ws.scratch)
         }
         rmsNormForward(ws.finalNormed, ws.finalRstd, ws.finalInput, w + weights.layout.finalNorm, n: n, c: c,
                        eps: Float(config.rmsNormEps))
+    }
+
+    /// LongRoPE (Phi-3) switches to its long factors for a whole forward pass once a position reaches
+    /// `original_max_position_embeddings`, as transformers' `longrope_frequency_update` does (max(position) + 1 > it).
+    func usesLongRope(_ positions: UnsafePointer<Int32>, n: Int) -> Bool {
+        guard let longRope = config.longRope else { return false }
+        var largest: Int32 = 0
+        for i in 0..<n { largest = max(largest, positions[i]) }
+        return Int(largest) + 1 > longRope.originalMaxPositionEmbeddings
     }
 
     /// Final normed hidden states (B·T, C) for `batch`.

@@ -26,8 +26,9 @@ extension DecoderModel {
                         forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { _ in source },
                                       adapters: { adapters[$0] })
                         let loss = lossAndHiddenGradient(targets, w, lossScale, ws, chunkRows: lmHeadChunk)
+                        let long = usesLongRope(positions, n: n)
                         for (l, layer) in layers.enumerated().reversed() {
-                            layer.backward(ws.layers[l], w, positions: positions, n: n, attention: source,
+                            layer.backward(ws.layers[l], w, positions: positions, n: n, long: long, attention: source,
                                            adapters: adapters[l], scratch: ws.scratch, inputGradient: l > 0)
                         }
                         return loss

@@ -56,11 +56,14 @@ public struct WeightLayout: Sendable {
         for l in 0..<config.layerCount {
             let p = "model.layers.\(l)."
             let bias = config.attentionBias
+            let inputNorm = add(p + "input_layernorm.weight", [c])
+            // Phi-3's fused weights are q, k, v (and gate, up) stacked by rows: each part is a view at an offset.
+            let qkv = config.fusedProjections ? add(p + "self_attn.qkv_proj.weight", [qRows + 2 * kvRows, c]) : nil
+            let q = qkv ?? add(p + "self_attn.q_proj.weight", [qRows, c])
+            let k = qkv.map { $0 + qRows * c } ?? add(p + "self_attn.k_proj.weight", [kvRows, c])
+            let v = qkv.map { $0 + (qRows + kvRows) * c } ?? add(p + "self_attn.v_proj.weight", [kvRows, c])
             layers.append(Layer(
-                inputNorm: add(p + "input_layernorm.weight", [c]),
-                q: add(p + "self_attn.q_proj.weight", [qRows, c]),
-                k: add(p + "self_attn.k_proj.weight", [kvRows, c]),
-                v: add(p + "self_attn.v_proj.weight", [kvRows, c]),
+                inputNorm: inputNorm, q: q, k: k, v: v,
                 qBias: bias ? add(p + "self_attn.q_proj.bias", [qRows]) : nil,
                 kBias: bias ? add(p + "self_attn.k_proj.bias", [kvRows]) : nil,
                 vBias: bias ? add(p + "self_attn.v_proj.bias", [kvRows]) : nil,
@@ -70,8 +73,9 @@ public struct WeightLayout: Sendable {
                 postNorm: add(p + (config.sandwichNorms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), [c]),
                 attentionOutNorm: config.sandwichNorms ? add(p + "post_attention_layernorm.weight", [c]) : nil,
                 mlpOutNorm: config.sandwichNorms ? add(p + "post_feedforward_layernorm.weight", [c]) : nil,
-                gate: add(p + "mlp.gate_proj.weight", [f, c]),
-                up: add(p + "mlp.up_proj.weight", [f, c]),
+                gate: config.fusedProjections ? add(p + "mlp.gate_up_proj.weight", [2 * f, c]) : add(p + "mlp.gate_proj.weight", [f, c]),
+                // fused: up is the second half of gate_up_proj, the entry added just above
+                up: config.fusedProjections ? entries[entries.count - 1].offset + f * c : add(p + "mlp.up_proj.weight", [f, c]),
                 down: add(p + "mlp.down_proj.weight", [c, f])))
         }
         self.layers = layers

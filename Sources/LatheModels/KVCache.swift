@@ -6,6 +6,8 @@ public struct KVCache: Sendable {
     public let capacity: Int
     /// Positions filled so far; the next token goes at this position.
     public internal(set) var length = 0
+    /// The tokens run so far (LongRoPE recomputes them when the sequence outgrows the original context).
+    var tokens: [Int32] = []
     /// Floats of one layer's keys (or values): capacity · KVH·D.
     let layerSize: Int
     var keys: [Float]       // (L, capacity, KVH·D)
@@ -29,6 +31,15 @@ extension DecoderModel {
         guard start + n <= cache.capacity else {
             throw ModelError.invalidInput("the sequence would reach \(start + n) tokens; the cache holds \(cache.capacity)")
         }
+        if let longRope = config.longRope, start > 0, start <= longRope.originalMaxPositionEmbeddings,
+           start + n > longRope.originalMaxPositionEmbeddings {
+            // transformers' Phi3ForCausalLM.prepare_inputs_for_generation drops the cache when the sequence
+            // outgrows original_max_position_embeddings: every key is recomputed with the long factors.
+            let all = cache.tokens + tokens
+            cache.length = 0
+            cache.tokens = []
+            return try step(all, cache: &cache)
+        }
         let c = config.hiddenSize
         let positions = (0..<n).map { Int32(start + $0) }
         let ws = DecoderWorkspace(inference: config, rows: n)
@@ -48,6 +59,7 @@ extension DecoderModel {
             lmHead(ws.finalNormed + (n - 1) * c, rows: 1, &logits, w)
         }
         cache.length += n
+        cache.tokens += tokens
         return logits
     }
 }

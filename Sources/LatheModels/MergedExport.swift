@@ -86,7 +86,7 @@ extension ModelConfig {
         var json: [String: Any] = [
             "architectures": [architecture.rawValue],
             "model_type": ["LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
-                           "Qwen3ForCausalLM": "qwen3", "Gemma3ForCausalLM": "gemma3_text"][architecture.rawValue]!,
+                           "Qwen3ForCausalLM": "qwen3", "Gemma3ForCausalLM": "gemma3_text", "Phi3ForCausalLM": "phi3"][architecture.rawValue]!,
             "hidden_size": hiddenSize, "intermediate_size": intermediateSize, "num_hidden_layers": layerCount,
             "num_attention_heads": headCount, "num_key_value_heads": keyValueHeadCount, "head_dim": headDim,
             "vocab_size": vocabSize, "rms_norm_eps": rmsNormEps, "rope_theta": ropeTheta,
@@ -95,6 +95,16 @@ extension ModelConfig {
         ]
         if architecture == .llama { json["attention_bias"] = attentionBias; json["mlp_bias"] = false }
         if architecture == .qwen3 { json["attention_bias"] = attentionBias }
+        if let longRope {
+            json["original_max_position_embeddings"] = longRope.originalMaxPositionEmbeddings
+            json["rope_parameters"] = ["rope_type": "longrope", "rope_theta": ropeTheta, "short_factor": longRope.shortFactor,
+                                       "long_factor": longRope.longFactor, "attention_factor": longRope.attentionFactor,
+                                       "original_max_position_embeddings": longRope.originalMaxPositionEmbeddings,
+                                       "partial_rotary_factor": partialRotaryFactor]
+            json.removeValue(forKey: "rope_theta")
+        } else if partialRotaryFactor != 1 {
+            json["partial_rotary_factor"] = partialRotaryFactor
+        }
         if architecture == .gemma3 {
             json["model_type"] = "gemma3_text"
             json["hidden_activation"] = activation.rawValue
@@ -108,7 +118,7 @@ extension ModelConfig {
         if let slidingWindow {
             json["sliding_window"] = slidingWindow
             if architecture == .qwen2 || architecture == .qwen3 { json["use_sliding_window"] = true }
-            if architecture != .mistral { json["layer_types"] = (0..<layerCount).map { attentionWindow(layer: $0) == nil ? "full_attention" : "sliding_attention" } }
+            if slidingLayers != nil { json["layer_types"] = (0..<layerCount).map { attentionWindow(layer: $0) == nil ? "full_attention" : "sliding_attention" } }
         }
         if let bos = bosTokenId { json["bos_token_id"] = bos }
         if eosTokenIds.count == 1 { json["eos_token_id"] = eosTokenIds[0] } else if !eosTokenIds.isEmpty { json["eos_token_id"] = eosTokenIds }

@@ -14,6 +14,7 @@ extension ModelConfig {
         case "qwen2": architecture = .qwen2
         case "qwen3": architecture = .qwen3
         case "gemma3": architecture = .gemma3
+        case "phi3": architecture = .phi3
         default: throw ModelError.unsupportedArchitecture(file: file, name: arch)
         }
         func int(_ key: String) throws -> Int {
@@ -45,7 +46,9 @@ extension ModelConfig {
             throw ModelError.invalidConfig(file: file, key: "\(arch).vocab_size", message: "missing, and no tokenizer.ggml.tokens to count")
         }
         let layers = try int("block_count")
+        // Phi-3's converter writes a window of 0 for "none".
         let window = metadata["\(arch).attention.sliding_window"] == nil ? nil : try int("attention.sliding_window")
+        let rotary = metadata["\(arch).rope.dimension_count"] == nil ? nil : try int("rope.dimension_count")
         var slidingLayers: [Bool]?
         var queryScalar: Double?
         if architecture == .gemma3 {
@@ -69,10 +72,11 @@ extension ModelConfig {
                   attentionBias: architecture == .qwen2,
                   // convert_hf_to_gguf.py writes no window for Llama/Mistral (llama.cpp then runs full attention);
                   // a file that carries one gets it.
-                  slidingWindow: window, slidingLayers: slidingLayers, queryPreAttentionScalar: queryScalar,
+                  slidingWindow: window == 0 ? nil : window, slidingLayers: slidingLayers, queryPreAttentionScalar: queryScalar,
                   localRopeTheta: architecture == .gemma3 ? try double("rope.freq_base_swa", default: 10000) : nil,
                   finalLogitSoftcap: metadata["\(arch).final_logit_softcapping"] == nil ? nil
                       : try double("final_logit_softcapping", default: 0),
+                  partialRotaryFactor: rotary.map { Double($0) / Double(headDim ?? width / heads) } ?? 1,
                   maxPositionEmbeddings: try int("context_length"),
                   bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
         try validate(file: file)
@@ -104,6 +108,7 @@ enum GGUFNames {
             "pre_feedforward_layernorm.weight": "ffn_norm.weight", "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
             "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
             "mlp.down_proj.weight": "ffn_down.weight",
+            "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight",
         ]
         return table[parts[3]].map { block + $0 } ?? name
     }

@@ -12,6 +12,10 @@ private struct HFConfig: Decodable {
         var lowFreqFactor: Double?
         var highFreqFactor: Double?
         var originalMaxPositionEmbeddings: Int?
+        var shortFactor: [Double]?
+        var longFactor: [Double]?
+        var attentionFactor: Double?
+        var partialRotaryFactor: Double?
         /// transformers 5 nests per-layer-type parameters (Gemma 3): `{"full_attention": {…}, "sliding_attention": {…}}`.
         var fullAttention: Nested?
         var slidingAttention: Nested?
@@ -21,6 +25,8 @@ private struct HFConfig: Decodable {
             case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
             case originalMaxPositionEmbeddings = "original_max_position_embeddings"
             case fullAttention = "full_attention", slidingAttention = "sliding_attention"
+            case shortFactor = "short_factor", longFactor = "long_factor", attentionFactor = "attention_factor"
+            case partialRotaryFactor = "partial_rotary_factor"
         }
 
         /// A box, so the parameters can nest.
@@ -70,6 +76,8 @@ private struct HFConfig: Decodable {
     var ropeLocalBaseFreq: Double?
     var finalLogitSoftcapping: Double?
     var attnLogitSoftcapping: Double?
+    var originalMaxPositionEmbeddings: Int?
+    var partialRotaryFactor: Double?
 
     enum CodingKeys: String, CodingKey {
         case architectures, modelType = "model_type", hiddenSize = "hidden_size"
@@ -85,6 +93,7 @@ private struct HFConfig: Decodable {
         case hiddenActivation = "hidden_activation", queryPreAttnScalar = "query_pre_attn_scalar"
         case ropeLocalBaseFreq = "rope_local_base_freq", finalLogitSoftcapping = "final_logit_softcapping"
         case attnLogitSoftcapping = "attn_logit_softcapping"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings", partialRotaryFactor = "partial_rotary_factor"
     }
 }
 
@@ -118,6 +127,7 @@ extension ModelConfig {
         case "Qwen2ForCausalLM", "qwen2": architecture = .qwen2
         case "Qwen3ForCausalLM", "qwen3": architecture = .qwen3
         case "Gemma3ForCausalLM", "gemma3_text": architecture = .gemma3
+        case "Phi3ForCausalLM", "phi3": architecture = .phi3
         default: throw ModelError.unsupportedArchitecture(file: file, name: name)
         }
         let expected: Activation = architecture == .gemma3 ? .geluTanh : .silu
@@ -137,8 +147,18 @@ extension ModelConfig {
         let rope = hf.ropeParameters?.fullAttention?.value ?? hf.ropeParameters ?? hf.ropeScaling
         let ropeType = rope?.ropeType ?? rope?.type ?? "default"
         var scaling: Llama3RopeScaling?
+        var longRope: LongRopeScaling?
         switch ropeType {
         case "default": scaling = nil
+        case "longrope":
+            guard let short = rope?.shortFactor, let long = rope?.longFactor,
+                  let original = rope?.originalMaxPositionEmbeddings ?? hf.originalMaxPositionEmbeddings else {
+                throw ModelError.invalidConfig(file: file, key: "rope_scaling", message:
+                    "longrope scaling needs short_factor, long_factor and original_max_position_embeddings")
+            }
+            longRope = LongRopeScaling(shortFactor: short, longFactor: long, originalMaxPositionEmbeddings: original,
+                                       maxPositionEmbeddings: hf.maxPositionEmbeddings ?? original,
+                                       attentionFactor: rope?.attentionFactor)
         case "llama3":
             guard let factor = rope?.factor, let low = rope?.lowFreqFactor, let high = rope?.highFreqFactor,
                   let original = rope?.originalMaxPositionEmbeddings else {
@@ -149,7 +169,7 @@ extension ModelConfig {
                                         originalMaxPositionEmbeddings: original)
         default:
             throw ModelError.invalidConfig(file: file, key: "rope_scaling", message:
-                "rope_type \"\(ropeType)\" is not supported; Lathe implements default and llama3")
+                "rope_type \"\(ropeType)\" is not supported; Lathe implements default, llama3 and longrope")
         }
         let (window, slidingLayers) = try Self.slidingWindow(hf, architecture, file: file)
         self.init(architecture: architecture, hiddenSize: hf.hiddenSize, intermediateSize: hf.intermediateSize,
@@ -164,6 +184,7 @@ extension ModelConfig {
                   localRopeTheta: architecture == .gemma3
                       ? hf.ropeParameters?.slidingAttention?.value.ropeTheta ?? hf.ropeLocalBaseFreq ?? 10000 : nil,
                   finalLogitSoftcap: hf.finalLogitSoftcapping,
+                  partialRotaryFactor: rope?.partialRotaryFactor ?? hf.partialRotaryFactor ?? 1, longRope: longRope,
                   maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
                   bosTokenId: hf.bosTokenId, eosTokenIds: hf.eosTokenId?.ids ?? [])
         try validate(file: file)
@@ -178,8 +199,8 @@ extension ModelConfig {
         switch architecture {
         case .llama:
             return (nil, nil)
-        case .mistral:
-            return (hf.slidingWindow, nil)   // MistralModel windows every layer and ignores layer_types
+        case .mistral, .phi3:
+            return (hf.slidingWindow, nil)   // Mistral and Phi-3 window every layer and ignore layer_types
         case .gemma3:
             // Gemma3TextConfig: every `sliding_window_pattern`-th layer (default 6) is global, the others local.
             let pattern = hf.slidingWindowPattern ?? 6

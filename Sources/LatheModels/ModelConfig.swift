@@ -1,3 +1,4 @@
+import Foundation
 import LatheTensors
 
 /// The hyper-parameters of a decoder architecture, decoded from an HF `config.json` (keys via `CodingKeys`)
@@ -11,6 +12,7 @@ public struct ModelConfig: Sendable, Equatable {
         case qwen2 = "Qwen2ForCausalLM"
         case qwen3 = "Qwen3ForCausalLM"
         case gemma3 = "Gemma3ForCausalLM"
+        case phi3 = "Phi3ForCausalLM"
     }
 
     /// The MLP's gated activation: `hidden_act` (Gemma: `hidden_activation`) as transformers names it.
@@ -63,6 +65,12 @@ public struct ModelConfig: Sendable, Equatable {
     public var embeddingScale: Float?
     /// RoPE base of the sliding-window layers, when it differs from `ropeTheta` (Gemma 3: `rope_local_base_freq`).
     public var localRopeTheta: Double?
+    /// Phi-3: q, k, v in one `qkv_proj` weight (rows q, then k, then v) and gate, up in one `gate_up_proj`.
+    public var fusedProjections: Bool
+    /// Fraction of each head that RoPE rotates (`partial_rotary_factor`); 1: all of it.
+    public var partialRotaryFactor: Double
+    /// LongRoPE scaling (Phi-3 `rope_type: longrope`); nil otherwise.
+    public var longRope: LongRopeScaling?
     /// Gemma: logits are soft-capped, cap · tanh(logits / cap) (`final_logit_softcapping`); nil: not capped.
     public var finalLogitSoftcap: Double?
     public var maxPositionEmbeddings: Int
@@ -75,7 +83,8 @@ public struct ModelConfig: Sendable, Equatable {
                 rmsNormEps: Double = 1e-5, ropeTheta: Double = 10000, ropeScaling: Llama3RopeScaling? = nil,
                 tieWordEmbeddings: Bool = false, attentionBias: Bool? = nil, qkNorm: Bool? = nil,
                 slidingWindow: Int? = nil, slidingLayers: [Bool]? = nil, queryPreAttentionScalar: Double? = nil,
-                localRopeTheta: Double? = nil, finalLogitSoftcap: Double? = nil, maxPositionEmbeddings: Int = 2048,
+                localRopeTheta: Double? = nil, finalLogitSoftcap: Double? = nil, partialRotaryFactor: Double = 1,
+                longRope: LongRopeScaling? = nil, maxPositionEmbeddings: Int = 2048,
                 bosTokenId: Int? = nil, eosTokenIds: [Int] = []) {
         self.architecture = architecture
         self.hiddenSize = hiddenSize
@@ -101,6 +110,9 @@ public struct ModelConfig: Sendable, Equatable {
         self.embeddingScale = gemma ? Float(Double(hiddenSize).squareRoot()) : nil
         self.localRopeTheta = localRopeTheta
         self.finalLogitSoftcap = finalLogitSoftcap
+        self.fusedProjections = architecture == .phi3
+        self.partialRotaryFactor = partialRotaryFactor
+        self.longRope = longRope
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.bosTokenId = bosTokenId
         self.eosTokenIds = eosTokenIds
@@ -132,11 +144,23 @@ extension ModelConfig {
         try require(rmsNormEps > 0 && rmsNormEps < 1, "rms_norm_eps", "must be in (0, 1) (got \(rmsNormEps))")
         try require(ropeTheta > 1, "rope_theta", "must be greater than 1 (got \(ropeTheta))")
         try require(maxPositionEmbeddings > 0, "max_position_embeddings", "must be positive")
+        try require(rotaryDim > 0 && rotaryDim % 2 == 0 && rotaryDim <= headDim, "partial_rotary_factor",
+                    "gives a rotary dimension of \(rotaryDim) for head_dim \(headDim); it must be even and in 2...head_dim")
+        if let longRope {
+            for (key, factors) in [("short_factor", longRope.shortFactor), ("long_factor", longRope.longFactor)] {
+                try require(factors.count == rotaryDim / 2 && factors.allSatisfy { $0.isFinite && $0 > 0 }, key,
+                            "needs \(rotaryDim / 2) positive factors (got \(factors.count))")
+            }
+            try require(longRope.originalMaxPositionEmbeddings > 0, "original_max_position_embeddings", "must be positive")
+        }
         try require((finalLogitSoftcap ?? 1) > 0, "final_logit_softcapping", "must be positive (got \(finalLogitSoftcap ?? 0))")
         try require((slidingWindow ?? 1) > 0, "sliding_window", "must be positive (got \(slidingWindow ?? 0))")
         try require(slidingLayers == nil || slidingLayers!.count == layerCount, "layer_types",
                     "has \(slidingLayers?.count ?? 0) entries for \(layerCount) layers")
     }
+
+    /// The rotated prefix of each head: `head_dim · partial_rotary_factor` (transformers truncates).
+    public var rotaryDim: Int { Int(Double(headDim) * partialRotaryFactor + 1e-9) }  // (the epsilon absorbs R/D·D rounding)
 
     /// Softmax scale of the attention scores; nil means 1/√D.
     var attentionScale: Float? { queryPreAttentionScalar.map { Float(1 / $0.squareRoot()) } }
@@ -148,6 +172,7 @@ extension ModelConfig {
         case .qwen2: "qwen2"
         case .qwen3: "qwen3"
         case .gemma3: "gemma3"
+        case .phi3: "phi3"
         }
     }
 
@@ -163,7 +188,16 @@ extension ModelConfig {
 
 extension RopeFrequencies {
     /// The frequencies `config.json` describes: `rope_theta`, with llama3 scaling when configured.
-    public init(config: ModelConfig) {
-        self.init(headDim: config.headDim, theta: config.ropeTheta, llama3: config.ropeScaling)
+    /// With LongRoPE, these are the short-context frequencies (`long` gives the others).
+    public init(config: ModelConfig, long: Bool = false) {
+        if let longRope = config.longRope {
+            self.init(headDim: config.headDim, rotaryDim: config.rotaryDim, theta: config.ropeTheta, longRope: longRope, long: long)
+        } else if config.rotaryDim != config.headDim {
+            let r = config.rotaryDim
+            self.init(headDim: config.headDim, rotaryDim: r,
+                      inverseFrequencies: (0..<(r / 2)).map { 1 / powf(Float(config.ropeTheta), Float(2 * $0) / Float(r)) })
+        } else {
+            self.init(headDim: config.headDim, theta: config.ropeTheta, llama3: config.ropeScaling)
+        }
     }
 }

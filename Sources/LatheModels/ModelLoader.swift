@@ -33,7 +33,18 @@ public enum ModelLoader {
     static func loadGGUF(_ path: String) throws -> LoadedModel {
         let file = try GGUFFile(path: path)
         let names = Set(file.tensorNames)
-        let config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
+        var config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
+        if names.contains("rope_factors_long.weight") && names.contains("rope_factors_short.weight") {
+            // convert_hf_to_gguf.py (Phi3MiniModel) stores LongRoPE's factors as tensors.
+            let original = file.metadata["\(config.ggufArchitecture).rope.scaling.original_context_length"]?.int
+                ?? config.maxPositionEmbeddings
+            config.longRope = LongRopeScaling(
+                shortFactor: try file.floats("rope_factors_short.weight").map(Double.init),
+                longFactor: try file.floats("rope_factors_long.weight").map(Double.init),
+                originalMaxPositionEmbeddings: original, maxPositionEmbeddings: config.maxPositionEmbeddings,
+                attentionFactor: file.metadata["\(config.ggufArchitecture).rope.scaling.attn_factor"]?.double)
+            try config.validate(file: path)
+        }
         var weights = DecoderWeights(config: config)
         let permute = config.ggufPermutesRotaryRows
         try weights.load(from: file, file: path, rename: { GGUFNames.ggufName(forHF: $0, config: config) }) { name, values in
@@ -45,7 +56,7 @@ public enum ModelLoader {
             }
         }
         let types = try storageTypes(weights.layout, file) { GGUFNames.ggufName(forHF: $0, config: config) }
-        var rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta)
+        var rope = RopeFrequencies(config: config)
         if names.contains("rope_freqs.weight") {
             // convert_hf_to_gguf.py stores llama3 scaling as per-frequency divisors (llama.cpp `freq_factors`).
             let factors = try file.floats("rope_freqs.weight")

@@ -101,6 +101,10 @@ extension DecoderModel {
             throw ModelError.invalidInput("scoreSharedContext needs a context and non-empty continuations")
         }
         let longest = continuations.map(\.count).max() ?? 0
+        if let longRope = config.longRope, context.count + longest > longRope.originalMaxPositionEmbeddings {
+            // LongRoPE picks its factors per pass from the longest position: run whole sequences, as transformers does.
+            return try scoreContinuations(continuations.map { (context, $0) }, maxLength: context.count + longest)
+        }
         var cache = KVCache(config: config, capacity: context.count + longest)
         let first = try step(context, cache: &cache)          // (V): predicts each continuation's first token
         var logProbs = [[Double]](), greedy = [[Bool]]()

@@ -13,6 +13,7 @@ import Testing
         ("tiny-llama32", "hf"), ("tiny-llama32", "gguf-F32"),
         ("tiny-mistral-sw", "hf"), ("tiny-mistral-sw", "gguf-F32"),
         ("tiny-gemma3", "hf"), ("tiny-gemma3", "gguf-F32"),
+        ("tiny-phi3", "hf"), ("tiny-phi3", "gguf-F32"), ("tiny-phi3", "gguf-Q8_0"),
     ]
     static let models = Array(Set(variants.map(\.0))).sorted()
 
@@ -34,6 +35,16 @@ import Testing
         let model = try Self.model(name, variant)
         let logits = try model.logits(try DecoderModel.Batch(rows: rows))
         let difference = maxAbsDifference(logits.storage, try golden.floats("logits.\(variant)"))
+        #expect(difference < 1e-4, "\(name) \(variant): max abs difference \(difference)")
+    }
+
+    /// Phi-3's LongRoPE uses its short factors while a pass stays within the original context (8 positions here).
+    @Test(arguments: variants.filter { $0.0 == "tiny-phi3" })
+    func shortContextLogitsEqualTransformers(model name: String, variant: String) throws {
+        let golden = try SafetensorsFile(path: Golden.path("\(name)/golden.safetensors"))
+        let rows = try Self.rows(golden).map { Array($0.prefix(8)) }
+        let logits = try Self.model(name, variant).logits(try DecoderModel.Batch(rows: rows))
+        let difference = maxAbsDifference(logits.storage, try golden.floats("short.logits.\(variant)"))
         #expect(difference < 1e-4, "\(name) \(variant): max abs difference \(difference)")
     }
 
@@ -59,19 +70,21 @@ import Testing
         #expect(tokens == expected, "\(name) \(variant): \(tokens) vs \(expected)")
     }
 
-    /// The three attention sources of the one decoder layer agree: the KV-cache step row by row, and prefix
-    /// scoring of two continuations after a shared context, against the batch forward of each whole sequence.
+    /// The three attention sources of the one decoder layer agree: each KV-cache step with the last row of a batch
+    /// forward over the same prefix (a full forward pass per token, as transformers' greedy check does — LongRoPE
+    /// switches factors with the length), and prefix scoring of two continuations after a shared context with
+    /// padded batches of the whole sequences.
     @Test(arguments: models)
     func cacheAndPrefixPathsEqualTheBatchForward(model name: String) throws {
         let golden = try SafetensorsFile(path: Golden.path("\(name)/golden.safetensors"))
         let ids = try Self.rows(golden)[0], length = ids.count
         let model = try Self.model(name, "hf")
         let vocab = model.config.vocabSize
-        let batch = try model.logits(try DecoderModel.Batch(rows: [ids])).storage
         var cache = KVCache(config: model.config, capacity: length)
         var logits = try model.step(Array(ids[0..<3]), cache: &cache)
         for t in 3..<length {
-            #expect(maxAbsDifference(logits, Array(batch[((t - 1) * vocab)..<(t * vocab)])) < 1e-4, "\(name) position \(t - 1)")
+            let batch = try model.logits(try DecoderModel.Batch(rows: [Array(ids[0..<t])])).storage
+            #expect(maxAbsDifference(logits, Array(batch[((t - 1) * vocab)...])) < 1e-4, "\(name) position \(t - 1)")
             logits = try model.step([ids[t]], cache: &cache)
         }
         let context = Array(ids[0..<3]), continuations = [Array(ids[3..<length]), Array(ids[3..<5])]
