@@ -27,16 +27,16 @@ struct BenchTrain: ParsableCommand {
         try options.configure()
         let rate = SgemmRate.measure()
         let loaded = try ModelLoader.load(model)
-        let llama = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let c = loaded.config
         let lora = LoRAConfig(rank: rank, alpha: alpha, targets: LoRAConfig.Module.allCases)
         var adapter = try LoRAAdapter(config: lora, model: c, seed: 0)
         var random = SplitMix64(seed: 0)
         let tokens = (0..<(batch * length)).map { _ in Int32(random.next() % UInt64(c.vocabSize)) }
         let rows = (0..<batch).map { Array(tokens[($0 * length)..<(($0 + 1) * length)]) }
-        let micro = try LlamaModel.Batch(rows: rows)
+        let micro = try DecoderModel.Batch(rows: rows)
         let targets = rows.flatMap { row in row.indices.map { $0 + 1 < row.count ? row[$0 + 1] : -1 } }
-        let workspace = TrainingWorkspace(config: c, lora: adapter.layout, rows: batch * length)
+        let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length)
         var optimizer = AdamW(count: adapter.layout.totalCount, hyper: .init())
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
         func step() throws -> Double {

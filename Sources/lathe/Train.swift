@@ -45,7 +45,7 @@ struct Train: ParsableCommand {
         guard rank >= 1, batchSize >= 1, gradAccum >= 1, maxLength >= 2, lr > 0 else { throw ValidationError("--rank, --batch-size, --grad-accum must be ≥ 1, --max-length ≥ 2, --lr > 0") }
         Parallel.configure(threads: threads ?? Parallel.availableCores)
         let loaded = try ModelLoader.load(model)
-        let llama = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let tokenizer = try loaded.tokenizer()
         let builder = ExampleBuilder(tokenizer: tokenizer, template: try tokenizer.chatTemplate(), targets: targetTokens)
         let log = EventLog(json: json)

@@ -29,7 +29,7 @@ public struct TrainStage: StageExecutor {
         }
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
         let loaded = try ModelLoader.load(context.loaded.baseModelPath)
-        let model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let lora = recipe.train.lora
         let config = Self.trainingConfig(recipe)
         let padToken = Int32(loaded.config.eosTokenIds.first ?? 0)
