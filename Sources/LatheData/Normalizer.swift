@@ -3,7 +3,7 @@ import Foundation
 /// Text normalisation applied to every text field before anything else looks at it.
 public struct Normalizer: Sendable {
     /// Unicode normal form.
-    public enum Form: String, Codable, Sendable {
+    public enum Form: String, Codable, Sendable, CaseIterable {
         /// Canonical composition: changes no meaning (é as one code point).
         case nfc
         /// Compatibility composition: also folds ligatures, full-width forms, superscripts (ﬁ → fi).

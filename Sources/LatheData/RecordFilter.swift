@@ -1,5 +1,5 @@
 /// The two kinds of data whose filter defaults differ.
-public enum DataKind: String, Codable, Sendable {
+public enum DataKind: String, Codable, Sendable, CaseIterable {
     /// Long web-like documents (pages, wiki articles, tickets): Gopher defaults apply as in the paper.
     case web
     /// Short instruction or chat records: word-count and stop-word rules relaxed, code-friendly symbol limits.

@@ -13,7 +13,7 @@ struct BenchTrain: ParsableCommand {
         abstract: "LoRA training tokens/s, peak RSS and MFU, beside PyTorch + PEFT (via $PYTHON)."
     )
 
-    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Model file or directory.") var model = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
     @Option(help: "Rows per micro-batch (B).") var batch = 4
     @Option(help: "Tokens per row (T).") var length = 512
@@ -23,7 +23,7 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Skip the Python peer.") var noPeer = false
 
     func run() throws {
-        try options.configure()
+        threads.configure()
         let rate = SgemmRate.measure()
         let loaded = try ModelLoader.load(model)
         let llama = LlamaModel(weights: loaded.weights, rope: loaded.rope)
@@ -57,7 +57,7 @@ struct BenchTrain: ParsableCommand {
         print("sgemm \(format(rate)) GFLOP/s; useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
         print("lathe    \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peakResidentBytes()))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace.byteCount))")
         guard !noPeer else { return }
-        let peer = Peer.run(script: "Scripts/bench/train_peer.py", arguments: [
+        let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
             "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"])
         guard let result = peer.result, let peerRate = result["tokens_per_s"] as? Double else {
