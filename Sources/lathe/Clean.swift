@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import LatheData
 
-/// `lathe clean INPUT... --out DIR`: the cleaning stage from the command line. Recipe files (`--recipe`) come
-/// with the recipe runner.
+/// `lathe clean INPUT... --out DIR`: LatheData's cleaning pipeline (what the recipe's clean stage runs) with
+/// its settings from flags.
 struct Clean: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Clean JSONL/CSV/text exports: normalise, filter, deduplicate, redact PII, split.",
@@ -73,7 +73,11 @@ struct Clean: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the report as JSON instead of the summary.") var json = false
 
-    func validate() throws { _ = try makeConfig() }
+    func validate() throws {
+        if stratifyField != nil && evalFraction == nil { throw ValidationError("--stratify-field needs --eval-fraction") }
+        if jaccardThreshold != nil && noMinhash { throw ValidationError("--jaccard-threshold needs MinHash; drop --no-minhash") }
+        _ = try makeConfig()
+    }
 
     func run() throws {
         threads.configure()
