@@ -17,6 +17,10 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Tokens generated one at a time for the decode measurement.") var decode = 64
     @Flag(help: "Skip the Python peer.") var noPeer = false
 
+    func validate() throws {
+        guard prefill >= 1, decode >= 1 else { throw ValidationError("--prefill and --decode must be ≥ 1") }
+    }
+
     func run() throws {
         threads.configure()
         let rate = SgemmRate.measure()

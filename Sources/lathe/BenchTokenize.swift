@@ -23,6 +23,10 @@ struct BenchTokenize: ParsableCommand {
     @Flag(help: "Skip the Python peer.")
     var noPeer = false
 
+    func validate() throws {
+        guard megabytes >= 1 else { throw ValidationError("--megabytes must be at least 1") }
+    }
+
     func run() throws {
         threads.configure()
         let tok = try loadTokenizer(tokenizer)

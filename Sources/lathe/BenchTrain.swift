@@ -22,6 +22,12 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "LoRA alpha.") var alpha = 32.0
     @Flag(help: "Skip the Python peer.") var noPeer = false
 
+    func validate() throws {
+        guard batch >= 1, length >= 2, steps >= 1, rank >= 1 else {
+            throw ValidationError("--batch, --steps and --rank must be ≥ 1, --length ≥ 2")
+        }
+    }
+
     func run() throws {
         threads.configure()
         let rate = SgemmRate.measure()

@@ -42,6 +42,9 @@ struct Train: ParsableCommand {
         guard rank >= 1, batchSize >= 1, gradAccum >= 1, maxLength >= 2, lr > 0 else {
             throw ValidationError("--rank, --batch-size, --grad-accum must be ≥ 1, --max-length ≥ 2, --lr > 0")
         }
+        guard epochs >= 1, warmup >= 0, seed >= 0, (maxSteps ?? 1) >= 1 else {
+            throw ValidationError("--epochs and --max-steps must be ≥ 1, --warmup and --seed ≥ 0")
+        }
     }
 
     func run() throws {
