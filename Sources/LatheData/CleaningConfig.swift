@@ -13,7 +13,7 @@ public struct CleaningConfig: Codable, Sendable {
     /// …once at least this many lines of it were read (default 100).
     public var minLinesForBadFraction = 100
     /// Unicode and whitespace normalisation.
-    public var normalization = Normalizer.Config()
+    public var normalization = TextNormalizer.Config()
     /// PII redaction (default: all types). Runs before the filters so rejected records are redacted too.
     public var pii: PIIRedactor.Config? = PIIRedactor.Config()
     /// Which defaults the filters below were built from.

@@ -1,5 +1,5 @@
 import Foundation
-import LatheTensors
+import LatheSupport
 
 /// The cleaning stage: inputs → `cleaned.jsonl`, `rejected.jsonl`, `clean_report.json` (and `train.jsonl`,
 /// `eval.jsonl` when splitting). Steps, in order: read → normalise → redact PII → filters → exact dedup →
@@ -31,7 +31,7 @@ public final class CleaningPipeline {
             throw DataError.cannotWrite(path: outputDirectory, reason: error.localizedDescription)
         }
         let out = URL(fileURLWithPath: outputDirectory)
-        let normalizer = Normalizer(config.normalization)
+        let normalizer = TextNormalizer(config.normalization)
         let signer = config.minHash.map(MinHash.init) ?? (evaluationTexts.isEmpty ? nil : MinHash())
         let contamination = evaluationTexts.isEmpty || signer == nil ? nil
             : ContaminationIndex(evaluationTexts: evaluationTexts.map(normalizer.normalize), minHash: signer!)

@@ -1,3 +1,5 @@
+import LatheSupport
+
 /// MinHash signatures over shingle hashes with universal hashing modulo the Mersenne prime 2^61 − 1, as
 /// datatrove's `MinhashDedupSignature` (permutation j maps h to (a_j·h + b_j) mod p; the signature keeps the
 /// minimum per permutation), grouped into `bands` × `rows` for locality-sensitive hashing.
@@ -28,14 +30,14 @@ public struct MinHash: Sendable {
     private let a: [UInt64]
     private let b: [UInt64]
 
-    /// Creates the permutations from the seed (SplitMix64 stream, a in [1, p), b in [0, p)).
+    /// Creates the permutations from the seed (a in [1, p), b in [0, p)): the SplitMix64 stream from one step
+    /// past the seed, as the permutations have always been drawn (signatures stay comparable across versions).
     public init(_ config: Config = Config()) {
         self.config = config
-        var state = config.seed
-        func next() -> UInt64 { state &+= 0x9E37_79B9_7F4A_7C15; return Hash64.mix(state) }
+        var random = SplitMix64(seed: config.seed &+ SplitMix64.increment)
         let count = config.bands * config.rows
-        a = (0..<count).map { _ in 1 + next() % (Self.prime - 1) }
-        b = (0..<count).map { _ in next() % Self.prime }
+        a = (0..<count).map { _ in 1 + random.next() % (Self.prime - 1) }
+        b = (0..<count).map { _ in random.next() % Self.prime }
     }
 
     /// Permutations in all.

@@ -1,3 +1,5 @@
+import LatheTokenizers
+
 /// The record formats Lathe trains on. Raw values are the names used in configs and on the command line.
 public enum RecordFormat: String, Codable, Sendable, CaseIterable {
     /// `{"text": ...}`
@@ -8,16 +10,6 @@ public enum RecordFormat: String, Codable, Sendable, CaseIterable {
     case alpaca
     /// `{"messages": [{"role": ..., "content": ...}]}` with roles system/user/assistant/tool.
     case chat
-}
-
-/// One chat turn.
-public struct ChatMessage: Sendable, Equatable {
-    /// `system`, `user`, `assistant` or `tool`.
-    public var role: String
-    /// The turn's text.
-    public var content: String
-    /// Creates a turn.
-    public init(role: String, content: String) { self.role = role; self.content = content }
 }
 
 /// The text-bearing part of a record, in one of the four formats.

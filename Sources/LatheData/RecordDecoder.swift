@@ -1,3 +1,5 @@
+import LatheTokenizers
+
 /// Turns a JSON object (or a CSV row) into a `Record`: detects the format, or uses the one given, and
 /// applies field remapping (`fields: {prompt: question, completion: answer}` reads `prompt` from `question`).
 public struct RecordDecoder: Sendable {

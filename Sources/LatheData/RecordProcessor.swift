@@ -22,7 +22,7 @@ struct RecordProcessor: @unchecked Sendable {
 
     let decoder: RecordDecoder
     let maxRecordBytes: Int
-    let normalizer: Normalizer
+    let normalizer: TextNormalizer
     let redactor: PIIRedactor?
     let filters: [any RecordFilter]
     let minHash: MinHash?

@@ -6,6 +6,24 @@ import Musl
 import Darwin
 #endif
 
+/// A writer's streamed bytes (`emit` calls its sink with each chunk in order), collected in memory or written to a
+/// file atomically: the two ends every file writer here offers.
+enum StreamedFile {
+    /// The emitted bytes as one array.
+    static func bytes(_ emit: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try emit { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// The emitted bytes written to `path` atomically (temporary file, fsync, rename).
+    static func write(to path: String, _ emit: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let file = try AtomicFile(path: path)
+        try emit { try file.append($0) }
+        try file.commit()
+    }
+}
+
 /// A file written to a temporary name beside its destination, fsynced, then renamed over it, so a reader never sees
 /// a half-written model and a crash leaves the old file intact.
 final class AtomicFile {

@@ -34,6 +34,10 @@ public struct GGUFTensorInfo: Sendable, Equatable {
     public var shape: [Int] { ne.reversed() }
 }
 
+extension GGUFTensorInfo: StoredTensorInfo {
+    var dataRange: Range<Int> { offset ..< offset + byteCount }
+}
+
 /// A GGUF v2/v3 model file, memory-mapped and validated with the checks of ggml's hardened `gguf.cpp`.
 ///
 /// Metadata is parsed eagerly; tensor data stays in the mapping until `floats(_:)` dequantises it.
@@ -56,13 +60,13 @@ public final class GGUFFile: TensorSource, Sendable {
     /// Metadata keys in file order.
     public let metadataKeys: [String]
     /// Tensor entries in file order.
-    public let tensors: [GGUFTensorInfo]
+    public var tensors: [GGUFTensorInfo] { table.entries }
     /// Data alignment in bytes.
     public let alignment: Int
     /// Absolute byte offset of the data section.
-    public let dataStart: Int
-    let bytes: MappedBytes
-    private let index: [String: Int]
+    public var dataStart: Int { table.dataStart }
+    var bytes: MappedBytes { table.bytes }
+    private let table: MappedTensors<GGUFTensorInfo>
 
     /// Memory-maps and validates the file at `path`.
     public convenience init(path: String) throws {
@@ -79,30 +83,19 @@ public final class GGUFFile: TensorSource, Sendable {
         var parser = GGUFParser(ByteReader(mapped.buffer, file: mapped.name))
         let header = try parser.parse()
         path = mapped.name
-        bytes = mapped
         version = header.version
         metadata = header.metadata
         metadataKeys = header.metadataKeys
-        tensors = header.tensors
         tensorNames = header.tensors.map(\.name)
         alignment = header.alignment
-        dataStart = header.dataStart
-        var index: [String: Int] = [:]
-        for (i, info) in header.tensors.enumerated() { index[info.name] = i }
-        self.index = index
+        table = MappedTensors(path: mapped.name, entries: header.tensors, dataStart: header.dataStart, bytes: mapped)
     }
 
     /// Tensor names in file order.
     public let tensorNames: [String]
 
     /// The entry for `name`, or a `.notFound` error.
-    public func info(_ name: String) throws -> GGUFTensorInfo {
-        guard let i = index[name] else {
-            throw FormatError(.notFound, file: path, "no tensor named \"\(name)\"",
-                              fix: "check the tensor name; the file holds \(tensors.count) tensors")
-        }
-        return tensors[i]
-    }
+    public func info(_ name: String) throws -> GGUFTensorInfo { try table.info(name) }
 
     /// Row-major shape (ne reversed).
     public func shape(of name: String) throws -> [Int] { try info(name).shape }
@@ -112,31 +105,23 @@ public final class GGUFFile: TensorSource, Sendable {
 
     /// Calls `body` with the raw bytes of `name`; the view is valid only inside `body`.
     public func withRawBytes<R>(of name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        let entry = try info(name)
-        let start = dataStart + entry.offset
-        return try withExtendedLifetime(bytes) {
-            try body(UnsafeRawBufferPointer(rebasing: bytes.buffer[start ..< start + entry.byteCount]))
-        }
+        try table.withRawBytes(of: name, body)
     }
 
     /// The values of `name` dequantised to fp32, bit-exactly as ggml's `dequantize_row_*`.
-    public func floats(_ name: String) throws -> [Float] {
-        let entry = try info(name)
-        return try makeFloats(count: entry.elementCount) { try floats(name, into: $0) }
-    }
+    public func floats(_ name: String) throws -> [Float] { try table.floats(name, dequantize) }
 
     /// Dequantises `name` into `out`, which must hold exactly its element count.
     public func floats(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
-        let entry = try info(name)
-        guard out.count == entry.elementCount else {
-            throw FormatError(.invalidValue, file: path, "tensor \"\(name)\" has \(entry.elementCount) elements, not \(out.count)",
-                              fix: "size the destination from shape(of:)")
-        }
+        try table.floats(name, into: out, dequantize)
+    }
+
+    private func dequantize(_ entry: GGUFTensorInfo, _ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Float>) throws {
         guard entry.type.canDequantize else {
             throw FormatError(.unsupported, file: path, offset: dataStart + entry.offset,
-                              "tensor \"\(name)\" is stored as \(entry.type.name), which Lathe cannot dequantise",
+                              "tensor \"\(entry.name)\" is stored as \(entry.type.name), which Lathe cannot dequantise",
                               fix: "use a GGUF quantised as F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or Q2_K…Q6_K")
         }
-        try withRawBytes(of: name) { Dequantize.run(entry.type, $0, into: out) }
+        Dequantize.run(entry.type, raw, into: out)
     }
 }

@@ -35,6 +35,10 @@ public struct SafetensorsTensorInfo: Sendable, Equatable {
     public let elementCount: Int
 }
 
+extension SafetensorsTensorInfo: StoredTensorInfo {
+    var dataRange: Range<Int> { dataOffsets }
+}
+
 /// The parsed and validated header of a safetensors file.
 struct SafetensorsHeader {
     /// Crate limit on the JSON header length.

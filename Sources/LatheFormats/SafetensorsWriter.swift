@@ -130,16 +130,8 @@ public struct SafetensorsWriter: Sendable {
     }
 
     /// The whole file as bytes (for in-memory use such as compressed checkpoints).
-    public func serialized() throws -> [UInt8] {
-        var out: [UInt8] = []
-        try emit { out.append(contentsOf: $0) }
-        return out
-    }
+    public func serialized() throws -> [UInt8] { try StreamedFile.bytes(emit) }
 
     /// Writes the file to `path` atomically (temporary file, fsync, rename).
-    public func write(to path: String) throws {
-        let file = try AtomicFile(path: path)
-        try emit { try file.append($0) }
-        try file.commit()
-    }
+    public func write(to path: String) throws { try StreamedFile.write(to: path, emit) }
 }

@@ -162,15 +162,25 @@ extension Interpreter {
         switch v {
         case .int: return v
         case .bool(let b): return .int(b ? 1 : 0)
-        case .double(let d): return d.isFinite && abs(d) < 9.2e18 ? .int(Int(d)) : fallback
+        case .double(let d): return try truncated(d, a) ?? fallback
         case .string(let s):
             let t = PyString.strip(s, chars: nil, left: true, right: true).replacingOccurrences("_", "")
             let base = try a.int(1, "base", default: 10)
             if let i = Int(t, radix: base) { return .int(i) }
-            if let d = Double(t), d.isFinite, abs(d) < 9.2e18 { return .int(Int(d)) }
+            if let d = Double(t) { return try truncated(d, a) ?? fallback }
             return fallback
         default: return fallback
         }
+    }
+
+    /// Python's `int(d)`: nil for NaN (Jinja then gives the default); an error where Python's integer would not fit
+    /// in 64 bits (Python raises OverflowError for infinities and has no bound otherwise: Lathe's integers do).
+    func truncated(_ d: Double, _ a: Arguments) throws -> TemplateValue? {
+        if d.isNaN { return nil }
+        guard d.isFinite, d >= -9_223_372_036_854_775_808.0, d < 9_223_372_036_854_775_808.0 else {
+            throw a.fail("integer overflow: \(d) does not fit in a 64-bit integer (Lathe integers are 64-bit)")
+        }
+        return .int(Int(d))
     }
 
     func toFloat(_ v: TemplateValue, _ a: Arguments) throws -> TemplateValue {

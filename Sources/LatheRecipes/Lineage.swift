@@ -1,21 +1,64 @@
 import Foundation
 import LatheCheckpoints
 
-/// A file and its content hash as recorded in `lineage.json`.
+/// What a recorded path is relative to. Records of format 1 have none: their paths are relative to the run
+/// directory, or absolute.
+public enum PathAnchor: String, Codable, Sendable {
+    /// Inside the run directory (stage outputs): relative to it.
+    case runDirectory = "run_directory"
+    /// Inside the project (data, recipe, evaluation tasks, a base model under Checkpoints/base): relative to the
+    /// project root, the folder that holds `Checkpoints/`.
+    case projectRoot = "project_root"
+    /// Outside the project (e.g. a shared `/models/x.gguf`): the absolute path as given; the hash is its identity.
+    case absolute
+}
+
+/// A file and its content hash as recorded in `lineage.json`. The hash is the file's identity; the path says where
+/// it was, relative to the run directory or the project root so that a project copied elsewhere still verifies.
 public struct FileRecord: Codable, Sendable, Equatable {
-    /// Relative to the run directory when inside it, else absolute.
+    /// Relative to `anchor`'s directory (absolute for `.absolute`).
     public var path: String
     /// Lowercase hex SHA-256 of the content.
     public var sha256: String
     /// Size in bytes.
     public var bytes: Int
+    /// What `path` is relative to; nil in records of format 1 (run directory when relative, else absolute).
+    public var anchor: PathAnchor?
 
     /// A record with the given fields.
-    public init(path: String, sha256: String, bytes: Int) {
+    public init(path: String, sha256: String, bytes: Int, anchor: PathAnchor? = nil) {
         self.path = path
         self.sha256 = sha256
         self.bytes = bytes
+        self.anchor = anchor
     }
+
+    /// The record of the file at `path` for the run in `runDirectory`: located as `locate` says, hashed with `hasher`.
+    public init(hashing path: String, runDirectory: String, projectRoot: String, hasher: FileHasher) throws {
+        let (recorded, anchor) = Self.locate(path, runDirectory: runDirectory, projectRoot: projectRoot)
+        self.init(path: recorded, sha256: try hasher.hash(path), bytes: try FileHasher.size(path), anchor: anchor)
+    }
+
+    /// The path and anchor `lineage.json` records for the absolute file `path` of a run.
+    public static func locate(_ path: String, runDirectory: String, projectRoot: String) -> (path: String, anchor: PathAnchor) {
+        if let inRun = RunPaths.relative(path, to: runDirectory) { return (inRun, .runDirectory) }
+        if let inProject = RunPaths.relative(path, to: projectRoot) { return (inProject, .projectRoot) }
+        return (RunPaths.normalize(path), .absolute)
+    }
+
+    /// Where the file is expected now, for a run directory (and its project root) wherever they have been copied.
+    public func expectedPath(runDirectory: String, projectRoot: String?) -> String {
+        switch anchor {
+        case .projectRoot: return RunPaths.normalize((projectRoot ?? runDirectory) + "/" + path)
+        case .absolute: return path
+        case .runDirectory, nil: return path.hasPrefix("/") ? path : RunPaths.normalize(runDirectory + "/" + path)
+        }
+    }
+
+    /// The file's name (last path component), which with the hash identifies a file recorded outside the project.
+    public var name: String { String(path.split(separator: "/").last ?? Substring(path)) }
+
+    enum CodingKeys: String, CodingKey { case path, sha256, bytes, anchor = "relative_to" }
 }
 
 /// Where and with what the run was made. Library versions the recipes module cannot link (OpenBLAS) are given by the caller.
@@ -71,14 +114,18 @@ public struct LineageEnvironment: Codable, Sendable, Equatable {
     }
 }
 
-/// What a run is: recipe, seed and environment. Its canonical JSON hash anchors the entry chain.
+/// What a run is: recipe, base model, seed and environment. Its canonical JSON hash anchors the entry chain.
 public struct LineageHeader: Codable, Sendable, Equatable {
-    /// Format version of `lineage.json` (1).
-    public var formatVersion = 1
+    /// Format version of `lineage.json`: 2 records paths relative to the run directory or project root (1: absolute).
+    public var formatVersion = 2
     /// Run name.
     public var run: String
-    /// The recipe file as given.
+    /// The recipe file, relative to the project root when inside it (format 1: as given on the command line).
     public var recipeFile: String
+    /// The run directory relative to the project root (e.g. `Checkpoints/quickstart`); nil in format 1.
+    public var runDirectory: String?
+    /// The base model file and its hash, located like every other input; nil in format 1 or when it was absent.
+    public var baseModel: FileRecord?
     /// SHA-256 of the resolved recipe's canonical JSON.
     public var recipeSHA256: String
     /// The resolved recipe as canonical JSON.
@@ -88,19 +135,33 @@ public struct LineageHeader: Codable, Sendable, Equatable {
     /// Versions, host and threads.
     public var environment: LineageEnvironment
 
-    /// A header for `loaded` in `environment`.
-    public init(_ loaded: LoadedRecipe, environment: LineageEnvironment) throws {
+    /// A header for `loaded` in `environment`; the base model is hashed with `hasher` when it exists.
+    public init(_ loaded: LoadedRecipe, environment: LineageEnvironment, hasher: FileHasher = FileHasher()) throws {
         run = loaded.recipe.name
-        recipeFile = loaded.file
+        recipeFile = loaded.recordedPath(loaded.file)
+        runDirectory = RunPaths.relative(loaded.runDirectory, to: loaded.projectRoot)
+        if FileManager.default.fileExists(atPath: loaded.baseModelPath) {
+            baseModel = try FileRecord(hashing: loaded.baseModelPath, runDirectory: loaded.runDirectory,
+                                       projectRoot: loaded.projectRoot, hasher: hasher)
+        }
         recipe = try loaded.canonicalJSON()
         recipeSHA256 = SHA256.hex(recipe)
         seed = loaded.recipe.seed
         self.environment = environment
     }
 
+    /// The project root of `runDirectory` (this record's run, wherever it now lies): the run directory with as many
+    /// trailing components removed as `runDirectory` records; nil in format 1.
+    public func projectRoot(of runDirectory: String) -> String? {
+        guard let recorded = self.runDirectory else { return nil }
+        let depth = recorded.split(separator: "/").count
+        return RunPaths.normalize(runDirectory + String(repeating: "/..", count: depth))
+    }
+
     enum CodingKeys: String, CodingKey {
         case run, recipe, seed, environment
         case formatVersion = "format_version", recipeFile = "recipe_file", recipeSHA256 = "recipe_sha256"
+        case runDirectory = "run_directory", baseModel = "base_model"
     }
 }
 

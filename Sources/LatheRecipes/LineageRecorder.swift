@@ -5,6 +5,8 @@ import LatheCheckpoints
 public final class LineageRecorder {
     /// The run directory.
     public let runDirectory: String
+    /// The project root (the folder holding `Checkpoints/`) that project files are recorded relative to.
+    public let projectRoot: String
     /// The record so far.
     public private(set) var lineage: Lineage
     private let hasher: FileHasher
@@ -15,7 +17,8 @@ public final class LineageRecorder {
     /// Starts a fresh record for `header` (an existing record of an earlier invocation is replaced: the chain
     /// describes one invocation of the recipe from the first stage).
     public init(runDirectory: String, header: LineageHeader, hasher: FileHasher = FileHasher()) throws {
-        self.runDirectory = runDirectory
+        self.runDirectory = RunPaths.normalize(runDirectory)
+        projectRoot = header.projectRoot(of: self.runDirectory) ?? self.runDirectory
         self.hasher = hasher
         lineage = Lineage(header: header, entries: [], head: "")
         lineage.head = try lineage.tip()
@@ -65,8 +68,7 @@ public final class LineageRecorder {
     }
 
     private func record(_ path: String) throws -> FileRecord {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-        return FileRecord(path: LineageVerifier.relative(path, to: runDirectory), sha256: try hasher.hash(path), bytes: size)
+        try FileRecord(hashing: path, runDirectory: runDirectory, projectRoot: projectRoot, hasher: hasher)
     }
 }
 
@@ -80,11 +82,73 @@ public struct LineageMismatch: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(path): \(problem)" }
 }
 
-/// Re-hashes every file a lineage names and re-checks the chain (`lathe verify`).
+/// A file recorded outside the project that is not at its recorded path on this machine, so it was not checked.
+public struct UnlocatedFile: Sendable, Equatable, CustomStringConvertible {
+    /// The record (absolute path, hash, size).
+    public let record: FileRecord
+    /// Who recorded it ("stage tokenize", "the header (base model)").
+    public let recordedBy: String
+
+    public var description: String {
+        "\(record.path): not found at recorded path; identified by sha256 \(record.sha256) "
+            + "(\(record.name), \(record.bytes) bytes, recorded by \(recordedBy)); put the file there to check it"
+    }
+}
+
+/// What `lathe verify` found: the chain and every recorded file it could locate, checked by hash.
+public struct LineageCheck: Sendable, Equatable {
+    /// Chain breaks, changed files and missing files of the run or project.
+    public var mismatches: [LineageMismatch]
+    /// Files outside the project that are not on this machine (identified by hash, not checked).
+    public var unlocated: [UnlocatedFile]
+    /// Distinct files hashed and found to match.
+    public var matched: Int
+}
+
+/// Re-hashes every file a lineage names and re-checks the chain (`lathe verify`). Paths are resolved against the
+/// run directory as it is now, so a project copied elsewhere (same layout below its root) verifies.
 public enum LineageVerifier {
-    /// All mismatches found in `runDirectory` (empty when everything matches).
+    /// All mismatches found in `runDirectory` (empty when everything that could be located matches).
     public static func verify(runDirectory: String) throws -> [LineageMismatch] {
-        let lineage = try Lineage.read(LineageRecorder.path(in: runDirectory))
+        try check(runDirectory: runDirectory).mismatches
+    }
+
+    /// The chain, then every recorded file: hashed where found, reported as unlocated when recorded outside the
+    /// project and absent, a mismatch when inside the run or project and absent or changed.
+    public static func check(runDirectory: String) throws -> LineageCheck {
+        let run = RecipeLoader.absolutePath(runDirectory, base: FileManager.default.currentDirectoryPath)
+        let lineage = try Lineage.read(LineageRecorder.path(in: run))
+        var result = LineageCheck(mismatches: try chainProblems(lineage), unlocated: [], matched: 0)
+        let projectRoot = lineage.header.projectRoot(of: run)
+        var files: [(FileRecord, String)] = lineage.header.baseModel.map { [($0, "the header (base model)")] } ?? []
+        for entry in lineage.entries {
+            files += (entry.inputs + entry.outputs).map { ($0, "stage \(entry.stage.rawValue)") }
+        }
+        let hasher = FileHasher()
+        var seen = Set<String>()
+        for (file, recordedBy) in files where seen.insert("\(file.anchor?.rawValue ?? "")|\(file.path)|\(file.sha256)").inserted {
+            let path = file.expectedPath(runDirectory: run, projectRoot: projectRoot)
+            guard FileManager.default.fileExists(atPath: path) else {
+                if file.anchor == .absolute {
+                    result.unlocated.append(UnlocatedFile(record: file, recordedBy: recordedBy))
+                } else {
+                    result.mismatches.append(LineageMismatch(path: file.path, problem: "missing: not at \(path) (recorded by \(recordedBy))"))
+                }
+                continue
+            }
+            let actual = try hasher.hash(path)
+            if actual == file.sha256 {
+                result.matched += 1
+            } else {
+                result.mismatches.append(LineageMismatch(path: file.path, problem:
+                    "content changed: SHA-256 is \(actual), \(recordedBy) recorded \(file.sha256)"))
+            }
+        }
+        return result
+    }
+
+    /// Breaks in the hash chain from the header through every entry to `head`.
+    static func chainProblems(_ lineage: Lineage) throws -> [LineageMismatch] {
         var problems: [LineageMismatch] = []
         var expected = SHA256.hex(try CanonicalJSON.string(lineage.header))
         for entry in lineage.entries {
@@ -97,29 +161,6 @@ public enum LineageVerifier {
         if lineage.head != expected {
             problems.append(LineageMismatch(path: "lineage.json", problem: "head hash does not match the last entry: the record was edited"))
         }
-        let hasher = FileHasher()
-        var seen = Set<String>()
-        for entry in lineage.entries {
-            for file in entry.inputs + entry.outputs where seen.insert(file.path + file.sha256).inserted {
-                let absolute = file.path.hasPrefix("/") ? file.path : runDirectory + "/" + file.path
-                guard FileManager.default.fileExists(atPath: absolute) else {
-                    problems.append(LineageMismatch(path: file.path, problem: "missing (recorded by stage \(entry.stage.rawValue))"))
-                    continue
-                }
-                let actual = try hasher.hash(absolute)
-                if actual != file.sha256 {
-                    problems.append(LineageMismatch(path: file.path, problem:
-                        "content changed: SHA-256 is \(actual), stage \(entry.stage.rawValue) recorded \(file.sha256)"))
-                }
-            }
-        }
         return problems
-    }
-
-    /// `path` relative to `directory` when inside it, else unchanged.
-    static func relative(_ path: String, to directory: String) -> String {
-        let base = RunPaths.normalize(directory) + "/"
-        let full = RunPaths.normalize(path)
-        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : full
     }
 }

@@ -1,18 +1,15 @@
 import Foundation
 
-/// A data source as the model card lists it.
+/// A data source as the model card lists it: the file as the lineage records it, and the records read from it.
 public struct DataSourceSummary: Sendable, Equatable {
-    /// The file as recorded.
-    public var path: String
-    /// Its SHA-256.
-    public var sha256: String
+    /// The file (path relative to the project root when inside it) and its SHA-256.
+    public var file: FileRecord
     /// Records read from it.
     public var records: Int
 
     /// A summary row.
-    public init(path: String, sha256: String, records: Int) {
-        self.path = path
-        self.sha256 = sha256
+    public init(file: FileRecord, records: Int) {
+        self.file = file
         self.records = records
     }
 }
@@ -71,13 +68,16 @@ public enum ModelCard {
         let env = h.environment
         var out = "# Model card: \(h.run)\n\n"
         out += "LoRA adapter produced by Lathe from the recipe `\(h.recipeFile)` (resolved recipe SHA-256 `\(h.recipeSHA256)`).\n"
-        out += "Every number below comes from `lineage.json` in the run directory; `lathe verify` re-checks it.\n\n"
+        out += "Every number below comes from `lineage.json` in the run directory; `lathe verify` re-checks it. "
+        out += "Paths are relative to the project root (the folder holding `Checkpoints/`) unless absolute; "
+        out += "each file's SHA-256 is its identity.\n\n"
         out += "## Provenance\n\n| | |\n|---|---|\n"
+        if let base = h.baseModel { out += "| base model | `\(base.path)` (\(base.bytes) bytes, SHA-256 `\(base.sha256)`) |\n" }
         out += "| code version | `\(env.codeVersion)` |\n| Swift | \(env.swiftVersion) |\n| OpenBLAS | \(env.openblasVersion) |\n"
         out += "| zstd | \(env.zstdVersion) |\n| host | \(env.host) |\n| threads (training / BLAS) | \(env.threads) / \(env.blasThreads) |\n"
         out += "| seed | \(h.seed) |\n| lineage head | `\(lineage.head)` |\n\n"
         out += "## Training data\n\n| source | records | SHA-256 |\n|---|---:|---|\n"
-        for s in summaries.dataSources { out += "| `\(s.path)` | \(s.records) | `\(s.sha256)` |\n" }
+        for s in summaries.dataSources { out += "| `\(s.file.path)` | \(s.records) | `\(s.file.sha256)` |\n" }
         out += "\nAfter cleaning: \(summaries.trainRecords) training records, \(summaries.heldOutRecords) held out.\n\n"
         out += "## Cleaning decisions\n\n"
         if let clean = lineage.entries.last(where: { $0.stage == .clean }) { out += "Configuration: `\(clean.config)`\n\n" }
@@ -105,7 +105,7 @@ public enum ModelCard {
             }
             out += "\n"
         }
-        out += "## Artefacts\n\n| file | SHA-256 |\n|---|---|\n"
+        out += "## Artefacts\n\n| file (in the run directory) | SHA-256 |\n|---|---|\n"
         for entry in lineage.entries where entry.stage == .export {
             for file in entry.outputs { out += "| `\(file.path)` | `\(file.sha256)` |\n" }
         }

@@ -1,3 +1,5 @@
+import LatheData
+
 /// A string-valued choice in a recipe (`format: alpaca`); decoding lists the allowed values on a mismatch.
 public protocol RecipeEnum: CaseIterable, RawRepresentable, Codable, Sendable, Equatable where RawValue == String {}
 
@@ -65,14 +67,11 @@ public struct DataConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable { case inputs, format, fields }
 }
 
-/// Unicode normalisation form applied to every text field.
-public enum Normalization: String, RecipeEnum { case nfc, nfkc, none }
+/// `clean.normalize:` is the cleaner's Unicode form, the values of `lathe clean --unicode`.
+extension TextNormalizer.Form: RecipeEnum {}
 
-/// Kinds of personal data and secrets the cleaner redacts: `ssn` (US social security numbers the SSA can issue)
-/// and `secret` (API keys, tokens, private-key blocks) besides the default five.
-public enum PIIType: String, RecipeEnum {
-    case email, phone, ipAddress = "ip_address", creditCard = "credit_card", iban, ssn, secret
-}
+/// `clean.pii:` names LatheData's `PIIType`s, as `lathe clean --pii` does.
+extension PIIType: RecipeEnum {}
 
 /// `clean.dedup:` duplicate removal.
 public struct DedupConfig: Codable, Sendable, Equatable {
@@ -113,8 +112,9 @@ public struct FilterConfig: Codable, Sendable, Equatable {
 public struct CleanConfig: Codable, Sendable, Equatable {
     /// Run the stage; when false records pass through unchanged. Default true.
     public var enabled = true
-    /// Unicode normalisation. Default `nfc`.
-    public var normalize = Normalization.nfc
+    /// Unicode normalisation form of every text field, as `lathe clean --unicode`: `nfc`, `nfkc`, or `none` (code
+    /// points kept as they are; whitespace is collapsed either way). Default `nfc`.
+    public var normalize = TextNormalizer.Form.nfc
     /// Duplicate removal.
     public var dedup = DedupConfig()
     /// Personal data to redact. Default email, phone, ip_address, credit_card, iban; `ssn` and `secret` are

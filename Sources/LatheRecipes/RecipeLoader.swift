@@ -37,6 +37,13 @@ public struct LoadedRecipe: Sendable {
     /// Evaluation task paths (absolute; files or directories).
     public let taskPaths: [String]
 
+    /// `path` as the run's records name it: relative to the project root when inside it (so a project copied
+    /// elsewhere keeps its records valid), else the absolute path as given.
+    public func recordedPath(_ path: String) -> String {
+        let absolute = RecipeLoader.absolutePath(path, base: FileManager.default.currentDirectoryPath)
+        return RunPaths.relative(absolute, to: projectRoot) ?? absolute
+    }
+
     /// The resolved recipe as canonical JSON (sorted keys), the text every hash is taken of.
     public func canonicalJSON() throws -> String { try CanonicalJSON.string(recipe) }
 

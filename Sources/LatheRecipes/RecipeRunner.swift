@@ -55,11 +55,13 @@ public struct RecipeRunner {
     public let plan: StagePlan
     /// Where and with what the run happens.
     public let environment: LineageEnvironment
+    private let hasher: FileHasher
 
     /// Plans `loaded` with the environment's code version.
     public init(loaded: LoadedRecipe, environment: LineageEnvironment, hasher: FileHasher = FileHasher()) throws {
         self.loaded = loaded
         self.environment = environment
+        self.hasher = hasher
         plan = try StagePlanner.plan(loaded, codeVersion: environment.codeVersion.description, hasher: hasher)
     }
 
@@ -69,7 +71,8 @@ public struct RecipeRunner {
         let cache = StageCache(runDirectory: loaded.runDirectory)
         try DurableFile.makeDirectories(loaded.runDirectory)
         cache.removeTemporaries()
-        let recorder = try LineageRecorder(runDirectory: loaded.runDirectory, header: LineageHeader(loaded, environment: environment))
+        let header = try LineageHeader(loaded, environment: environment, hasher: hasher)
+        let recorder = try LineageRecorder(runDirectory: loaded.runDirectory, header: header, hasher: hasher)
         var outputs: [StageName: String] = [:]
         for planned in plan.stages {
             guard planned.enabled else { onEvent(.skipped(planned.stage)); continue }

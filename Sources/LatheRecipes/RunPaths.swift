@@ -40,6 +40,13 @@ public enum RunPaths {
         return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
+    /// `path` relative to `directory` when it lies inside it (both made absolute lexically first), else nil.
+    public static func relative(_ path: String, to directory: String) -> String? {
+        let base = normalize(directory) + "/"
+        let full = normalize(path)
+        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : nil
+    }
+
     static func parent(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])

@@ -36,12 +36,19 @@ public enum RunReport {
         figure { margin: 1rem 0; } figcaption { font-size: .9rem; color: #57606a; }
         </style></head><body>
         <h1>Lathe run: \(escape(loaded.recipe.name))</h1>
-        <p>Recipe <code>\(escape(loaded.file))</code>, base model <code>\(escape(loaded.baseModelPath))</code>.
+        <p>Recipe <code>\(escape(loaded.recordedPath(loaded.file)))</code>, base model <code>\(escape(loaded.recordedPath(loaded.baseModelPath)))</code>\(baseModelHash(loaded)).
+        Paths are relative to the project root (the folder holding <code>Checkpoints/</code>) unless absolute.
         Every figure comes from the run directory; <code>lineage.json</code> records the hashes.</p>
         \(sections.joined(separator: "\n"))
         </body></html>
         """
         try DurableFile.write(Array(html.utf8), to: (loaded.runDirectory as NSString).appendingPathComponent("report.html"))
+    }
+
+    /// ", SHA-256 `…`" for the base model as the run's lineage header records it, or "" when it records none.
+    static func baseModelHash(_ loaded: LoadedRecipe) -> String {
+        guard let base = try? Lineage.read(LineageRecorder.path(in: loaded.runDirectory)).header.baseModel else { return "" }
+        return ", SHA-256 <code>\(base.sha256)</code>"
     }
 
     static func stageReport(_ directory: String) -> StageReport? {

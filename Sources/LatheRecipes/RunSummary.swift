@@ -21,7 +21,9 @@ public enum RunSummary {
             return Dictionary(report.inputs.map { ($0.path, $0.records) }, uniquingKeysWith: +)
         } ?? [:]
         let sources = try loaded.dataFiles.map { path in
-            DataSourceSummary(path: path, sha256: try hasher.hash(path), records: perInput[path] ?? 0)
+            DataSourceSummary(file: try FileRecord(hashing: path, runDirectory: loaded.runDirectory, projectRoot: loaded.projectRoot,
+                                                   hasher: hasher),
+                              records: perInput[path] ?? 0)
         }
         let decisions = (clean?.counts ?? [:]).filter { $0.key != "records_in" }.sorted { $0.key < $1.key }
             .map { (decision: $0.key.replacingOccurrences(of: "_", with: " "), records: $0.value) }

@@ -106,6 +106,12 @@ public final class FileHasher: @unchecked Sendable {
         return digest
     }
 
+    /// The size in bytes of the file at `path`.
+    static func size(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.size] as? NSNumber)?.intValue ?? 0
+    }
+
     /// Regular files below `directory`, as sorted relative paths (hidden entries skipped).
     func files(under directory: String) throws -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: directory) else { throw CheckpointError.notFound(path: directory) }

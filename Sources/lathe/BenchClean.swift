@@ -2,7 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LatheData
-import LatheTensors
+import LatheSupport
 
 /// `lathe bench clean`: throughput of the shipped cleaning pipeline on a generated JSONL corpus — with every step
 /// on (as `lathe clean` runs by default) and with MinHash near-dedup as its only step — beside datatrove's MinHash

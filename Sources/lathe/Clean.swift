@@ -38,7 +38,7 @@ struct Clean: ParsableCommand {
     var maxBadFraction: Double = 0.1
 
     @Option(help: "Unicode normal form.")
-    var unicode = Normalizer.Form.nfc
+    var unicode = TextNormalizer.Form.nfc
 
     @Flag(help: "Keep leading whitespace of lines (code indentation).")
     var keepIndentation = false

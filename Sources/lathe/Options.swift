@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheData
 import LatheModels
-import LatheTensors
+import LatheSupport
 import LatheTraining
 
 /// `--threads`, shared by every command that runs parallel work: validated before `run()`, so a bad count is a
@@ -33,7 +33,7 @@ struct ThreadOptions: ParsableArguments {
 extension DataKind: ExpressibleByArgument {}
 extension RecordFormat: ExpressibleByArgument {}
 extension TextFolderMode: ExpressibleByArgument {}
-extension Normalizer.Form: ExpressibleByArgument {}
+extension TextNormalizer.Form: ExpressibleByArgument {}
 extension PIIType: ExpressibleByArgument {}
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension TargetTokens: ExpressibleByArgument {}
@@ -102,8 +102,12 @@ struct LoRATargets: ExpressibleByArgument {
         self.argument = argument
     }
 
-    /// Every projection.
-    static var allLinear: LoRATargets { LoRATargets(modules: LatheModels.LoRAConfig.Module.allCases, argument: "all-linear") }
+    /// `LoRAConfig`'s default targets, spelled `all-linear` when they are every projection.
+    static var defaults: LoRATargets {
+        let modules = LatheModels.LoRAConfig().targets
+        let all = Set(modules) == Set(LatheModels.LoRAConfig.Module.allCases)
+        return LoRATargets(modules: modules, argument: all ? "all-linear" : modules.map(\.rawValue).joined(separator: ","))
+    }
 
     private init(modules: [LatheModels.LoRAConfig.Module], argument: String) {
         self.modules = modules

@@ -17,14 +17,17 @@ struct Reproduce: ParsableCommand {
             let lineage = try Lineage.read((runDirectory as NSString).appendingPathComponent("lineage.json"))
             let header = lineage.header
             let run = URL(fileURLWithPath: runDirectory).standardizedFileURL
-            guard run.deletingLastPathComponent().lastPathComponent == "Checkpoints" else {
+            // Format 2 records the run directory relative to the project root; format 1 runs sit in Checkpoints/.
+            let recordedRoot = header.projectRoot(of: run.path)
+            guard recordedRoot != nil || run.deletingLastPathComponent().lastPathComponent == "Checkpoints" else {
                 throw ValidationError("\(runDirectory) is not inside a project's Checkpoints/ folder")
             }
-            let root = run.deletingLastPathComponent().deletingLastPathComponent().path
+            let root = recordedRoot ?? run.deletingLastPathComponent().deletingLastPathComponent().path
+            let recipeFile = recordedRoot == nil || header.recipeFile.hasPrefix("/") ? header.recipeFile : root + "/" + header.recipeFile
             let fresh = "Checkpoints/\(run.lastPathComponent)-reproduced-\(Int(Date().timeIntervalSince1970))"
             let loaded = try RecipeLoader.load(
-                yaml: header.recipe, file: header.recipeFile,
-                recipeDirectory: (header.recipeFile as NSString).deletingLastPathComponent, projectRoot: root,
+                yaml: header.recipe, file: recipeFile,
+                recipeDirectory: (recipeFile as NSString).deletingLastPathComponent, projectRoot: root,
                 options: RecipeOptions(overrides: ["output_dir=\(fresh)", "train.threads=\(header.environment.threads)"]))
             let outputs = try runRecipe(loaded, log: EventLog(json: json))
             guard let trained = outputs[.train] else { throw ValidationError("the recorded recipe has no train stage to compare") }

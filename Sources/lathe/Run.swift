@@ -3,6 +3,7 @@ import Foundation
 import LatheData
 import LatheEvaluation
 import LatheRecipes
+import LatheSupport
 import LatheTensors
 import LatheTraining
 

@@ -39,7 +39,7 @@ struct Tokenize: ParsableCommand {
     var text: [String] = []
 
     func run() throws {
-        let tok = try loadTokenizer(tokenizer)
+        let tok = try Tokenizer.forModel(at: tokenizer)
         if chat { return try renderChat(tok) }
         if jsonl {
             var lineNumber = 0
@@ -90,13 +90,5 @@ struct Tokenize: ParsableCommand {
     private func pieces(_ tok: Tokenizer, _ ids: [Int32]) -> String {
         ids.map { id in "\(id)\t\(LatheFormats.JSONValue.quoted(tok.decode([id])))\t\(tok.token(of: id) ?? "")" }.joined(separator: "\n")
     }
-}
-
-/// Loads a tokenizer from a tokenizer.json, a model directory, or a GGUF file's `tokenizer.ggml.*` metadata.
-func loadTokenizer(_ path: String) throws -> Tokenizer {
-    if path.lowercased().hasSuffix(".gguf") {
-        return try Tokenizer(gguf: try GGUFFile(path: path).metadata, file: path)
-    }
-    return try Tokenizer.load(URL(fileURLWithPath: path))
 }
 

@@ -17,11 +17,11 @@ struct Train: ParsableCommand {
     @Option(help: "Output directory for the PEFT adapter.") var out: String
     @Option(name: .customLong("from-adapter"), help: "Continue training this PEFT adapter (its rank, alpha, targets and rsLoRA setting replace --rank, --alpha, --targets, --rslora).")
     var fromAdapter: String?
-    @Option(help: "LoRA rank.") var rank = 16
-    @Option(help: "LoRA alpha.") var alpha = 32.0
-    @Option(help: "LoRA dropout.") var dropout = 0.0
+    @Option(help: "LoRA rank.") var rank = LoRAConfig().rank
+    @Option(help: "LoRA alpha.") var alpha = LoRAConfig().alpha
+    @Option(help: "LoRA dropout.") var dropout = LoRAConfig().dropout
     @Flag(help: "rsLoRA scaling (alpha/sqrt(rank)).") var rslora = false
-    @Option(help: "Projections to adapt, comma-separated, or all-linear.") var targets = LoRATargets.allLinear
+    @Option(help: "Projections to adapt, comma-separated, or all-linear.") var targets = LoRATargets.defaults
     @Option(help: "Learning rate.") var lr = 2e-4
     @Option(help: "Learning-rate schedule after the warm-up.") var schedule = LearningRateSchedule.Kind.cosine
     @Option(help: "Warm-up steps.") var warmup = 0

@@ -5,21 +5,8 @@ import Testing
 /// one) and restarted until it finishes ends with the same adapter, bit for bit, as a run never interrupted.
 @Suite struct KillResumeTests {
     func project(_ name: String) throws -> String {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-kill-\(name)-\(UUID())").path
-        let fm = FileManager.default
-        for folder in ["Recipes", "Datasets/tiny", "Checkpoints/base"] {
-            try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
-        }
-        try fm.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Tests/LatheModelsTests/Fixtures/tiny-qwen2/tiny-qwen2-F32.gguf").path,
-                        toPath: "\(root)/Checkpoints/base/tiny.gguf")
-        let lines = (0..<40).map { "{\"text\": \"Sample \($0): valve \($0 * 3) opens at \($0 + 10) bar in plant \($0 % 5).\"}" }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(root)/Datasets/tiny/train.jsonl", atomically: true, encoding: .utf8)
-        try """
-        name: kill
-        seed: 5
-        base_model: ../Checkpoints/base/tiny.gguf
-        data:
-          inputs: [../Datasets/tiny/train.jsonl]
+        let texts = (0..<40).map { "Sample \($0): valve \($0 * 3) opens at \($0 + 10) bar in plant \($0 % 5)." }
+        return try TinyProject(label: "kill-\(name)", model: "tiny-qwen2/tiny-qwen2-F32.gguf", texts: texts, name: "kill", seed: 5, sections: """
         clean:
           eval_fraction: 0
         tokenize:
@@ -37,8 +24,8 @@ import Testing
           enabled: false
         export:
           formats: [peft]
-        """.write(toFile: "\(root)/Recipes/kill.yaml", atomically: true, encoding: .utf8)
-        return root
+
+        """).root
     }
 
     func adapterBytes(_ root: String) throws -> Data {

@@ -31,7 +31,8 @@ import Testing
 
     /// `--json` gives the prompt and generated ids; `--ignore-eos` always generates `--max-tokens` of them, and the
     /// ids agree with the streamed text of a normal run as far as it goes.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path)))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path),
+                   "run `make model` to fetch SmolLM2-135M-Instruct"))
     func jsonOutputAndIgnoreEOS() throws {
         func run(_ extra: [String]) throws -> [String: Any] {
             let result = try CLI.run(["generate", "--model", Self.smolLM2, "--chat", "--temperature", "0", "--json",
@@ -48,7 +49,8 @@ import Testing
         #expect((stopped["prompt_ids"] as? [Int])?.isEmpty == false)
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path)))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path),
+                   "run `make model` to fetch SmolLM2-135M-Instruct"))
     func smolLM2AnswersParis() throws {
         let result = try CLI.run(["generate", "--model", Self.smolLM2, "--chat", "--temperature", "0",
                                   "--prompt", "What is the capital of France?"])

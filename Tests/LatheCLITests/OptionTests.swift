@@ -42,7 +42,7 @@ import Testing
         (["clean", "in.jsonl", "--out", "o"], "--text-mode", "line", ["file", "paragraph"]),
         (["clean", "in.jsonl", "--out", "o"], "--unicode", "nfd", ["nfc", "nfkc", "none"]),
         (["clean", "in.jsonl", "--out", "o"], "--pii", "email,passport",
-         ["all", "none", "email", "phone", "credit_card", "iban", "ssn", "ip", "secret"]),
+         ["all", "none", "email", "phone", "ip_address", "credit_card", "iban", "ssn", "secret"]),
         (["clean", "in.jsonl", "--out", "o"], "--languages", "en,english", ["en", "de", "fr", "cyrillic", "unknown"]),
         (["train", "--model", "m.gguf", "--data", "d.jsonl", "--out", "o"], "--schedule", "step", ["constant", "linear", "cosine"]),
         (["train", "--model", "m.gguf", "--data", "d.jsonl", "--out", "o"], "--train-on", "prompts", ["completions", "all"]),

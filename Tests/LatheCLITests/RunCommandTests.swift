@@ -4,26 +4,15 @@ import Testing
 /// `lathe run` end to end on the tiny Llama GGUF (it carries a byte-level tokenizer): clean → tokenize → train →
 /// export, then a second run that finds every stage cached, then `lathe verify` before and after a hand edit.
 @Suite struct RunCommandTests {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-run-\(UUID())").path
+    let project: TinyProject
+    var root: String { project.root }
 
-    func makeProject() throws {
-        let fm = FileManager.default
-        for folder in ["Recipes", "Datasets/tiny", "Checkpoints/base"] {
-            try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
-        }
-        try fm.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Tests/LatheModelsTests/Fixtures/tiny-llama/tiny-llama-F32.gguf").path,
-                        toPath: "\(root)/Checkpoints/base/tiny.gguf")
+    init() throws {
         let subjects = ["the lab", "the archive", "the north office", "the loading dock", "the clean room", "the library"]
-        let lines = (0..<24).map { i in
-            "{\"text\": \"Record \(i): the calibration of sensor \(i * 7) happens in \(subjects[i % subjects.count]) every \(i + 2) weeks.\"}"
+        let texts = (0..<24).map { i in
+            "Record \(i): the calibration of sensor \(i * 7) happens in \(subjects[i % subjects.count]) every \(i + 2) weeks."
         }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(root)/Datasets/tiny/train.jsonl", atomically: true, encoding: .utf8)
-        try """
-        name: tiny
-        seed: 3
-        base_model: ../Checkpoints/base/tiny.gguf
-        data:
-          inputs: [../Datasets/tiny/train.jsonl]
+        project = try TinyProject(label: "run", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 3, sections: """
         clean:
           eval_fraction: 0
         tokenize:
@@ -39,12 +28,12 @@ import Testing
         export:
           formats: [peft, merged, gguf, gguf-lora]
           base_model_id: org/tiny-llama
-        """.write(toFile: "\(root)/Recipes/tiny.yaml", atomically: true, encoding: .utf8)
+
+        """)
     }
 
     @Test func runCachesVerifiesAndDetectsEdits() throws {
-        try makeProject()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { project.remove() }
         let recipe = "\(root)/Recipes/tiny.yaml"
         let first = try CLI.run(["run", recipe])
         #expect(first.status == 0, "\(first.stderr)")
@@ -101,11 +90,40 @@ import Testing
         #expect((tampered.stdout + tampered.stderr).contains("cleaned.jsonl"))
     }
 
+    /// Files an auditor can carry: the project (run directory and its inputs, same layout) copied to another folder,
+    /// the original deleted, still verifies and reproduces; the card, report and lineage name no path of this machine.
+    @Test func copiedRunVerifiesAndNamesNoAbsolutePath() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-copy-\(UUID())").path
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: copy) }
+        let first = try CLI.run(["run", project.recipe])
+        #expect(first.status == 0, "\(first.stderr)")
+        try FileManager.default.copyItem(atPath: root, toPath: copy)
+        project.remove()
+        let run = "\(copy)/Checkpoints/tiny"
+        let verified = try CLI.run(["verify", run, "--strict"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("ok ") && !verified.stdout.contains("NOT CHECKED"), "\(verified.stdout)")
+        for name in ["MODEL_CARD.md", "report.html", "lineage.json"] {
+            let text = try String(contentsOfFile: "\(run)/\(name)", encoding: .utf8)
+            #expect(!text.contains(root) && !text.contains(copy), "\(name) names the project's absolute path")
+            for prefix in ["/home/", "/work/", "/tmp/", "/private/", "/Users/"] {
+                #expect(!text.contains(prefix), "\(name) names an absolute path under \(prefix)")
+            }
+        }
+        let card = try String(contentsOfFile: "\(run)/MODEL_CARD.md", encoding: .utf8)
+        #expect(card.contains("`Datasets/tiny/train.jsonl`") && card.contains("`Checkpoints/base/tiny.gguf`"), "\(card)")
+        let reproduced = try CLI.run(["reproduce", run])
+        #expect(reproduced.status == 0 && reproduced.stdout.contains("identical"), "\(reproduced.stdout)\(reproduced.stderr)")
+        // A file of the copy edited afterwards is still caught.
+        try "{\"text\": \"edited\"}\n".write(toFile: "\(copy)/Datasets/tiny/train.jsonl", atomically: true, encoding: .utf8)
+        let tampered = try CLI.run(["verify", run])
+        #expect(tampered.status != 0 && tampered.stdout.contains("Datasets/tiny/train.jsonl"), "\(tampered.stdout)")
+    }
+
     /// `train.eval_every`: the held-out loss after every N steps goes to the event stream, training_log.jsonl and
     /// report.html's loss chart; the last one is the stage's `eval_loss_adapter`.
     @Test func evalEveryRecordsHeldOutLoss() throws {
-        try makeProject()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { project.remove() }
         let recipe = "\(root)/Recipes/tiny.yaml"
         let text = try String(contentsOfFile: recipe, encoding: .utf8)
         try text.replacingOccurrences(of: "eval_fraction: 0\n", with: "eval_fraction: 0.25\n")
@@ -127,8 +145,7 @@ import Testing
     }
 
     @Test func recipeWithATypoFailsWithFileLineAndSuggestion() throws {
-        try makeProject()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { project.remove() }
         let text = try String(contentsOfFile: "\(root)/Recipes/tiny.yaml", encoding: .utf8)
         try text.replacingOccurrences(of: "micro_batch_size", with: "micro_batch_sise")
             .write(toFile: "\(root)/Recipes/tiny.yaml", atomically: true, encoding: .utf8)

@@ -1,3 +1,4 @@
+import LatheSupport
 import Testing
 @testable import LatheData
 
@@ -8,7 +9,7 @@ struct PlantedCorpus {
     var pairs: [(Int, Int, Double)] = []
 
     init(bases: Int, similar: Int, distractors: Int, words: Int = 200) {
-        var rng = SeededGenerator(seed: 42)
+        var rng = seededGenerator(42)
         func word() -> String { syntheticWord(Int(rng.next() % 60_000) + 5000) }
         var docs: [[String]] = (0..<bases).map { _ in (0..<words).map { _ in word() } }
         texts = docs.map { $0.joined(separator: " ") }

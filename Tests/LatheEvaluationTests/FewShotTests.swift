@@ -197,7 +197,7 @@ import Testing
 
 /// Few-shot scores against lm-eval on SmolLM2-135M-Instruct; skipped when the model is absent.
 @Suite struct FewShotSmolLM2Tests {
-    @Test(.enabled(if: SmolLM2GoldenTests.modelPresent)) func scoresMatchLmEval() throws {
+    @Test(.enabled(if: SmolLM2GoldenTests.modelPresent, "run `make model` to fetch SmolLM2-135M-Instruct")) func scoresMatchLmEval() throws {
         let model = try EvaluationModel.load(path: SmolLM2GoldenTests.modelPath)
         var worst = 0.0, compared = 0
         for (name, override) in FewShotTests.tasks {

@@ -23,7 +23,7 @@ import Testing
         return try Evaluator.evaluate(config, model: model)
     }
 
-    @Test(.enabled(if: modelPresent)) func multipleChoiceMatchesLmEval() throws {
+    @Test(.enabled(if: modelPresent, "run `make model` to fetch SmolLM2-135M-Instruct")) func multipleChoiceMatchesLmEval() throws {
         let (docs, metrics) = try Self.golden("lathe_mc")
         let result = try Self.run("lathe_mc")
         #expect(result.samples.count == docs.count && docs.count == 32)
@@ -46,7 +46,7 @@ import Testing
         print("lathe_mc: worst |Δ log-likelihood| = \(worst)")
     }
 
-    @Test(.enabled(if: modelPresent)) func rollingPerplexityMatchesLmEval() throws {
+    @Test(.enabled(if: modelPresent, "run `make model` to fetch SmolLM2-135M-Instruct")) func rollingPerplexityMatchesLmEval() throws {
         let (docs, metrics) = try Self.golden("lathe_ppl")
         let result = try Self.run("lathe_ppl")
         #expect(result.samples.count == docs.count && docs.count == 20)

@@ -30,7 +30,13 @@ import Testing
         let lineage = try Lineage.read(loaded.runDirectory + "/lineage.json")
         #expect(lineage.entries.count == 2)
         #expect(lineage.entries[0].outputs.first?.path.hasPrefix("stages/clean-") == true)
-        #expect(lineage.entries[0].inputs.first?.path == project.root + "/Datasets/tiny/train.jsonl")
+        #expect(lineage.entries[0].inputs.first?.path == "Datasets/tiny/train.jsonl")
+        #expect(lineage.entries[0].inputs.first?.anchor == .projectRoot)
+        #expect(lineage.entries[0].outputs.first?.anchor == .runDirectory)
+        #expect(lineage.header.runDirectory == "Checkpoints/tiny" && lineage.header.recipeFile == "Recipes/r.yaml")
+        #expect(lineage.header.baseModel?.path == "Checkpoints/base/model.gguf")
+        let text = try String(contentsOfFile: loaded.runDirectory + "/lineage.json", encoding: .utf8)
+        #expect(!text.contains(project.root), "no absolute path of this machine in the record")
         #expect(lineage.header.environment.zstdVersion.split(separator: ".").count == 3)
     }
 
@@ -44,6 +50,48 @@ import Testing
         #expect(mismatches.first?.problem.contains("content changed") == true)
         try FileManager.default.removeItem(atPath: cleaned)
         #expect(try LineageVerifier.verify(runDirectory: loaded.runDirectory).first?.problem.contains("missing") == true)
+    }
+
+    /// The project (run directory and its inputs, same layout) moved elsewhere still verifies.
+    @Test func copiedProjectVerifies() throws {
+        let (project, loaded, _) = try recordedRun()
+        let copy = NSTemporaryDirectory() + "lathe-copied-\(UInt32.random(in: 0 ... .max))"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: project.root, toPath: copy)
+        project.remove()
+        let check = try LineageVerifier.check(runDirectory: copy + "/Checkpoints/tiny")
+        #expect(check.mismatches.isEmpty && check.unlocated.isEmpty, "\(check)")
+        #expect(check.matched == 3, "the data file, the cleaned file and the base model")
+        try FileManager.default.removeItem(atPath: copy + "/Datasets/tiny/train.jsonl")
+        let missing = try LineageVerifier.verify(runDirectory: copy + "/Checkpoints/tiny")
+        #expect(missing.map(\.path) == ["Datasets/tiny/train.jsonl"] && missing[0].problem.contains("missing"))
+    }
+
+    /// A base model outside the project keeps its absolute path; where it is absent, verify names it by hash and
+    /// still checks everything else.
+    @Test func baseOutsideTheProjectIsIdentifiedByHash() throws {
+        let project = try TestProject()
+        defer { project.remove() }
+        let models = NSTemporaryDirectory() + "lathe-models-\(UInt32.random(in: 0 ... .max))"
+        defer { try? FileManager.default.removeItem(atPath: models) }
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try "GGUF shared base".write(toFile: models + "/shared.gguf", atomically: true, encoding: .utf8)
+        let loaded = try project.load(TestProject.recipe().replacingOccurrences(of: "../Checkpoints/base/model.gguf", with: models + "/shared.gguf"))
+        let header = try LineageHeader(loaded, environment: LineageEnvironment(codeVersion: CodeVersion(commit: "unknown", dirty: nil),
+                                                                              threads: 1, blasThreads: 1))
+        #expect(header.baseModel?.anchor == .absolute && header.baseModel?.path == models + "/shared.gguf")
+        let recorder = try LineageRecorder(runDirectory: loaded.runDirectory, header: header)
+        try recorder.record(stage: .tokenize, key: "k", cached: false, config: loaded.recipe.tokenize,
+                            inputs: loaded.dataFiles + [loaded.baseModelPath])
+        #expect(try LineageVerifier.check(runDirectory: loaded.runDirectory).unlocated.isEmpty)
+        let hash = try FileHasher().hash(models + "/shared.gguf")
+        try FileManager.default.removeItem(atPath: models)
+        let check = try LineageVerifier.check(runDirectory: loaded.runDirectory)
+        #expect(check.mismatches.isEmpty && check.matched == 1)
+        #expect(check.unlocated.count == 1, "the header and the entry name the same file once")
+        let line = check.unlocated.first?.description ?? ""
+        #expect(line.contains("not found at recorded path; identified by sha256 \(hash)"), "\(line)")
+        #expect(line.contains("shared.gguf"))
     }
 
     @Test func editedLineageBreaksTheChain() throws {
@@ -69,7 +117,7 @@ import Testing
         defer { project.remove() }
         let lineage = try Lineage.read(loaded.runDirectory + "/lineage.json")
         let card = ModelCard.markdown(lineage: lineage, summaries: ModelCardSummaries(
-            dataSources: [DataSourceSummary(path: "Datasets/tiny/train.jsonl", sha256: "ab", records: 1)],
+            dataSources: [DataSourceSummary(file: FileRecord(path: "Datasets/tiny/train.jsonl", sha256: "ab", bytes: 9, anchor: .projectRoot), records: 1)],
             cleaningDecisions: [("exact dedup", 0), ("PII redaction (email)", 2)], trainRecords: 1, heldOutRecords: 0,
             evaluation: [EvaluationRow(task: "tiny", metric: "acc", base: 0.25, adapter: 0.5, changeStandardError: 0.07)]))
         #expect(card.contains("# Model card: tiny"))
@@ -77,13 +125,19 @@ import Testing
         #expect(card.contains("| PII redaction (email) | 2 |"))
         #expect(card.contains("## Intended use") && card.contains("## Limitations and risks"))
         #expect(card.contains("OpenBLAS test"))
+        #expect(card.contains("| `Datasets/tiny/train.jsonl` | 1 | `ab` |"))
+        #expect(card.contains("| base model | `Checkpoints/base/model.gguf` ("), "the base model is named with its hash")
     }
 
-    @Test func codeVersionFromThisCheckout() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        guard FileManager.default.fileExists(atPath: root.path + "/.git") else { return }
-        let version = CodeVersion.read(from: root.path)
-        #expect(version.commit.count == 40)
+    /// The package checkout this test was built from (its `.git` may be absent in a source tarball).
+    static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: checkout + "/.git"),
+                   "the package is not a git checkout (no .git): codeVersionFromPackedRefsAndAbsence covers the reader"))
+    func codeVersionFromThisCheckout() throws {
+        let version = CodeVersion.read(from: Self.checkout)
+        #expect(version.commit.count == 40 && version.commit.allSatisfy(\.isHexDigit), "\(version)")
         #expect(version.dirty != nil)
     }
 

@@ -17,21 +17,26 @@ import Testing
         "it'ſ 'S 'Ll 'rE", "   ", "\n", "a", "' ", "!!!???...", " !x", "\r\n\r\n", "word\n", "  \t  word",
     ]
 
+    /// `fast` and `general` split every text of `corpus` into the same byte ranges.
+    func expectSameSplits(_ fast: TokenRegex, _ general: TokenRegex, _ corpus: [String],
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+        for text in corpus {
+            var a = [Range<Int>](), b = [Range<Int>]()
+            Array(text.utf8).withUnsafeBufferPointer { p in
+                fast.matches(p, 0, p.count, into: &a)
+                general.matches(p, 0, p.count, into: &b)
+            }
+            #expect(a == b, "\(text.debugDescription)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test(arguments: [TokenRegex.gpt2Pattern, TokenRegex.llama3Pattern, TokenRegex.qwen2Pattern])
     func scannerEqualsRegex(_ pattern: String) throws {
         let fast = try TokenRegex(pattern), general = try TokenRegex(pattern, fast: false)
         #expect(fast.isFast && !general.isFast)
         var corpus = ScannerTests.texts
         corpus.append(ScannerTests.texts.joined(separator: " "))
-        for text in corpus {
-            let bytes = Array(text.utf8)
-            var a = [Range<Int>](), b = [Range<Int>]()
-            bytes.withUnsafeBufferPointer { p in
-                fast.matches(p, 0, p.count, into: &a)
-                general.matches(p, 0, p.count, into: &b)
-            }
-            #expect(a == b, "\(text.debugDescription)")
-        }
+        expectSameSplits(fast, general, corpus)
     }
 
     /// Deterministic random strings over characters at the edges of the classes.
@@ -50,15 +55,7 @@ import Testing
     @Test(arguments: [TokenRegex.gpt2Pattern, TokenRegex.llama3Pattern, TokenRegex.qwen2Pattern])
     func scannerEqualsRegexOnRandomText(_ pattern: String) throws {
         let fast = try TokenRegex(pattern), general = try TokenRegex(pattern, fast: false)
-        for text in ScannerTests.randomTexts(count: 500) {
-            let bytes = Array(text.utf8)
-            var a = [Range<Int>](), b = [Range<Int>]()
-            bytes.withUnsafeBufferPointer { p in
-                fast.matches(p, 0, p.count, into: &a)
-                general.matches(p, 0, p.count, into: &b)
-            }
-            #expect(a == b, "\(text.debugDescription)")
-        }
+        expectSameSplits(fast, general, ScannerTests.randomTexts(count: 500))
     }
 
     @Test func llamaCppSpellingIsRecognised() throws {
@@ -66,15 +63,7 @@ import Testing
         let regex = try TokenRegex(TokenRegex.llamaCppContractions + tail)
         #expect(regex.isFast)
         let general = try TokenRegex(TokenRegex.llamaCppContractions + tail, fast: false)
-        for text in ScannerTests.texts {
-            let bytes = Array(text.utf8)
-            var a = [Range<Int>](), b = [Range<Int>]()
-            bytes.withUnsafeBufferPointer { p in
-                regex.matches(p, 0, p.count, into: &a)
-                general.matches(p, 0, p.count, into: &b)
-            }
-            #expect(a == b, "\(text.debugDescription)")
-        }
+        expectSameSplits(regex, general, ScannerTests.texts)
     }
 
     /// A 100 KB pre-token merges through the priority queue in well under a second even in debug builds.

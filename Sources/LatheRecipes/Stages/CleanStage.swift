@@ -33,11 +33,7 @@ public struct CleanStage: StageExecutor {
         }
         config.fields = recipe.data.fields
         let clean = recipe.clean
-        switch clean.normalize {
-        case .nfc: config.normalization.form = .nfc
-        case .nfkc: config.normalization.form = .nfkc
-        case .none: config.normalization.collapseWhitespace = false
-        }
+        config.normalization.form = clean.normalize
         config.exactDedup = clean.dedup.exact
         if clean.dedup.minhash {
             var minHash = MinHash.Config()
@@ -47,17 +43,7 @@ public struct CleanStage: StageExecutor {
             config.minHash = nil
         }
         var pii = PIIRedactor.Config()
-        pii.types = Set(clean.pii.map { type -> LatheData.PIIType in
-            switch type {
-            case .email: return .email
-            case .phone: return .phone
-            case .ipAddress: return .ip
-            case .creditCard: return .creditCard
-            case .iban: return .iban
-            case .ssn: return .ssn
-            case .secret: return .secret
-            }
-        })
+        pii.types = Set(clean.pii)
         config.pii = pii.types.isEmpty ? nil : pii
         var length = config.length ?? LengthFilter.Config()
         length.minChars = clean.filters.minChars

@@ -29,7 +29,7 @@ public struct TrainStage: StageExecutor {
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
         let training = try LoRATraining(modelPath: context.loaded.baseModelPath)
         let config = Self.trainingConfig(recipe)
-        var trainer = try training.trainer(train, lora: try Self.loraConfig(recipe.train.lora), config: config)
+        var trainer = try training.trainer(train, lora: recipe.train.lora, config: config)
         let store = CheckpointStore(directory: (context.loaded.runDirectory as NSString)
             .appendingPathComponent("checkpoints/\(context.planned.key.prefix(16))"), keepLast: max(1, recipe.train.keepLast))
         try DurableFile.makeDirectories(store.directory)
@@ -84,13 +84,6 @@ public struct TrainStage: StageExecutor {
                   let logged = object["step"] as? Int else { return false }
             return logged <= step
         }.map { $0 + "\n" }.joined()
-    }
-
-    static func loraConfig(_ settings: LatheRecipes.LoRAConfig) throws -> LatheModels.LoRAConfig {
-        LatheModels.LoRAConfig(rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout,
-                               useRSLoRA: settings.rslora,
-                               targets: try LatheModels.LoRAConfig.modules(named: settings.targets.map(\.rawValue)),
-                               layers: settings.layers)
     }
 
     static func trainingConfig(_ recipe: Recipe) -> TrainingConfig {
