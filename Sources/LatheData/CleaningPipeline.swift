@@ -37,10 +37,18 @@ public final class CleaningPipeline {
             : ContaminationIndex(evaluationTexts: evaluationTexts.map(normalizer.normalize), minHash: signer!)
         let processor = RecordProcessor(
             decoder: RecordDecoder(format: config.format, fields: config.fields), maxRecordBytes: config.maxRecordBytes,
-            normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init), filters: config.filters(countTokens: countTokens),
+            normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init),
+            documentFilters: config.documentFilters.filters(countTokens: countTokens),
+            instructionFilters: config.instructionFilters.filters(countTokens: countTokens), kind: config.kind,
             minHash: signer, contamination: contamination, split: config.split)
 
-        var state = RunState(filters: processor.filters.map { "filter:\($0.name)" }, exactDedup: config.exactDedup)
+        // Report steps: the filters of the kinds in use, in run order, each name once.
+        let used = config.kind == .web ? processor.documentFilters : config.kind == .instruction ? processor.instructionFilters
+            : processor.instructionFilters + processor.documentFilters
+        var steps: [String] = []
+        for filter in used where !steps.contains("filter:\(filter.name)") { steps.append("filter:\(filter.name)") }
+        steps.sort { Self.filterOrder($0) < Self.filterOrder($1) }
+        var state = RunState(filters: steps, exactDedup: config.exactDedup)
         state.report.decontaminationTexts = evaluationTexts.count
         state.splitRequested = config.split != nil
         let rejected = try OutputFile(path: out.appendingPathComponent("rejected.jsonl").path)
@@ -85,6 +93,11 @@ public final class CleaningPipeline {
         try state.writeReport(to: out.appendingPathComponent("clean_report.json").path)
         progress(CleaningProgress(stage: .done, file: nil, records: state.report.recordsOut, bytes: state.report.bytesIn, totalBytes: totalBytes))
         return state.report
+    }
+
+    /// Position of a filter step in run order (`FilterSet.filters`).
+    static func filterOrder(_ step: String) -> Int {
+        ["filter:length", "filter:language", "filter:short_text", "filter:gopher_quality", "filter:gopher_repetition"].firstIndex(of: step) ?? 99
     }
 
     /// Processes a batch on all configured threads; outcome i belongs to item i.

@@ -19,8 +19,8 @@ struct Clean: ParsableCommand {
     @Option(name: .customLong("out"), help: "Output folder.")
     var out: String
 
-    @Option(help: "Filter defaults: web (long documents) or instruction (short instruction/chat records).")
-    var kind = DataKind.web
+    @Option(help: "Filter rules: auto (per record: instruction for chat, prompt_completion and alpaca records, web for text), web (long documents) or instruction (short records).")
+    var kind = KindSelection.auto
 
     @Option(name: .customLong("format"), help: "Record format (default: detect per record).")
     var recordFormat: RecordFormat?
@@ -61,7 +61,7 @@ struct Clean: ParsableCommand {
     @Option(help: "MinHash bands.") var bands: Int = 14
     @Option(help: "MinHash rows per band.") var rows: Int = 8
     @Option(help: "Words per shingle.") var ngram: Int = 5
-    @Option(help: "Confirm candidate pairs by exact Jaccard similarity at least this.") var jaccardThreshold: Double?
+    @Option(help: "Near duplicates: exact Jaccard similarity a candidate pair must reach (default 0.8; 0 joins every candidate pair, as datatrove).") var jaccardThreshold: Double?
 
     @Option(help: "Evaluation records (JSONL/CSV); training records that near-duplicate one are dropped.")
     var decontaminate: [String] = []
@@ -102,7 +102,7 @@ struct Clean: ParsableCommand {
     }
 
     func makeConfig() throws -> CleaningConfig {
-        var config = CleaningConfig(kind: kind)
+        var config = CleaningConfig(kind: kind.forced)
         config.format = recordFormat
         for pair in fields {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -119,12 +119,15 @@ struct Clean: ParsableCommand {
         case .none: config.pii = nil
         case .only(let types): config.pii?.types = types
         }
-        if let languages { config.language = LanguageFilter.Config(kind: kind, allowed: languages.codes) }
-        if noFilters { config.length = nil; config.gopherQuality = nil; config.gopherRepetition = nil }
+        if let languages {
+            config.documentFilters.language = LanguageFilter.Config(kind: .web, allowed: languages.codes)
+            config.instructionFilters.language = LanguageFilter.Config(kind: .instruction, allowed: languages.codes)
+        }
+        if noFilters { config.updateFilters { $0.removeAll() } }
         config.exactDedup = !noExactDedup
         if noMinhash { config.minHash = nil } else {
             config.minHash?.bands = bands; config.minHash?.rows = rows; config.minHash?.ngram = ngram
-            config.minHash?.jaccardThreshold = jaccardThreshold
+            if let jaccardThreshold { config.minHash?.jaccardThreshold = jaccardThreshold > 0 ? jaccardThreshold : nil }
         }
         if let evalFraction { config.split = SplitConfig(evalFraction: evalFraction, stratifyField: stratifyField, seed: splitSeed) }
         do { try config.validate() } catch { throw ValidationError(error.description) }

@@ -46,6 +46,25 @@ private func commaSeparated(_ argument: String) -> [String]? {
     return parts.contains(where: \.isEmpty) ? nil : parts
 }
 
+/// `--kind`: `auto` (each record gets the kind of its format) or one `DataKind` forced on every record.
+struct KindSelection: ExpressibleByArgument {
+    /// The forced kind; nil for `auto`.
+    var forced: DataKind?
+
+    static let auto = KindSelection(forced: nil)
+
+    private init(forced: DataKind?) { self.forced = forced }
+
+    init?(argument: String) {
+        if argument == "auto" { forced = nil; return }
+        guard let kind = DataKind(argument: argument) else { return nil }
+        forced = kind
+    }
+
+    static var allValueStrings: [String] { ["auto"] + DataKind.allValueStrings }
+    var defaultValueDescription: String { forced?.rawValue ?? "auto" }
+}
+
 /// `--pii`: `all`, `none`, or a comma-separated list of PII types.
 enum PIISelection: ExpressibleByArgument, Equatable {
     case all, none

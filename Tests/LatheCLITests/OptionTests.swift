@@ -37,7 +37,7 @@ import Testing
 
     /// One bad value for each enumerated option, and the values the message must list.
     static let enumerated: [(command: [String], option: String, bad: String, valid: [String])] = [
-        (["clean", "in.jsonl", "--out", "o"], "--kind", "chat", ["web", "instruction"]),
+        (["clean", "in.jsonl", "--out", "o"], "--kind", "chat", ["auto", "web", "instruction"]),
         (["clean", "in.jsonl", "--out", "o"], "--format", "csv", ["text", "prompt_completion", "alpaca", "chat"]),
         (["clean", "in.jsonl", "--out", "o"], "--text-mode", "line", ["file", "paragraph"]),
         (["clean", "in.jsonl", "--out", "o"], "--unicode", "nfd", ["nfc", "nfkc", "none"]),
@@ -70,7 +70,7 @@ import Testing
         let clean = try CLI.run(["clean", "--help"])
         #expect(clean.status == 0)
         let help = clean.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
-        #expect(help.contains("(values: web, instruction; default: web)"), "\(clean.stdout)")
+        #expect(help.contains("(values: auto, web, instruction; default: auto)"), "\(clean.stdout)")
         #expect(help.contains("(values: nfc, nfkc, none; default: nfc)"), "\(clean.stdout)")
         let train = try CLI.run(["train", "--help"])
         let trainHelp = train.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")

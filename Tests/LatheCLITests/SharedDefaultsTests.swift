@@ -30,6 +30,7 @@ import Testing
         data:
           inputs: [../Datasets/train.jsonl]
         clean:
+          kind: instruction          # short text records: instruction rules (text records get web rules by default)
           normalize: none
           eval_fraction: 0
         tokenize:
