@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"], exclude: ["FORMAT.md"],
                 swiftSettings: optimized),
-        .target(name: "LatheData", dependencies: ["LatheSupport", "LatheTokenizers"], exclude: ["README.md"],
+        .target(name: "LatheData", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers"], exclude: ["README.md"],
                 swiftSettings: optimized),
         .target(name: "LatheModels", dependencies: ["LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers"],
                 swiftSettings: optimized),
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "LatheRecipesTests", dependencies: ["LatheModels", "LatheData", "LatheRecipes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
-        .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheData"],
+        .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],
                     resources: [.copy("Fixtures")]),
     ]
 )

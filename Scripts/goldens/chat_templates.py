@@ -7,6 +7,15 @@ Writes
   Tests/LatheTokenizersTests/Fixtures/chat/chat_goldens.json   templates x conversations x add_generation_prompt
   Tests/LatheJinjaTests/GoldenCases.swift                       small Jinja snippets with their rendered output
 Both are generated; never edit them by hand. Deterministic: no clock (date_string is passed), no randomness.
+
+chat_goldens.json: "templates" {name: {source, bos_token, eos_token[, extra_context]}}, "conversations", and one
+case per (template, conversation, add_generation_prompt) with the rendered "expected" text and "generation_texts"
+(the {% generation %} spans, for templates that mark them), or "error"/"error_type" where transformers raises.
+A template's extra_context holds variables passed to the render besides bos/eos/date_string/tools, as keyword
+arguments of apply_chat_template are (qwen3_style_no_thinking: enable_thinking=False).
+The qwen3_style, gemma3_style and phi3_style templates are written here in the style of the public Qwen3, Gemma 3
+and Phi-3.5-mini templates (the same constructs: reasoning_content / </think> splitting with last_query_index,
+system text folded into the first user turn, <|end|> turns); the "thinking" conversation carries <think> blocks.
 """
 import json
 import os
@@ -242,6 +251,142 @@ MISTRAL = """{%- if messages[0]['role'] == 'system' %}
 
 GEMMA = """{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}"""
 
+# Qwen3: ChatML plus <think> blocks. Reasoning is kept only on assistant turns after the last user query; the
+# generation prompt opens an empty think block when `enable_thinking` is false (rendered twice, see TEMPLATES).
+QWEN3 = """{%- if tools %}
+    {{- '<|im_start|>system\\n' }}
+    {%- if messages[0].role == 'system' %}
+        {{- messages[0].content + '\\n\\n' }}
+    {%- endif %}
+    {{- "# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\nYou are provided with function signatures within <tools></tools> XML tags:\\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}\\n</tool_call><|im_end|>\\n" }}
+{%- elif messages[0].role == 'system' %}
+    {{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}
+{%- endif %}
+{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}
+{%- for message in messages[::-1] %}
+    {%- set index = (messages|length - 1) - loop.index0 %}
+    {%- if ns.multi_step_tool and message.role == "user" and message.content is string and not (message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}
+        {%- set ns.multi_step_tool = false %}
+        {%- set ns.last_query_index = index %}
+    {%- endif %}
+{%- endfor %}
+{%- for message in messages %}
+    {%- if message.content is string %}
+        {%- set content = message.content %}
+    {%- else %}
+        {%- set content = '' %}
+    {%- endif %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) %}
+        {{- '<|im_start|>' + message.role + '\\n' + content + '<|im_end|>' + '\\n' }}
+    {%- elif message.role == "assistant" %}
+        {%- set reasoning_content = '' %}
+        {%- if message.reasoning_content is string %}
+            {%- set reasoning_content = message.reasoning_content %}
+        {%- elif '</think>' in content %}
+            {%- set reasoning_content = content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') %}
+            {%- set content = content.split('</think>')[-1].lstrip('\\n') %}
+        {%- endif %}
+        {%- if loop.index0 > ns.last_query_index %}
+            {%- if loop.last or (not loop.last and reasoning_content) %}
+                {{- '<|im_start|>' + message.role + '\\n<think>\\n' + reasoning_content.strip('\\n') + '\\n</think>\\n\\n' + content.lstrip('\\n') }}
+            {%- else %}
+                {{- '<|im_start|>' + message.role + '\\n' + content }}
+            {%- endif %}
+        {%- else %}
+            {{- '<|im_start|>' + message.role + '\\n' + content }}
+        {%- endif %}
+        {%- if message.tool_calls %}
+            {%- for tool_call in message.tool_calls %}
+                {%- if (loop.first and content) or (not loop.first) %}
+                    {{- '\\n' }}
+                {%- endif %}
+                {%- if tool_call.function %}
+                    {%- set tool_call = tool_call.function %}
+                {%- endif %}
+                {{- '<tool_call>\\n{"name": "' }}
+                {{- tool_call.name }}
+                {{- '", "arguments": ' }}
+                {%- if tool_call.arguments is string %}
+                    {{- tool_call.arguments }}
+                {%- else %}
+                    {{- tool_call.arguments | tojson }}
+                {%- endif %}
+                {{- '}\\n</tool_call>' }}
+            {%- endfor %}
+        {%- endif %}
+        {{- '<|im_end|>\\n' }}
+    {%- elif message.role == "tool" %}
+        {%- if loop.first or (messages[loop.index0 - 1].role != "tool") %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\\n<tool_response>\\n' }}
+        {{- content }}
+        {{- '\\n</tool_response>' }}
+        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+            {{- '<|im_end|>\\n' }}
+        {%- endif %}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\\n' }}
+    {%- if enable_thinking is defined and enable_thinking is false %}
+        {{- '<think>\\n\\n</think>\\n\\n' }}
+    {%- endif %}
+{%- endif %}
+"""
+
+# Gemma 3: the system message is folded into the first user turn; assistant turns are "model"; content may be a
+# string or a list of typed parts.
+GEMMA3 = """{{ bos_token }}
+{%- if messages[0]['role'] == 'system' -%}
+    {%- if messages[0]['content'] is string -%}
+        {%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}
+    {%- else -%}
+        {%- set first_user_prefix = messages[0]['content'][0]['text'] + '\\n\\n' -%}
+    {%- endif -%}
+    {%- set loop_messages = messages[1:] -%}
+{%- else -%}
+    {%- set first_user_prefix = "" -%}
+    {%- set loop_messages = messages -%}
+{%- endif -%}
+{%- for message in loop_messages -%}
+    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}
+        {{ raise_exception("Conversation roles must alternate user/assistant/user/assistant/...") }}
+    {%- endif -%}
+    {%- if (message['role'] == 'assistant') -%}
+        {%- set role = "model" -%}
+    {%- else -%}
+        {%- set role = message['role'] -%}
+    {%- endif -%}
+    {{ '<start_of_turn>' + role + '\\n' + (first_user_prefix if loop.first else "") }}
+    {%- if message['content'] is string -%}
+        {{ message['content'] | trim }}
+    {%- elif message['content'] is iterable -%}
+        {%- for item in message['content'] -%}
+            {%- if item['type'] == 'image' -%}
+                {{ '<start_of_image>' }}
+            {%- elif item['type'] == 'text' -%}
+                {{ item['text'] | trim }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- else -%}
+        {{ raise_exception("Invalid content type") }}
+    {%- endif -%}
+    {{ '<end_of_turn>\\n' }}
+{%- endfor -%}
+{%- if add_generation_prompt -%}
+    {{ '<start_of_turn>model\\n' }}
+{%- endif -%}
+"""
+
+# Phi-3 / Phi-3.5-mini: one tag line per role, <|end|> after each turn, EOS when no generation prompt follows.
+PHI3 = """{% for message in messages %}{% if message['role'] == 'system' and message['content'] %}{{ '<|system|>\\n' + message['content'] + '<|end|>\\n' }}{% elif message['role'] == 'user' %}{{ '<|user|>\\n' + message['content'] + '<|end|>\\n' }}{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\\n' + message['content'] + '<|end|>\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% else %}{{ eos_token }}{% endif %}"""
+
 # ChatML with transformers' {% generation %} markers around assistant turns, as in HF's assistant-mask docs.
 CHATML_GENERATION = """{%- for message in messages %}
     {%- if message.role == 'assistant' %}
@@ -304,11 +449,16 @@ CONVERSATIONS = [
         {"role": "assistant", "content": "", "tool_calls": [TOOL_CALL]},
         {"role": "tool", "name": "get_weather", "content": "{\"temperature\": 21, \"sky\": \"clear\"}"},
         {"role": "assistant", "content": "It is 21 °C and clear in Zürich."}]},
+    {"name": "thinking", "messages": [
+        {"role": "user", "content": "What is 3*3?"},
+        {"role": "assistant", "content": "<think>\nThree threes.\n</think>\n\n3*3 is 9."},
+        {"role": "user", "content": "And 4*4?"},
+        {"role": "assistant", "content": "<think>\nFour fours make sixteen.\n</think>\n\n4*4 is 16."}]},
 ]
 
 
-def render_chat(template, bos, eos, conversation, add_generation_prompt):
-    kwargs = {"bos_token": bos, "eos_token": eos, "date_string": "26 Jul 2024"}
+def render_chat(template, bos, eos, conversation, add_generation_prompt, extra_context=None):
+    kwargs = {"bos_token": bos, "eos_token": eos, "date_string": "26 Jul 2024", **(extra_context or {})}
     tools = TOOLS if conversation.get("tools") else None
     rendered, indices = render_jinja_template(
         conversations=[conversation["messages"]], tools=tools, chat_template=template,
@@ -330,6 +480,13 @@ def chat_goldens():
         "deepseek_r1_distill": {"source": DEEPSEEK_R1_DISTILL, "bos_token": "<｜begin▁of▁sentence｜>",
                                 "eos_token": "<｜end▁of▁sentence｜>"},
         "nemotron_nano_v2": {"source": NEMOTRON_NANO_V2, "bos_token": "<SPECIAL_1>", "eos_token": "<SPECIAL_12>"},
+        # extra_context: template variables passed besides messages/tools/add_generation_prompt/date_string
+        # (transformers' apply_chat_template(**kwargs), e.g. enable_thinking=False).
+        "qwen3_style": {"source": QWEN3, "bos_token": None, "eos_token": "<|im_end|>"},
+        "qwen3_style_no_thinking": {"source": QWEN3, "bos_token": None, "eos_token": "<|im_end|>",
+                                    "extra_context": {"enable_thinking": False}},
+        "gemma3_style": {"source": GEMMA3, "bos_token": "<bos>", "eos_token": "<eos>"},
+        "phi3_style": {"source": PHI3, "bos_token": "<s>", "eos_token": "<|endoftext|>"},
     }
     cases = []
     for tname, t in templates.items():
@@ -337,7 +494,8 @@ def chat_goldens():
             for agp in (False, True):
                 case = {"template": tname, "conversation": conv["name"], "add_generation_prompt": agp}
                 try:
-                    case.update(render_chat(t["source"], t["bos_token"] or "", t["eos_token"], conv, agp))
+                    case.update(render_chat(t["source"], t["bos_token"] or "", t["eos_token"], conv, agp,
+                                            t.get("extra_context")))
                 except Exception as e:  # raise_exception (TemplateError) or a type error in the template
                     case["error"] = str(e)
                     case["error_type"] = type(e).__name__

@@ -1,25 +1,40 @@
-"""Golden files for model loading and the forward pass (issue 3, item 7).
+"""Golden files for model loading and the forward pass (issue 3 item 7; issue 14 item 8).
 
-Run:  $PYTHON Scripts/goldens/models.py [FIXTURES_DIR [SMOLLM2_GGUF]]
-      (default FIXTURES_DIR: Tests/LatheModelsTests/Fixtures; default SMOLLM2_GGUF: see `smollm2_path`).
+Run:  $PYTHON Scripts/goldens/models.py [FIXTURES_DIR [SMOLLM2_GGUF [MODEL ...]]]
+      (default FIXTURES_DIR: Tests/LatheModelsTests/Fixtures; default (or "-") SMOLLM2_GGUF: see `smollm2_path`;
+      MODEL: names from architectures.ARCHS to regenerate only those, default all; SmolLM2 with tiny-llama).
       No network access is needed.
 
-What it writes, per tiny model (tiny-llama, tiny-llama3, tiny-qwen2) under FIXTURES_DIR/<model>/:
+The tiny models (architectures.ARCHS: configs, seeds, GGUF variants, why a GGUF is loaded with the HF config):
+  tiny-llama, tiny-llama3 (tied, llama3 RoPE), tiny-qwen2 (q/k/v biases)                      issue 3
+  tiny-qwen3 (q/k norm, head_dim 32 != 64/4, tied), tiny-llama32 (tied, Llama 3.2 RoPE constants),
+  tiny-mistral-sw (sliding window 4), tiny-gemma3 (6 layers: 5 sliding (window 4) + 1 global, (1 + w) norms,
+  GeGLU, scaled embeddings, final logit softcap 10), tiny-phi3 (fused qkv / gate_up, LongRoPE, partial rotary 0.75)
+                                                                                                issue 14
+What it writes, per tiny model under FIXTURES_DIR/<model>/:
   hf/                 config.json + model.safetensors (F32), `save_pretrained(safe_serialization=True)`
   hf-bf16/            same with every tensor BF16 (`model.to(bfloat16).save_pretrained`)      tiny-llama only
   hf-sharded/         F32 in shards + model.safetensors.index.json (`max_shard_size="100KB"`) tiny-llama only
-  config.v4.json      the same config in the transformers-4 layout (`rope_theta` + `rope_scaling` at top level)
-                      that most checkpoints on the Hub still carry; transformers 5 writes `rope_parameters`.
+  config.v4.json      the same config in the transformers-4 layout (`rope_theta` + `rope_scaling` at top level;
+                      Gemma 3 `rope_local_base_freq`; Phi-3 LongRoPE `original_max_position_embeddings` and
+                      `partial_rotary_factor` at top level) that most checkpoints on the Hub still carry;
+                      transformers 5 writes `rope_parameters` (see architectures.config_v4_layout).
   <model>-<TYPE>.gguf TYPE in F32, F16, Q8_0, Q4_0 for tiny-llama; F32, Q4_0 for tiny-llama3 (tied, so its
-                      token_embd is Q8_0 in Q4_0, as in SmolLM2's file); F32, Q8_0 for tiny-qwen2 (size budget:
-                      the block formats are covered by tiny-llama; the other two test architecture features).
-                      written with gguf.GGUFWriter the way llama.cpp's convert_hf_to_gguf.py (LlamaModel /
-                      Qwen2Model) + llama-quantize lay them out; see `write_gguf` for every key and tensor.
-  golden.safetensors  input_ids (I64, (2, 7)); for every variant V: logits.V (F32, (2, 7, 320)) and
-                      logprobs.V (F32, (2, 6)) = log_softmax(logits.V)[b, t, input_ids[b, t + 1]].
-                      Variants: hf, hf-bf16, hf-sharded (tiny-llama), gguf-<TYPE> for each GGUF written.
-                      Also hidden_states.hf (F32, (n_layers + 2, 2, 7, 64)): the embedding output, the residual
-                      stream after each decoder layer, and the final RMSNorm's output (see `residual_stream`).
+                      token_embd is Q8_0 in Q4_0, as in SmolLM2's file); F32, Q8_0 for tiny-qwen2 and tiny-phi3;
+                      F32 for the others (size budget: the block formats are covered by tiny-llama).
+                      Written with gguf.GGUFWriter the way llama.cpp's convert_hf_to_gguf.py + llama-quantize lay
+                      them out; see gguf_convert.py for every key and tensor.
+  golden.safetensors  input_ids (I64, (2, T)), T = 7 (T = 12 for tiny-mistral-sw, tiny-gemma3, tiny-phi3: beyond
+                      the 4-token window and the LongRoPE original context 8); for every variant V:
+                      logits.V (F32, (2, T, 320)) and logprobs.V (F32, (2, T-1)) = log_softmax(logits.V)[b, t,
+                      input_ids[b, t + 1]]. Variants: hf, hf-bf16, hf-sharded (tiny-llama), gguf-<TYPE> per GGUF.
+                      Also hidden_states.hf (F32, (n_layers + 2, 2, T, hidden)): the embedding output (Gemma: already
+                      times sqrt(hidden)), the residual stream after each decoder layer, and the final norm's output
+                      (see `residual_stream`).
+                      issue-14 models also: greedy.prompt (I64, (1, 4)) = input_ids[:1, :4] and greedy.V (I64, (1, 8))
+                      for V = hf and each gguf-<TYPE> (see `greedy_ids`); tiny-phi3 also short.logits.V
+                      (F32, (2, 8, 320)) over input_ids[:, :8] (LongRoPE short factors; the 12-token logits use the
+                      long factors).
                       tiny-llama3 also: rope.inv_freq (HF's scaled inverse frequencies, (8,)) and
                       rope.freq_factors (the rope_freqs.weight tensor written to the GGUFs, (8,)).
                       tiny-llama also: the packed case (see `packed_golden`): segments, position_ids.packed,
@@ -27,9 +42,11 @@ What it writes, per tiny model (tiny-llama, tiny-llama3, tiny-qwen2) under FIXTU
 Every logits.V is computed by transformers from THAT file: HF dirs via
 `AutoModelForCausalLM.from_pretrained(dir, dtype=float32, attn_implementation="eager")`; GGUFs via
 `from_pretrained(model_dir, gguf_file=name, dtype=float32, attn_implementation="eager")`, which dequantises, so the
-quantised goldens are the reference for the dequantised weights. Exception, tiny-llama3 GGUFs: transformers'
-GGUF loader ignores rope_freqs.weight (it maps no llama rope-scaling metadata), so those are loaded with
-`config=<hf/config.json>` passed in: weights from the GGUF, llama3 RoPE from the HF config.
+quantised goldens are the reference for the dequantised weights. Exceptions (Arch.gguf_hf_config): the GGUFs of
+tiny-llama3, tiny-llama32, tiny-gemma3 and tiny-phi3 are loaded with `config=<hf/config.json>` passed in (weights
+from the GGUF, the hyper-parameters transformers' GGUF loader does not map from the HF config; the reason is in
+each golden's metadata). tiny-mistral-sw's GGUF has no window (convert writes Mistral as llama without one), so
+its gguf-F32 logits equal hf only before position 4 (`check_windowless_gguf`): that is what llama.cpp runs.
 
 Plus FIXTURES_DIR/smollm2/ (from SmolLM2-135M-Instruct.Q4_1.gguf, see `smollm2_goldens`)
 and FIXTURES_DIR/versions.json.
@@ -39,331 +56,34 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
-import math
 import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
+# This folder holds tokenizers.py, which would shadow the `tokenizers` package that transformers imports:
+# import the libraries first, then this folder's modules from the end of the path.
+HERE = Path(__file__).resolve().parent
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import gguf  # noqa: E402
-from transformers import (  # noqa: E402
-    AutoConfig,
-    AutoModelForCausalLM,
-    AutoTokenizer,
-    LlamaConfig,
-    LlamaForCausalLM,
-    Qwen2Config,
-    Qwen2ForCausalLM,
-)
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import tokenizers  # noqa: E402, F401  (the package, before this folder joins the path)
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
-from common import (  # noqa: E402
-    REPO_ROOT,
-    byte_to_unicode_table,
-    fixtures_dir,
-    log,
-    max_abs_diff,
-    save_safetensors,
-    train_byte_bpe,
-    write_json,
-    write_versions,
-)
+sys.path.append(str(HERE))
+from architectures import ARCHS, SLIDING_WINDOW, VOCAB, Arch, build_model, config_v4_layout  # noqa: E402
+from common import REPO_ROOT, fixtures_dir, log, max_abs_diff, save_safetensors, write_json, write_versions  # noqa: E402
+from gguf_convert import llama3_rope_freq_factors, permute_for_gguf, write_gguf  # noqa: E402
 
 SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def smollm2_path() -> Path:
-    """argv[2] if given, else Checkpoints/base/ of this checkout (Scripts/fetch-model.sh)."""
-    if len(sys.argv) > 2:
+    """argv[2] if given (and not "-"), else Checkpoints/base/ of this checkout (Scripts/fetch-model.sh)."""
+    if len(sys.argv) > 2 and sys.argv[2] != "-":
         return Path(sys.argv[2])
     local = REPO_ROOT / "Checkpoints" / "base" / SMOLLM2_NAME
     return local
-
-VOCAB = 320
-BOS_ID, EOS_ID = 317, 319  # <|endoftext|>, <|im_end|> in the fixture vocabulary (see `fixture_vocabulary`)
-SHARED = dict(
-    vocab_size=VOCAB,
-    hidden_size=64,
-    intermediate_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    rms_norm_eps=1e-5,
-    max_position_embeddings=128,
-    bos_token_id=BOS_ID,
-    eos_token_id=EOS_ID,
-)
-LLAMA3_ROPE = {
-    "rope_type": "llama3",
-    "rope_theta": 10000.0,
-    "factor": 8.0,
-    "low_freq_factor": 1.0,
-    "high_freq_factor": 4.0,
-    "original_max_position_embeddings": 32,
-}
-
-
-def tiny_config(name: str):
-    """The transformers config of one tiny model."""
-    if name == "tiny-llama":
-        return LlamaConfig(**SHARED, head_dim=16, tie_word_embeddings=False,
-                           rope_parameters={"rope_type": "default", "rope_theta": 10000.0})
-    if name == "tiny-llama3":
-        return LlamaConfig(**SHARED, head_dim=16, tie_word_embeddings=True, rope_parameters=dict(LLAMA3_ROPE))
-    if name == "tiny-qwen2":
-        # Qwen2 always has q/k/v biases (and none on o_proj); head_dim = hidden / heads = 16.
-        return Qwen2Config(**SHARED, tie_word_embeddings=False,
-                           rope_parameters={"rope_type": "default", "rope_theta": 10000.0})
-    raise ValueError(name)
-
-
-def build_model(name: str, seed: int):
-    """A tiny model with wide random weights: N(0, 0.1²) matrices, norms 1 + 0.1·N(0,1), biases 0.1·N(0,1).
-
-    HF's default init (std 0.02, norms 1) gives almost flat logits, in which a wrong op hides.
-    Parameters are filled in `named_parameters()` order from one torch.Generator seeded with `seed`.
-    """
-    config = tiny_config(name)
-    config._attn_implementation = "eager"
-    model = (Qwen2ForCausalLM if name == "tiny-qwen2" else LlamaForCausalLM)(config).to(torch.float32)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for pname, param in model.named_parameters():  # a tied lm_head is the same Parameter: listed once
-            noise = torch.randn(param.shape, generator=gen, dtype=torch.float32)
-            if pname.endswith("norm.weight"):
-                param.copy_(1.0 + 0.1 * noise)
-            elif pname.endswith(".bias"):
-                param.copy_(0.1 * noise)
-            else:
-                param.copy_(0.1 * noise)
-    model.eval()
-    return model
-
-
-def config_v4_layout(v5_config_json: Path) -> dict:
-    """hf/config.json (as transformers 5 saves it) rewritten in the transformers-4 layout most Hub checkpoints
-    still carry: `rope_theta` and `rope_scaling` (null, or the dict without rope_theta) at top level, `torch_dtype`
-    instead of `dtype`, no `transformers_version`. Checked: transformers parses it to the same config.
-    """
-    data = json.loads(v5_config_json.read_text())
-    rope = dict(data.pop("rope_parameters"))
-    data["rope_theta"] = rope.pop("rope_theta")
-    data["rope_scaling"] = None if rope.get("rope_type", "default") == "default" else rope
-    data["torch_dtype"] = data.pop("dtype")
-    data.pop("transformers_version", None)
-    reparsed = AutoConfig.for_model(**copy.deepcopy(data)).to_dict()  # it edits rope_scaling in place
-    original = AutoConfig.from_pretrained(v5_config_json.parent).to_dict()
-    for key in ("rope_parameters", "num_key_value_heads", "head_dim", "tie_word_embeddings", "vocab_size"):
-        assert reparsed.get(key) == original.get(key), (key, reparsed.get(key), original.get(key))
-    return data
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# GGUF writing (mirrors llama.cpp convert_hf_to_gguf.py LlamaModel / Qwen2Model, then llama-quantize for Q4_0)
-# ---------------------------------------------------------------------------------------------------------------
-
-def permute_for_gguf(weights: np.ndarray, n_head: int, n_head_kv: int | None) -> np.ndarray:
-    """convert_hf_to_gguf `LlamaModel.permute`: HF's rotate-half row order -> GGUF interleaved-pair row order.
-
-    With d = head_dim and heads H (n_head for Q, n_head_kv for K):
-        gguf[h*d + 2*i + j] = hf[h*d + j*(d/2) + i]      for h < H, i < d/2, j in {0, 1}
-    (applies to rows; a bias vector would be permuted the same way, llama has none).
-    """
-    if n_head_kv is not None and n_head != n_head_kv:
-        n_head = n_head_kv
-    rows = weights.shape[0]
-    return (weights.reshape(n_head, 2, rows // n_head // 2, *weights.shape[1:])
-            .swapaxes(1, 2)
-            .reshape(weights.shape))
-
-
-def gguf_tensor_name(hf_name: str) -> str:
-    """HF parameter name -> GGUF tensor name (gguf-py TensorNameMap for llama / qwen2)."""
-    if hf_name == "model.embed_tokens.weight":
-        return "token_embd.weight"
-    if hf_name == "model.norm.weight":
-        return "output_norm.weight"
-    if hf_name == "lm_head.weight":
-        return "output.weight"
-    parts = hf_name.split(".")  # model.layers.N.<module path>.<weight|bias>
-    assert parts[:2] == ["model", "layers"], hf_name
-    block, module, suffix = parts[2], ".".join(parts[3:-1]), parts[-1]
-    names = {
-        "input_layernorm": "attn_norm",
-        "self_attn.q_proj": "attn_q",
-        "self_attn.k_proj": "attn_k",
-        "self_attn.v_proj": "attn_v",
-        "self_attn.o_proj": "attn_output",
-        "post_attention_layernorm": "ffn_norm",
-        "mlp.gate_proj": "ffn_gate",
-        "mlp.up_proj": "ffn_up",
-        "mlp.down_proj": "ffn_down",
-    }
-    return f"blk.{block}.{names[module]}.{suffix}"
-
-
-def llama3_rope_freq_factors(config) -> np.ndarray:
-    """The rope_freqs.weight tensor of convert_hf_to_gguf `LlamaModel.generate_extra_tensors` for rope_type llama3.
-
-    llama.cpp divides each rotation frequency by it: theta_i(pos) = pos * base^(-2i/d) / factor_i.
-    NOTE: convert_hf_to_gguf reads `original_max_position_embeddings` from the TOP level of the config (default
-    8192), not from `rope_scaling`; on real Llama 3.x both are 8192. Our tiny config has 32 inside rope_scaling only,
-    so we use that value (as transformers does); otherwise the GGUF would not match the HF model.
-    """
-    rope = config.rope_parameters
-    base = rope["rope_theta"]
-    dim = config.head_dim
-    freqs = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
-    factor = rope["factor"]
-    low_freq_factor = rope["low_freq_factor"]
-    high_freq_factor = rope["high_freq_factor"]
-    old_context_len = rope["original_max_position_embeddings"]
-    low_freq_wavelen = old_context_len / low_freq_factor
-    high_freq_wavelen = old_context_len / high_freq_factor
-    factors = []
-    for freq in freqs:
-        wavelen = 2 * math.pi / freq
-        if wavelen < high_freq_wavelen:
-            factors.append(1)
-        elif wavelen > low_freq_wavelen:
-            factors.append(factor)
-        else:
-            smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
-            factors.append(1 / ((1 - smooth) / factor + smooth))
-    return torch.tensor(factors, dtype=torch.float32).numpy()
-
-
-def fixture_vocabulary() -> tuple[list[str], list[int], list[str]]:
-    """A valid 320-token byte-level BPE vocabulary: 256 byte symbols, 61 merges, 3 control tokens.
-
-    Returns (tokens, token_types, merges) for tokenizer.ggml.{tokens, token_type, merges}.
-    """
-    table = byte_to_unicode_table()
-    tokens = [table[b] for b in range(256)]
-    text = ("the refund policy of the company is that the customer may return the item within thirty days "
-            "and the store will refund the full price to the customer; the tokens of this text are the merges "
-            "that the tiny tokenizer learns, so that the model fixture has a real vocabulary to load")
-    merges = train_byte_bpe(text, merge_count=VOCAB - 256 - 3)
-    assert len(merges) == VOCAB - 256 - 3, len(merges)
-    tokens += [a + b for a, b in merges]
-    tokens += ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-    assert len(tokens) == VOCAB and len(set(tokens)) == VOCAB
-    types = [int(gguf.TokenType.NORMAL)] * (VOCAB - 3) + [int(gguf.TokenType.CONTROL)] * 3
-    return tokens, types, [f"{a} {b}" for a, b in merges]
-
-
-GGUF_FILE_TYPES = {
-    "F32": gguf.LlamaFileType.ALL_F32,
-    "F16": gguf.LlamaFileType.MOSTLY_F16,
-    "Q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
-    "Q4_0": gguf.LlamaFileType.MOSTLY_Q4_0,
-}
-GGUF_VARIANTS = {
-    "tiny-llama": ("F32", "F16", "Q8_0", "Q4_0"),
-    "tiny-llama3": ("F32", "Q4_0"),
-    "tiny-qwen2": ("F32", "Q8_0"),
-}
-
-
-def tensor_qtype(variant: str, gguf_name: str, ndim: int, has_output: bool) -> gguf.GGMLQuantizationType:
-    """Storage type of one tensor in one GGUF variant.
-
-    1-D tensors (norms, biases, rope_freqs) stay F32 as convert_hf_to_gguf does. In Q4_0, llama-quantize gives
-    the output matrix (output.weight, or token_embd.weight when embeddings are tied) Q6_K, which needs rows that
-    are a multiple of 256; ours are 64 wide so it falls back to Q8_0 (as SmolLM2's Q4_1 file shows: tied
-    token_embd is Q8_0). K-quants are skipped entirely for that reason.
-    """
-    Q = gguf.GGMLQuantizationType
-    if ndim <= 1:
-        return Q.F32
-    if variant == "Q4_0":
-        is_output = gguf_name == "output.weight" or (not has_output and gguf_name == "token_embd.weight")
-        return Q.Q8_0 if is_output else Q.Q4_0
-    return {"F32": Q.F32, "F16": Q.F16, "Q8_0": Q.Q8_0}[variant]
-
-
-def write_gguf(path: Path, name: str, model, variant: str) -> list[tuple[str, str, tuple[int, ...]]]:
-    """Write one GGUF file; returns [(tensor name, type name, numpy shape)] in file order.
-
-    Metadata, in the order convert_hf_to_gguf writes it:
-      general.architecture (llama|qwen2), general.type "model", general.name, general.size_label,
-      {arch}.block_count, {arch}.context_length, {arch}.embedding_length, {arch}.feed_forward_length,
-      {arch}.attention.head_count, {arch}.attention.head_count_kv, {arch}.rope.freq_base,
-      {arch}.attention.layer_norm_rms_epsilon,
-      {arch}.attention.key_length + value_length   (only when config.json has head_dim: llama yes, qwen2 no),
-      general.file_type,
-      llama only: llama.vocab_size, llama.rope.dimension_count   (Qwen2Model writes neither),
-      general.quantization_version 2,
-      tokenizer.ggml.model "gpt2", .pre "gpt-2", .tokens, .token_type, .merges, .bos_token_id, .eos_token_id,
-      .padding_token_id, .add_bos_token false.
-    No rope-scaling keys: for llama3 scaling convert writes only the rope_freqs.weight tensor (first tensor).
-    Tensors: sorted HF names mapped by `gguf_tensor_name`; llama attn_q/attn_k rows permuted (`permute_for_gguf`).
-    """
-    config = model.config
-    arch = "qwen2" if config.model_type == "qwen2" else "llama"
-    state = {k: v.detach().to(torch.float32).numpy() for k, v in model.state_dict().items()}
-    if config.tie_word_embeddings:
-        state.pop("lm_head.weight", None)  # tied: save_pretrained drops it; convert never sees it
-    has_output = "lm_head.weight" in state
-
-    tensors: list[tuple[str, np.ndarray]] = []
-    if config.rope_parameters.get("rope_type") == "llama3":
-        tensors.append(("rope_freqs.weight", llama3_rope_freq_factors(config)))
-    for hf_name in sorted(state):
-        data = state[hf_name]
-        if arch == "llama" and hf_name.endswith("q_proj.weight"):
-            data = permute_for_gguf(data, config.num_attention_heads, config.num_attention_heads)
-        elif arch == "llama" and hf_name.endswith("k_proj.weight"):
-            data = permute_for_gguf(data, config.num_attention_heads, config.num_key_value_heads)
-        tensors.append((gguf_tensor_name(hf_name), np.ascontiguousarray(data)))
-
-    writer = gguf.GGUFWriter(str(path), arch)
-    writer.add_type(gguf.GGUFType.MODEL)
-    writer.add_name(name)
-    n_params = sum(t.size for n, t in tensors if n != "rope_freqs.weight")
-    writer.add_size_label(gguf.size_label(n_params, 0, 0, 0))
-    writer.add_block_count(config.num_hidden_layers)
-    writer.add_context_length(config.max_position_embeddings)
-    writer.add_embedding_length(config.hidden_size)
-    writer.add_feed_forward_length(config.intermediate_size)
-    writer.add_head_count(config.num_attention_heads)
-    writer.add_head_count_kv(config.num_key_value_heads)
-    writer.add_rope_freq_base(config.rope_parameters["rope_theta"])
-    writer.add_layer_norm_rms_eps(config.rms_norm_eps)
-    if "head_dim" in config.to_dict():
-        writer.add_key_length(config.head_dim)
-        writer.add_value_length(config.head_dim)
-    writer.add_file_type(GGUF_FILE_TYPES[variant])
-    if arch == "llama":
-        writer.add_vocab_size(config.vocab_size)
-        writer.add_rope_dimension_count(config.head_dim)
-    writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    tokens, types, merges = fixture_vocabulary()
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt-2")
-    writer.add_token_list(tokens)
-    writer.add_token_types(types)
-    writer.add_token_merges(merges)
-    writer.add_bos_token_id(BOS_ID)
-    writer.add_eos_token_id(EOS_ID)
-    writer.add_pad_token_id(BOS_ID)
-    writer.add_add_bos_token(False)
-
-    layout = []
-    for tname, data in tensors:
-        qtype = tensor_qtype(variant, tname, data.ndim, has_output)
-        raw = gguf.quants.quantize(data, qtype)
-        writer.add_tensor(tname, raw, raw_dtype=qtype)
-        layout.append((tname, qtype.name, tuple(data.shape)))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return layout
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Goldens
@@ -465,15 +185,42 @@ def check_gguf_rope_layout(model) -> float:
     return max_abs_diff(unperm, rot_hf)
 
 
-def tiny_model_goldens(root: Path, name: str, seed: int, input_ids: torch.Tensor) -> dict:
+GREEDY_PROMPT, GREEDY_NEW = 4, 8
+
+
+@torch.no_grad()
+def greedy_ids(model, prompt: torch.Tensor) -> torch.Tensor:
+    """(1, GREEDY_NEW) ids from `generate(do_sample=False)` with the KV cache, never stopping at EOS.
+
+    Checked here against a loop of full forward passes taking the argmax of the last position (no cache), so the
+    cached path (sliding-window caches, Phi-3's LongRoPE switch) agrees with the plain forward pass.
+    """
+    out = model.generate(prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=GREEDY_NEW,
+                         min_new_tokens=GREEDY_NEW, do_sample=False, eos_token_id=None, pad_token_id=0)
+    new = out[:, prompt.shape[1]:]
+    ids = prompt
+    for _ in range(GREEDY_NEW):
+        ids = torch.cat([ids, logits_of(model, ids)[:, -1].argmax(-1, keepdim=True)], dim=1)
+    assert torch.equal(ids[:, prompt.shape[1]:], new), (ids.tolist(), out.tolist())
+    return new.to(torch.int64)
+
+
+def golden_inputs(seq_len: int) -> torch.Tensor:
+    """(2, seq_len) ids uniform over the vocabulary, from torch.Generator seed 1234 (seq_len 7 for the first three
+    models, 12 for those whose sliding window or LongRoPE switch needs more positions)."""
+    return torch.randint(0, VOCAB, (2, seq_len), generator=torch.Generator().manual_seed(1234), dtype=torch.int64)
+
+
+def tiny_model_goldens(root: Path, arch: Arch) -> dict:
     """Writes FIXTURES/<name>/ and returns a summary {variant: max abs diff vs hf, ...} for the report."""
+    name = arch.name
+    input_ids = golden_inputs(arch.seq_len)
     out = root / name
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    model = build_model(name, seed)
-    is_llama3 = name == "tiny-llama3"
-    log(f"== {name} (seed {seed})")
+    model = build_model(arch)
+    log(f"== {name} (seed {arch.seed}), input_ids = {input_ids.tolist()}")
 
     model.save_pretrained(out / "hf", safe_serialization=True)
     write_json(out / "config.v4.json", config_v4_layout(out / "hf" / "config.json"))
@@ -482,11 +229,11 @@ def tiny_model_goldens(root: Path, name: str, seed: int, input_ids: torch.Tensor
         model.save_pretrained(out / "hf-sharded", safe_serialization=True, max_shard_size="100KB")
 
     layouts = {}
-    for variant in GGUF_VARIANTS[name]:
-        layouts[variant] = write_gguf(out / f"{name}-{variant}.gguf", name, model, variant)
+    for variant in arch.gguf_variants:
+        layouts[variant] = write_gguf(out / f"{name}-{variant}.gguf", arch, model, variant)
 
     tensors: dict[str, np.ndarray] = {"input_ids": input_ids.numpy()}
-    metadata: dict[str, str] = {"model": name, "seed": str(seed)}
+    metadata: dict[str, str] = {"model": name, "seed": str(arch.seed)}
     reference = None
     diffs = {}
     hf_dirs = ["hf"] + (["hf-bf16", "hf-sharded"] if name == "tiny-llama" else [])
@@ -497,13 +244,16 @@ def tiny_model_goldens(root: Path, name: str, seed: int, input_ids: torch.Tensor
             reference = logits
             assert max_abs_diff(logits, logits_of(model, input_ids)) == 0.0
             tensors["hidden_states.hf"] = residual_stream(loaded, input_ids).numpy()
+            check_config_features(arch, loaded, input_ids, logits)
+            if arch.issue14:
+                tensors.update(issue14_goldens(arch, loaded, input_ids, "hf", metadata))
         tensors[f"logits.{variant}"] = logits.numpy()
         tensors[f"logprobs.{variant}"] = next_token_logprobs(logits, input_ids).numpy()
         metadata[f"logits.{variant}"] = f"transformers from_pretrained('{variant}/', dtype=float32, eager)"
         diffs[variant] = max_abs_diff(logits, reference)
 
-    hf_config = AutoConfig.from_pretrained(out / "hf") if is_llama3 else None
-    for variant in GGUF_VARIANTS[name]:
+    hf_config = AutoConfig.from_pretrained(out / "hf") if arch.gguf_hf_config else None
+    for variant in arch.gguf_variants:
         filename = f"{name}-{variant}.gguf"
         loaded = load_gguf(out, filename, config=hf_config)
         logits = logits_of(loaded, input_ids)
@@ -511,15 +261,23 @@ def tiny_model_goldens(root: Path, name: str, seed: int, input_ids: torch.Tensor
         tensors[f"logits.{key}"] = logits.numpy()
         tensors[f"logprobs.{key}"] = next_token_logprobs(logits, input_ids).numpy()
         how = f"transformers from_pretrained(gguf_file='{filename}', dtype=float32, eager)"
-        metadata[f"logits.{key}"] = how + (" with config=hf/config.json (llama3 RoPE)" if is_llama3 else "")
+        metadata[f"logits.{key}"] = how + (f" with config=hf/config.json {arch.gguf_hf_config}" if hf_config else "")
         diffs[key] = max_abs_diff(logits, reference)
+        if arch.issue14:
+            tensors.update(issue14_goldens(arch, loaded, input_ids, key, metadata))
         if variant == "F32":
-            assert diffs[key] <= 1e-5, f"{name}: GGUF F32 logits differ from HF by {diffs[key]}"
-            if is_llama3:  # what transformers' GGUF loader alone gives: no llama3 scaling at all
-                naive = logits_of(load_gguf(out, filename), input_ids)
-                diffs["gguf-F32 loaded WITHOUT hf config (rope scaling lost)"] = max_abs_diff(naive, reference)
+            if name == "tiny-mistral-sw":
+                check_windowless_gguf(logits, reference)
+            else:
+                assert diffs[key] <= 1e-5, f"{name}: GGUF F32 logits differ from HF by {diffs[key]}"
+            if hf_config is not None:  # what transformers' GGUF loader alone gives (for the report only)
+                try:
+                    naive = logits_of(load_gguf(out, filename), input_ids)
+                    diffs["gguf-F32 loaded WITHOUT hf config"] = max_abs_diff(naive, reference)
+                except RuntimeError as error:
+                    log(f"    gguf-F32 WITHOUT hf config does not load: {str(error).splitlines()[0]}")
 
-    if is_llama3:
+    if name == "tiny-llama3":
         inv_freq = model.model.rotary_emb.inv_freq.detach().to(torch.float32)
         factors = llama3_rope_freq_factors(model.config)
         base = 1.0 / (10000.0 ** (torch.arange(0, 16, 2, dtype=torch.float32) / 16))
@@ -539,6 +297,51 @@ def tiny_model_goldens(root: Path, name: str, seed: int, input_ids: torch.Tensor
     for key, diff in diffs.items():
         log(f"    {key:<55} max |logits - logits.hf| = {diff:.3e}")
     return {"diffs": diffs, "layouts": layouts}
+
+
+def issue14_goldens(arch: Arch, model, input_ids: torch.Tensor, variant: str, metadata: dict) -> dict:
+    """greedy.<variant> (I64, (1, 8)) from greedy.prompt = input_ids[:1, :4] (see `greedy_ids`); tiny-phi3 also
+    short.logits.<variant> (F32, (2, 8, 320)) over input_ids[:, :8]: no position beyond the original context 8, so
+    transformers uses short_factor there and long_factor for the full 12-token input_ids."""
+    prompt = input_ids[:1, :GREEDY_PROMPT]
+    out = {"greedy.prompt": prompt.numpy(), f"greedy.{variant}": greedy_ids(model, prompt).numpy()}
+    metadata[f"greedy.{variant}"] = ("generate(greedy.prompt, do_sample=False, max_new_tokens=min_new_tokens=8, "
+                                     "eos_token_id=None), equal to argmax over full forward passes")
+    log(f"    greedy.{variant}: {out[f'greedy.{variant}'].tolist()}")
+    if arch.name == "tiny-phi3":
+        short = input_ids[:, :8]
+        out[f"short.logits.{variant}"] = logits_of(model, short).numpy()
+        metadata[f"short.logits.{variant}"] = "logits of input_ids[:, :8] (LongRoPE short_factor)"
+    return out
+
+
+@torch.no_grad()
+def check_config_features(arch: Arch, model, input_ids: torch.Tensor, reference: torch.Tensor) -> None:
+    """The features a golden is meant to test change its logits (> 1e-2), so a model that skips one fails:
+    tiny-gemma3 without its window (sliding_window 128) and without final_logit_softcapping; tiny-phi3 with the
+    short factors over the first 8 positions (short.logits) instead of the long ones (the 12-token logits)."""
+    if arch.name == "tiny-phi3":
+        diff = max_abs_diff(logits_of(model, input_ids[:, :8]), reference[:, :8])
+        log(f"    LongRoPE short vs long factors over positions 0-7: logits differ by {diff:.3e}")
+        assert diff > 1e-2, diff
+    if arch.name != "tiny-gemma3":
+        return
+    for key, value in (("sliding_window", 128), ("final_logit_softcapping", None)):
+        changed = copy.deepcopy(model)
+        setattr(changed.config, key, value)
+        diff = max_abs_diff(logits_of(changed, input_ids), reference)
+        log(f"    {key} = {value} instead changes the logits by {diff:.3e}")
+        assert diff > 1e-2, (key, diff)
+
+
+def check_windowless_gguf(gguf_logits: torch.Tensor, hf_logits: torch.Tensor) -> None:
+    """tiny-mistral-sw: convert_hf_to_gguf writes Mistral as general.architecture llama with no window key, so
+    llama.cpp and transformers' GGUF loader attend to every earlier token. Positions < SLIDING_WINDOW see the same
+    keys either way (equal within 1e-5); later positions must differ, or the window would not be tested."""
+    early = max_abs_diff(gguf_logits[:, :SLIDING_WINDOW], hf_logits[:, :SLIDING_WINDOW])
+    late = max_abs_diff(gguf_logits[:, SLIDING_WINDOW:], hf_logits[:, SLIDING_WINDOW:])
+    log(f"    windowless GGUF vs windowed HF: positions < {SLIDING_WINDOW}: {early:.3e}, later: {late:.3e}")
+    assert early <= 1e-5 and late > 1e-2, (early, late)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -619,15 +422,15 @@ def main() -> None:
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else fixtures_dir("LatheModelsTests")
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    input_ids = torch.randint(0, VOCAB, (2, 7), generator=torch.Generator().manual_seed(1234), dtype=torch.int64)
-    log(f"input_ids = {input_ids.tolist()}")
+    only = [n for n in sys.argv[3:]] or list(ARCHS)
     summary = {}
-    for seed, name in enumerate(("tiny-llama", "tiny-llama3", "tiny-qwen2"), start=1):
-        summary[name] = tiny_model_goldens(root, name, seed, input_ids)
-    for variant, layout in summary["tiny-llama"]["layouts"].items():
+    for name in only:
+        summary[name] = tiny_model_goldens(root, ARCHS[name])
+    for variant, layout in summary.get("tiny-llama", {}).get("layouts", {}).items():
         if variant in ("F32", "Q4_0"):
             log(f"tiny-llama {variant} tensors: " + ", ".join(f"{n}:{t}{list(s)}" for n, t, s in layout))
-    smollm2_goldens(root)
+    if "tiny-llama" in only:
+        smollm2_goldens(root)
     write_versions(root / "versions.json")
 
 

@@ -227,11 +227,13 @@ def split_bpe():
     return tok
 
 
-def gguf_metadata_json(reader, keys=None):
-    """The `tokenizer.*` metadata of a GGUF as {"key": {"type": ..., "value": ...}}."""
+def gguf_metadata_json(reader, keys=None, architecture=False):
+    """The `tokenizer.*` metadata of a GGUF as {"key": {"type": ..., "value": ...}}, with `general.architecture`
+    when asked (transformers picks the SentencePiece builder by architecture)."""
     out = {}
     for key, field in reader.fields.items():
-        if not key.startswith("tokenizer.") or (keys is not None and key not in keys):
+        wanted = key.startswith("tokenizer.") or (architecture and key == "general.architecture")
+        if not wanted or (keys is not None and key not in keys):
             continue
         types = field.types
         if types[0] == gguf.GGUFValueType.ARRAY:
@@ -248,16 +250,20 @@ def gguf_metadata_json(reader, keys=None):
     return out
 
 
-def write_spm_gguf(tok, path):
+def write_spm_gguf(tok, path, arch="llama"):
     """A tokenizer-only GGUF of a SentencePiece-style BPE (tokenizer.ggml.model = llama), as llama.cpp's
-    converter writes one: tokens, scores (minus the merge rank), token types (control, byte, normal)."""
+    converter writes one: tokens, scores (minus the merge rank), token types (control, byte, normal).
+    general.architecture is `arch`: transformers builds phi3 and gemma* SentencePiece vocabularies differently."""
     data = json.loads(tok.to_str())
     vocab = sorted(data["model"]["vocab"].items(), key=lambda kv: kv[1])
     tokens = [t for t, _ in vocab]
     specials = {"<unk>": 2, "<s>": 3, "</s>": 3}
     types = [specials.get(t, 6 if (t.startswith("<0x") and len(t) == 6) else 1) for t in tokens]
     scores = [-float(i) for i in range(len(tokens))]
-    w = gguf.GGUFWriter(path, "llama")
+    if arch.startswith("gemma"):  # Gemma vocabularies hold these control tokens (else GemmaTokenizer appends them)
+        extra = ["<pad>", "<eos>", "<bos>", "<mask>"]
+        tokens, types, scores = tokens + extra, types + [3] * 4, scores + [-float(len(tokens) + i) for i in range(4)]
+    w = gguf.GGUFWriter(path, arch)
     w.add_tokenizer_model("llama")
     w.add_tokenizer_pre("default")
     w.add_token_list(tokens)
@@ -276,9 +282,9 @@ def write_spm_gguf(tok, path):
     w.close()
 
 
-def write_bpe_gguf(tok, path, pre):
+def write_bpe_gguf(tok, path, pre, arch="llama"):
     """A tokenizer-only GGUF of a byte-level BPE (tokenizer.ggml.model = gpt2) with a named pre-tokenizer:
-    special added tokens as control tokens, other added tokens as user-defined."""
+    special added tokens as control tokens, other added tokens as user-defined; general.architecture `arch`."""
     data = json.loads(tok.to_str())
     vocab = dict(data["model"]["vocab"])
     for t in data["added_tokens"]:
@@ -286,7 +292,7 @@ def write_bpe_gguf(tok, path, pre):
     tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
     assert [vocab[t] for t in tokens] == list(range(len(tokens)))
     kinds = {t["content"]: (3 if t["special"] else 4) for t in data["added_tokens"]}
-    w = gguf.GGUFWriter(path, "llama")
+    w = gguf.GGUFWriter(path, arch)
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre(pre)
     w.add_token_list(tokens)
@@ -429,6 +435,18 @@ def main():
         tok, config = from_gguf(path)
         save("sentencepiece_gguf", tok, config)
 
+    # The same vocabulary in GGUFs of architecture phi3 and gemma3, for which transformers builds the tokenizer
+    # differently (phi3: a Prepend + Replace normalizer instead of Metaspace; gemma3: GemmaTokenizer, with
+    # <pad> <eos> <bos> <mask> appended as control tokens, as Gemma vocabularies have them).
+    for arch in ("phi3", "gemma3"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "spm.gguf")
+            write_spm_gguf(spm, path, arch)
+            with open(os.path.join(FIXTURES, "gguf", f"sentencepiece_{arch}.json"), "w", encoding="utf-8") as f:
+                json.dump(gguf_metadata_json(gguf.GGUFReader(path), architecture=True), f, ensure_ascii=False)
+            tok, config = from_gguf(path)
+            save(f"sentencepiece_{arch}_gguf", tok, config)
+
     # The byte-level vocabulary as a GGUF (tokenizer.ggml.model = gpt2, pre = llama-bpe), read back by transformers.
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bpe.gguf")
@@ -437,6 +455,17 @@ def main():
             json.dump(gguf_metadata_json(gguf.GGUFReader(path)), f, ensure_ascii=False)
         tok, config = from_gguf(path)
         save("bytelevel_gguf", tok, config)
+
+    # The byte-level vocabulary as a Qwen2 GGUF (pre = qwen2): transformers' GGUF tokenizer applies no NFC (unlike
+    # a Qwen2 tokenizer.json), so "e" + U+0301 and "é" stay different ids, as in llama.cpp.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bpe.gguf")
+        write_bpe_gguf(byte_level, path, "qwen2", "qwen2")
+        with open(os.path.join(FIXTURES, "gguf", "bytelevel_qwen2.json"), "w", encoding="utf-8") as f:
+            json.dump(gguf_metadata_json(gguf.GGUFReader(path), architecture=True), f, ensure_ascii=False)
+        tok, config = from_gguf(path)
+        assert tok.normalizer is None
+        save("bytelevel_qwen2_gguf", tok, config)
 
     # SmolLM2: the tokenizer transformers builds from the GGUF, and the GGUF's own tokenizer metadata.
     if os.path.exists(GGUF_PATH):

@@ -1,12 +1,20 @@
-"""Golden files for LoRA training (issue 5, item 8): PEFT on the tiny Llama and Qwen2 models.
+"""Golden files for LoRA training (issue 5 item 8; issue 14 item 8): PEFT on the tiny models.
 
-Run from the repository root:  $PYTHON Scripts/goldens/training.py
+Run from the repository root:  $PYTHON Scripts/goldens/training.py [MODEL ...]
+  (MODEL: names from `MODELS` below, default all: tiny-llama, tiny-qwen2 and the issue-14 models tiny-qwen3,
+  tiny-llama32, tiny-mistral-sw, tiny-gemma3, tiny-phi3)
 Reads  Tests/LatheModelsTests/Fixtures/<model>/hf/   (written by models.py)
 Writes Tests/LatheTrainingTests/Fixtures/<model>-lora.safetensors with, as tensors:
   input_ids, position_ids, segments, labels  (I64, (2, 12)): one micro-batch, row 0 packs two samples
       (positions restart, a 4-D mask blocks attention across them, the second sample's first label is -100 so
       nothing is predicted across the boundary); row 1 holds one sample right-padded; prompts masked to -100
-      (completion-only loss).
+      (completion-only loss). Sliding-window models get the window in the mask too, since transformers applies
+      a 4-D mask as given: tiny-mistral-sw one mask with key j visible from query i only if i - j < 4 (same
+      segment); tiny-gemma3 a dict {"full_attention": packed mask, "sliding_attention": packed and windowed},
+      which Gemma3TextModel takes per layer type. Checked: the logits of every sample equal a plain forward pass
+      of that sample alone (1e-5), except tiny-phi3's row 0: transformers picks LongRoPE's long factors for the
+      whole batch once max(position_ids) + 1 > original_max_position_embeddings (8; row 1 reaches position 8),
+      so the packed samples of row 0 use the long factors, as they would not alone.
   init.<peft name>    the LoRA parameters the gradients are taken at: PEFT's own init (A Kaiming-uniform) but
                       with B drawn N(0, 0.05²) so that dA is not trivially zero.
   grad.<peft name>    d(loss)/d(parameter) from loss.backward() with those parameters.
@@ -16,22 +24,35 @@ Writes Tests/LatheTrainingTests/Fixtures/<model>-lora.safetensors with, as tenso
                       get_cosine_schedule_with_warmup), clip_grad_norm_ 0.05 every step, same batch each step.
   final.<peft name>   the parameters after the 5 steps.
 and in __metadata__: loss (the loss at `init`), rank, alpha, targets, and how it was made.
-LoRA: r=4, alpha=8, dropout 0, all seven projections, fp32, eager attention.
+Written with common.save_safetensors (sorted header, reproducible bytes). tiny-llama-lora and tiny-qwen2-lora were
+first written with safetensors' save_file, whose header order varies: re-running rewrites their layout, with the same
+tensors and metadata.
+LoRA: r=4, alpha=8, dropout 0, fp32, eager attention; targets all seven projections, except tiny-phi3: qkv_proj,
+o_proj, gate_up_proj, down_proj (its fused projections, as PEFT names them).
 """
 
 import math
 import sys
 from pathlib import Path
 
-import torch
-from peft import LoraConfig, get_peft_model
-from safetensors.torch import save_file
-from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup
+# This folder holds tokenizers.py, which would shadow the `tokenizers` package that transformers imports:
+# import the libraries first, then this folder's modules from the end of the path.
+HERE = Path(__file__).resolve().parent
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import tokenizers  # noqa: E402, F401  (the package, before this folder joins the path)
+import torch  # noqa: E402
+from peft import LoraConfig, get_peft_model  # noqa: E402
+from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup  # noqa: E402
+
+sys.path.append(str(HERE))
+from architectures import ARCHS  # noqa: E402
+from common import save_safetensors  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ROOT / "Tests/LatheModelsTests/Fixtures"
+FIXTURES = ROOT / "Tests/LatheModelsTests/Fixtures"
 OUT = ROOT / "Tests/LatheTrainingTests/Fixtures"
-TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+MODELS = ["tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-llama32", "tiny-mistral-sw", "tiny-gemma3", "tiny-phi3"]
 RANK, ALPHA = 4, 8
 
 
@@ -48,14 +69,42 @@ def batch(vocab):
     labels[0, 5:8] = -100   # sample B prompt (incl. its first token: no prediction across the boundary)
     labels[1, 0:4] = -100   # sample C prompt
     labels[1, 9:] = -100    # padding
-    # 4-D additive mask: causal within a segment, padding sees only itself (never a target).
-    T = ids.shape[1]
+    return ids, positions, segments, labels
+
+
+def additive_mask(segments, window=None):
+    """(B, 1, T, T) additive mask: causal within a segment (padding sees only itself, never a target), and with a
+    window also i - j < window (index distance = position distance inside a segment)."""
+    T = segments.shape[1]
     causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    if window is not None:
+        causal &= ~torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-window)
     same = segments[:, :, None] == segments[:, None, :]
     allowed = causal[None] & same
-    mask = torch.zeros(2, 1, T, T)
+    mask = torch.zeros(segments.shape[0], 1, T, T)
     mask.masked_fill_(~allowed[:, None], torch.finfo(torch.float32).min)
-    return ids, positions, segments, labels, mask
+    return mask
+
+
+def attention_mask(config, segments):
+    """The mask argument for this model (see the module docstring)."""
+    if config.model_type == "gemma3_text":
+        return {"full_attention": additive_mask(segments),
+                "sliding_attention": additive_mask(segments, config.sliding_window)}
+    if getattr(config, "sliding_window", None) is not None and config.model_type == "mistral":
+        return additive_mask(segments, config.sliding_window)
+    return additive_mask(segments)
+
+
+@torch.no_grad()
+def check_packing(model, name, ids, positions, mask):
+    """Each sample's logits in the packed batch equal a plain forward pass of the sample alone (1e-5)."""
+    packed = model(input_ids=ids, position_ids=positions, attention_mask=mask).logits
+    spans = [(1, 0, 9)] + ([] if name == "tiny-phi3" else [(0, 0, 5), (0, 5, 12)])
+    for row, a, b in spans:
+        alone = model(input_ids=ids[row:row + 1, a:b]).logits
+        diff = (packed[row, a:b] - alone[0]).abs().max().item()
+        assert diff <= 1e-5, (name, row, a, b, diff)
 
 
 def lora_state(model):
@@ -69,12 +118,15 @@ def peft_name(name):
 
 def make(model_name):
     torch.manual_seed(0)
-    base = AutoModelForCausalLM.from_pretrained(MODELS / model_name / "hf", dtype=torch.float32,
+    targets = list(ARCHS[model_name].lora_targets)
+    base = AutoModelForCausalLM.from_pretrained(FIXTURES / model_name / "hf", dtype=torch.float32,
                                                 attn_implementation="eager")
-    config = LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0, target_modules=TARGETS, bias="none",
+    config = LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0, target_modules=targets, bias="none",
                         task_type="CAUSAL_LM")
     model = get_peft_model(base, config)
-    ids, positions, segments, labels, mask = batch(base.config.vocab_size)
+    ids, positions, segments, labels = batch(base.config.vocab_size)
+    mask = attention_mask(base.config, segments)
+    check_packing(model, model_name, ids, positions, mask)
     peft_init = lora_state(model)
 
     def loss_fn():
@@ -122,16 +174,16 @@ def make(model_name):
         tensors["peft_init." + n] = peft_init[k]
         tensors["final." + n] = final[k]
     metadata = {
-        "loss": repr(loss.item()), "rank": str(RANK), "alpha": str(ALPHA), "targets": ",".join(TARGETS),
+        "loss": repr(loss.item()), "rank": str(RANK), "alpha": str(ALPHA), "targets": ",".join(targets),
         "made_by": "Scripts/goldens/training.py: peft get_peft_model + loss.backward(); AdamW + cosine warmup",
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(OUT / f"{model_name}-lora.safetensors"),
-              metadata=metadata)
+    save_safetensors(OUT / f"{model_name}-lora.safetensors", {k: v.detach().numpy() for k, v in tensors.items()},
+                     metadata)
     print(model_name, "loss", loss.item(), "losses", losses)
 
 
 if __name__ == "__main__":
-    for name in ["tiny-llama", "tiny-qwen2"]:
+    for name in sys.argv[1:] or MODELS:
         make(name)
     sys.exit(0)

@@ -1,3 +1,4 @@
+import LatheFormats
 import LatheTokenizers
 
 /// The record formats Lathe trains on. Raw values are the names used in configs and on the command line.
@@ -96,10 +97,10 @@ public struct Record: Sendable {
         case .alpaca(let i, let x, let o):
             pairs = [("instruction", .string(i)), ("input", .string(x)), ("output", .string(o))]
         case .chat(let m):
-            pairs = [("messages", .array(m.map { .object([("role", .string($0.role)), ("content", .string($0.content))]) }))]
+            pairs = [("messages", .array(m.map { .object(JSONObject([("role", .string($0.role)), ("content", .string($0.content))])) }))]
         }
         let taken = Set(pairs.map(\.0))
         pairs.append(contentsOf: extra.filter { !taken.contains($0.0) })
-        return .object(pairs)
+        return .object(JSONObject(pairs))
     }
 }

@@ -92,7 +92,7 @@ struct RecordProcessor: @unchecked Sendable {
                 }
             }
         }
-        JSONWriter.write(cleaned.json, into: &kept.line)
+        cleaned.json.write(into: &kept.line, .init(escapeLineSeparators: true))
         kept.line.append(0x0A)
         return .kept(kept)
     }

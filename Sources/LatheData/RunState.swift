@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// Bookkeeping of one cleaning run: counts for the report, exact-duplicate keys, and compact metadata of every
 /// record kept so far (its place in the staging file, hashes and band keys).
@@ -47,13 +48,13 @@ struct RunState {
             if exactDedup, let first = firstByKey[record.exactKey] {
                 let r = Rejection(source: record.source, step: "exact_dedup",
                                   reason: RejectReason(code: "exact_duplicate", detail: "same text as \(kept[Int(first)].id)"),
-                                  record: try? JSONParser.parse(Array(record.line.dropLast())))
+                                  record: try? JSONValue.parse(Array(record.line.dropLast())))
                 count(r); try rejected.writeLine(r.json); return
             }
             if let e = record.contaminatedBy {
                 let r = Rejection(source: record.source, step: "decontamination",
                                   reason: RejectReason(code: "contaminated", detail: "near-duplicate of evaluation text \(e)"),
-                                  record: try? JSONParser.parse(Array(record.line.dropLast())))
+                                  record: try? JSONValue.parse(Array(record.line.dropLast())))
                 count(r); try rejected.writeLine(r.json); return
             }
             if exactDedup { firstByKey[record.exactKey] = Int32(kept.count) }
@@ -159,7 +160,7 @@ struct RunState {
             if survivor[index] != index {
                 let r = Rejection(source: kept[index], step: "near_dedup",
                                   reason: RejectReason(code: "near_duplicate", detail: "near-duplicate of \(kept[survivor[index]].id)"),
-                                  record: try? JSONParser.parse(line.bytes))
+                                  record: try? JSONValue.parse(line.bytes))
                 count(r); try rejected.writeLine(r.json)
                 continue
             }
@@ -218,7 +219,7 @@ final class StagingReader {
         do {
             try handle.seek(toOffset: UInt64(offsets[i]))
             guard let data = try handle.read(upToCount: lengths[i]) else { return nil }
-            let value = try JSONParser.parse(Array(data.dropLast()))
+            let value = try JSONValue.parse(Array(data.dropLast()))
             guard case .success(let record) = RecordDecoder().decode(value, source: SourceLocation(file: "", line: 0, byteOffset: 0)) else { return nil }
             return NearDuplicates.text(of: record.content)
         } catch {

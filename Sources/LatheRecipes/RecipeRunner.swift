@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 
 /// What a stage executor is given: the recipe, its planned key, a fresh directory to write into, and the output
 /// directories of the stages before it.
@@ -159,8 +160,8 @@ public struct RecipeRunner {
     }
 
     static func readReport(_ directory: String) throws -> StageReport {
-        guard let data = FileManager.default.contents(atPath: directory + "/report.json") else { return StageReport() }
-        do { return try JSONDecoder().decode(StageReport.self, from: data) } catch {
+        guard FileManager.default.fileExists(atPath: directory + "/report.json") else { return StageReport() }
+        do { return try JSONNode.read(file: directory + "/report.json").decode(StageReport.self) } catch {
             throw RecipeError.run(path: directory + "/report.json", message: "unreadable stage report (\(error)); delete the stage directory to re-run it")
         }
     }

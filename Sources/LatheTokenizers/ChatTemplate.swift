@@ -62,14 +62,15 @@ public struct ChatMessage: Sendable, Equatable {
 public struct RenderedChat: Sendable, Equatable {
     /// The prompt text, identical to transformers' `apply_chat_template(..., tokenize=False)`.
     public var text: String
-    /// UTF-8 byte ranges into `text`: the `{% generation %}` bodies when the template has them, otherwise the
-    /// rendered content of each non-empty assistant message, in order (for completion-only loss masking).
+    /// UTF-8 byte ranges into `text`: the `{% generation %}` bodies when the template has them, otherwise one range
+    /// per non-empty assistant message, in order, holding what the template rendered for that turn after its
+    /// generation prompt (see `AssistantSpanFinder`), for completion-only loss masking.
     public var assistantSpans: [Range<Int>]
 }
 
 /// Why a chat could not be rendered with span information.
 public enum ChatTemplateError: Error, CustomStringConvertible, Equatable {
-    /// The template transforms assistant contents in a way the span finder cannot follow.
+    /// The template renders assistant contents in a way the span finder cannot follow (not at all, or repeated).
     case assistantSpansNotFound(String)
 
     /// A one-line message with the position and what went wrong.
@@ -111,10 +112,9 @@ public struct ChatTemplate: Sendable {
         let output = try template.renderWithSpans(context(messages.map { $0.templateValue() }, addGenerationPrompt,
                                                           tools, extraContext), now: now)
         if hasGenerationBlocks { return RenderedChat(text: output.text, assistantSpans: output.generationSpans) }
-        let spans = try AssistantSpanFinder(render: { contents in
-            try template.renderWithSpans(context(zip(messages, contents).map { $0.templateValue(content: $1) },
-                                                 addGenerationPrompt, tools, extraContext), now: now).text
-        }).spans(text: output.text, messages: messages)
+        let spans = try AssistantSpanFinder(render: { values, generationPrompt in
+            try template.renderWithSpans(context(values, generationPrompt, tools, extraContext), now: now).text
+        }, addGenerationPrompt: addGenerationPrompt).spans(text: output.text, messages: messages)
         return RenderedChat(text: output.text, assistantSpans: spans)
     }
 
@@ -152,115 +152,6 @@ public struct ChatTemplate: Sendable {
             if j + 1 < b.count, b[j] == UInt8(ascii: "%"), b[j + 1] == UInt8(ascii: "}") { return true }
         }
         return false
-    }
-}
-
-/// Finds the rendered assistant contents without any help from the template.
-///
-/// First it wraps each non-empty assistant content in two private-use marker characters, renders, and checks that
-/// deleting the markers gives back the real rendering exactly; the markers then bound the spans. Templates that
-/// transform content (`| trim`) break that check, so the second pass replaces each content by a numbered sentinel,
-/// splits that rendering at the sentinels, and matches the pieces against the real text, trying the content as is,
-/// stripped, left-stripped and right-stripped (Python whitespace).
-struct AssistantSpanFinder {
-    /// Renders the chat with the given per-message contents.
-    let render: ([String]) throws -> String
-
-    func spans(text: String, messages: [ChatMessage]) throws -> [Range<Int>] {
-        let assistants = messages.indices.filter { messages[$0].role == "assistant" && !messages[$0].content.isEmpty }
-        guard !assistants.isEmpty else { return [] }
-        let real = Array(text.utf8)
-        let used = Set(messages.flatMap { $0.content.unicodeScalars.map(\.value) })
-        guard let open = (0xE000..<0xF8FF).first(where: { !used.contains($0) && !used.contains($0 + 1) }),
-              let openScalar = Unicode.Scalar(open), let closeScalar = Unicode.Scalar(open + 1)
-        else { throw ChatTemplateError.assistantSpansNotFound("no free marker character") }
-        let openMark = String(Character(openScalar)), closeMark = String(Character(closeScalar))
-
-        var wrapped = messages.map(\.content)
-        for i in assistants { wrapped[i] = openMark + wrapped[i] + closeMark }
-        if let spans = markerSpans(Array(try render(wrapped).utf8), real, Array(openMark.utf8), Array(closeMark.utf8),
-                                   expected: assistants.count) {
-            return spans
-        }
-        var numbered = messages.map(\.content)
-        for (k, i) in assistants.enumerated() { numbered[i] = openMark + String(k) + closeMark }
-        return try sentinelSpans(Array(try render(numbered).utf8), real, Array(openMark.utf8), Array(closeMark.utf8),
-                                 contents: assistants.map { messages[$0].content })
-    }
-
-    private func starts(_ a: [UInt8], at i: Int, with b: [UInt8]) -> Bool {
-        i + b.count <= a.count && a[i..<i + b.count].elementsEqual(b)
-    }
-
-    /// Spans from the marker rendering, or nil when removing the markers does not give the real text.
-    private func markerSpans(_ marked: [UInt8], _ real: [UInt8], _ open: [UInt8], _ close: [UInt8],
-                             expected: Int) -> [Range<Int>]? {
-        var plain: [UInt8] = []
-        plain.reserveCapacity(real.count)
-        var spans: [Range<Int>] = []
-        var start: Int? = nil
-        var i = 0
-        while i < marked.count {
-            if starts(marked, at: i, with: open) {
-                guard start == nil else { return nil }
-                start = plain.count
-                i += open.count
-            } else if starts(marked, at: i, with: close) {
-                guard let s = start else { return nil }
-                spans.append(s..<plain.count)
-                start = nil
-                i += close.count
-            } else {
-                plain.append(marked[i])
-                i += 1
-            }
-        }
-        return start == nil && spans.count == expected && plain == real ? spans : nil
-    }
-
-    private func sentinelSpans(_ numbered: [UInt8], _ real: [UInt8], _ open: [UInt8], _ close: [UInt8],
-                               contents: [String]) throws -> [Range<Int>] {
-        // Split into pieces around sentinels: pieces[0] s0 pieces[1] s1 ... pieces[n].
-        var pieces: [[UInt8]] = [[]]
-        var ids: [Int] = []
-        var i = 0
-        while i < numbered.count {
-            if starts(numbered, at: i, with: open) {
-                var j = i + open.count
-                var digits: [UInt8] = []
-                while j < numbered.count, numbered[j] >= 0x30, numbered[j] <= 0x39 { digits.append(numbered[j]); j += 1 }
-                let k = Int(String(decoding: digits, as: UTF8.self)) ?? -1
-                if starts(numbered, at: j, with: close), (0..<contents.count).contains(k), k > (ids.last ?? -1) {
-                    ids.append(k)
-                    pieces.append([])
-                    i = j + close.count
-                    continue
-                }
-                throw ChatTemplateError.assistantSpansNotFound("the template altered or repeated an assistant message")
-            }
-            pieces[pieces.count - 1].append(numbered[i])
-            i += 1
-        }
-        guard starts(real, at: 0, with: pieces[0]) else {
-            throw ChatTemplateError.assistantSpansNotFound("the rendering depends on assistant content")
-        }
-        var pos = pieces[0].count
-        var spans: [Range<Int>] = []
-        for (n, k) in ids.enumerated() {
-            let next = pieces[n + 1]
-            let isLast = n + 1 == ids.count
-            let candidates = ChatTemplate.stripVariants(contents[k]).map { Array($0.utf8) }
-            guard let match = candidates.first(where: { c in
-                starts(real, at: pos, with: c)
-                    && (isLast ? real.count - pos - c.count == next.count && starts(real, at: pos + c.count, with: next)
-                        : starts(real, at: pos + c.count, with: next))
-            }) else {
-                throw ChatTemplateError.assistantSpansNotFound("assistant message \(k) is transformed beyond stripping")
-            }
-            spans.append(pos..<pos + match.count)
-            pos += match.count + next.count
-        }
-        return spans
     }
 }
 

@@ -17,6 +17,12 @@ public let ggufPreTokenizerSplits: [String: String] = {
 extension Tokenizer {
     /// Builds from GGUF `tokenizer.*` metadata the tokenizer transformers builds from that file
     /// (`tokenizer.ggml.model` `gpt2`: byte-level BPE; `llama`: SentencePiece-style BPE with byte fallback).
+    /// As transformers (5.24, `integrations/gguf/gguf_tokenizer_mapping.py`), no byte-level vocabulary gets a
+    /// normalizer, whatever `general.architecture` says: a Qwen2/Qwen3 GGUF does not apply the NFC of Qwen's
+    /// tokenizer.json, so "e" + U+0301 and "é" keep different ids, as in llama.cpp. A SentencePiece vocabulary of
+    /// architecture `phi3` puts its prefix space in a normalizer (`Prepend` + `Replace`) instead of `Metaspace`;
+    /// one of architecture `gemma`/`gemma2`/`gemma3` is GemmaTokenizer's: spaces become "▁" with no prefix,
+    /// whitespace-only tokens are spelled with "▁", `<unk>` is the unknown token, the decoder strips nothing.
     public convenience init(gguf metadata: [String: GGUFValue], file: String = "model.gguf") throws {
         func fail(_ key: String, _ message: String) -> TokenizerError { .malformed(file: file, path: key, message: message) }
         func strings(_ key: String) throws -> [String]? {
@@ -46,8 +52,11 @@ extension Tokenizer {
 
         var vocab = tokens
         var merges: [(String, String)]
-        let pre: PreTokenizer, decoder: TokenDecoder
+        var normalizer: Normalizer? = nil
+        let pre: PreTokenizer?, decoder: TokenDecoder
         let byteLevel = kind == "gpt2"
+        let architecture = metadata["general.architecture"]?.string ?? ""
+        let gemma = ["gemma", "gemma2", "gemma3"].contains(architecture)
         switch kind {
         case "gpt2":
             vocab = tokens.map { ByteLevelAlphabet.bytes(of: $0) != nil ? $0 : ByteLevelAlphabet.spell($0.utf8) }
@@ -58,8 +67,21 @@ extension Tokenizer {
                 pre = .ByteLevel(addPrefixSpace: false, useRegex: true)
             }
             decoder = .ByteLevel
+        case "llama" where gemma:  // transformers' `gemma_tokenizer` (GemmaTokenizer)
+            vocab = tokens.map { t in
+                t.contains(" ") && t.unicodeScalars.allSatisfy(\.properties.isWhitespace)
+                    ? String(repeating: "▁", count: t.unicodeScalars.count) : t
+            }
+            normalizer = .Replace(pattern: .string(" "), content: "▁")
+            pre = .Split(pattern: .string(" "), behavior: .MergedWithPrevious, invert: false)
+            decoder = .Sequence([.Replace(pattern: .string("▁"), content: " "), .ByteFallback, .Fuse])
         case "llama":
-            pre = .Metaspace(replacement: "▁", prependScheme: .first, split: false)
+            if architecture == "phi3" {  // transformers' `phi3_tokenizer`
+                normalizer = .Sequence([.Prepend("▁"), .Replace(pattern: .string(" "), content: "▁")])
+                pre = nil
+            } else {
+                pre = .Metaspace(replacement: "▁", prependScheme: .first, split: false)
+            }
             decoder = .Sequence([.Replace(pattern: .string("▁"), content: " "), .ByteFallback, .Fuse,
                                  .Strip(content: " ", start: 1, stop: 0)])
         default:
@@ -71,12 +93,15 @@ extension Tokenizer {
                 guard parts.count == 2 else { throw fail("tokenizer.ggml.merges[\(i)]", "expected \"left right\", got \"\(m)\"") }
                 return (parts[0], parts[1])
             }
+        } else if gemma {  // Gemma's scores do not follow its merge order; its token order does
+            merges = generateMerges(vocab, scores: vocab.indices.map { -Double($0) })
         } else if let scores = metadata["tokenizer.ggml.scores"]?.array?.compactMap(\.double), scores.count == tokens.count {
             merges = generateMerges(vocab, scores: scores)
         } else {
             throw fail("tokenizer.ggml.merges", "missing, and no tokenizer.ggml.scores to derive merges from")
         }
-        let model = try BPEModel(tokens: vocab, merges: merges, unkToken: nil, fuseUnk: !byteLevel, byteFallback: !byteLevel,
+        let unkToken = gemma && vocab.contains("<unk>") ? "<unk>" : nil  // GemmaTokenizer names its unknown token
+        let model = try BPEModel(tokens: vocab, merges: merges, unkToken: unkToken, fuseUnk: !byteLevel, byteFallback: !byteLevel,
                                  ignoreMerges: false, prefix: nil, suffix: nil, byteLevel: byteLevel, file: file)
 
         // As transformers' `add_gguf_special_tokens`: control tokens (type 3) and the named special tokens are special
@@ -105,7 +130,7 @@ extension Tokenizer {
         if config.addBosToken == true, let bos { single.append(.special([Int32(bos)])) }
         single.append(.sequence)
         if config.addEosToken == true, let eos { single.append(.special([Int32(eos)])) }
-        self.init(normalizer: nil, preTokenizer: pre, model: model, postProcessor: .TemplateProcessing(single: single),
+        self.init(normalizer: normalizer, preTokenizer: pre, model: model, postProcessor: .TemplateProcessing(single: single),
                   decoder: decoder, addedTokens: added, config: config)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import Testing
 @testable import LatheData
 
@@ -94,8 +95,8 @@ enum ChatExport {
 
 /// A chat record decoded from `(role, content)` turns, as the reader builds it.
 func chatRecord(_ turns: [(String, String)]) throws -> Record {
-    let messages = JSONValue.array(turns.map { .object([("role", .string($0.0)), ("content", .string($0.1))]) })
-    return try RecordDecoder().decode(.object([("messages", messages)]), source: SourceLocation(file: "f", line: 1, byteOffset: 0)).get()
+    let messages = JSONValue.array(turns.map { .object(JSONObject([("role", .string($0.0)), ("content", .string($0.1))])) })
+    return try RecordDecoder().decode(.object(JSONObject([("messages", messages)])), source: SourceLocation(file: "f", line: 1, byteOffset: 0)).get()
 }
 
 @Test func nearDuplicateTextLeavesOutTheSystemPrompt() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LatheFormats
 @testable import LatheData
 
 func writeJSONL(_ objects: [String], to url: URL) throws {
@@ -7,7 +8,7 @@ func writeJSONL(_ objects: [String], to url: URL) throws {
 }
 
 func textLine(_ text: String, extra: String = "") -> String {
-    JSONWriter.string(.object([("text", .string(text))])).dropLast() + extra + "}"
+    JSONValue.object(JSONObject([("text", .string(text))])).serialized().dropLast() + extra + "}"
 }
 
 @Test func pipelineWritesCleanedRejectedAndReport() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import LatheSupport
 @testable import LatheData
 
@@ -14,7 +15,7 @@ func temporaryFolder(_ name: String = #function) -> URL {
 /// Lines of a JSONL file, parsed.
 func readJSONL(_ url: URL) -> [JSONValue] {
     guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
-    return data.split(separator: 0x0A).compactMap { try? JSONParser.parse(Array($0)) }
+    return data.split(separator: 0x0A).compactMap { try? JSONValue.parse(Array($0)) }
 }
 
 /// The fixture folder.

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 import LatheModels
 import LatheTensors
 import LatheTraining
@@ -80,8 +81,7 @@ public struct TrainStage: StageExecutor {
     static func logLines(_ path: String, through step: Int) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
         return text.split(separator: "\n").filter { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let logged = object["step"] as? Int else { return false }
+            guard let logged = (try? JSONValue.parse(Array(line.utf8)))?["step"]?.intValue else { return false }
             return logged <= step
         }.map { $0 + "\n" }.joined()
     }
