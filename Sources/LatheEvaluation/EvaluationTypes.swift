@@ -5,13 +5,13 @@ import LatheTokenizers
 
 /// A model ready to answer evaluation requests: the network, and the encoder that turns strings into tokens.
 public struct EvaluationModel: Sendable {
-    public let model: LlamaModel
+    public let model: DecoderModel
     public let encoder: RequestEncoder
     /// A label for tables and results.json (`base`, `adapter`, a path).
     public let name: String
 
     /// `maxLength` defaults to the config's `max_position_embeddings`, as lm-eval `HFLM.max_length`.
-    public init(model: LlamaModel, tokenizer: Tokenizer, name: String, maxLength: Int? = nil) {
+    public init(model: DecoderModel, tokenizer: Tokenizer, name: String, maxLength: Int? = nil) {
         self.model = model
         self.name = name
         let prefix = model.config.bosTokenId.map(Int32.init) ?? tokenizer.bosTokenId

@@ -26,11 +26,12 @@ public enum GGUFAdapterExport {
             let aCount = rank * entry.inFeatures, bCount = entry.outFeatures * rank
             let a = Array(adapter.parameters[entry.a..<(entry.a + aCount)])
             var b = Array(adapter.parameters[entry.b..<(entry.b + bCount)])
-            if config.architecture != .qwen2 {  // Llama and Mistral: convert_hf_to_gguf.py's rotary row order
+            if config.ggufPermutesRotaryRows {  // Llama and Mistral: convert_hf_to_gguf.py's rotary row order
                 if entry.module == .q { GGUFNames.permuteRows(&b, heads: config.headCount, columns: rank) }
                 if entry.module == .k { GGUFNames.permuteRows(&b, heads: config.keyValueHeadCount, columns: rank) }
             }
-            let weight = GGUFNames.ggufName(forHF: "model.layers.\(entry.layer).\(entry.module.parent).\(entry.module.rawValue).weight")
+            let weight = GGUFNames.ggufName(forHF: "model.layers.\(entry.layer).\(entry.module.parent).\(entry.module.rawValue).weight",
+                                            config: config)
             try writer.addTensor(weight + ".lora_a", shape: [rank, entry.inFeatures], values: a)
             try writer.addTensor(weight + ".lora_b", shape: [entry.outFeatures, rank], values: b)
         }
@@ -38,10 +39,5 @@ public enum GGUFAdapterExport {
     }
 
     /// The `general.architecture` llama.cpp expects for `config` when the base was not a GGUF file.
-    public static func architectureName(for config: ModelConfig) -> String {
-        switch config.architecture {
-        case .qwen2: "qwen2"
-        default: "llama"
-        }
-    }
+    public static func architectureName(for config: ModelConfig) -> String { config.ggufArchitecture }
 }

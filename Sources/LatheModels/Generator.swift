@@ -6,14 +6,14 @@ public enum StopReason: String, Sendable {
 /// Greedy or sampled generation with a KV cache. Text handling stays with the caller: `decode` turns ids into
 /// text so stop strings can be found, and `onToken` receives each new id as it is chosen (for streaming).
 public struct Generator {
-    public let model: LlamaModel
+    public let model: DecoderModel
     public var parameters: SamplingParameters
     public var maxTokens: Int
     /// Tokens that end generation (defaults to the model's EOS ids).
     public var stopTokens: Set<Int32>
     public var stopStrings: [String]
 
-    public init(model: LlamaModel, parameters: SamplingParameters = .init(), maxTokens: Int = 256,
+    public init(model: DecoderModel, parameters: SamplingParameters = .init(), maxTokens: Int = 256,
                 stopTokens: Set<Int32>? = nil, stopStrings: [String] = []) {
         self.model = model
         self.parameters = parameters

@@ -102,6 +102,10 @@ public struct LoRALayout: Sendable {
     public init(lora: LoRAConfig, model: ModelConfig) throws {
         guard lora.rank >= 1, lora.rank <= 4096 else { throw ModelError.invalidInput("LoRA rank must be in 1...4096 (got \(lora.rank))") }
         guard lora.dropout >= 0, lora.dropout < 1 else { throw ModelError.invalidInput("LoRA dropout must be in [0, 1) (got \(lora.dropout))") }
+        guard !model.fusedProjections else {
+            throw ModelError.invalidInput("LoRA on \(model.architecture.rawValue)'s fused qkv_proj / gate_up_proj is not implemented yet; "
+                                          + "this model can be loaded, scored and generated from, not trained")
+        }
         let layers = lora.layers ?? Array(0..<model.layerCount)
         if let bad = layers.first(where: { $0 < 0 || $0 >= model.layerCount }) {
             throw ModelError.invalidInput("LoRA layer \(bad) does not exist; the model has layers 0..<\(model.layerCount)")

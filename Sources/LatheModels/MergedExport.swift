@@ -6,7 +6,7 @@ public enum MergedExport {
     /// An HF directory: `model.safetensors` (HF tensor names, F32, F16 or BF16), `config.json`, and the
     /// tokenizer — the base directory's files, or for a GGUF base `tokenizer.json` + `tokenizer_config.json`
     /// (with the chat template) written from the GGUF's tokenizer metadata.
-    public static func writeHF(_ weights: LlamaWeights, base: LoadedModel, to directory: String, dtype: ExportDType = .f32) throws {
+    public static func writeHF(_ weights: DecoderWeights, base: LoadedModel, to directory: String, dtype: ExportDType = .f32) throws {
         let (storage, torchName): (SafetensorsWriter.OutputType, String)
         switch dtype {
         case .f32: (storage, torchName) = (.f32, "float32")
@@ -17,8 +17,10 @@ public enum MergedExport {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         for entry in weights.layout.entries {
-            try writer.add(entry.name, shape: entry.shape, values: Array(weights.storage[entry.offset..<(entry.offset + entry.count)]),
-                           as: storage)
+            var values = Array(weights.storage[entry.offset..<(entry.offset + entry.count)])
+            // Gemma's checkpoints store RMSNorm weights as w of (1 + w); the loader folded the 1 in.
+            if weights.config.normAddsOne && entry.name.hasSuffix("norm.weight") { for i in values.indices { values[i] -= 1 } }
+            try writer.add(entry.name, shape: entry.shape, values: values, as: storage)
         }
         try writer.write(to: (directory as NSString).appendingPathComponent("model.safetensors"))
         let config = try JSONSerialization.data(withJSONObject: weights.config.hfConfigJSON(dtype: torchName),
@@ -42,7 +44,7 @@ public enum MergedExport {
     /// A GGUF that llama.cpp loads: the base GGUF's metadata (architecture, tokenizer, chat template) with every
     /// weight replaced by the merged one as F32, F16, BF16 or Q8_0 (1-D tensors, and Q8_0 rows not a multiple of
     /// 32 wide, stay F32 / F16), Q/K rows permuted back as convert_hf_to_gguf.py lays them out.
-    public static func writeGGUF(_ weights: LlamaWeights, baseGGUF: String, to path: String, dtype: ExportDType = .f32) throws {
+    public static func writeGGUF(_ weights: DecoderWeights, baseGGUF: String, to path: String, dtype: ExportDType = .f32) throws {
         let base = try GGUFFile(path: baseGGUF)
         // llama.cpp's llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
         let (matrixType, fileType): (GGMLType, UInt32)
@@ -63,7 +65,7 @@ public enum MergedExport {
         }
         for entry in weights.layout.entries {
             var values = Array(weights.storage[entry.offset..<(entry.offset + entry.count)])
-            if config.architecture == .llama {
+            if config.ggufPermutesRotaryRows {
                 if entry.name.hasSuffix("self_attn.q_proj.weight") {
                     GGUFNames.permuteRows(&values, heads: config.headCount, columns: config.hiddenSize)
                 } else if entry.name.hasSuffix("self_attn.k_proj.weight") {
@@ -72,7 +74,7 @@ public enum MergedExport {
             }
             var type = entry.shape.count == 2 ? matrixType : .f32
             if type == .q8_0 && entry.shape[1] % 32 != 0 { type = .f16 }
-            try writer.addTensor(GGUFNames.ggufName(forHF: entry.name), shape: entry.shape, values: values, as: type)
+            try writer.addTensor(GGUFNames.ggufName(forHF: entry.name, config: config), shape: entry.shape, values: values, as: type)
         }
         try writer.write(to: path)
     }
@@ -83,7 +85,8 @@ extension ModelConfig {
     public func hfConfigJSON(dtype: String) -> [String: Any] {
         var json: [String: Any] = [
             "architectures": [architecture.rawValue],
-            "model_type": ["LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2"][architecture.rawValue]!,
+            "model_type": ["LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
+                           "Qwen3ForCausalLM": "qwen3", "Gemma3ForCausalLM": "gemma3_text", "Phi3ForCausalLM": "phi3"][architecture.rawValue]!,
             "hidden_size": hiddenSize, "intermediate_size": intermediateSize, "num_hidden_layers": layerCount,
             "num_attention_heads": headCount, "num_key_value_heads": keyValueHeadCount, "head_dim": headDim,
             "vocab_size": vocabSize, "rms_norm_eps": rmsNormEps, "rope_theta": ropeTheta,
@@ -91,6 +94,32 @@ extension ModelConfig {
             "hidden_act": "silu", "torch_dtype": dtype,
         ]
         if architecture == .llama { json["attention_bias"] = attentionBias; json["mlp_bias"] = false }
+        if architecture == .qwen3 { json["attention_bias"] = attentionBias }
+        if let longRope {
+            json["original_max_position_embeddings"] = longRope.originalMaxPositionEmbeddings
+            json["rope_parameters"] = ["rope_type": "longrope", "rope_theta": ropeTheta, "short_factor": longRope.shortFactor,
+                                       "long_factor": longRope.longFactor, "attention_factor": longRope.attentionFactor,
+                                       "original_max_position_embeddings": longRope.originalMaxPositionEmbeddings,
+                                       "partial_rotary_factor": partialRotaryFactor]
+            json.removeValue(forKey: "rope_theta")
+        } else if partialRotaryFactor != 1 {
+            json["partial_rotary_factor"] = partialRotaryFactor
+        }
+        if architecture == .gemma3 {
+            json["model_type"] = "gemma3_text"
+            json["hidden_activation"] = activation.rawValue
+            json.removeValue(forKey: "hidden_act")
+            json.removeValue(forKey: "rope_theta")
+            json["query_pre_attn_scalar"] = queryPreAttentionScalar
+            json["final_logit_softcapping"] = finalLogitSoftcap ?? NSNull()
+            json["rope_parameters"] = ["full_attention": ["rope_type": "default", "rope_theta": ropeTheta],
+                                       "sliding_attention": ["rope_type": "default", "rope_theta": localRopeTheta ?? ropeTheta]]
+        }
+        if let slidingWindow {
+            json["sliding_window"] = slidingWindow
+            if architecture == .qwen2 || architecture == .qwen3 { json["use_sliding_window"] = true }
+            if slidingLayers != nil { json["layer_types"] = (0..<layerCount).map { attentionWindow(layer: $0) == nil ? "full_attention" : "sliding_attention" } }
+        }
         if let bos = bosTokenId { json["bos_token_id"] = bos }
         if eosTokenIds.count == 1 { json["eos_token_id"] = eosTokenIds[0] } else if !eosTokenIds.isEmpty { json["eos_token_id"] = eosTokenIds }
         if let s = ropeScaling {

@@ -2,7 +2,7 @@ import LatheFormats
 import LatheTensors
 
 extension ModelConfig {
-    /// Maps GGUF `llama.*` / `qwen2.*` metadata to the config `config.json` would give, as llama.cpp's
+    /// Maps GGUF `llama.*` / `qwen2.*` / `qwen3.*` metadata to the config `config.json` would give, as llama.cpp's
     /// `convert_hf_to_gguf.py` wrote it. `tensorNames` tells whether the LM head is tied (no `output.weight`).
     public init(ggufMetadata metadata: [String: GGUFValue], tensorNames: Set<String>, file: String) throws {
         guard let arch = metadata["general.architecture"]?.string else {
@@ -12,6 +12,9 @@ extension ModelConfig {
         switch arch {
         case "llama": architecture = .llama
         case "qwen2": architecture = .qwen2
+        case "qwen3": architecture = .qwen3
+        case "gemma3": architecture = .gemma3
+        case "phi3": architecture = .phi3
         default: throw ModelError.unsupportedArchitecture(file: file, name: arch)
         }
         func int(_ key: String) throws -> Int {
@@ -42,15 +45,38 @@ extension ModelConfig {
         } else {
             throw ModelError.invalidConfig(file: file, key: "\(arch).vocab_size", message: "missing, and no tokenizer.ggml.tokens to count")
         }
+        let layers = try int("block_count")
+        // Phi-3's converter writes a window of 0 for "none".
+        let window = metadata["\(arch).attention.sliding_window"] == nil ? nil : try int("attention.sliding_window")
+        let rotary = metadata["\(arch).rope.dimension_count"] == nil ? nil : try int("rope.dimension_count")
+        var slidingLayers: [Bool]?
+        var queryScalar: Double?
+        if architecture == .gemma3 {
+            // llama.cpp (llama-model.cpp, LLM_ARCH_GEMMA3): every 6th layer global unless the file lists the
+            // pattern; the local layers' RoPE base is 10000; scores scale by 1/√key_length (27B: 1/√(C/H)).
+            if let pattern = metadata["gemma3.attention.sliding_window_pattern"]?.array {
+                slidingLayers = pattern.map { $0.bool ?? false }
+            } else {
+                slidingLayers = (0..<layers).map { ($0 + 1) % 6 != 0 }
+            }
+            queryScalar = Double(layers == 62 ? width / heads : headDim ?? width / heads)
+        }
         var eos: [Int] = []
         if let id = metadata["tokenizer.ggml.eos_token_id"]?.int { eos.append(id) }
         if let id = metadata["tokenizer.ggml.eot_token_id"]?.int, !eos.contains(id) { eos.append(id) }
         self.init(architecture: architecture, hiddenSize: width, intermediateSize: try int("feed_forward_length"),
-                  layerCount: try int("block_count"), headCount: heads, keyValueHeadCount: kvHeads, headDim: headDim,
+                  layerCount: layers, headCount: heads, keyValueHeadCount: kvHeads, headDim: headDim,
                   vocabSize: vocab, rmsNormEps: try double("attention.layer_norm_rms_epsilon", default: 1e-5),
                   ropeTheta: try double("rope.freq_base", default: 10000), ropeScaling: nil,
                   tieWordEmbeddings: !tensorNames.contains("output.weight"),
                   attentionBias: architecture == .qwen2,
+                  // convert_hf_to_gguf.py writes no window for Llama/Mistral (llama.cpp then runs full attention);
+                  // a file that carries one gets it.
+                  slidingWindow: window == 0 ? nil : window, slidingLayers: slidingLayers, queryPreAttentionScalar: queryScalar,
+                  localRopeTheta: architecture == .gemma3 ? try double("rope.freq_base_swa", default: 10000) : nil,
+                  finalLogitSoftcap: metadata["\(arch).final_logit_softcapping"] == nil ? nil
+                      : try double("final_logit_softcapping", default: 0),
+                  partialRotaryFactor: rotary.map { Double($0) / Double(headDim ?? width / heads) } ?? 1,
                   maxPositionEmbeddings: try int("context_length"),
                   bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
         try validate(file: file)
@@ -59,7 +85,7 @@ extension ModelConfig {
 
 /// GGUF tensor names (llama.cpp's) for the HF names in `WeightLayout`.
 enum GGUFNames {
-    static func ggufName(forHF name: String) -> String {
+    static func ggufName(forHF name: String, config: ModelConfig) -> String {
         switch name {
         case "model.embed_tokens.weight": return "token_embd.weight"
         case "model.norm.weight": return "output_norm.weight"
@@ -76,9 +102,13 @@ enum GGUFNames {
             "self_attn.v_proj.weight": "attn_v.weight", "self_attn.o_proj.weight": "attn_output.weight",
             "self_attn.q_proj.bias": "attn_q.bias", "self_attn.k_proj.bias": "attn_k.bias",
             "self_attn.v_proj.bias": "attn_v.bias",
-            "post_attention_layernorm.weight": "ffn_norm.weight",
+            "self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
+            // Llama's norm before the MLP is `post_attention_layernorm`; Gemma's is `pre_feedforward_layernorm`.
+            "post_attention_layernorm.weight": config.sandwichNorms ? "post_attention_norm.weight" : "ffn_norm.weight",
+            "pre_feedforward_layernorm.weight": "ffn_norm.weight", "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
             "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
             "mlp.down_proj.weight": "ffn_down.weight",
+            "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight",
         ]
         return table[parts[3]].map { block + $0 } ?? name
     }

@@ -13,11 +13,27 @@ private struct HFConfig: Decodable {
         var lowFreqFactor: Double?
         var highFreqFactor: Double?
         var originalMaxPositionEmbeddings: Int?
+        var shortFactor: [Double]?
+        var longFactor: [Double]?
+        var attentionFactor: Double?
+        var partialRotaryFactor: Double?
+        /// transformers 5 nests per-layer-type parameters (Gemma 3): `{"full_attention": {…}, "sliding_attention": {…}}`.
+        var fullAttention: Nested?
+        var slidingAttention: Nested?
 
         enum CodingKeys: String, CodingKey {
             case ropeType = "rope_type", type, ropeTheta = "rope_theta", factor
             case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
             case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+            case fullAttention = "full_attention", slidingAttention = "sliding_attention"
+            case shortFactor = "short_factor", longFactor = "long_factor", attentionFactor = "attention_factor"
+            case partialRotaryFactor = "partial_rotary_factor"
+        }
+
+        /// A box, so the parameters can nest.
+        final class Nested: Decodable {
+            let value: RopeParameters
+            required init(from decoder: Decoder) throws { value = try RopeParameters(from: decoder) }
         }
     }
 
@@ -51,6 +67,18 @@ private struct HFConfig: Decodable {
     var maxPositionEmbeddings: Int?
     var bosTokenId: Int?
     var eosTokenId: TokenIds?
+    var slidingWindow: Int?
+    var useSlidingWindow: Bool?
+    var layerTypes: [String]?
+    var maxWindowLayers: Int?
+    var slidingWindowPattern: Int?
+    var hiddenActivation: String?
+    var queryPreAttnScalar: Double?
+    var ropeLocalBaseFreq: Double?
+    var finalLogitSoftcapping: Double?
+    var attnLogitSoftcapping: Double?
+    var originalMaxPositionEmbeddings: Int?
+    var partialRotaryFactor: Double?
 
     enum CodingKeys: String, CodingKey {
         case architectures, modelType = "model_type", hiddenSize = "hidden_size"
@@ -61,6 +89,12 @@ private struct HFConfig: Decodable {
         case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", mlpBias = "mlp_bias"
         case hiddenAct = "hidden_act", maxPositionEmbeddings = "max_position_embeddings"
         case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
+        case slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window", layerTypes = "layer_types"
+        case maxWindowLayers = "max_window_layers", slidingWindowPattern = "sliding_window_pattern"
+        case hiddenActivation = "hidden_activation", queryPreAttnScalar = "query_pre_attn_scalar"
+        case ropeLocalBaseFreq = "rope_local_base_freq", finalLogitSoftcapping = "final_logit_softcapping"
+        case attnLogitSoftcapping = "attn_logit_softcapping"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings", partialRotaryFactor = "partial_rotary_factor"
     }
 }
 
@@ -91,19 +125,40 @@ extension ModelConfig {
         case "LlamaForCausalLM", "llama": architecture = .llama
         case "MistralForCausalLM", "mistral": architecture = .mistral
         case "Qwen2ForCausalLM", "qwen2": architecture = .qwen2
+        case "Qwen3ForCausalLM", "qwen3": architecture = .qwen3
+        case "Gemma3ForCausalLM", "gemma3_text": architecture = .gemma3
+        case "Phi3ForCausalLM", "phi3": architecture = .phi3
         default: throw ModelError.unsupportedArchitecture(file: file, name: name)
         }
-        if let act = hf.hiddenAct, act != "silu" {
-            throw ModelError.invalidConfig(file: file, key: "hidden_act", message: "\"\(act)\" is not supported; Lathe implements silu (SwiGLU)")
+        let expected: Activation = architecture == .gemma3 ? .geluTanh : .silu
+        for (key, act) in [("hidden_act", hf.hiddenAct), ("hidden_activation", hf.hiddenActivation)] {
+            if let act, act != expected.rawValue {
+                throw ModelError.invalidConfig(file: file, key: key, message:
+                    "\"\(act)\" is not supported for \(architecture.rawValue); Lathe implements \(expected.rawValue)")
+            }
+        }
+        if hf.attnLogitSoftcapping != nil {
+            throw ModelError.invalidConfig(file: file, key: "attn_logit_softcapping", message:
+                "soft-capping of attention scores (Gemma 2) is not supported; Gemma 3 sets it to null")
         }
         if hf.mlpBias == true {
             throw ModelError.invalidConfig(file: file, key: "mlp_bias", message: "MLP biases are not supported")
         }
-        let rope = hf.ropeParameters ?? hf.ropeScaling
+        let rope = hf.ropeParameters?.fullAttention?.value ?? hf.ropeParameters ?? hf.ropeScaling
         let ropeType = rope?.ropeType ?? rope?.type ?? "default"
         var scaling: Llama3RopeScaling?
+        var longRope: LongRopeScaling?
         switch ropeType {
         case "default": scaling = nil
+        case "longrope":
+            guard let short = rope?.shortFactor, let long = rope?.longFactor,
+                  let original = rope?.originalMaxPositionEmbeddings ?? hf.originalMaxPositionEmbeddings else {
+                throw ModelError.invalidConfig(file: file, key: "rope_scaling", message:
+                    "longrope scaling needs short_factor, long_factor and original_max_position_embeddings")
+            }
+            longRope = LongRopeScaling(shortFactor: short, longFactor: long, originalMaxPositionEmbeddings: original,
+                                       maxPositionEmbeddings: hf.maxPositionEmbeddings ?? original,
+                                       attentionFactor: rope?.attentionFactor)
         case "llama3":
             guard let factor = rope?.factor, let low = rope?.lowFreqFactor, let high = rope?.highFreqFactor,
                   let original = rope?.originalMaxPositionEmbeddings else {
@@ -114,18 +169,47 @@ extension ModelConfig {
                                         originalMaxPositionEmbeddings: original)
         default:
             throw ModelError.invalidConfig(file: file, key: "rope_scaling", message:
-                "rope_type \"\(ropeType)\" is not supported; Lathe implements default and llama3")
+                "rope_type \"\(ropeType)\" is not supported; Lathe implements default, llama3 and longrope")
         }
+        let (window, slidingLayers) = try Self.slidingWindow(hf, architecture, file: file)
         self.init(architecture: architecture, hiddenSize: hf.hiddenSize, intermediateSize: hf.intermediateSize,
                   layerCount: hf.numHiddenLayers, headCount: hf.numAttentionHeads,
                   keyValueHeadCount: hf.numKeyValueHeads ?? hf.numAttentionHeads, headDim: hf.headDim,
                   vocabSize: hf.vocabSize, rmsNormEps: hf.rmsNormEps ?? 1e-6,
                   ropeTheta: rope?.ropeTheta ?? hf.ropeTheta ?? 10000, ropeScaling: scaling,
-                  tieWordEmbeddings: hf.tieWordEmbeddings ?? false,
+                  tieWordEmbeddings: hf.tieWordEmbeddings ?? (architecture == .gemma3),
                   attentionBias: architecture == .qwen2 ? true : (hf.attentionBias ?? false),
+                  slidingWindow: window, slidingLayers: slidingLayers,
+                  queryPreAttentionScalar: architecture == .gemma3 ? hf.queryPreAttnScalar ?? 256 : nil,
+                  localRopeTheta: architecture == .gemma3
+                      ? hf.ropeParameters?.slidingAttention?.value.ropeTheta ?? hf.ropeLocalBaseFreq ?? 10000 : nil,
+                  finalLogitSoftcap: hf.finalLogitSoftcapping,
+                  partialRotaryFactor: rope?.partialRotaryFactor ?? hf.partialRotaryFactor ?? 1, longRope: longRope,
                   maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
                   bosTokenId: hf.bosTokenId, eosTokenIds: hf.eosTokenId?.ids ?? [])
         try validate(file: file)
+    }
+
+    /// The window and the layers it applies to, as transformers decides them: Mistral windows every layer when
+    /// `sliding_window` is set; Qwen2/Qwen3 only with `use_sliding_window`, on the layers `layer_types` names
+    /// "sliding_attention" (or, without it, layers from `max_window_layers` on); Gemma 3 interleaves local and
+    /// global layers (`layer_types`, or `sliding_window_pattern`).
+    private static func slidingWindow(_ hf: HFConfig, _ architecture: Architecture, file: String) throws -> (Int?, [Bool]?) {
+        let layers = hf.layerTypes.map { $0.map { $0 == "sliding_attention" } }
+        switch architecture {
+        case .llama:
+            return (nil, nil)
+        case .mistral, .phi3:
+            return (hf.slidingWindow, nil)   // Mistral and Phi-3 window every layer and ignore layer_types
+        case .gemma3:
+            // Gemma3TextConfig: every `sliding_window_pattern`-th layer (default 6) is global, the others local.
+            let pattern = hf.slidingWindowPattern ?? 6
+            return (hf.slidingWindow, layers ?? (0..<hf.numHiddenLayers).map { ($0 + 1) % pattern != 0 })
+        case .qwen2, .qwen3:
+            guard hf.useSlidingWindow == true, let window = hf.slidingWindow else { return (nil, nil) }
+            let from = hf.maxWindowLayers ?? hf.numHiddenLayers
+            return (window, layers ?? (0..<hf.numHiddenLayers).map { $0 >= from })
+        }
     }
 
     private static func keyPath(of error: DecodingError) -> String {

@@ -9,7 +9,7 @@ public struct LoadedModel: Sendable {
     public let path: String
     public let format: Format
     public let config: ModelConfig
-    public let weights: LlamaWeights
+    public let weights: DecoderWeights
     /// RoPE inverse frequencies: from the config, or from a GGUF's `rope_freqs.weight` factors (llama3 scaling).
     public let rope: RopeFrequencies
     /// Storage type of each weight in the file ("F32", "BF16", "Q4_1", …), by HF name.
@@ -33,10 +33,21 @@ public enum ModelLoader {
     static func loadGGUF(_ path: String) throws -> LoadedModel {
         let file = try GGUFFile(path: path)
         let names = Set(file.tensorNames)
-        let config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
-        var weights = LlamaWeights(config: config)
-        let permute = config.architecture == .llama
-        try weights.load(from: file, file: path, rename: GGUFNames.ggufName(forHF:)) { name, values in
+        var config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
+        if names.contains("rope_factors_long.weight") && names.contains("rope_factors_short.weight") {
+            // convert_hf_to_gguf.py (Phi3MiniModel) stores LongRoPE's factors as tensors.
+            let original = file.metadata["\(config.ggufArchitecture).rope.scaling.original_context_length"]?.int
+                ?? config.maxPositionEmbeddings
+            config.longRope = LongRopeScaling(
+                shortFactor: try file.floats("rope_factors_short.weight").map(Double.init),
+                longFactor: try file.floats("rope_factors_long.weight").map(Double.init),
+                originalMaxPositionEmbeddings: original, maxPositionEmbeddings: config.maxPositionEmbeddings,
+                attentionFactor: file.metadata["\(config.ggufArchitecture).rope.scaling.attn_factor"]?.double)
+            try config.validate(file: path)
+        }
+        var weights = DecoderWeights(config: config)
+        let permute = config.ggufPermutesRotaryRows
+        try weights.load(from: file, file: path, rename: { GGUFNames.ggufName(forHF: $0, config: config) }) { name, values in
             guard permute else { return }
             if name.hasSuffix("self_attn.q_proj.weight") {
                 GGUFNames.unpermuteRows(&values, heads: config.headCount, columns: config.hiddenSize)
@@ -44,8 +55,8 @@ public enum ModelLoader {
                 GGUFNames.unpermuteRows(&values, heads: config.keyValueHeadCount, columns: config.hiddenSize)
             }
         }
-        let types = try storageTypes(weights.layout, file) { GGUFNames.ggufName(forHF: $0) }
-        var rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta)
+        let types = try storageTypes(weights.layout, file) { GGUFNames.ggufName(forHF: $0, config: config) }
+        var rope = RopeFrequencies(config: config)
         if names.contains("rope_freqs.weight") {
             // convert_hf_to_gguf.py stores llama3 scaling as per-frequency divisors (llama.cpp `freq_factors`).
             let factors = try file.floats("rope_freqs.weight")
@@ -76,10 +87,13 @@ public enum ModelLoader {
         } else {
             throw ModelError.notAModel(path: path, message: "no model.safetensors or model.safetensors.index.json; only safetensors weights are read (convert .bin files first)")
         }
-        var weights = LlamaWeights(config: config)
-        try weights.load(from: source, file: path)
+        var weights = DecoderWeights(config: config)
+        try weights.load(from: source, file: path, transform: { name, values in
+            // Gemma's RMSNorm applies (1 + w): fold the 1 in, as llama.cpp's converter does for GGUF.
+            if config.normAddsOne && name.hasSuffix("norm.weight") { for i in values.indices { values[i] += 1 } }
+        })
         let types = try storageTypes(weights.layout, source) { $0 }
-        let rope = RopeFrequencies(headDim: config.headDim, theta: config.ropeTheta, llama3: config.ropeScaling)
+        let rope = RopeFrequencies(config: config)
         return LoadedModel(path: path, format: .safetensors, config: config, weights: weights, rope: rope,
                            storageTypes: types, ggufMetadata: nil)
     }

@@ -86,9 +86,9 @@ public enum PEFTAdapter {
     }
 }
 
-extension LlamaWeights {
+extension DecoderWeights {
     /// The base weights with `adapter` folded in: `W += scale · B·A` for every adapted projection (PEFT `merge`).
-    public func merged(with adapter: LoRAAdapter) -> LlamaWeights {
+    public func merged(with adapter: LoRAAdapter) -> DecoderWeights {
         var result = self
         let r = adapter.config.rank, scale = adapter.config.scale
         result.storage.withUnsafeMutableBufferPointer { w in

@@ -12,7 +12,7 @@ public struct ContinuationScore: Sendable, Equatable {
     public var tokenCount: Int
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Scores `(context, continuation)` token pairs. Each row is `(context + continuation)` truncated on the left to
     /// `maxLength + 1` tokens with its last token dropped, and the last `continuation.count` positions are scored —
     /// lm-eval `HFLM._loglikelihood_tokens`. Rows are sorted by length and run in padded batches of at most
@@ -70,7 +70,7 @@ extension LlamaModel {
         let total = wanted.count
         var logits = [Float](repeating: 0, count: total * vocab)   // (R, V)
         weights.withWeights { w in
-            matmul(selected, .none, w + weights.layout.lmHead, .transposed, &logits, m: total, n: vocab, k: c)
+            lmHead(selected, rows: total, &logits, w)
         }
         var logProbs = [Double](repeating: 0, count: total), greedy = [Bool](repeating: false, count: total)
         logits.withUnsafeBufferPointer { all in
@@ -93,7 +93,7 @@ extension LlamaModel {
     }
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Scores the continuations of one context by running the context once: its keys and values are cached and
     /// every continuation attends to them, so a question with k choices costs |context| + Σ|choice| tokens instead
     /// of k·|context|. Numerically the same computation as `scoreContinuations(_:maxLength:)` without truncation.
@@ -102,6 +102,10 @@ extension LlamaModel {
             throw ModelError.invalidInput("scoreSharedContext needs a context and non-empty continuations")
         }
         let longest = continuations.map(\.count).max() ?? 0
+        if let longRope = config.longRope, context.count + longest > longRope.originalMaxPositionEmbeddings {
+            // LongRoPE picks its factors per pass from the longest position: run whole sequences, as transformers does.
+            return try scoreContinuations(continuations.map { (context, $0) }, maxLength: context.count + longest)
+        }
         var cache = KVCache(config: config, capacity: context.count + longest)
         let first = try step(context, cache: &cache)          // (V): predicts each continuation's first token
         var logProbs = [[Double]](), greedy = [[Bool]]()
@@ -143,51 +147,22 @@ extension LlamaModel {
             let start = rowStart.count
             for _ in suffix { rowStart.append(start) }
         }
-        let normed = decoderStack(tokens, positions: positions) { l, out, q, k, v in
-            prefixAttention(out, q, k, v, prefixKeys: cache.keys[l], prefixValues: cache.values[l],
-                            prefix: prefix, rowStart: rowStart, n: n)
-        }
+        let ws = DecoderWorkspace(inference: config, rows: n)
         var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
         weights.withWeights { w in
-            matmul(normed, .none, w + weights.layout.lmHead, .transposed, &logits, m: n, n: vocab, k: c)
-        }
-        return logits
-    }
-
-    /// Attention of suffix rows over the cached prefix (rows 0..<prefix) and their own suffix up to themselves.
-    /// q, out: (R, H·D); k, v: (R, KVH·D) of the suffix rows; prefix keys and values: (capacity, KVH·D).
-    private func prefixAttention(_ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>,
-                                 _ v: UnsafePointer<Float>, prefixKeys: UnsafePointer<Float>, prefixValues: UnsafePointer<Float>,
-                                 prefix: Int, rowStart: [Int], n: Int) {
-        let (h, kvh, d) = (config.headCount, config.keyValueHeadCount, config.headDim)
-        let group = h / kvh, scale = 1 / Float(d).squareRoot(), stride = kvh * d
-        Parallel.forEachChunk(n * h) { range in
-            var scores = [Float](repeating: 0, count: prefix + n)
-            for pair in range {
-                let (i, head) = (pair / h, pair % h)
-                let own = rowStart[i]...i
-                let query = q + i * h * d + head * d, kvOffset = (head / group) * d
-                func key(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixKeys + j * stride + kvOffset : k + (own.lowerBound + j - prefix) * stride + kvOffset }
-                func value(_ j: Int) -> UnsafePointer<Float> { j < prefix ? prefixValues + j * stride + kvOffset : v + (own.lowerBound + j - prefix) * stride + kvOffset }
-                let visible = prefix + own.count
-                var maximum = -Float.infinity
-                for j in 0..<visible {
-                    let kp = key(j)
-                    var dot: Float = 0
-                    for x in 0..<d { dot += query[x] * kp[x] }
-                    scores[j] = dot * scale
-                    maximum = max(maximum, scores[j])
-                }
-                var total: Float = 0
-                for j in 0..<visible { scores[j] = exp(scores[j] - maximum); total += scores[j] }
-                let result = out + i * h * d + head * d
-                for x in 0..<d { result[x] = 0 }
-                for j in 0..<visible {
-                    let weight = scores[j] / total, vp = value(j)
-                    for x in 0..<d { result[x] += weight * vp[x] }
+            cache.keys.withUnsafeBufferPointer { keys in
+                cache.values.withUnsafeBufferPointer { values in
+                    rowStart.withUnsafeBufferPointer { rowStart in
+                        forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { l in
+                            .prefix(keys: keys.baseAddress! + l * cache.layerSize, values: values.baseAddress! + l * cache.layerSize,
+                                    prefix: prefix, rowStart: rowStart.baseAddress!)
+                        })
+                    }
                 }
             }
+            lmHead(ws.finalNormed, rows: n, &logits, w)
         }
+        return logits
     }
 }
 

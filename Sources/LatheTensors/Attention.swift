@@ -4,8 +4,8 @@
 // loops (never inside one); the softmax rows in between are split over threads with `forEachChunk`.
 #if canImport(Glibc)
 import Glibc
-import LatheSupport
 #endif
+import LatheSupport
 
 /// Query rows per score block: the scratch is this many rows of T floats (1 MiB at T = 2048).
 private let queryBlockRows = 128
@@ -30,38 +30,46 @@ private struct HeadView {
 }
 
 /// For each token of one sequence, the first key it may attend to: 0 without segments, else the earliest
-/// token with the same segment id. Keys before a block's smallest value are skipped entirely.
-private func firstVisibleKeys(_ segments: UnsafePointer<Int32>?, tokens: Int) -> [Int] {
-    guard let segments else { return [Int](repeating: 0, count: tokens) }
+/// token with the same segment id; with a sliding `window`, never earlier than `window − 1` tokens back.
+/// Keys before a block's smallest value are skipped entirely.
+private func firstVisibleKeys(_ segments: UnsafePointer<Int32>?, tokens: Int, window: Int?) -> [Int] {
     var firstSeen: [Int32: Int] = [:]
     return (0..<tokens).map { i in
-        if let first = firstSeen[segments[i]] { return first }
-        firstSeen[segments[i]] = i
-        return i
+        var first = 0
+        if let segments {
+            if let seen = firstSeen[segments[i]] { first = seen } else { firstSeen[segments[i]] = i; first = i }
+        }
+        if let window { first = max(first, i - window + 1) }
+        return first
     }
 }
 
 /// Shape checks shared by forward and backward.
-private func checkAttentionShape(batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
+func checkAttentionShape(batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
     precondition(batch >= 0 && tokens >= 0 && heads > 0 && kvHeads > 0 && headDim > 0,
                  "attention batch=\(batch) tokens=\(tokens) heads=\(heads) kvHeads=\(kvHeads) headDim=\(headDim)")
     precondition(heads % kvHeads == 0, "attention: \(heads) heads do not split into \(kvHeads) key-value heads")
 }
 
 /// Turns one block of scaled scores `p (rows, width)` (column c is key `lo + c`) into probabilities in place:
-/// masked keys (after the query, or in another segment) get 0. With `lse` nil the row log-sum-exp is computed
-/// and written to `lseOut`; otherwise probabilities are recomputed as exp(score − lse).
+/// masked keys (after the query, in another segment, or before `windowStart[i]` when windowed) get 0.
+/// With `lse` nil the row log-sum-exp is computed and written to `lseOut`; otherwise probabilities are
+/// recomputed as exp(score − lse).
 private func probabilities(_ p: UnsafeMutablePointer<Float>, rows: Int, width: Int, firstRow: Int, lo: Int,
-                           segments: UnsafePointer<Int32>?, lse: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?) {
-    let shared = UncheckedSendable((p, segments, lse, lseOut))
+                           segments: UnsafePointer<Int32>?, windowStart: UnsafePointer<Int>?,
+                           lse: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?) {
+    let shared = UncheckedSendable((p, segments, windowStart, lse, lseOut))
     Parallel.forEachChunk(rows, minimumChunk: 8) { range in
-        let (p, segments, lse, lseOut) = shared.value
+        let (p, segments, windowStart, lse, lseOut) = shared.value
         for r in range {
             let i = firstRow + r, row = p + r * width
             let visible = i - lo + 1   // columns 0..<visible hold keys lo...i
             if let segments {
                 let own = segments[i]
                 for c in 0..<visible where segments[lo + c] != own { row[c] = -.infinity }
+            }
+            if let windowStart {
+                for c in 0..<(windowStart[i] - lo) { row[c] = -.infinity }
             }
             if let lse {
                 _ = expShiftedInPlace(row, shift: lse[r], visible)
@@ -81,7 +89,8 @@ private func probabilities(_ p: UnsafeMutablePointer<Float>, rows: Int, width: I
 
 /// `out (B·T, H·D)` = softmax(q kᵀ / √D, causal, same segment) v for every head, with head h reading
 /// key-value head h / (H / KVH). Writes `logSumExp (B, H, T)` for the backward pass.
-/// `segments (B·T)`, when given, stops a token from attending to earlier tokens of another segment.
+/// `segments (B·T)`, when given, stops a token from attending to earlier tokens of another segment; `window`,
+/// when given, to keys `window` or more positions back (Mistral's sliding window). `scale` defaults to 1/√D.
 public func attentionForward(
     _ out: UnsafeMutablePointer<Float>,       // (B·T, H·D)
     _ logSumExp: UnsafeMutablePointer<Float>, // (B, H, T)
@@ -89,18 +98,18 @@ public func attentionForward(
     _ k: UnsafePointer<Float>,                // (B·T, KVH·D)
     _ v: UnsafePointer<Float>,                // (B·T, KVH·D)
     segments: UnsafePointer<Int32>?,          // (B·T)
-    batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int
+    batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int? = nil, scale: Float? = nil
 ) {
     checkAttentionShape(batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
     if batch == 0 || tokens == 0 { return }
     let (t, d) = (tokens, headDim)
-    let scale = 1 / Float(d).squareRoot()
+    let scale = scale ?? 1 / Float(d).squareRoot()
     let blockRows = min(queryBlockRows, t)
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * t)   // (blockRows, ≤ T)
     defer { scores.deallocate() }
     for b in 0..<batch {
         let batchSegments = segments.map { $0 + b * t }
-        let firstKeys = firstVisibleKeys(batchSegments, tokens: t)
+        let firstKeys = firstVisibleKeys(batchSegments, tokens: t, window: window)
         for h in 0..<heads {
             let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
             let outHead = out + b * t * view.qStride + h * d
@@ -110,8 +119,10 @@ public func attentionForward(
                 let lo = firstKeys[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
                 sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * view.qStride, view.qStride,
                       view.k + lo * view.kvStride, view.kvStride, 0, scores, width)
-                probabilities(scores, rows: rows, width: width, firstRow: i0, lo: lo,
-                              segments: batchSegments, lse: nil, lseOut: lseHead + i0)
+                firstKeys.withUnsafeBufferPointer { first in
+                    probabilities(scores, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
+                                  windowStart: window == nil ? nil : first.baseAddress, lse: nil, lseOut: lseHead + i0)
+                }
                 sgemm(.none, .none, rows, d, width, 1, scores, width, view.v + lo * view.kvStride, view.kvStride,
                       0, outHead + i0 * view.qStride, view.qStride)
             }
@@ -121,7 +132,8 @@ public func attentionForward(
 
 /// Accumulates `dq (B·T, H·D)`, `dk` and `dv (B·T, KVH·D)` from `dOut (B·T, H·D)`, recomputing each block's
 /// probabilities from q, k and the forward's `logSumExp (B, H, T)`. With P the probabilities and
-/// Δᵢ = dOutᵢ·outᵢ: dv += Pᵀ dOut, dS = P ⊙ (dOut vᵀ − Δ) / √D, dq += dS k, dk += dSᵀ q.
+/// Δᵢ = dOutᵢ·outᵢ: dv += Pᵀ dOut, dS = P ⊙ (dOut vᵀ − Δ) · scale, dq += dS k, dk += dSᵀ q.
+/// `segments`, `window` and `scale` as in `attentionForward`.
 public func attentionBackward(
     _ dq: UnsafeMutablePointer<Float>,        // (B·T, H·D)
     _ dk: UnsafeMutablePointer<Float>,        // (B·T, KVH·D)
@@ -133,12 +145,12 @@ public func attentionBackward(
     _ out: UnsafePointer<Float>,              // (B·T, H·D)
     _ logSumExp: UnsafePointer<Float>,        // (B, H, T)
     segments: UnsafePointer<Int32>?,          // (B·T)
-    batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int
+    batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int? = nil, scale: Float? = nil
 ) {
     checkAttentionShape(batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
     if batch == 0 || tokens == 0 { return }
     let (t, d) = (tokens, headDim)
-    let scale = 1 / Float(d).squareRoot()
+    let scale = scale ?? 1 / Float(d).squareRoot()
     let blockRows = min(queryBlockRows, t)
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * blockRows * t)
     defer { scratch.deallocate() }
@@ -146,7 +158,7 @@ public func attentionBackward(
     let dS = scratch + blockRows * t             // (blockRows, ≤ T) dP, then dS
     for b in 0..<batch {
         let batchSegments = segments.map { $0 + b * t }
-        let firstKeys = firstVisibleKeys(batchSegments, tokens: t)
+        let firstKeys = firstVisibleKeys(batchSegments, tokens: t, window: window)
         for h in 0..<heads {
             let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
             let headOffset = b * t * view.qStride + h * d
@@ -159,8 +171,10 @@ public func attentionBackward(
                 let (qs, kvs) = (view.qStride, view.kvStride)
                 sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * qs, qs,
                       view.k + lo * kvs, kvs, 0, p, width)
-                probabilities(p, rows: rows, width: width, firstRow: i0, lo: lo,
-                              segments: batchSegments, lse: lseHead + i0, lseOut: nil)
+                firstKeys.withUnsafeBufferPointer { first in
+                    probabilities(p, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
+                                  windowStart: window == nil ? nil : first.baseAddress, lse: lseHead + i0, lseOut: nil)
+                }
                 // dv[keys] += Pᵀ dOut
                 sgemm(.transposed, .none, width, d, rows, 1, p, width, dOutHead + i0 * qs, qs,
                       1, dvHead + lo * kvs, kvs)

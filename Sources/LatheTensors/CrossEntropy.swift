@@ -2,8 +2,8 @@
 // that does not count (padding, prompt tokens): its loss and its gradient are 0, like PyTorch's ignore_index.
 #if canImport(Glibc)
 import Glibc
-import LatheSupport
 #endif
+import LatheSupport
 
 /// `log Σ_j exp(row[j])`, shifted by the row maximum for stability.
 @inline(__always)

@@ -1,9 +1,10 @@
 // Rotary position embedding in Hugging Face's `rotate_half` layout: within a head vector x (D) the pairs
-// are (x[i], x[i + D/2]) for i < D/2, rotated by angle = position · inverseFrequencies[i].
+// are (x[i], x[i + R/2]) for i < R/2, rotated by angle = position · inverseFrequencies[i], where R (the rotary
+// dimension) is D unless the embedding is partial (Phi-3); values R..<D pass through.
 #if canImport(Glibc)
 import Glibc
-import LatheSupport
 #endif
+import LatheSupport
 
 /// Llama 3 frequency rescaling (`rope_scaling.rope_type == "llama3"` in `config.json`).
 public struct Llama3RopeScaling: Sendable, Equatable {
@@ -25,18 +26,47 @@ public struct Llama3RopeScaling: Sendable, Equatable {
     }
 }
 
-/// The D/2 inverse frequencies of one head, computed in fp32 exactly as transformers'
-/// `_compute_default_rope_parameters` and `_compute_llama3_parameters` (modeling_rope_utils.py) do.
+/// LongRoPE (Phi-3, `rope_type: longrope`): the base frequencies divided by per-frequency factors — `short` while
+/// a forward pass reaches at most `originalMaxPositionEmbeddings` positions, `long` beyond — and cos/sin scaled by
+/// `attentionFactor`.
+public struct LongRopeScaling: Sendable, Equatable {
+    public var shortFactor: [Double]
+    public var longFactor: [Double]
+    public var originalMaxPositionEmbeddings: Int
+    public var attentionFactor: Double
+
+    /// The scaling `rope_parameters` describes; `attentionFactor` nil takes transformers' default,
+    /// √(1 + ln(factor) / ln(original)) with factor = max_position_embeddings / original (1 when factor ≤ 1).
+    public init(shortFactor: [Double], longFactor: [Double], originalMaxPositionEmbeddings: Int,
+                maxPositionEmbeddings: Int, attentionFactor: Double? = nil) {
+        self.shortFactor = shortFactor
+        self.longFactor = longFactor
+        self.originalMaxPositionEmbeddings = originalMaxPositionEmbeddings
+        let factor = Double(maxPositionEmbeddings) / Double(originalMaxPositionEmbeddings)
+        self.attentionFactor = attentionFactor
+            ?? (factor <= 1 ? 1 : (1 + log(factor) / log(Double(originalMaxPositionEmbeddings))).squareRoot())
+    }
+}
+
+/// The inverse frequencies of one head, computed in fp32 exactly as transformers'
+/// `_compute_default_rope_parameters`, `_compute_llama3_parameters` and `_compute_longrope_parameters`
+/// (modeling_rope_utils.py) do. Partial rotary (Phi-3): only the first `rotaryDim` values of each head rotate.
 public struct RopeFrequencies: Sendable {
     /// D, the head dimension (even).
     public let headDim: Int
-    /// `inv_freq` (D/2): 1 / theta^(2i/D), then Llama 3 rescaling when configured.
+    /// The rotated prefix of each head (even, ≤ D); D unless the rotary embedding is partial.
+    public let rotaryDim: Int
+    /// `inv_freq` (rotaryDim/2): 1 / theta^(2i/rotaryDim), then Llama 3 or LongRoPE rescaling when configured.
     public let inverseFrequencies: [Float]
+    /// cos and sin are multiplied by this (LongRoPE's attention factor); 1 otherwise.
+    public let scale: Float
 
     /// Frequencies for `headDim` (even) and `rope_theta`, optionally with Llama 3 scaling.
     public init(headDim: Int, theta: Double, llama3: Llama3RopeScaling? = nil) {
         precondition(headDim > 0 && headDim % 2 == 0, "RoPE head dimension \(headDim) must be even")
         self.headDim = headDim
+        self.rotaryDim = headDim
+        self.scale = 1
         // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), every step in fp32.
         var inverse = (0..<(headDim / 2)).map { i in
             1 / powf(Float(theta), Float(2 * i) / Float(headDim))
@@ -58,11 +88,27 @@ public struct RopeFrequencies: Sendable {
     }
 
     /// Frequencies given directly, e.g. a GGUF's base frequencies divided by its `rope_freqs` factors.
-    public init(headDim: Int, inverseFrequencies: [Float]) {
-        precondition(headDim > 0 && headDim % 2 == 0 && inverseFrequencies.count == headDim / 2,
-                     "RoPE needs D/2 = \(headDim / 2) frequencies, got \(inverseFrequencies.count)")
+    public init(headDim: Int, rotaryDim: Int? = nil, inverseFrequencies: [Float], scale: Float = 1) {
+        let rotaryDim = rotaryDim ?? headDim
+        precondition(headDim > 0 && rotaryDim > 0 && rotaryDim % 2 == 0 && rotaryDim <= headDim
+                     && inverseFrequencies.count == rotaryDim / 2,
+                     "RoPE over \(rotaryDim) of \(headDim) values needs \(rotaryDim / 2) frequencies, got \(inverseFrequencies.count)")
         self.headDim = headDim
+        self.rotaryDim = rotaryDim
         self.inverseFrequencies = inverseFrequencies
+        self.scale = scale
+    }
+
+    /// LongRoPE frequencies over the first `rotaryDim` values of each head: 1 / (factor[i] · theta^(2i/rotaryDim)),
+    /// with the long factors when `long`, else the short ones.
+    public init(headDim: Int, rotaryDim: Int, theta: Double, longRope: LongRopeScaling, long: Bool) {
+        let factors = long ? longRope.longFactor : longRope.shortFactor
+        precondition(factors.count == rotaryDim / 2, "LongRoPE needs \(rotaryDim / 2) factors, got \(factors.count)")
+        // HF: 1.0 / (ext_factors * base ** (arange(0, dim, 2).float() / dim)), in fp32.
+        let inverse = (0..<(rotaryDim / 2)).map { i in
+            1 / (Float(factors[i]) * powf(Float(theta), Float(2 * i) / Float(rotaryDim)))
+        }
+        self.init(headDim: headDim, rotaryDim: rotaryDim, inverseFrequencies: inverse, scale: Float(longRope.attentionFactor))
     }
 }
 
@@ -90,7 +136,7 @@ public func ropeBackward(
 private func rotate(_ x: UnsafeMutablePointer<Float>, _ positions: UnsafePointer<Int32>,
                     _ frequencies: RopeFrequencies, n: Int, heads: Int, direction: Float) {
     precondition(n >= 0 && heads >= 0, "rope n=\(n) heads=\(heads)")
-    let d = frequencies.headDim, half = d / 2
+    let d = frequencies.headDim, half = frequencies.rotaryDim / 2, scale = frequencies.scale
     frequencies.inverseFrequencies.withUnsafeBufferPointer { inverse in
         let shared = UncheckedSendable((x, positions, inverse.baseAddress!))
         Parallel.forEachChunk(n, minimumChunk: 16) { rows in
@@ -106,6 +152,10 @@ private func rotate(_ x: UnsafeMutablePointer<Float>, _ positions: UnsafePointer
                     let angle = position * inverse[i]
                     cosines[i] = cosf(angle)
                     sines[i] = direction * sinf(angle)
+                }
+                if scale != 1 {
+                    // HF: cos = emb.cos() * attention_scaling (LongRoPE); the backward rotates by the transpose.
+                    for i in 0..<half { cosines[i] *= scale; sines[i] *= scale }
                 }
                 for head in 0..<heads {
                     let first = x + row * heads * d + head * d, second = first + half

@@ -1,8 +1,8 @@
 // The Llama MLP's gated activation: out = silu(gate) · up, silu(g) = g · sigmoid(g).
 #if canImport(Glibc)
 import Glibc
-import LatheSupport
 #endif
+import LatheSupport
 
 /// `out = silu(gate) · up`, element-wise over `count` values.
 public func swigluForward(

@@ -18,13 +18,13 @@ public struct TrainingExample: Sendable, Equatable {
     }
 }
 
-/// A micro-batch ready for `LlamaModel.trainingStep`: rows of tokens and the next-token target of each position
+/// A micro-batch ready for `DecoderModel.trainingStep`: rows of tokens and the next-token target of each position
 /// (-1 where there is none: padding, prompt tokens, a sample's last token, across a packing boundary).
 public struct MicroBatch: Sendable {
-    public let batch: LlamaModel.Batch
+    public let batch: DecoderModel.Batch
     public let targets: [Int32]        // (B·T)
 
-    public init(batch: LlamaModel.Batch, targets: [Int32]) {
+    public init(batch: DecoderModel.Batch, targets: [Int32]) {
         precondition(targets.count == batch.tokens.count)
         self.batch = batch
         self.targets = targets
@@ -92,7 +92,7 @@ private func microBatch(_ lines: [[TrainingExample]], width: Int, packed: Bool, 
             targets.append(-1)
         }
     }
-    let batch = LlamaModel.Batch(tokens: tokens, positions: positions, segments: packed ? segments : nil,
+    let batch = DecoderModel.Batch(tokens: tokens, positions: positions, segments: packed ? segments : nil,
                                  batch: lines.count, length: width)
     return MicroBatch(batch: batch, targets: targets)
 }

@@ -39,7 +39,7 @@ public struct TrainingProgress: Sendable {
 
 /// Runs LoRA training: data order, micro-batches, accumulation, clipping, AdamW and the schedule.
 public struct Trainer {
-    public let model: LlamaModel
+    public let model: DecoderModel
     public let config: TrainingConfig
     public private(set) var adapter: LoRAAdapter
     public private(set) var optimizer: AdamW
@@ -48,7 +48,7 @@ public struct Trainer {
     private let batches: [MicroBatch]
 
     /// A run over `examples`, shuffled once by `config.seed` and cut into micro-batches as `config` says.
-    public init(model: LlamaModel, adapter: LoRAAdapter, examples: [TrainingExample], config: TrainingConfig,
+    public init(model: DecoderModel, adapter: LoRAAdapter, examples: [TrainingExample], config: TrainingConfig,
                 padToken: Int32) throws {
         guard !examples.isEmpty else { throw ModelError.invalidInput("no training examples") }
         let order = shuffled(examples.indices.map { $0 }, seed: config.seed)
@@ -58,7 +58,7 @@ public struct Trainer {
     }
 
     /// A run over prepared micro-batches, taken in order and cycled.
-    public init(model: LlamaModel, adapter: LoRAAdapter, batches: [MicroBatch], config: TrainingConfig) throws {
+    public init(model: DecoderModel, adapter: LoRAAdapter, batches: [MicroBatch], config: TrainingConfig) throws {
         guard !batches.isEmpty else { throw ModelError.invalidInput("no example has two or more tokens") }
         self.model = model
         self.config = config
@@ -93,7 +93,7 @@ public struct Trainer {
         let schedule = LearningRateSchedule(kind: config.schedule, baseLR: config.learningRate,
                                             warmupSteps: config.warmupSteps, totalSteps: totalSteps)
         let rows = batches.map { $0.batch.tokens.count }.max()!
-        let workspace = TrainingWorkspace(config: model.config, lora: adapter.layout, rows: rows)
+        let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: rows)
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
         for step in completedSteps..<totalSteps {
             let cursor = step * config.gradientAccumulation

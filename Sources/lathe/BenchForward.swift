@@ -29,7 +29,7 @@ struct BenchForward: ParsableCommand {
         let loaded = try ModelLoader.load(model)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let rssAfterLoad = peakResidentBytes()
-        let llama = LlamaModel(weights: loaded.weights)
+        let llama = DecoderModel(weights: loaded.weights)
         let vocab = Int32(loaded.config.vocabSize)
         var random = SplitMix64(seed: 0)
         let prompt = (0..<prefill).map { _ in Int32(random.next() % UInt64(vocab)) }

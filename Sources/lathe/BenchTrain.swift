@@ -33,14 +33,14 @@ struct BenchTrain: ParsableCommand {
         threads.configure()
         let rate = SgemmRate.measure()
         let loaded = try ModelLoader.load(model)
-        let llama = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let c = loaded.config
         let lora = LoRAConfig(rank: rank, alpha: alpha, targets: LoRAConfig.Module.allCases)
         let adapter = try LoRAAdapter(config: lora, model: c, seed: 0)
         var random = SplitMix64(seed: 0)
         let tokens = (0..<(batch * length)).map { _ in Int32(random.next() % UInt64(c.vocabSize)) }
         let rows = (0..<batch).map { Array(tokens[($0 * length)..<(($0 + 1) * length)]) }
-        let micro = try LlamaModel.Batch(rows: rows)
+        let micro = try DecoderModel.Batch(rows: rows)
         let targets = rows.flatMap { row in row.indices.map { $0 + 1 < row.count ? row[$0 + 1] : -1 } }
         // The shipped trainer's loop on one repeated micro-batch: step 1 warms up, steps 2… are timed.
         var config = TrainingConfig()
@@ -61,7 +61,7 @@ struct BenchTrain: ParsableCommand {
         })
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let peak = peakResidentBytes()   // before the workspace below is built again only to report its size
-        let workspace = TrainingWorkspace(config: c, lora: adapter.layout, rows: batch * length).byteCount
+        let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length).byteCount
         let tokensPerSecond = Double(batch * length * steps) / seconds
         let flops = Self.flopsPerToken(c, length: length)
         let mfu = tokensPerSecond * flops / (rate * 1e9)

@@ -41,7 +41,7 @@ struct Generate: ParsableCommand {
         if let adapter {
             weights = weights.merged(with: try PEFTAdapter.read(adapter, model: loaded.config))
         }
-        let llama = LlamaModel(weights: weights, rope: loaded.rope)
+        let llama = DecoderModel(weights: weights, rope: loaded.rope)
         let tokenizer = try loaded.tokenizer()
         var text = prompt
         if chat {

@@ -4,10 +4,10 @@ import Testing
 
 /// Shared-context scoring against padded-batch scoring on the tiny Llama of the model tests (no real model needed).
 @Suite struct ScoringTests {
-    static func tinyModel(_ name: String) throws -> LlamaModel {
+    static func tinyModel(_ name: String) throws -> DecoderModel {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         let loaded = try ModelLoader.load(root.appendingPathComponent("LatheModelsTests/Fixtures/\(name)/hf").path)
-        return LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        return DecoderModel(weights: loaded.weights, rope: loaded.rope)
     }
 
     @Test(arguments: ["tiny-llama", "tiny-qwen2"]) func sharedContextEqualsPaddedBatches(name: String) throws {

@@ -18,9 +18,9 @@ import Testing
         let golden = try SafetensorsFile(path: Golden.path("\(model)/golden.safetensors"))
         let ids = try Golden.integers(golden, "input_ids")
         let loaded = try ModelLoader.load(Golden.modelPath(model, variant: variant))
-        let llama = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let rows = [Array(ids[0..<7]), Array(ids[7..<14])]
-        let logits = try llama.logits(try LlamaModel.Batch(rows: rows))
+        let logits = try llama.logits(try DecoderModel.Batch(rows: rows))
         let expected = try golden.floats("logits.\(variant)")
         let difference = maxAbsDifference(logits.storage, expected)
         #expect(difference < 1e-4, "\(model) \(variant): max abs difference \(difference)")
@@ -31,11 +31,11 @@ import Testing
         let golden = try SafetensorsFile(path: Golden.path("\(model)/golden.safetensors"))
         let ids = try Golden.integers(golden, "input_ids")
         let loaded = try ModelLoader.load(Golden.modelPath(model, variant: variant))
-        let llama = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let rows = [Array(ids[0..<7]), Array(ids[7..<14])]
         // Target of position t is token t+1; the last position of each row has none.
         let targets = rows.flatMap { row in row.indices.map { $0 + 1 < row.count ? row[$0 + 1] : -1 } }
-        let scores = try llama.tokenLogProbs(try LlamaModel.Batch(rows: rows), targets: targets, chunkRows: 3)
+        let scores = try llama.tokenLogProbs(try DecoderModel.Batch(rows: rows), targets: targets, chunkRows: 3)
         let got = rows.indices.flatMap { r in (0..<6).map { scores[r * 7 + $0] } }
         let difference = maxAbsDifference(got, try golden.floats("logprobs.\(variant)"))
         #expect(difference < 1e-4, "\(model) \(variant): max abs difference \(difference)")
@@ -47,8 +47,8 @@ import Testing
         let positions = try Golden.integers(golden, "position_ids.packed")
         let segments = try Golden.integers(golden, "segments")
         let loaded = try ModelLoader.load(Golden.modelPath("tiny-llama", variant: "hf"))
-        let llama = LlamaModel(weights: loaded.weights)
-        let batch = LlamaModel.Batch(tokens: ids, positions: positions, segments: segments, batch: 1, length: 7)
+        let llama = DecoderModel(weights: loaded.weights)
+        let batch = DecoderModel.Batch(tokens: ids, positions: positions, segments: segments, batch: 1, length: 7)
         let difference = maxAbsDifference(try llama.logits(batch).storage, try golden.floats("logits.packed"))
         #expect(difference < 1e-4, "packed: max abs difference \(difference)")
     }
@@ -57,7 +57,7 @@ import Testing
         let golden = try SafetensorsFile(path: Golden.path("tiny-qwen2/golden.safetensors"))
         let ids = Array(try Golden.integers(golden, "input_ids")[0..<7])
         let loaded = try ModelLoader.load(Golden.modelPath("tiny-qwen2", variant: "hf"))
-        let llama = LlamaModel(weights: loaded.weights)
+        let llama = DecoderModel(weights: loaded.weights)
         let expected = try golden.floats("logits.hf")
         var cache = KVCache(config: loaded.config, capacity: 7)
         // Prefill 4 tokens, then one token at a time: every step's logits equal the batch forward's row.

@@ -17,12 +17,12 @@ struct PEFTExportTests {
         let sampled = try Golden.integers(golden, "sampled.ids").map(Int.init)
         let loaded = try ModelLoader.load(SmolLM2.path)
         let adapter = try PEFTAdapter.read(Self.adapterDirectory, model: loaded.config)
-        let batch = LlamaModel.Batch(tokens: ids, positions: ids.indices.map { Int32($0) }, segments: nil,
+        let batch = DecoderModel.Batch(tokens: ids, positions: ids.indices.map { Int32($0) }, segments: nil,
                                      batch: 1, length: ids.count)
         let vocab = loaded.config.vocabSize
 
-        func check(_ weights: LlamaWeights, _ prefix: String) throws -> [Float] {
-            let logits = try LlamaModel(weights: weights, rope: loaded.rope).logits(batch).storage
+        func check(_ weights: DecoderWeights, _ prefix: String) throws -> [Float] {
+            let logits = try DecoderModel(weights: weights, rope: loaded.rope).logits(batch).storage
             let ours = ids.indices.flatMap { t in sampled.map { logits[t * vocab + $0] } }
             let sampledDifference = maxAbsDifference(ours, try golden.floats("\(prefix).sampled"))
             let logSumExp = ids.indices.map { t in Self.logSumExp(logits[(t * vocab)..<((t + 1) * vocab)]) }

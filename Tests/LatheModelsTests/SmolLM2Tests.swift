@@ -12,7 +12,7 @@ struct SmolLM2Tests {
         let ids = try Golden.integers(golden, "input_ids")
         let model = try SmolLM2.model()
         let targets = ids.indices.map { $0 + 1 < ids.count ? ids[$0 + 1] : -1 }
-        let batch = LlamaModel.Batch(tokens: ids, positions: ids.indices.map { Int32($0) }, segments: nil,
+        let batch = DecoderModel.Batch(tokens: ids, positions: ids.indices.map { Int32($0) }, segments: nil,
                                      batch: 1, length: ids.count)
         let scores = Array(try model.tokenLogProbs(batch, targets: targets).dropLast())
         let difference = maxAbsDifference(scores, try golden.floats("logprobs"))
@@ -40,16 +40,16 @@ enum SmolLM2 {
     }
     static var isPresent: Bool { FileManager.default.fileExists(atPath: path) }
 
-    nonisolated(unsafe) private static var cached: LlamaModel?
+    nonisolated(unsafe) private static var cached: DecoderModel?
     private static let lock = NSLock()
 
     /// Loaded once per test process; the suites share it.
-    static func model() throws -> LlamaModel {
+    static func model() throws -> DecoderModel {
         lock.lock()
         defer { lock.unlock() }
         if let cached { return cached }
         let loaded = try ModelLoader.load(path)
-        let model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         cached = model
         return model
     }

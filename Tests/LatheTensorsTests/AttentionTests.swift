@@ -3,29 +3,34 @@ import LatheSupport
 import Testing
 @testable import LatheTensors
 
-/// One attention problem: shapes, inputs and optional segment ids.
+/// One attention problem: shapes, inputs, optional segment ids and optional sliding window.
 struct AttentionCase: Sendable, CustomStringConvertible {
     let batch, tokens, heads, kvHeads, headDim: Int
     let segments: [Int32]?
+    let window: Int?
     let q, k, v: [Float]
 
-    init(batch: Int, tokens: Int, heads: Int = 4, kvHeads: Int = 2, headDim: Int = 8, segments: [Int32]?, seed: UInt64) {
+    init(batch: Int, tokens: Int, heads: Int = 4, kvHeads: Int = 2, headDim: Int = 8, segments: [Int32]?,
+         window: Int? = nil, seed: UInt64) {
         (self.batch, self.tokens, self.heads, self.kvHeads, self.headDim) = (batch, tokens, heads, kvHeads, headDim)
         self.segments = segments
+        self.window = window
         var rng = SplitMix64(seed: seed)
         q = rng.floats(batch * tokens * heads * headDim, -1.5, 1.5)
         k = rng.floats(batch * tokens * kvHeads * headDim, -1.5, 1.5)
         v = rng.floats(batch * tokens * kvHeads * headDim)
     }
 
-    var description: String { "B=\(batch) T=\(tokens) H=\(heads) KVH=\(kvHeads) D=\(headDim) segments=\(segments != nil)" }
+    var description: String {
+        "B=\(batch) T=\(tokens) H=\(heads) KVH=\(kvHeads) D=\(headDim) segments=\(segments != nil) window=\(window ?? 0)"
+    }
     var outCount: Int { batch * tokens * heads * headDim }
 
     func forward(q: [Float]? = nil, k: [Float]? = nil, v: [Float]? = nil) -> (out: [Float], lse: [Float]) {
         var out = [Float](repeating: .nan, count: outCount)
         var lse = [Float](repeating: .nan, count: batch * heads * tokens)
         attentionForward(&out, &lse, q ?? self.q, k ?? self.k, v ?? self.v, segments: segments,
-                         batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
+                         batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, window: window)
         return (out, lse)
     }
 
@@ -38,7 +43,8 @@ struct AttentionCase: Sendable, CustomStringConvertible {
                 let g = h / (heads / kvHeads)
                 for i in 0..<t {
                     var scores = [Double](repeating: -.infinity, count: t)
-                    for j in 0...i where segments == nil || segments![b * t + j] == segments![b * t + i] {
+                    for j in 0...i where (segments == nil || segments![b * t + j] == segments![b * t + i])
+                        && (window == nil || i - j < window!) {
                         var s = 0.0
                         for e in 0..<d {
                             s += Double(q[(b * t + i) * heads * d + h * d + e]) * Double(k[(b * t + j) * kvHeads * d + g * d + e])
@@ -68,6 +74,8 @@ struct AttentionCase: Sendable, CustomStringConvertible {
         AttentionCase(batch: 2, tokens: 6, headDim: 4, segments: packed, seed: 61),
         AttentionCase(batch: 1, tokens: 140, segments: nil, seed: 62),
         AttentionCase(batch: 1, tokens: 140, segments: longSegments, seed: 63),
+        AttentionCase(batch: 2, tokens: 6, headDim: 4, segments: packed, window: 2, seed: 64),
+        AttentionCase(batch: 1, tokens: 140, segments: nil, window: 50, seed: 65),
     ]
 
     @Test(arguments: cases)
@@ -90,7 +98,7 @@ struct AttentionCase: Sendable, CustomStringConvertible {
         var dk = [Float](repeating: 0, count: problem.k.count), dv = [Float](repeating: 0, count: problem.v.count)
         attentionBackward(&dq, &dk, &dv, w, problem.q, problem.k, problem.v, out, lse, segments: problem.segments,
                           batch: problem.batch, tokens: problem.tokens, heads: problem.heads,
-                          kvHeads: problem.kvHeads, headDim: problem.headDim)
+                          kvHeads: problem.kvHeads, headDim: problem.headDim, window: problem.window)
         // Small cases: every element. T=140 (two query blocks): three random directions per input,
         // which checks every element's gradient in aggregate at a cost the debug build can afford.
         let inputs: [(String, [Float], [Float], ([Float]) -> [Float])] = [

@@ -78,15 +78,15 @@ import Testing
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: written[.peft]! + "/adapter_config.json"))) as? [String: Any]
         #expect(config?["base_model_name_or_path"] as? String == "org/tiny-llama")
 
-        let batch = try LlamaModel.Batch(rows: [[3, 40, 7, 300, 12]])
-        let expected = try LlamaModel(weights: base.weights.merged(with: adapter), rope: base.rope).logits(batch)
+        let batch = try DecoderModel.Batch(rows: [[3, 40, 7, 300, 12]])
+        let expected = try DecoderModel(weights: base.weights.merged(with: adapter), rope: base.rope).logits(batch)
         for format in [ExportFormat.merged, .gguf] {
             let reloaded = try ModelLoader.load(try #require(written[format]))
             #expect(Set(reloaded.storageTypes.values).isSubset(of: ["F16", "F32"]), "\(format)")
-            let logits = try LlamaModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)
+            let logits = try DecoderModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)
             // f16 storage: relative rounding 2^-11 on weights of magnitude ≲ 0.3.
             #expect(logits.maxAbsDifference(expected) < 2e-2, "\(format): \(logits.maxAbsDifference(expected))")
-            #expect(logits.maxAbsDifference(try LlamaModel(weights: base.weights, rope: base.rope).logits(batch)) > 0.05,
+            #expect(logits.maxAbsDifference(try DecoderModel(weights: base.weights, rope: base.rope).logits(batch)) > 0.05,
                     "the adapter must change the logits for this comparison to mean anything")
         }
     }
@@ -102,10 +102,10 @@ import Testing
         #expect(try file.storageType(of: "blk.0.attn_q.weight") == "Q8_0")
         #expect(try file.storageType(of: "blk.0.attn_norm.weight") == "F32")
         let reloaded = try ModelLoader.load(file.path)
-        let batch = try LlamaModel.Batch(rows: [[3, 40, 7, 300, 12]])
-        let expected = try LlamaModel(weights: base.weights.merged(with: adapter), rope: base.rope).logits(batch)
-        let logits = try LlamaModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)
-        let unadapted = try LlamaModel(weights: base.weights, rope: base.rope).logits(batch)
+        let batch = try DecoderModel.Batch(rows: [[3, 40, 7, 300, 12]])
+        let expected = try DecoderModel(weights: base.weights.merged(with: adapter), rope: base.rope).logits(batch)
+        let logits = try DecoderModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)
+        let unadapted = try DecoderModel(weights: base.weights, rope: base.rope).logits(batch)
         // Q8_0 rounds each weight to 1/127 of its block's largest: the logits move by a few per cent of their
         // range, far less than the adapter moves them.
         let range = expected.storage.map(abs).max() ?? 0

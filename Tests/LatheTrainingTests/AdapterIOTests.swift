@@ -5,9 +5,9 @@ import LatheModels
 import Testing
 
 @Suite struct AdapterIOTests {
-    func tinyModel() throws -> LlamaModel {
+    func tinyModel() throws -> DecoderModel {
         let loaded = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("tiny-llama/hf").path)
-        return LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        return DecoderModel(weights: loaded.weights, rope: loaded.rope)
     }
 
     func randomAdapter(_ config: ModelConfig, rsLoRA: Bool = false) throws -> LoRAAdapter {
@@ -39,11 +39,11 @@ import Testing
         let model = try tinyModel()
         let adapter = try randomAdapter(model.config)
         let tokens: [Int32] = [5, 17, 200, 3, 99, 41, 7, 250]
-        let batch = LlamaModel.Batch(tokens: tokens, positions: (0..<8).map { Int32($0) }, segments: nil, batch: 1, length: 8)
+        let batch = DecoderModel.Batch(tokens: tokens, positions: (0..<8).map { Int32($0) }, segments: nil, batch: 1, length: 8)
         let targets = tokens.indices.map { $0 + 1 < tokens.count ? tokens[$0 + 1] : -1 }
-        func loss(_ model: LlamaModel, _ adapter: LoRAAdapter) throws -> Double {
+        func loss(_ model: DecoderModel, _ adapter: LoRAAdapter) throws -> Double {
             var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
-            let workspace = TrainingWorkspace(config: model.config, lora: adapter.layout, rows: 8)
+            let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: 8)
             let result = try model.trainingStep(batch, targets: targets, adapter: adapter, gradients: &gradients,
                                                 lossScale: 1, dropoutKey: 0, workspace: workspace)
             return result.lossSum / Double(result.targetCount)
@@ -51,7 +51,7 @@ import Testing
         let withAdapter = try loss(model, adapter)
         var zero = adapter
         for i in zero.parameters.indices { zero.parameters[i] = 0 }
-        let merged = LlamaModel(weights: model.weights.merged(with: adapter), rope: model.rope)
+        let merged = DecoderModel(weights: model.weights.merged(with: adapter), rope: model.rope)
         let withMerged = try loss(merged, zero)
         let unchanged = try loss(model, zero)
         #expect(abs(withAdapter - withMerged) < 1e-5)
@@ -80,8 +80,8 @@ import Testing
         var random = SplitMix64(seed: 2)
         for i in adapter.parameters.indices { adapter.parameters[i] = Float(random.nextUnit() - 0.5) * 0.2 }
         let merged = base.weights.merged(with: adapter)
-        let batch = try LlamaModel.Batch(rows: [[3, 40, 7, 300, 12]])
-        let expected = try LlamaModel(weights: merged, rope: base.rope).logits(batch)
+        let batch = try DecoderModel.Batch(rows: [[3, 40, 7, 300, 12]])
+        let expected = try DecoderModel(weights: merged, rope: base.rope).logits(batch)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-merged-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try MergedExport.writeGGUF(merged, baseGGUF: basePath, to: directory + ".gguf")
@@ -89,7 +89,7 @@ import Testing
         try MergedExport.writeHF(merged, base: base, to: directory)
         for path in [directory + ".gguf", directory] {
             let reloaded = try ModelLoader.load(path)
-            let logits = try LlamaModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)
+            let logits = try DecoderModel(weights: reloaded.weights, rope: reloaded.rope).logits(batch)
             #expect(logits.maxAbsDifference(expected) < 1e-5, "\(path)")
         }
     }

@@ -4,25 +4,25 @@ import LatheModels
 @testable import LatheTraining
 import Testing
 
-/// LoRA loss, gradients and five AdamW steps against PEFT on the tiny Llama and Qwen2 models
+/// LoRA loss, gradients and five AdamW steps against PEFT on the tiny models of every architecture Lathe runs
 /// (Scripts/goldens/training.py). Tolerances are the issue's: loss 1e-5 relative; each gradient 1e-4 as
 /// max abs difference / max abs reference; the five step losses 1e-4 relative.
 @Suite struct PEFTGoldenTests {
-    static let models = ["tiny-llama", "tiny-qwen2"]
+    static let models = ["tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-llama32", "tiny-mistral-sw", "tiny-gemma3"]
     static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
     /// The tiny models live with the model tests' fixtures.
     static let modelFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("LatheModelsTests/Fixtures")
 
     struct Case {
-        let model: LlamaModel
+        let model: DecoderModel
         let golden: SafetensorsFile
         let lora: LoRAConfig
         let batch: MicroBatch
 
         init(_ name: String) throws {
             let loaded = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("\(name)/hf").path)
-            model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+            model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
             golden = try SafetensorsFile(path: PEFTGoldenTests.fixtures.appendingPathComponent("\(name)-lora.safetensors").path)
             lora = LoRAConfig(rank: 4, alpha: 8, targets: LoRAConfig.Module.allCases)
             let ids = try integers(golden, "input_ids"), positions = try integers(golden, "position_ids")
@@ -32,7 +32,7 @@ import Testing
                 let next = i + 1
                 return next % 12 == 0 || labels[next] < 0 ? -1 : labels[next]
             }
-            batch = MicroBatch(batch: LlamaModel.Batch(tokens: ids, positions: positions, segments: segments,
+            batch = MicroBatch(batch: DecoderModel.Batch(tokens: ids, positions: positions, segments: segments,
                                                        batch: 2, length: 12), targets: targets)
         }
 
@@ -54,7 +54,7 @@ import Testing
         let c = try Case(name)
         let adapter = try c.adapter("init.")
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
-        let workspace = TrainingWorkspace(config: c.model.config, lora: adapter.layout, rows: 24)
+        let workspace = DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: 24)
         let count = c.batch.targetCount
         let result = try c.model.trainingStep(c.batch.batch, targets: c.batch.targets, adapter: adapter,
                                               gradients: &gradients, lossScale: 1 / Float(count), dropoutKey: 0,

@@ -22,7 +22,7 @@ struct SmolLM2FineTuneTests {
 
     @Test func heldOutLossFalls() throws {
         let loaded = try ModelLoader.load(BaseModel.path)
-        let model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        let model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let tokenizer = try loaded.tokenizer()
         let builder = ExampleBuilder(tokenizer: tokenizer, template: try tokenizer.chatTemplate(), targets: .completions)
         func examples(_ pairs: [(question: String, answer: String)]) throws -> [TrainingExample] {

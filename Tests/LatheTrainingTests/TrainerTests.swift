@@ -5,9 +5,9 @@ import LatheModels
 import Testing
 
 @Suite struct TrainerTests {
-    func tinyModel() throws -> LlamaModel {
+    func tinyModel() throws -> DecoderModel {
         let loaded = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("tiny-qwen2/hf").path)
-        return LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        return DecoderModel(weights: loaded.weights, rope: loaded.rope)
     }
 
     func examples(count: Int, seed: UInt64) -> [TrainingExample] {

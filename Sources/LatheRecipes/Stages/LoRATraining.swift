@@ -13,13 +13,13 @@ public struct LoRATraining {
     /// The loaded base: configuration, weights, tokenizer source.
     public let loaded: LoadedModel
     /// The model the trainer runs.
-    public let model: LlamaModel
+    public let model: DecoderModel
 
     /// Loads the base model at `modelPath`.
     public init(modelPath: String) throws {
         self.modelPath = modelPath
         loaded = try ModelLoader.load(modelPath)
-        model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
+        model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
     }
 
     /// Rows are padded with the first end-of-sequence token (never a target).

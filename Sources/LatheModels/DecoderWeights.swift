@@ -20,8 +20,12 @@ public struct WeightLayout: Sendable {
         public let qBias: Int?         // (H·D)   Qwen2 only
         public let kBias: Int?         // (KVH·D)
         public let vBias: Int?         // (KVH·D)
+        public let qNorm: Int?         // (D)     per-head RMSNorm of q (Qwen3)
+        public let kNorm: Int?         // (D)     per-head RMSNorm of k
         public let o: Int              // (C, H·D)
-        public let postNorm: Int       // (C)
+        public let postNorm: Int       // (C)     the norm before the MLP
+        public let attentionOutNorm: Int?  // (C)  Gemma: norm of the attention output, before the residual add
+        public let mlpOutNorm: Int?    // (C)     Gemma: norm of the MLP output, before the residual add
         public let gate: Int           // (F, C)
         public let up: Int             // (F, C)
         public let down: Int           // (C, F)
@@ -52,18 +56,26 @@ public struct WeightLayout: Sendable {
         for l in 0..<config.layerCount {
             let p = "model.layers.\(l)."
             let bias = config.attentionBias
+            let inputNorm = add(p + "input_layernorm.weight", [c])
+            // Phi-3's fused weights are q, k, v (and gate, up) stacked by rows: each part is a view at an offset.
+            let qkv = config.fusedProjections ? add(p + "self_attn.qkv_proj.weight", [qRows + 2 * kvRows, c]) : nil
+            let q = qkv ?? add(p + "self_attn.q_proj.weight", [qRows, c])
+            let k = qkv.map { $0 + qRows * c } ?? add(p + "self_attn.k_proj.weight", [kvRows, c])
+            let v = qkv.map { $0 + (qRows + kvRows) * c } ?? add(p + "self_attn.v_proj.weight", [kvRows, c])
             layers.append(Layer(
-                inputNorm: add(p + "input_layernorm.weight", [c]),
-                q: add(p + "self_attn.q_proj.weight", [qRows, c]),
-                k: add(p + "self_attn.k_proj.weight", [kvRows, c]),
-                v: add(p + "self_attn.v_proj.weight", [kvRows, c]),
+                inputNorm: inputNorm, q: q, k: k, v: v,
                 qBias: bias ? add(p + "self_attn.q_proj.bias", [qRows]) : nil,
                 kBias: bias ? add(p + "self_attn.k_proj.bias", [kvRows]) : nil,
                 vBias: bias ? add(p + "self_attn.v_proj.bias", [kvRows]) : nil,
+                qNorm: config.qkNorm ? add(p + "self_attn.q_norm.weight", [config.headDim]) : nil,
+                kNorm: config.qkNorm ? add(p + "self_attn.k_norm.weight", [config.headDim]) : nil,
                 o: add(p + "self_attn.o_proj.weight", [c, qRows]),
-                postNorm: add(p + "post_attention_layernorm.weight", [c]),
-                gate: add(p + "mlp.gate_proj.weight", [f, c]),
-                up: add(p + "mlp.up_proj.weight", [f, c]),
+                postNorm: add(p + (config.sandwichNorms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), [c]),
+                attentionOutNorm: config.sandwichNorms ? add(p + "post_attention_layernorm.weight", [c]) : nil,
+                mlpOutNorm: config.sandwichNorms ? add(p + "post_feedforward_layernorm.weight", [c]) : nil,
+                gate: config.fusedProjections ? add(p + "mlp.gate_up_proj.weight", [2 * f, c]) : add(p + "mlp.gate_proj.weight", [f, c]),
+                // fused: up is the second half of gate_up_proj, the entry added just above
+                up: config.fusedProjections ? entries[entries.count - 1].offset + f * c : add(p + "mlp.up_proj.weight", [f, c]),
                 down: add(p + "mlp.down_proj.weight", [c, f])))
         }
         self.layers = layers
@@ -74,8 +86,8 @@ public struct WeightLayout: Sendable {
     }
 }
 
-/// The frozen base weights of a Llama-family model, in one flat fp32 buffer described by `layout`.
-public struct LlamaWeights: Sendable {
+/// The frozen base weights of a decoder model, in one flat fp32 buffer described by `layout`.
+public struct DecoderWeights: Sendable {
     public let config: ModelConfig
     public let layout: WeightLayout
     /// All base weights, fp32.

@@ -1,0 +1,103 @@
+import LatheTensors
+import LatheSupport
+
+/// What one training forward/backward returns: the summed loss over its target tokens and how many there were.
+public struct StepLoss: Sendable {
+    public var lossSum: Double
+    public var targetCount: Int
+}
+
+extension DecoderModel {
+    /// Forward and backward of one micro-batch with the base frozen: accumulates (+=) LoRA gradients into
+    /// `gradients` (laid out as `adapter.layout`) and returns the summed cross-entropy of the rows whose
+    /// `targets` are ≥ 0. Each gradient is scaled by `lossScale` (1 / target tokens of the accumulated batch,
+    /// so the loss is averaged over the whole accumulated batch). `dropoutKey` seeds this step's dropout masks.
+    public func trainingStep(_ batch: Batch, targets: [Int32], adapter: LoRAAdapter, gradients: inout [Float],
+                             lossScale: Float, dropoutKey: UInt64, workspace ws: DecoderWorkspace,
+                             lmHeadChunk: Int = 128) throws -> StepLoss {
+        let n = batch.tokens.count
+        precondition(targets.count == n && ws.rows >= n && ws.keepsActivations && gradients.count == adapter.layout.totalCount)
+        try validate(batch.tokens)
+        try validate(targets.filter { $0 >= 0 })
+        return weights.withWeights { w in
+            adapter.parameters.withUnsafeBufferPointer { lora in
+                gradients.withUnsafeMutableBufferPointer { grads in
+                    let adapters = layerAdapters(adapter, lora.baseAddress!, grads.baseAddress!, ws, dropoutKey: dropoutKey)
+                    return batch.withPointers { tokens, positions, source in
+                        forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { _ in source },
+                                      adapters: { adapters[$0] })
+                        let loss = lossAndHiddenGradient(targets, w, lossScale, ws, chunkRows: lmHeadChunk)
+                        let long = usesLongRope(positions, n: n)
+                        for (l, layer) in layers.enumerated().reversed() {
+                            layer.backward(ws.layers[l], w, positions: positions, n: n, long: long, attention: source,
+                                           adapters: adapters[l], scratch: ws.scratch, inputGradient: l > 0)
+                        }
+                        return loss
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each layer's adapters: views of A and B, the saved u of the workspace, and where their gradients go.
+    private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>,
+                               _ ws: DecoderWorkspace, dropoutKey: UInt64) -> [LayerAdapters] {
+        var result = Array(repeating: LayerAdapters.none, count: config.layerCount)
+        for (index, entry) in adapter.layout.entries.enumerated() {
+            let key = CounterRandom.key(dropoutKey, UInt64(entry.layer), UInt64(entry.module.slot))
+            let view = LoRAView(a: parameters + entry.a, b: parameters + entry.b, rank: adapter.config.rank,
+                                scale: adapter.config.scale, dropout: Float(adapter.config.dropout), dropoutKey: key)
+            result[entry.layer][entry.module] = AdaptedProjection(view: view, u: ws.loraU[index],
+                                                                  dA: grads + entry.a, dB: grads + entry.b)
+        }
+        return result
+    }
+
+    /// Cross-entropy over the rows that have a target, through the LM head in chunks of `chunkRows` rows:
+    /// the (rows, V) logits of one chunk exist at a time and rows without a target cost nothing.
+    /// Leaves d(loss)/d(hidden before the final norm) in `ws.scratch.dHidden`.
+    private func lossAndHiddenGradient(_ targets: [Int32], _ w: UnsafePointer<Float>, _ lossScale: Float,
+                                       _ ws: DecoderWorkspace, chunkRows: Int) -> StepLoss {
+        let (c, vocab, n) = (config.hiddenSize, config.vocabSize, targets.count)
+        let s = ws.scratch
+        let rows = targets.indices.filter { targets[$0] >= 0 }
+        var gathered = [Float](repeating: 0, count: chunkRows * c)        // (chunk, C)
+        var gatheredTargets = [Int32](repeating: -1, count: chunkRows)    // (chunk)
+        var logits = [Float](repeating: 0, count: chunkRows * vocab)      // (chunk, V)
+        var losses = [Float](repeating: 0, count: chunkRows)              // (chunk)
+        var dGathered = [Float](repeating: 0, count: chunkRows * c)       // (chunk, C)
+        let cap = config.finalLogitSoftcap.map { Float($0) }
+        var capped = [Float](repeating: 0, count: cap == nil ? 0 : chunkRows * vocab)  // (chunk, V) soft-capped logits
+        s.dNormed.update(repeating: 0, count: n * c)
+        var lossSum = 0.0
+        let head = w + weights.layout.lmHead
+        for start in stride(from: 0, to: rows.count, by: chunkRows) {
+            let chunk = Array(rows[start..<min(start + chunkRows, rows.count)])
+            for (i, row) in chunk.enumerated() {
+                gathered.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * c).update(from: ws.finalNormed + row * c, count: c) }
+                gatheredTargets[i] = targets[row]
+            }
+            let m = chunk.count
+            lmHead(gathered, rows: m, &logits, w)
+            if cap != nil { capped.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: m * vocab) } }
+            crossEntropyForward(&losses, logits, gatheredTargets, n: m, v: vocab)
+            for i in 0..<m { lossSum += Double(losses[i]) }
+            logits.withUnsafeMutableBufferPointer { lp in
+                crossEntropyBackward(lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
+                if let cap { softcapBackward(lp.baseAddress!, capped, cap: cap, count: m * vocab) }
+            }
+            matmul(logits, .none, head, .none, &dGathered, m: m, n: c, k: vocab)
+            for (i, row) in chunk.enumerated() {
+                dGathered.withUnsafeBufferPointer { (s.dNormed + row * c).update(from: $0.baseAddress! + i * c, count: c) }
+            }
+        }
+        s.dHidden.update(repeating: 0, count: n * c)
+        rmsNormBackward(s.dHidden, nil, s.dNormed, ws.finalInput, w + weights.layout.finalNorm, ws.finalRstd, n: n, c: c)
+        return StepLoss(lossSum: lossSum, targetCount: rows.count)
+    }
+}
+
+extension LoRAConfig.Module {
+    /// Position among `allCases`: the module's part of a dropout key and its slot in `LayerAdapters`.
+    var slot: Int { Self.allCases.firstIndex(of: self)! }
+}

@@ -1,0 +1,83 @@
+/// Every buffer a decoder forward (and a LoRA training step's backward) uses, sized once for N = B·T rows.
+/// Training keeps each layer's activations for the backward; inference reuses one set for every layer, the
+/// residual stream updated in place. Buffers are raw pointers owned by the workspace, so the layer reads as a
+/// flat list of op calls.
+public final class DecoderWorkspace {
+    public let rows: Int
+    /// True when each layer has its own activations (training); false when all layers share one set.
+    public let keepsActivations: Bool
+    let layers: [LayerActivations]
+    let finalInput: UnsafeMutablePointer<Float>     // (N, C)
+    let finalNormed: UnsafeMutablePointer<Float>    // (N, C)
+    let finalRstd: UnsafeMutablePointer<Float>      // (N)
+    /// u = drop(x)·Aᵀ (N, r) for each adapter entry, in `LoRALayout.entries` order.
+    let loraU: [UnsafeMutablePointer<Float>]
+    let scratch: LayerScratch
+
+    private var allocations: [UnsafeMutablePointer<Float>] = []
+    /// Bytes held by the workspace.
+    public private(set) var byteCount = 0
+
+    /// A training workspace: activations of every layer, adapter `u`s and the backward's gradient buffers.
+    public convenience init(config: ModelConfig, lora: LoRALayout, rows n: Int) {
+        self.init(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: true)
+    }
+
+    /// An inference workspace: one set of layer activations and no backward buffers.
+    convenience init(inference config: ModelConfig, rows n: Int) {
+        self.init(config: config, rank: 0, adapters: 0, rows: n, training: false)
+    }
+
+    private init(config: ModelConfig, rank: Int, adapters: Int, rows n: Int, training: Bool) {
+        let (c, f, h, kvh) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount)
+        let (qw, kvw) = (h * config.headDim, kvh * config.headDim)
+        var allocations: [UnsafeMutablePointer<Float>] = []
+        var floats = 0
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            floats += max(count, 1)
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            pointer.initialize(repeating: 0, count: max(count, 1))
+            allocations.append(pointer)
+            return pointer
+        }
+        /// Backward-only sizes are 1 in an inference workspace.
+        func backward(_ count: Int) -> UnsafeMutablePointer<Float> { buffer(training ? count : 1) }
+        rows = n
+        keepsActivations = training
+        let (qkNorm, sandwich) = (config.qkNorm, config.sandwichNorms)
+        func activations(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>?) -> LayerActivations {
+            LayerActivations(
+                input: input, normed1: buffer(n * c), rstd1: buffer(n), q: buffer(n * qw), k: buffer(n * kvw),
+                v: buffer(n * kvw), qRaw: qkNorm ? buffer(n * qw) : nil, kRaw: qkNorm ? buffer(n * kvw) : nil,
+                qRstd: qkNorm ? buffer(n * h) : nil, kRstd: qkNorm ? buffer(n * kvh) : nil,
+                attention: buffer(n * qw), lse: buffer(n * h),
+                attentionOut: sandwich ? buffer(n * c) : nil, attentionOutRstd: sandwich ? buffer(n) : nil,
+                mlpOut: sandwich ? buffer(n * c) : nil, mlpOutRstd: sandwich ? buffer(n) : nil,
+                middle: buffer(n * c), normed2: buffer(n * c),
+                rstd2: buffer(n), gate: buffer(n * f), up: buffer(n * f), activated: buffer(n * f), output: output ?? input)
+        }
+        if training {
+            let inputs = (0...config.layerCount).map { _ in buffer(n * c) }   // layer inputs, then the final input
+            layers = (0..<config.layerCount).map { activations(input: inputs[$0], output: inputs[$0 + 1]) }
+            finalInput = inputs[config.layerCount]
+        } else {
+            let stream = buffer(n * c)                                      // the residual stream, in place
+            layers = Array(repeating: activations(input: stream, output: nil), count: config.layerCount)
+            finalInput = stream
+        }
+        finalNormed = buffer(n * c)
+        finalRstd = buffer(n)
+        loraU = (0..<adapters).map { _ in buffer(n * rank) }
+        scratch = LayerScratch(
+            projected: buffer(n * c), dropScratch: backward(n * max(c, f, qw)), du: backward(n * rank),
+            dHidden: backward(n * c), dNormed: backward(n * c), dq: backward(n * qw), dk: backward(n * kvw),
+            dv: backward(n * kvw), dqRaw: backward(qkNorm ? n * qw : 0), dkRaw: backward(qkNorm ? n * kvw : 0),
+            dAttention: backward(n * qw), dBranch: backward(sandwich ? n * c : 0), dGate: backward(n * f), dUp: backward(n * f), dActivated: backward(n * f))
+        byteCount = 4 * floats
+        self.allocations = allocations
+    }
+
+    deinit {
+        for pointer in allocations { pointer.deallocate() }
+    }
+}

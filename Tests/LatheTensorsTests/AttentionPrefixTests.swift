@@ -1,0 +1,45 @@
+import Testing
+@testable import LatheTensors
+
+/// The prefix kernel (KV-cache step and shared-context scoring) against the batched kernel on the whole sequence:
+/// rows after a cached prefix must see exactly what they would see in one causal pass.
+@Suite struct AttentionPrefixTests {
+    static let (heads, kvHeads, headDim) = (4, 2, 8)
+
+    /// Batched attention over one sequence of `rows` rows (q (rows, H·D), k, v (rows, KVH·D)).
+    func batched(_ q: [Float], _ k: [Float], _ v: [Float], rows: Int, window: Int?) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * Self.heads * Self.headDim)
+        var lse = [Float](repeating: 0, count: rows * Self.heads)
+        attentionForward(&out, &lse, q, k, v, segments: nil, batch: 1, tokens: rows, heads: Self.heads,
+                         kvHeads: Self.kvHeads, headDim: Self.headDim, window: window)
+        return out
+    }
+
+    @Test(arguments: [nil, 3] as [Int?])
+    func suffixesAfterAPrefixEqualOneCausalPassEach(window: Int?) {
+        let (qw, kvw) = (Self.heads * Self.headDim, Self.kvHeads * Self.headDim)
+        let prefix = 7, suffixLengths = [4, 1, 3]
+        var rng = SplitMix64(seed: 80)
+        let prefixQ = rng.floats(prefix * qw, -1.5, 1.5)
+        let prefixK = rng.floats(prefix * kvw, -1.5, 1.5), prefixV = rng.floats(prefix * kvw)
+        let suffixes = suffixLengths.map { n in (q: rng.floats(n * qw, -1.5, 1.5), k: rng.floats(n * kvw, -1.5, 1.5), v: rng.floats(n * kvw)) }
+        var rowStart: [Int] = []
+        for n in suffixLengths { let start = rowStart.count; rowStart += Array(repeating: start, count: n) }
+        let total = rowStart.count
+        var out = [Float](repeating: .nan, count: total * qw)
+        prefixAttentionForward(&out, suffixes.flatMap(\.q), suffixes.flatMap(\.k), suffixes.flatMap(\.v),
+                               prefixKeys: prefixK, prefixValues: prefixV, rowStart: rowStart, prefix: prefix, n: total,
+                               heads: Self.heads, kvHeads: Self.kvHeads, headDim: Self.headDim, window: window)
+        var row = 0
+        for (s, n) in suffixLengths.enumerated() {
+            let whole = batched(prefixQ + suffixes[s].q, prefixK + suffixes[s].k, prefixV + suffixes[s].v,
+                                rows: prefix + n, window: window)
+            let expected = Array(whole[(prefix * qw)...])
+            let got = Array(out[(row * qw)..<((row + n) * qw)])
+            var worst: Float = 0
+            for i in got.indices { worst = max(worst, abs(got[i] - expected[i])) }
+            #expect(worst < 1e-5, "suffix \(s) window \(window ?? 0): \(worst)")
+            row += n
+        }
+    }
+}
