@@ -8,6 +8,7 @@ The shards must sit in one folder (datatrove reads a folder; one task per shard 
 """
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -62,7 +63,7 @@ def main():
         if name.endswith(".remove"):
             removed += os.path.getsize(os.path.join(clusters, name)) // 4
     print(json.dumps({"seconds": seconds, "bytes": total_bytes, "to_remove": removed,
-                      "datatrove": getattr(datatrove, "__version__", "unknown")}))
+                      "datatrove": importlib.metadata.version("datatrove")}))
 
 
 def run_stages(reader, names, sigs, buckets, clusters, config, args, work):

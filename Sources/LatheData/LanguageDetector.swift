@@ -21,6 +21,11 @@ public enum LanguageDetector {
         "nl": ["de", "het", "een", "en", "van", "is", "dat", "niet", "op", "te", "met", "voor", "zijn", "er", "die", "ook", "maar", "aan", "ik", "wordt"],
     ]
 
+    /// Every label `detect` can give: the languages of `stopWords`, the languages told by their script, the
+    /// script names, and `other`/`unknown`. A language filter that allows anything else keeps nothing.
+    public static let labels = stopWords.keys.sorted()
+        + ["el", "he", "th", "ja", "ko", "zh", "latin", "cyrillic", "arabic", "devanagari", "other", "unknown"]
+
     /// Script of a letter, coarse.
     static func script(_ s: Unicode.Scalar) -> String? {
         let v = s.value

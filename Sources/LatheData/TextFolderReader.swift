@@ -2,7 +2,7 @@ import Foundation
 import LatheFormats
 
 /// How a folder of `.txt`/`.md` files becomes records.
-public enum TextFolderMode: String, Codable, Sendable {
+public enum TextFolderMode: String, Codable, Sendable, CaseIterable {
     /// One record per file.
     case file
     /// One record per paragraph (blocks separated by blank lines).

@@ -1,5 +1,4 @@
 import ArgumentParser
-import LatheSupport
 
 /// `lathe bench …`: measured speed, always beside a reference figure taken in the same run.
 struct Bench: ParsableCommand {
@@ -9,14 +8,3 @@ struct Bench: ParsableCommand {
     )
 }
 
-/// Options every benchmark shares.
-struct BenchOptions: ParsableArguments {
-    @Option(help: "Threads for Lathe and OpenBLAS together (default: all cores).")
-    var threads: Int?
-
-    func configure() throws {
-        let threads = self.threads ?? Parallel.availableCores
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
-        Parallel.configure(threads: threads)
-    }
-}

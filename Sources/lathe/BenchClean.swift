@@ -4,28 +4,33 @@ import Foundation
 import LatheData
 import LatheSupport
 
-/// `lathe bench clean`: throughput of the cleaning stage and of MinHash dedup alone on a generated JSONL corpus,
-/// beside datatrove's MinHash (stages 1–3, same n-gram/bands/rows) run on the same files in the same run.
+/// `lathe bench clean`: throughput of the shipped cleaning pipeline on a generated JSONL corpus — with every step
+/// on (as `lathe clean` runs by default) and with MinHash near-dedup as its only step — beside datatrove's MinHash
+/// (stages 1–3, same n-grams, bands and rows) run on the same files in the same run.
 struct BenchClean: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clean",
-        abstract: "MB/s of `lathe clean` and of MinHash dedup, beside datatrove's MinHash on the same corpus."
+        abstract: "MB/s of `lathe clean` and of its MinHash dedup alone, beside datatrove's MinHash on the same corpus.",
+        discussion: "The peer (Scripts/bench/clean_peer.py) runs with the interpreter in $PYTHON (default python3)."
     )
 
-    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadOptions
 
     @Option(help: "Corpus size in MB (generated deterministically into a temporary folder).")
     var megabytes: Int = 200
 
-    @Flag(help: "Skip the datatrove peer.")
-    var skipPeer = false
+    @Flag(name: [.customLong("no-peer"), .customLong("skip-peer")], help: "Skip the datatrove peer.")
+    var noPeer = false
 
     @Flag(help: "Keep the temporary folder (corpus and outputs).")
     var keep = false
 
-    func run() throws {
-        try options.configure()
+    func validate() throws {
         guard megabytes >= 1 else { throw ValidationError("--megabytes must be at least 1") }
+    }
+
+    func run() throws {
+        threads.configure()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-bench-clean-\(ProcessInfo.processInfo.processIdentifier)")
         let shardDir = dir.appendingPathComponent("corpus")
         try FileManager.default.createDirectory(at: shardDir, withIntermediateDirectories: true)
@@ -33,107 +38,51 @@ struct BenchClean: ParsableCommand {
 
         var start = DispatchTime.now()
         let corpus = try CleanBenchCorpus.generate(megabytes: megabytes, shards: 2, into: shardDir)
+        let inputs = corpus.shards.map(\.path)
         let mb = Double(corpus.bytes) / 1e6
         print("corpus: \(format(mb)) MB in \(corpus.shards.count) shards, \(corpus.records) records "
               + "(\(corpus.nearCopies) near copies, \(corpus.exactCopies) exact copies), generated in \(format(seconds(since: start))) s")
-        print("threads \(Parallel.threads)   MinHash: 5-grams, 14 bands × 8 rows, 64-bit")
+        let minHash = MinHash.Config()
+        print("threads \(Parallel.threads)   MinHash: \(minHash.ngram)-grams, \(minHash.bands) bands × \(minHash.rows) rows, 64-bit, "
+              + (minHash.jaccardThreshold.map { "pairs confirmed at Jaccard ≥ \($0) (datatrove confirms none)" } ?? "no confirmation"))
 
         start = DispatchTime.now()
         let report = try CleaningPipeline(config: CleaningConfig()).run(
-            inputs: corpus.shards.map(\.path), outputDirectory: dir.appendingPathComponent("out").path)
+            inputs: inputs, outputDirectory: dir.appendingPathComponent("out").path)
         let pipelineSeconds = seconds(since: start)
-        print("lathe clean, whole pipeline:    \(format(mb / pipelineSeconds)) MB/s  (\(format(pipelineSeconds, decimals: 2)) s; "
+        print("lathe clean, every step:        \(format(mb / pipelineSeconds)) MB/s  (\(format(pipelineSeconds, decimals: 2)) s; "
               + "kept \(report.recordsOut) of \(report.recordsIn), \(report.nearDuplicates.recordsDropped) near duplicates)")
 
         start = DispatchTime.now()
-        let removed = try minHashOnly(corpus.shards.map(\.path))
+        let alone = try CleaningPipeline(config: Self.minHashOnly(minHash)).run(
+            inputs: inputs, outputDirectory: dir.appendingPathComponent("out-minhash").path)
         let minHashSeconds = seconds(since: start)
-        print("lathe MinHash dedup alone:      \(format(mb / minHashSeconds)) MB/s  (\(format(minHashSeconds, decimals: 2)) s; removes \(removed))")
+        print("lathe clean, MinHash step only: \(format(mb / minHashSeconds)) MB/s  (\(format(minHashSeconds, decimals: 2)) s; "
+              + "removes \(alone.nearDuplicates.recordsDropped))")
 
-        if skipPeer { return }
-        switch runPeer(shards: corpus.shards, workdir: dir.appendingPathComponent("peer")) {
-        case .failure(let why):
-            print("datatrove MinHash:              not run — \(why)")
-        case .success(let peer):
-            print("datatrove MinHash (3 stages):   \(format(mb / peer.seconds)) MB/s  (\(format(peer.seconds, decimals: 2)) s; "
-                  + "removes \(peer.removed); \(peer.workers) workers)")
-            print("MinHash speed-up vs datatrove:  \(format(peer.seconds / minHashSeconds))×")
+        if noPeer { return }
+        let peer = Peer.run(script: "clean_peer.py", arguments: [
+            "--workdir", dir.appendingPathComponent("peer").path, "--ngram", "\(minHash.ngram)", "--bands", "\(minHash.bands)",
+            "--rows", "\(minHash.rows)", "--workers", "\(Parallel.threads)"] + inputs)
+        guard let result = peer.result, let peerSeconds = result["seconds"] as? Double else {
+            print("datatrove MinHash:              not run — \(peer.failure ?? "unexpected output")")
+            return
         }
+        print("datatrove MinHash (3 stages):   \(format(mb / peerSeconds)) MB/s  (\(format(peerSeconds, decimals: 2)) s; "
+              + "removes \(result["to_remove"] as? Int ?? -1); \(Parallel.threads) workers; datatrove \(result["datatrove"] ?? "?"))")
+        print("MinHash speed-up vs datatrove:  \(format(peerSeconds / minHashSeconds))×")
     }
 
-    /// Read + decode + shingle + sign in parallel, then LSH clustering: what datatrove's three stages do.
-    private func minHashOnly(_ shards: [String]) throws -> Int {
-        let minHash = MinHash()
-        let shingler = Shingler(n: minHash.config.ngram)
-        var keys: [UInt64] = []
-        var signed: [Bool] = []
-        for path in shards {
-            let source = try JSONLReader(path: path, maxRecordBytes: 16 << 20)
-            while true {
-                let items = try source.nextBatch(maxItems: 4096, maxBytes: 16 << 20)
-                if items.isEmpty { break }
-                var batchKeys = [UInt64](repeating: 0, count: items.count * minHash.config.bands)
-                var batchSigned = [Bool](repeating: false, count: items.count)
-                batchKeys.withUnsafeMutableBufferPointer { kp in
-                    batchSigned.withUnsafeMutableBufferPointer { sp in
-                        let shared = UncheckedSendable((kp, sp))
-                        Parallel.forEachChunk(items.count, minimumChunk: 8) { range in
-                            var words: [UInt64] = [], shingles: [UInt64] = []
-                            var signature = [UInt64](repeating: 0, count: minHash.permutations)
-                            for i in range {
-                                guard case .line(let line) = items[i],
-                                      case .record(let record) = JSONLDecoding.decode(line, file: path, decoder: RecordDecoder(), maxRecordBytes: 16 << 20)
-                                else { continue }
-                                shingler.shingles(record.content.joinedText, words: &words, into: &shingles)
-                                guard signature.withUnsafeMutableBufferPointer({ minHash.signature(shingles, into: $0) }) else { continue }
-                                let (kp, sp) = shared.value
-                                let out = UnsafeMutableBufferPointer(rebasing: kp[i * minHash.config.bands ..< (i + 1) * minHash.config.bands])
-                                signature.withUnsafeBufferPointer { minHash.bandKeys($0, into: out) }
-                                sp[i] = true
-                            }
-                        }
-                    }
-                }
-                keys += batchKeys
-                signed += batchSigned
-            }
-        }
-        let result = NearDuplicates.cluster(count: signed.count, bands: minHash.config.bands, keys: keys, hasSignature: signed)
-        return result.survivor.enumerated().filter { $0.element != $0.offset }.count
-    }
-
-    private struct Peer { var seconds: Double; var removed: Int; var workers: Int }
-
-    private func runPeer(shards: [URL], workdir: URL) -> Result<Peer, PeerError> {
-        let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
-        let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Scripts/bench/clean_peer.py")
-        guard FileManager.default.fileExists(atPath: script.path) else {
-            return .failure(PeerError("\(script.path) not found; run from the repository root"))
-        }
-        let workers = Parallel.threads
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script.path, "--workdir", workdir.path, "--ngram", "5", "--bands", "14", "--rows", "8",
-                             "--workers", "\(workers)"] + shards.map(\.path)
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return .failure(PeerError("cannot start \(python): \(error.localizedDescription)")) }
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            return .failure(PeerError("\(python) \(script.lastPathComponent) exited with status \(process.terminationStatus) and printed no result"))
-        }
-        if let error = object["error"] as? String { return .failure(PeerError(error + " (set PYTHON to a venv with datatrove)")) }
-        guard let seconds = object["seconds"] as? Double else { return .failure(PeerError("unexpected peer output: \(line)")) }
-        return .success(Peer(seconds: seconds, removed: object["to_remove"] as? Int ?? -1, workers: workers))
-    }
-
-    private struct PeerError: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
+    /// The pipeline with MinHash near-dedup (its default settings) as its only step: no PII redaction, filters or
+    /// exact dedup. Reading, decoding, normalising, confirming candidate pairs and writing the outputs stay, so this
+    /// times more than datatrove's three stages do.
+    static func minHashOnly(_ minHash: MinHash.Config) -> CleaningConfig {
+        var config = CleaningConfig()
+        config.pii = nil
+        config.updateFilters { $0.removeAll() }
+        config.exactDedup = false
+        config.minHash = minHash
+        return config
     }
 
     private func seconds(since start: DispatchTime) -> Double {

@@ -11,7 +11,7 @@ struct BenchEval: ParsableCommand {
         abstract: "Log-likelihood requests/s of a task, beside lm-eval --model hf on the same GGUF (via $PYTHON)."
     )
 
-    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Model file or directory.") var model = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
     @Option(help: "Task YAML (multiple_choice or loglikelihood).")
     var task = "Tests/LatheEvaluationTests/Fixtures/tasks/lathe_mc.yaml"
@@ -19,7 +19,7 @@ struct BenchEval: ParsableCommand {
     @Flag(help: "Skip the Python peer.") var noPeer = false
 
     func run() throws {
-        try options.configure()
+        threads.configure()
         let config = try TaskConfig.load(task)
         let evaluationModel = try EvaluationModel.load(path: model)
         _ = try Evaluator.evaluate(config, model: evaluationModel)   // warm-up
@@ -41,7 +41,7 @@ struct BenchEval: ParsableCommand {
         print("lathe    \(format(rate)) requests/s with shared-context KV reuse, \(format(rates[false]!)) requests/s as padded rows")
         guard !noPeer else { return }
         let folder = (task as NSString).deletingLastPathComponent
-        let peer = Peer.run(script: "Scripts/bench/eval_peer.py",
+        let peer = Peer.run(script: "eval_peer.py",
                             arguments: [model, folder.isEmpty ? "." : folder, config.name, "--threads", "\(Parallel.threads)"])
         if let result = peer.result, let peerRate = result["requests_per_s"] as? Double {
             print("lm-eval  \(format(peerRate)) requests/s  (HFLM.loglikelihood only, torch \(result["torch"] ?? "?"))")

@@ -12,14 +12,18 @@ struct BenchForward: ParsableCommand {
         abstract: "Prefill (B=1) and decode tokens/s of a model, beside transformers on the same GGUF (via $PYTHON)."
     )
 
-    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Model file or directory.") var model = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
     @Option(help: "Prompt tokens for the prefill measurement.") var prefill = 512
     @Option(help: "Tokens generated one at a time for the decode measurement.") var decode = 64
     @Flag(help: "Skip the Python peer.") var noPeer = false
 
+    func validate() throws {
+        guard prefill >= 1, decode >= 1 else { throw ValidationError("--prefill and --decode must be ≥ 1") }
+    }
+
     func run() throws {
-        try options.configure()
+        threads.configure()
         let rate = SgemmRate.measure()
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let loaded = try ModelLoader.load(model)
@@ -49,7 +53,7 @@ struct BenchForward: ParsableCommand {
         print("model \(model)  threads \(Parallel.threads)  sgemm \(format(rate)) GFLOP/s")
         print("lathe        load \(format(loadSeconds, decimals: 2)) s  RSS after load \(megabytes(rssAfterLoad))  prefill \(format(prefillRate)) tok/s (\(format(100 * prefillRate * perToken / 1e9 / rate))% of sgemm)  decode \(format(Double(decode) / bestDecode)) tok/s")
         guard !noPeer else { return }
-        let peer = Peer.run(script: "Scripts/bench/forward_peer.py",
+        let peer = Peer.run(script: "forward_peer.py",
                             arguments: [model, "--threads", "\(Parallel.threads)", "--prefill", "\(prefill)", "--decode", "\(decode)"])
         if let result = peer.result, let p = result["prefill_tokens_per_s"] as? Double, let d = result["decode_tokens_per_s"] as? Double {
             let load = result["load_s"] as? Double ?? .nan

@@ -10,10 +10,10 @@ struct BenchKernels: ParsableCommand {
         abstract: "GFLOP/s or GB/s of each tensor op at SmolLM2-135M shapes (T=2048, C=576, F=1536, V=49152)."
     )
 
-    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
-        try options.configure()
+        threads.configure()
         let rate = SgemmRate.measure()
         print("threads \(Parallel.threads)   sgemm rate (2048x1536x576): \(format(rate)) GFLOP/s")
         let (t, c, f) = (2048, 576, 1536)

@@ -10,10 +10,10 @@ struct BenchTokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Encode MB/s, single-thread and on all cores, beside Hugging Face tokenizers (single-thread).",
-        discussion: "The peer runs with the interpreter in $PYTHON (default python3) and RAYON_NUM_THREADS=1."
+        discussion: "The peer (Scripts/bench/tokenize_peer.py) runs with the interpreter in $PYTHON (default python3) and RAYON_NUM_THREADS=1."
     )
 
-    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadOptions
 
     @Option(name: .long, help: "tokenizer.json, a directory containing it, or a GGUF file.")
     var tokenizer: String
@@ -21,8 +21,15 @@ struct BenchTokenize: ParsableCommand {
     @Option(help: "Corpus size in megabytes.")
     var megabytes: Int = 20
 
+    @Flag(help: "Skip the Python peer.")
+    var noPeer = false
+
+    func validate() throws {
+        guard megabytes >= 1 else { throw ValidationError("--megabytes must be at least 1") }
+    }
+
     func run() throws {
-        try options.configure()
+        threads.configure()
         let tok = try Tokenizer.forModel(at: tokenizer)
         let records = BenchCorpus.generate(bytes: megabytes << 20)
         let total = records.reduce(0) { $0 + $1.utf8.count }
@@ -38,25 +45,24 @@ struct BenchTokenize: ParsableCommand {
         let single = Double(total) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) / 1e6
         print("lathe   1 thread    \(format(single)) MB/s   (\(checksum.count) tokens)")
 
-        let threads = Parallel.threads
+        let workers = Parallel.threads
         let parallelStart = DispatchTime.now().uptimeNanoseconds
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
+        DispatchQueue.concurrentPerform(iterations: workers) { t in
             var i = t
-            while i < records.count { _ = tok.encode(records[i]); i += threads }
+            while i < records.count { _ = tok.encode(records[i]); i += workers }
         }
         let multi = Double(total) / (Double(DispatchTime.now().uptimeNanoseconds - parallelStart) / 1e9) / 1e6
-        print("lathe   \(threads) threads   \(format(multi)) MB/s")
+        print("lathe   \(workers) threads   \(format(multi)) MB/s")
 
-        guard let peer = try runPeer(records: records, tokenizer: tok) else { return }
+        guard !noPeer, let peer = try runPeer(records: records, tokenizer: tok) else { return }
         print("HF tokenizers 1 thread  \(format(peer.mbps)) MB/s   (\(peer.count) tokens)")
         print("ratio lathe / HF (1 thread): \(format(single / peer.mbps, decimals: 2))x   ids identical: "
               + (peer.count == checksum.count && peer.sum == checksum.sum ? "yes" : "NO"))
     }
 
-    /// Runs HF `tokenizers` over the same records, one at a time on one thread; nil when it is not installed.
-    /// A GGUF tokenizer is handed to the peer as the `tokenizer.json` Lathe writes for it.
+    /// Runs HF `tokenizers` over the same records, one at a time on one thread (`Scripts/bench/tokenize_peer.py`);
+    /// nil when it did not run. A GGUF tokenizer is handed to the peer as the `tokenizer.json` Lathe writes for it.
     private func runPeer(records: [String], tokenizer tok: Tokenizer) throws -> (mbps: Double, count: Int, sum: Int)? {
-        let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -69,45 +75,11 @@ struct BenchTokenize: ParsableCommand {
             file = dir.appendingPathComponent("tokenizer.json").path
             try tok.huggingFaceJSON().write(to: URL(fileURLWithPath: file))
         }
-        let script = """
-            import json, sys, time
-            try:
-                from tokenizers import Tokenizer
-            except ImportError:
-                print("MISSING"); sys.exit(0)
-            tok = Tokenizer.from_file(sys.argv[1])
-            records = json.load(open(sys.argv[2], encoding="utf-8"))
-            total = sum(len(r.encode("utf-8")) for r in records)
-            tok.encode(records[0], add_special_tokens=False)
-            start = time.perf_counter(); count = 0; s = 0
-            for r in records:
-                ids = tok.encode(r, add_special_tokens=False).ids
-                count += len(ids); s += sum(ids)
-            print(json.dumps({"mbps": total / (time.perf_counter() - start) / 1e6, "count": count, "sum": s}))
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-c", script, file, corpus.path]
-        var env = ProcessInfo.processInfo.environment
-        env["RAYON_NUM_THREADS"] = "1"
-        env["TOKENIZERS_PARALLELISM"] = "false"
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch {
-            print("HF tokenizers: peer not measured (cannot run \(python): \(error.localizedDescription))")
-            return nil
-        }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0, text != "MISSING",
-              let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              let mbps = json["mbps"] as? Double, let count = json["count"] as? Int, let sum = json["sum"] as? Int else {
-            let reason = errors.split(separator: "\n").last.map { ": \($0)" } ?? ""
-            print("HF tokenizers: peer not measured (\(python) lacks the `tokenizers` package or failed\(reason); set PYTHON)")
+        let peer = Peer.run(script: "tokenize_peer.py", arguments: [file, corpus.path],
+                            environment: ["RAYON_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"])
+        guard let json = peer.result, let mbps = json["mbps"] as? Double, let count = json["count"] as? Int,
+              let sum = json["sum"] as? Int else {
+            print("HF tokenizers: peer not measured (\(peer.failure ?? "unexpected output"))")
             return nil
         }
         return (mbps, count, sum)

@@ -14,7 +14,7 @@ struct BenchTrain: ParsableCommand {
         abstract: "LoRA training tokens/s, peak RSS and MFU, beside PyTorch + PEFT (via $PYTHON)."
     )
 
-    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Model file or directory.") var model = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
     @Option(help: "Rows per micro-batch (B).") var batch = 4
     @Option(help: "Tokens per row (T).") var length = 512
@@ -23,42 +23,53 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "LoRA alpha.") var alpha = 32.0
     @Flag(help: "Skip the Python peer.") var noPeer = false
 
+    func validate() throws {
+        guard batch >= 1, length >= 2, steps >= 1, rank >= 1 else {
+            throw ValidationError("--batch, --steps and --rank must be ≥ 1, --length ≥ 2")
+        }
+    }
+
     func run() throws {
-        try options.configure()
+        threads.configure()
         let rate = SgemmRate.measure()
         let loaded = try ModelLoader.load(model)
         let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let c = loaded.config
         let lora = LoRAConfig(rank: rank, alpha: alpha, targets: LoRAConfig.Module.allCases)
-        var adapter = try LoRAAdapter(config: lora, model: c, seed: 0)
+        let adapter = try LoRAAdapter(config: lora, model: c, seed: 0)
         var random = SplitMix64(seed: 0)
         let tokens = (0..<(batch * length)).map { _ in Int32(random.next() % UInt64(c.vocabSize)) }
         let rows = (0..<batch).map { Array(tokens[($0 * length)..<(($0 + 1) * length)]) }
         let micro = try DecoderModel.Batch(rows: rows)
         let targets = rows.flatMap { row in row.indices.map { $0 + 1 < row.count ? row[$0 + 1] : -1 } }
-        let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length)
-        var optimizer = AdamW(count: adapter.layout.totalCount, hyper: .init())
-        var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
-        func step() throws -> Double {
-            for i in gradients.indices { gradients[i] = 0 }
-            let count = targets.filter { $0 >= 0 }.count
-            let loss = try llama.trainingStep(micro, targets: targets, adapter: adapter, gradients: &gradients,
-                                              lossScale: 1 / Float(count), dropoutKey: 0, workspace: workspace)
-            optimizer.update(&adapter.parameters, gradients: gradients, lr: 1e-4)
-            return loss.lossSum / Double(loss.targetCount)
-        }
-        let firstLoss = try step()
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { _ = try step() }
+        // The shipped trainer's loop on one repeated micro-batch: step 1 warms up, steps 2… are timed.
+        var config = TrainingConfig()
+        config.learningRate = 1e-4
+        config.schedule = .constant
+        config.maxSteps = steps + 1
+        config.microBatchSize = batch
+        config.maxLength = length
+        config.optimizer = AdamW.Hyperparameters()
+        config.maxGradNorm = nil
+        var trainer = try Trainer(model: llama, adapter: adapter, batches: [MicroBatch(batch: micro, targets: targets)], config: config)
+        var firstLoss = Double.nan
+        var start = DispatchTime.now().uptimeNanoseconds
+        try trainer.run(progress: { progress in
+            guard progress.step == 1 else { return }
+            firstLoss = progress.loss
+            start = DispatchTime.now().uptimeNanoseconds
+        })
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let peak = peakResidentBytes()   // before the workspace below is built again only to report its size
+        let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length).byteCount
         let tokensPerSecond = Double(batch * length * steps) / seconds
         let flops = Self.flopsPerToken(c, length: length)
         let mfu = tokensPerSecond * flops / (rate * 1e9)
         print("model \(model)  B=\(batch) T=\(length) LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
         print("sgemm \(format(rate)) GFLOP/s; useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
-        print("lathe    \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peakResidentBytes()))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace.byteCount))")
+        print("lathe    \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
         guard !noPeer else { return }
-        let peer = Peer.run(script: "Scripts/bench/train_peer.py", arguments: [
+        let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
             "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"])
         guard let result = peer.result, let peerRate = result["tokens_per_s"] as? Double else {
@@ -67,7 +78,7 @@ struct BenchTrain: ParsableCommand {
         }
         let peerRSS = result["peak_rss_bytes"] as? Int
         print("pytorch  \(format(peerRate)) tokens/s  peak RSS \(megabytes(peerRSS))  MFU \(format(100 * peerRate * flops / (rate * 1e9)))%  first loss \(format(result["loss_first"] as? Double ?? .nan, decimals: 4))  (torch \(result["torch"] ?? "?"), peft \(result["peft"] ?? "?"))")
-        let rssRatio = peerRSS.flatMap { p in peakResidentBytes().map { Double($0) / Double(p) } }
+        let rssRatio = peerRSS.flatMap { p in peak.map { Double($0) / Double(p) } }
         print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS")
     }
 

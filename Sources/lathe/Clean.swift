@@ -1,10 +1,9 @@
 import ArgumentParser
 import Foundation
 import LatheData
-import LatheSupport
 
-/// `lathe clean INPUT... --out DIR`: the cleaning stage from the command line. Recipe files (`--recipe`) come
-/// with the recipe runner.
+/// `lathe clean INPUT... --out DIR`: LatheData's cleaning pipeline (what the recipe's clean stage runs) with
+/// its settings from flags.
 struct Clean: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Clean JSONL/CSV/text exports: normalise, filter, deduplicate, redact PII, split.",
@@ -21,16 +20,16 @@ struct Clean: ParsableCommand {
     var out: String
 
     @Option(help: "Filter rules: auto (per record: instruction for chat, prompt_completion and alpaca records, web for text), web (long documents) or instruction (short records).")
-    var kind: String = "auto"
+    var kind = KindSelection.auto
 
-    @Option(name: .customLong("format"), help: "Record format: text, prompt_completion, alpaca or chat (default: detect per record).")
-    var recordFormat: String?
+    @Option(name: .customLong("format"), help: "Record format (default: detect per record).")
+    var recordFormat: RecordFormat?
 
     @Option(name: .customLong("field"), help: "Remap a field, CANONICAL=KEY (e.g. prompt=question). Repeatable.")
     var fields: [String] = []
 
-    @Option(help: "Text folders: one record per 'file' or per 'paragraph'.")
-    var textMode: String = "file"
+    @Option(help: "Text folders: one record per file or per paragraph.")
+    var textMode = TextFolderMode.file
 
     @Option(help: "Largest record read, in MiB; larger ones are rejected.")
     var maxRecordMb: Int = 16
@@ -38,17 +37,17 @@ struct Clean: ParsableCommand {
     @Option(help: "Abort when more than this fraction of an input's lines are unreadable.")
     var maxBadFraction: Double = 0.1
 
-    @Option(help: "Unicode normal form: nfc, nfkc or none.")
-    var unicode: String = "nfc"
+    @Option(help: "Unicode normal form.")
+    var unicode = TextNormalizer.Form.nfc
 
     @Flag(help: "Keep leading whitespace of lines (code indentation).")
     var keepIndentation = false
 
-    @Option(help: "PII types to redact, comma-separated (email,phone,ip_address,credit_card,iban,ssn,secret), or 'none'.")
-    var pii: String = "all"
+    @Option(help: "PII types to redact, comma-separated (e.g. email,phone), or all, or none.")
+    var pii = PIISelection.all
 
     @Option(help: "Keep only these detected languages, comma-separated (e.g. en,de).")
-    var languages: String?
+    var languages: LanguageList?
 
     @Flag(help: "Turn off the length and Gopher filters.")
     var noFilters = false
@@ -71,16 +70,22 @@ struct Clean: ParsableCommand {
     @Option(help: "Stratify the split by this field.") var stratifyField: String?
     @Option(help: "Seed of the split's content hash.") var splitSeed: UInt64 = 0
 
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the report as JSON instead of the summary.") var json = false
 
+    func validate() throws {
+        if stratifyField != nil && evalFraction == nil { throw ValidationError("--stratify-field needs --eval-fraction") }
+        if jaccardThreshold != nil && noMinhash { throw ValidationError("--jaccard-threshold needs MinHash; drop --no-minhash") }
+        _ = try makeConfig()
+    }
+
     func run() throws {
-        Parallel.configure(threads: max(1, threads ?? Parallel.availableCores))
+        threads.configure()
         let config = try makeConfig()
-        let evalTexts = try decontaminate.flatMap { try Self.texts(of: $0, config: config) }
+        let pipeline = CleaningPipeline(config: config)
+        let evalTexts = try pipeline.evaluationTexts(decontaminate)
         var lastPrint = 0
-        let report = try CleaningPipeline(config: config).run(inputs: inputs, outputDirectory: out,
-                                                              evaluationTexts: evalTexts) { event in
+        let report = try pipeline.run(inputs: inputs, outputDirectory: out, evaluationTexts: evalTexts) { event in
             guard event.stage != .done, event.records - lastPrint >= 50_000 || event.stage != .reading else { return }
             lastPrint = event.records
             let mb = Double(event.bytes) / 1e6
@@ -97,41 +102,26 @@ struct Clean: ParsableCommand {
     }
 
     func makeConfig() throws -> CleaningConfig {
-        guard kind == "auto" || DataKind(rawValue: kind) != nil else { throw ValidationError("--kind must be auto, web or instruction (got \(kind))") }
-        var config = CleaningConfig(kind: DataKind(rawValue: kind))
-        if let recordFormat {
-            guard let f = RecordFormat(rawValue: recordFormat) else {
-                throw ValidationError("--format must be one of \(RecordFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            config.format = f
-        }
+        var config = CleaningConfig(kind: kind.forced)
+        config.format = recordFormat
         for pair in fields {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--field expects CANONICAL=KEY (got \(pair))") }
             config.fields[parts[0]] = parts[1]
         }
-        guard let mode = TextFolderMode(rawValue: textMode) else { throw ValidationError("--text-mode must be file or paragraph") }
-        config.textMode = mode
+        config.textMode = textMode
         config.maxRecordBytes = maxRecordMb << 20
         config.maxBadFraction = maxBadFraction
-        guard let form = TextNormalizer.Form(rawValue: unicode) else { throw ValidationError("--unicode must be nfc, nfkc or none") }
-        config.normalization.form = form
+        config.normalization.form = unicode
         config.normalization.keepIndentation = keepIndentation
         switch pii {
-        case "all": break
-        case "none": config.pii = nil
-        default:
-            var types: Set<PIIType> = []
-            for name in pii.split(separator: ",") {
-                guard let t = PIIType(rawValue: String(name)) else { throw ValidationError("unknown PII type '\(name)'") }
-                types.insert(t)
-            }
-            config.pii?.types = types
+        case .all: break
+        case .none: config.pii = nil
+        case .only(let types): config.pii?.types = types
         }
         if let languages {
-            let allowed = languages.split(separator: ",").map(String.init)
-            config.documentFilters.language = LanguageFilter.Config(kind: .web, allowed: allowed)
-            config.instructionFilters.language = LanguageFilter.Config(kind: .instruction, allowed: allowed)
+            config.documentFilters.language = LanguageFilter.Config(kind: .web, allowed: languages.codes)
+            config.instructionFilters.language = LanguageFilter.Config(kind: .instruction, allowed: languages.codes)
         }
         if noFilters { config.updateFilters { $0.removeAll() } }
         config.exactDedup = !noExactDedup
@@ -142,24 +132,5 @@ struct Clean: ParsableCommand {
         if let evalFraction { config.split = SplitConfig(evalFraction: evalFraction, stratifyField: stratifyField, seed: splitSeed) }
         do { try config.validate() } catch { throw ValidationError(error.description) }
         return config
-    }
-
-    /// The joined texts of the readable records of an evaluation file.
-    static func texts(of path: String, config: CleaningConfig) throws -> [String] {
-        let decoder = RecordDecoder(format: config.format, fields: config.fields)
-        let source = try RecordSources.open(path, maxRecordBytes: config.maxRecordBytes, textMode: config.textMode)
-        (source as? CSVReader)?.decoder = decoder
-        var texts: [String] = []
-        while true {
-            let batch = try source.nextBatch(maxItems: 4096, maxBytes: 16 << 20)
-            if batch.isEmpty { return texts }
-            for item in batch {
-                var decoded = item
-                if case .line(let line) = item {
-                    decoded = JSONLDecoding.decode(line, file: path, decoder: decoder, maxRecordBytes: config.maxRecordBytes)
-                }
-                if case .record(let r) = decoded { texts.append(r.content.joinedText) }
-            }
-        }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import LatheEvaluation
-import LatheSupport
 
 /// `lathe eval`: lm-eval-compatible tasks on a model, an adapter, or both side by side.
 struct Eval: ParsableCommand {
@@ -23,12 +22,15 @@ struct Eval: ParsableCommand {
     @Flag(help: "Also evaluate the base model and print per-task deltas with paired bootstrap standard errors.")
     var compareBase = false
     @Option(help: "Output folder for results.json, samples_<task>.jsonl and table.md.") var out: String
-    @Option(help: "Threads for Lathe and OpenBLAS together (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
-    func run() throws {
-        Parallel.configure(threads: threads ?? Parallel.availableCores)
+    func validate() throws {
         if compareBase && adapter == nil { throw ValidationError("--compare-base needs --adapter DIR") }
         if let numFewshot, numFewshot < 0 { throw ValidationError("--num-fewshot must be 0 or more") }
+    }
+
+    func run() throws {
+        threads.configure()
         let taskList = try TaskSuite.load(tasks)
         let options = EvaluationOptions(limit: limit, numFewshot: numFewshot)
         for task in taskList {

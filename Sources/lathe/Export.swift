@@ -14,35 +14,29 @@ struct Export: ParsableCommand {
     )
 
     @Argument(help: "A run directory (with lineage.json) or a PEFT adapter directory.") var source: String
-    @Option(name: .customLong("format"), help: "peft, merged, gguf or gguf-lora (repeatable).") var formats: [String]
+    @Option(name: .customLong("format"), help: "What to write (repeatable).") var formats: [ExportFormat]
     @Option(help: "Directory to write into (created if needed).") var out: String
     @Option(help: "The base model (GGUF file or HF directory); default: the one the adapter records.") var base: String?
-    @Option(help: "Storage type of merged weights: f32, f16, bf16, or q8_0 (merged GGUF only).") var dtype = "f32"
+    @Option(help: "Storage type of merged weights (q8_0: merged GGUF only).") var dtype = ExportDType.f32
     @Option(name: .customLong("base-model-id"), help: "The base's Hugging Face id, recorded in the PEFT adapter for transformers and vLLM.")
     var baseModelID: String?
 
+    func validate() throws {
+        guard !formats.isEmpty else { throw ValidationError("give at least one --format") }
+    }
+
     func run() throws {
-        let parsed = try formats.map { name in
-            guard let format = ExportFormat(rawValue: name) else {
-                throw ValidationError("--format \(name): expected one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return format
-        }
-        guard !parsed.isEmpty else { throw ValidationError("give at least one --format") }
-        guard let storage = ExportDType(rawValue: dtype) else {
-            throw ValidationError("--dtype \(dtype): expected one of \(ExportDType.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         let adapterDirectory = try Self.adapterDirectory(source)
         let basePath = try base ?? Self.recordedBase(adapterDirectory)
         let loaded = try ModelLoader.load(basePath)
         let exporter = AdapterExporter(base: loaded, adapter: try PEFTAdapter.read(adapterDirectory, model: loaded.config),
                                        baseModelID: baseModelID)
-        try exporter.check(parsed, dtype: storage)
-        for warning in exporter.warnings(for: parsed) {
+        try exporter.check(formats, dtype: dtype)
+        for warning in exporter.warnings(for: formats) {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
-        let written = try exporter.export(parsed, dtype: storage, to: out)
-        for format in parsed { if let path = written[format] { print("\(format.rawValue)  \(path)") } }
+        let written = try exporter.export(formats, dtype: dtype, to: out)
+        for format in formats { if let path = written[format] { print("\(format.rawValue)  \(path)") } }
     }
 
     /// The adapter directory `source` names: itself when it holds adapter_config.json, else the newest trained

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import LatheModels
-import LatheSupport
 import LatheTokenizers
 
 /// `lathe generate`: text from a base model, optionally with a LoRA adapter, streamed as it is produced.
@@ -22,7 +21,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Penalise tokens already present (transformers' repetition_penalty).") var repetitionPenalty: Float = 1
     @Option(help: "Seed for sampling.") var seed: UInt64 = 0
     @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).") var stopStrings: [String] = []
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Flag(name: .customLong("ignore-eos"), help: "Keep generating past the end-of-sequence token (to compare a fixed number of tokens with another runtime).")
     var ignoreEOS = false
     @Flag(help: "Print one JSON object (prompt and generated token ids, text, stop reason) instead of streaming text.")
@@ -36,7 +35,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configure(threads: max(1, threads ?? Parallel.availableCores))
+        threads.configure()
         let loaded = try ModelLoader.load(model)
         var weights = loaded.weights
         if let adapter {

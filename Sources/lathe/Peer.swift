@@ -1,33 +1,63 @@
 import Foundation
 
-/// Runs a Python peer benchmark script with the interpreter in `$PYTHON` (default `python3`) and decodes the
-/// one JSON object it prints last. Returns nil with a reason when the peer could not run (e.g. torch missing).
+/// The Python peers of `lathe bench`: each is a script in `Scripts/bench/` (see its README), run with the
+/// interpreter in `$PYTHON` (default `python3`), offline, and prints one JSON object as its last line of
+/// standard output — the measurement, or `{"error": "..."}` when it cannot run (a package missing).
 enum Peer {
+    /// The interpreter: `$PYTHON`, else `python3` from the PATH.
     static var python: String { ProcessInfo.processInfo.environment["PYTHON"] ?? "python3" }
 
-    static func run(script: String, arguments: [String]) -> (result: [String: Any]?, failure: String?) {
+    /// Runs `Scripts/bench/<script>` with `arguments` (and `environment` added to this process's) and decodes
+    /// its result. Returns nil with the reason when the peer did not run or printed no result.
+    static func run(script: String, arguments: [String],
+                    environment extra: [String: String] = [:]) -> (result: [String: Any]?, failure: String?) {
+        guard let path = locate(script) else {
+            return (nil, "Scripts/bench/\(script) not found; run lathe bench from the repository root")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script] + arguments
+        process.arguments = [python, path] + arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["HF_HUB_OFFLINE"] = "1"
-        environment["HF_DATASETS_OFFLINE"] = "1"
-        environment["TRANSFORMERS_OFFLINE"] = "1"
+        for key in ["HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"] { environment[key] = "1" }
+        environment.merge(extra) { _, new in new }
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        // Standard error goes to a file: a peer that logs a lot (datatrove) would otherwise fill the pipe and
+        // block while this process waits on standard output.
+        let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-peer-\(getpid())-\(script).err")
+        defer { try? FileManager.default.removeItem(at: errorLog) }
+        guard FileManager.default.createFile(atPath: errorLog.path, contents: nil),
+              let errors = FileHandle(forWritingAtPath: errorLog.path) else {
+            return (nil, "cannot create \(errorLog.path)")
+        }
+        let out = Pipe()
         process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { return (nil, "could not start \(python): \(error)") }
+        process.standardError = errors
+        do { try process.run() } catch { return (nil, "could not start \(python): \(error.localizedDescription)") }
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        guard process.terminationStatus == 0,
-              let json = try? JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any] else {
-            let tail = String(decoding: errors, as: UTF8.self).split(separator: "\n").suffix(2).joined(separator: " | ")
-            return (nil, "\(python) \(script) failed (status \(process.terminationStatus)): \(tail)")
+        try? errors.close()
+        let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let json = try? JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any]
+        if let reason = json?["error"] as? String { return (nil, "\(reason) (set PYTHON to an interpreter that has it)") }
+        guard process.terminationStatus == 0, let json else {
+            let log = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+            let tail = log.split(separator: "\n").suffix(2).joined(separator: " | ")
+            return (nil, "\(python) \(path) failed (status \(process.terminationStatus)): \(tail)")
         }
         return (json, nil)
+    }
+
+    /// `Scripts/bench/<script>` under the working directory, else under the checkout that holds this binary
+    /// (`.build/<configuration>/lathe`).
+    static func locate(_ script: String) -> String? {
+        let relative = "Scripts/bench/\(script)"
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        var directory = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).standardizedFileURL.deletingLastPathComponent()
+        for _ in 0..<4 {
+            directory = directory.deletingLastPathComponent()
+            candidates.append(directory)
+        }
+        return candidates.map { $0.appendingPathComponent(relative).path }.first { FileManager.default.fileExists(atPath: $0) }
     }
 }
 

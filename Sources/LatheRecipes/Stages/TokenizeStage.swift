@@ -20,18 +20,14 @@ public struct TokenizeStage: StageExecutor {
         var counts: [String: Int] = [:]
         var rejected = ""
         for (name, path) in inputs {
-            var examples: [TrainingExample] = []
-            for record in try Self.records(path) {
-                do {
-                    let example = try builder.example(Self.trainingText(record.content))
-                    examples.append(example)
-                    counts["\(name)_tokens", default: 0] += example.tokens.count
-                    counts["\(name)_target_tokens", default: 0] += example.targetMask.filter { $0 }.count
-                    counts["\(name)_truncated", default: 0] += example.tokens.count > recipe.tokenize.maxLength ? 1 : 0
-                } catch let rejection as ExampleRejection {
-                    rejected += "{\"source\": \"\(record.source.id)\", \"reason\": \(LatheFormats.JSONValue.quoted(rejection.reason))}\n"
-                    counts["\(name)_rejected", default: 0] += 1
-                }
+            let examples = try builder.examples(try RecordSources.records(path)) { record, rejection in
+                rejected += "{\"source\": \"\(record.source.id)\", \"reason\": \(LatheFormats.JSONValue.quoted(rejection.reason))}\n"
+                counts["\(name)_rejected", default: 0] += 1
+            }
+            for example in examples {
+                counts["\(name)_tokens", default: 0] += example.tokens.count
+                counts["\(name)_target_tokens", default: 0] += example.targetMask.filter { $0 }.count
+                counts["\(name)_truncated", default: 0] += example.tokens.count > recipe.tokenize.maxLength ? 1 : 0
             }
             counts["\(name)_examples"] = examples.count
             try TokenShard.write(examples, to: (context.outputDirectory as NSString).appendingPathComponent("\(name).tokens.zst"))
@@ -50,29 +46,6 @@ public struct TokenizeStage: StageExecutor {
             return [("train", train), ("eval", directory.appendingPathComponent("eval.jsonl").path)]
         }
         return [("train", directory.appendingPathComponent("cleaned.jsonl").path)]
-    }
-
-    /// The tokenizer of a base model, without loading its weights.
-    /// Every record of a cleaned JSONL file (they were validated by the clean stage).
-    public static func records(_ path: String) throws -> [Record] {
-        let source = try RecordSources.open(path, maxRecordBytes: 16 << 20, textMode: .file)
-        let decoder = RecordDecoder()
-        var records: [Record] = []
-        while true {
-            let batch = try source.nextBatch(maxItems: 1024, maxBytes: 8 << 20)
-            if batch.isEmpty { break }
-            for item in batch {
-                switch item {
-                case .record(let record): records.append(record)
-                case .line(let line):
-                    if case .record(let record) = JSONLDecoding.decode(line, file: path, decoder: decoder, maxRecordBytes: 16 << 20) {
-                        records.append(record)
-                    }
-                case .rejected, .empty: break
-                }
-            }
-        }
-        return records
     }
 
     public static func trainingText(_ content: RecordContent) -> TrainingText {

@@ -28,13 +28,9 @@ public struct TrainStage: StageExecutor {
             throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "tokenize", message: "the train stage needs the tokenize stage")
         }
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
-        let loaded = try ModelLoader.load(context.loaded.baseModelPath)
-        let model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
-        let lora = recipe.train.lora
+        let training = try LoRATraining(modelPath: context.loaded.baseModelPath)
         let config = Self.trainingConfig(recipe)
-        let padToken = Int32(loaded.config.eosTokenIds.first ?? 0)
-        var trainer = try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: loaded.config, seed: UInt64(recipe.seed)),
-                                  examples: train, config: config, padToken: padToken)
+        var trainer = try training.trainer(train, lora: recipe.train.lora, config: config)
         let store = CheckpointStore(directory: (context.loaded.runDirectory as NSString)
             .appendingPathComponent("checkpoints/\(context.planned.key.prefix(16))"), keepLast: max(1, recipe.train.keepLast))
         try DurableFile.makeDirectories(store.directory)
@@ -65,19 +61,18 @@ public struct TrainStage: StageExecutor {
         }, afterStep: { trainer in
             let step = trainer.completedSteps, last = step == trainer.totalSteps, every = recipe.train.evalEvery
             guard !held.isEmpty, every > 0, step % every == 0 || last else { return }
-            let loss = try AdapterLoss.mean(model, trainer.adapter, held, length: length)
+            let loss = try training.heldOutLoss(trainer.adapter, held, length: length)
             if last { finalEvalLoss = loss }
             log += "{\"step\": \(step), \"eval_loss\": \(loss)}\n"
             onEvent(.evaluated(step: step, loss: loss))
         })
         let adapterDirectory = (context.outputDirectory as NSString).appendingPathComponent("adapter")
-        try PEFTAdapter.write(trainer.adapter, baseModel: context.loaded.baseModelPath, to: adapterDirectory)
+        try training.save(trainer.adapter, to: adapterDirectory)
         try Data(log.utf8).write(to: URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("training_log.jsonl"))
         var metrics: [String: Double] = [:]
         if !held.isEmpty {
-            metrics["eval_loss_base"] = try AdapterLoss.mean(model, try LoRAAdapter(config: lora, model: loaded.config, seed: 0).zeroed(), held,
-                                                             length: length)
-            metrics["eval_loss_adapter"] = try finalEvalLoss ?? AdapterLoss.mean(model, trainer.adapter, held, length: length)
+            metrics["eval_loss_base"] = try training.heldOutLoss(trainer.adapter, held, length: length, base: true)
+            metrics["eval_loss_adapter"] = try finalEvalLoss ?? training.heldOutLoss(trainer.adapter, held, length: length)
         }
         return StageReport(counts: ["steps": trainer.completedSteps, "examples": train.count], metrics: metrics)
     }
@@ -156,12 +151,5 @@ public struct TrainStage: StageExecutor {
         }
         guard let optimizerStep = checkpoint.metadata["optimizer_step"].flatMap({ Int($0) }) else { throw mismatch }
         return (p, AdamW(hyper: hyper, m: m, v: v, step: optimizerStep))
-    }
-}
-
-extension LoRAAdapter {
-    /// The same adapter with every parameter zero: the base model's behaviour.
-    func zeroed() -> LoRAAdapter {
-        LoRAAdapter(config: config, layout: layout, parameters: [Float](repeating: 0, count: parameters.count))
     }
 }

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import LatheData
+import LatheModels
+import LatheSupport
+import LatheTraining
+
+/// `--threads`, shared by every command that runs parallel work: validated before `run()`, so a bad count is a
+/// usage error (exit code 64) and never reaches `Parallel.configure`'s precondition.
+struct ThreadOptions: ParsableArguments {
+    /// The largest thread count accepted: far above any machine Lathe runs on, low enough to catch a typo.
+    static let maximum = 1024
+
+    @Option(help: ArgumentHelp("Threads for Lathe and OpenBLAS together, 1…\(ThreadOptions.maximum) (default: all cores).",
+                               valueName: "n"))
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, !(1...Self.maximum).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Self.maximum) (got \(threads))")
+        }
+    }
+
+    /// The thread count in effect: the flag, else one per core.
+    var count: Int { threads ?? Parallel.availableCores }
+
+    /// Sets the thread count of Lathe's loops and OpenBLAS.
+    func configure() { Parallel.configure(threads: count) }
+}
+
+// Enumerated option values: each library enum is the one vocabulary, its raw values the spellings on the command
+// line; ArgumentParser lists them in --help and turns any other spelling into a usage error that lists them.
+extension DataKind: ExpressibleByArgument {}
+extension RecordFormat: ExpressibleByArgument {}
+extension TextFolderMode: ExpressibleByArgument {}
+extension TextNormalizer.Form: ExpressibleByArgument {}
+extension PIIType: ExpressibleByArgument {}
+extension LearningRateSchedule.Kind: ExpressibleByArgument {}
+extension TargetTokens: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
+extension ExportDType: ExpressibleByArgument {}
+
+/// Splits a comma-separated option value; nil when an element is empty (`a,,b`, a trailing comma).
+private func commaSeparated(_ argument: String) -> [String]? {
+    let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    return parts.contains(where: \.isEmpty) ? nil : parts
+}
+
+/// `--kind`: `auto` (each record gets the kind of its format) or one `DataKind` forced on every record.
+struct KindSelection: ExpressibleByArgument {
+    /// The forced kind; nil for `auto`.
+    var forced: DataKind?
+
+    static let auto = KindSelection(forced: nil)
+
+    private init(forced: DataKind?) { self.forced = forced }
+
+    init?(argument: String) {
+        if argument == "auto" { forced = nil; return }
+        guard let kind = DataKind(argument: argument) else { return nil }
+        forced = kind
+    }
+
+    static var allValueStrings: [String] { ["auto"] + DataKind.allValueStrings }
+    var defaultValueDescription: String { forced?.rawValue ?? "auto" }
+}
+
+/// `--pii`: `all`, `none`, or a comma-separated list of PII types.
+enum PIISelection: ExpressibleByArgument, Equatable {
+    case all, none
+    case only(Set<PIIType>)
+
+    init?(argument: String) {
+        switch argument {
+        case "all": self = .all
+        case "none": self = .none
+        default:
+            guard let names = commaSeparated(argument) else { return nil }
+            var types: Set<PIIType> = []
+            for name in names {
+                guard let type = PIIType(argument: name) else { return nil }
+                types.insert(type)
+            }
+            self = .only(types)
+        }
+    }
+
+    static var allValueStrings: [String] { ["all", "none"] + PIIType.allValueStrings }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .all: return "all"
+        case .none: return "none"
+        case .only(let types): return types.map(\.rawValue).sorted().joined(separator: ",")
+        }
+    }
+}
+
+/// `--languages`: a comma-separated list of the labels the language detector gives.
+struct LanguageList: ExpressibleByArgument {
+    var codes: [String]
+
+    init?(argument: String) {
+        guard let codes = commaSeparated(argument), codes.allSatisfy(LanguageDetector.labels.contains) else { return nil }
+        self.codes = codes
+    }
+
+    static var allValueStrings: [String] { LanguageDetector.labels }
+    var defaultValueDescription: String { codes.joined(separator: ",") }
+}
+
+/// `--targets`: `all-linear` or a comma-separated list of projections, as PEFT's `target_modules`.
+struct LoRATargets: ExpressibleByArgument {
+    var modules: [LatheModels.LoRAConfig.Module]
+    private var argument: String
+
+    init?(argument: String) {
+        guard let names = commaSeparated(argument),
+              let modules = try? LatheModels.LoRAConfig.modules(named: names) else { return nil }
+        self.modules = modules
+        self.argument = argument
+    }
+
+    /// `LoRAConfig`'s default targets, spelled `all-linear` when they are every projection.
+    static var defaults: LoRATargets {
+        let modules = LatheModels.LoRAConfig().targets
+        let all = Set(modules) == Set(LatheModels.LoRAConfig.Module.allCases)
+        return LoRATargets(modules: modules, argument: all ? "all-linear" : modules.map(\.rawValue).joined(separator: ","))
+    }
+
+    private init(modules: [LatheModels.LoRAConfig.Module], argument: String) {
+        self.modules = modules
+        self.argument = argument
+    }
+
+    static var allValueStrings: [String] { ["all-linear"] + LatheModels.LoRAConfig.Module.allCases.map(\.rawValue) }
+    var defaultValueDescription: String { argument }
+}
