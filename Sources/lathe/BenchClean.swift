@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LatheFormats
 import LatheData
 import LatheSupport
 
@@ -64,12 +65,12 @@ struct BenchClean: ParsableCommand {
         let peer = Peer.run(script: "clean_peer.py", arguments: [
             "--workdir", dir.appendingPathComponent("peer").path, "--ngram", "\(minHash.ngram)", "--bands", "\(minHash.bands)",
             "--rows", "\(minHash.rows)", "--workers", "\(Parallel.threads)"] + inputs)
-        guard let result = peer.result, let peerSeconds = result["seconds"] as? Double else {
+        guard let result = peer.result, let peerSeconds = result["seconds"]?.doubleValue else {
             print("datatrove MinHash:              not run — \(peer.failure ?? "unexpected output")")
             return
         }
         print("datatrove MinHash (3 stages):   \(format(mb / peerSeconds)) MB/s  (\(format(peerSeconds, decimals: 2)) s; "
-              + "removes \(result["to_remove"] as? Int ?? -1); \(Parallel.threads) workers; datatrove \(result["datatrove"] ?? "?"))")
+              + "removes \(result["to_remove"]?.intValue ?? -1); \(Parallel.threads) workers; datatrove \(result["datatrove"]?.scalarText ?? "?"))")
         print("MinHash speed-up vs datatrove:  \(format(peerSeconds / minHashSeconds))×")
     }
 

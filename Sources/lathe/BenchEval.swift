@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LatheFormats
 import LatheEvaluation
 import LatheSupport
 
@@ -43,8 +44,8 @@ struct BenchEval: ParsableCommand {
         let folder = (task as NSString).deletingLastPathComponent
         let peer = Peer.run(script: "eval_peer.py",
                             arguments: [model, folder.isEmpty ? "." : folder, config.name, "--threads", "\(Parallel.threads)"])
-        if let result = peer.result, let peerRate = result["requests_per_s"] as? Double {
-            print("lm-eval  \(format(peerRate)) requests/s  (HFLM.loglikelihood only, torch \(result["torch"] ?? "?"))")
+        if let result = peer.result, let peerRate = result["requests_per_s"]?.doubleValue {
+            print("lm-eval  \(format(peerRate)) requests/s  (HFLM.loglikelihood only, torch \(result["torch"]?.scalarText ?? "?"))")
             print("ratio    \(format(rate / peerRate, decimals: 2))×")
         } else {
             print("lm-eval not measured: \(peer.failure ?? "unknown")")

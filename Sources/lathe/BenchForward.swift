@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LatheFormats
 import LatheModels
 import LatheSupport
 import LatheTensors
@@ -55,9 +56,9 @@ struct BenchForward: ParsableCommand {
         guard !noPeer else { return }
         let peer = Peer.run(script: "forward_peer.py",
                             arguments: [model, "--threads", "\(Parallel.threads)", "--prefill", "\(prefill)", "--decode", "\(decode)"])
-        if let result = peer.result, let p = result["prefill_tokens_per_s"] as? Double, let d = result["decode_tokens_per_s"] as? Double {
-            let load = result["load_s"] as? Double ?? .nan
-            print("transformers load \(format(load, decimals: 2)) s  prefill \(format(p)) tok/s  decode \(format(d)) tok/s  (torch \(result["torch"] ?? "?"))")
+        if let result = peer.result, let p = result["prefill_tokens_per_s"]?.doubleValue, let d = result["decode_tokens_per_s"]?.doubleValue {
+            let load = result["load_s"]?.doubleValue ?? .nan
+            print("transformers load \(format(load, decimals: 2)) s  prefill \(format(p)) tok/s  decode \(format(d)) tok/s  (torch \(result["torch"]?.scalarText ?? "?"))")
             print("ratio        prefill \(format(prefillRate / p, decimals: 2))×  decode \(format(Double(decode) / bestDecode / d, decimals: 2))×")
         } else {
             print("transformers not measured: \(peer.failure ?? "unknown")")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LatheFormats
 import LatheSupport
 import LatheTensors
 import LatheTokenizers
@@ -77,8 +78,8 @@ struct BenchTokenize: ParsableCommand {
         }
         let peer = Peer.run(script: "tokenize_peer.py", arguments: [file, corpus.path],
                             environment: ["RAYON_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"])
-        guard let json = peer.result, let mbps = json["mbps"] as? Double, let count = json["count"] as? Int,
-              let sum = json["sum"] as? Int else {
+        guard let json = peer.result, let mbps = json["mbps"]?.doubleValue, let count = json["count"]?.intValue,
+              let sum = json["sum"]?.intValue else {
             print("HF tokenizers: peer not measured (\(peer.failure ?? "unexpected output"))")
             return nil
         }

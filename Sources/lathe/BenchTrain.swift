@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LatheFormats
 import LatheModels
 import LatheSupport
 import LatheTensors
@@ -72,12 +73,12 @@ struct BenchTrain: ParsableCommand {
         let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
             "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"])
-        guard let result = peer.result, let peerRate = result["tokens_per_s"] as? Double else {
+        guard let result = peer.result, let peerRate = result["tokens_per_s"]?.doubleValue else {
             print("pytorch  not measured: \(peer.failure ?? "unknown")")
             return
         }
-        let peerRSS = result["peak_rss_bytes"] as? Int
-        print("pytorch  \(format(peerRate)) tokens/s  peak RSS \(megabytes(peerRSS))  MFU \(format(100 * peerRate * flops / (rate * 1e9)))%  first loss \(format(result["loss_first"] as? Double ?? .nan, decimals: 4))  (torch \(result["torch"] ?? "?"), peft \(result["peft"] ?? "?"))")
+        let peerRSS = result["peak_rss_bytes"]?.intValue
+        print("pytorch  \(format(peerRate)) tokens/s  peak RSS \(megabytes(peerRSS))  MFU \(format(100 * peerRate * flops / (rate * 1e9)))%  first loss \(format(result["loss_first"]?.doubleValue ?? .nan, decimals: 4))  (torch \(result["torch"]?.scalarText ?? "?"), peft \(result["peft"]?.scalarText ?? "?"))")
         let rssRatio = peerRSS.flatMap { p in peak.map { Double($0) / Double(p) } }
         print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// The Python peers of `lathe bench`: each is a script in `Scripts/bench/` (see its README), run with the
 /// interpreter in `$PYTHON` (default `python3`), offline, and prints one JSON object as its last line of
@@ -10,7 +11,7 @@ enum Peer {
     /// Runs `Scripts/bench/<script>` with `arguments` (and `environment` added to this process's) and decodes
     /// its result. Returns nil with the reason when the peer did not run or printed no result.
     static func run(script: String, arguments: [String],
-                    environment extra: [String: String] = [:]) -> (result: [String: Any]?, failure: String?) {
+                    environment extra: [String: String] = [:]) -> (result: JSONValue?, failure: String?) {
         guard let path = locate(script) else {
             return (nil, "Scripts/bench/\(script) not found; run lathe bench from the repository root")
         }
@@ -37,8 +38,8 @@ enum Peer {
         process.waitUntilExit()
         try? errors.close()
         let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
-        let json = try? JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any]
-        if let reason = json?["error"] as? String { return (nil, "\(reason) (set PYTHON to an interpreter that has it)") }
+        let json = (try? JSONValue.parse(Array(lastLine.utf8))).flatMap { $0.objectValue == nil ? nil : $0 }
+        if let reason = json?["error"]?.stringValue { return (nil, "\(reason) (set PYTHON to an interpreter that has it)") }
         guard process.terminationStatus == 0, let json else {
             let log = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
             let tail = log.split(separator: "\n").suffix(2).joined(separator: " | ")
