@@ -1,5 +1,6 @@
-// libFuzzer entry for the strict JSON parser (built by Fuzz/run.sh with the LatheFormats sources in one module).
+// libFuzzer entry for the strict JSON parser (Fuzz/Package.swift, built by Fuzz/run.sh).
 // Any input must give a JSONValue or a JSONError; a value must survive serialise → parse unchanged.
+import LatheFormats
 
 /// Parses `data` as JSON and checks the serialisation round trip.
 @_cdecl("LLVMFuzzerTestOneInput")
