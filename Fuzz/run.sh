@@ -11,7 +11,8 @@
 # Usage: Fuzz/run.sh [target...]            targets: see `all_targets` (default: all)
 #        FUZZ_MODE=thread Fuzz/run.sh       ThreadSanitizer over the parallel cleaning and tokenizing paths,
 #                                           fed with the jsonl and csv corpora (TSan and libFuzzer do not combine)
-# Environment: FUZZ_SECONDS (60), FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (seconds per input, 10), FUZZ_SUMMARY.
+# Environment: FUZZ_SECONDS (60), FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (seconds per input, 10), FUZZ_SUMMARY,
+#              FUZZ_BUILD=0 (run the binaries already built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -66,8 +67,12 @@ for target in "${targets[@]}"; do
         token-shard) product=FuzzTokenShard ;;
         *) echo "unknown fuzz target '$target' (use: ${all_targets[*]})" >&2; exit 2 ;;
     esac
-    echo "== building $product"
-    binary=$(build "$product" fuzzer address)
+    if [ "${FUZZ_BUILD:-1}" = 0 ]; then
+        binary=$out/spm/debug/$product
+    else
+        echo "== building $product"
+        binary=$(build "$product" fuzzer address)
+    fi
     corpus=$out/corpus/$target findings=$out/findings/$target log=$out/logs/$target.log
     mkdir -p "$corpus" "$findings" "$out/logs"
     bash Fuzz/seeds.sh "$target" "$corpus"
