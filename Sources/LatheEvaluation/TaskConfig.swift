@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import Yams
 
 /// lm-eval's `output_type`: how documents become requests.
@@ -91,6 +92,9 @@ public struct TaskConfig: Sendable {
 
     /// Parses task YAML text; `file` names it in errors and anchors relative data paths.
     public init(yaml text: String, file: String) throws {
+        if let deep = YAMLNesting.firstLineTooDeep(text) {
+            throw EvaluationError.invalidTask(file: file, key: "line \(deep.line)", message: "nesting \(deep.depth) levels deep, over the limit of \(YAMLNesting.maxDepth) (YAMLNesting.maxDepth, a fixed bound that keeps the YAML parser's recursion off the stack limit); flatten the file")
+        }
         let root: Any?
         do { root = try Yams.load(yaml: text) } catch {
             throw EvaluationError.invalidTask(file: file, key: "-", message: "not valid YAML: \(error)")

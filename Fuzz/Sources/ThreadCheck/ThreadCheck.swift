@@ -34,33 +34,38 @@ func cleanedTexts(_ path: String) throws -> [String] {
     return texts
 }
 
+/// Cleans the corpora on `threads` threads, then tokenizes the kept texts from `threads` threads at once.
+func check(tokenizerDirectory: String, output: String, jsonlCorpus: String, csvCorpus: String) throws {
+    let threads = 4
+    Parallel.configure(threads: threads)
+    let tokenizer = try Tokenizer.load(URL(fileURLWithPath: tokenizerDirectory))
+    let inputs = "\(output)/inputs"
+    try FileManager.default.createDirectory(atPath: inputs, withIntermediateDirectories: true)
+    let files = try stage(jsonlCorpus, as: "jsonl", into: inputs) + stage(csvCorpus, as: "csv", into: inputs)
+
+    var config = CleaningConfig()
+    config.maxRecordBytes = 1 << 16
+    config.maxBadFraction = 1  // fuzzed inputs are mostly malformed; every line must still be judged, not abort the run
+    config.length = LengthFilter.Config()
+    config.length?.maxTokens = 100_000
+    config.split = SplitConfig(evalFraction: 0.2, stratifyField: nil, seed: 7)
+    let report = try CleaningPipeline(config: config, countTokens: { tokenizer.encode($0).count })
+        .run(inputs: files, outputDirectory: "\(output)/cleaned", evaluationTexts: ["a held-out evaluation text"])
+
+    let texts = try cleanedTexts("\(output)/cleaned/cleaned.jsonl")
+    let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: texts.count)
+    defer { counts.deallocate() }
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        var i = t
+        while i < texts.count { counts[i] = tokenizer.encode(texts[i], addSpecialTokens: true).count; i += threads }
+    }
+    print("ThreadCheck: \(files.count) inputs, \(report.inputs.map(\.records).reduce(0, +)) records read, \(texts.count) kept, "
+          + "\(counts.reduce(0, +)) tokens on \(threads) threads")
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count == 5 else {
     FileHandle.standardError.write(Data("usage: ThreadCheck TOKENIZER_DIR OUTPUT_DIR JSONL_CORPUS_DIR CSV_CORPUS_DIR\n".utf8))
     exit(2)
 }
-let threads = 4
-Parallel.configure(threads: threads)
-let tokenizer = try Tokenizer.load(URL(fileURLWithPath: arguments[1]))
-let output = arguments[2], inputs = "\(output)/inputs"
-try FileManager.default.createDirectory(atPath: inputs, withIntermediateDirectories: true)
-let files = try stage(arguments[3], as: "jsonl", into: inputs) + stage(arguments[4], as: "csv", into: inputs)
-
-var config = CleaningConfig()
-config.maxRecordBytes = 1 << 16
-config.maxBadFraction = 1  // fuzzed inputs are mostly malformed; every line must still be judged, not abort the run
-config.length = LengthFilter.Config()
-config.length?.maxTokens = 100_000
-config.split = SplitConfig(evalFraction: 0.2, stratifyField: nil, seed: 7)
-let report = try CleaningPipeline(config: config, countTokens: { tokenizer.encode($0).count })
-    .run(inputs: files, outputDirectory: "\(output)/cleaned", evaluationTexts: ["a held-out evaluation text"])
-
-let texts = try cleanedTexts("\(output)/cleaned/cleaned.jsonl")
-let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: texts.count)
-defer { counts.deallocate() }
-DispatchQueue.concurrentPerform(iterations: threads) { t in
-    var i = t
-    while i < texts.count { counts[i] = tokenizer.encode(texts[i], addSpecialTokens: true).count; i += threads }
-}
-print("ThreadCheck: \(files.count) inputs, \(report.inputs.map(\.records).reduce(0, +)) records read, \(texts.count) kept, "
-      + "\(counts.reduce(0, +)) tokens on \(threads) threads")
+try check(tokenizerDirectory: arguments[1], output: arguments[2], jsonlCorpus: arguments[3], csvCorpus: arguments[4])
