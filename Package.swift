@@ -1,7 +1,23 @@
 // swift-tools-version:6.0
 // Lathe: LoRA fine-tuning of open-weight LLMs on the CPU, with nothing leaving the machine.
-// Layering (arrows point down only): Tensors ← Models ← Training/Evaluation ← Recipes ← CLI;
-// Formats, Jinja and Tokenizers depend on nothing above Tensors.
+//
+// Layering: a module depends only on modules listed above it, and each target below declares exactly the modules
+// its files import (tests likewise).
+//   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom — no dependency, no BLAS
+//   LatheFormats      safetensors, GGUF, JSON — no dependency
+//   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
+//   LatheJinja        sandboxed chat templates: Formats
+//   LatheTokenizers   tokenizer.json / GGUF tokenizers, chat templates and `ChatMessage`: Formats, Jinja
+//   LatheCheckpoints  zstd checkpoints and token shards: Formats + zstd
+//   LatheData         cleaning: Support, Tokenizers. No BLAS. A chat record's messages are the `ChatMessage`s the
+//                     chat template renders, so the message type lives with the template in LatheTokenizers (it
+//                     carries tool calls as template values) and the cleaner reuses it instead of a copy.
+//   LatheModels       decoder forward/backward, LoRA (`LoRAConfig`, the one set of adapter defaults), exports:
+//                     Support, Tensors, Formats, Tokenizers
+//   LatheTraining     trainer, AdamW, batching: Support, Tokenizers, Models (kernels only through Models)
+//   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models + Yams
+//   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Support and Jinja + Yams
+//   lathe             the CLI: parses flags and renders events + ArgumentParser
 import PackageDescription
 
 /// Optimisation for the modules with hot loops, in every configuration.
@@ -12,11 +28,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lathe", targets: ["lathe"]),
+        .library(name: "LatheSupport", targets: ["LatheSupport"]),
         .library(name: "LatheTensors", targets: ["LatheTensors"]),
         .library(name: "LatheFormats", targets: ["LatheFormats"]),
+        .library(name: "LatheJinja", targets: ["LatheJinja"]),
         .library(name: "LatheTokenizers", targets: ["LatheTokenizers"]),
         .library(name: "LatheModels", targets: ["LatheModels"]),
         .library(name: "LatheData", targets: ["LatheData"]),
+        .library(name: "LatheCheckpoints", targets: ["LatheCheckpoints"]),
         .library(name: "LatheTraining", targets: ["LatheTraining"]),
         .library(name: "LatheEvaluation", targets: ["LatheEvaluation"]),
         .library(name: "LatheRecipes", targets: ["LatheRecipes"]),
@@ -34,43 +53,48 @@ let package = Package(
 
         // The numeric modules are optimised in debug builds too: their hot loops run 10–50× slower at -Onone,
         // which would make the test suite (finite differences, real-model tests) far too slow.
-        .target(name: "LatheTensors", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "LatheSupport", swiftSettings: optimized),
+        .target(name: "LatheTensors", dependencies: ["CBLAS", "LatheSupport"], swiftSettings: optimized),
         .target(name: "LatheFormats", exclude: ["FORMAT.md"], swiftSettings: optimized),
         .target(name: "LatheJinja", dependencies: ["LatheFormats"]),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
-        .target(name: "LatheModels", dependencies: ["LatheTensors", "LatheFormats", "LatheTokenizers"],
-                swiftSettings: optimized),
-        .target(name: "LatheTraining", dependencies: ["LatheTensors", "LatheModels"], swiftSettings: optimized),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"], exclude: ["FORMAT.md"],
                 swiftSettings: optimized),
-        .target(name: "LatheData", dependencies: ["LatheTensors"], exclude: ["README.md"], swiftSettings: optimized),
-        .target(name: "LatheEvaluation", dependencies: ["LatheModels", "LatheTokenizers", "LatheJinja",
-                                                       .product(name: "Yams", package: "Yams")]),
-        .target(name: "LatheRecipes", dependencies: ["LatheCheckpoints", "LatheTraining", "LatheEvaluation", "LatheData",
+        .target(name: "LatheData", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers"], exclude: ["README.md"],
+                swiftSettings: optimized),
+        .target(name: "LatheModels", dependencies: ["LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers"],
+                swiftSettings: optimized),
+        .target(name: "LatheTraining", dependencies: ["LatheSupport", "LatheTokenizers", "LatheModels"], swiftSettings: optimized),
+        .target(name: "LatheEvaluation", dependencies: ["LatheSupport", "LatheFormats", "LatheJinja", "LatheTokenizers",
+                                                       "LatheModels", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LatheRecipes", dependencies: ["LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
+                                                    "LatheCheckpoints", "LatheData", "LatheTraining", "LatheEvaluation",
                                                     .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "lathe", dependencies: [
-            "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheTraining", "LatheCheckpoints",
-            "LatheData", "LatheEvaluation", "LatheRecipes",
+            "LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData", "LatheTraining",
+            "LatheEvaluation", "LatheRecipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "LatheTensorsTests", dependencies: ["LatheTensors"]),
+        .testTarget(name: "LatheSupportTests", dependencies: ["LatheSupport"]),
+        .testTarget(name: "LatheTensorsTests", dependencies: ["LatheSupport", "LatheTensors"]),
         .testTarget(name: "LatheFormatsTests", dependencies: ["LatheFormats"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheJinjaTests", dependencies: ["LatheJinja"]),
-        .testTarget(name: "LatheTokenizersTests", dependencies: ["LatheTokenizers"],
+        .testTarget(name: "LatheJinjaTests", dependencies: ["LatheSupport", "LatheJinja"]),
+        .testTarget(name: "LatheTokenizersTests", dependencies: ["LatheFormats", "LatheJinja", "LatheTokenizers"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheModelsTests", dependencies: ["LatheModels", "LatheFormats", "LatheTensors"],
+        .testTarget(name: "LatheModelsTests", dependencies: ["LatheFormats", "LatheModels"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheTrainingTests", dependencies: ["LatheTraining", "LatheModels", "LatheFormats"],
+        .testTarget(name: "LatheTrainingTests", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers", "LatheModels",
+                                                             "LatheTraining"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheCheckpoints"]),
-        .testTarget(name: "LatheEvaluationTests", dependencies: ["LatheEvaluation"],
+        .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheFormats", "LatheCheckpoints"]),
+        .testTarget(name: "LatheEvaluationTests", dependencies: ["LatheJinja", "LatheTokenizers", "LatheModels", "LatheEvaluation"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheRecipesTests", dependencies: ["LatheRecipes"],
+        .testTarget(name: "LatheRecipesTests", dependencies: ["LatheModels", "LatheData", "LatheRecipes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
-        .testTarget(name: "LatheDataTests", dependencies: ["LatheData"],
+        .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],
                     resources: [.copy("Fixtures")]),
     ]
 )

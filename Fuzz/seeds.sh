@@ -39,7 +39,10 @@ case $target in
     json)
         copy $fixtures/LatheTokenizersTests/Fixtures/tokenizers/*/tokenizer_config.json \
              $fixtures/LatheModelsTests/Fixtures/peft-export/adapter/adapter_config.json
-        printf '{"a": [1, 2.5e3, true, null, "x\\u00e9"], "b": {"c": {}}}' > "$corpus/seed-inline.json" ;;
+        printf '{"a": [1, 2.5e3, true, null, "x\\u00e9"], "b": {"c": {}}}' > "$corpus/seed-inline.json"
+        for f in $fixtures/LatheTokenizersTests/Fixtures/tokenizers/*/*.json $fixtures/LatheModelsTests/Fixtures/*/*.json; do
+            [ "$(stat -c %s "$f")" -le 65536 ] && copy "$f"
+        done ;;
     tokenizer-json)
         # smollm2's 1.7 MB tokenizer.json is over the input size cap; the small ones cover the same components.
         for d in bytelevel bytelevel_gguf normalized sentencepiece sentencepiece_gguf split; do

@@ -149,7 +149,7 @@ public struct CheckpointStore: Sendable {
     private func writeManifest(_ manifest: [Int: ManifestEntry]) throws {
         let object = JSONObject(manifest.keys.sorted().map { step -> (String, JSONValue) in
             var row: [(String, JSONValue)] = [("bytes", .integer(manifest[step]!.bytes))]
-            if let metric = manifest[step]!.metric { row.append(("metric", .number(metric))) }
+            if let metric = manifest[step]!.metric { row.append(("metric", .double(metric))) }
             return (String(step), .object(JSONObject(row)))
         })
         try DurableFile.write(Array(JSONValue.object(object).serialized().utf8), to: manifestPath)

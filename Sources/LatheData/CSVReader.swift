@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// Streams an RFC 4180 CSV file: comma-separated, fields optionally in double quotes, `""` for a quote inside a
 /// quoted field, newlines allowed inside quotes, CRLF or LF row ends. The first row is the header; each later
@@ -128,7 +129,7 @@ public final class CSVReader: RecordSource {
         guard strings.count == header.count else {
             return reject("invalid_csv", "row has \(strings.count) fields, the header has \(header.count)")
         }
-        let object = JSONValue.object(zip(header, strings).map { ($0, .string($1)) })
+        let object = JSONValue.object(JSONObject(zip(header, strings).map { ($0, .string($1)) }))
         switch decoder.decode(object, source: location) {
         case .success(let record): return .record(record)
         case .failure(let reason): return .rejected(Rejection(source: location, step: "read", reason: reason, record: object))

@@ -32,23 +32,49 @@ public struct CleanReport: Codable, Sendable {
         public var dropped: [String]
     }
 
+    /// The largest near-duplicate cluster, shown so a user sees what was merged and why.
+    public struct ClusterExample: Codable, Sendable {
+        /// Records in the cluster.
+        public var size: Int
+        /// The surviving (earliest) record, `file:line`.
+        public var survivor: String
+        /// Its text (system messages left out), first 200 characters.
+        public var survivorText: String
+        /// One dropped member, `file:line`.
+        public var dropped: String
+        /// Its text, first 200 characters.
+        public var droppedText: String
+        /// Exact Jaccard similarity of the two records' shingle sets.
+        public var jaccard: Double
+        enum CodingKeys: String, CodingKey {
+            case size, survivor, survivorText = "survivor_text", dropped, droppedText = "dropped_text", jaccard
+        }
+    }
+
     /// Near-duplicate statistics.
     public struct NearDuplicates: Codable, Sendable {
+        /// Jaccard similarity a candidate pair must reach (nil: candidates are not confirmed).
+        public var jaccardThreshold: Double?
         /// Clusters with two or more records.
         public var clusters = 0
         /// Records dropped as near duplicates.
         public var recordsDropped = 0
-        /// LSH candidate pairs.
+        /// Candidate pairs from LSH banding that were examined.
         public var candidatePairs = 0
+        /// Candidate pairs whose Jaccard similarity reached the threshold (joined into clusters).
+        public var confirmedPairs = 0
         /// Candidate pairs under the Jaccard threshold (kept apart).
         public var rejectedPairs = 0
         /// The largest cluster's size.
         public var largestCluster = 0
+        /// The largest cluster's survivor and one dropped member.
+        public var largestExample: ClusterExample?
         /// Up to 1,000 clusters, largest first.
         public var examples: [Cluster] = []
         enum CodingKeys: String, CodingKey {
-            case clusters, recordsDropped = "records_dropped", candidatePairs = "candidate_pairs"
-            case rejectedPairs = "rejected_pairs", largestCluster = "largest_cluster", examples
+            case jaccardThreshold = "jaccard_threshold", clusters, recordsDropped = "records_dropped"
+            case candidatePairs = "candidate_pairs", confirmedPairs = "confirmed_pairs", rejectedPairs = "rejected_pairs"
+            case largestCluster = "largest_cluster", largestExample = "largest_example", examples
         }
     }
 
@@ -91,12 +117,31 @@ public struct CleanReport: Codable, Sendable {
         for step in steps where step.recordsIn != step.recordsOut {
             lines.append("  \(step.name): \(step.recordsIn) → \(step.recordsOut) (−\(step.recordsIn - step.recordsOut))")
         }
-        if nearDuplicates.clusters > 0 {
-            lines.append("  \(nearDuplicates.clusters) near-duplicate clusters, largest \(nearDuplicates.largestCluster).")
+        if let length = steps.first(where: { $0.name == "filter:length" }), length.recordsIn > 0,
+           2 * (length.recordsIn - length.recordsOut) > length.recordsIn {
+            lines.append("  hint: the length filter dropped most records; short `text` records get document (web) rules, "
+                         + "which want 50 words: --kind instruction (recipe clean.kind: instruction) keeps short records.")
         }
+        lines += nearDuplicates.summary
         let redactions = pii.sorted { $0.key < $1.key }.filter { $0.value > 0 }.map { "\($0.key) \($0.value)" }
         if !redactions.isEmpty { lines.append("  PII redacted: " + redactions.joined(separator: ", ") + " in \(recordsRedacted) records.") }
         if let split { lines.append("  split: \(split["train"] ?? 0) train, \(split["eval"] ?? 0) eval.") }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension CleanReport.NearDuplicates {
+    /// Lines for people: candidates, confirmed pairs, and the largest cluster with its example.
+    public var summary: [String] {
+        guard candidatePairs > 0 else { return [] }
+        let check = jaccardThreshold.map { "confirmed (Jaccard ≥ \($0))" } ?? "joined without a Jaccard check"
+        var lines = ["  near duplicates: \(candidatePairs) candidate pairs from MinHash bands, \(confirmedPairs) \(check), "
+                     + "\(clusters) clusters, \(recordsDropped) records dropped."]
+        if let e = largestExample {
+            lines.append("  largest cluster: \(e.size) records (Jaccard \(e.jaccard) between these two):")
+            lines.append("    kept    \(e.survivor)  \"\(e.survivorText)\"")
+            lines.append("    dropped \(e.dropped)  \"\(e.droppedText)\"")
+        }
+        return lines
     }
 }

@@ -13,40 +13,42 @@ public struct CleaningConfig: Codable, Sendable {
     /// …once at least this many lines of it were read (default 100).
     public var minLinesForBadFraction = 100
     /// Unicode and whitespace normalisation.
-    public var normalization = Normalizer.Config()
+    public var normalization = TextNormalizer.Config()
     /// PII redaction (default: all types). Runs before the filters so rejected records are redacted too.
     public var pii: PIIRedactor.Config? = PIIRedactor.Config()
-    /// Which defaults the filters below were built from.
-    public var dataKind: DataKind
-    /// Length filter.
-    public var length: LengthFilter.Config?
-    /// Gopher quality rules.
-    public var gopherQuality: GopherQualityFilter.Config?
-    /// Gopher repetition rules.
-    public var gopherRepetition: GopherRepetitionFilter.Config?
-    /// Language filter (default off: set `allowed` to keep only some languages).
-    public var language: LanguageFilter.Config?
+    /// Filter rules forced on every record; nil (default, `--kind auto`) picks them per record from its format
+    /// (`DataKind.of`): `documentFilters` for plain text, `instructionFilters` for chat, prompt/completion, alpaca.
+    public var kind: DataKind?
+    /// Filters for documents (web defaults).
+    public var documentFilters = FilterSet(kind: .web)
+    /// Filters for instruction and chat records (instruction defaults).
+    public var instructionFilters = FilterSet(kind: .instruction)
     /// Drop records whose normalised text repeats an earlier record exactly (default true).
     public var exactDedup = true
-    /// MinHash near-duplicate removal (default on, 5-grams, 14 bands × 8 rows, no Jaccard check).
+    /// MinHash near-duplicate removal (default on, 5-grams, 14 bands × 8 rows, candidates confirmed at Jaccard 0.8).
     public var minHash: MinHash.Config? = MinHash.Config()
     /// Train/eval split (default none).
     public var split: SplitConfig?
 
-    /// Defaults for `kind`: every filter on with that kind's thresholds.
-    public init(kind: DataKind = .web) {
-        dataKind = kind
-        length = LengthFilter.Config(kind: kind)
-        gopherQuality = GopherQualityFilter.Config(kind: kind)
-        gopherRepetition = GopherRepetitionFilter.Config(kind: kind)
-    }
+    /// The defaults of `lathe clean` and of the recipe's clean stage (both start here): every filter on, each
+    /// record filtered by the rules of its kind, or of `kind` for all records when given.
+    public init(kind: DataKind? = nil) { self.kind = kind }
 
     enum CodingKeys: String, CodingKey {
         case format, fields, textMode = "text_mode", maxRecordBytes = "max_record_bytes", maxBadFraction = "max_bad_fraction"
-        case minLinesForBadFraction = "min_lines_for_bad_fraction", normalization, pii, dataKind = "data_kind", length
-        case gopherQuality = "gopher_quality", gopherRepetition = "gopher_repetition", language
+        case minLinesForBadFraction = "min_lines_for_bad_fraction", normalization, pii, kind
+        case documentFilters = "document_filters", instructionFilters = "instruction_filters"
         case exactDedup = "exact_dedup", minHash = "minhash", split
     }
+
+    /// Applies `change` to the filters of both kinds (a setting given by the user overrides both defaults).
+    public mutating func updateFilters(_ change: (inout FilterSet) -> Void) {
+        change(&documentFilters)
+        change(&instructionFilters)
+    }
+
+    /// The rules record `format` is filtered by.
+    public func kind(of format: RecordFormat) -> DataKind { kind ?? DataKind.of(format) }
 
     /// Throws when a value is out of range.
     public func validate() throws(DataError) {
@@ -65,11 +67,42 @@ public struct CleaningConfig: Codable, Sendable {
         }
     }
 
+}
+
+/// The filters for one kind of record; nil turns a filter off.
+public struct FilterSet: Codable, Sendable, Equatable {
+    /// Length filter.
+    public var length: LengthFilter.Config?
+    /// Sanity rules for short fields (instruction: on; web: off, the Gopher rules cover documents).
+    public var shortText: ShortTextFilter.Config?
+    /// Gopher quality rules.
+    public var gopherQuality: GopherQualityFilter.Config?
+    /// Gopher repetition rules.
+    public var gopherRepetition: GopherRepetitionFilter.Config?
+    /// Language filter (default off: set `allowed` to keep only some languages).
+    public var language: LanguageFilter.Config?
+
+    /// Every filter but the language filter on, with `kind`'s thresholds.
+    public init(kind: DataKind) {
+        length = LengthFilter.Config(kind: kind)
+        shortText = kind == .instruction ? ShortTextFilter.Config() : nil
+        gopherQuality = GopherQualityFilter.Config(kind: kind)
+        gopherRepetition = GopherRepetitionFilter.Config(kind: kind)
+    }
+
+    /// Turns every filter off.
+    public mutating func removeAll() { length = nil; shortText = nil; gopherQuality = nil; gopherRepetition = nil; language = nil }
+
+    enum CodingKeys: String, CodingKey {
+        case length, shortText = "short_text", gopherQuality = "gopher_quality", gopherRepetition = "gopher_repetition", language
+    }
+
     /// The filters in the order they run.
     func filters(countTokens: (@Sendable (String) -> Int)?) -> [any RecordFilter] {
         var list: [any RecordFilter] = []
         if let length { list.append(LengthFilter(length, countTokens: countTokens)) }
         if let language, !language.allowed.isEmpty { list.append(LanguageFilter(language)) }
+        if let shortText { list.append(ShortTextFilter(shortText)) }
         if let gopherQuality { list.append(GopherQualityFilter(gopherQuality)) }
         if let gopherRepetition { list.append(GopherRepetitionFilter(gopherRepetition)) }
         return list

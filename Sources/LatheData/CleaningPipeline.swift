@@ -1,5 +1,5 @@
 import Foundation
-import LatheTensors
+import LatheSupport
 
 /// The cleaning stage: inputs → `cleaned.jsonl`, `rejected.jsonl`, `clean_report.json` (and `train.jsonl`,
 /// `eval.jsonl` when splitting). Steps, in order: read → normalise → redact PII → filters → exact dedup →
@@ -31,16 +31,24 @@ public final class CleaningPipeline {
             throw DataError.cannotWrite(path: outputDirectory, reason: error.localizedDescription)
         }
         let out = URL(fileURLWithPath: outputDirectory)
-        let normalizer = Normalizer(config.normalization)
+        let normalizer = TextNormalizer(config.normalization)
         let signer = config.minHash.map(MinHash.init) ?? (evaluationTexts.isEmpty ? nil : MinHash())
         let contamination = evaluationTexts.isEmpty || signer == nil ? nil
             : ContaminationIndex(evaluationTexts: evaluationTexts.map(normalizer.normalize), minHash: signer!)
         let processor = RecordProcessor(
             decoder: RecordDecoder(format: config.format, fields: config.fields), maxRecordBytes: config.maxRecordBytes,
-            normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init), filters: config.filters(countTokens: countTokens),
+            normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init),
+            documentFilters: config.documentFilters.filters(countTokens: countTokens),
+            instructionFilters: config.instructionFilters.filters(countTokens: countTokens), kind: config.kind,
             minHash: signer, contamination: contamination, split: config.split)
 
-        var state = RunState(filters: processor.filters.map { "filter:\($0.name)" }, exactDedup: config.exactDedup)
+        // Report steps: the filters of the kinds in use, in run order, each name once.
+        let used = config.kind == .web ? processor.documentFilters : config.kind == .instruction ? processor.instructionFilters
+            : processor.instructionFilters + processor.documentFilters
+        var steps: [String] = []
+        for filter in used where !steps.contains("filter:\(filter.name)") { steps.append("filter:\(filter.name)") }
+        steps.sort { Self.filterOrder($0) < Self.filterOrder($1) }
+        var state = RunState(filters: steps, exactDedup: config.exactDedup)
         state.report.decontaminationTexts = evaluationTexts.count
         state.splitRequested = config.split != nil
         let rejected = try OutputFile(path: out.appendingPathComponent("rejected.jsonl").path)
@@ -85,6 +93,11 @@ public final class CleaningPipeline {
         try state.writeReport(to: out.appendingPathComponent("clean_report.json").path)
         progress(CleaningProgress(stage: .done, file: nil, records: state.report.recordsOut, bytes: state.report.bytesIn, totalBytes: totalBytes))
         return state.report
+    }
+
+    /// Position of a filter step in run order (`FilterSet.filters`).
+    static func filterOrder(_ step: String) -> Int {
+        ["filter:length", "filter:language", "filter:short_text", "filter:gopher_quality", "filter:gopher_repetition"].firstIndex(of: step) ?? 99
     }
 
     /// Processes a batch on all configured threads; outcome i belongs to item i.

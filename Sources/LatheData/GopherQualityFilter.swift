@@ -1,11 +1,16 @@
 /// The quality rules of Gopher (Rae et al. 2021, "Scaling Language Models", appendix A.1.1), with the exact
 /// semantics of datatrove's `GopherQualityFilter`: words are counted without symbol-only tokens; `#` and
 /// ellipsis counts are divided by all tokens; bullet/ellipsis fractions are over lines; the alphabetic-word
-/// fraction is over all tokens; stop words must be present as whole tokens.
+/// fraction is over all tokens; stop words must be present as whole tokens. For instruction records the rules
+/// run on each field of at least `DocumentRules.minWords` words.
 public struct GopherQualityFilter: RecordFilter {
     /// Thresholds; nil disables a rule. Web defaults are the paper's (and datatrove's).
     public struct Config: Codable, Sendable, Equatable {
-        /// Minimum non-symbol words (web 50; instruction 3).
+        /// Texts with fewer words than this are kept unchecked (web 0; instruction 50, `DocumentRules.minWords`).
+        public var minWords: Int
+        /// Check each text field on its own rather than the joined record (web false; instruction true).
+        public var eachField: Bool
+        /// Minimum non-symbol words (web 50; instruction none: a one-line answer is a good answer).
         public var minDocWords: Int?
         /// Maximum non-symbol words (100,000).
         public var maxDocWords: Int?
@@ -28,7 +33,9 @@ public struct GopherQualityFilter: RecordFilter {
 
         /// Defaults for `kind`.
         public init(kind: DataKind = .web) {
-            minDocWords = kind == .web ? 50 : 3
+            minWords = kind == .web ? 0 : DocumentRules.minWords
+            eachField = kind == .instruction
+            minDocWords = kind == .web ? 50 : nil
             maxDocWords = 100_000
             minAvgWordLength = 3
             maxAvgWordLength = kind == .web ? 10 : 15
@@ -44,7 +51,7 @@ public struct GopherQualityFilter: RecordFilter {
             case minAvgWordLength = "min_avg_word_length", maxAvgWordLength = "max_avg_word_length"
             case maxSymbolWordRatio = "max_symbol_word_ratio", maxBulletLinesRatio = "max_bullet_lines_ratio"
             case maxEllipsisLinesRatio = "max_ellipsis_lines_ratio", minAlphaWordsRatio = "min_alpha_words_ratio"
-            case minStopWords = "min_stop_words", stopWords = "stop_words"
+            case minStopWords = "min_stop_words", stopWords = "stop_words", minWords = "min_words", eachField = "each_field"
         }
     }
 
@@ -55,8 +62,16 @@ public struct GopherQualityFilter: RecordFilter {
     public init(_ config: Config = Config()) { self.config = config }
 
     public func check(_ document: FilterDocument) -> FilterVerdict {
-        let words = document.words
-        let text = document.text
+        for unit in document.texts(eachField: config.eachField, minWords: config.minWords) {
+            if case .drop(let reason) = check(unit) { return .drop(reason.located(unit, in: document)) }
+        }
+        return .keep
+    }
+
+    /// The rules on one text.
+    private func check(_ unit: FilterText) -> FilterVerdict {
+        let words = unit.words
+        let text = unit.text
         let nonSymbol = words.filter { !Words.isSymbolOnly($0) }
         let n = nonSymbol.count
         if let min = config.minDocWords, n < min { return drop("gopher_short_doc", "\(n) words, minimum \(min)") }

@@ -4,6 +4,7 @@ import Foundation
 /// `GopherRepetitionFilter`: duplicate paragraphs (split on 2+ newlines) and lines (split on newlines) by
 /// count and by characters; the most frequent 2/3/4-gram's characters × count; characters covered by
 /// repeated 5…10-grams (scanning left to right, jumping past each repeat). Lengths are in Unicode code points.
+/// For instruction records the rules run on each field of at least `DocumentRules.minWords` words.
 public struct GopherRepetitionFilter: RecordFilter {
     /// Thresholds; nil disables a rule.
     public struct Config: Codable, Sendable, Equatable {
@@ -19,16 +20,21 @@ public struct GopherRepetitionFilter: RecordFilter {
         public var topNGrams: [NGramLimit] = [.init(2, 0.2), .init(3, 0.18), .init(4, 0.16)]
         /// (n, max fraction) for the duplicate n-gram rule: (5, 0.15) … (10, 0.10).
         public var dupNGrams: [NGramLimit] = [.init(5, 0.15), .init(6, 0.14), .init(7, 0.13), .init(8, 0.12), .init(9, 0.11), .init(10, 0.10)]
-        /// Texts with fewer words than this are kept unchecked (web 0; instruction 50: a two-line answer
-        /// repeating a phrase is not boilerplate). Not in Gopher; our addition for short records.
+        /// Texts with fewer words than this are kept unchecked (web 0; instruction 50, `DocumentRules.minWords`).
         public var minWords: Int
+        /// Check each text field on its own rather than the joined record (web false; instruction true: an
+        /// answer that restates its question is two texts, not one repetitive document).
+        public var eachField: Bool
 
         /// Defaults for `kind`.
-        public init(kind: DataKind = .web) { minWords = kind == .web ? 0 : 50 }
+        public init(kind: DataKind = .web) {
+            minWords = kind == .web ? 0 : DocumentRules.minWords
+            eachField = kind == .instruction
+        }
         enum CodingKeys: String, CodingKey {
             case dupLineFrac = "dup_line_frac", dupParaFrac = "dup_para_frac", dupLineCharFrac = "dup_line_char_frac"
             case dupParaCharFrac = "dup_para_char_frac", topNGrams = "top_n_grams", dupNGrams = "dup_n_grams"
-            case minWords = "min_words"
+            case minWords = "min_words", eachField = "each_field"
         }
     }
 
@@ -49,10 +55,17 @@ public struct GopherRepetitionFilter: RecordFilter {
     public init(_ config: Config = Config()) { self.config = config }
 
     public func check(_ document: FilterDocument) -> FilterVerdict {
-        let text = document.text
+        for unit in document.texts(eachField: config.eachField, minWords: config.minWords) {
+            if case .drop(let reason) = check(unit) { return .drop(reason.located(unit, in: document)) }
+        }
+        return .keep
+    }
+
+    /// The rules on one text.
+    private func check(_ unit: FilterText) -> FilterVerdict {
+        let text = unit.text
         let length = Double(text.unicodeScalars.count)
         if length == 0 { return drop("empty", "empty text") }
-        if document.words.count < config.minWords { return .keep }
 
         let paragraphs = splitParagraphs(text)
         let (paraDup, paraChars) = duplicates(paragraphs)
@@ -74,8 +87,8 @@ public struct GopherRepetitionFilter: RecordFilter {
         // n-grams are identified by a 64-bit hash of their words' hashes (no string per n-gram); their
         // lengths are the sums of the word lengths (+ n−1 spaces for the top n-gram rule, as datatrove joins with " ").
         var hashes: [UInt64] = [], lengths: [Int] = []
-        hashes.reserveCapacity(document.words.count); lengths.reserveCapacity(document.words.count)
-        for w in document.words {
+        hashes.reserveCapacity(unit.words.count); lengths.reserveCapacity(unit.words.count)
+        for w in unit.words {
             let h = w.utf8.withContiguousStorageIfAvailable { Hash64.hash(UnsafeRawBufferPointer($0)) }
             hashes.append(h ?? Hash64.hash(String(w)))
             lengths.append(w.unicodeScalars.count)

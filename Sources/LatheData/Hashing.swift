@@ -1,20 +1,17 @@
+import LatheSupport
+
 /// Fast non-cryptographic 64-bit hashing (our own design: SplitMix64's finaliser over 8-byte words) and a
 /// 128-bit variant built from two seeds. Used for shingles, exact-duplicate keys and split assignment; never
 /// for security.
 public enum Hash64 {
-    /// SplitMix64 finaliser: a bijective mix with good avalanche.
+    /// SplitMix64's mix (`SplitMix64.mix`): a bijective mix with good avalanche.
     @inline(__always)
-    public static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public static func mix(_ x: UInt64) -> UInt64 { SplitMix64.mix(x) }
 
     /// Hash of a byte range.
     @inline(__always)
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
-        var h = seed ^ (UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15)
+        var h = seed ^ (UInt64(bytes.count) &* SplitMix64.increment)
         var i = 0
         let n = bytes.count
         while i + 8 <= n {

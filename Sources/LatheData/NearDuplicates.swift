@@ -1,19 +1,28 @@
-/// LSH clustering of MinHash band keys, as datatrove's stages 2–3: records sharing a band key are candidate
-/// pairs; pairs (optionally verified) are joined by union-find; each cluster keeps its earliest record.
+/// LSH clustering of MinHash band keys, as datatrove's stages 2–3, with each candidate pair confirmed: records
+/// sharing a band key are candidates; a candidate pair is joined (union-find) only when `verify` confirms it —
+/// the pipeline checks the exact Jaccard similarity of the two shingle sets against `MinHash.Config.jaccardThreshold`.
+/// Unconfirmed banding alone chains records far below the threshold into one cluster (A~B and B~C by band
+/// collisions while A and C share little), which is how templated-but-distinct records were merged.
 public enum NearDuplicates {
     /// The outcome of clustering.
     public struct Result: Sendable {
         /// For each record, the index of its cluster's survivor (itself when it survives).
         public var survivor: [Int]
-        /// Candidate pairs found by LSH (before verification).
+        /// Candidate pairs found by LSH and examined.
         public var candidatePairs: Int
-        /// Candidate pairs rejected by the Jaccard check.
+        /// Candidate pairs that failed the check (kept apart).
         public var rejectedPairs: Int
+        /// Candidate pairs that passed (joined): `candidatePairs − rejectedPairs`.
+        public var confirmedPairs: Int { candidatePairs - rejectedPairs }
     }
+
+    /// Distinct clusters remembered per band key: a record sharing the key is checked against each until one
+    /// confirms. Templated records can put many unrelated records under one key; the cap bounds the checks.
+    static let representativesPerKey = 8
 
     /// Clusters `count` records whose band keys are `keys[i * bands ..< (i + 1) * bands]`; records with
     /// `hasSignature[i] == false` (too few words) are never clustered. `verify(a, b)`, when given, must confirm
-    /// a candidate pair (a < b) before it is joined.
+    /// a candidate pair (a < b) before it is joined; without it every candidate pair is joined (datatrove).
     public static func cluster(count: Int, bands: Int, keys: [UInt64], hasSignature: [Bool],
                                verify: ((Int, Int) -> Bool)? = nil) -> Result {
         var sets = UnionFind(count: count)
@@ -22,19 +31,38 @@ public enum NearDuplicates {
         for band in 0..<bands {
             var first: [UInt64: Int32] = [:]
             first.reserveCapacity(count)
+            // Further representatives of a key, only for keys where a check failed (rare), so memory stays one
+            // entry per key in the common case.
+            var more: [UInt64: [Int32]] = [:]
+            // True when `i` is (now) in `a`'s cluster: already, or by a newly confirmed pair.
+            func join(_ a: Int, _ i: Int) -> Bool {
+                if sets.find(a) == sets.find(i) { return true }
+                guard checked.insert(UInt64(a) << 32 | UInt64(i)).inserted else { return false }
+                candidates += 1
+                if let verify, !verify(a, i) { rejected += 1; return false }
+                sets.union(a, i)
+                return true
+            }
             for i in 0..<count where hasSignature[i] {
                 let key = keys[i * bands + band]
                 guard let j = first[key] else { first[key] = Int32(i); continue }
-                let a = Int(j)
-                if sets.find(a) == sets.find(i) { continue }
-                let pair = UInt64(a) << 32 | UInt64(i)
-                if !checked.insert(pair).inserted { continue }
-                candidates += 1
-                if let verify, !verify(a, i) { rejected += 1; continue }
-                sets.union(a, i)
+                if join(Int(j), i) { continue }
+                let others = more[key] ?? []
+                if others.contains(where: { join(Int($0), i) }) { continue }
+                if others.count + 1 < representativesPerKey { more[key, default: []].append(Int32(i)) }
             }
         }
         return Result(survivor: (0..<count).map { sets.find($0) }, candidatePairs: candidates, rejectedPairs: rejected)
+    }
+
+    /// The text near-deduplication looks at: every text field joined, except that a chat record's system
+    /// messages are left out when it has other turns. A system prompt shared by every record of an export is
+    /// not content: with it, two different short exchanges under one long prompt would look alike.
+    public static func text(of content: RecordContent) -> String {
+        if case .chat(let messages) = content, messages.contains(where: { $0.role != "system" }) {
+            return messages.filter { $0.role != "system" && !$0.content.isEmpty }.map(\.content).joined(separator: "\n\n")
+        }
+        return content.joinedText
     }
 }
 

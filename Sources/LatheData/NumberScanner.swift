@@ -123,7 +123,7 @@ enum NumberScanner {
                 if !Bytes.wordAt(s, j) {
                     let run = Array(s[i..<end])
                     if run.contains(58) ? isIPv6(run) : isIPv4(run) {
-                        spans.append(PIISpan(start: i, end: end, type: .ip)); i = end; continue
+                        spans.append(PIISpan(start: i, end: end, type: .ipAddress)); i = end; continue
                     }
                 }
                 i = Bytes.isWord(b) ? skipWord(s, i) : i + 1

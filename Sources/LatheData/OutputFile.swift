@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// A buffered, append-only output file.
 final class OutputFile {
@@ -28,7 +29,7 @@ final class OutputFile {
     /// Appends one JSON line.
     func writeLine(_ value: JSONValue) throws(DataError) {
         var line: [UInt8] = []
-        JSONWriter.write(value, into: &line)
+        value.write(into: &line, .init(escapeLineSeparators: true))
         line.append(0x0A)
         try write(line)
     }

@@ -1,6 +1,7 @@
-/// The kinds of personal or secret data the redactor finds, with their placeholders.
+/// The kinds of personal or secret data the redactor finds, with their placeholders. The names (raw values) are
+/// what `lathe clean --pii` and a recipe's `clean.pii` list and what `clean_report.json` counts by.
 public enum PIIType: String, Codable, Sendable, CaseIterable {
-    case email, phone, creditCard = "credit_card", iban, ssn, ip, secret
+    case email, phone, ipAddress = "ip_address", creditCard = "credit_card", iban, ssn, secret
 
     /// The text that replaces a match.
     public var placeholder: String {
@@ -10,7 +11,7 @@ public enum PIIType: String, Codable, Sendable, CaseIterable {
         case .creditCard: return "<CREDIT_CARD>"
         case .iban: return "<IBAN>"
         case .ssn: return "<SSN>"
-        case .ip: return "<IP>"
+        case .ipAddress: return "<IP>"
         case .secret: return "<SECRET>"
         }
     }
@@ -62,7 +63,7 @@ public struct PIIRedactor: Sendable {
         if t.contains(.creditCard) { spans += NumberScanner.cards(bytes) }
         if t.contains(.ssn) { spans += NumberScanner.ssns(bytes) }
         if t.contains(.phone) { spans += ContactScanner.phones(bytes) }
-        if t.contains(.ip) { spans += NumberScanner.ips(bytes) }
+        if t.contains(.ipAddress) { spans += NumberScanner.ips(bytes) }
         // Keep earlier-scanner spans; drop later ones that overlap any kept span.
         var kept: [PIISpan] = []
         for span in spans where !kept.contains(where: { $0.start < span.end && span.start < $0.end }) { kept.append(span) }

@@ -1,3 +1,6 @@
+import LatheFormats
+import LatheTokenizers
+
 /// The record formats Lathe trains on. Raw values are the names used in configs and on the command line.
 public enum RecordFormat: String, Codable, Sendable, CaseIterable {
     /// `{"text": ...}`
@@ -8,16 +11,6 @@ public enum RecordFormat: String, Codable, Sendable, CaseIterable {
     case alpaca
     /// `{"messages": [{"role": ..., "content": ...}]}` with roles system/user/assistant/tool.
     case chat
-}
-
-/// One chat turn.
-public struct ChatMessage: Sendable, Equatable {
-    /// `system`, `user`, `assistant` or `tool`.
-    public var role: String
-    /// The turn's text.
-    public var content: String
-    /// Creates a turn.
-    public init(role: String, content: String) { self.role = role; self.content = content }
 }
 
 /// The text-bearing part of a record, in one of the four formats.
@@ -104,10 +97,10 @@ public struct Record: Sendable {
         case .alpaca(let i, let x, let o):
             pairs = [("instruction", .string(i)), ("input", .string(x)), ("output", .string(o))]
         case .chat(let m):
-            pairs = [("messages", .array(m.map { .object([("role", .string($0.role)), ("content", .string($0.content))]) }))]
+            pairs = [("messages", .array(m.map { .object(JSONObject([("role", .string($0.role)), ("content", .string($0.content))])) }))]
         }
         let taken = Set(pairs.map(\.0))
         pairs.append(contentsOf: extra.filter { !taken.contains($0.0) })
-        return .object(pairs)
+        return .object(JSONObject(pairs))
     }
 }

@@ -1,3 +1,6 @@
+import LatheFormats
+import LatheTokenizers
+
 /// Turns a JSON object (or a CSV row) into a `Record`: detects the format, or uses the one given, and
 /// applies field remapping (`fields: {prompt: question, completion: answer}` reads `prompt` from `question`).
 public struct RecordDecoder: Sendable {
@@ -29,11 +32,11 @@ public struct RecordDecoder: Sendable {
 
     /// Decodes `value`; the error string is a rejection reason naming the missing or mistyped field.
     public func decode(_ value: JSONValue, source: SourceLocation) -> Result<Record, RejectReason> {
-        guard case .object(let pairs) = value else {
+        guard case .object(let object) = value else {
             return .failure(RejectReason(code: "not_an_object", detail: "the line is \(value.kindName); expected a JSON object"))
         }
         guard let format = format ?? detect(value) else {
-            let keys = pairs.prefix(8).map(\.0).joined(separator: ", ")
+            let keys = object.keys.prefix(8).joined(separator: ", ")
             return .failure(RejectReason(code: "unknown_format",
                 detail: "no text, prompt/completion, instruction/output or messages field (keys: \(keys)); "
                     + "set the format or remap fields"))
@@ -66,7 +69,7 @@ public struct RecordDecoder: Sendable {
         } catch {
             return .failure(error)
         }
-        let extra = pairs.filter { !used.contains($0.0) }
+        let extra = zip(object.keys, object.values).filter { !used.contains($0.0) }
         return .success(Record(content: content, extra: extra, source: source))
     }
 

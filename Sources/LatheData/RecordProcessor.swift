@@ -22,9 +22,12 @@ struct RecordProcessor: @unchecked Sendable {
 
     let decoder: RecordDecoder
     let maxRecordBytes: Int
-    let normalizer: Normalizer
+    let normalizer: TextNormalizer
     let redactor: PIIRedactor?
-    let filters: [any RecordFilter]
+    /// Filters for records of each kind (`kind` forces one for all records; nil picks it per record's format).
+    let documentFilters: [any RecordFilter]
+    let instructionFilters: [any RecordFilter]
+    let kind: DataKind?
     let minHash: MinHash?
     let contamination: ContaminationIndex?
     let split: SplitConfig?
@@ -54,6 +57,7 @@ struct RecordProcessor: @unchecked Sendable {
             }
         }
         let document = FilterDocument(cleaned)
+        let filters = (kind ?? DataKind.of(cleaned.content.format)) == .web ? documentFilters : instructionFilters
         for filter in filters {
             if case .drop(let reason) = filter.check(document) {
                 return .dropped(Rejection(source: record.source, step: "filter:\(filter.name)", reason: reason,
@@ -74,7 +78,7 @@ struct RecordProcessor: @unchecked Sendable {
         }
         if let minHash {
             let shingler = Shingler(n: minHash.config.ngram)
-            shingler.shingles(document.text, words: &scratch.words, into: &scratch.shingles)
+            shingler.shingles(NearDuplicates.text(of: cleaned.content), words: &scratch.words, into: &scratch.shingles)
             if scratch.signature.count != minHash.permutations {
                 scratch.signature = [UInt64](repeating: 0, count: minHash.permutations)
             }
@@ -88,7 +92,7 @@ struct RecordProcessor: @unchecked Sendable {
                 }
             }
         }
-        JSONWriter.write(cleaned.json, into: &kept.line)
+        cleaned.json.write(into: &kept.line, .init(escapeLineSeparators: true))
         kept.line.append(0x0A)
         return .kept(kept)
     }

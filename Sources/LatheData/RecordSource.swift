@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// A record that was dropped, with where it came from and why. Written as one line of `rejected.jsonl`.
 public struct Rejection: Sendable {
@@ -21,13 +22,13 @@ public struct Rejection: Sendable {
     /// The `rejected.jsonl` line.
     public var json: JSONValue {
         var pairs: [(String, JSONValue)] = [
-            ("file", .string(source.file)), ("line", .number(String(source.line))),
-            ("byte_offset", .number(String(source.byteOffset))), ("step", .string(step)),
+            ("file", .string(source.file)), ("line", .integer(source.line)),
+            ("byte_offset", .integer(source.byteOffset)), ("step", .string(step)),
             ("reason", .string(reason.code)), ("detail", .string(reason.detail)),
         ]
         if let record { pairs.append(("record", record)) }
         if let rawPrefix { pairs.append(("raw_prefix", .string(rawPrefix))) }
-        return .object(pairs)
+        return .object(JSONObject(pairs))
     }
 }
 
@@ -106,12 +107,12 @@ public enum JSONLDecoding {
         }
         if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .empty(location) }
         return line.bytes.withUnsafeBufferPointer { buf -> SourceItem in
-            if let bad = UTF8Validation.firstInvalidByte(buf) {
-                return reject("invalid_utf8", "invalid UTF-8 at byte offset \(line.offset + bad) of the file "
-                    + "(column \(bad + 1) of the line); re-export the file as UTF-8")
-            }
             let value: JSONValue
-            do throws(JSONParseError) { value = try JSONParser.parse(buf) } catch {
+            do throws(JSONError) { value = try JSONParser.parse(buf) } catch {
+                if error.kind == .invalidUTF8 {
+                    return reject("invalid_utf8", "invalid UTF-8 at byte offset \(line.offset + error.offset) of the file "
+                        + "(column \(error.offset + 1) of the line); re-export the file as UTF-8")
+                }
                 if error.endOfInput && !line.terminated {
                     return reject("truncated_line", "the last line ends without a newline in the middle of a JSON value "
                         + "(file cut short?): \(error.message)")

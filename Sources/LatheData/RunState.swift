@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// Bookkeeping of one cleaning run: counts for the report, exact-duplicate keys, and compact metadata of every
 /// record kept so far (its place in the staging file, hashes and band keys).
@@ -47,13 +48,13 @@ struct RunState {
             if exactDedup, let first = firstByKey[record.exactKey] {
                 let r = Rejection(source: record.source, step: "exact_dedup",
                                   reason: RejectReason(code: "exact_duplicate", detail: "same text as \(kept[Int(first)].id)"),
-                                  record: try? JSONParser.parse(Array(record.line.dropLast())))
+                                  record: try? JSONValue.parse(Array(record.line.dropLast())))
                 count(r); try rejected.writeLine(r.json); return
             }
             if let e = record.contaminatedBy {
                 let r = Rejection(source: record.source, step: "decontamination",
                                   reason: RejectReason(code: "contaminated", detail: "near-duplicate of evaluation text \(e)"),
-                                  record: try? JSONParser.parse(Array(record.line.dropLast())))
+                                  record: try? JSONValue.parse(Array(record.line.dropLast())))
                 count(r); try rejected.writeLine(r.json); return
             }
             if exactDedup { firstByKey[record.exactKey] = Int32(kept.count) }
@@ -79,39 +80,51 @@ struct RunState {
     /// Survivor index of each kept record after MinHash clustering (itself when MinHash is off).
     mutating func nearDuplicates(_ config: MinHash.Config?, stagingPath: String) throws(DataError) -> [Int] {
         guard let config, !kept.isEmpty else { return Array(0..<kept.count) }
+        report.nearDuplicates.jaccardThreshold = config.jaccardThreshold
         // No record was long enough to sign: nothing to cluster.
         if bands == 0 { return Array(0..<kept.count) }
-        let bandCount = bands
-        var verify: ((Int, Int) -> Bool)?
-        if let threshold = config.jaccardThreshold {
-            let reader = StagingReader(path: stagingPath, offsets: offsets, lengths: lengths)
-            let shingler = Shingler(n: config.ngram)
-            var cache: [Int: Set<UInt64>] = [:]
-            verify = { a, b in
-                func set(_ i: Int) -> Set<UInt64> {
-                    if let s = cache[i] { return s }
-                    let s = shingler.shingleSet(reader.text(i) ?? "")
-                    if cache.count > 10_000 { cache.removeAll() }
-                    cache[i] = s
-                    return s
-                }
-                return Shingler.jaccard(set(a), set(b)) >= threshold
-            }
+        let reader = StagingReader(path: stagingPath, offsets: offsets, lengths: lengths)
+        let shingler = Shingler(n: config.ngram)
+        var cache: [Int: Set<UInt64>] = [:]
+        func shingles(_ i: Int) -> Set<UInt64> {
+            if let s = cache[i] { return s }
+            let s = shingler.shingleSet(reader.text(i) ?? "")
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[i] = s
+            return s
         }
-        let result = NearDuplicates.cluster(count: kept.count, bands: bandCount, keys: bandKeys, hasSignature: hasSignature, verify: verify)
+        let verify: ((Int, Int) -> Bool)? = config.jaccardThreshold.map { threshold in
+            { a, b in Shingler.jaccard(shingles(a), shingles(b)) >= threshold }
+        }
+        let result = NearDuplicates.cluster(count: kept.count, bands: bands, keys: bandKeys, hasSignature: hasSignature, verify: verify)
         var members: [Int: [Int]] = [:]
         for (i, s) in result.survivor.enumerated() where s != i { members[s, default: []].append(i) }
-        var near = CleanReport.NearDuplicates()
+        var near = report.nearDuplicates
         near.clusters = members.count
         near.recordsDropped = members.values.reduce(0) { $0 + $1.count }
         near.candidatePairs = result.candidatePairs
+        near.confirmedPairs = result.confirmedPairs
         near.rejectedPairs = result.rejectedPairs
         near.largestCluster = (members.values.map(\.count).max() ?? 0) + (members.isEmpty ? 0 : 1)
-        near.examples = members.sorted { ($0.value.count, -$0.key) > ($1.value.count, -$1.key) }.prefix(1000).map {
+        let largestFirst = members.sorted { ($0.value.count, -$0.key) > ($1.value.count, -$1.key) }
+        near.examples = largestFirst.prefix(1000).map {
             CleanReport.Cluster(survivor: kept[$0.key].id, dropped: $0.value.map { kept[$0].id })
+        }
+        if let largest = largestFirst.first {
+            let (survivor, dropped) = (largest.key, largest.value)
+            near.largestExample = CleanReport.ClusterExample(
+                size: dropped.count + 1, survivor: kept[survivor].id, survivorText: Self.excerpt(reader.text(survivor)),
+                dropped: kept[dropped[0]].id, droppedText: Self.excerpt(reader.text(dropped[0])),
+                jaccard: round2(Shingler.jaccard(shingles(survivor), shingles(dropped[0]))))
         }
         report.nearDuplicates = near
         return result.survivor
+    }
+
+    /// The first 200 characters of a record's text, on one line, for the report.
+    static func excerpt(_ text: String?) -> String {
+        let flat = (text ?? "").split(whereSeparator: \.isNewline).joined(separator: " ")
+        return flat.count <= 200 ? flat : String(flat.prefix(200)) + "…"
     }
 
     /// Evaluation membership of each kept record (all false without a split; only survivors matter).
@@ -147,7 +160,7 @@ struct RunState {
             if survivor[index] != index {
                 let r = Rejection(source: kept[index], step: "near_dedup",
                                   reason: RejectReason(code: "near_duplicate", detail: "near-duplicate of \(kept[survivor[index]].id)"),
-                                  record: try? JSONParser.parse(line.bytes))
+                                  record: try? JSONValue.parse(line.bytes))
                 count(r); try rejected.writeLine(r.json)
                 continue
             }
@@ -186,7 +199,7 @@ struct RunState {
     }
 }
 
-/// Random access to staged records, for Jaccard checks of candidate pairs.
+/// Random access to staged records, for Jaccard checks of candidate pairs and the report's example.
 final class StagingReader {
     private let handle: FileHandle?
     private let offsets: [Int]
@@ -200,15 +213,15 @@ final class StagingReader {
 
     deinit { try? handle?.close() }
 
-    /// The joined text of staged record `i`.
+    /// The near-deduplication text (`NearDuplicates.text`) of staged record `i`.
     func text(_ i: Int) -> String? {
         guard let handle else { return nil }
         do {
             try handle.seek(toOffset: UInt64(offsets[i]))
             guard let data = try handle.read(upToCount: lengths[i]) else { return nil }
-            let value = try JSONParser.parse(Array(data.dropLast()))
+            let value = try JSONValue.parse(Array(data.dropLast()))
             guard case .success(let record) = RecordDecoder().decode(value, source: SourceLocation(file: "", line: 0, byteOffset: 0)) else { return nil }
-            return record.content.joinedText
+            return NearDuplicates.text(of: record.content)
         } catch {
             return nil
         }

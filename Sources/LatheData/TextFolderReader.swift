@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// How a folder of `.txt`/`.md` files becomes records.
 public enum TextFolderMode: String, Codable, Sendable {

@@ -7,7 +7,7 @@ extension EvaluationModel {
         let loaded = try ModelLoader.load(path)
         var weights = loaded.weights
         if let adapter { weights = weights.merged(with: try PEFTAdapter.read(adapter, model: loaded.config)) }
-        return EvaluationModel(model: LlamaModel(weights: weights, rope: loaded.rope), tokenizer: try tokenizer(for: loaded),
+        return EvaluationModel(model: LlamaModel(weights: weights, rope: loaded.rope), tokenizer: try loaded.tokenizer(),
                                name: name ?? (adapter == nil ? "base" : "adapter"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheSupport
 
 /// Seeded bootstrap resampling over documents, for standard errors of aggregates and of base-vs-adapter deltas.
 ///
@@ -6,24 +7,11 @@ import Foundation
 /// resamples document indices once per iteration and applies them to both runs, so the per-document correlation
 /// between base and adapter is kept (the delta's error is much smaller than either run's).
 public enum Bootstrap {
-    /// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast and reproducible.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// Standard deviation of `statistic` over `iterations` resamples (with replacement) of `count` documents.
     public static func standardError(count: Int, iterations: Int = 1000, seed: UInt64 = 1234,
                                      statistic: ([Int]) -> Double) -> Double? {
         guard count > 1, iterations > 1 else { return nil }
-        var generator = Generator(state: seed)
+        var generator = SplitMix64(seed: seed)
         var estimates = [Double]()
         estimates.reserveCapacity(iterations)
         var sample = [Int](repeating: 0, count: count)

@@ -18,12 +18,6 @@ public struct EvaluationModel: Sendable {
         encoder = RequestEncoder(tokenizer: tokenizer, maxLength: maxLength ?? model.config.maxPositionEmbeddings,
                                  prefixToken: prefix ?? tokenizer.eosTokenId ?? model.config.eosTokenIds.first.map(Int32.init))
     }
-
-    /// The tokenizer shipped with a loaded model: GGUF metadata, or the directory's `tokenizer.json`.
-    public static func tokenizer(for loaded: LoadedModel) throws -> Tokenizer {
-        if let metadata = loaded.ggufMetadata { return try Tokenizer(gguf: metadata, file: loaded.path) }
-        return try Tokenizer.load(URL(fileURLWithPath: loaded.path))
-    }
 }
 
 /// Knobs of a run; the defaults reproduce lm-eval.

@@ -67,7 +67,7 @@ struct SafetensorsHeader {
                               "header length \(n) runs past the end of the \(bytes.count)-byte file")
         }
         let text = UnsafeRawBufferPointer(rebasing: bytes[8 ..< 8 + n])
-        if let bad = firstInvalidUTF8(text) {
+        if let bad = UTF8Validation.firstInvalidByte(text) {
             throw FormatError(.badHeader, file: file, offset: 8 + bad, "header is not valid UTF-8")
         }
         guard n > 0, text[0] == UInt8(ascii: "{") else {

@@ -5,7 +5,7 @@ import LatheFormats
 /// JSON objects keep their key order (as Python's `json.loads` does), which `tojson` and `items()` expose.
 extension TemplateValue {
     /// Parses JSON text with LatheFormats' strict parser (RFC 8259; duplicate keys, lone surrogates and
-    /// nesting deeper than 512 are errors); integers without a fraction or exponent become `.int`, as in Python.
+    /// nesting deeper than `JSONParser.maxDepth` are errors); integers without a fraction or exponent become `.int`, as in Python.
     public init(json text: String) throws {
         do {
             self = TemplateValue(parsed: try LatheFormats.JSONValue.parse(text))
@@ -19,8 +19,7 @@ extension TemplateValue {
         switch parsed {
         case .null: self = .none
         case .bool(let b): self = .bool(b)
-        case .integer(let i): self = .int(i)
-        case .number(let d): self = .double(d)
+        case .number(let n): self = n.intValue.map(TemplateValue.int) ?? .double(n.doubleValue)
         case .string(let s): self = .string(s)
         case .array(let items): self = .list(items.map(TemplateValue.init(parsed:)))
         case .object(let object):

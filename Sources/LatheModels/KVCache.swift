@@ -1,4 +1,5 @@
 import Foundation
+import LatheSupport
 import LatheTensors
 
 /// Keys and values of every layer for one sequence being generated. Rows are positions: (capacity, KVH·D) per layer.

@@ -1,3 +1,4 @@
+import LatheSupport
 import LatheTensors
 
 /// A Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM) over frozen fp32 weights.

@@ -1,3 +1,4 @@
+import LatheSupport
 import LatheTensors
 
 /// What one training forward/backward returns: the summed loss over its target tokens and how many there were.

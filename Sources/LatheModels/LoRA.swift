@@ -1,9 +1,15 @@
 import Foundation
+import LatheSupport
 
-/// Which linear layers get a low-rank adapter and how it is scaled, as PEFT's `LoraConfig`.
-public struct LoRAConfig: Sendable, Equatable {
+/// Which linear layers get a low-rank adapter and how it is scaled, as PEFT's `LoraConfig`. The one LoRA setting
+/// of Lathe: `lathe train`'s flags and a recipe's `train.lora:` section (snake_case keys `rank`, `alpha`, `dropout`,
+/// `rslora`, `targets`, `layers`) both decode into it, so both train the same adapter by default.
+///
+/// Defaults: rank 16, α 32 (scale 2), no dropout, no rsLoRA, all seven projections, every layer — the adapter
+/// the quickstart and the README describe.
+public struct LoRAConfig: Sendable, Equatable, Codable {
     /// The seven Llama projections, under their HF module names (PEFT `target_modules`).
-    public enum Module: String, Sendable, CaseIterable, Comparable {
+    public enum Module: String, Sendable, CaseIterable, Comparable, Codable {
         case q = "q_proj", k = "k_proj", v = "v_proj", o = "o_proj"
         case gate = "gate_proj", up = "up_proj", down = "down_proj"
 
@@ -15,13 +21,17 @@ public struct LoRAConfig: Sendable, Equatable {
         }
     }
 
+    /// Rank r. Default 16.
     public var rank: Int
+    /// Scale numerator α (scale α/r, or α/√r with rsLoRA). Default 32.
     public var alpha: Double
+    /// Dropout on the LoRA input, in [0, 1). Default 0.
     public var dropout: Double
-    /// rsLoRA (Kalajdzievski 2023): scale α/√r instead of α/r.
+    /// rsLoRA (Kalajdzievski 2023): scale α/√r instead of α/r. Default false.
     public var useRSLoRA: Bool
+    /// Wrapped projections, in `Module.allCases` order whatever order they were given in. Default all seven.
     public var targets: [Module]
-    /// Layer indices that get adapters; nil means every layer (PEFT `layers_to_transform`).
+    /// Layer indices that get adapters; nil means every layer (PEFT `layers_to_transform`). Default nil.
     public var layers: [Int]?
 
     public init(rank: Int = 16, alpha: Double = 32, dropout: Double = 0, useRSLoRA: Bool = false,
@@ -32,6 +42,22 @@ public struct LoRAConfig: Sendable, Equatable {
         self.useRSLoRA = useRSLoRA
         self.targets = targets.sorted()
         self.layers = layers
+    }
+
+    /// Recipe keys; `CaseIterable` so a recipe's unknown key gets a did-you-mean.
+    enum CodingKeys: String, CodingKey, CaseIterable { case rank, alpha, dropout, useRSLoRA = "rslora", targets, layers }
+
+    /// Decodes the keys present (a present key must hold a value: `rank: ~` is an error, not the default);
+    /// absent keys keep their defaults. Targets are sorted as by `init`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            c.contains(key) ? try c.decode(T.self, forKey: key) : fallback
+        }
+        let defaults = LoRAConfig()
+        self.init(rank: try value(.rank, defaults.rank), alpha: try value(.alpha, defaults.alpha),
+                  dropout: try value(.dropout, defaults.dropout), useRSLoRA: try value(.useRSLoRA, defaults.useRSLoRA),
+                  targets: try value(.targets, defaults.targets), layers: try c.decodeIfPresent([Int].self, forKey: .layers))
     }
 
     /// Multiplier of the low-rank update: α/r, or α/√r with rsLoRA.
@@ -139,29 +165,5 @@ public struct LoRAAdapter: Sendable {
         self.config = config
         self.layout = layout
         self.parameters = parameters
-    }
-}
-
-/// Counter-based random numbers: a value is a pure function of its key, so dropout masks and initialisations
-/// do not depend on how many numbers were drawn before — a resumed run draws the same ones.
-public enum CounterRandom {
-    /// Mixes key parts into one 64-bit key.
-    public static func key(_ parts: UInt64...) -> UInt64 {
-        var state: UInt64 = 0x6A09_E667_F3BC_C908
-        for part in parts {
-            var mixer = SplitMix64(seed: state ^ part)
-            state = mixer.next()
-        }
-        return state
-    }
-
-    /// Uniform in [0, 1) for element `index` under `key`.
-    @inlinable
-    public static func unit(_ key: UInt64, _ index: UInt64) -> Float {
-        var z = key &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) * 0x1.0p-24
     }
 }

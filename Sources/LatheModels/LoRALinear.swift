@@ -1,3 +1,4 @@
+import LatheSupport
 import LatheTensors
 
 /// One adapter's matrices and settings for a forward or backward call.

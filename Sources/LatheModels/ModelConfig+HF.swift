@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import LatheTensors
 
 /// The fields of a Hugging Face `config.json` that Lathe reads, under their HF keys.
@@ -67,19 +68,18 @@ extension ModelConfig {
     /// Reads an HF `config.json`. Unknown architectures, unsupported options and inconsistent sizes throw
     /// `ModelError` naming the file and key.
     public init(configJSON path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             throw ModelError.notAModel(path: path, message: "cannot read config.json")
-        }
-        guard data.count <= 16 << 20 else {
-            throw ModelError.invalidConfig(file: path, key: "(file)", message: "\(data.count) bytes is too large for a config.json")
         }
         let hf: HFConfig
         do {
-            hf = try JSONDecoder().decode(HFConfig.self, from: data)
+            hf = try JSONNode.read(file: path, maxBytes: 16 << 20).decode(HFConfig.self)
         } catch let error as DecodingError {
             throw ModelError.invalidConfig(file: path, key: Self.keyPath(of: error), message: Self.reason(of: error))
+        } catch let error as JSONFileError {
+            throw ModelError.invalidConfig(file: path, key: "(file)", message: error.message)
         } catch {
-            throw ModelError.invalidConfig(file: path, key: "(file)", message: "not valid JSON: \(error)")
+            throw ModelError.notAModel(path: path, message: "cannot read config.json: \(error)")
         }
         try self.init(hf, file: path)
     }

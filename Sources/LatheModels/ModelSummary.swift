@@ -56,15 +56,12 @@ public struct ModelSummary: Sendable {
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         var kind: String?
-        if let data = try? Data(contentsOf: tokenizerURL),
-           let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let model = json["model"] as? [String: Any] {
-            kind = "\(model["type"] as? String ?? "unknown") (tokenizer.json)"
+        if let json = try? JSONNode.read(file: tokenizerURL.path), let model = try? json.optional("model") {
+            kind = "\((try? model.optionalString("type")) ?? "unknown") (tokenizer.json)"
         }
         var template = false
-        if let data = try? Data(contentsOf: configURL),
-           let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            template = json["chat_template"] != nil
+        if let json = try? JSONNode.read(file: configURL.path) {
+            template = json.value["chat_template"] != nil
         }
         return (kind, template)
     }

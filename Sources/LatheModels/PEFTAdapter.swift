@@ -34,28 +34,17 @@ public enum PEFTAdapter {
     /// bias training, per-module ranks) are refused with the key that asks for them.
     public static func read(_ directory: String, model: ModelConfig) throws -> LoRAAdapter {
         let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
-        guard let data = FileManager.default.contents(atPath: configPath) else {
+        guard FileManager.default.fileExists(atPath: configPath) else {
             throw ModelError.notAModel(path: directory, message: "no adapter_config.json; expected a PEFT adapter directory")
         }
-        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelError.invalidConfig(file: configPath, key: "(file)", message: "not a JSON object")
+        let lora: LoRAConfig
+        do {
+            lora = try loraConfig(JSONNode.read(file: configPath, maxBytes: 16 << 20))
+        } catch let error as JSONFileError {
+            let key = error.path == "$" ? "(file)" : String(error.path.dropFirst(2))
+            throw ModelError.invalidConfig(file: configPath, key: key, message: error.message)
         }
-        func fail(_ key: String, _ message: String) -> ModelError { .invalidConfig(file: configPath, key: key, message: message) }
-        guard (json["peft_type"] as? String)?.uppercased() == "LORA" else { throw fail("peft_type", "only LORA adapters are supported") }
-        guard let rank = json["r"] as? Int else { throw fail("r", "must be an integer") }
-        guard let alpha = (json["lora_alpha"] as? NSNumber)?.doubleValue else { throw fail("lora_alpha", "must be a number") }
-        if json["use_dora"] as? Bool == true { throw fail("use_dora", "DoRA adapters are not supported") }
-        if let modules = json["modules_to_save"], !(modules is NSNull) { throw fail("modules_to_save", "fully trained modules are not supported") }
-        if let bias = json["bias"] as? String, bias != "none" { throw fail("bias", "trained biases are not supported") }
-        if let pattern = json["rank_pattern"] as? [String: Any], !pattern.isEmpty { throw fail("rank_pattern", "per-module ranks are not supported") }
-        let names: [String]
-        if let list = json["target_modules"] as? [String] { names = list }
-        else if let single = json["target_modules"] as? String { names = [single] }
-        else { throw fail("target_modules", "must be a list of module names or \"all-linear\"") }
-        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: (json["lora_dropout"] as? NSNumber)?.doubleValue ?? 0,
-                              useRSLoRA: json["use_rslora"] as? Bool ?? false,
-                              targets: try LoRAConfig.modules(named: names),
-                              layers: json["layers_to_transform"] as? [Int])
+        let rank = lora.rank
         let layout = try LoRALayout(lora: lora, model: model)
         let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
         let file = try SafetensorsFile(path: weightsPath)
@@ -71,6 +60,29 @@ public enum PEFTAdapter {
             }
         }
         return LoRAAdapter(config: lora, layout: layout, parameters: parameters)
+    }
+
+    /// The LoRA settings of a parsed `adapter_config.json`; options Lathe cannot apply are refused naming their key.
+    private static func loraConfig(_ json: JSONNode) throws -> LoRAConfig {
+        func fail(_ key: String, _ message: String) -> JSONFileError {
+            JSONFileError(file: json.file, path: "$." + key, message: message)
+        }
+        guard try json.optionalString("peft_type")?.uppercased() == "LORA" else { throw fail("peft_type", "only LORA adapters are supported") }
+        let rank = try json.required("r").int()
+        let alpha = try json.required("lora_alpha").double()
+        if try json.optionalBool("use_dora") == true { throw fail("use_dora", "DoRA adapters are not supported") }
+        if try json.optional("modules_to_save") != nil { throw fail("modules_to_save", "fully trained modules are not supported") }
+        if let bias = try json.optionalString("bias"), bias != "none" { throw fail("bias", "trained biases are not supported") }
+        if let pattern = try json.optional("rank_pattern"), !(try pattern.members().isEmpty) {
+            throw fail("rank_pattern", "per-module ranks are not supported")
+        }
+        guard let targets = try json.optional("target_modules") else {
+            throw fail("target_modules", "must be a list of module names or \"all-linear\"")
+        }
+        return LoRAConfig(rank: rank, alpha: alpha, dropout: try json.optionalDouble("lora_dropout") ?? 0,
+                          useRSLoRA: try json.optionalBool("use_rslora") ?? false,
+                          targets: try LoRAConfig.modules(named: targets.strings()),
+                          layers: try json.optional("layers_to_transform")?.array().map { try $0.int() })
     }
 }
 

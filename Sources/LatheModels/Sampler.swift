@@ -1,4 +1,5 @@
 import Foundation
+import LatheSupport
 
 /// How the next token is chosen from logits, as in transformers' `generate`: repetition penalty, temperature,
 /// top-k, then top-p (nucleus). Temperature 0 is greedy (argmax).
@@ -72,19 +73,4 @@ func argmax(_ values: [Float]) -> Int {
     var best = 0
     for i in values.indices where values[i] > values[best] { best = i }
     return best
-}
-
-/// A small, fast, seedable generator (Steele, Lea & Flood 2014).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 53 bits.
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }

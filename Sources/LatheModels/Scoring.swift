@@ -1,4 +1,5 @@
 import Foundation
+import LatheSupport
 import LatheTensors
 
 /// The log-likelihood of one continuation given its context, as lm-eval's `HFLM._loglikelihood_tokens` reports it.

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 
 /// What a recorded path is relative to. Records of format 1 have none: their paths are relative to the run
 /// directory, or absolute.
@@ -213,7 +214,7 @@ public struct Lineage: Codable, Sendable, Equatable {
         do { bytes = try DurableFile.read(path, limit: 1 << 28) } catch CheckpointError.notFound {
             throw RecipeError.run(path: path, message: "no lineage record; pass a run directory that `lathe run` finished (e.g. Checkpoints/quickstart)")
         }
-        do { return try JSONDecoder().decode(Lineage.self, from: Data(bytes)) } catch {
+        do { return try JSONNode.parse(bytes, file: path).decode(Lineage.self) } catch {
             throw RecipeError.run(path: path, message: "not a valid lineage record (\(error)); restore it from a backup or re-run the recipe")
         }
     }

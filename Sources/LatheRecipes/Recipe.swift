@@ -1,3 +1,5 @@
+import LatheData
+
 /// A string-valued choice in a recipe (`format: alpaca`); decoding lists the allowed values on a mismatch.
 public protocol RecipeEnum: CaseIterable, RawRepresentable, Codable, Sendable, Equatable where RawValue == String {}
 
@@ -65,23 +67,21 @@ public struct DataConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable { case inputs, format, fields }
 }
 
-/// Unicode normalisation form applied to every text field.
-public enum Normalization: String, RecipeEnum { case nfc, nfkc, none }
+/// `clean.normalize:` is the cleaner's Unicode form, the values of `lathe clean --unicode`.
+extension TextNormalizer.Form: RecipeEnum {}
 
-/// Kinds of personal data and secrets the cleaner redacts: `ssn` (US social security numbers the SSA can issue)
-/// and `secret` (API keys, tokens, private-key blocks) besides the default five.
-public enum PIIType: String, RecipeEnum {
-    case email, phone, ipAddress = "ip_address", creditCard = "credit_card", iban, ssn, secret
-}
+/// `clean.pii:` names LatheData's `PIIType`s, as `lathe clean --pii` does.
+extension PIIType: RecipeEnum {}
 
 /// `clean.dedup:` duplicate removal.
 public struct DedupConfig: Codable, Sendable, Equatable {
     /// Drop records whose normalised text is byte-identical to an earlier one. Default true.
     public var exact = true
-    /// Drop near-duplicates by MinHash (5-gram shingles, 128 permutations). Default false.
-    public var minhash = false
-    /// Estimated Jaccard similarity at or above which a record is a near-duplicate, in (0, 1]. Default 0.85.
-    public var threshold = 0.85
+    /// Drop near-duplicates by MinHash (5-gram shingles, 14 bands × 8 rows). Default true, as `lathe clean`.
+    public var minhash = true
+    /// Exact Jaccard similarity a MinHash candidate pair must reach to count as near duplicates, in (0, 1].
+    /// Default 0.8, as `lathe clean` (`MinHash.Config.jaccardThreshold`).
+    public var threshold = 0.8
 
     /// Defaults.
     public init() {}
@@ -91,10 +91,10 @@ public struct DedupConfig: Codable, Sendable, Equatable {
 
 /// `clean.filters:` record-level quality filters.
 public struct FilterConfig: Codable, Sendable, Equatable {
-    /// Drop records with fewer characters. Default 1.
-    public var minChars = 1
-    /// Drop records with more characters. Default 100000.
-    public var maxChars = 100_000
+    /// Drop records with fewer characters. Default: the record kind's (instruction 1, web 200).
+    public var minChars: Int?
+    /// Drop records with more characters. Default: the record kind's (instruction 100000, web 1000000).
+    public var maxChars: Int?
     /// Drop records whose fraction of non-letter, non-digit, non-space characters is above this. Default 0.5.
     public var maxSymbolFraction = 0.5
     /// Drop records in which this fraction of lines or more are repeats. Default 0.3.
@@ -109,12 +109,25 @@ public struct FilterConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// Which filter rules the clean stage applies (`lathe clean --kind`).
+public enum CleanKind: String, RecipeEnum {
+    /// Per record: instruction rules for chat, prompt/completion and alpaca records, document rules for text.
+    case auto
+    /// Document (web page) rules for every record.
+    case web
+    /// Instruction rules for every record.
+    case instruction
+}
+
 /// `clean:` section.
 public struct CleanConfig: Codable, Sendable, Equatable {
     /// Run the stage; when false records pass through unchanged. Default true.
     public var enabled = true
-    /// Unicode normalisation. Default `nfc`.
-    public var normalize = Normalization.nfc
+    /// Filter rules. Default `auto`: each record by its format, as `lathe clean`.
+    public var kind = CleanKind.auto
+    /// Unicode normalisation form of every text field, as `lathe clean --unicode`: `nfc`, `nfkc`, or `none` (code
+    /// points kept as they are; whitespace is collapsed either way). Default `nfc`.
+    public var normalize = TextNormalizer.Form.nfc
     /// Duplicate removal.
     public var dedup = DedupConfig()
     /// Personal data to redact. Default email, phone, ip_address, credit_card, iban; `ssn` and `secret` are
@@ -129,7 +142,7 @@ public struct CleanConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, normalize, dedup, pii, filters, evalFraction = "eval_fraction"
+        case enabled, kind, normalize, dedup, pii, filters, evalFraction = "eval_fraction"
     }
 }
 

@@ -25,8 +25,8 @@ enum RecipeChecks {
         }
         let c = r.clean
         try require(c.dedup.threshold > 0 && c.dedup.threshold <= 1, "clean.dedup.threshold", "must be in (0, 1]")
-        try require(c.filters.minChars >= 0, "clean.filters.min_chars", "must be ≥ 0")
-        try require(c.filters.maxChars >= c.filters.minChars, "clean.filters.max_chars", "must be ≥ min_chars")
+        try require((c.filters.minChars ?? 0) >= 0, "clean.filters.min_chars", "must be ≥ 0")
+        try require((c.filters.maxChars ?? .max) >= (c.filters.minChars ?? 0), "clean.filters.max_chars", "must be ≥ min_chars")
         try require((0 ... 1).contains(c.filters.maxSymbolFraction), "clean.filters.max_symbol_fraction", "must be in [0, 1]")
         try require((0 ... 1).contains(c.filters.maxRepeatedLineFraction), "clean.filters.max_repeated_line_fraction", "must be in [0, 1]")
         try require((0 ... 0.5).contains(c.evalFraction), "clean.eval_fraction", "must be in [0, 0.5]")

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 
 /// What a stage executor is given: the recipe, its planned key, a fresh directory to write into, and the output
 /// directories of the stages before it.
@@ -46,6 +47,16 @@ public enum RunEvent: Sendable, Equatable {
     case finished(StageName, directory: String, report: StageReport)
 }
 
+/// Which stages one invocation runs (`lathe run --until STAGE`, `--only STAGE`).
+public enum StageSelection: Sendable, Equatable {
+    /// Every stage; the run's record (`lineage.json`) is written.
+    case all
+    /// The stages up to and including this one.
+    case until(StageName)
+    /// This stage alone, from the cached outputs of the enabled stages before it.
+    case only(StageName)
+}
+
 /// Runs the plan: each enabled stage through the cache (skipped when its key's output exists), each recorded in the
 /// chained `lineage.json`. The stages' work comes from `executors`; a stage without an executor is an error.
 public struct RecipeRunner {
@@ -65,16 +76,23 @@ public struct RecipeRunner {
         plan = try StagePlanner.plan(loaded, codeVersion: environment.codeVersion.description, hasher: hasher)
     }
 
-    /// Runs every enabled stage; returns each stage's output directory.
+    /// Runs the selected enabled stages; returns each stage's output directory (cached upstream ones included).
+    /// Only a run of every stage rewrites `lineage.json`, which describes one invocation from the first stage to
+    /// the last: a partial run leaves the record of the last complete run as it was, and its stage outputs are
+    /// recorded (as cached) by the next complete run.
     @discardableResult
-    public func run(executors: [StageName: any StageExecutor], onEvent: (RunEvent) -> Void = { _ in }) throws -> [StageName: String] {
+    public func run(executors: [StageName: any StageExecutor], selection: StageSelection = .all,
+                    onEvent: (RunEvent) -> Void = { _ in }) throws -> [StageName: String] {
         let cache = StageCache(runDirectory: loaded.runDirectory)
+        let selected = try stages(selection, cache: cache)
         try DurableFile.makeDirectories(loaded.runDirectory)
         cache.removeTemporaries()
-        let header = try LineageHeader(loaded, environment: environment, hasher: hasher)
-        let recorder = try LineageRecorder(runDirectory: loaded.runDirectory, header: header, hasher: hasher)
+        let recorder = selection == .all
+            ? try LineageRecorder(runDirectory: loaded.runDirectory,
+                                  header: try LineageHeader(loaded, environment: environment, hasher: hasher), hasher: hasher)
+            : nil
         var outputs: [StageName: String] = [:]
-        for planned in plan.stages {
+        for planned in selected {
             guard planned.enabled else { onEvent(.skipped(planned.stage)); continue }
             let cached = cache.isCached(planned.stage, key: planned.key)
             let report: StageReport
@@ -98,12 +116,36 @@ public struct RecipeRunner {
                 report = produced
                 onEvent(.finished(planned.stage, directory: directory, report: report))
             }
-            try recorder.record(stage: planned.stage, key: planned.key, cached: cached, configJSON: planned.config,
+            try recorder?.record(stage: planned.stage, key: planned.key, cached: cached, configJSON: planned.config,
                                 inputs: inputs(of: planned.stage, upstream: outputs), outputDirectory: directory,
                                 counts: report.counts, metrics: report.metrics)
             outputs[planned.stage] = directory
         }
         return outputs
+    }
+
+    /// The planned stages `selection` runs. `.only` needs the output of every enabled stage before it in the
+    /// cache; the first one missing is named in the error, with the command that produces it.
+    func stages(_ selection: StageSelection, cache: StageCache) throws -> [PlannedStage] {
+        switch selection {
+        case .all:
+            return plan.stages
+        case .until(let last):
+            return Array(plan.stages.prefix { $0.stage != last }) + plan.stages.filter { $0.stage == last }
+        case .only(let stage):
+            guard let target = plan.stage(stage), target.enabled else {
+                throw RecipeError.run(path: loaded.file, message: "--only \(stage.rawValue): the stage is turned off in this recipe")
+            }
+            for upstream in plan.stages.prefix(while: { $0.stage != stage }) where upstream.enabled {
+                guard cache.isCached(upstream.stage, key: upstream.key) else {
+                    throw RecipeError.run(path: loaded.file, message: """
+                        --only \(stage.rawValue) needs the output of the \(upstream.stage.rawValue) stage for this recipe, which \
+                        is not in the cache (\(upstream.directory)); run `lathe run \(loaded.file) --until \(upstream.stage.rawValue)` first
+                        """)
+                }
+            }
+            return plan.stages.prefix { $0.stage != stage }.filter(\.enabled) + [target]
+        }
     }
 
     /// The files a stage reads: raw data for clean; the previous stage's output and the base model for the rest.
@@ -118,8 +160,8 @@ public struct RecipeRunner {
     }
 
     static func readReport(_ directory: String) throws -> StageReport {
-        guard let data = FileManager.default.contents(atPath: directory + "/report.json") else { return StageReport() }
-        do { return try JSONDecoder().decode(StageReport.self, from: data) } catch {
+        guard FileManager.default.fileExists(atPath: directory + "/report.json") else { return StageReport() }
+        do { return try JSONNode.read(file: directory + "/report.json").decode(StageReport.self) } catch {
             throw RecipeError.run(path: directory + "/report.json", message: "unreadable stage report (\(error)); delete the stage directory to re-run it")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 
 /// `report.html`: one self-contained page per run (no scripts, no network) with inline SVG charts of the training
 /// loss and learning rate, the cleaning funnel, and the base-vs-adapter evaluation table.
@@ -52,8 +53,7 @@ public enum RunReport {
     }
 
     static func stageReport(_ directory: String) -> StageReport? {
-        guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent("report.json")) else { return nil }
-        return try? JSONDecoder().decode(StageReport.self, from: data)
+        try? JSONNode.read(file: (directory as NSString).appendingPathComponent("report.json")).decode(StageReport.self)
     }
 
     /// The per-step lines (loss, learning rate) and the held-out evaluations (step, loss) of a training log.
@@ -61,10 +61,10 @@ public enum RunReport {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ([], []) }
         var steps: [(loss: Double, lr: Double)] = [], evaluations: [(step: Int, value: Double)] = []
         for line in text.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
-            if let loss = (object["loss"] as? NSNumber)?.doubleValue, let lr = (object["lr"] as? NSNumber)?.doubleValue {
+            guard let object = try? JSONValue.parse(Array(line.utf8)), object.objectValue != nil else { continue }
+            if let loss = object["loss"]?.doubleValue, let lr = object["lr"]?.doubleValue {
                 steps.append((loss, lr))
-            } else if let loss = (object["eval_loss"] as? NSNumber)?.doubleValue, let step = object["step"] as? Int {
+            } else if let loss = object["eval_loss"]?.doubleValue, let step = object["step"]?.intValue {
                 evaluations.append((step, loss))
             }
         }

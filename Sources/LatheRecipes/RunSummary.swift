@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 import LatheData
 
 /// After a run: `MODEL_CARD.md` in the run directory, from the lineage and the stages' reports.
@@ -8,16 +9,14 @@ public enum RunSummary {
     public static func writeModelCard(_ loaded: LoadedRecipe, outputs: [StageName: String]) throws {
         let lineage = try Lineage.read((loaded.runDirectory as NSString).appendingPathComponent("lineage.json"))
         func report(_ stage: StageName) -> StageReport? {
-            guard let directory = outputs[stage],
-                  let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent("report.json"))
-            else { return nil }
-            return try? JSONDecoder().decode(StageReport.self, from: data)
+            guard let directory = outputs[stage] else { return nil }
+            return try? JSONNode.read(file: (directory as NSString).appendingPathComponent("report.json")).decode(StageReport.self)
         }
         let clean = report(.clean), tokenize = report(.tokenize), evaluate = report(.evaluate)
         let hasher = FileHasher()
         let perInput = outputs[.clean].flatMap { directory -> [String: Int]? in
-            guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent("clean_report.json")),
-                  let report = try? JSONDecoder().decode(CleanReport.self, from: data) else { return nil }
+            guard let report = try? JSONNode.read(file: (directory as NSString).appendingPathComponent("clean_report.json"))
+                .decode(CleanReport.self) else { return nil }
             return Dictionary(report.inputs.map { ($0.path, $0.records) }, uniquingKeysWith: +)
         } ?? [:]
         let sources = try loaded.dataFiles.map { path in

@@ -1,31 +1,7 @@
 import LatheModels
 
-/// A linear layer LoRA can wrap, by its Hugging Face module name.
-public enum LoRATarget: String, RecipeEnum {
-    case qProj = "q_proj", kProj = "k_proj", vProj = "v_proj", oProj = "o_proj"
-    case gateProj = "gate_proj", upProj = "up_proj", downProj = "down_proj"
-}
-
-/// `train.lora:` adapter shape (PEFT `LoraConfig` names).
-public struct LoRAConfig: Codable, Sendable, Equatable {
-    /// Rank r. Default 8.
-    public var rank = 8
-    /// Scale numerator α (scale α/r, or α/√r with rslora). Default 16.
-    public var alpha = 16.0
-    /// Dropout on the LoRA input, in [0, 1). Default 0.
-    public var dropout = 0.0
-    /// Rank-stabilised scaling α/√r (Kalajdzievski 2023). Default false.
-    public var rslora = false
-    /// Wrapped projections. Default q_proj, k_proj, v_proj, o_proj.
-    public var targets: [LoRATarget] = [.qProj, .kProj, .vProj, .oProj]
-    /// Layer indices to adapt; absent means every layer.
-    public var layers: [Int]?
-
-    /// Defaults.
-    public init() {}
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case rank, alpha, dropout, rslora, targets, layers }
-}
+/// `train.lora:` is LatheModels' `LoRAConfig`, the type `lathe train` uses too: one set of defaults.
+extension LoRAConfig.Module: RecipeEnum {}
 
 /// `train.optimizer:` AdamW (decoupled weight decay, Loshchilov & Hutter 2019), PyTorch defaults.
 public struct OptimizerConfig: Codable, Sendable, Equatable {
@@ -51,7 +27,7 @@ public enum ScheduleKind: String, RecipeEnum { case constant, linear, cosine }
 
 /// `train:` section.
 public struct TrainConfig: Codable, Sendable, Equatable {
-    /// Adapter shape.
+    /// Adapter shape (`LoRAConfig`'s defaults: r16, α32, all seven projections).
     public var lora = LoRAConfig()
     /// Optimiser.
     public var optimizer = OptimizerConfig()

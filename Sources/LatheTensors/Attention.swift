@@ -4,6 +4,7 @@
 // loops (never inside one); the softmax rows in between are split over threads with `forEachChunk`.
 #if canImport(Glibc)
 import Glibc
+import LatheSupport
 #endif
 
 /// Query rows per score block: the scratch is this many rows of T floats (1 MiB at T = 2048).

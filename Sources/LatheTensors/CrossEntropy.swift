@@ -2,6 +2,7 @@
 // that does not count (padding, prompt tokens): its loss and its gradient are 0, like PyTorch's ignore_index.
 #if canImport(Glibc)
 import Glibc
+import LatheSupport
 #endif
 
 /// `log Σ_j exp(row[j])`, shifted by the row maximum for stability.

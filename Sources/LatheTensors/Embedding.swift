@@ -1,3 +1,5 @@
+import LatheSupport
+
 // Token embedding lookup: each row of the output is the table row its token names.
 
 /// `out (N, C) = table (V, C)[tokens (N)]`. Tokens must be non-negative and index rows of `table`.

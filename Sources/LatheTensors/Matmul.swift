@@ -35,6 +35,7 @@ func sgemm(_ ta: Transpose, _ tb: Transpose, _ m: Int, _ n: Int, _ k: Int, _ alp
         for i in 0..<(m * n) { c[i] = beta == 0 ? 0 : beta * c[i] }
         return
     }
+    BLASThreads.follow()
     cblas_sgemm(CblasRowMajor, ta.cblas, tb.cblas, Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

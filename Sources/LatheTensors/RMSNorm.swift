@@ -1,3 +1,5 @@
+import LatheSupport
+
 // Root-mean-square layer norm as Hugging Face `LlamaRMSNorm` computes it in fp32:
 // out = weight · (x · rstd), rstd = 1 / sqrt(mean(x²) + eps).
 

@@ -1,3 +1,5 @@
+import LatheSupport
+
 // Residual connection: the sum of two streams, and its gradient copied back to both.
 
 /// `out = a + b`, element-wise over `count` values. `out` may alias `a` or `b`.

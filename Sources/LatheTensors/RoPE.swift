@@ -2,6 +2,7 @@
 // are (x[i], x[i + D/2]) for i < D/2, rotated by angle = position · inverseFrequencies[i].
 #if canImport(Glibc)
 import Glibc
+import LatheSupport
 #endif
 
 /// Llama 3 frequency rescaling (`rope_scaling.rope_type == "llama3"` in `config.json`).

@@ -1,6 +1,7 @@
 // The Llama MLP's gated activation: out = silu(gate) · up, silu(g) = g · sigmoid(g).
 #if canImport(Glibc)
 import Glibc
+import LatheSupport
 #endif
 
 /// `out = silu(gate) · up`, element-wise over `count` values.

@@ -1,3 +1,5 @@
+import LatheFormats
+
 /// A token matched whole in the text before the model runs (HF `AddedToken`, `tokenizer.json` `added_tokens`).
 public struct AddedToken: Sendable, Equatable {
     /// The token id.
@@ -21,7 +23,7 @@ public struct AddedToken: Sendable, Equatable {
     }
 
     static func from(_ node: JSONNode) throws -> AddedToken {
-        AddedToken(id: Int32(try node.required("id").int()), content: try node.required("content").string(),
+        AddedToken(id: try node.required("id").tokenId(), content: try node.required("content").string(),
                    special: try node.optionalBool("special") ?? false, lstrip: try node.optionalBool("lstrip") ?? false,
                    rstrip: try node.optionalBool("rstrip") ?? false, normalized: try node.optionalBool("normalized") ?? false,
                    singleWord: try node.optionalBool("single_word") ?? false)

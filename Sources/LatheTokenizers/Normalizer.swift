@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// A normalizer from `tokenizer.json`; the cases are HF's `"type"` strings.
 public indirect enum Normalizer: Sendable {

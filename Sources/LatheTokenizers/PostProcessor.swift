@@ -1,3 +1,5 @@
+import LatheFormats
+
 /// A post-processor from `tokenizer.json` (what `add_special_tokens` adds); the cases are HF's `"type"` strings.
 public indirect enum PostProcessor: Sendable {
     /// The single-sequence template: special-token ids around `$A`.
@@ -19,8 +21,8 @@ public indirect enum PostProcessor: Sendable {
         case "TemplateProcessing":
             var specials = [String: [Int32]]()
             if let map = try node.optional("special_tokens") {
-                for (name, entry) in try map.object() {
-                    specials[name] = try entry.required("ids").array().map { Int32(try $0.int()) }
+                for (name, entry) in try map.members() {
+                    specials[name] = try entry.required("ids").array().map { try $0.tokenId() }
                 }
             }
             let single = try node.required("single").array().map { item -> TemplatePiece in

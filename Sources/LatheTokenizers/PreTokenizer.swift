@@ -1,3 +1,5 @@
+import LatheFormats
+
 /// A pre-tokenizer from `tokenizer.json`; the cases are HF's `"type"` strings.
 public indirect enum PreTokenizer: Sendable {
     /// Split on the GPT-2 regex (`use_regex`), optionally after a leading space; the model sees bytes.

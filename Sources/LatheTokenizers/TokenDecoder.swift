@@ -1,3 +1,5 @@
+import LatheFormats
+
 /// A decoder from `tokenizer.json` (named apart from `Swift.Decoder`), turning token strings back into text;
 /// the cases are HF's `"type"` strings.
 public indirect enum TokenDecoder: Sendable {

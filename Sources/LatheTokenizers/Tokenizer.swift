@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// A Hugging Face–compatible tokenizer: added tokens, normalizer, pre-tokenizer, BPE model, post-processor and
 /// decoder, loaded from `tokenizer.json` or from GGUF metadata. Immutable and safe to share across threads.
@@ -61,13 +62,16 @@ public final class Tokenizer: Sendable {
 
     /// Parses the contents of a `tokenizer.json`; `file` names it in errors.
     public convenience init(json data: Data, file: String = "tokenizer.json", config: TokenizerConfig = TokenizerConfig()) throws {
-        let root = try JSONNode.parse(data, file: file)
-        let normalizer = try root.optional("normalizer").map(Normalizer.from)
-        let pre = try root.optional("pre_tokenizer").map(PreTokenizer.from)
-        let post = try root.optional("post_processor").map(PostProcessor.from)
-        let decoder = try root.optional("decoder").map(TokenDecoder.from)
-        let added = try root.optional("added_tokens")?.array().map(AddedToken.from) ?? []
-        let model = try Tokenizer.bpe(root.required("model"), byteLevel: pre?.isByteLevel ?? false)
+        let (normalizer, pre, post, decoder, added, model) = try TokenizerError.reading {
+            let root = try JSONNode.parse(data, file: file)
+            let normalizer = try root.optional("normalizer").map(Normalizer.from)
+            let pre = try root.optional("pre_tokenizer").map(PreTokenizer.from)
+            let post = try root.optional("post_processor").map(PostProcessor.from)
+            let decoder = try root.optional("decoder").map(TokenDecoder.from)
+            let added = try root.optional("added_tokens")?.array().map(AddedToken.from) ?? []
+            let model = try Tokenizer.bpe(root.required("model"), byteLevel: pre?.isByteLevel ?? false)
+            return (normalizer, pre, post, decoder, added, model)
+        }
         self.init(normalizer: normalizer, preTokenizer: pre, model: model, postProcessor: post, decoder: decoder,
                   addedTokens: added, config: config)
     }
@@ -76,7 +80,7 @@ public final class Tokenizer: Sendable {
         let type = try node.optionalString("type") ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupportedComponent(file: node.file, path: node.path + ".type", type: type) }
         let vocabNode = try node.required("vocab")
-        let entries = try vocabNode.object()
+        let entries = try vocabNode.members()
         var tokens = [String](repeating: "", count: entries.count)
         for (token, value) in entries {
             let id = try value.int()
@@ -96,7 +100,7 @@ public final class Tokenizer: Sendable {
                 merges.append((try pair[0].string(), try pair[1].string()))
             }
         }
-        if let dropout = try node.optional("dropout"), case .number(let p) = dropout.value, p > 0 {
+        if let dropout = try node.optionalDouble("dropout"), dropout > 0 {
             throw TokenizerError.unsupportedComponent(file: node.file, path: node.path + ".dropout", type: "BPE dropout")
         }
         return try BPEModel(tokens: tokens, merges: merges, unkToken: try node.optionalString("unk_token"),

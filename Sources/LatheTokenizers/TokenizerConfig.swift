@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 
 /// What `tokenizer_config.json` (and GGUF metadata) says around the tokenizer: special tokens, whether to add
 /// BOS/EOS, and the chat template text (rendered elsewhere).
@@ -34,7 +35,7 @@ public struct TokenizerConfig: Sendable, Equatable {
         do { data = try Data(contentsOf: url) } catch {
             throw TokenizerError.malformed(file: url.path, path: "$", message: "cannot read the file (\(error.localizedDescription))")
         }
-        return try parse(JSONNode.parse(data, file: url.path))
+        return try TokenizerError.reading { try parse(JSONNode.parse(data, file: url.path)) }
     }
 
     static func parse(_ root: JSONNode) throws -> TokenizerConfig {

@@ -1,6 +1,6 @@
 import Dispatch
 import LatheModels
-import LatheTensors
+import LatheSupport
 
 /// Settings of a LoRA training run. Defaults follow common practice for small instruct models.
 public struct TrainingConfig: Sendable, Equatable {
@@ -129,7 +129,7 @@ func shuffled(_ values: [Int], seed: UInt64) -> [Int] {
     var result = values
     var random = SplitMix64(seed: seed)
     for i in stride(from: result.count - 1, to: 0, by: -1) {
-        result.swapAt(i, Int(random.next() % UInt64(i + 1)))
+        result.swapAt(i, random.below(i + 1))
     }
     return result
 }

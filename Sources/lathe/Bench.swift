@@ -1,5 +1,5 @@
 import ArgumentParser
-import LatheTensors
+import LatheSupport
 
 /// `lathe bench …`: measured speed, always beside a reference figure taken in the same run.
 struct Bench: ParsableCommand {

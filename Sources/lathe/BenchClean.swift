@@ -2,7 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LatheData
-import LatheTensors
+import LatheSupport
 
 /// `lathe bench clean`: throughput of the cleaning stage and of MinHash dedup alone on a generated JSONL corpus,
 /// beside datatrove's MinHash (stages 1–3, same n-gram/bands/rows) run on the same files in the same run.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LatheEvaluation
-import LatheTensors
+import LatheSupport
 
 /// `lathe bench eval`: log-likelihood requests/s on a multiple-choice task, beside lm-eval `--model hf` in the same run.
 struct BenchEval: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LatheModels
+import LatheSupport
 import LatheTensors
 
 /// `lathe bench forward`: model load time, prefill and decode speed, beside transformers in the same run.

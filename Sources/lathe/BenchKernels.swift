@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import LatheSupport
 import LatheTensors
 
 /// `lathe bench kernels`: one line per op at SmolLM2-135M shapes.
@@ -161,11 +162,8 @@ struct OpBench {
     /// A buffer of `count` pseudo-random values in [low, high), deterministic per seed.
     private func filled(_ count: Int, seed: UInt64, low: Float = -1, high: Float = 1) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        for i in 0..<count {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17   // xorshift64
-            p[i] = low + Float(state >> 40) / Float(1 << 24) * (high - low)
-        }
+        var random = SplitMix64(seed: seed)
+        for i in 0..<count { p[i] = low + Float(random.nextUnit()) * (high - low) }
         return p
     }
 }

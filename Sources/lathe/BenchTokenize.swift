@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LatheSupport
 import LatheTensors
 import LatheTokenizers
 
@@ -22,7 +23,7 @@ struct BenchTokenize: ParsableCommand {
 
     func run() throws {
         try options.configure()
-        let tok = try loadTokenizer(tokenizer)
+        let tok = try Tokenizer.forModel(at: tokenizer)
         let records = BenchCorpus.generate(bytes: megabytes << 20)
         let total = records.reduce(0) { $0 + $1.utf8.count }
         print("corpus: \(records.count) records, \(format(Double(total) / 1e6)) MB of generated English + code")
@@ -170,15 +171,3 @@ enum BenchCorpus {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny deterministic generator.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

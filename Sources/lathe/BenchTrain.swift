@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LatheModels
+import LatheSupport
 import LatheTensors
 import LatheTraining
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheData
-import LatheTensors
+import LatheSupport
 
 /// `lathe clean INPUT... --out DIR`: the cleaning stage from the command line. Recipe files (`--recipe`) come
 /// with the recipe runner.
@@ -20,8 +20,8 @@ struct Clean: ParsableCommand {
     @Option(name: .customLong("out"), help: "Output folder.")
     var out: String
 
-    @Option(help: "Filter defaults: web (long documents) or instruction (short instruction/chat records).")
-    var kind: String = "web"
+    @Option(help: "Filter rules: auto (per record: instruction for chat, prompt_completion and alpaca records, web for text), web (long documents) or instruction (short records).")
+    var kind: String = "auto"
 
     @Option(name: .customLong("format"), help: "Record format: text, prompt_completion, alpaca or chat (default: detect per record).")
     var recordFormat: String?
@@ -44,7 +44,7 @@ struct Clean: ParsableCommand {
     @Flag(help: "Keep leading whitespace of lines (code indentation).")
     var keepIndentation = false
 
-    @Option(help: "PII types to redact, comma-separated (email,phone,credit_card,iban,ssn,ip,secret), or 'none'.")
+    @Option(help: "PII types to redact, comma-separated (email,phone,ip_address,credit_card,iban,ssn,secret), or 'none'.")
     var pii: String = "all"
 
     @Option(help: "Keep only these detected languages, comma-separated (e.g. en,de).")
@@ -62,7 +62,7 @@ struct Clean: ParsableCommand {
     @Option(help: "MinHash bands.") var bands: Int = 14
     @Option(help: "MinHash rows per band.") var rows: Int = 8
     @Option(help: "Words per shingle.") var ngram: Int = 5
-    @Option(help: "Confirm candidate pairs by exact Jaccard similarity at least this.") var jaccardThreshold: Double?
+    @Option(help: "Near duplicates: exact Jaccard similarity a candidate pair must reach (default 0.8; 0 joins every candidate pair, as datatrove).") var jaccardThreshold: Double?
 
     @Option(help: "Evaluation records (JSONL/CSV); training records that near-duplicate one are dropped.")
     var decontaminate: [String] = []
@@ -97,8 +97,8 @@ struct Clean: ParsableCommand {
     }
 
     func makeConfig() throws -> CleaningConfig {
-        guard let dataKind = DataKind(rawValue: kind) else { throw ValidationError("--kind must be web or instruction (got \(kind))") }
-        var config = CleaningConfig(kind: dataKind)
+        guard kind == "auto" || DataKind(rawValue: kind) != nil else { throw ValidationError("--kind must be auto, web or instruction (got \(kind))") }
+        var config = CleaningConfig(kind: DataKind(rawValue: kind))
         if let recordFormat {
             guard let f = RecordFormat(rawValue: recordFormat) else {
                 throw ValidationError("--format must be one of \(RecordFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -114,7 +114,7 @@ struct Clean: ParsableCommand {
         config.textMode = mode
         config.maxRecordBytes = maxRecordMb << 20
         config.maxBadFraction = maxBadFraction
-        guard let form = Normalizer.Form(rawValue: unicode) else { throw ValidationError("--unicode must be nfc, nfkc or none") }
+        guard let form = TextNormalizer.Form(rawValue: unicode) else { throw ValidationError("--unicode must be nfc, nfkc or none") }
         config.normalization.form = form
         config.normalization.keepIndentation = keepIndentation
         switch pii {
@@ -129,13 +129,15 @@ struct Clean: ParsableCommand {
             config.pii?.types = types
         }
         if let languages {
-            config.language = LanguageFilter.Config(kind: dataKind, allowed: languages.split(separator: ",").map(String.init))
+            let allowed = languages.split(separator: ",").map(String.init)
+            config.documentFilters.language = LanguageFilter.Config(kind: .web, allowed: allowed)
+            config.instructionFilters.language = LanguageFilter.Config(kind: .instruction, allowed: allowed)
         }
-        if noFilters { config.length = nil; config.gopherQuality = nil; config.gopherRepetition = nil }
+        if noFilters { config.updateFilters { $0.removeAll() } }
         config.exactDedup = !noExactDedup
         if noMinhash { config.minHash = nil } else {
             config.minHash?.bands = bands; config.minHash?.rows = rows; config.minHash?.ngram = ngram
-            config.minHash?.jaccardThreshold = jaccardThreshold
+            if let jaccardThreshold { config.minHash?.jaccardThreshold = jaccardThreshold > 0 ? jaccardThreshold : nil }
         }
         if let evalFraction { config.split = SplitConfig(evalFraction: evalFraction, stratifyField: stratifyField, seed: splitSeed) }
         do { try config.validate() } catch { throw ValidationError(error.description) }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheEvaluation
-import LatheTensors
+import LatheSupport
 
 /// `lathe eval`: lm-eval-compatible tasks on a model, an adapter, or both side by side.
 struct Eval: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatheFormats
 import LatheModels
 import LatheRecipes
 
@@ -64,8 +65,7 @@ struct Export: ParsableCommand {
     /// `base_model_name_or_path` of the adapter, when it names a file or directory on this machine.
     static func recordedBase(_ adapterDirectory: String) throws -> String {
         let configPath = (adapterDirectory as NSString).appendingPathComponent("adapter_config.json")
-        let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
-        let recorded = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["base_model_name_or_path"] as? String
+        let recorded = try JSONNode.read(file: configPath, maxBytes: 16 << 20).optionalString("base_model_name_or_path")
         guard let recorded, FileManager.default.fileExists(atPath: recorded) else {
             throw ValidationError("\(configPath) records the base as \(recorded.map { "\"\($0)\"" } ?? "nothing"), "
                                   + "which is not on this machine; pass --base PATH (a GGUF file or HF directory)")

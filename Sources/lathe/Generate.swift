@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheModels
-import LatheTensors
+import LatheSupport
 import LatheTokenizers
 
 /// `lathe generate`: text from a base model, optionally with a LoRA adapter, streamed as it is produced.

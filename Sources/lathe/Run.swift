@@ -3,6 +3,7 @@ import Foundation
 import LatheData
 import LatheEvaluation
 import LatheRecipes
+import LatheSupport
 import LatheTensors
 import LatheTraining
 
@@ -15,16 +16,29 @@ struct Run: ParsableCommand {
 
     @OptionGroup var arguments: RecipeArguments
     @Flag(help: "Print events as JSON lines instead of text.") var json = false
+    @Option(help: "Stop after this stage: clean, tokenize, train, evaluate or export.") var until: String?
+    @Option(help: "Run only this stage, from the cached outputs of the stages before it.") var only: String?
+
+    func validate() throws {
+        if until != nil && only != nil { throw ValidationError("--until and --only cannot be combined") }
+        for (flag, value) in [("--until", until), ("--only", only)] {
+            if let value, StageName(rawValue: value) == nil {
+                throw ValidationError("\(flag) must be one of \(StageName.allCases.map(\.rawValue).joined(separator: ", ")) (got \(value))")
+            }
+        }
+    }
 
     func run() throws {
         let loaded: LoadedRecipe
         do { loaded = try arguments.load() } catch { throw failWith(error) }
-        do { _ = try runRecipe(loaded, log: EventLog(json: json)) } catch { throw failWith(error) }
+        let selection: StageSelection = until.flatMap(StageName.init).map { .until($0) } ?? only.flatMap(StageName.init).map { .only($0) } ?? .all
+        do { _ = try runRecipe(loaded, log: EventLog(json: json), selection: selection) } catch { throw failWith(error) }
     }
 }
 
-/// Runs every stage of `loaded` with the real executors, writes the model card; returns the stage directories.
-func runRecipe(_ loaded: LoadedRecipe, log: EventLog) throws -> [StageName: String] {
+/// Runs the selected stages of `loaded` with the real executors; after a complete run writes the model card and
+/// report. Returns the stage directories.
+func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection = .all) throws -> [StageName: String] {
     let threads = loaded.recipe.train.threads > 0 ? loaded.recipe.train.threads : Parallel.availableCores
     Parallel.configure(threads: threads)
     let environment = LineageEnvironment(codeVersion: CodeVersion.read(from: loaded.projectRoot),
@@ -37,7 +51,11 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog) throws -> [StageName: Stri
         .export: ExportStage { log.line("warning", ["format": $0.format.rawValue, "message": $0.message]) },
     ]
     let runner = try RecipeRunner(loaded: loaded, environment: environment)
-    let outputs = try runner.run(executors: executors) { log.run($0) }
+    let outputs = try runner.run(executors: executors, selection: selection) { log.run($0) }
+    guard selection == .all else {
+        log.line("stopped", ["stages": outputs.count, "why": "partial run: lineage.json, MODEL_CARD.md and report.html are written by a complete run"])
+        return outputs
+    }
     try RunSummary.writeModelCard(loaded, outputs: outputs)
     try RunReport.write(loaded, outputs: outputs)
     log.line("done", ["run_directory": loaded.runDirectory, "stages": outputs.count])

@@ -39,7 +39,7 @@ struct Tokenize: ParsableCommand {
     var text: [String] = []
 
     func run() throws {
-        let tok = try loadTokenizer(tokenizer)
+        let tok = try Tokenizer.forModel(at: tokenizer)
         if chat { return try renderChat(tok) }
         if jsonl {
             var lineNumber = 0
@@ -47,7 +47,7 @@ struct Tokenize: ParsableCommand {
                 lineNumber += 1
                 if line.isEmpty { continue }
                 let value: String
-                do { value = try JSONDecoder().decode(String.self, from: Data(line.utf8)) } catch {
+                do { value = try JSONNode.parse(Array(line.utf8), file: "stdin").string() } catch {
                     throw ValidationError("stdin line \(lineNumber): expected a JSON string, like \"Hello\"")
                 }
                 let ids = tok.encode(value, addSpecialTokens: addSpecial, allowSpecial: allowSpecial)
@@ -64,11 +64,11 @@ struct Tokenize: ParsableCommand {
     /// The chat template's rendering of the messages on stdin; with --show, each token with its training mask.
     private func renderChat(_ tok: Tokenizer) throws {
         let input = FileHandle.standardInput.readDataToEndOfFile()
-        guard let array = try? JSONSerialization.jsonObject(with: input) as? [[String: Any]] else {
+        guard let array = (try? JSONValue.parse(Array(input)))?.arrayValue else {
             throw ValidationError("stdin: expected a JSON array of messages, like [{\"role\": \"user\", \"content\": \"Hi\"}]")
         }
         let messages = try array.enumerated().map { i, item -> ChatMessage in
-            guard let role = item["role"] as? String, let content = item["content"] as? String else {
+            guard let role = item["role"]?.stringValue, let content = item["content"]?.stringValue else {
                 throw ValidationError("stdin: message \(i) needs string fields \"role\" and \"content\"")
             }
             return ChatMessage(role: role, content: content)
@@ -90,13 +90,5 @@ struct Tokenize: ParsableCommand {
     private func pieces(_ tok: Tokenizer, _ ids: [Int32]) -> String {
         ids.map { id in "\(id)\t\(LatheFormats.JSONValue.quoted(tok.decode([id])))\t\(tok.token(of: id) ?? "")" }.joined(separator: "\n")
     }
-}
-
-/// Loads a tokenizer from a tokenizer.json, a model directory, or a GGUF file's `tokenizer.ggml.*` metadata.
-func loadTokenizer(_ path: String) throws -> Tokenizer {
-    if path.lowercased().hasSuffix(".gguf") {
-        return try Tokenizer(gguf: try GGUFFile(path: path).metadata, file: path)
-    }
-    return try Tokenizer.load(URL(fileURLWithPath: path))
 }
 

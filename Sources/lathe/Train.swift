@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheModels
 import LatheRecipes
+import LatheSupport
 import LatheTensors
 import LatheTraining
 
@@ -17,9 +18,9 @@ struct Train: ParsableCommand {
     @Option(help: "Output directory for the PEFT adapter.") var out: String
     @Option(name: .customLong("from-adapter"), help: "Continue training this PEFT adapter (its rank, alpha, targets and rsLoRA setting replace --rank, --alpha, --targets, --rslora).")
     var fromAdapter: String?
-    @Option(help: "LoRA rank.") var rank = 16
-    @Option(help: "LoRA alpha.") var alpha = 32.0
-    @Option(help: "LoRA dropout.") var dropout = 0.0
+    @Option(help: "LoRA rank.") var rank = LoRAConfig().rank
+    @Option(help: "LoRA alpha.") var alpha = LoRAConfig().alpha
+    @Option(help: "LoRA dropout.") var dropout = LoRAConfig().dropout
     @Flag(help: "rsLoRA scaling (alpha/sqrt(rank)).") var rslora = false
     @Option(help: "Projections to adapt, comma-separated, or all-linear.") var targets = "all-linear"
     @Option(help: "Learning rate.") var lr = 2e-4

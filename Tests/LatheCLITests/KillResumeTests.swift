@@ -8,6 +8,8 @@ import Testing
         let texts = (0..<40).map { "Sample \($0): valve \($0 * 3) opens at \($0 + 10) bar in plant \($0 % 5)." }
         return try TinyProject(label: "kill-\(name)", model: "tiny-qwen2/tiny-qwen2-F32.gguf", texts: texts, name: "kill", seed: 5, sections: """
         clean:
+          kind: instruction          # short text records: instruction rules, no MinHash (the defaults before `auto`)
+          dedup: {minhash: false}
           eval_fraction: 0
         tokenize:
           max_length: 64

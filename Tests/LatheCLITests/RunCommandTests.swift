@@ -14,6 +14,8 @@ import Testing
         }
         project = try TinyProject(label: "run", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 3, sections: """
         clean:
+          kind: instruction          # short text records: instruction rules, no MinHash (the defaults before `auto`)
+          dedup: {minhash: false}
           eval_fraction: 0
         tokenize:
           max_length: 48
@@ -151,7 +153,7 @@ import Testing
             .write(toFile: "\(root)/Recipes/tiny.yaml", atomically: true, encoding: .utf8)
         let result = try CLI.run(["run", "\(root)/Recipes/tiny.yaml"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("tiny.yaml:13:"))
+        #expect(result.stderr.contains("tiny.yaml:15:"))
         #expect(result.stderr.contains("micro_batch_size"))
         #expect(!FileManager.default.fileExists(atPath: "\(root)/Checkpoints/tiny"), "nothing may be written")
     }

@@ -41,8 +41,8 @@ func redact(_ text: String, _ types: Set<PIIType> = Set(PIIType.allCases)) -> St
 
 @Test func ipAddresses() {
     #expect(redact("from 192.168.1.20 and 2001:db8::8a2e:370:7334.") == "from <IP> and <IP>.")
-    #expect(redact("loopback ::1 or fe80::1ff:fe23:4567:890a", [.ip]) == "loopback <IP> or <IP>")
-    #expect(redact("bad 256.1.1.1, 1.2.3, 01.2.3.4, at 10:30:00, mac 00:1a:2b:3c:4d:5e, std::vector", [.ip])
+    #expect(redact("loopback ::1 or fe80::1ff:fe23:4567:890a", [.ipAddress]) == "loopback <IP> or <IP>")
+    #expect(redact("bad 256.1.1.1, 1.2.3, 01.2.3.4, at 10:30:00, mac 00:1a:2b:3c:4d:5e, std::vector", [.ipAddress])
             == "bad 256.1.1.1, 1.2.3, 01.2.3.4, at 10:30:00, mac 00:1a:2b:3c:4d:5e, std::vector")
 }
 
@@ -69,8 +69,8 @@ func redact(_ text: String, _ types: Set<PIIType> = Set(PIIType.allCases)) -> St
 
 @Test func typesAreSwitchableAndCounted() {
     let text = "mail a.b@example.com ip 10.0.0.1"
-    #expect(redact(text, [.ip]) == "mail a.b@example.com ip <IP>")
+    #expect(redact(text, [.ipAddress]) == "mail a.b@example.com ip <IP>")
     #expect(redact(text, []) == text)
     let (_, counts) = PIIRedactor().redact(text + " and c@example.org")
-    #expect(counts[.email] == 2 && counts[.ip] == 1)
+    #expect(counts[.email] == 2 && counts[.ipAddress] == 1)
 }

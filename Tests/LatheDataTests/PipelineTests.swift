@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LatheFormats
 @testable import LatheData
 
 func writeJSONL(_ objects: [String], to url: URL) throws {
@@ -7,7 +8,7 @@ func writeJSONL(_ objects: [String], to url: URL) throws {
 }
 
 func textLine(_ text: String, extra: String = "") -> String {
-    JSONWriter.string(.object([("text", .string(text))])).dropLast() + extra + "}"
+    JSONValue.object(JSONObject([("text", .string(text))])).serialized().dropLast() + extra + "}"
 }
 
 @Test func pipelineWritesCleanedRejectedAndReport() throws {
@@ -39,7 +40,7 @@ func textLine(_ text: String, extra: String = "") -> String {
     #expect(report.inputs.first?.badLines == 2)
     #expect(report.pii["email"] == 1 && report.pii["phone"] == 1)
     #expect(report.nearDuplicates.clusters == 1)
-    #expect(report.steps.map(\.name) == ["read", "filter:length", "filter:gopher_quality", "filter:gopher_repetition",
+    #expect(report.steps.map(\.name) == ["read", "filter:length", "filter:short_text", "filter:gopher_quality", "filter:gopher_repetition",
                                          "exact_dedup", "decontamination", "near_dedup"])
     #expect(report.steps.last?.recordsOut == 4)
     let data = try #require(FileManager.default.contents(atPath: out.appendingPathComponent("clean_report.json").path))

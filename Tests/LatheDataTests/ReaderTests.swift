@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LatheFormats
 @testable import LatheData
 
 /// Collects every item of a source, decoding JSONL lines.
@@ -128,18 +129,21 @@ func record(_ item: SourceItem) -> Record? {
     #expect(whole.count == 2)
 }
 
-@Test func jsonParserHandlesEscapesAndRefusesDeepNesting() throws {
-    let value = try JSONParser.parse(Array(#"{"a": "x\"\n\u00e9\ud83d\ude00", "b": [1.5e3, true, null]}"#.utf8))
-    #expect(value["a"] == .string("x\"\né😀"))
-    #expect(value["b"] == .array([.number("1.5e3"), .bool(true), .null]))
-    #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(String(repeating: "[", count: 10_000).utf8)) }
-    #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(#"{"a": 1,}"#.utf8)) }
-    #expect(JSONWriter.string(value) == #"{"a":"x\"\né😀","b":[1.5e3,true,null]}"#)
-}
-
-@Test func utf8ValidationFindsTheFirstBadByte() {
-    #expect(UTF8Validation.firstInvalidByte(Array("héllo wörld, plain ascii text".utf8)) == nil)
-    #expect(UTF8Validation.firstInvalidByte([0x61, 0x62, 0xC0, 0x80]) == 2)          // overlong
-    #expect(UTF8Validation.firstInvalidByte([0x61, 0xED, 0xA0, 0x80]) == 1)          // surrogate
-    #expect(UTF8Validation.firstInvalidByte(Array("abcdefghij".utf8) + [0xE2, 0x82]) == 10)  // truncated
+/// A record that holds a key twice is rejected with the key and its byte offset (the parser used to keep the
+/// first value silently); numbers are written back exactly as they came.
+@Test func duplicateKeyRecordIsRejectedAndNumbersKeepTheirText() throws {
+    let dir = temporaryFolder()
+    let file = dir.appendingPathComponent("dup.jsonl")
+    try Data(("{\"text\": \"one\", \"text\": \"two\"}\n"
+        + "{\"text\": \"kept\", \"score\": 1.50, \"big\": 12345678901234567890123}\n").utf8).write(to: file)
+    let all = try items(file.path)
+    #expect(all.count == 2)
+    let duplicate = try #require(rejection(all[0]))
+    #expect(duplicate.reason.code == "invalid_json")
+    #expect(duplicate.reason.detail.contains("duplicate key \"text\""))
+    #expect(duplicate.reason.detail.contains("byte offset 16"))
+    let kept = try #require(record(all[1]))
+    var line: [UInt8] = []
+    kept.json.write(into: &line)
+    #expect(String(decoding: line, as: UTF8.self) == #"{"text":"kept","score":1.50,"big":12345678901234567890123}"#)
 }

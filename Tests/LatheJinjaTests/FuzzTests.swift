@@ -1,18 +1,6 @@
+import LatheSupport
 import Testing
 @testable import LatheJinja
-
-/// A fixed-seed SplitMix64, so the fuzz run is the same every time.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-}
 
 let fuzzFragments = [
     "{{", "}}", "{%", "%}", "{#", "#}", "{%-", "-%}", "{{-", "-}}", "(", ")", "[", "]", "{", "}", "'", "\"", "|", ".",
@@ -51,7 +39,7 @@ func mutate(_ source: String, _ rng: inout SplitMix64) -> String {
         "messages": [["role": "user", "content": "hi {{ x }}"], ["role": "assistant", "content": " ok "]],
         "x": 3, "d": ["k": [1, 2]], "l": [3, 1, 2], "s": "héllo", "bos_token": "<s>", "add_generation_prompt": true,
     ]
-    var rng = SplitMix64(state: 20_241_129)
+    var rng = SplitMix64(seed: 20_241_129)  // fixed, so the fuzz run is the same every time
     var rendered = 0, rejected = 0
     for seed in seeds {
         for _ in 0..<150 {

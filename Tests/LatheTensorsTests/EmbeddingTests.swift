@@ -1,3 +1,4 @@
+import LatheSupport
 import Testing
 @testable import LatheTensors
 

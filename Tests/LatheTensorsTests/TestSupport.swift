@@ -1,24 +1,12 @@
+import LatheSupport
 import Testing
 @testable import LatheTensors
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny deterministic generator for test data.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Test data from Lathe's one generator.
+extension SplitMix64 {
     /// Uniform in [lower, upper).
     mutating func uniform(_ lower: Float = -1, _ upper: Float = 1) -> Float {
-        let unit = Double(next() >> 11) / Double(1 << 53)
-        return lower + Float(unit) * (upper - lower)
+        lower + Float(nextUnit()) * (upper - lower)
     }
 
     /// `count` uniform values in [lower, upper).
@@ -27,7 +15,7 @@ struct SplitMix64 {
     }
 
     /// Uniform integer in 0..<bound.
-    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    mutating func int(_ bound: Int) -> Int { below(bound) }
 }
 
 /// `Σ w[i]·y[i]` accumulated in Double: the scalar loss every finite-difference check differentiates.

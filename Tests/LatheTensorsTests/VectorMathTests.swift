@@ -1,4 +1,5 @@
 import Foundation
+import LatheSupport
 import Testing
 @testable import LatheTensors
 

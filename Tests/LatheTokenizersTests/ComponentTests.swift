@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import Testing
 @testable import LatheTokenizers
 
@@ -11,7 +12,7 @@ import Testing
     @Test func preTokenizersMatchHuggingFace() throws {
         let root = try load("pretokenizers.json")
         let texts = try root.required("texts").array().map { try $0.string() }
-        for (name, entry) in try root.required("pretokenizers").object() {
+        for (name, entry) in try root.required("pretokenizers").members() {
             let pre = try PreTokenizer.from(try entry.required("config"))
             let expected = try entry.required("pieces").array().map { try $0.array().map { try $0.string() } }
             for (text, want) in zip(texts, expected) {
@@ -30,7 +31,7 @@ import Testing
     @Test func normalizersMatchHuggingFace() throws {
         let root = try load("normalizers.json")
         let texts = try root.required("texts").array().map { try $0.string() }
-        for (name, entry) in try root.required("normalizers").object() {
+        for (name, entry) in try root.required("normalizers").members() {
             let normalizer = try Normalizer.from(try entry.required("config"))
             let expected = try entry.required("outputs").array().map { try $0.string() }
             for (text, want) in zip(texts, expected) {

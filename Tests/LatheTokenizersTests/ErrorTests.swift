@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func wrongTypeNamesPath() {
-        #expect(throws: TokenizerError.malformed(file: "t.json", path: "$.pre_tokenizer.individual_digits", message: "expected true or false")) {
+        #expect(throws: TokenizerError.malformed(file: "t.json", path: "$.pre_tokenizer.individual_digits", message: "expected true or false, found a string")) {
             _ = try Tokenizer(json: json(pre: #"{"type": "Digits", "individual_digits": "yes"}"#), file: "t.json")
         }
     }
@@ -47,5 +47,36 @@ import Testing
 
     @Test func notJSON() {
         #expect(throws: TokenizerError.self) { _ = try Tokenizer(json: Data("{".utf8), file: "t.json") }
+    }
+
+    /// A duplicate key used to be resolved silently (the last value won); it is now an error naming the key and
+    /// the byte offset of its second occurrence.
+    @Test func duplicateKeyIsAnErrorNamingKeyAndOffset() {
+        let text = #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "a": 2}, "merges": []}}"#
+        let offset = text.utf8.count - #""a": 2}, "merges": []}}"#.utf8.count   // the second "a"
+        #expect {
+            _ = try Tokenizer(json: Data(text.utf8), file: "t.json")
+        } throws: { error in
+            guard case TokenizerError.malformed(let file, let path, let message) = error else { return false }
+            return file == "t.json" && path == "$" && message.contains("duplicate key \"a\"") && message.contains("(byte \(offset))")
+        }
+    }
+
+    /// "é" and "e" + U+0301 are different tokens; keys are compared by bytes, so both load.
+    @Test func canonicallyEquivalentTokensStayDistinct() throws {
+        let text = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"\u{E9}\": 0, \"e\u{301}\": 1}, \"merges\": []}}"
+        let tokenizer = try Tokenizer(json: Data(text.utf8), file: "t.json")
+        #expect(tokenizer.token(of: 0) == "\u{E9}")
+        #expect(tokenizer.token(of: 1).map { Array($0.utf8) } == Array("e\u{301}".utf8))
+    }
+
+    @Test func nestingOverTheLimitIsAnError() {
+        let deep = String(repeating: "[", count: 129) + String(repeating: "]", count: 129)
+        #expect {
+            _ = try Tokenizer(json: Data(#"{"model": \#(deep)}"#.utf8), file: "t.json")
+        } throws: { error in
+            guard case TokenizerError.malformed(_, _, let message) = error else { return false }
+            return message.contains("nesting deeper than 128")
+        }
     }
 }

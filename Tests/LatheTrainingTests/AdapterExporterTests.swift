@@ -1,4 +1,5 @@
 import Foundation
+import LatheSupport
 import LatheFormats
 import LatheModels
 @testable import LatheTraining

@@ -1,4 +1,5 @@
 import Foundation
+import LatheSupport
 import LatheModels
 @testable import LatheTraining
 import Testing

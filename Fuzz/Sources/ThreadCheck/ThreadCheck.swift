@@ -6,7 +6,7 @@
 import Dispatch
 import Foundation
 import LatheData
-import LatheTensors
+import LatheSupport
 import LatheTokenizers
 
 /// Copies every file of `corpus` into `inputs` with the extension its reader needs, and returns the paths.
@@ -53,14 +53,20 @@ func check(tokenizerDirectory: String, output: String, jsonlCorpus: String, csvC
         .run(inputs: files, outputDirectory: "\(output)/cleaned", evaluationTexts: ["a held-out evaluation text"])
 
     let texts = try cleanedTexts("\(output)/cleaned/cleaned.jsonl")
-    let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: texts.count)
-    defer { counts.deallocate() }
+    let counts = Slots(UnsafeMutableBufferPointer<Int>.allocate(capacity: texts.count))
+    defer { counts.values.deallocate() }
     DispatchQueue.concurrentPerform(iterations: threads) { t in
         var i = t
-        while i < texts.count { counts[i] = tokenizer.encode(texts[i], addSpecialTokens: true).count; i += threads }
+        while i < texts.count { counts.values[i] = tokenizer.encode(texts[i], addSpecialTokens: true).count; i += threads }
     }
     print("ThreadCheck: \(files.count) inputs, \(report.inputs.map(\.records).reduce(0, +)) records read, \(texts.count) kept, "
-          + "\(counts.reduce(0, +)) tokens on \(threads) threads")
+          + "\(counts.values.reduce(0, +)) tokens on \(threads) threads")
+}
+
+/// One result slot per text, each written by exactly one thread.
+struct Slots: @unchecked Sendable {
+    let values: UnsafeMutableBufferPointer<Int>
+    init(_ values: UnsafeMutableBufferPointer<Int>) { self.values = values }
 }
 
 let arguments = CommandLine.arguments

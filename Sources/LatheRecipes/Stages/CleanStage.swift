@@ -12,8 +12,10 @@ public struct CleanStage: StageExecutor {
         let pipeline = CleaningPipeline(config: Self.cleaningConfig(context.loaded.recipe))
         let report = try pipeline.run(inputs: context.loaded.dataFiles, outputDirectory: context.outputDirectory,
                                       progress: progress)
+        let near = report.nearDuplicates
         var counts = ["records_in": report.recordsIn, "records_out": report.recordsOut,
-                      "near_duplicates_dropped": report.nearDuplicates.recordsDropped,
+                      "near_duplicates_dropped": near.recordsDropped, "near_duplicate_candidate_pairs": near.candidatePairs,
+                      "near_duplicate_confirmed_pairs": near.confirmedPairs, "near_duplicate_largest_cluster": near.largestCluster,
                       "records_redacted": report.recordsRedacted]
         for input in report.inputs { counts["bad_lines", default: 0] += input.badLines }
         for (type, count) in report.pii { counts["pii_\(type)"] = count }
@@ -21,9 +23,10 @@ public struct CleanStage: StageExecutor {
         return StageReport(counts: counts)
     }
 
-    /// The recipe's `data` and `clean` sections as LatheData settings (instruction/chat-record defaults).
+    /// The recipe's `data` and `clean` sections as LatheData settings: `lathe clean`'s defaults
+    /// (`CleaningConfig(kind:)`, rules per record unless `clean.kind` forces them) with the recipe's values on top.
     static func cleaningConfig(_ recipe: Recipe) -> CleaningConfig {
-        var config = CleaningConfig(kind: .instruction)
+        var config = CleaningConfig(kind: DataKind(rawValue: recipe.clean.kind.rawValue))
         switch recipe.data.format {
         case .auto: config.format = nil
         case .text: config.format = .text
@@ -33,36 +36,16 @@ public struct CleanStage: StageExecutor {
         }
         config.fields = recipe.data.fields
         let clean = recipe.clean
-        switch clean.normalize {
-        case .nfc: config.normalization.form = .nfc
-        case .nfkc: config.normalization.form = .nfkc
-        case .none: config.normalization.collapseWhitespace = false
-        }
+        config.normalization.form = clean.normalize
         config.exactDedup = clean.dedup.exact
-        if clean.dedup.minhash {
-            var minHash = MinHash.Config()
-            minHash.jaccardThreshold = clean.dedup.threshold
-            config.minHash = minHash
-        } else {
-            config.minHash = nil
-        }
+        if clean.dedup.minhash { config.minHash?.jaccardThreshold = clean.dedup.threshold } else { config.minHash = nil }
         var pii = PIIRedactor.Config()
-        pii.types = Set(clean.pii.map { type -> LatheData.PIIType in
-            switch type {
-            case .email: return .email
-            case .phone: return .phone
-            case .ipAddress: return .ip
-            case .creditCard: return .creditCard
-            case .iban: return .iban
-            case .ssn: return .ssn
-            case .secret: return .secret
-            }
-        })
+        pii.types = Set(clean.pii)
         config.pii = pii.types.isEmpty ? nil : pii
-        var length = config.length ?? LengthFilter.Config()
-        length.minChars = clean.filters.minChars
-        length.maxChars = clean.filters.maxChars
-        config.length = length
+        config.updateFilters { filters in
+            if let min = clean.filters.minChars { filters.length?.minChars = min }
+            if let max = clean.filters.maxChars { filters.length?.maxChars = max }
+        }
         config.split = clean.evalFraction > 0 ? SplitConfig(evalFraction: clean.evalFraction, seed: UInt64(recipe.seed)) : nil
         return config
     }

@@ -13,7 +13,7 @@ public struct TokenizeStage: StageExecutor {
 
     public func run(_ context: StageContext) throws -> StageReport {
         let recipe = context.loaded.recipe
-        let tokenizer = try Self.tokenizer(for: context.loaded.baseModelPath)
+        let tokenizer = try Tokenizer.forModel(at: context.loaded.baseModelPath)
         let builder = ExampleBuilder(tokenizer: tokenizer, template: try tokenizer.chatTemplate(),
                                      targets: recipe.tokenize.trainOn == .all ? .all : .completions)
         let inputs = Self.cleanedFiles(context)
@@ -53,14 +53,6 @@ public struct TokenizeStage: StageExecutor {
     }
 
     /// The tokenizer of a base model, without loading its weights.
-    static func tokenizer(for modelPath: String) throws -> Tokenizer {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory.boolValue {
-            return try Tokenizer(gguf: try GGUFFile(path: modelPath).metadata, file: modelPath)
-        }
-        return try Tokenizer.load(URL(fileURLWithPath: modelPath))
-    }
-
     /// Every record of a cleaned JSONL file (they were validated by the clean stage).
     public static func records(_ path: String) throws -> [Record] {
         let source = try RecordSources.open(path, maxRecordBytes: 16 << 20, textMode: .file)
@@ -90,7 +82,7 @@ public struct TokenizeStage: StageExecutor {
         case .alpaca(let instruction, let input, let output):
             return .promptCompletion(prompt: input.isEmpty ? instruction : instruction + "\n\n" + input, completion: output)
         case .chat(let messages):
-            return .chat(messages.map { LatheTokenizers.ChatMessage(role: $0.role, content: $0.content) })
+            return .chat(messages)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 import LatheModels
 import LatheTensors
 import LatheTraining
@@ -29,7 +30,7 @@ public struct TrainStage: StageExecutor {
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
         let loaded = try ModelLoader.load(context.loaded.baseModelPath)
         let model = LlamaModel(weights: loaded.weights, rope: loaded.rope)
-        let lora = try Self.loraConfig(recipe.train.lora)
+        let lora = recipe.train.lora
         let config = Self.trainingConfig(recipe)
         let padToken = Int32(loaded.config.eosTokenIds.first ?? 0)
         var trainer = try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: loaded.config, seed: UInt64(recipe.seed)),
@@ -85,17 +86,9 @@ public struct TrainStage: StageExecutor {
     static func logLines(_ path: String, through step: Int) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
         return text.split(separator: "\n").filter { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let logged = object["step"] as? Int else { return false }
+            guard let logged = (try? JSONValue.parse(Array(line.utf8)))?["step"]?.intValue else { return false }
             return logged <= step
         }.map { $0 + "\n" }.joined()
-    }
-
-    static func loraConfig(_ settings: LatheRecipes.LoRAConfig) throws -> LatheModels.LoRAConfig {
-        LatheModels.LoRAConfig(rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout,
-                               useRSLoRA: settings.rslora,
-                               targets: try LatheModels.LoRAConfig.modules(named: settings.targets.map(\.rawValue)),
-                               layers: settings.layers)
     }
 
     static func trainingConfig(_ recipe: Recipe) -> TrainingConfig {

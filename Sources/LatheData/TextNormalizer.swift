@@ -1,9 +1,12 @@
 import Foundation
 
-/// Text normalisation applied to every text field before anything else looks at it.
-public struct Normalizer: Sendable {
-    /// Unicode normal form.
-    public enum Form: String, Codable, Sendable {
+/// The cleaner's text normalisation (Unicode form, control characters, whitespace), applied to every text field
+/// before anything else looks at it. Not a tokenizer normaliser: those (tokenizer.json's `normalizer`) are
+/// LatheTokenizers' `Normalizer` and run inside tokenisation.
+public struct TextNormalizer: Sendable {
+    /// Unicode normal form: the values of `lathe clean --unicode` and of a recipe's `clean.normalize`, which both
+    /// set `Config.form` and nothing else (`none` keeps code points as they are; whitespace is still collapsed).
+    public enum Form: String, Codable, Sendable, CaseIterable {
         /// Canonical composition: changes no meaning (é as one code point).
         case nfc
         /// Compatibility composition: also folds ligatures, full-width forms, superscripts (ﬁ → fi).

@@ -1,14 +1,14 @@
-/// UTF-8 validation that reports where the first invalid byte is (so a rejection can name its byte offset).
+/// The one UTF-8 validator: reports where the first invalid byte is, so an error can name its byte offset.
 public enum UTF8Validation {
     /// Index of the first byte that starts an invalid or truncated sequence, or nil when `bytes` is valid UTF-8
     /// (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
-    public static func firstInvalidByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    public static func firstInvalidByte(_ bytes: UnsafeRawBufferPointer) -> Int? {
         let n = bytes.count
         var i = 0
         while i < n {
             // ASCII run, eight bytes at a time.
             while i + 8 <= n {
-                let word = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 if word & 0x8080_8080_8080_8080 != 0 { break }
                 i += 8
             }
@@ -36,8 +36,13 @@ public enum UTF8Validation {
         return nil
     }
 
+    /// Validates a byte buffer.
+    public static func firstInvalidByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        firstInvalidByte(UnsafeRawBufferPointer(bytes))
+    }
+
     /// Validates a byte array.
     public static func firstInvalidByte(_ bytes: [UInt8]) -> Int? {
-        bytes.withUnsafeBufferPointer { firstInvalidByte($0) }
+        bytes.withUnsafeBytes { firstInvalidByte($0) }
     }
 }

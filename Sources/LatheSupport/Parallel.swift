@@ -1,20 +1,26 @@
-import CBLAS
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// How many threads Lathe's own loops and OpenBLAS use. The two never run at once: our parallel loops
-/// call no BLAS, and BLAS is called only between them, so one budget serves both without oversubscription.
+/// How many threads Lathe's parallel loops use: one budget for the whole process. `LatheTensors` hands the same
+/// budget to OpenBLAS before each BLAS call (`configuredThreads`), so loops and BLAS share it; they never run at
+/// once (our parallel loops call no BLAS, and BLAS is called only between them), so there is no oversubscription.
+/// This module has no BLAS, so data cleaning uses the same loops without linking OpenBLAS.
 public enum Parallel {
-    nonisolated(unsafe) private static var configuredThreads = 1
+    nonisolated(unsafe) private static var configured: Int?
 
     /// Threads used by `forEachChunk` and by OpenBLAS. Call once at start-up, before any parallel work.
     public static func configure(threads: Int) {
         precondition(threads >= 1, "thread count \(threads)")
-        configuredThreads = threads
-        openblas_set_num_threads(Int32(threads))
+        configured = threads
     }
 
-    /// The configured thread count.
-    public static var threads: Int { configuredThreads }
+    /// The configured thread count (1 until `configure` is called).
+    public static var threads: Int { configured ?? 1 }
+
+    /// The count given to `configure`, or nil if it was never called (then OpenBLAS keeps its own default).
+    public static var configuredThreads: Int? { configured }
 
     /// Cores available to this process.
     public static var availableCores: Int { System.activeProcessorCount }
@@ -23,7 +29,7 @@ public enum Parallel {
     /// `minimumChunk` long. Chunks are fixed by (count, threads), so results are deterministic.
     public static func forEachChunk(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
-        let chunks = max(1, min(configuredThreads, count / max(1, minimumChunk)))
+        let chunks = max(1, min(threads, count / max(1, minimumChunk)))
         if chunks == 1 { body(0..<count); return }
         // Chunks touch disjoint ranges by contract, so handing `body` to the pool's threads is safe.
         withoutActuallyEscaping(body) { body in
@@ -50,13 +56,4 @@ public enum System {
         return 1
         #endif
     }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-extension Parallel {
-    /// OpenBLAS's build description (`openblas_get_config()`), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH … Cooperlake MAX_THREADS=64".
-    public static var blasDescription: String { String(cString: openblas_get_config()) }
 }
