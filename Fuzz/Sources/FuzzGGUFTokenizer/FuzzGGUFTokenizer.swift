@@ -4,19 +4,12 @@ import FuzzSupport
 import LatheFormats
 import LatheTokenizers
 
-/// Texts every fuzzed tokenizer encodes: mixed scripts, special-token text, and one 4 KiB word.
-let probes = [
-    "Hello world, 123 ça va? <|im_start|>user\n<s></s>",
-    "▁spaces  and\ttabs é 한국어 \u{FFFD}",
-    String(repeating: "ab", count: 2048),
-]
-
 /// Parses `data` as GGUF, builds its tokenizer and chat template, and encodes the probes.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let file = try? GGUFFile(bytes: fuzzBytes(data, size), name: "fuzz.gguf"),
           let tokenizer = try? Tokenizer(gguf: file.metadata, file: "fuzz.gguf") else { return 0 }
-    for text in probes {
+    for text in tokenizerProbes {
         let ids = tokenizer.encode(text, addSpecialTokens: true, allowSpecial: true)
         _ = tokenizer.decode(ids)
     }

@@ -32,3 +32,11 @@ public func splitParts(_ bytes: [UInt8], separator: UInt8 = 0) -> [ArraySlice<UI
 
 /// Lossless-enough text of a byte slice: invalid UTF-8 becomes U+FFFD, as when a file is read as text.
 public func text(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+
+/// Texts every fuzzed tokenizer encodes: mixed scripts, digits, special-token text, SentencePiece's `▁`, and one
+/// 4 KiB word (the probe for quadratic BPE merging under `-timeout`).
+public let tokenizerProbes = [
+    "Hello world, 123 ça va? <|im_start|>user\n<s></s>[INST]",
+    "▁spaces  and\ttabs\r\nand é (e\u{301}) 한국어 \u{FFFD}",
+    String(repeating: "ab", count: 2048),
+]

@@ -5,18 +5,11 @@ import FuzzSupport
 import Foundation
 import LatheTokenizers
 
-/// Texts every fuzzed tokenizer encodes: mixed scripts, digits, special-token text, and one 4 KiB word.
-let probes = [
-    "Hello world, 123 ça va? <|im_start|>user\n<s></s>[INST]",
-    "  leading spaces\ttabs\r\nand é (e\u{301}) 한국어 \u{FFFD}",
-    String(repeating: "ab", count: 2048),
-]
-
 /// Builds a tokenizer from `data` and runs it over the probes.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let tokenizer = try? Tokenizer(json: Data(bytes: data, count: size), file: "fuzz/tokenizer.json") else { return 0 }
-    for text in probes {
+    for text in tokenizerProbes {
         let ids = tokenizer.encode(text, addSpecialTokens: true, allowSpecial: true)
         _ = tokenizer.decode(ids)
         _ = tokenizer.decode(ids, skipSpecialTokens: true)
