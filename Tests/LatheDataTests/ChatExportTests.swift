@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LatheFormats
 @testable import LatheData
 
 /// `Fixtures/chat_export.jsonl`: 44 chat records of a support-desk export and 6 broken lines. 35 records are
