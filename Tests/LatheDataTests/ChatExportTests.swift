@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import LatheFormats
+import Testing
 @testable import LatheData
 
 /// `Fixtures/chat_export.jsonl`: 44 chat records of a support-desk export and 6 broken lines. 35 records are
@@ -95,8 +95,8 @@ enum ChatExport {
 
 /// A chat record decoded from `(role, content)` turns, as the reader builds it.
 func chatRecord(_ turns: [(String, String)]) throws -> Record {
-    let messages = JSONValue.array(turns.map { .object([("role", .string($0.0)), ("content", .string($0.1))]) })
-    return try RecordDecoder().decode(.object([("messages", messages)]), source: SourceLocation(file: "f", line: 1, byteOffset: 0)).get()
+    let messages = JSONValue.array(turns.map { .object(JSONObject([("role", .string($0.0)), ("content", .string($0.1))])) })
+    return try RecordDecoder().decode(.object(JSONObject([("messages", messages)])), source: SourceLocation(file: "f", line: 1, byteOffset: 0)).get()
 }
 
 @Test func nearDuplicateTextLeavesOutTheSystemPrompt() throws {
