@@ -33,6 +33,9 @@ safetensors() {
     head -c "$offset" /dev/zero
 }
 
+# Findings committed as regression inputs seed their target too.
+copy $fixtures/*/Fixtures/fuzz/"$target"/*
+
 case $target in
     safetensors) copy $fixtures/LatheFormatsTests/Fixtures/safetensors/*.safetensors ;;
     gguf) copy $fixtures/LatheFormatsTests/Fixtures/dequant/*.gguf ;;
