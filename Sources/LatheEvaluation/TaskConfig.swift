@@ -92,11 +92,10 @@ public struct TaskConfig: Sendable {
 
     /// Parses task YAML text; `file` names it in errors and anchors relative data paths.
     public init(yaml text: String, file: String) throws {
-        if let deep = YAMLNesting.firstLineTooDeep(text) {
-            throw EvaluationError.invalidTask(file: file, key: "line \(deep.line)", message: "nesting \(deep.depth) levels deep, over the limit of \(YAMLNesting.maxDepth) (YAMLNesting.maxDepth, a fixed bound that keeps the YAML parser's recursion off the stack limit); flatten the file")
-        }
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
+        do { root = try TaskYAML.load(text) } catch let refusal as TaskYAML.Refusal {
+            throw EvaluationError.invalidTask(file: file, key: "-", message: refusal.message)
+        } catch {
             throw EvaluationError.invalidTask(file: file, key: "-", message: "not valid YAML: \(error)")
         }
         guard let map = root as? [String: Any] else {

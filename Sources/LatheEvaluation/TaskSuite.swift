@@ -31,11 +31,8 @@ public enum TaskSuite {
             throw EvaluationError.invalidSuite(file: path, message: "cannot read the file")
         }
         let text = String(decoding: data, as: UTF8.self)
-        if let deep = YAMLNesting.firstLineTooDeep(text) {
-            throw EvaluationError.invalidSuite(file: path, message: "line \(deep.line): " + "nesting \(deep.depth) levels deep, over the limit of \(YAMLNesting.maxDepth) (YAMLNesting.maxDepth, a fixed bound that keeps the YAML parser's recursion off the stack limit); flatten the file")
-        }
         do {
-            guard let map = try Yams.load(yaml: text) as? [String: Any] else {
+            guard let map = try TaskYAML.load(text) as? [String: Any] else {
                 throw EvaluationError.invalidSuite(file: path, message: "expected a mapping")
             }
             return map
