@@ -46,8 +46,8 @@ func check(tokenizerDirectory: String, output: String, jsonlCorpus: String, csvC
     var config = CleaningConfig()
     config.maxRecordBytes = 1 << 16
     config.maxBadFraction = 1  // fuzzed inputs are mostly malformed; every line must still be judged, not abort the run
-    config.length = LengthFilter.Config()
-    config.length?.maxTokens = 100_000
+    config.documentFilters.length = LengthFilter.Config()
+    config.documentFilters.length?.maxTokens = 100_000
     config.split = SplitConfig(evalFraction: 0.2, stratifyField: nil, seed: 7)
     let report = try CleaningPipeline(config: config, countTokens: { tokenizer.encode($0).count })
         .run(inputs: files, outputDirectory: "\(output)/cleaned", evaluationTexts: ["a held-out evaluation text"])
