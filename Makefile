@@ -36,9 +36,11 @@ bench: release model
 	$(RELEASE_BIN) bench clean --megabytes 50
 	$(RELEASE_BIN) bench eval --model $(MODEL_FILE)
 
-## fuzz: libFuzzer on each file parser, FUZZ_SECONDS (default 60) each; not part of `make test`.
+## fuzz: libFuzzer (ASan) on every reader of untrusted input, FUZZ_SECONDS (default 60) each; FUZZ_TARGETS picks some;
+## FUZZ_MODE=thread runs ThreadSanitizer over parallel cleaning and tokenizing instead. Not part of `make test`;
+## `Scripts/fuzz-campaign.sh HOURS` is the long run.
 fuzz: deps
-	@bash Fuzz/run.sh
+	@bash Fuzz/run.sh $(FUZZ_TARGETS)
 
 ## goldens: regenerate the golden files with the reference stack (needs PYTHON pointing at a venv from reference-venv.sh).
 goldens:

@@ -1,36 +1,103 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses for LatheFormats' parsers (safetensors, GGUF, and JSON — the one JSON reader, so the
-# json target covers every untrusted JSON input; Fuzz/FuzzJSON.swift lists them) with AddressSanitizer and runs
-# each for ${FUZZ_SECONDS:-60} seconds, seeded with the test fixtures. Crashing inputs are left in .build-fuzz/.
-# Usage: Fuzz/run.sh [target...]     targets: safetensors gguf json (default: all)
+# Builds the libFuzzer targets of Fuzz/Package.swift (one per reader of untrusted input) with AddressSanitizer
+# (LeakSanitizer included) and runs each for ${FUZZ_SECONDS:-60} seconds, seeded from the test fixtures and
+# Fuzz/seeds.sh, with its dictionary Fuzz/dict/<target>.dict. Each run is bounded by -rss_limit_mb and -timeout,
+# so unbounded allocation and super-linear time are findings, not waits.
+# Corpora are kept between runs in .build-fuzz/corpus/<target> (git-ignored); findings (crash-, leak-, timeout-,
+# oom-, slow-unit- files) go to .build-fuzz/findings/<target>/; one line per target is appended to
+# ${FUZZ_SUMMARY:-.build-fuzz/summary.txt}: executions, coverage (cov:, ft: of libFuzzer's final line), findings.
+# Exit status 1 when any target found something.
+#
+# Usage: Fuzz/run.sh [target...]            targets: see `all_targets` (default: all)
+#        FUZZ_MODE=thread Fuzz/run.sh       ThreadSanitizer over the parallel cleaning and tokenizing paths,
+#                                           fed with the jsonl and csv corpora (TSan and libFuzzer do not combine)
+# Environment: FUZZ_SECONDS (60), FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (seconds per input, 10), FUZZ_SUMMARY,
+#              FUZZ_BUILD=0 (run the binaries already built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 seconds=${FUZZ_SECONDS:-60}
-out=.build-fuzz
-targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors gguf json)
+rss_mb=${FUZZ_RSS_MB:-2048}
+per_input=${FUZZ_TIMEOUT:-10}
+out=$root/.build-fuzz
+summary=${FUZZ_SUMMARY:-$out/summary.txt}
+all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml csv jsonl peft-adapter
+             checkpoint token-shard)
+build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with the given sanitizers
+    local product=$1; shift
+    local flags=()
+    for s in "$@"; do flags+=(--sanitize="$s"); done
+    local scratch=$out/spm
+    [ "$1" = thread ] && scratch=$out/spm-thread
+    swift build --package-path Fuzz --scratch-path "$scratch" "${flags[@]}" --product "$product" \
+        > "$out/build-$product.log" 2>&1 || { tail -40 "$out/build-$product.log" >&2; return 1; }
+    echo "$scratch/debug/$product"
+}
 mkdir -p "$out"
 
+if [ "${FUZZ_MODE:-}" = thread ]; then
+    echo "== building ThreadCheck with ThreadSanitizer"
+    binary=$(build ThreadCheck thread)
+    for t in jsonl csv; do mkdir -p "$out/corpus/$t"; bash Fuzz/seeds.sh "$t" "$out/corpus/$t"; done
+    rm -rf "$out/thread"
+    echo "== ThreadCheck over $(ls "$out/corpus/jsonl" | wc -l) jsonl and $(ls "$out/corpus/csv" | wc -l) csv inputs"
+    TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$binary" Tests/LatheTokenizersTests/Fixtures/tokenizers/bytelevel \
+        "$out/thread" "$out/corpus/jsonl" "$out/corpus/csv"
+    exit
+fi
+
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
+status=0
 for target in "${targets[@]}"; do
+    max_len=65536
     case $target in
-        safetensors) entry=Fuzz/FuzzSafetensors.swift; seeds=(Tests/LatheFormatsTests/Fixtures/safetensors/*.safetensors) ;;
-        gguf) entry=Fuzz/FuzzGGUF.swift; seeds=(Tests/LatheFormatsTests/Fixtures/dequant/*.gguf) ;;
-        json) entry=Fuzz/FuzzJSON.swift; seeds=() ;;
-        *) echo "unknown fuzz target '$target' (use safetensors, gguf or json)" >&2; exit 2 ;;
+        safetensors) product=FuzzSafetensors ;;
+        gguf) product=FuzzGGUF ;;
+        json) product=FuzzJSON ;;
+        tokenizer-json) product=FuzzTokenizerJSON; max_len=262144 ;;
+        gguf-tokenizer) product=FuzzGGUFTokenizer; max_len=131072 ;;
+        chat-template) product=FuzzChatTemplate; max_len=16384 ;;
+        recipe) product=FuzzRecipe; max_len=16384 ;;
+        task-yaml) product=FuzzTaskYAML; max_len=16384 ;;
+        csv) product=FuzzCSV ;;
+        jsonl) product=FuzzJSONL ;;
+        peft-adapter) product=FuzzPEFTAdapter ;;
+        checkpoint) product=FuzzCheckpoint ;;
+        token-shard) product=FuzzTokenShard ;;
+        *) echo "unknown fuzz target '$target' (use: ${all_targets[*]})" >&2; exit 2 ;;
     esac
-    echo "== building fuzz-$target"
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name LatheFormatsFuzz \
-        Sources/LatheFormats/*.swift "$entry" -o "$out/fuzz-$target"
-    corpus="$out/corpus-$target"
-    mkdir -p "$corpus"
-    for seed in "${seeds[@]}"; do cp -n "$seed" "$corpus/" 2>/dev/null || true; done
-    if [ "$target" = json ]; then
-        printf '{"a": [1, 2.5e3, true, null, "x\\u00e9"], "b": {"c": {}}}' > "$corpus/seed.json"
-        for seed in Tests/LatheTokenizersTests/Fixtures/tokenizers/*/*.json Tests/LatheModelsTests/Fixtures/*/*.json; do
-            [ -f "$seed" ] && [ "$(stat -c %s "$seed")" -le 65536 ] && cp -n "$seed" "$corpus/$(echo "$seed" | tr / _)" 2>/dev/null || true
-        done
+    if [ "${FUZZ_BUILD:-1}" = 0 ]; then
+        binary=$out/spm/debug/$product
+    else
+        echo "== building $product"
+        binary=$(build "$product" fuzzer address)
     fi
-    echo "== running fuzz-$target for ${seconds}s"
-    (cd "$out" && "./fuzz-$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
-        -artifact_prefix="crash-$target-" "corpus-$target")
+    corpus=$out/corpus/$target findings=$out/findings/$target log=$out/logs/$target.log
+    mkdir -p "$corpus" "$findings" "$out/logs"
+    bash Fuzz/seeds.sh "$target" "$corpus"
+    before=$(ls "$findings" | wc -l)
+    echo "== running $target for ${seconds}s (rss ${rss_mb} MB, ${per_input}s per input, inputs up to $max_len bytes)"
+    # The scratch files a target writes live in its own TMPDIR, removed afterwards.
+    scratch=$(mktemp -d)
+    set +e
+    (cd "$findings" && TMPDIR=$scratch "$binary" -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb="$rss_mb" \
+        -malloc_limit_mb="$rss_mb" -timeout="$per_input" -report_slow_units="$per_input" -print_final_stats=1 \
+        -dict="$root/Fuzz/dict/$target.dict" -artifact_prefix="$findings/" "$corpus") > "$log" 2>&1
+    code=$?
+    set -e
+    rm -rf "$scratch"
+    after=$(ls "$findings" | wc -l)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+    found=$((after - before))
+    line="$(date -u +%FT%TZ) $target seconds=$seconds runs=${runs:-?} ${cov:-cov: ? ft: ?} peak_rss_mb=${peak:-?} exit=$code findings=$found"
+    [ "$found" -gt 0 ] && line+=" ($(ls -t "$findings" | head -n "$found" | tr '\n' ' '))"
+    echo "$line" | tee -a "$summary"
+    if [ "$code" -ne 0 ] || [ "$found" -gt 0 ]; then
+        status=1
+        grep -m1 -A12 -E '^==[0-9]+==ERROR|Fatal error|SUMMARY|ERROR: libFuzzer' "$log" | head -20 >&2 || true
+    fi
 done
+exit $status

@@ -65,7 +65,7 @@ public final class CSVReader: RecordSource {
         while let b = try nextByte() {
             size += 1
             if size > maxRecordBytes, error == nil {
-                error = "row is over the max_record_bytes cap of \(maxRecordBytes) bytes"
+                error = "row is over the max_record_bytes cap of \(maxRecordBytes) bytes; split the row or raise --max-record-mb"
                 field = []; fields = []
             }
             if inQuotes {

@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import Yams
 
 /// lm-eval's `output_type`: how documents become requests.
@@ -92,7 +93,9 @@ public struct TaskConfig: Sendable {
     /// Parses task YAML text; `file` names it in errors and anchors relative data paths.
     public init(yaml text: String, file: String) throws {
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
+        do { root = try TaskYAML.load(text) } catch let refusal as TaskYAML.Refusal {
+            throw EvaluationError.invalidTask(file: file, key: "-", message: refusal.message)
+        } catch {
             throw EvaluationError.invalidTask(file: file, key: "-", message: "not valid YAML: \(error)")
         }
         guard let map = root as? [String: Any] else {

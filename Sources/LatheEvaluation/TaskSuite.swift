@@ -1,4 +1,5 @@
 import Foundation
+import LatheFormats
 import Yams
 
 /// Finds the tasks a `--tasks` argument names: a task YAML, a suite YAML, or a folder of task YAMLs.
@@ -29,8 +30,9 @@ public enum TaskSuite {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvaluationError.invalidSuite(file: path, message: "cannot read the file")
         }
+        let text = String(decoding: data, as: UTF8.self)
         do {
-            guard let map = try Yams.load(yaml: String(decoding: data, as: UTF8.self)) as? [String: Any] else {
+            guard let map = try TaskYAML.load(text) as? [String: Any] else {
                 throw EvaluationError.invalidSuite(file: path, message: "expected a mapping")
             }
             return map

@@ -85,7 +85,7 @@ public struct JSONParser {
     private mutating func enter() throws(JSONError) {
         depth += 1
         if depth > Self.maxDepth {
-            var e = error("nesting deeper than \(Self.maxDepth) levels")
+            var e = error("nesting deeper than \(Self.maxDepth) levels (JSONParser.maxDepth, the serde_json limit that Hugging Face tokenizers applies too; flatten the document)")
             e.kind = .tooDeep
             throw e
         }

@@ -58,7 +58,7 @@ enum Builtins {
             : max(0, span.partialValue / stride + (span.partialValue % stride > 0 ? 1 : 0))
         let limit = a.interpreter.budget.limits.maxRangeLength
         guard count <= limit else {
-            throw TemplateError.limitExceeded("range of \(count) items is larger than \(limit) (\(a.interpreter.budget.location))")
+            throw TemplateError.limitExceeded("range of \(count) items is larger than \(limit) (TemplateLimits.maxRangeLength; pass a larger value to raise it) (\(a.interpreter.budget.location))")
         }
         return .list((0..<count).map { .int(start + $0 * step) })
     }

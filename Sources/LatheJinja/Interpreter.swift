@@ -76,7 +76,7 @@ final class Interpreter {
         frameDepth += 1
         if frameDepth > Interpreter.maxFrameDepth {
             throw TemplateError.limitExceeded("expressions, blocks and macro calls nested deeper than "
-                + "\(Interpreter.maxFrameDepth) levels (\(budget.location))")
+                + "\(Interpreter.maxFrameDepth) levels, the bound of the render thread's stack (\(budget.location)); simplify the template")
         }
     }
 
@@ -206,7 +206,7 @@ final class Interpreter {
     func callMacro(_ m: TemplateMacro, args: [TemplateValue], kwargs: [(String, TemplateValue)],
                    caller: TemplateMacro?, offset: Int) throws -> TemplateValue {
         guard callDepth < budget.limits.maxCallDepth else {
-            throw TemplateError.limitExceeded("macro calls nested deeper than \(budget.limits.maxCallDepth) (\(budget.location))")
+            throw TemplateError.limitExceeded("macro calls nested deeper than \(budget.limits.maxCallDepth) (TemplateLimits.maxCallDepth; pass a larger value to raise it) (\(budget.location))")
         }
         guard args.count <= m.parameters.count else {
             throw error(offset, "macro '\(m.name)' takes \(m.parameters.count) arguments, got \(args.count)")

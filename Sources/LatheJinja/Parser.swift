@@ -75,7 +75,7 @@ struct Parser {
     mutating func enter(_ at: Int) throws {
         depth += 1
         guard depth <= maxNesting else {
-            throw TemplateError.limitExceeded("nesting deeper than \(maxNesting) at \(map.position(at).line):\(map.position(at).column)")
+            throw TemplateError.limitExceeded("nesting deeper than \(maxNesting) (TemplateLimits.maxNesting; pass a larger value to raise it) at \(map.position(at).line):\(map.position(at).column)")
         }
     }
 

@@ -34,7 +34,7 @@ public struct Template: Sendable {
     /// Parses `source`; throws `TemplateError.syntax` with a line and column, or `.limitExceeded` if it is too big.
     public init(_ source: String, limits: TemplateLimits = .default) throws {
         guard source.utf8.count <= limits.maxTemplateBytes else {
-            throw TemplateError.limitExceeded("template of \(source.utf8.count) bytes is larger than \(limits.maxTemplateBytes)")
+            throw TemplateError.limitExceeded("template of \(source.utf8.count) bytes is larger than \(limits.maxTemplateBytes) (TemplateLimits.maxTemplateBytes; pass a larger value to raise it)")
         }
         self.limits = limits
         var lexer = Lexer(source: source)
@@ -53,9 +53,8 @@ public struct Template: Sendable {
         // The interpreter recurses; a thread with a known, large stack makes its depth bound safe on any caller.
         final class Slot: @unchecked Sendable { var result: Result<Output, Error>? }
         let slot = Slot()
-        let done = DispatchSemaphore(value: 0)
         let body = self.body, limits = self.limits
-        let thread = Thread {
+        try Template.onRenderThread {
             slot.result = Result {
                 var variables = context
                 for name in body.shadowed { variables[name] = .undefined }
@@ -63,15 +62,47 @@ public struct Template: Sendable {
                 _ = try interpreter.execute(body.nodes)
                 return Output(text: interpreter.buffers[0], generationSpans: interpreter.generationSpans)
             }
-            done.signal()
         }
-        thread.stackSize = Template.renderStackBytes
-        thread.start()
-        done.wait()
         guard let result = slot.result else { throw TemplateError.limitExceeded("the render thread did not finish") }
         return try result.get()
     }
 
+    /// Runs `work` on a thread of `renderStackBytes` stack and joins it, so every object the thread held is released
+    /// when this returns (a signalled-but-unjoined thread may still hold them: LeakSanitizer reported them leaked).
+    static func onRenderThread(_ work: @escaping () -> Void) throws {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, renderStackBytes)
+        let argument = Unmanaged.passRetained(RenderJob(work)).toOpaque()
+        #if canImport(Darwin)
+        var thread: pthread_t?
+        #else
+        var thread = pthread_t()
+        #endif
+        let started = pthread_create(&thread, &attributes, { argument in
+            Unmanaged<RenderJob>.fromOpaque(RenderJob.nonNull(argument)).takeRetainedValue().work()
+            return nil
+        }, argument)
+        guard started == 0 else {
+            Unmanaged<RenderJob>.fromOpaque(argument).release()
+            throw TemplateError.limitExceeded("cannot start the render thread (pthread_create error \(started))")
+        }
+        #if canImport(Darwin)
+        pthread_join(thread!, nil)
+        #else
+        pthread_join(thread, nil)
+        #endif
+    }
+
     /// Stack reserved for the render thread (address space; only touched pages are committed).
     static let renderStackBytes = 64 << 20
+}
+
+/// The closure a render thread runs, passed through `pthread_create`'s context pointer.
+private final class RenderJob {
+    let work: () -> Void
+    init(_ work: @escaping () -> Void) { self.work = work }
+    /// The context pointer, which `pthread_create` passes as optional on Linux and non-optional on Darwin.
+    static func nonNull(_ p: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer { p! }
 }

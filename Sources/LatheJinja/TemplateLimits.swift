@@ -45,7 +45,7 @@ final class Budget {
     func tick(_ n: Int) throws {
         if n > limits.maxIterations - iterations {
             iterations = limits.maxIterations + 1
-            throw TemplateError.limitExceeded("more than \(limits.maxIterations) loop iterations (\(location))")
+            throw TemplateError.limitExceeded("more than \(limits.maxIterations) loop iterations (TemplateLimits.maxIterations; pass a larger value to raise it) (\(location))")
         }
         iterations += n
     }
@@ -53,14 +53,14 @@ final class Budget {
     /// Refuses strings larger than `maxOutputBytes`.
     func checkSize(_ s: String) throws {
         if s.utf8.count > limits.maxOutputBytes {
-            throw TemplateError.limitExceeded("a string or the output grew past \(limits.maxOutputBytes) bytes (\(location))")
+            throw TemplateError.limitExceeded("a string or the output grew past \(limits.maxOutputBytes) bytes (TemplateLimits.maxOutputBytes; pass a larger value to raise it) (\(location))")
         }
     }
 
     /// Refuses building something of `bytes` bytes before allocating it.
     func checkSize(bytes: Int) throws {
         if bytes > limits.maxOutputBytes || bytes < 0 {
-            throw TemplateError.limitExceeded("a string or list would grow past \(limits.maxOutputBytes) bytes (\(location))")
+            throw TemplateError.limitExceeded("a string or list would grow past \(limits.maxOutputBytes) bytes (TemplateLimits.maxOutputBytes; pass a larger value to raise it) (\(location))")
         }
     }
 

@@ -1,3 +1,4 @@
+import LatheFormats
 import Yams
 
 /// A YAML value with where it came from (file and 1-based line, or a `--set` flag, or the built-in defaults).
@@ -37,6 +38,9 @@ struct RecipeNode: Sendable {
 
     /// Parses YAML text into a tree; `source` names it in errors. Syntax errors name the line.
     static func parse(yaml: String, source: String) throws -> RecipeNode {
+        if let deep = YAMLNesting.firstLineTooDeep(yaml) {
+            throw RecipeError.invalid(file: source, line: deep.line, key: "(syntax)", message: "nesting \(deep.depth) levels deep, over the limit of \(YAMLNesting.maxDepth) (YAMLNesting.maxDepth, a fixed bound that keeps the YAML parser's recursion off the stack limit); flatten the file")
+        }
         let node: Node?
         do { node = try Yams.compose(yaml: yaml) } catch let error as YamlError {
             throw RecipeError.invalid(file: source, line: Self.line(of: error), key: "(syntax)", message: "\(error)")

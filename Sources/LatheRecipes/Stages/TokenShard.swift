@@ -23,12 +23,21 @@ public enum TokenShard {
     }
 
     public static func read(_ path: String) throws -> [TrainingExample] {
-        let packed = try DurableFile.read(path, limit: maxBytes)
-        let limit = min(Zstd.frameContentSize(packed) ?? maxBytes, maxBytes)
-        let bytes = try Zstd.decompress(packed, limit: limit, source: path)
         func fail(_ offset: Int, _ problem: String) -> RecipeError {
             .invalid(file: path, line: 0, key: "byte \(offset)", message: "\(problem); delete the tokenize stage's directory to rebuild it")
         }
+        let packed = try DurableFile.read(path, limit: maxBytes)
+        // The frame header pins the decompressed size (the writer always records it); decompression stops at that
+        // size, so a bomb is refused before it allocates more than it announced, and never past `maxBytes`.
+        guard let size = Zstd.frameContentSize(packed) else {
+            throw fail(0, "the zstd frame header records no content size (every shard Lathe writes has one)")
+        }
+        guard size <= maxBytes else {
+            throw fail(0, "the zstd frame announces \(size) bytes, over the token-shard limit of \(maxBytes) bytes "
+                + "(TokenShard.maxBytes); split the data into smaller shards")
+        }
+        let bytes = try Zstd.decompress(packed, limit: size, source: path)
+        guard bytes.count == size else { throw fail(0, "decompressed to \(bytes.count) bytes, the frame header says \(size)") }
         var offset = 0
         func u32() throws -> UInt32 {
             guard offset + 4 <= bytes.count else { throw fail(offset, "token shard ends early") }

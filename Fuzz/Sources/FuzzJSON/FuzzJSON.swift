@@ -1,5 +1,5 @@
-// libFuzzer entry for the one JSON reader, `JSONParser` (built by Fuzz/run.sh with the LatheFormats sources in one
-// module). Every untrusted JSON input Lathe reads goes through this parser, so this target covers all of them:
+// libFuzzer entry for the one JSON reader, `JSONParser` (Fuzz/Package.swift, built by
+// Fuzz/run.sh). Every untrusted JSON input Lathe reads goes through this parser, so this target covers all of them:
 //   - tokenizer.json (vocabulary, merges, added tokens, normalizers, pre-tokenizers, post-processor, decoder)
 //   - tokenizer_config.json (special tokens, chat templates) and chat-template JSON literals (LatheJinja `fromjson`)
 //   - config.json of HF model directories (ModelConfig, via JSONNode.decode)
@@ -11,6 +11,7 @@
 // Any input must give a JSONValue or a JSONError (never a crash, a hang or unbounded memory); a value must survive
 // serialise → parse unchanged (numbers keep their source text, so the round trip is exact), and the typed
 // accessors and Decodable path must not trap on whatever the document holds.
+import LatheFormats
 
 /// Parses `data` as JSON and checks the serialisation round trip and the typed readers.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,6 @@
-// libFuzzer entry for the safetensors reader (built by Fuzz/run.sh with the LatheFormats sources in one module).
+// libFuzzer entry for the safetensors reader (Fuzz/Package.swift, built by Fuzz/run.sh).
 // Any input must give a SafetensorsFile or a FormatError: a crash, hang or ASan report is a bug.
+import LatheFormats
 
 /// Parses `data` as a safetensors image and converts every float tensor.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,6 @@
-// libFuzzer entry for the GGUF reader (built by Fuzz/run.sh with the LatheFormats sources in one module).
+// libFuzzer entry for the GGUF reader (Fuzz/Package.swift, built by Fuzz/run.sh).
 // Any input must give a GGUFFile or a FormatError: a crash, hang or ASan report is a bug.
+import LatheFormats
 
 /// Parses `data` as a GGUF image and dequantises every supported tensor.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,0 +1,64 @@
+/// A bound on YAML nesting, checked before the text reaches Yams: libyaml and Yams' composer recurse once per
+/// level, so a few thousand nested `[`, `{` or `- ` overflow the stack or take super-linear time (found by
+/// fuzzing recipe and task YAML). The scan over-estimates depth (it counts every indentation step and every compact
+/// `- ` as a level), never under-estimates it, and reads each byte once.
+public enum YAMLNesting {
+    /// Deepest nesting accepted by the readers of recipe and task YAML.
+    public static let maxDepth = 100
+
+    /// The first line (1-based) whose nesting exceeds `limit`, with the depth estimated there; nil when within it.
+    public static func firstLineTooDeep(_ text: String, limit: Int = maxDepth) -> (line: Int, depth: Int)? {
+        var indents: [Int] = []  // indentation of the open block levels
+        var flow = 0             // open `[` / `{` (flow collections span lines)
+        var line = 0
+        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            line += 1
+            let bytes = Array(rawLine)
+            var i = 0
+            while i < bytes.count, bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i += 1 }
+            if i == bytes.count || bytes[i] == UInt8(ascii: "#") || bytes[i] == UInt8(ascii: "\r") { continue }
+            var block = 0
+            if flow == 0 {
+                while let top = indents.last, top > i { indents.removeLast() }
+                if indents.last != i { indents.append(i) }
+                block = indents.count
+                // Compact sequences (`- - - x`) open one level per dash on the same line.
+                while i + 1 < bytes.count, bytes[i] == UInt8(ascii: "-"), bytes[i + 1] == UInt8(ascii: " ") {
+                    block += 1
+                    i += 2
+                    while i < bytes.count, bytes[i] == UInt8(ascii: " ") { i += 1 }
+                }
+            }
+            let deepest = scanFlow(bytes, from: i, flow: &flow) + block
+            if deepest > limit { return (line, deepest) }
+        }
+        return nil
+    }
+
+    /// Updates the open flow-collection count over one line; returns the deepest count reached on it.
+    /// Outside flow collections only a `[` or `{` that starts a value opens one (`a[0]` in a plain scalar does not).
+    private static func scanFlow(_ bytes: [UInt8], from start: Int, flow: inout Int) -> Int {
+        var deepest = flow
+        var quote: UInt8? = nil
+        var valueStart = true
+        var i = start
+        while i < bytes.count {
+            let c = bytes[i]
+            if let q = quote {
+                if c == UInt8(ascii: "\\"), q == UInt8(ascii: "\"") { i += 1 } else if c == q { quote = nil }
+            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                if flow > 0 || valueStart { quote = c }
+            } else if c == UInt8(ascii: "#"), i == 0 || bytes[i - 1] == UInt8(ascii: " ") {
+                break
+            } else if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
+                if flow > 0 || valueStart { flow += 1; deepest = max(deepest, flow) }
+            } else if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") {
+                if flow > 0 { flow -= 1 }
+            }
+            let separator = c == UInt8(ascii: ":") || c == UInt8(ascii: "-") || c == UInt8(ascii: ",")
+            valueStart = c == UInt8(ascii: " ") ? valueStart : (separator || (valueStart && (c == UInt8(ascii: "[") || c == UInt8(ascii: "{"))))
+            i += 1
+        }
+        return deepest
+    }
+}
