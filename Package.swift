@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheFormats", "LatheCheckpoints"]),
         .testTarget(name: "LatheEvaluationTests", dependencies: ["LatheJinja", "LatheTokenizers", "LatheModels", "LatheEvaluation"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheRecipesTests", dependencies: ["LatheModels", "LatheData", "LatheRecipes"],
+        .testTarget(name: "LatheRecipesTests", dependencies: ["LatheFormats", "LatheModels", "LatheData", "LatheTraining", "LatheRecipes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
         .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],

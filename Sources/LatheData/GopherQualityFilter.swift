@@ -3,7 +3,7 @@
 /// ellipsis counts are divided by all tokens; bullet/ellipsis fractions are over lines; the alphabetic-word
 /// fraction is over all tokens; stop words must be present as whole tokens. For instruction records the rules
 /// run on each field of at least `DocumentRules.minWords` words.
-public struct GopherQualityFilter: RecordFilter {
+public struct GopherQualityFilter: DocumentRuleFilter {
     /// Thresholds; nil disables a rule. Web defaults are the paper's (and datatrove's).
     public struct Config: Codable, Sendable, Equatable {
         /// Texts with fewer words than this are kept unchecked (web 0; instruction 50, `DocumentRules.minWords`).
@@ -61,15 +61,11 @@ public struct GopherQualityFilter: RecordFilter {
     /// Creates the filter.
     public init(_ config: Config = Config()) { self.config = config }
 
-    public func check(_ document: FilterDocument) -> FilterVerdict {
-        for unit in document.texts(eachField: config.eachField, minWords: config.minWords) {
-            if case .drop(let reason) = check(unit) { return .drop(reason.located(unit, in: document)) }
-        }
-        return .keep
-    }
+    /// Which texts of a record the rules see.
+    public var scope: (eachField: Bool, minWords: Int) { (config.eachField, config.minWords) }
 
     /// The rules on one text.
-    private func check(_ unit: FilterText) -> FilterVerdict {
+    public func check(_ unit: FilterText) -> FilterVerdict {
         let words = unit.words
         let text = unit.text
         let nonSymbol = words.filter { !Words.isSymbolOnly($0) }

@@ -5,7 +5,7 @@ import Foundation
 /// count and by characters; the most frequent 2/3/4-gram's characters × count; characters covered by
 /// repeated 5…10-grams (scanning left to right, jumping past each repeat). Lengths are in Unicode code points.
 /// For instruction records the rules run on each field of at least `DocumentRules.minWords` words.
-public struct GopherRepetitionFilter: RecordFilter {
+public struct GopherRepetitionFilter: DocumentRuleFilter {
     /// Thresholds; nil disables a rule.
     public struct Config: Codable, Sendable, Equatable {
         /// Duplicate line fraction (0.3).
@@ -54,15 +54,11 @@ public struct GopherRepetitionFilter: RecordFilter {
     /// Creates the filter.
     public init(_ config: Config = Config()) { self.config = config }
 
-    public func check(_ document: FilterDocument) -> FilterVerdict {
-        for unit in document.texts(eachField: config.eachField, minWords: config.minWords) {
-            if case .drop(let reason) = check(unit) { return .drop(reason.located(unit, in: document)) }
-        }
-        return .keep
-    }
+    /// Which texts of a record the rules see.
+    public var scope: (eachField: Bool, minWords: Int) { (config.eachField, config.minWords) }
 
     /// The rules on one text.
-    private func check(_ unit: FilterText) -> FilterVerdict {
+    public func check(_ unit: FilterText) -> FilterVerdict {
         let text = unit.text
         let length = Double(text.unicodeScalars.count)
         if length == 0 { return drop("empty", "empty text") }

@@ -88,6 +88,24 @@ public protocol RecordFilter: Sendable {
     func check(_ document: FilterDocument) -> FilterVerdict
 }
 
+/// A filter of document-level rules (Gopher's): it checks each text `DocumentRules` selects from a record and
+/// drops the record at the first text that fails, naming that text.
+public protocol DocumentRuleFilter: RecordFilter {
+    /// Each field on its own (instruction records) or the whole record, and the fewest words a text is checked at.
+    var scope: (eachField: Bool, minWords: Int) { get }
+    /// The rules on one text.
+    func check(_ unit: FilterText) -> FilterVerdict
+}
+
+extension DocumentRuleFilter {
+    public func check(_ document: FilterDocument) -> FilterVerdict {
+        for unit in document.texts(eachField: scope.eachField, minWords: scope.minWords) {
+            if case .drop(let reason) = check(unit) { return .drop(reason.located(unit, in: document)) }
+        }
+        return .keep
+    }
+}
+
 /// Where the document-level rules (Gopher quality and repetition) apply to instruction records.
 public enum DocumentRules {
     /// Fields shorter than this many words are not checked by the Gopher rules: 50 is Gopher's own minimum
