@@ -104,7 +104,15 @@ public struct ChatTemplate: Sendable {
         hasGenerationBlocks = ChatTemplate.containsGenerationTag(source)
     }
 
-    /// Renders `messages`. `tools` are JSON schemas (`tools` is `None` in the template when nil); `extraContext` adds
+    /// The text of `messages` rendered, without locating assistant turns: for callers that only need the prompt
+    /// (generation, printing), which the extra passes of `render` would cost for nothing.
+    public func renderText(_ messages: [ChatMessage], addGenerationPrompt: Bool, tools: [TemplateValue]? = nil,
+                           extraContext: [String: TemplateValue] = [:]) throws -> String {
+        try template.renderWithSpans(context(messages.map { $0.templateValue() }, addGenerationPrompt, tools,
+                                             extraContext), now: Date()).text
+    }
+
+    /// Renders `messages` and locates each assistant turn in the text. `tools` are JSON schemas (`tools` is `None` in the template when nil); `extraContext` adds
     /// template variables such as `date_string`. Throws `TemplateError.raised` when the template rejects the chat.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool, tools: [TemplateValue]? = nil,
                        extraContext: [String: TemplateValue] = [:]) throws -> RenderedChat {

@@ -51,7 +51,7 @@ struct Generate: ParsableCommand {
             var messages: [ChatMessage] = []
             if let system { messages.append(ChatMessage(role: "system", content: system)) }
             messages.append(ChatMessage(role: "user", content: prompt))
-            text = try template.render(messages, addGenerationPrompt: true).text
+            text = try template.renderText(messages, addGenerationPrompt: true)
         }
         // The template already holds the special tokens it wants; plain prompts get the tokenizer's own (e.g. BOS).
         let ids = tokenizer.encode(text, addSpecialTokens: !chat, allowSpecial: chat)

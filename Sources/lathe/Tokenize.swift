@@ -77,7 +77,7 @@ struct Tokenize: ParsableCommand {
             throw ValidationError("\(tokenizer) has no chat template")
         }
         guard show else {
-            print(try template.render(messages, addGenerationPrompt: false).text)
+            print(try template.renderText(messages, addGenerationPrompt: false))
             return
         }
         let example = try ExampleBuilder(tokenizer: tok, template: template, targets: .completions).example(.chat(messages))

@@ -133,6 +133,8 @@ func chatTemplateMatchesTransformers(_ c: ChatGoldens.Case) throws {
     let rendered = try template.render(conv.messages, addGenerationPrompt: c.addGenerationPrompt, tools: conv.tools,
                                        extraContext: extra)
     #expect(rendered.text == c.expected)
+    #expect(try template.renderText(conv.messages, addGenerationPrompt: c.addGenerationPrompt, tools: conv.tools,
+                                    extraContext: extra) == c.expected)
     let bytes = Array(rendered.text.utf8)
     let pieces = rendered.assistantSpans.map { String(decoding: bytes[$0], as: UTF8.self) }
     if ChatTemplate.containsGenerationTag(t.source) {
