@@ -1,5 +1,6 @@
 import Foundation
 import LatheFormats
+import Testing
 @testable import LatheTokenizers
 
 /// Paths and loaders for the goldens written by Scripts/goldens/tokenizers.py.
@@ -32,6 +33,22 @@ enum Fixtures {
     static func goldens(_ name: String) throws -> [Row] {
         let data = try Data(contentsOf: root.appendingPathComponent("tokenizers/\(name)/goldens.json"))
         return try JSONDecoder().decode([Row].self, from: data)
+    }
+
+    /// Checks `tokenizer` against every golden row of `name`: ids three ways and both decodes. Returns the row count.
+    @discardableResult
+    static func expectMatchesGoldens(_ tokenizer: Tokenizer, _ name: String,
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+        let rows = try goldens(name)
+        for row in rows {
+            #expect(tokenizer.encode(row.text, allowSpecial: true) == row.ids, "\(row.text.debugDescription)", sourceLocation: sourceLocation)
+            #expect(tokenizer.encode(row.text) == row.ids_split, "split: \(row.text.debugDescription)", sourceLocation: sourceLocation)
+            #expect(tokenizer.encode(row.text, addSpecialTokens: true, allowSpecial: true) == row.ids_with_special,
+                    sourceLocation: sourceLocation)
+            #expect(tokenizer.decode(row.ids) == row.decoded, sourceLocation: sourceLocation)
+            #expect(tokenizer.decode(row.ids, skipSpecialTokens: true) == row.decoded_skip_special, sourceLocation: sourceLocation)
+        }
+        return rows.count
     }
 
     /// GGUF tokenizer metadata exported as {"key": {"type": …, "value": …}} back into `GGUFValue`s.

@@ -8,13 +8,7 @@ import Testing
     /// SmolLM2-135M-Instruct's GGUF vocabulary (`gpt2`, pre `smollm`) against transformers' `from_pretrained(gguf_file:)`.
     @Test func smolLM2MatchesTransformers() throws {
         let tokenizer = try Tokenizer(gguf: try Fixtures.ggufMetadata("smollm2"), file: "smollm2.gguf")
-        for row in try Fixtures.goldens("smollm2") {
-            #expect(tokenizer.encode(row.text, allowSpecial: true) == row.ids, "\(row.text.debugDescription)")
-            #expect(tokenizer.encode(row.text) == row.ids_split, "split: \(row.text.debugDescription)")
-            #expect(tokenizer.encode(row.text, addSpecialTokens: true, allowSpecial: true) == row.ids_with_special)
-            #expect(tokenizer.decode(row.ids) == row.decoded)
-            #expect(tokenizer.decode(row.ids, skipSpecialTokens: true) == row.decoded_skip_special)
-        }
+        try Fixtures.expectMatchesGoldens(tokenizer, "smollm2")
         #expect(tokenizer.config.eosToken == "<|im_end|>")
         #expect(tokenizer.config.addBosToken == false)
         #expect(tokenizer.config.chatTemplate?.hasPrefix("{% for message in messages %}") == true)
@@ -23,13 +17,7 @@ import Testing
     /// A SentencePiece-style vocabulary (`llama`: scores, byte tokens, merges) written as a GGUF and read by transformers.
     @Test func sentencePieceMatchesTransformers() throws {
         let tokenizer = try Tokenizer(gguf: try Fixtures.ggufMetadata("sentencepiece"), file: "sentencepiece.gguf")
-        for row in try Fixtures.goldens("sentencepiece_gguf") {
-            #expect(tokenizer.encode(row.text, allowSpecial: true) == row.ids, "\(row.text.debugDescription)")
-            #expect(tokenizer.encode(row.text) == row.ids_split, "split: \(row.text.debugDescription)")
-            #expect(tokenizer.encode(row.text, addSpecialTokens: true, allowSpecial: true) == row.ids_with_special)
-            #expect(tokenizer.decode(row.ids) == row.decoded)
-            #expect(tokenizer.decode(row.ids, skipSpecialTokens: true) == row.decoded_skip_special)
-        }
+        try Fixtures.expectMatchesGoldens(tokenizer, "sentencepiece_gguf")
         #expect(tokenizer.config.addBosToken == true)
         #expect(tokenizer.config.bosToken == "<s>")
     }
@@ -38,13 +26,7 @@ import Testing
     /// user-defined tokens, written as a GGUF and read by transformers.
     @Test func llamaBPEMatchesTransformers() throws {
         let tokenizer = try Tokenizer(gguf: try Fixtures.ggufMetadata("bytelevel"), file: "bytelevel.gguf")
-        for row in try Fixtures.goldens("bytelevel_gguf") {
-            #expect(tokenizer.encode(row.text, allowSpecial: true) == row.ids, "\(row.text.debugDescription)")
-            #expect(tokenizer.encode(row.text) == row.ids_split, "split: \(row.text.debugDescription)")
-            #expect(tokenizer.encode(row.text, addSpecialTokens: true, allowSpecial: true) == row.ids_with_special)
-            #expect(tokenizer.decode(row.ids) == row.decoded)
-            #expect(tokenizer.decode(row.ids, skipSpecialTokens: true) == row.decoded_skip_special)
-        }
+        try Fixtures.expectMatchesGoldens(tokenizer, "bytelevel_gguf")
     }
 
     /// Merges derived from scores when the file has none give the same ids here (scores follow merge order).
