@@ -71,7 +71,8 @@ struct AdaptedProjection {
     let dB: UnsafeMutablePointer<Float>     // (out, r)
 }
 
-/// The adapters of one layer by module; empty for inference, where every projection is the frozen weight.
+/// The adapters of one layer by projection (q, k, v, …: a fused adapter appears under each of its parts); empty
+/// for inference, where every projection is the frozen weight.
 struct LayerAdapters {
     private var byModule: [AdaptedProjection?] = []
 

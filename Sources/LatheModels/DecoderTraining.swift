@@ -39,16 +39,22 @@ extension DecoderModel {
         }
     }
 
-    /// Each layer's adapters: views of A and B, the saved u of the workspace, and where their gradients go.
+    /// Each layer's adapters by projection: views of A and B, the saved u of the workspace, and where their
+    /// gradients go. A fused adapter (Phi-3's qkv_proj) gives each part (q, k, v) the shared A, its own rows of B
+    /// and the same dropout mask and u: the parts' dA sum into the one A gradient, their dB fill disjoint rows.
     private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>,
                                _ ws: DecoderWorkspace, dropoutKey: UInt64) -> [LayerAdapters] {
         var result = Array(repeating: LayerAdapters.none, count: config.layerCount)
+        let rank = adapter.config.rank
         for (index, entry) in adapter.layout.entries.enumerated() {
             let key = CounterRandom.key(dropoutKey, UInt64(entry.layer), UInt64(entry.module.slot))
-            let view = LoRAView(a: parameters + entry.a, b: parameters + entry.b, rank: adapter.config.rank,
-                                scale: adapter.config.scale, dropout: Float(adapter.config.dropout), dropoutKey: key)
-            result[entry.layer][entry.module] = AdaptedProjection(view: view, u: ws.loraU[index],
-                                                                  dA: grads + entry.a, dB: grads + entry.b)
+            for part in entry.parts {
+                let b = entry.b + part.firstRow * rank
+                let view = LoRAView(a: parameters + entry.a, b: parameters + b, rank: rank,
+                                    scale: adapter.config.scale, dropout: Float(adapter.config.dropout), dropoutKey: key)
+                result[entry.layer][part.module] = AdaptedProjection(view: view, u: ws.loraU[index],
+                                                                     dA: grads + entry.a, dB: grads + b)
+            }
         }
         return result
     }

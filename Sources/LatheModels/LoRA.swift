@@ -5,16 +5,29 @@ import LatheSupport
 /// of Lathe: `lathe train`'s flags and a recipe's `train.lora:` section (snake_case keys `rank`, `alpha`, `dropout`,
 /// `rslora`, `targets`, `layers`) both decode into it, so both train the same adapter by default.
 ///
-/// Defaults: rank 16, α 32 (scale 2), no dropout, no rsLoRA, all seven projections, every layer — the adapter
-/// the quickstart and the README describe.
+/// Defaults: rank 16, α 32 (scale 2), no dropout, no rsLoRA, every linear projection of the model (PEFT's
+/// `all-linear`), every layer — the adapter the quickstart and the README describe.
 public struct LoRAConfig: Sendable, Equatable, Codable {
-    /// The seven Llama projections, under their HF module names (PEFT `target_modules`).
+    /// The linear projections of a decoder layer, under their HF module names (PEFT `target_modules`): the seven
+    /// of Llama and its relatives, then Phi-3's fused `qkv_proj` (rows q, k, v) and `gate_up_proj` (rows gate, up).
+    /// A model has either q/k/v/gate/up or the two fused ones (`ModelConfig.loraModules`). New cases go last:
+    /// a module's position keys its initialisation and dropout draws.
     public enum Module: String, Sendable, CaseIterable, Comparable, Codable {
         case q = "q_proj", k = "k_proj", v = "v_proj", o = "o_proj"
         case gate = "gate_proj", up = "up_proj", down = "down_proj"
+        case qkv = "qkv_proj", gateUp = "gate_up_proj"
 
         /// "self_attn" or "mlp": the HF submodule the projection lives in.
-        public var parent: String { [.q, .k, .v, .o].contains(self) ? "self_attn" : "mlp" }
+        public var parent: String { [.q, .k, .v, .o, .qkv].contains(self) ? "self_attn" : "mlp" }
+
+        /// The projections the layer computes for this module: q, k, v for `qkv`, gate, up for `gateUp`, else itself.
+        public var parts: [Module] {
+            switch self {
+            case .qkv: [.q, .k, .v]
+            case .gateUp: [.gate, .up]
+            default: [self]
+            }
+        }
 
         public static func < (a: Module, b: Module) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -29,7 +42,9 @@ public struct LoRAConfig: Sendable, Equatable, Codable {
     public var dropout: Double
     /// rsLoRA (Kalajdzievski 2023): scale α/√r instead of α/r. Default false.
     public var useRSLoRA: Bool
-    /// Wrapped projections, in `Module.allCases` order whatever order they were given in. Default all seven.
+    /// Wrapped projections, in `Module.allCases` order whatever order they were given in. `Module.allCases` means
+    /// every projection the model has (`all-linear`); a shorter list must name only projections the model has.
+    /// Default `Module.allCases`.
     public var targets: [Module]
     /// Layer indices that get adapters; nil means every layer (PEFT `layers_to_transform`). Default nil.
     public var layers: [Int]?
@@ -63,6 +78,27 @@ public struct LoRAConfig: Sendable, Equatable, Codable {
     /// Multiplier of the low-rank update: α/r, or α/√r with rsLoRA.
     public var scale: Float { Float(useRSLoRA ? alpha / Double(rank).squareRoot() : alpha / Double(rank)) }
 
+    /// True when the targets are every projection of any model (`all-linear`).
+    public var targetsAllLinear: Bool { Set(targets) == Set(Module.allCases) }
+
+    /// The adapted projections on a model of `model`: all of its projections for `all-linear`, else `targets`,
+    /// each checked to exist in that architecture (Phi-3 has `qkv_proj`, not `q_proj`; Llama the other way round).
+    public func targets(for model: ModelConfig) throws -> [Module] {
+        let available = model.loraModules
+        if targetsAllLinear { return available }
+        if let missing = targets.first(where: { !available.contains($0) }) {
+            var hint = ""
+            if let fused = Module.allCases.first(where: { $0.parts.count > 1 && $0.parts.contains(missing) }), available.contains(fused) {
+                hint = " (it is part of the fused \(fused.rawValue) there)"
+            } else if missing.parts.count > 1 {
+                hint = " (its parts are separate there: \(missing.parts.map(\.rawValue).joined(separator: ", ")))"
+            }
+            throw ModelError.invalidInput("LoRA target \(missing.rawValue) is not a projection of \(model.architecture.rawValue)\(hint); "
+                                          + "its projections are \(available.map(\.rawValue).joined(separator: ", ")), or all-linear")
+        }
+        return targets
+    }
+
     /// Parses PEFT-style target names: module names or "all-linear".
     public static func modules(named names: [String]) throws -> [Module] {
         if names == ["all-linear"] { return Module.allCases }
@@ -77,15 +113,25 @@ public struct LoRAConfig: Sendable, Equatable, Codable {
 }
 
 /// Where each adapter matrix lives in one flat buffer: A (r, in) then B (out, r) per adapted (layer, module).
-/// Gradients and AdamW moments use the same layout.
+/// Gradients and AdamW moments use the same layout. A fused module (Phi-3's `qkv_proj`, `gate_up_proj`) has one
+/// entry, as PEFT has one adapter on the fused linear: A shared by its parts, B's rows split among them.
 public struct LoRALayout: Sendable {
     public struct Entry: Sendable {
+        /// One projection an entry's adapter feeds: rows `firstRow..<firstRow + rows` of B (all of B unfused).
+        public struct Part: Sendable {
+            public let module: LoRAConfig.Module
+            public let firstRow: Int
+            public let rows: Int
+        }
+
         public let layer: Int
         public let module: LoRAConfig.Module
         public let inFeatures: Int
         public let outFeatures: Int
         public let a: Int   // offset of A (r, in)
         public let b: Int   // offset of B (out, r)
+        /// The projections the adapter feeds, in B's row order.
+        public let parts: [Part]
 
         /// PEFT's tensor name for A or B, as in `adapter_model.safetensors`.
         public func peftName(_ matrix: String) -> String {
@@ -95,6 +141,8 @@ public struct LoRALayout: Sendable {
 
     public let rank: Int
     public let entries: [Entry]
+    /// The adapted projections, in `Module.allCases` order (`LoRAConfig.targets` resolved for the model).
+    public let targets: [LoRAConfig.Module]
     /// entries index by [layer][module], nil where the projection is not adapted.
     private let index: [[LoRAConfig.Module: Int]]
     public let totalCount: Int
@@ -102,10 +150,7 @@ public struct LoRALayout: Sendable {
     public init(lora: LoRAConfig, model: ModelConfig) throws {
         guard lora.rank >= 1, lora.rank <= 4096 else { throw ModelError.invalidInput("LoRA rank must be in 1...4096 (got \(lora.rank))") }
         guard lora.dropout >= 0, lora.dropout < 1 else { throw ModelError.invalidInput("LoRA dropout must be in [0, 1) (got \(lora.dropout))") }
-        guard !model.fusedProjections else {
-            throw ModelError.invalidInput("LoRA on \(model.architecture.rawValue)'s fused qkv_proj / gate_up_proj is not implemented yet; "
-                                          + "this model can be loaded, scored and generated from, not trained")
-        }
+        let targets = try lora.targets(for: model)
         let layers = lora.layers ?? Array(0..<model.layerCount)
         if let bad = layers.first(where: { $0 < 0 || $0 >= model.layerCount }) {
             throw ModelError.invalidInput("LoRA layer \(bad) does not exist; the model has layers 0..<\(model.layerCount)")
@@ -119,10 +164,16 @@ public struct LoRALayout: Sendable {
         var index = Array(repeating: [LoRAConfig.Module: Int](), count: model.layerCount)
         var next = 0
         for layer in Set(layers).sorted() {
-            for module in lora.targets {
-                let (inFeatures, outFeatures) = shapes[module]!
+            for module in targets {
+                var parts: [Entry.Part] = []
+                for part in module.parts {
+                    parts.append(Entry.Part(module: part, firstRow: parts.last.map { $0.firstRow + $0.rows } ?? 0,
+                                            rows: shapes[part]!.out))
+                }
+                let inFeatures = shapes[module.parts[0]]!.in
+                let outFeatures = parts.map(\.rows).reduce(0, +)
                 let entry = Entry(layer: layer, module: module, inFeatures: inFeatures, outFeatures: outFeatures,
-                                  a: next, b: next + lora.rank * inFeatures)
+                                  a: next, b: next + lora.rank * inFeatures, parts: parts)
                 next = entry.b + outFeatures * lora.rank
                 index[layer][module] = entries.count
                 entries.append(entry)
@@ -130,6 +181,7 @@ public struct LoRALayout: Sendable {
         }
         self.rank = lora.rank
         self.entries = entries
+        self.targets = targets
         self.index = index
         self.totalCount = next
     }
@@ -137,6 +189,14 @@ public struct LoRALayout: Sendable {
     /// The adapter on `module` of `layer`, if any.
     public func entry(layer: Int, module: LoRAConfig.Module) -> Entry? {
         index[layer][module].map { entries[$0] }
+    }
+}
+
+extension ModelConfig {
+    /// The linear projections of a layer that take an adapter, as PEFT's `all-linear` finds them: Phi-3's fused
+    /// `qkv_proj`, `o_proj`, `gate_up_proj`, `down_proj`, or the seven separate ones.
+    public var loraModules: [LoRAConfig.Module] {
+        fusedProjections ? [.o, .down, .qkv, .gateUp] : [.q, .k, .v, .o, .gate, .up, .down]
     }
 }
 

@@ -21,7 +21,7 @@ public enum PEFTAdapter {
         var config: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": adapter.config.rank,
             "lora_alpha": adapter.config.alpha, "lora_dropout": adapter.config.dropout,
-            "target_modules": adapter.config.targets.map(\.rawValue), "use_rslora": adapter.config.useRSLoRA,
+            "target_modules": adapter.layout.targets.map(\.rawValue), "use_rslora": adapter.config.useRSLoRA,
             "bias": "none", "fan_in_fan_out": false, "init_lora_weights": true, "inference_mode": true,
             "base_model_name_or_path": baseModel, "modules_to_save": NSNull(), "use_dora": false,
         ]
@@ -95,13 +95,14 @@ extension DecoderWeights {
             adapter.parameters.withUnsafeBufferPointer { p in
                 for entry in adapter.layout.entries {
                     let base = layout.layers[entry.layer]
+                    // A fused weight starts at its first part: qkv_proj at q's rows, gate_up_proj at gate's.
                     let offset: Int
                     switch entry.module {
-                    case .q: offset = base.q
+                    case .q, .qkv: offset = base.q
                     case .k: offset = base.k
                     case .v: offset = base.v
                     case .o: offset = base.o
-                    case .gate: offset = base.gate
+                    case .gate, .gateUp: offset = base.gate
                     case .up: offset = base.up
                     case .down: offset = base.down
                     }

@@ -8,7 +8,7 @@ import Testing
 /// (Scripts/goldens/training.py). Tolerances are the issue's: loss 1e-5 relative; each gradient 1e-4 as
 /// max abs difference / max abs reference; the five step losses 1e-4 relative.
 @Suite struct PEFTGoldenTests {
-    static let models = ["tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-llama32", "tiny-mistral-sw", "tiny-gemma3"]
+    static let models = ["tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-llama32", "tiny-mistral-sw", "tiny-gemma3", "tiny-phi3"]
     static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
     /// The tiny models live with the model tests' fixtures.
     static let modelFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
