@@ -23,8 +23,9 @@ public enum MergedExport {
             try writer.add(entry.name, shape: entry.shape, values: values, as: storage)
         }
         try writer.write(to: (directory as NSString).appendingPathComponent("model.safetensors"))
-        let config = try JSONSerialization.data(withJSONObject: weights.config.hfConfigJSON(dtype: torchName),
-                                                options: [.prettyPrinted, .sortedKeys])
+        // Through JSONValue, not JSONSerialization, which writes 10.0 as 10: transformers' strict config fields
+        // (Gemma 3's final_logit_softcapping: float) refuse an integer.
+        let config = Data((jsonValue(weights.config.hfConfigJSON(dtype: torchName)).serialized() + "\n").utf8)
         try config.write(to: URL(fileURLWithPath: directory).appendingPathComponent("config.json"), options: .atomic)
         if base.format == .gguf {
             let tokenizer = try base.tokenizer()
@@ -60,7 +61,9 @@ public enum MergedExport {
             try writer.set(key, key == "general.file_type" ? .uint32(fileType) : value)
         }
         let config = weights.config
-        for name in base.tensorNames where name == "rope_freqs.weight" {
+        // RoPE tensors that are not weights: llama3's rope_freqs, Phi-3's LongRoPE factors (convert_hf_to_gguf.py).
+        let ropeTensors: Set = ["rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"]
+        for name in base.tensorNames where ropeTensors.contains(name) {
             try writer.addTensor(name, shape: try base.shape(of: name), values: try base.floats(name))
         }
         for entry in weights.layout.entries {
@@ -77,6 +80,21 @@ public enum MergedExport {
             try writer.addTensor(GGUFNames.ggufName(forHF: entry.name, config: config), shape: entry.shape, values: values, as: type)
         }
         try writer.write(to: path)
+    }
+}
+
+/// A `[String: Any]` tree of JSON values as `JSONValue`, object keys sorted; a Double keeps its fraction ("10.0").
+private func jsonValue(_ any: Any) -> JSONValue {
+    switch any {
+    case let b as Bool where type(of: any) == Bool.self: return .bool(b)
+    case let i as Int: return .integer(i)
+    case let d as Double: return .double(d)
+    case let f as Float: return .double(Double(f))
+    case let s as String: return .string(s)
+    case let items as [Any]: return .array(items.map(jsonValue))
+    case let object as [String: Any]:
+        return .object(JSONObject(object.keys.sorted().map { ($0, jsonValue(object[$0]!)) }))
+    default: return .null
     }
 }
 
@@ -110,7 +128,8 @@ extension ModelConfig {
             json["hidden_activation"] = activation.rawValue
             json.removeValue(forKey: "hidden_act")
             json.removeValue(forKey: "rope_theta")
-            json["query_pre_attn_scalar"] = queryPreAttentionScalar
+            // Gemma3TextConfig types it int (strictly): integral scalars are written as integers.
+            json["query_pre_attn_scalar"] = queryPreAttentionScalar.map { $0 == $0.rounded() && abs($0) < 1e9 ? Int($0) as Any : $0 }
             json["final_logit_softcapping"] = finalLogitSoftcap ?? NSNull()
             json["rope_parameters"] = ["full_attention": ["rope_type": "default", "rope_theta": ropeTheta],
                                        "sliding_attention": ["rope_type": "default", "rope_theta": localRopeTheta ?? ropeTheta]]
@@ -121,6 +140,7 @@ extension ModelConfig {
             if slidingLayers != nil { json["layer_types"] = (0..<layerCount).map { attentionWindow(layer: $0) == nil ? "full_attention" : "sliding_attention" } }
         }
         if let bos = bosTokenId { json["bos_token_id"] = bos }
+        if let pad = padTokenId { json["pad_token_id"] = pad }
         if eosTokenIds.count == 1 { json["eos_token_id"] = eosTokenIds[0] } else if !eosTokenIds.isEmpty { json["eos_token_id"] = eosTokenIds }
         if let s = ropeScaling {
             json["rope_scaling"] = ["rope_type": "llama3", "factor": s.factor, "low_freq_factor": s.lowFreqFactor,

@@ -79,6 +79,7 @@ extension ModelConfig {
                   partialRotaryFactor: rotary.map { Double($0) / Double(headDim ?? width / heads) } ?? 1,
                   maxPositionEmbeddings: try int("context_length"),
                   bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
+        padTokenId = metadata["tokenizer.ggml.padding_token_id"]?.int
         try validate(file: file)
     }
 }

@@ -66,6 +66,7 @@ private struct HFConfig: Decodable {
     var hiddenAct: String?
     var maxPositionEmbeddings: Int?
     var bosTokenId: Int?
+    var padTokenId: Int?
     var eosTokenId: TokenIds?
     var slidingWindow: Int?
     var useSlidingWindow: Bool?
@@ -88,7 +89,7 @@ private struct HFConfig: Decodable {
         case ropeTheta = "rope_theta", ropeScaling = "rope_scaling", ropeParameters = "rope_parameters"
         case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", mlpBias = "mlp_bias"
         case hiddenAct = "hidden_act", maxPositionEmbeddings = "max_position_embeddings"
-        case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
+        case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", padTokenId = "pad_token_id"
         case slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window", layerTypes = "layer_types"
         case maxWindowLayers = "max_window_layers", slidingWindowPattern = "sliding_window_pattern"
         case hiddenActivation = "hidden_activation", queryPreAttnScalar = "query_pre_attn_scalar"
@@ -187,6 +188,7 @@ extension ModelConfig {
                   partialRotaryFactor: rope?.partialRotaryFactor ?? hf.partialRotaryFactor ?? 1, longRope: longRope,
                   maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048,
                   bosTokenId: hf.bosTokenId, eosTokenIds: hf.eosTokenId?.ids ?? [])
+        padTokenId = hf.padTokenId
         try validate(file: file)
     }
 

@@ -75,6 +75,9 @@ public struct ModelConfig: Sendable, Equatable {
     public var finalLogitSoftcap: Double?
     public var maxPositionEmbeddings: Int
     public var bosTokenId: Int?
+    /// `pad_token_id` (GGUF `tokenizer.ggml.padding_token_id`), written back on HF export: transformers' Phi-3
+    /// config otherwise assumes 32000, outside smaller vocabularies.
+    public var padTokenId: Int?
     /// Generation stops at any of these.
     public var eosTokenIds: [Int]
 
