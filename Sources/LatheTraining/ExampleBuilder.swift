@@ -83,13 +83,57 @@ public struct ExampleBuilder {
         }
     }
 
-    /// Encodes the rendering piece by piece at assistant-span boundaries so each token knows whether it is
-    /// inside an assistant turn. The pieces' ids must equal the whole text's (true for templates whose turns
-    /// end in special tokens); otherwise the sample is refused rather than trained on different tokens.
+    /// The rendering's tokens (encoded whole, as generation sees it) with the assistant turns learned: a token is
+    /// learned when its text overlaps an assistant span (transformers' `char_to_token` rule for
+    /// `return_assistant_tokens_mask`), and so is a special token right after a span (e.g. <|im_end|>), so the
+    /// adapter learns to stop. Token offsets come from decoding the ids one by one; a tokenizer whose decoding does
+    /// not give back the rendered text falls back to encoding piece by piece at the span boundaries, refusing the
+    /// sample when those pieces' ids differ from the whole text's.
     private func chatExample(_ rendered: RenderedChat) throws -> TrainingExample {
-        let bytes = Array(rendered.text.utf8)
         let whole = tokenizer.encode(rendered.text, allowSpecial: true)
         guard targets == .completions else { return TrainingExample(tokens: whole) }
+        let spans = rendered.assistantSpans.sorted { $0.lowerBound < $1.lowerBound }
+        guard let ranges = tokenRanges(whole, text: rendered.text) else { return try piecewiseExample(rendered, whole) }
+        var mask = [Bool](repeating: false, count: whole.count)
+        var next = 0   // first span not yet behind the tokens
+        for (i, range) in ranges.enumerated() {
+            while next < spans.count && spans[next].upperBound <= range.lowerBound {
+                // The first token after a turn closes it when it is special: learned.
+                if spans[next].upperBound == range.lowerBound && tokenizer.isSpecial(whole[i]) { mask[i] = true }
+                next += 1
+            }
+            if next < spans.count && range.overlaps(spans[next]) { mask[i] = true }
+        }
+        return TrainingExample(tokens: whole, targetMask: mask)
+    }
+
+    /// Byte range of each token's text in `text`, by decoding the ids one at a time (a token ending inside a
+    /// multi-byte character shares the range of the token that completes it); nil when the decoded text is not
+    /// `text` (a lossy normalizer or decoder).
+    private func tokenRanges(_ ids: [Int32], text: String) -> [Range<Int>]? {
+        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        var ranges: [Range<Int>] = []
+        var decoded: [UInt8] = []
+        var pending = 0   // tokens whose text is held back until a later token completes it
+        for id in ids {
+            let piece = decoder.push(id).utf8
+            pending += 1
+            guard !piece.isEmpty else { continue }
+            let range = decoded.count..<(decoded.count + piece.count)
+            ranges += Array(repeating: range, count: pending)
+            decoded += piece
+            pending = 0
+        }
+        let rest = decoder.finish().utf8
+        if pending > 0 { ranges += Array(repeating: decoded.count..<(decoded.count + rest.count), count: pending) }
+        decoded += rest
+        return decoded == Array(text.utf8) ? ranges : nil
+    }
+
+    /// Encodes the rendering piece by piece at assistant-span boundaries; refuses the sample when the pieces'
+    /// ids differ from the whole text's `whole`.
+    private func piecewiseExample(_ rendered: RenderedChat, _ whole: [Int32]) throws -> TrainingExample {
+        let bytes = Array(rendered.text.utf8)
         var ids: [Int32] = [], mask: [Bool] = []
         var cursor = 0
         for span in rendered.assistantSpans.sorted(by: { $0.lowerBound < $1.lowerBound }) where span.lowerBound >= cursor {
@@ -98,7 +142,6 @@ public struct ExampleBuilder {
             ids += before + inside
             mask += Array(repeating: false, count: before.count) + Array(repeating: true, count: inside.count)
             cursor = span.upperBound
-            // The token that closes the turn (e.g. <|im_end|>) is learned too, so the adapter learns to stop.
             let rest = tokenizer.encode(String(decoding: bytes[cursor...], as: UTF8.self), allowSpecial: true)
             if let first = rest.first, tokenizer.isSpecial(first) {
                 ids.append(first)
