@@ -131,7 +131,10 @@ import Testing
         }
         var result = try ReportTests.result(values: [1, 0], model: "m")
         result.numFewshot = 3
-        #expect(EvaluationReport.resultsJSON([result], model: "m", options: .init()).contains("\"num_fewshot\": 3, \"metric_list\""))
+        let json = EvaluationReport.resultsJSON([result], model: "m", options: .init())
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(((root["configs"] as? [String: Any])?["demo"] as? [String: Any])?["num_fewshot"] as? Int == 3)
+        #expect((root["n-shot"] as? [String: Int])?["demo"] == 3)
     }
 
     static let header = "task: t\ndataset_path: json\ndataset_kwargs: {data_files: {test: docs.jsonl, train: train.jsonl}}\ntest_split: test\n"
