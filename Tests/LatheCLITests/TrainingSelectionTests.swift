@@ -5,9 +5,10 @@ import Testing
 /// training, the adapter of the best evaluation step is the one written as `adapter/` (and exported), and patience
 /// stops training early.
 @Suite struct TrainingSelectionTests {
-    static func project(_ evaluate: String) throws -> TinyProject {
+    static func project(_ evaluate: String, label: String = "select", steps: Int = 6, saveEvery: Int = 3,
+                        documents: Int = 4) throws -> TinyProject {
         let texts = (0..<16).map { "Record \($0): the pump in hall \($0 % 4) is checked every \($0 + 2) days." }
-        let project = try TinyProject(label: "select", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 5, sections: """
+        let project = try TinyProject(label: label, model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 5, sections: """
         clean:
           kind: instruction
           dedup: {minhash: false}
@@ -19,8 +20,9 @@ import Testing
           lora: {rank: 4, alpha: 8}
           optimizer: {lr: 0.01}
           micro_batch_size: 2
-          max_steps: 6
-          save_every: 3
+          max_steps: \(steps)
+          save_every: \(saveEvery)
+          threads: 1
         evaluate:
           tasks: [evals/tiny_ll.yaml]
           compare_with_base: false
@@ -30,7 +32,7 @@ import Testing
 
         """)
         try FileManager.default.createDirectory(atPath: "\(project.root)/Recipes/evals", withIntermediateDirectories: true)
-        let docs = (0..<4).map { "{\"q\": \"Record \($0): the pump in hall \($0) is\", \"a\": \" checked every \($0 + 2) days.\"}\n" }.joined()
+        let docs = (0..<documents).map { "{\"q\": \"Record \($0): the pump in hall \($0) is\", \"a\": \" checked every \($0 + 2) days.\"}\n" }.joined()
         try docs.write(toFile: "\(project.root)/Recipes/evals/tiny_ll.jsonl", atomically: true, encoding: .utf8)
         try """
         task: tiny_ll
@@ -96,5 +98,42 @@ import Testing
         let evaluations = try Self.selections(project.run("tiny"))
         #expect(evaluations.map(\.step) == [2, 4], "stopped after one evaluation without improvement")
         #expect(evaluations[1].value < evaluations[0].value)
+    }
+}
+
+extension TrainingSelectionTests {
+    /// Killed at random moments (during task evaluations too: they take most of each run's time) and restarted
+    /// until done, a run with `evaluate.select` logs the same task values, chooses the same step and exports the
+    /// same adapter, bit for bit, as an uninterrupted one.
+    @Test func killedRunsChooseAndExportTheSameAdapter() throws {
+        let settings = "  every: 10\n  select: tiny_ll/perplexity\n  better: lower\n"
+        let reference = try Self.project(settings, label: "select-reference", steps: 60, saveEvery: 1, documents: 24)
+        let interrupted = try Self.project(settings, label: "select-killed", steps: 60, saveEvery: 1, documents: 24)
+        defer { reference.remove(); interrupted.remove() }
+        let whole = try CLI.run(["run", reference.recipe])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        var random = SystemRandomNumberGenerator()
+        var kills = 0, attempts = 0
+        while attempts < 30 {
+            attempts += 1
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["run", interrupted.recipe]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if kills < 8 {
+                usleep(UInt32.random(in: 150_000...600_000, using: &random))
+                if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
+            }
+            process.waitUntilExit()
+            if process.terminationReason == .exit && process.terminationStatus == 0 { break }
+        }
+        #expect(kills >= 4, "only \(kills) kills landed")
+        let (ours, theirs) = (try Self.selections(interrupted.run("tiny")), try Self.selections(reference.run("tiny")))
+        #expect(ours.map(\.step) == Array(stride(from: 10, through: 60, by: 10)))
+        #expect(ours.map(\.step) == theirs.map(\.step) && ours.map(\.value) == theirs.map(\.value))
+        #expect(try Self.file(interrupted.run("tiny"), "peft/adapter_model.safetensors")
+                    == Self.file(reference.run("tiny"), "peft/adapter_model.safetensors"), "after \(kills) kills")
     }
 }
