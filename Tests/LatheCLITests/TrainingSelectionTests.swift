@@ -139,3 +139,13 @@ extension TrainingSelectionTests {
                     == Self.file(reference.run("tiny"), "peft/adapter_model.safetensors"), "after \(kills) kills")
     }
 }
+
+extension TrainingSelectionTests {
+    @Test func selectingAMetricTheTasksDoNotGiveFailsNamingThem() throws {
+        let project = try Self.project("  every: 2\n  select: tiny_ll/acc_norm\n")
+        defer { project.remove() }
+        let result = try CLI.run(["run", project.recipe])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("evaluate.select") && result.stderr.contains("tiny_ll/acc,none"), "\(result.stderr)")
+    }
+}

@@ -19,6 +19,8 @@ struct TrainingSelection {
     let select: (task: String, metric: String, filter: String)?
     let higherIsBetter: Bool
     let patience: Int?
+    /// The recipe file, for errors.
+    let recipeFile: String
     /// `<checkpoints>/best-adapter`, the PEFT directory of the best adapter so far.
     let bestDirectory: String
     private(set) var best: (step: Int, value: Double)?
@@ -32,6 +34,7 @@ struct TrainingSelection {
         tasks = try loaded.taskPaths.flatMap { try TaskSuite.load($0) }
         options = settings.options
         patience = settings.patience
+        recipeFile = loaded.file
         bestDirectory = (directory as NSString).appendingPathComponent("best-adapter")
         if let text = settings.select {
             let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
@@ -70,7 +73,7 @@ struct TrainingSelection {
             + metrics.keys.sorted().map { JSONValue.quoted($0) + ": " + Self.number(metrics[$0]!) }.joined(separator: ", ") + "}"
         guard let key = selectedKey else { return (line + "}\n", metrics, false) }
         guard let value = metrics[key] else {
-            throw RecipeError.invalid(file: "", line: 0, key: "evaluate.select",
+            throw RecipeError.invalid(file: recipeFile, line: 0, key: "evaluate.select",
                                       message: "'\(key)' is not among the metrics the tasks give: \(metrics.keys.sorted().joined(separator: ", "))")
         }
         if record(step: step, value: value) { try writeBest(training, adapter) }
