@@ -6,6 +6,15 @@ enum Target: Equatable {
     case index(Int)
     case indices([Int])
     case text(String)
+
+    /// Python `str()` of the value lm-eval's `doc_to_target` returns.
+    var pythonString: String {
+        switch self {
+        case .index(let i): return String(i)
+        case .indices(let l): return "[" + l.map(String.init).joined(separator: ", ") + "]"
+        case .text(let t): return t
+        }
+    }
 }
 
 /// Renders a task's `doc_to_*` settings for one document, the way lm-eval's `ConfigurableTask` does: a key of the

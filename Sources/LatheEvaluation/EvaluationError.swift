@@ -9,6 +9,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case output(path: String, message: String)
     /// A suite file is malformed or names a task that does not exist.
     case invalidSuite(file: String, message: String)
+    /// Evaluation options that cannot work together or with this model.
+    case invalidOptions(message: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case .invalidDocument(let t, let i, let field, let m): return "task \(t), document \(i), field \(field): \(m)"
         case .output(let p, let m): return "\(p): cannot write results: \(m)"
         case .invalidSuite(let f, let m): return "\(f): \(m)"
+        case .invalidOptions(let m): return m
         }
     }
 }

@@ -14,6 +14,8 @@ public enum Evaluator {
         var choices: [String] = []
         var gold: [Int] = []
         var target = ""
+        /// `str(doc_to_target(doc))`, the `target` of lm-eval's samples file (an index stays a number).
+        var loggedTarget = ""
     }
 
     /// Evaluates `task` on `model`; `progress` receives events as requests are answered.
@@ -26,7 +28,8 @@ public enum Evaluator {
         let all = try TaskDocuments.load(task, split: split)
         let docs = options.limit.map { Array(all.prefix($0)) } ?? all
         let shots = try task.effectiveFewshot(override: options.numFewshot)
-        let plans = try Self.plans(task, docs: docs, shots: shots, seed: options.fewshotSeed)
+        let format = try options.promptFormat(tokenizer: model.encoder.tokenizer)
+        let plans = try Self.plans(task, docs: docs, shots: shots, seed: options.fewshotSeed, format: format)
         var samples: [SampleRecord]
         switch task.outputType {
         case .multipleChoice, .loglikelihood:
@@ -41,38 +44,55 @@ public enum Evaluator {
         progress(.taskFinished(task: task.name, model: model.name, seconds: seconds))
         let requests = samples.reduce(0) { $0 + $1.responses.count }
         return TaskResult(task: task, model: model.name, samples: samples, metrics: metrics, originalDocuments: all.count,
-                          requestCount: requests, seconds: seconds, numFewshot: shots)
+                          requestCount: requests, seconds: seconds, numFewshot: shots, format: format,
+                          modelInfo: ModelInfo(model))
     }
 
     /// Every document's requests, few-shot examples drawn in document order from one sampler (as lm-eval
     /// `build_all_requests`, so `--limit` sees the same contexts as a full run).
-    static func plans(_ task: TaskConfig, docs: [TemplateValue], shots: Int, seed: Int) throws -> [Plan] {
+    static func plans(_ task: TaskConfig, docs: [TemplateValue], shots: Int, seed: Int,
+                      format: PromptFormat = .plain) throws -> [Plan] {
         let prompts = try DocumentPrompts(task: task)
         var fewshot = try FewShot(task: task, shots: shots, seed: seed)
+        let examplePrompts = try DocumentPrompts(task: fewshot.task)
         var plans = [Plan]()
         for (index, doc) in docs.enumerated() {
-            let examples = try fewshot.render(try fewshot.examples(for: doc), prompts: prompts)
-            plans.append(try plan(task, prompts, doc, index: index, examples: examples))
+            let examples = try fewshot.messages(try fewshot.examples(for: doc), prompts: examplePrompts)
+            plans.append(try plan(task, prompts, doc, index: index, examples: examples, format: format))
         }
         return plans
     }
 
-    /// The requests of one document; `examples` is its rendered few-shot block (lm-eval `fewshot_context`:
-    /// description, then the examples, then the document's own text).
+    /// The requests of one document; `examples` are its few-shot turns (lm-eval `fewshot_context`: the system
+    /// instruction and description, then the examples, then the document's own text, as plain text or through the
+    /// chat template).
     static func plan(_ task: TaskConfig, _ prompts: DocumentPrompts, _ doc: TemplateValue, index: Int,
-                     examples: String = "") throws -> Plan {
+                     examples: [PromptMessage] = [], format: PromptFormat = .plain) throws -> Plan {
         var p = Plan(doc: doc)
+        if task.outputType != .loglikelihoodRolling {
+            let system = PromptLayout.system(instruction: format.systemInstruction,
+                                             description: try prompts.description(doc, index: index),
+                                             fewshotDelimiter: task.fewshotDelimiter)
+            let question = PromptMessage(role: "user", content: try prompts.text(doc, index: index))
+            do {
+                p.context = try PromptLayout.render(system + examples + [question], format: format)
+            } catch let error as EvaluationError { throw error } catch {
+                throw EvaluationError.invalidDocument(task: task.name, index: index, field: "chat_template",
+                                                      message: "the model's chat template failed: \(error)")
+            }
+        }
+        let target = try prompts.target(doc, index: index)
+        p.loggedTarget = target.pythonString
         switch task.outputType {
         case .multipleChoice:
-            p.context = try prompts.description(doc, index: index) + examples + prompts.text(doc, index: index)
             p.choices = try prompts.choices(doc, index: index)
             p.gold = try prompts.goldIndices(doc, index: index, choices: p.choices)
-            p.continuations = p.choices.map { task.targetDelimiter + $0 }
+            // lm-eval `construct_requests`: with a chat template the choices follow the context undelimited.
+            let delimiter = format.chatTemplate == nil ? task.targetDelimiter : ""
+            p.continuations = p.choices.map { delimiter + $0 }
             p.target = p.choices[p.gold[0]]
         case .loglikelihood, .generateUntil:
-            p.context = try prompts.description(doc, index: index) + examples + prompts.text(doc, index: index)
             p.choices = try prompts.choices(doc, index: index)
-            let target = try prompts.target(doc, index: index)
             switch target {
             case .text(let t): p.target = t
             case .index, .indices:
@@ -86,10 +106,11 @@ public enum Evaluator {
             // lm-eval 0.4.13 `construct_requests`: (ctx, doc_to_target(doc)), no target_delimiter in between.
             if task.outputType == .loglikelihood { p.continuations = [p.target] }
         case .loglikelihoodRolling:
-            if case .text(let t) = try prompts.target(doc, index: index) { p.target = t } else {
+            guard case .text(let t) = target else {
                 throw EvaluationError.invalidDocument(task: task.name, index: index, field: "doc_to_target",
                                                       message: "a loglikelihood_rolling target must be text")
             }
+            p.target = t
         }
         return p
     }
@@ -111,10 +132,26 @@ public enum Evaluator {
                 return Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy)
             }
             cursor += p.continuations.count
-            return SampleRecord(docId: index, doc: p.doc, target: p.target,
-                                arguments: p.continuations.map { [p.context, $0] }, responses: responses,
-                                filtered: [("none", responses)], metrics: [])
+            return record(task, p, index: index, responses: responses)
         }
+    }
+
+    /// The sample of a document from its plan and its responses: one per request for the scoring tasks, one per
+    /// repeat for generation, where each `filter_list` pipeline (lm-eval's `take_first` when there is none) runs
+    /// over them.
+    static func record(_ task: TaskConfig, _ p: Plan, index: Int, responses: [Response]) -> SampleRecord {
+        var sample = SampleRecord(docId: index, doc: p.doc, target: p.target, loggedTarget: p.loggedTarget, arguments: [],
+                                  responses: responses, filtered: [("none", responses)], metrics: [])
+        switch task.outputType {
+        case .multipleChoice, .loglikelihood: sample.arguments = p.continuations.map { [p.context, $0] }
+        case .loglikelihoodRolling: sample.arguments = [[p.target]]
+        case .generateUntil:
+            sample.arguments = [[p.context, SamplesFile.generationArguments(task).dumps()]]
+            let texts = responses.map { $0.text ?? "" }
+            let pipelines = task.filters.isEmpty ? [FilterSpec(name: "none", steps: [.takeFirst])] : task.filters
+            sample.filtered = pipelines.map { ($0.name, [OutputFilters.apply($0.steps, to: texts).response]) }
+        }
+        return sample
     }
 
     /// Scores pairs; consecutive `groups` that share their context tokens (the choices of one question) run the
@@ -160,11 +197,7 @@ public enum Evaluator {
         }
         var totals = [Double](repeating: 0, count: plans.count)
         for (i, s) in scores.enumerated() { totals[owner[i]] += s.logLikelihood }
-        return plans.enumerated().map { index, p in
-            let response = Response(logLikelihood: totals[index])
-            return SampleRecord(docId: index, doc: p.doc, target: p.target, arguments: [[p.target]],
-                                responses: [response], filtered: [("none", [response])], metrics: [])
-        }
+        return plans.enumerated().map { index, p in record(task, p, index: index, responses: [Response(logLikelihood: totals[index])]) }
     }
 
     static func generate(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel,
@@ -173,7 +206,6 @@ public enum Evaluator {
         var until = task.until ?? [task.fewshotDelimiter]
         // HFLM always stops at the end-of-text token as well.
         if let eos = tokenizer.eosTokenId { until.append(tokenizer.decode([eos])) }
-        let settings = "{\"until\": [" + until.map(LatheFormats.JSONValue.quoted).joined(separator: ", ") + "], \"max_gen_toks\": \(task.maxGenToks), \"do_sample\": false}"
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: plans.count))
         var samples = [SampleRecord]()
         for (index, p) in plans.enumerated() {
@@ -186,11 +218,9 @@ public enum Evaluator {
             for stop in until where !stop.isEmpty {
                 if let range = text.range(of: stop) { text = String(text[..<range.lowerBound]) }
             }
-            let response = Response(text: text)
-            let filtered = task.filters.isEmpty ? [("none", [response])]
-                : task.filters.map { ($0.name, [Response(text: OutputFilters.apply($0.steps, to: [text]))]) }
-            samples.append(SampleRecord(docId: index, doc: p.doc, target: p.target, arguments: [[p.context, settings]],
-                                        responses: [response], filtered: filtered, metrics: []))
+            // lm-eval asks `repeats` times; greedy decoding gives the same text each time, so it is generated once.
+            let responses = Array(repeating: Response(text: text), count: task.repeats)
+            samples.append(record(task, p, index: index, responses: responses))
             progress(.progress(task: task.name, done: index + 1, total: plans.count))
         }
         return samples

@@ -31,9 +31,21 @@ extension TaskConfig {
         return shots
     }
 
+    /// The task as its few-shot examples are written: `fewshot_config`'s doc_to_* and delimiters in place of the
+    /// task's (lm-eval `FewshotConfig.from_dict` inherits the task's where unset).
+    var fewshotFormatting: TaskConfig {
+        var t = self
+        t.docToText = fewshot.docToText ?? docToText
+        t.docToTarget = fewshot.docToTarget ?? docToTarget
+        t.docToChoice = fewshot.docToChoice ?? docToChoice
+        t.targetDelimiter = fewshot.targetDelimiter ?? targetDelimiter
+        t.fewshotDelimiter = fewshot.fewshotDelimiter ?? fewshotDelimiter
+        return t
+    }
+
     /// lm-eval's warning when few-shot examples fall back to the evaluated split (`Task.fewshot_docs`), or nil.
     public func fewshotWarning(shots: Int) -> String? {
-        guard shots > 0, fewshotSplit == nil, trainingSplit == nil, validationSplit == nil, testSplit != nil else { return nil }
+        guard shots > 0, fewshotSplit == nil, fewshot.samples == nil, trainingSplit == nil, validationSplit == nil, testSplit != nil else { return nil }
         return "[Task: \(name)] has_training_docs and has_validation_docs are False, using test_docs as fewshot_docs but this is not recommended."
     }
 }
@@ -41,6 +53,7 @@ extension TaskConfig {
 /// The few-shot examples of one task run, drawn document after document exactly as lm-eval 0.4
 /// `ConfigurableTask.fewshot_context` draws them, and rendered as its `build_qa_turn` renders them.
 struct FewShot {
+    /// The task with `fewshot_config`'s formatting applied.
     let task: TaskConfig
     let shots: Int
     /// The few-shot split's documents in file order (empty when zero-shot).
@@ -50,11 +63,18 @@ struct FewShot {
     private var random: PythonRandom
 
     init(task: TaskConfig, shots: Int, seed: Int) throws {
-        self.task = task
+        self.task = task.fewshotFormatting
         self.shots = shots
         random = PythonRandom(seed: seed)
         excludesCurrent = task.fewshotSplit == task.testSplit
         guard shots > 0 else { pool = []; return }
+        // lm-eval `ConfigurableTask.fewshot_docs`: the few-shot split, else fewshot_config.samples, else the
+        // training, validation or test split.
+        if task.fewshotSplit == nil, let samples = task.fewshot.samples {
+            pool = samples
+            if pool.count < shots { throw tooFew(shots, available: pool.count) }
+            return
+        }
         guard let split = task.fewshotSourceSplit else {
             throw EvaluationError.invalidTask(file: task.file, key: "fewshot_split",
                                               message: "num_fewshot is \(shots) but the task has no split to draw examples from; set fewshot_split")
@@ -69,7 +89,7 @@ struct FewShot {
 
     private func tooFew(_ needed: Int, available: Int) -> EvaluationError {
         .invalidTask(file: task.file, key: "num_fewshot",
-                     message: "\(shots) shots need \(needed) documents in split '\(task.fewshotSourceSplit ?? "")', which has \(available)"
+                     message: "\(shots) shots need \(needed) documents in \(task.fewshotSplit == nil && task.fewshot.samples != nil ? "fewshot_config.samples" : "split '\(task.fewshotSourceSplit ?? "")'"), which has \(available)"
                          + (needed > shots ? " (the \(task.fewshotSampler.rawValue) sampler draws one more to leave the evaluated document out)" : "")
                          + "; lower num_fewshot or add documents")
     }
@@ -96,11 +116,11 @@ struct FewShot {
         }
     }
 
-    /// `doc_to_text + target_delimiter + answer + fewshot_delimiter` per example; an empty answer leaves the text
-    /// alone (`build_qa_turn` has no answer turn then). The answer of a document with choices and an index
-    /// target is the choice text.
-    func render(_ examples: [Int], prompts: DocumentPrompts) throws -> String {
-        var text = ""
+    /// The messages of the examples (lm-eval `build_qa_turn`): in plain text `doc_to_text + target_delimiter +
+    /// answer + fewshot_delimiter` per example; an empty answer leaves the question alone. The answer of a document
+    /// with choices and an index target is the choice text. `prompts` renders with the few-shot formatting.
+    func messages(_ examples: [Int], prompts: DocumentPrompts) throws -> [PromptMessage] {
+        var messages = [PromptMessage]()
         for index in examples {
             let example = pool[index]
             let question = try prompts.text(example, index: index)
@@ -118,8 +138,9 @@ struct FewShot {
                 throw EvaluationError.invalidDocument(task: task.name, index: index, field: "doc_to_target",
                                                       message: "a few-shot example's target must be text or an index into doc_to_choice (lm-eval asserts the same)")
             }
-            text += answer.isEmpty ? question : question + task.targetDelimiter + answer + task.fewshotDelimiter
+            messages += PromptLayout.qaTurn(question: question, answer: answer, targetDelimiter: task.targetDelimiter,
+                                            fewshotDelimiter: task.fewshotDelimiter)
         }
-        return text
+        return messages
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LatheFormats
+import LatheJinja
 import Yams
 
 /// lm-eval's `output_type`: how documents become requests.
@@ -26,10 +27,39 @@ public struct MetricSpec: Sendable, Equatable {
     public var regexesToIgnore: [String] = []
 }
 
-/// One filter step: `regex` (with `regex_pattern`, `group_select`, `fallback`) or `take_first`.
+/// One filter step of a `filter_list` pipeline, named as lm-eval's filter registry names it.
 public enum FilterStep: Sendable, Equatable {
+    /// `regex`: `re.findall(regex_pattern, text)[group_select]`, or `fallback` when nothing matches.
     case regex(pattern: String, groupSelect: Int, fallback: String)
+    /// `take_first`: the first response of the request (the value becomes one text).
     case takeFirst
+    /// `take_first_k`: the first k responses.
+    case takeFirstK(Int)
+    /// `remove_whitespace`: Python `strip()` of each response.
+    case removeWhitespace
+    /// `lowercase` / `uppercase`: Python `lower()` / `upper()` of each response.
+    case lowercase, uppercase
+    /// `majority_vote`: the most frequent response (the first seen among ties), as a one-item list.
+    case majorityVote
+}
+
+/// lm-eval's `fewshot_config` (`config/task.py` `FewshotConfig`): where few-shot examples come from and how they are
+/// written when that differs from the evaluated document.
+public struct FewshotConfig: Sendable {
+    public var sampler: FewshotSampler = .default
+    /// `fewshot_config.split`; it replaces the task's `fewshot_split` when set.
+    public var split: String?
+    /// `fewshot_config.samples`: the examples themselves, used when no few-shot split is set.
+    public var samples: [TemplateValue]?
+    /// Overrides of the task's `doc_to_*` for the examples; nil keeps the task's.
+    public var docToText: DocumentField?
+    public var docToTarget: DocumentField?
+    public var docToChoice: DocumentField?
+    /// Overrides of the task's delimiters for the examples; nil keeps the task's.
+    public var targetDelimiter: String?
+    public var fewshotDelimiter: String?
+
+    public init() {}
 }
 
 /// A named `filter_list` entry; its name is the part after the comma in result keys (`exact_match,strict-match`).
@@ -54,8 +84,15 @@ public struct TaskConfig: Sendable {
     /// `training_split`: where few-shot examples come from when `fewshot_split` is not set.
     public var trainingSplit: String?
     public var fewshotSplit: String?
+    /// `fewshot_config`.
+    public var fewshot = FewshotConfig()
     /// `fewshot_config.sampler` (default `default`).
-    public var fewshotSampler: FewshotSampler = .default
+    public var fewshotSampler: FewshotSampler { fewshot.sampler }
+    /// lm-eval `repeats`: each generation request is answered this many times (filters such as majority_vote
+    /// see them all).
+    public var repeats = 1
+    /// `metadata.version`, reported under `versions` in results.json.
+    public var version: TemplateValue = .none
     public var outputType: OutputType
     public var docToText: DocumentField
     public var docToTarget: DocumentField
@@ -70,6 +107,8 @@ public struct TaskConfig: Sendable {
     public var maxGenToks = 256
     public var metrics: [MetricSpec]
     public var filters: [FilterSpec]
+    /// The YAML's top-level keys and values in file order, for the `configs` entry of results.json.
+    var yamlEntries: [(String, PythonJSON)] = []
 
     /// Keys Lathe reads; anything else is refused by name so a task never silently means something different.
     public static let supportedKeys: Set<String> = [
@@ -108,6 +147,7 @@ public struct TaskConfig: Sendable {
         }
         let reader = KeyReader(map: map, file: file)
         self.file = file
+        yamlEntries = TaskYAML.ordered(text) ?? []
         name = try reader.string("task") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         datasetPath = try reader.string("dataset_path") ?? ""
         guard ["json", "csv"].contains(datasetPath) else {
@@ -144,10 +184,14 @@ public struct TaskConfig: Sendable {
         if let shots = numFewshot, shots < 0 {
             throw EvaluationError.invalidTask(file: file, key: "num_fewshot", message: "\(shots): must be 0 or more")
         }
-        fewshotSampler = try reader.fewshotSampler()
-        if let repeats = try reader.int("repeats"), repeats != 1 {
-            throw EvaluationError.invalidTask(file: file, key: "repeats", message: "only 1 is supported")
+        fewshot = try reader.fewshotConfig()
+        if let split = fewshot.split { fewshotSplit = split }
+        repeats = try reader.int("repeats") ?? 1
+        if repeats < 1 { throw EvaluationError.invalidTask(file: file, key: "repeats", message: "\(repeats): must be 1 or more") }
+        if repeats > 1 && outputType != .generateUntil {
+            throw EvaluationError.invalidTask(file: file, key: "repeats", message: "repeats apply to generate_until tasks only in Lathe")
         }
+        if let metadata = map["metadata"] as? [String: Any], let v = metadata["version"] { version = TemplateValue(yaml: v) }
         (until, maxGenToks) = try reader.generationKwargs()
         metrics = try reader.metrics() ?? Self.defaultMetrics(outputType)
         filters = try reader.filters()

@@ -1,9 +1,12 @@
 import Foundation
+import LatheJinja
 
 /// Typed reads of task YAML values, each failing with the file and the key.
 struct KeyReader {
     let map: [String: Any]
     let file: String
+    /// Prepended to key names in errors (`fewshot_config.` for the keys of that mapping).
+    var prefix = ""
 
     /// Metric names Lathe computes. `token_f1` and `rouge_l` are Lathe's own (lm-eval has no such built-ins).
     static let metricNames: Set<String> = [
@@ -12,7 +15,7 @@ struct KeyReader {
     ]
 
     func fail(_ key: String, _ message: String) -> EvaluationError {
-        .invalidTask(file: file, key: key, message: message)
+        .invalidTask(file: file, key: prefix + key, message: message)
     }
 
     func string(_ key: String, in m: [String: Any]? = nil) throws -> String? {
@@ -68,18 +71,39 @@ struct KeyReader {
         }
     }
 
-    /// `fewshot_config: {sampler: default | first_n}`; other few-shot settings are refused by name.
-    func fewshotSampler() throws -> FewshotSampler {
-        guard let value = map["fewshot_config"], !(value is NSNull) else { return .default }
-        guard let config = value as? [String: Any] else { throw fail("fewshot_config", "expected a mapping such as {sampler: first_n}") }
-        if let extra = config.keys.sorted().first(where: { $0 != "sampler" }) {
-            throw fail("fewshot_config.\(extra)", "not supported; Lathe reads only fewshot_config.sampler (use fewshot_split for the split)")
+    /// `fewshot_config` (lm-eval `FewshotConfig`): sampler, split, inline samples and the formatting overrides of the
+    /// few-shot examples; `process_docs`, `gen_prefix` and `fewshot_indices` are refused by name.
+    func fewshotConfig() throws -> FewshotConfig {
+        var config = FewshotConfig()
+        guard let value = map["fewshot_config"], !(value is NSNull) else { return config }
+        guard let entries = value as? [String: Any] else { throw fail("fewshot_config", "expected a mapping such as {sampler: first_n}") }
+        let allowed: Set<String> = ["sampler", "split", "samples", "doc_to_text", "doc_to_target", "doc_to_choice",
+                                    "target_delimiter", "fewshot_delimiter"]
+        if let extra = entries.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw fail("fewshot_config.\(extra)", "not supported; Lathe reads \(allowed.sorted().joined(separator: ", "))")
         }
-        let name = try string("sampler", in: config) ?? "default"
+        let name = try string("sampler", in: entries) ?? "default"
         guard let sampler = FewshotSampler(rawValue: name) else {
             throw fail("fewshot_config.sampler", "'\(name)' is not supported; use one of \(FewshotSampler.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return sampler
+        config.sampler = sampler
+        config.split = try string("split", in: entries)
+        if let samples = entries["samples"], !(samples is NSNull) {
+            guard let list = samples as? [Any] else { throw fail("fewshot_config.samples", "expected a list of documents") }
+            config.samples = try list.enumerated().map { index, item in
+                guard let doc = item as? [String: Any] else {
+                    throw fail("fewshot_config.samples", "item \(index + 1) is not a mapping of document fields")
+                }
+                return TemplateValue(yaml: doc)
+            }
+        }
+        let fields = KeyReader(map: entries, file: file, prefix: "fewshot_config.")
+        config.docToText = try fields.field("doc_to_text")
+        config.docToTarget = try fields.field("doc_to_target")
+        config.docToChoice = try fields.field("doc_to_choice")
+        config.targetDelimiter = try string("target_delimiter", in: entries)
+        config.fewshotDelimiter = try string("fewshot_delimiter", in: entries)
+        return config
     }
 
     func generationKwargs() throws -> (until: [String]?, maxGenToks: Int) {
@@ -134,27 +158,46 @@ struct KeyReader {
         return spec
     }
 
+    /// `filter_list`: named pipelines of lm-eval filters (`filters/` `regex`, `take_first`, `take_first_k`,
+    /// `remove_whitespace`, `lowercase`, `uppercase`, `majority_vote`).
     func filters() throws -> [FilterSpec] {
         guard let value = map["filter_list"], !(value is NSNull) else { return [] }
         guard let list = value as? [[String: Any]] else { throw fail("filter_list", "expected a list of {name, filter}") }
+        var names = Set<String>()
         return try list.map { entry in
             guard let name = entry["name"] as? String, let steps = entry["filter"] as? [[String: Any]] else {
                 throw fail("filter_list", "each entry needs name and filter")
             }
-            return FilterSpec(name: name, steps: try steps.map { step in
-                switch step["function"] as? String {
-                case "take_first": return .takeFirst
-                case "regex":
-                    let pattern = try string("regex_pattern", in: step) ?? #"#### (\-?[0-9\.\,]+)"#
-                    guard (try? NSRegularExpression(pattern: pattern)) != nil else {
-                        throw fail("filter_list.regex_pattern", "'\(pattern)' is not a valid regular expression")
-                    }
-                    return .regex(pattern: pattern, groupSelect: try int("group_select", in: step) ?? 0,
-                                  fallback: try string("fallback", in: step) ?? "[invalid]")
-                case let other:
-                    throw fail("filter_list.function", "'\(other ?? "")' is not supported; use regex and take_first")
-                }
-            })
+            guard names.insert(name).inserted else { throw fail("filter_list", "two pipelines are named '\(name)'; names must differ") }
+            return FilterSpec(name: name, steps: try steps.map(filterStep))
+        }
+    }
+
+    private func filterStep(_ step: [String: Any]) throws -> FilterStep {
+        let function = step["function"] as? String ?? ""
+        let arguments: [String: Set<String>] = ["regex": ["regex_pattern", "group_select", "fallback"], "take_first_k": ["k"]]
+        if let extra = step.keys.sorted().first(where: { $0 != "function" && !(arguments[function] ?? []).contains($0) }) {
+            throw fail("filter_list.\(extra)", "not an argument of filter '\(function)'")
+        }
+        switch function {
+        case "take_first": return .takeFirst
+        case "remove_whitespace": return .removeWhitespace
+        case "lowercase": return .lowercase
+        case "uppercase": return .uppercase
+        case "majority_vote": return .majorityVote
+        case "take_first_k":
+            guard let k = try int("k", in: step), k > 0 else { throw fail("filter_list.k", "take_first_k needs k: N (1 or more)") }
+            return .takeFirstK(k)
+        case "regex":
+            let pattern = try string("regex_pattern", in: step) ?? #"#### (\-?[0-9\.\,]+)"#
+            guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+                throw fail("filter_list.regex_pattern", "'\(pattern)' is not a valid regular expression")
+            }
+            return .regex(pattern: pattern, groupSelect: try int("group_select", in: step) ?? 0,
+                          fallback: try string("fallback", in: step) ?? "[invalid]")
+        default:
+            throw fail("filter_list.function", "'\(function)' is not supported; use regex, take_first, take_first_k, "
+                       + "remove_whitespace, lowercase, uppercase or majority_vote")
         }
     }
 }

@@ -1,44 +1,5 @@
 import Foundation
 
-/// lm-eval's `RegexFilter` and `TakeFirstFilter` on the generations of one document.
-enum OutputFilters {
-    /// Runs the steps over `responses` and returns the single text the metrics see.
-    static func apply(_ steps: [FilterStep], to responses: [String]) -> String {
-        var current = responses
-        for step in steps {
-            switch step {
-            case .takeFirst: current = Array(current.prefix(1))
-            case .regex(let pattern, let group, let fallback):
-                current = current.map { regexFilter($0, pattern: pattern, groupSelect: group, fallback: fallback) }
-            }
-        }
-        return current.first ?? ""
-    }
-
-    /// `re.findall(pattern, text)[group_select]`; with several groups, the first non-empty one; stripped.
-    static func regexFilter(_ text: String, pattern: String, groupSelect: Int, fallback: String) -> String {
-        guard let regex = try? NSRegularExpression(pattern: pattern) else { return fallback }
-        let ns = text as NSString
-        let matches = regex.matches(in: text, range: NSRange(location: 0, length: ns.length))
-        guard !matches.isEmpty else { return fallback }
-        let index = groupSelect < 0 ? matches.count + groupSelect : groupSelect
-        guard index >= 0, index < matches.count else { return fallback }
-        let match = matches[index]
-        var found: String
-        switch regex.numberOfCaptureGroups {
-        case 0: found = ns.substring(with: match.range)
-        case 1: found = match.range(at: 1).location == NSNotFound ? "" : ns.substring(with: match.range(at: 1))
-        default:
-            let groups = (1...regex.numberOfCaptureGroups).compactMap { g -> String? in
-                let r = match.range(at: g)
-                return r.location == NSNotFound ? nil : ns.substring(with: r)
-            }.filter { !$0.isEmpty }
-            found = groups.first ?? fallback
-        }
-        return found.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
 /// Per-sample metrics of a task (lm-eval `ConfigurableTask.process_results`) and their collection per filter.
 enum TaskMetrics {
     static func compute(_ task: TaskConfig, plans: [Evaluator.Plan], samples: inout [SampleRecord]) -> [MetricSamples] {
@@ -55,8 +16,7 @@ enum TaskMetrics {
                     }
                     collected[key]!.values.append(value)
                     if let weight { collected[key]!.weights.append(weight) }
-                    let label = task.filters.isEmpty ? spec.name : key
-                    samples[i].metrics.append((label, weight.map { [value, $0] } ?? [value]))
+                    samples[i].metrics.append((spec.name, filter, weight.map { [value, $0] } ?? [value]))
                 }
             }
         }
@@ -84,7 +44,7 @@ enum TaskMetrics {
         case (.loglikelihoodRolling, "bits_per_byte"):
             return (lls[0], Double(plan.target.utf8.count), .bitsPerByte)
         case (.generateUntil, let name):
-            let prediction = responses.first?.text ?? ""
+            let prediction = responses.first?.text ?? responses.first?.texts?.first ?? ""
             switch name {
             case "exact_match":
                 return (Metrics.exactMatch(prediction, plan.target, ignoreCase: spec.ignoreCase,

@@ -1,4 +1,6 @@
+import Foundation
 import LatheFormats
+import LatheJinja
 import Yams
 
 /// Task and suite YAML to Swift values without the traps of `Yams.load`: nesting is bounded first
@@ -39,5 +41,47 @@ enum TaskYAML {
         default: break
         }
         return nil
+    }
+}
+
+extension TemplateValue {
+    /// A value Yams constructed (string, integer, float, bool, null, list, mapping); mappings get their keys sorted,
+    /// as `[String: Any]` keeps no order.
+    init(yaml value: Any) {
+        switch value {
+        case let s as String: self = .string(s)
+        case let b as Bool: self = .bool(b)
+        case let i as Int: self = .int(i)
+        case let d as Double: self = .double(d)
+        case let list as [Any]: self = .list(list.map(TemplateValue.init(yaml:)))
+        case let map as [String: Any]:
+            self = .dict(TemplateDict(map.keys.sorted().map { ($0, TemplateValue(yaml: map[$0]!)) }))
+        default: self = .none
+        }
+    }
+}
+
+extension TaskYAML {
+    /// The document as JSON with mapping keys in file order (what lm-eval's config dump keeps, where
+    /// `[String: Any]` would lose it); nil when the text is not a mapping.
+    static func ordered(_ text: String) -> [(String, PythonJSON)]? {
+        guard YAMLNesting.firstLineTooDeep(text) == nil, let node = try? Yams.compose(yaml: text),
+              case .dict(let entries) = json(node) else { return nil }
+        return entries
+    }
+
+    private static func json(_ node: Node) -> PythonJSON {
+        switch node {
+        case .mapping(let mapping): return .dict(mapping.map { ($0.key.string ?? "", json($0.value)) })
+        case .sequence(let sequence): return .list(sequence.map(json))
+        default:
+            switch Constructor.default.any(from: node) {
+            case let b as Bool: return .bool(b)
+            case let i as Int: return .int(i)
+            case let d as Double: return .double(d)
+            case let s as String: return .string(s)
+            default: return .null
+            }
+        }
     }
 }

@@ -89,6 +89,10 @@ public enum ModelCard {
             if !train.metrics.isEmpty {
                 out += train.metrics.keys.sorted().map { "- \($0): \(format(train.metrics[$0]!))" }.joined(separator: "\n") + "\n\n"
             }
+            if let step = train.metrics["selected_step"], let value = train.metrics["selected_value"] {
+                out += "The adapter evaluated and exported is the one of step \(Int(step)), the best `evaluate.select` value "
+                    + "(\(format(value))) among the task evaluations during training; the last step's is `last-adapter/` of the train stage.\n\n"
+            }
         } else {
             out += "No training stage was recorded.\n\n"
         }

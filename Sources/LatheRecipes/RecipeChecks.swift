@@ -58,6 +58,19 @@ enum RecipeChecks {
         try require(t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024] (0: one per core)")
         try require((r.evaluate.limit ?? 1) >= 1, "evaluate.limit", "must be ≥ 1, or leave it out for all samples")
         try require((r.evaluate.numFewshot ?? 0) >= 0, "evaluate.num_fewshot", "must be ≥ 0, or leave it out for each task's own value")
+        try require(r.evaluate.fewshotAsMultiturn != true || r.evaluate.applyChatTemplate, "evaluate.fewshot_as_multiturn",
+                    "needs evaluate.apply_chat_template: true (as lm-eval)")
+        let e = r.evaluate
+        try require(e.every >= 0, "evaluate.every", "must be ≥ 0 (0: evaluate only after training)")
+        try require(e.every == 0 || !e.tasks.isEmpty, "evaluate.every", "needs evaluate.tasks")
+        try require(e.select == nil || e.every > 0, "evaluate.select", "needs evaluate.every: N (the steps between task evaluations)")
+        try require(e.select.map { s in
+            let parts = s.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !parts[1].hasPrefix(",")
+        } ?? true, "evaluate.select", "write TASK/METRIC or TASK/METRIC,FILTER, e.g. lathe_mc/acc or gsm/exact_match,strict")
+        try require(e.better == nil || e.select != nil, "evaluate.better", "needs evaluate.select")
+        try require(e.patience == nil || e.select != nil, "evaluate.patience", "needs evaluate.select")
+        try require((e.patience ?? 1) >= 1, "evaluate.patience", "must be ≥ 1")
         try require(Set(r.export.formats).count == r.export.formats.count, "export.formats", "a format is listed twice")
     }
 }

@@ -153,7 +153,8 @@ public struct RecipeRunner {
         switch stage {
         case .clean: return loaded.dataFiles
         case .tokenize: return (upstream[.clean].map { [$0] } ?? loaded.dataFiles) + [loaded.baseModelPath]
-        case .train: return [upstream[.tokenize], loaded.baseModelPath].compactMap { $0 }
+        case .train:
+            return [upstream[.tokenize], loaded.baseModelPath].compactMap { $0 } + (loaded.recipe.evaluate.every > 0 ? loaded.taskPaths : [])
         case .evaluate: return [upstream[.train], loaded.baseModelPath].compactMap { $0 } + loaded.taskPaths
         case .export: return [upstream[.train], loaded.baseModelPath].compactMap { $0 }
         }

@@ -20,6 +20,8 @@ public enum RunReport {
                                             markers: log.evaluations, markerColor: "#d1242f")
                                 + lineChart(log.steps.map(\.lr), title: "learning rate per step", color: "#8250df"))
             }
+            sections += taskEvaluationCharts((train as NSString).appendingPathComponent("training_log.jsonl"),
+                                             selected: stageReport(train)?.metrics["selected_step"].map { Int($0) })
             if let report = stageReport(train), let base = report.metrics["eval_loss_base"], let adapter = report.metrics["eval_loss_adapter"] {
                 sections.append("<p>Held-out loss: base <b>\(fixed(base))</b> → adapter <b>\(fixed(adapter))</b></p>")
             }
@@ -71,10 +73,32 @@ public enum RunReport {
         return (steps, evaluations)
     }
 
+    /// One chart per task metric evaluated during training (`evaluate.every`): its value at each evaluation step, the
+    /// step `evaluate.select` chose marked.
+    static func taskEvaluationCharts(_ path: String, selected: Int?) -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        var steps = [Int](), series = [String: [Double]]()
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONValue.parse(Array(line.utf8)), let step = object["step"]?.intValue,
+                  let tasks = object["tasks"]?.objectValue else { continue }
+            steps.append(step)
+            for i in 0 ..< tasks.count { series[tasks.keys[i], default: []].append(tasks.values[i].doubleValue ?? .nan) }
+        }
+        guard !steps.isEmpty else { return [] }
+        let stepsText = steps.map(String.init).joined(separator: ", ")
+        return ["<h2>Task metrics during training</h2>"] + series.keys.sorted().map { key in
+            let values = series[key]!
+            let chosen = selected.flatMap { s in steps.firstIndex(of: s).map { [(step: $0 + 1, value: values[$0])] } } ?? []
+            return lineChart(values, title: "\(key) at steps \(stepsText)" + (selected.map { " (dot: step \($0), chosen by evaluate.select)" } ?? ""),
+                             color: "#1a7f37", markers: chosen, xLabel: "evaluation \(values.count)")
+        }
+    }
+
     /// A polyline over `values` with labelled axes, as inline SVG.
     /// `markers` are (step, value) points (step 1 is the first value) drawn as dots on the same axes.
     static func lineChart(_ values: [Double], title: String, color: String,
-                          markers: [(step: Int, value: Double)] = [], markerColor: String = "#d1242f") -> String {
+                          markers: [(step: Int, value: Double)] = [], markerColor: String = "#d1242f",
+                          xLabel: String? = nil) -> String {
         let (width, height, pad) = (640.0, 220.0, 56.0)
         let all = values + markers.map(\.value)
         let low = all.min() ?? 0, high = all.max() ?? 1
@@ -92,7 +116,7 @@ public enum RunReport {
         <line x1="\(pad)" y1="\(pad)" x2="\(pad)" y2="\(height - pad)" stroke="#57606a"/>
         <text x="\(pad - 4)" y="\(pad + 4)" font-size="11" text-anchor="end">\(short(high))</text>
         <text x="\(pad - 4)" y="\(height - pad)" font-size="11" text-anchor="end">\(short(low))</text>
-        <text x="\(width - pad)" y="\(height - pad + 16)" font-size="11" text-anchor="end">step \(values.count)</text>
+        <text x="\(width - pad)" y="\(height - pad + 16)" font-size="11" text-anchor="end">\(escape(xLabel ?? "step \(values.count)"))</text>
         <polyline fill="none" stroke="\(color)" stroke-width="2" points="\(points)"/>\(dots)
         </svg><figcaption>\(escape(title))</figcaption></figure>
         """

@@ -33,7 +33,9 @@ public struct StagePlan: Sendable {
 public enum StagePlanner {
     struct CleanKeyMaterial: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let clean: CleanConfig; let seed: Int }
     struct TokenizeKeyMaterial: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let tokenize: TokenizeConfig }
-    struct TrainKeyMaterial: Encodable, Sendable { let train: TrainConfig; let seed: Int }
+    /// `evaluation` is the evaluate section when tasks run during training (`evaluate.every`), nil otherwise (then the
+    /// key is the one it always was).
+    struct TrainKeyMaterial: Encodable, Sendable { let train: TrainConfig; let seed: Int; var evaluation: EvaluateConfig? = nil }
     struct EvaluateKeyMaterial: Encodable, Sendable { let evaluate: EvaluateConfig; let seed: Int }
     struct ExportKeyMaterial: Encodable, Sendable { let export: ExportConfig }
 
@@ -64,7 +66,11 @@ public enum StagePlanner {
         try add(.tokenize, TokenizeKeyMaterial(format: r.data.format, fields: r.data.fields, tokenize: r.tokenize),
                 upstream.merging(["tokenizer": model]) { a, _ in a })
         let tokens = ["upstream:tokenize": stages.last!.key, "base_model": model]
-        try add(.train, TrainKeyMaterial(train: r.train, seed: r.seed), tokens)
+        var trainInputs = tokens
+        if r.evaluate.every > 0 {
+            for (i, task) in loaded.taskPaths.enumerated() { trainInputs["task/\(i)"] = try hasher.hash(task) }
+        }
+        try add(.train, TrainKeyMaterial(train: r.train, seed: r.seed, evaluation: r.evaluate.every > 0 ? r.evaluate : nil), trainInputs)
         let adapter = stages.last!.key
         var evalInputs = ["upstream:train": adapter, "base_model": model]
         for (i, task) in loaded.taskPaths.enumerated() { evalInputs["task/\(i)"] = try hasher.hash(task) }

@@ -1,3 +1,4 @@
+import LatheEvaluation
 import LatheModels
 
 /// `train.lora:` is LatheModels' `LoRAConfig`, the type `lathe train` uses too: one set of defaults.
@@ -80,12 +81,42 @@ public struct EvaluateConfig: Codable, Sendable, Equatable {
     /// Few-shot examples per request, replacing each task's `num_fewshot` except where a task sets 0 (lm-eval's
     /// `--num_fewshot`); absent keeps every task's own value.
     public var numFewshot: Int?
+    /// Render contexts with the base model's chat template (lm-eval `--apply_chat_template`). Default false.
+    public var applyChatTemplate = false
+    /// Few-shot examples as user/assistant turns (lm-eval `--fewshot_as_multiturn`); absent: on with a chat template.
+    public var fewshotAsMultiturn: Bool?
+    /// A system message before each task's description (lm-eval `--system_instruction`). Default none.
+    public var systemInstruction: String?
+    /// Run the tasks on the adapter every this many training steps and after the last (0: only in this stage).
+    /// Default 0.
+    public var every = 0
+    /// `TASK/METRIC` or `TASK/METRIC,FILTER` whose best value picks the adapter the train stage writes (and export
+    /// exports); needs `every`. Default none: the last step's adapter.
+    public var select: String?
+    /// Whether a higher or a lower `select` value is better. Default: lm-eval's `higher_is_better` of the metric.
+    public var better: Better?
+    /// Stop training after this many task evaluations without a better `select` value. Default none.
+    public var patience: Int?
+
+    /// Which direction of `evaluate.select` is better.
+    public enum Better: String, RecipeEnum { case higher, lower }
 
     /// Defaults.
     public init() {}
 
+    /// The evaluation options these settings ask for.
+    public var options: EvaluationOptions {
+        var options = EvaluationOptions(limit: limit, numFewshot: numFewshot)
+        options.applyChatTemplate = applyChatTemplate
+        options.fewshotAsMultiturn = fewshotAsMultiturn
+        options.systemInstruction = systemInstruction
+        return options
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, tasks, compareWithBase = "compare_with_base", limit, numFewshot = "num_fewshot"
+        case applyChatTemplate = "apply_chat_template", fewshotAsMultiturn = "fewshot_as_multiturn"
+        case systemInstruction = "system_instruction", every, select, better, patience
     }
 }
 

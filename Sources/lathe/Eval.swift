@@ -19,6 +19,11 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluate only the first N documents of each task.") var limit: Int?
     @Option(help: "Few-shot examples per context, replacing each task's num_fewshot (as lm-eval --num_fewshot, a task whose YAML sets num_fewshot: 0 stays zero-shot).")
     var numFewshot: Int?
+    @Flag(help: "Render every context with the model's chat template (lm-eval --apply_chat_template); choices then follow the context without target_delimiter.")
+    var applyChatTemplate = false
+    @Flag(inversion: .prefixedNo, help: "Few-shot examples as separate user/assistant turns (default with --apply-chat-template, as lm-eval --fewshot_as_multiturn); --no-fewshot-as-multiturn puts them in one user message.")
+    var fewshotAsMultiturn: Bool?
+    @Option(help: "A system message before each task's description (lm-eval --system_instruction).") var systemInstruction: String?
     @Flag(help: "Also evaluate the base model and print per-task deltas with paired bootstrap standard errors.")
     var compareBase = false
     @Option(help: "Output folder for results.json, samples_<task>.jsonl and table.md.") var out: String
@@ -27,12 +32,18 @@ struct Eval: ParsableCommand {
     func validate() throws {
         if compareBase && adapter == nil { throw ValidationError("--compare-base needs --adapter DIR") }
         if let numFewshot, numFewshot < 0 { throw ValidationError("--num-fewshot must be 0 or more") }
+        if fewshotAsMultiturn == true && !applyChatTemplate {
+            throw ValidationError("--fewshot-as-multiturn needs --apply-chat-template (as in lm-eval)")
+        }
     }
 
     func run() throws {
         threads.configure()
         let taskList = try TaskSuite.load(tasks)
-        let options = EvaluationOptions(limit: limit, numFewshot: numFewshot)
+        var options = EvaluationOptions(limit: limit, numFewshot: numFewshot)
+        options.applyChatTemplate = applyChatTemplate
+        options.fewshotAsMultiturn = fewshotAsMultiturn
+        options.systemInstruction = systemInstruction
         for task in taskList {
             let shots = try task.effectiveFewshot(override: numFewshot)
             if let numFewshot, shots != numFewshot {

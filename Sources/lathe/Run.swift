@@ -105,6 +105,13 @@ final class EventLog {
             line("checkpoint", ["step": step, "path": path])
         case .evaluated(let step, let loss):
             line("eval_loss", ["step": step, "loss": (loss * 10000).rounded() / 10000])
+        case .tasksEvaluated(let step, let metrics, let selected, let bestStep):
+            var fields: [String: Any] = ["step": step, "metrics": metrics]
+            if let selected { fields["selected"] = selected }
+            if let bestStep { fields["best_step"] = bestStep }
+            line("task_eval", fields)
+        case .evaluation:
+            break
         case .step(let p):
             let rate = Double(p.tokens) / max(p.seconds, 1e-9)
             let remaining = Double(p.totalSteps - p.step) * p.seconds

@@ -26,6 +26,12 @@ import Testing
         #expect(result.stderr.contains("--threads must be between 1 and 1024 (got 0)"), "\(result.stderr)")
     }
 
+    @Test func fewshotAsMultiturnNeedsTheChatTemplate() throws {
+        let result = try CLI.run(Self.threaded[0] + ["--fewshot-as-multiturn"])
+        #expect(result.status == Self.usageError, "\(result.stderr)")
+        #expect(result.stderr.contains("--fewshot-as-multiturn needs --apply-chat-template"), "\(result.stderr)")
+    }
+
     @Test(arguments: threaded)
     func threadCountOutsideTheRangeIsAUsageError(_ command: [String]) throws {
         for bad in ["0", "-2", "100000"] {  // `=` so that -2 is read as the value, not as a flag

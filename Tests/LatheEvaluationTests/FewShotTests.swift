@@ -97,7 +97,7 @@ import Testing
                 #expect(examples.count == shots && !examples.contains(index), "\(shots) shots, doc \(index)")
                 #expect(Set(examples).count == shots)
                 let question = try prompts.text(doc, index: index)
-                #expect(!(try fewshot.render(examples, prompts: prompts)).contains(question))
+                #expect(!(try fewshot.messages(examples, prompts: prompts)).map(\.text).joined().contains(question))
             }
         }
         // Without fewshot_split, lm-eval falls back to the test split and does not leave the document out.
@@ -131,7 +131,10 @@ import Testing
         }
         var result = try ReportTests.result(values: [1, 0], model: "m")
         result.numFewshot = 3
-        #expect(EvaluationReport.resultsJSON([result], model: "m", options: .init()).contains("\"num_fewshot\": 3, \"metric_list\""))
+        let json = EvaluationReport.resultsJSON([result], model: "m", options: .init())
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(((root["configs"] as? [String: Any])?["demo"] as? [String: Any])?["num_fewshot"] as? Int == 3)
+        #expect((root["n-shot"] as? [String: Int])?["demo"] == 3)
     }
 
     static let header = "task: t\ndataset_path: json\ndataset_kwargs: {data_files: {test: docs.jsonl, train: train.jsonl}}\ntest_split: test\n"

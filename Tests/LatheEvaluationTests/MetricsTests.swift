@@ -57,8 +57,8 @@ import Testing
 
     @Test func regexAndTakeFirstFilters() {
         let steps: [FilterStep] = [.regex(pattern: #"#### (\-?[0-9\.\,]+)"#, groupSelect: 0, fallback: "[invalid]"), .takeFirst]
-        #expect(OutputFilters.apply(steps, to: ["so #### 42 and #### 7", "#### 1"]) == "42")
-        #expect(OutputFilters.apply(steps, to: ["no number"]) == "[invalid]")
+        #expect(OutputFilters.apply(steps, to: ["so #### 42 and #### 7", "#### 1"]) == .text("42"))
+        #expect(OutputFilters.apply(steps, to: ["no number"]) == .text("[invalid]"))
         #expect(OutputFilters.regexFilter("a1 b2", pattern: "([a-z])([0-9])", groupSelect: -1, fallback: "x") == "b")
         #expect(OutputFilters.regexFilter(" x ", pattern: "x", groupSelect: 0, fallback: "?") == "x")
     }

@@ -12,7 +12,8 @@ import Testing
             SampleRecord(docId: i, doc: .dict(TemplateDict([("q", .string("x\"y"))])), target: "a",
                          arguments: [["ctx", " a"], ["ctx", " b"]],
                          responses: [Response(logLikelihood: -1, isGreedy: true), Response(logLikelihood: -2, isGreedy: false)],
-                         filtered: [("none", [])], metrics: [("acc", [v])])
+                         filtered: [("none", [Response(logLikelihood: -1, isGreedy: true), Response(logLikelihood: -2, isGreedy: false)])],
+                         metrics: [("acc", "none", [v])])
         }
         let acc = MetricSamples(name: "acc", filter: "none", aggregation: .mean, values: values, weights: [])
         return TaskResult(task: task, model: model, samples: samples, metrics: [acc], originalDocuments: 10,
@@ -32,7 +33,9 @@ import Testing
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect((first["doc"] as? [String: String])?["q"] == "x\"y")
         #expect(((first["arguments"] as? [String: Any])?["gen_args_1"] as? [String: String])?["arg_1"] == " b")
-        #expect((first["resps"] as? [[[Any]]])?[1][0][0] as? Double == -2)
+        #expect((first["resps"] as? [[[String]]])?[1][0] == ["-2.0", "False"])
+        #expect((first["filtered_resps"] as? [[String]])?[0] == ["-1.0", "True"])
+        #expect(first["filter"] as? String == "none" && first["metrics"] as? [String] == ["acc"])
         #expect(first["acc"] as? Double == 1)
         #expect(EvaluationReport.table([result]).contains("| demo | none | acc | 0.7500 | 0.2500 |"))
     }

@@ -33,6 +33,17 @@ import LatheModels
         #expect(r.evaluate.numFewshot == nil)
         #expect(try project.load(TestProject.recipe(), overrides: ["evaluate.num_fewshot=3"]).recipe.evaluate.numFewshot == 3)
         #expect(throws: RecipeError.self) { try project.load(TestProject.recipe(), overrides: ["evaluate.num_fewshot=-1"]) }
+        #expect(!r.evaluate.applyChatTemplate && r.evaluate.every == 0 && r.evaluate.select == nil)
+        let chat = try project.load(TestProject.recipe(), overrides: ["evaluate.apply_chat_template=true", "evaluate.system_instruction=Be brief."])
+        #expect(chat.recipe.evaluate.options.applyChatTemplate && chat.recipe.evaluate.options.systemInstruction == "Be brief.")
+        #expect(throws: RecipeError.self) { try project.load(TestProject.recipe(), overrides: ["evaluate.fewshot_as_multiturn=true"]) }
+        let selecting = try project.load(TestProject.recipe(), overrides: ["evaluate.every=2", "evaluate.select=tiny/acc", "evaluate.better=lower", "evaluate.patience=3"])
+        #expect(selecting.recipe.evaluate.better == .lower && selecting.recipe.evaluate.patience == 3)
+        for bad in [["evaluate.select=tiny/acc"], ["evaluate.every=2", "evaluate.select=acc"], ["evaluate.every=-1"],
+                    ["evaluate.every=2", "evaluate.select=tiny/acc", "evaluate.patience=0"], ["evaluate.patience=2"],
+                    ["evaluate.every=2", "evaluate.select=tiny/acc", "evaluate.better=best"]] {
+            #expect(throws: RecipeError.self, "\(bad)") { try project.load(TestProject.recipe(), overrides: bad) }
+        }
         #expect(r.outputDir == "Checkpoints/tiny")
         #expect(loaded.runDirectory == project.root + "/Checkpoints/tiny")
         #expect(loaded.dataFiles == [project.root + "/Datasets/tiny/train.jsonl"])

@@ -16,7 +16,7 @@ public struct EvaluateStage: StageExecutor {
         }
         let adapter = (trained as NSString).appendingPathComponent("adapter")
         let tasks = try context.loaded.taskPaths.flatMap { try TaskSuite.load($0) }
-        let options = EvaluationOptions(limit: settings.limit, numFewshot: settings.numFewshot)
+        let options = settings.options
         let out = context.outputDirectory as NSString
         func evaluate(_ label: String, adapter: String?) throws -> [TaskResult] {
             let model = try EvaluationModel.load(path: context.loaded.baseModelPath, adapter: adapter, name: label)

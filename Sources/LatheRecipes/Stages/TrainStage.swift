@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheEvaluation
 import LatheFormats
 import LatheModels
 import LatheTensors
@@ -8,7 +9,9 @@ import LatheTraining
 /// The recipe's train stage: LoRA on the base model over the tokenize stage's examples. Checkpoints go to
 /// `<run>/checkpoints/<stage key>/` (outside the stage's temporary directory, so a killed run resumes from
 /// the newest valid one); the finished adapter is written as a PEFT directory `adapter/` with
-/// `training_log.jsonl` (one line per step, one per held-out evaluation) beside it.
+/// `training_log.jsonl` (one line per step, one per held-out evaluation, one per task evaluation) beside it. With
+/// `evaluate.every` the recipe's tasks run on the adapter during training; with `evaluate.select` the adapter of the
+/// best step is written as `adapter/` (the last one as `last-adapter/`), and `patience` may stop training early.
 public struct TrainStage: StageExecutor {
     public enum Event: Sendable {
         case resumed(step: Int, problems: [String])
@@ -16,6 +19,11 @@ public struct TrainStage: StageExecutor {
         case checkpoint(step: Int, path: String)
         /// Held-out loss of the adapter after `step` (every `train.eval_every` steps and at the end).
         case evaluated(step: Int, loss: Double)
+        /// The recipe's tasks on the adapter after `step` (`evaluate.every`): `task/metric,filter` → value, and the
+        /// `evaluate.select` value with the best step so far.
+        case tasksEvaluated(step: Int, metrics: [String: Double], selected: Double?, bestStep: Int?)
+        /// A task evaluation's progress.
+        case evaluation(EvaluationEvent)
     }
 
     public var onEvent: (Event) -> Void
@@ -49,7 +57,9 @@ public struct TrainStage: StageExecutor {
         let length = recipe.tokenize.maxLength
         var finalEvalLoss: Double?
         let recipeHash = (try? context.loaded.sha256()) ?? ""
-        try trainer.run(saveEvery: recipe.train.saveEvery, checkpoint: { trainer in
+        var selection = try TrainingSelection(context.loaded, directory: store.directory, log: log)
+        var stoppedEarly = false
+        do { try trainer.run(saveEvery: recipe.train.saveEvery, checkpoint: { trainer in
             // The log first: killed between the two, the resumed run drops the lines after the older checkpoint.
             try DurableFile.write(Array(log.utf8), to: logPath)
             let checkpoint = Self.checkpoint(trainer, recipeHash: recipeHash, seed: recipe.seed)
@@ -60,16 +70,33 @@ public struct TrainStage: StageExecutor {
             onEvent(.step(progress))
         }, afterStep: { trainer in
             let step = trainer.completedSteps, last = step == trainer.totalSteps, every = recipe.train.evalEvery
-            guard !held.isEmpty, every > 0, step % every == 0 || last else { return }
-            let loss = try training.heldOutLoss(trainer.adapter, held, length: length)
-            if last { finalEvalLoss = loss }
-            log += "{\"step\": \(step), \"eval_loss\": \(loss)}\n"
-            onEvent(.evaluated(step: step, loss: loss))
-        })
+            if !held.isEmpty, every > 0, step % every == 0 || last {
+                let loss = try training.heldOutLoss(trainer.adapter, held, length: length)
+                if last { finalEvalLoss = loss }
+                log += "{\"step\": \(step), \"eval_loss\": \(loss)}\n"
+                onEvent(.evaluated(step: step, loss: loss))
+            }
+            guard var current = selection, current.isDue(step: step, last: last) else { return }
+            let outcome = try current.evaluate(training, trainer.adapter, step: step) { onEvent(.evaluation($0)) }
+            selection = current
+            log += outcome.line
+            onEvent(.tasksEvaluated(step: step, metrics: outcome.metrics, selected: current.selectedKey.flatMap { outcome.metrics[$0] },
+                                    bestStep: current.best?.step))
+            if outcome.stop { throw TrainingSelection.EarlyStop() }
+        }) } catch is TrainingSelection.EarlyStop { stoppedEarly = true }
         let adapterDirectory = (context.outputDirectory as NSString).appendingPathComponent("adapter")
-        try training.save(trainer.adapter, to: adapterDirectory)
-        try Data(log.utf8).write(to: URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("training_log.jsonl"))
         var metrics: [String: Double] = [:]
+        if let selection, selection.selectedKey != nil, let best = selection.best {
+            // The best step's adapter is what export and evaluate see; the last one stays beside it.
+            try training.save(trainer.adapter, to: (context.outputDirectory as NSString).appendingPathComponent("last-adapter"))
+            try FileManager.default.copyItem(atPath: selection.bestDirectory, toPath: adapterDirectory)
+            metrics["selected_step"] = Double(best.step)
+            metrics["selected_value"] = best.value
+        } else {
+            try training.save(trainer.adapter, to: adapterDirectory)
+        }
+        if stoppedEarly { metrics["stopped_at_step"] = Double(trainer.completedSteps) }
+        try Data(log.utf8).write(to: URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("training_log.jsonl"))
         if !held.isEmpty {
             metrics["eval_loss_base"] = try training.heldOutLoss(trainer.adapter, held, length: length, base: true)
             metrics["eval_loss_adapter"] = try finalEvalLoss ?? training.heldOutLoss(trainer.adapter, held, length: length)
