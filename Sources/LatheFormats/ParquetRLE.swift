@@ -130,7 +130,8 @@ enum ParquetRLE {
     /// known (data page v2), else read from a 4-byte prefix (v1).
     static func levels(_ cursor: inout PageCursor, maxLevel: Int, count: Int, length: Int?, what: String)
         throws(ParquetPageProblem) -> [UInt8] {
-        let byteLength = try length ?? cursor.u32("\(what) length")
+        var byteLength = length ?? 0
+        if length == nil { byteLength = try cursor.u32("\(what) length") }
         var sub = PageCursor(try cursor.slice(byteLength, what))
         var wide: [UInt64] = []
         try decode(&sub, width: ParquetSchema.bitWidth(maxLevel), count: count, maxValue: UInt64(maxLevel), what: what,
