@@ -78,7 +78,7 @@ struct ParquetColumnReader {
                 throw error(.truncated, offset, "the chunk ends after \(column.entries) of its \(expected) values")
             }
             var reader = ThriftReader(UnsafeRawBufferPointer(rebasing: bytes[offset ..< end]), file: file, base: offset,
-                                      context: "\(place): page header")
+                                      context: "\(place): page header at byte \(offset)")
             let header = try ParquetPageHeader.read(&reader)
             let bodyStart = offset + header.headerLength
             guard header.compressedSize <= end - bodyStart else {
