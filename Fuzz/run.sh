@@ -21,8 +21,8 @@ rss_mb=${FUZZ_RSS_MB:-2048}
 per_input=${FUZZ_TIMEOUT:-10}
 out=$root/.build-fuzz
 summary=${FUZZ_SUMMARY:-$out/summary.txt}
-all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml csv jsonl peft-adapter
-             checkpoint token-shard)
+all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml csv jsonl parquet
+             peft-adapter checkpoint token-shard)
 build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with the given sanitizers
     local product=$1; shift
     local flags=()
@@ -62,6 +62,7 @@ for target in "${targets[@]}"; do
         task-yaml) product=FuzzTaskYAML; max_len=16384 ;;
         csv) product=FuzzCSV ;;
         jsonl) product=FuzzJSONL ;;
+        parquet) product=FuzzParquet ;;
         peft-adapter) product=FuzzPEFTAdapter ;;
         checkpoint) product=FuzzCheckpoint ;;
         token-shard) product=FuzzTokenShard ;;
