@@ -41,6 +41,7 @@ public final class ParquetReader: RecordDecodingSource {
         while items.count < maxItems, bytes < maxBytes {
             if group == nil || nextRow >= group!.rowCount {
                 guard nextGroup < file.rowGroupCount else { break }
+                group = nil  // one row group in memory at a time
                 do { group = try file.rowGroup(nextGroup) } catch { throw Self.dataError(path, error) }
                 nextGroup += 1
                 nextRow = 0

@@ -199,14 +199,12 @@ struct ParquetColumnReader {
             if present == 0 { return }
             guard dictionary > 0 else { throw ParquetPageProblem(.invalidValue, "dictionary indices into an empty dictionary") }
             let width = Int(try values.byte("the dictionary index bit width"))
-            var indices: [UInt64] = []
             try ParquetRLE.decode(&values, width: width, count: present, maxValue: UInt64(dictionary - 1),
-                                  what: "dictionary indices", into: &indices)
-            column.refs += indices.map { Int32(truncatingIfNeeded: $0) }
+                                  what: "dictionary indices", into: &column.refs)
             return
         case .rle where leaf.type == .boolean:
             var bits = PageCursor(try values.slice(try values.u32("the RLE boolean length"), "RLE booleans"))
-            var decoded: [UInt64] = []
+            var decoded: [UInt8] = []
             try ParquetRLE.decode(&bits, width: 1, count: present, maxValue: 1, what: "RLE booleans", into: &decoded)
             column.pool.booleans += decoded.map { $0 == 1 }
         case .deltaBinaryPacked:

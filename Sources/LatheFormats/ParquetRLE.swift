@@ -64,7 +64,8 @@ struct PageCursor {
 enum ParquetRLE {
     /// Appends `count` values of `width` (≤ 64) bits packed least-significant bit first, starting at `start` of
     /// `bytes`; the caller has checked that `(count * width + 7) / 8` bytes are there.
-    static func unpack(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int, width: Int, into out: inout [UInt64]) {
+    static func unpack<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int, width: Int,
+                                             into out: inout [T]) {
         guard width > 0 else {
             out.append(contentsOf: repeatElement(0, count: count))
             return
@@ -82,20 +83,19 @@ enum ParquetRLE {
                 got += take
                 bit += take
             }
-            out.append(value & mask)
+            out.append(T(truncatingIfNeeded: value & mask))
         }
     }
 
     /// Decodes `count` values of `width` (≤ 32) bits from the hybrid stream in `cursor` (no length prefix), each
-    /// at most `maxValue`, appending them to `out`.
-    static func decode(_ cursor: inout PageCursor, width: Int, count: Int, maxValue: UInt64, what: String,
-                       into out: inout [UInt64]) throws(ParquetPageProblem) {
-        guard (0 ... 32).contains(width) else {
+    /// at most `maxValue` (which `T` must hold), appending them to `out`.
+    static func decode<T: FixedWidthInteger>(_ cursor: inout PageCursor, width: Int, count: Int, maxValue: UInt64,
+                                             what: String, into out: inout [T]) throws(ParquetPageProblem) {
+        guard (0 ... min(32, T.bitWidth)).contains(width) else {
             throw ParquetPageProblem(.invalidValue, "\(what): bit width \(width) is over 32")
         }
         out.reserveCapacity(out.count + count)
         var left = count
-        let first = out.count
         while left > 0 {
             let header = try cursor.varint("\(what) run header")
             if header & 1 == 1 {
@@ -107,7 +107,11 @@ enum ParquetRLE {
                 let byteCount = Int(groups) * width
                 try cursor.need(byteCount, "\(what) bit-packed run")
                 let values = min(Int(groups) * 8, left)
+                let first = out.count
                 unpack(cursor.bytes, from: cursor.offset, count: values, width: width, into: &out)
+                for i in first ..< out.count where UInt64(truncatingIfNeeded: out[i]) > maxValue {
+                    throw ParquetPageProblem(.invalidValue, "\(what): value \(out[i]) is over the maximum \(maxValue)")
+                }
                 cursor.offset += byteCount
                 left -= values
             } else {
@@ -116,13 +120,13 @@ enum ParquetRLE {
                 let raw = try cursor.slice((width + 7) / 8, "\(what) RLE value")
                 var value: UInt64 = 0
                 for (i, b) in raw.enumerated() { value |= UInt64(b) << UInt64(8 * i) }
+                guard value <= maxValue else {
+                    throw ParquetPageProblem(.invalidValue, "\(what): value \(value) is over the maximum \(maxValue)")
+                }
                 let take = Int(min(run, UInt64(left)))
-                out.append(contentsOf: repeatElement(value, count: take))
+                out.append(contentsOf: repeatElement(T(truncatingIfNeeded: value), count: take))
                 left -= take
             }
-        }
-        for i in first ..< out.count where out[i] > maxValue {
-            throw ParquetPageProblem(.invalidValue, "\(what): value \(out[i]) is over the maximum \(maxValue)")
         }
     }
 
@@ -133,9 +137,9 @@ enum ParquetRLE {
         var byteLength = length ?? 0
         if length == nil { byteLength = try cursor.u32("\(what) length") }
         var sub = PageCursor(try cursor.slice(byteLength, what))
-        var wide: [UInt64] = []
+        var levels: [UInt8] = []
         try decode(&sub, width: ParquetSchema.bitWidth(maxLevel), count: count, maxValue: UInt64(maxLevel), what: what,
-                   into: &wide)
-        return wide.map { UInt8(truncatingIfNeeded: $0) }
+                   into: &levels)
+        return levels
     }
 }
