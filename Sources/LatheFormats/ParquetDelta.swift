@@ -33,9 +33,10 @@ enum ParquetDelta {
                 let byteCount = perMiniblock * Int(width) / 8
                 try cursor.need(byteCount, "a DELTA_BINARY_PACKED miniblock")
                 deltas.removeAll(keepingCapacity: true)
-                ParquetRLE.unpack(cursor.bytes, from: cursor.offset, count: perMiniblock, width: Int(width), into: &deltas)
+                ParquetRLE.unpack(cursor.bytes, from: cursor.offset, count: min(perMiniblock, expected - values.count),
+                                  width: Int(width), into: &deltas)
                 cursor.offset += byteCount
-                for delta in deltas.prefix(expected - values.count) {
+                for delta in deltas {
                     previous = previous &+ minDelta &+ Int64(bitPattern: delta)
                     values.append(previous)
                 }

@@ -109,12 +109,7 @@ struct ParquetFileMeta {
         var e = ParquetSchemaElement()
         try r.structure { r, id, type in
             switch (id, type) {
-            case (1, .i32):
-                let raw = try r.i32()
-                guard let physical = ParquetPhysicalType(rawValue: raw) else {
-                    throw r.error(.invalidValue, "unknown physical type \(raw)")
-                }
-                e.type = physical
+            case (1, .i32): e.type = try physicalType(&r)
             case (2, .i32): e.typeLength = try r.i32()
             case (3, .i32): e.repetition = try r.i32()
             case (4, .binary): e.name = try r.string()
@@ -129,6 +124,12 @@ struct ParquetFileMeta {
             }
         }
         return e
+    }
+
+    private static func physicalType(_ r: inout ThriftReader) throws -> ParquetPhysicalType {
+        let raw = try r.i32()
+        guard let physical = ParquetPhysicalType(rawValue: raw) else { throw r.error(.invalidValue, "unknown physical type \(raw)") }
+        return physical
     }
 
     private static func rowGroup(_ r: inout ThriftReader) throws -> ParquetRowGroupMeta {
@@ -167,12 +168,7 @@ struct ParquetFileMeta {
         var m = ParquetColumnMeta()
         try r.structure { r, id, type in
             switch (id, type) {
-            case (1, .i32):
-                let raw = try r.i32()
-                guard let physical = ParquetPhysicalType(rawValue: raw) else {
-                    throw r.error(.invalidValue, "unknown physical type \(raw)")
-                }
-                m.type = physical
+            case (1, .i32): m.type = try physicalType(&r)
             case (3, .list): try r.list { r, t in
                 guard t == .binary else { return try r.skip(t, inList: true) }
                 m.path.append(try r.string())

@@ -30,7 +30,8 @@ public struct ParquetRowGroup {
         var rowStarts: [[Int]] = [], valueStarts: [[Int]] = []
         for (leaf, column) in zip(schema.leaves, columns) {
             var starts: [Int] = [], values: [Int] = []
-            starts.reserveCapacity(rowCount + 1); values.reserveCapacity(rowCount + 1)
+            // The footer's row count is not trusted for allocation: a row needs at least one entry.
+            starts.reserveCapacity(min(rowCount, column.entries) + 1); values.reserveCapacity(min(rowCount, column.entries) + 1)
             var seen = 0
             let top = UInt8(leaf.maxDef)
             for entry in 0 ..< column.entries {
