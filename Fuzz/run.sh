@@ -27,6 +27,9 @@ build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with t
     local product=$1; shift
     local flags=()
     for s in "$@"; do flags+=(--sanitize="$s"); done
+    # swiftc keeps only the last of several -sanitize= flags (SwiftPM passes one per --sanitize), which dropped the
+    # fuzzer's coverage instrumentation whenever address came second; one combined flag, passed last, keeps both.
+    flags+=(-Xswiftc "-sanitize=$(IFS=,; echo "$*")")
     local scratch=$out/spm
     [ "$1" = thread ] && scratch=$out/spm-thread
     swift build --package-path Fuzz --scratch-path "$scratch" "${flags[@]}" --product "$product" \
