@@ -9,7 +9,8 @@
 //   LatheJinja        sandboxed chat templates: Formats
 //   LatheTokenizers   tokenizer.json / GGUF tokenizers, chat templates and `ChatMessage`: Formats, Jinja
 //   LatheCheckpoints  zstd checkpoints and token shards: Formats + zstd
-//   LatheData         cleaning: Support, Tokenizers. No BLAS. A chat record's messages are the `ChatMessage`s the
+//   LatheData         cleaning: Support, Tokenizers, and snappy/zlib/zstd to decompress the Parquet pages that
+//                     LatheFormats parses (Formats stays dependency-free: it takes the decompressor as a value). No BLAS. A chat record's messages are the `ChatMessage`s the
 //                     chat template renders, so the message type lives with the template in LatheTokenizers (it
 //                     carries tool calls as template values) and the cleaner reuses it instead of a copy.
 //   LatheModels       decoder forward/backward, LoRA (`LoRAConfig`, the one set of adapter defaults), exports:
@@ -50,6 +51,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The numeric modules are optimised in debug builds too: their hot loops run 10–50× slower at -Onone,
         // which would make the test suite (finite differences, real-model tests) far too slow.
@@ -60,7 +63,8 @@ let package = Package(
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
         .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"], exclude: ["FORMAT.md"],
                 swiftSettings: optimized),
-        .target(name: "LatheData", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers"], exclude: ["README.md"],
+        .target(name: "LatheData", dependencies: ["CSnappy", "CZlib", "CZstd", "LatheSupport", "LatheFormats", "LatheTokenizers"],
+                exclude: ["README.md"],
                 swiftSettings: optimized),
         .target(name: "LatheModels", dependencies: ["LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers"],
                 swiftSettings: optimized),

@@ -34,6 +34,7 @@ let package = Package(
         fuzzTarget("FuzzTaskYAML", ["LatheEvaluation"]),
         fuzzTarget("FuzzCSV", ["LatheData"]),
         fuzzTarget("FuzzJSONL", ["LatheData"]),
+        fuzzTarget("FuzzParquet", ["LatheData", "LatheFormats"]),
         fuzzTarget("FuzzPEFTAdapter", ["LatheModels"]),
         fuzzTarget("FuzzCheckpoint", ["LatheCheckpoints"]),
         fuzzTarget("FuzzTokenShard", ["LatheRecipes"]),

@@ -21,12 +21,15 @@ rss_mb=${FUZZ_RSS_MB:-2048}
 per_input=${FUZZ_TIMEOUT:-10}
 out=$root/.build-fuzz
 summary=${FUZZ_SUMMARY:-$out/summary.txt}
-all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml csv jsonl peft-adapter
-             checkpoint token-shard)
+all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml csv jsonl parquet
+             peft-adapter checkpoint token-shard)
 build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with the given sanitizers
     local product=$1; shift
     local flags=()
     for s in "$@"; do flags+=(--sanitize="$s"); done
+    # swiftc keeps only the last of several -sanitize= flags (SwiftPM passes one per --sanitize), which dropped the
+    # fuzzer's coverage instrumentation whenever address came second; one combined flag, passed last, keeps both.
+    flags+=(-Xswiftc "-sanitize=$(IFS=,; echo "$*")")
     local scratch=$out/spm
     [ "$1" = thread ] && scratch=$out/spm-thread
     swift build --package-path Fuzz --scratch-path "$scratch" "${flags[@]}" --product "$product" \
@@ -62,6 +65,7 @@ for target in "${targets[@]}"; do
         task-yaml) product=FuzzTaskYAML; max_len=16384 ;;
         csv) product=FuzzCSV ;;
         jsonl) product=FuzzJSONL ;;
+        parquet) product=FuzzParquet ;;
         peft-adapter) product=FuzzPEFTAdapter ;;
         checkpoint) product=FuzzCheckpoint ;;
         token-shard) product=FuzzTokenShard ;;

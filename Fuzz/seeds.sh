@@ -63,6 +63,7 @@ case $target in
     recipe) copy Recipes/*.yaml ;;
     task-yaml) copy Recipes/evals/quickstart/*.yaml $fixtures/LatheEvaluationTests/Fixtures/tasks/*.yaml ;;
     csv) copy $fixtures/LatheDataTests/Fixtures/*.csv ;;
+    parquet) copy $fixtures/LatheDataTests/Fixtures/parquet/*.parquet ;;
     jsonl)
         copy Datasets/quickstart/*.jsonl Recipes/evals/quickstart/*.jsonl $fixtures/LatheEvaluationTests/Fixtures/tasks/*.jsonl
         for f in "$corpus"/seed-*.jsonl; do  # the input cap is 64 KiB: keep the first lines of big files

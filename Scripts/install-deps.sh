@@ -7,11 +7,13 @@ missing=()
 has_header() { printf '#include <%s>\n' "$1" | cc -E -x c - >/dev/null 2>&1; }
 has_header cblas.h || missing+=(libopenblas-dev)
 has_header zstd.h  || missing+=(libzstd-dev)
+has_header snappy-c.h || missing+=(libsnappy-dev)
+has_header zlib.h  || missing+=(zlib1g-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "Lathe needs ${missing[*]} (OpenBLAS and zstd headers); install them with your package manager." >&2
+  echo "Lathe needs ${missing[*]} (OpenBLAS, zstd, snappy and zlib headers); install them with your package manager." >&2
   exit 1
 fi
 sudo=""

@@ -57,7 +57,7 @@ public final class CleaningPipeline {
 
         for path in inputs {
             let source = try RecordSources.open(path, maxRecordBytes: config.maxRecordBytes, textMode: config.textMode)
-            (source as? CSVReader)?.decoder = processor.decoder
+            (source as? any RecordDecodingSource)?.decoder = processor.decoder
             var input = CleanReport.Input(path: path, records: 0, badLines: 0, emptyLines: 0)
             while true {
                 let items = try source.nextBatch(maxItems: Self.batchRecords, maxBytes: Self.batchBytes)

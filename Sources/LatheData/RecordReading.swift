@@ -6,7 +6,7 @@ extension RecordSources {
     public static func records(_ path: String, decoder: RecordDecoder = RecordDecoder(), maxRecordBytes: Int = 16 << 20,
                                textMode: TextFolderMode = .file) throws(DataError) -> [Record] {
         let source = try open(path, maxRecordBytes: maxRecordBytes, textMode: textMode)
-        (source as? CSVReader)?.decoder = decoder
+        (source as? any RecordDecodingSource)?.decoder = decoder
         var records: [Record] = []
         while true {
             let batch = try source.nextBatch(maxItems: 4096, maxBytes: 16 << 20)

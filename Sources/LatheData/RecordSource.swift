@@ -49,7 +49,8 @@ public protocol RecordSource: AnyObject {
     func nextBatch(maxItems: Int, maxBytes: Int) throws(DataError) -> [SourceItem]
 }
 
-/// Opens the right reader for a path: `.jsonl`/`.json`/`.ndjson` lines, `.csv`, or a folder of `.txt`/`.md`.
+/// Opens the right reader for a path: `.jsonl`/`.json`/`.ndjson` lines, `.csv`, `.parquet`, or a folder of
+/// `.txt`/`.md`.
 public enum RecordSources {
     /// A reader for `path`.
     public static func open(_ path: String, maxRecordBytes: Int, textMode: TextFolderMode) throws(DataError) -> any RecordSource {
@@ -62,6 +63,7 @@ public enum RecordSources {
         switch url.pathExtension.lowercased() {
         case "jsonl", "json", "ndjson": return try JSONLReader(path: path, maxRecordBytes: maxRecordBytes)
         case "csv": return try CSVReader(path: path, maxRecordBytes: maxRecordBytes)
+        case "parquet": return try ParquetReader(path: path, maxRecordBytes: maxRecordBytes)
         case "txt", "md": return try TextFolderReader(path: path, mode: textMode, maxRecordBytes: maxRecordBytes)
         default: throw DataError.unsupportedInput(path: path)
         }

@@ -30,7 +30,7 @@ public struct LoadedRecipe: Sendable {
     public let projectRoot: String
     /// The run directory (absolute, inside `<projectRoot>/Checkpoints/`).
     public let runDirectory: String
-    /// Data files (absolute; directories expanded to their `.jsonl` / `.csv` files when files are checked).
+    /// Data files (absolute; directories expanded to their `.jsonl` / `.csv` / `.parquet` files when files are checked).
     public let dataFiles: [String]
     /// The base model path (absolute).
     public let baseModelPath: String
@@ -194,8 +194,8 @@ struct InputResolver {
         guard check, FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
             return [absolute]
         }
-        let names = DurableFile.list(absolute).filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".csv") }
-        guard !names.isEmpty else { throw error(key, "directory \"\(path)\" holds no .jsonl or .csv files") }
+        let names = DurableFile.list(absolute).filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".csv") || $0.hasSuffix(".parquet") }
+        guard !names.isEmpty else { throw error(key, "directory \"\(path)\" holds no .jsonl, .csv or .parquet files") }
         return names.map { absolute + "/" + $0 }
     }
 }

@@ -13,7 +13,7 @@ struct Clean: ParsableCommand {
         """
     )
 
-    @Argument(help: "Input .jsonl/.csv files or folders of .txt/.md files.")
+    @Argument(help: "Input .jsonl/.csv/.parquet files or folders of .txt/.md files.")
     var inputs: [String]
 
     @Option(name: .customLong("out"), help: "Output folder.")

@@ -6,7 +6,7 @@ import LatheFormats
 /// Collects every item of a source, decoding JSONL lines.
 func items(_ path: String, maxRecordBytes: Int = 16 << 20, decoder: RecordDecoder = RecordDecoder()) throws -> [SourceItem] {
     let source = try RecordSources.open(path, maxRecordBytes: maxRecordBytes, textMode: .paragraph)
-    (source as? CSVReader)?.decoder = decoder
+    (source as? any RecordDecodingSource)?.decoder = decoder
     var all: [SourceItem] = []
     while true {
         let batch = try source.nextBatch(maxItems: 100, maxBytes: 1 << 20)
