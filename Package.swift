@@ -3,7 +3,9 @@
 //
 // Layering: a module depends only on modules listed above it, and each target below declares exactly the modules
 // its files import (tests likewise).
-//   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom — no dependency, no BLAS
+//   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom, the `Communicator` protocol —
+//                     no dependency, no BLAS, no MPI
+//   LatheDistributed  `MPICommunicator` over Open MPI (C shim CLatheMPI over the CMPI module map): Support
 //   LatheFormats      safetensors, GGUF, JSON — no dependency
 //   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
 //   LatheJinja        sandboxed chat templates: Formats
@@ -16,8 +18,8 @@
 //                     Support, Tensors, Formats, Tokenizers
 //   LatheTraining     trainer, AdamW, batching: Support, Tokenizers, Models (kernels only through Models)
 //   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models + Yams
-//   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Support and Jinja + Yams
-//   lathe             the CLI: parses flags and renders events + ArgumentParser
+//   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Distributed and Jinja + Yams
+//   lathe             the CLI: parses flags, renders events, starts the MPI job + ArgumentParser
 import PackageDescription
 
 /// Optimisation for the modules with hot loops, in every configuration.
@@ -30,6 +32,7 @@ let package = Package(
         .executable(name: "lathe", targets: ["lathe"]),
         .library(name: "LatheSupport", targets: ["LatheSupport"]),
         .library(name: "LatheTensors", targets: ["LatheTensors"]),
+        .library(name: "LatheDistributed", targets: ["LatheDistributed"]),
         .library(name: "LatheFormats", targets: ["LatheFormats"]),
         .library(name: "LatheJinja", targets: ["LatheJinja"]),
         .library(name: "LatheTokenizers", targets: ["LatheTokenizers"]),
@@ -45,16 +48,20 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
-        // System libraries from Debian/Ubuntu: libopenblas-dev and libzstd-dev (the Makefile installs them).
+        // System libraries from Debian/Ubuntu: libopenblas-dev, libzstd-dev, libopenmpi-dev (the Makefile installs them).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CLatheMPI", dependencies: ["CMPI"]),
 
         // The numeric modules are optimised in debug builds too: their hot loops run 10–50× slower at -Onone,
         // which would make the test suite (finite differences, real-model tests) far too slow.
         .target(name: "LatheSupport", swiftSettings: optimized),
         .target(name: "LatheTensors", dependencies: ["CBLAS", "LatheSupport"], swiftSettings: optimized),
+        .target(name: "LatheDistributed", dependencies: ["CLatheMPI", "LatheSupport"]),
         .target(name: "LatheFormats", exclude: ["FORMAT.md"], swiftSettings: optimized),
         .target(name: "LatheJinja", dependencies: ["LatheFormats"]),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
@@ -67,12 +74,12 @@ let package = Package(
         .target(name: "LatheTraining", dependencies: ["LatheSupport", "LatheTokenizers", "LatheModels"], swiftSettings: optimized),
         .target(name: "LatheEvaluation", dependencies: ["LatheSupport", "LatheFormats", "LatheJinja", "LatheTokenizers",
                                                        "LatheModels", .product(name: "Yams", package: "Yams")]),
-        .target(name: "LatheRecipes", dependencies: ["LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
+        .target(name: "LatheRecipes", dependencies: ["LatheSupport", "LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
                                                     "LatheCheckpoints", "LatheData", "LatheTraining", "LatheEvaluation",
                                                     .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "lathe", dependencies: [
-            "LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData", "LatheTraining",
-            "LatheEvaluation", "LatheRecipes",
+            "LatheSupport", "LatheTensors", "LatheDistributed", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData",
+            "LatheTraining", "LatheEvaluation", "LatheRecipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

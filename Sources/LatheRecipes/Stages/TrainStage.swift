@@ -2,6 +2,7 @@ import Foundation
 import LatheCheckpoints
 import LatheFormats
 import LatheModels
+import LatheSupport
 import LatheTensors
 import LatheTraining
 
@@ -19,8 +20,14 @@ public struct TrainStage: StageExecutor {
     }
 
     public var onEvent: (Event) -> Void
+    /// The job's ranks: rank 0 runs this stage and writes; the others train beside it (`follow`).
+    public let communicator: any Communicator
+    let started = StartFlag()
 
-    public init(onEvent: @escaping (Event) -> Void = { _ in }) { self.onEvent = onEvent }
+    public init(communicator: any Communicator = SingleProcess(), onEvent: @escaping (Event) -> Void = { _ in }) {
+        self.communicator = communicator
+        self.onEvent = onEvent
+    }
 
     public func run(_ context: StageContext) throws -> StageReport {
         let recipe = context.loaded.recipe
@@ -44,12 +51,16 @@ public struct TrainStage: StageExecutor {
             try trainer.resume(parameters: state.parameters, optimizer: state.optimizer, completedSteps: step)
             onEvent(.resumed(step: step, problems: latest.problems.map(\.description)))
         }
+        if communicator.size > 1 {
+            started.value = true
+            _ = try communicator.broadcast(Self.startMessage(trainer))
+        }
         let evalShard = (tokenized as NSString).appendingPathComponent("eval.tokens.zst")
         let held = FileManager.default.fileExists(atPath: evalShard) ? try TokenShard.read(evalShard) : []
         let length = recipe.tokenize.maxLength
         var finalEvalLoss: Double?
         let recipeHash = (try? context.loaded.sha256()) ?? ""
-        try trainer.run(saveEvery: recipe.train.saveEvery, checkpoint: { trainer in
+        try trainer.run(saveEvery: recipe.train.saveEvery, communicator: communicator, checkpoint: { trainer in
             // The log first: killed between the two, the resumed run drops the lines after the older checkpoint.
             try DurableFile.write(Array(log.utf8), to: logPath)
             let checkpoint = Self.checkpoint(trainer, recipeHash: recipeHash, seed: recipe.seed)
