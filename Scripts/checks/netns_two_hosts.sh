@@ -56,12 +56,17 @@ for i in $(seq 0 23); do echo "{\"text\": \"Line $i: gauge $((i * 5)) reads $((i
 args=(train --model "$model" --data "$work/train.jsonl" --rank 4 --batch-size 2 --grad-accum 4 --max-length 32
       --max-steps 4 --dropout 0.1 --threads 1 --train-on all)
 
+# mpirun on host A, one rank per host, TCP over the veth pair only.
+across() {
+  ip netns exec lathe-a unshare --uts sh -c "hostname lathe-a; exec mpirun --allow-run-as-root --hostfile $work/hostfile \
+    -np 2 --mca plm_rsh_agent $work/agent.sh --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 \
+    --mca oob_tcp_if_include 10.77.0.0/24 --bind-to none -x PATH $*"
+}
+echo "ranks run on: $(across hostname | sort | tr '\n' ' ')"
+
 "$lathe" "${args[@]}" --out "$work/single" >/dev/null
 start=$(date +%s.%N)
-ip netns exec lathe-a unshare --uts sh -c "hostname lathe-a; exec mpirun --allow-run-as-root --hostfile $work/hostfile -np 2 \
-  --mca plm_rsh_agent $work/agent.sh --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 \
-  --mca oob_tcp_if_include 10.77.0.0/24 --bind-to none \
-  -x PATH $lathe ${args[*]} --out $work/two-hosts" > "$work/two-hosts.log" 2>&1 || { cat "$work/two-hosts.log"; exit 1; }
+across "$lathe" "${args[*]}" --out "$work/two-hosts" > "$work/two-hosts.log" 2>&1 || { cat "$work/two-hosts.log"; exit 1; }
 end=$(date +%s.%N)
 
 if cmp -s "$work/single/adapter_model.safetensors" "$work/two-hosts/adapter_model.safetensors"; then
