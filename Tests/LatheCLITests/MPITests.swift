@@ -88,6 +88,32 @@ import Testing
         #expect(pair.stdout.components(separatedBy: "saved").count == 2, "\(pair.stdout)")
     }
 
+    /// Ranks that see different inputs refuse to train: here rank 1 is given other data (an MPMD launch).
+    @Test func ranksWithDifferentInputsRefuse() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-mpi-refuse-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (name, word) in [("a", "alpha"), ("b", "beta")] {
+            try (0..<6).map { "{\"text\": \"\(word) line \($0)\"}\n" }.joined().write(toFile: "\(folder)/\(name).jsonl", atomically: true, encoding: .utf8)
+        }
+        let model = CLI.packageRoot.appendingPathComponent("Tests/LatheModelsTests/Fixtures/tiny-llama/tiny-llama-F32.gguf").path
+        let common = ["--model", model, "--out", "\(folder)/out", "--max-steps", "1", "--threads", "1"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.mpirun)
+        process.arguments = ["--oversubscribe", "--allow-run-as-root", "--bind-to", "none",
+                             "-np", "1", CLI.binary.path, "train", "--data", "\(folder)/a.jsonl"] + common
+            + [":", "-np", "1", CLI.binary.path, "train", "--data", "\(folder)/b.jsonl"] + common
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0, "\(text)")
+        #expect(text.contains("rank 1: its arguments and input hashes"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/out/adapter_model.safetensors"))
+    }
+
     @Test func twoRanksRunTheRecipeToTheSingleProcessAdapter() throws {
         let single = try Self.project("single", steps: 5, saveEvery: 2)
         let pair = try Self.project("pair", steps: 5, saveEvery: 2)
