@@ -85,6 +85,7 @@ let package = Package(
 
         .testTarget(name: "LatheSupportTests", dependencies: ["LatheSupport"]),
         .testTarget(name: "LatheTensorsTests", dependencies: ["LatheSupport", "LatheTensors"]),
+        .testTarget(name: "LatheDistributedTests", dependencies: ["LatheSupport", "LatheDistributed"]),
         .testTarget(name: "LatheFormatsTests", dependencies: ["LatheFormats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheJinjaTests", dependencies: ["LatheSupport", "LatheJinja"]),

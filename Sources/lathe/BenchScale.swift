@@ -22,21 +22,19 @@ struct BenchScale: ParsableCommand {
     @Option(help: "LoRA rank.") var rank = 16
     @Option(help: "MPI ranks of the multi-process runs.") var ranks = 2
     @Option(help: "Times each configuration runs, alternating.") var rounds = 2
-    @Option(help: "Threads of the single process; each rank gets threads ÷ ranks (default: all cores).") var threads: Int?
+    /// Threads of the single process; each rank of the multi-process runs gets threads ÷ ranks.
+    @OptionGroup var threads: ThreadOptions
     @Flag(help: .hidden) var worker = false
 
     func validate() throws {
         guard batch >= 1, length >= 2, accum >= 1, steps >= 1, rank >= 1, ranks >= 2, rounds >= 1 else {
             throw ValidationError("--batch, --accum, --steps, --rank, --rounds must be ≥ 1, --ranks ≥ 2, --length ≥ 2")
         }
-        if let threads, !(1...ThreadOptions.maximum).contains(threads) {
-            throw ValidationError("--threads must be between 1 and \(ThreadOptions.maximum) (got \(threads))")
-        }
     }
 
     func run() throws {
         if worker { try runAsJob { try measure($0) }; return }
-        let total = threads ?? Parallel.availableCores
+        let total = threads.count
         guard total >= ranks else { throw ValidationError("--threads \(total) cannot give each of \(ranks) ranks a thread") }
         print("model \(model)  B=\(batch) T=\(length) × \(accum) micro-batches per step  LoRA r=\(rank) on 7 projections")
         var single: [ScaleMeasurement] = [], multi: [ScaleMeasurement] = []
@@ -85,7 +83,7 @@ struct BenchScale: ParsableCommand {
 
     /// One worker rank: trains `steps + 1` steps of `accum` random micro-batches; rank 0 prints the timed steps.
     private func measure(_ communicator: any Communicator) throws {
-        Parallel.configure(threads: threads ?? communicator.defaultThreads)
+        Parallel.configure(threads: threads.threads ?? communicator.defaultThreads)
         let loaded = try ModelLoader.load(model)
         let c = loaded.config
         let adapter = try LoRAAdapter(config: LoRAConfig(rank: rank, alpha: Double(2 * rank), targets: LoRAConfig.Module.allCases),
