@@ -1,8 +1,12 @@
+// nanosleep
+#define _POSIX_C_SOURCE 200809L
+
 #include "lathe_mpi.h"
 
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int lathe_mpi_init(void) {
     int provided = 0;
@@ -52,7 +56,18 @@ int lathe_mpi_allgather_int64(int64_t value, int64_t *values) {
 }
 
 int lathe_mpi_bcast(void *buffer, int count, int root) {
-    return MPI_Bcast(buffer, count, MPI_BYTE, root, MPI_COMM_WORLD);
+    MPI_Request request;
+    int error = MPI_Ibcast(buffer, count, MPI_BYTE, root, MPI_COMM_WORLD, &request);
+    if (error != MPI_SUCCESS) return error;
+    // Open MPI's blocking calls spin at 100% CPU. Ranks wait here while rank 0 cleans and tokenises alone, so after
+    // a short spin they sleep 1 ms between polls and leave the cores to it.
+    const struct timespec pause = {0, 1000000};
+    for (long polls = 0;; polls++) {
+        int done = 0;
+        error = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (error != MPI_SUCCESS || done) return error;
+        if (polls > 10000) nanosleep(&pause, NULL);
+    }
 }
 
 int lathe_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }

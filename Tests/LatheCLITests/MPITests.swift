@@ -125,6 +125,9 @@ import Testing
         #expect(try Self.adapter(single) == Self.adapter(pair))
         let lineage = try String(contentsOfFile: "\(pair.run("mpi"))/lineage.json", encoding: .utf8)
         #expect(lineage.contains("\"ranks\" : 2"), "lineage records the ranks")
+        // `lathe reproduce` of the two-rank run, on one process, gives its adapter bit for bit.
+        let reproduced = try CLI.run(["reproduce", pair.run("mpi")])
+        #expect(reproduced.status == 0 && reproduced.stdout.contains("identical"), "\(reproduced.stdout)\n\(reproduced.stderr)")
     }
 
     /// The pid of the process whose environment holds both `marker` and OMPI_COMM_WORLD_RANK=`rank`.

@@ -20,7 +20,7 @@ int lathe_mpi_local_size(int *size);
 int lathe_mpi_allgatherv(const void *send, int count, void *receive, const int *counts);
 /// Gathers one int64 from every rank into `values`, in rank order.
 int lathe_mpi_allgather_int64(int64_t value, int64_t *values);
-/// Broadcasts `count` bytes at `buffer` from `root` to every rank.
+/// Broadcasts `count` bytes at `buffer` from `root` to every rank; a long wait polls with 1 ms sleeps, not a spin.
 int lathe_mpi_bcast(void *buffer, int count, int root);
 /// Blocks until every rank has called it.
 int lathe_mpi_barrier(void);
