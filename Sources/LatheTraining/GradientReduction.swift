@@ -5,23 +5,23 @@ import LatheSupport
 /// computed them, so the adapter is bit-identical for any number of processes with the same global batch.
 ///
 /// Each micro-batch's gradient is computed into a zeroed buffer; the step's gradient is then
-/// `((0 + g₀) + g₁) + … + g_{k-1}`. One process adds each gᵢ as soon as it exists; with N ranks, rank r computes
-/// the contiguous block `share` of micro-batches, the blocks are all-gathered (rank order is global order) and every
-/// rank adds them in the same order. Float addition is not associative, so the order — not partial sums per rank —
-/// is what makes the result independent of N. LoRA gradients are megabytes, so exchanging each one costs little.
+/// `((0 + g₀) + g₁) + … + g_{k-1}`. Float addition is not associative, so the order — not partial sums per rank —
+/// is what makes the result independent of N. One process adds each gᵢ as soon as it exists. With N ranks,
+/// micro-batch i belongs to rank i mod N, so round j (every rank's j-th micro-batch) covers micro-batches
+/// jN ..< (j+1)N; each round is all-gathered (rank order is global order) and every rank adds its N gradients in
+/// that order. A rank holds N gradients at a time, whatever the global batch; LoRA gradients are megabytes.
 struct GradientReduction {
     let communicator: any Communicator
     /// Micro-batches per optimizer step (k).
     let microBatches: Int
     /// Floats in one gradient.
     let count: Int
-    /// The micro-batches (indices into the step's group) this rank computes.
-    let share: Range<Int>
-    /// One micro-batch's gradient layout in a message: its loss sum (8 bytes), then `count` floats.
+    /// One micro-batch in a message: its loss sum (8 bytes), then `count` floats.
     private var recordBytes: Int { 8 + 4 * count }
-    private var outgoing: [UInt8] = []
+    private var received: [Float]
+    private var roundsDone = 0
 
-    /// Seconds spent in the last `finish`'s exchange and the bytes this rank received in it.
+    /// Seconds this step spent in exchanges (waiting for slower ranks included) and bytes received from others.
     private(set) var communicationSeconds = 0.0
     private(set) var bytesReceived = 0
 
@@ -29,55 +29,64 @@ struct GradientReduction {
         self.communicator = communicator
         self.microBatches = microBatches
         self.count = count
-        let (r, n) = (communicator.rank, communicator.size)
-        share = (microBatches * r / n) ..< (microBatches * (r + 1) / n)
+        received = communicator.size > 1 ? [Float](repeating: 0, count: count) : []
     }
+
+    /// The micro-batches (indices into the step's group) this rank computes, in order.
+    var share: StrideTo<Int> { stride(from: communicator.rank, to: microBatches, by: communicator.size) }
+
+    /// Rounds of exchange per step.
+    private var rounds: Int { (microBatches + communicator.size - 1) / communicator.size }
 
     /// Starts a step: `gradients` and the loss sum are zeroed.
     mutating func begin(_ gradients: inout [Float], lossSum: inout Double) {
         for i in gradients.indices { gradients[i] = 0 }
         lossSum = 0
-        outgoing.removeAll(keepingCapacity: true)
-        if communicator.size > 1 { outgoing.reserveCapacity(share.count * recordBytes) }
+        roundsDone = 0
+        communicationSeconds = 0
+        bytesReceived = 0
     }
 
-    /// Hands over one computed micro-batch (in `share` order): one process adds it to `gradients` now; several
-    /// keep it for the exchange.
-    mutating func add(_ micro: [Float], loss: Double, into gradients: inout [Float], lossSum: inout Double) {
+    /// Hands over this rank's next micro-batch (in `share` order): one process adds it to `gradients`; several
+    /// exchange it with the other ranks' micro-batches of the same round and add all of them in global order.
+    mutating func add(_ micro: [Float], loss: Double, into gradients: inout [Float], lossSum: inout Double) throws {
         if communicator.size == 1 {
             accumulate(micro, into: &gradients)
             lossSum += loss
             return
         }
-        withUnsafeBytes(of: loss.bitPattern.littleEndian) { outgoing.append(contentsOf: $0) }
-        micro.withUnsafeBytes { outgoing.append(contentsOf: $0) }
+        var record = [UInt8]()
+        record.reserveCapacity(recordBytes)
+        withUnsafeBytes(of: loss.bitPattern.littleEndian) { record.append(contentsOf: $0) }
+        micro.withUnsafeBytes { record.append(contentsOf: $0) }
+        try exchange(record, into: &gradients, lossSum: &lossSum)
     }
 
-    /// Ends a step: with several ranks, gathers every micro-batch's gradient and adds them all in global order.
+    /// Ends a step: a rank with fewer micro-batches than the others joins their last round with nothing to send.
     mutating func finish(_ gradients: inout [Float], lossSum: inout Double) throws {
-        communicationSeconds = 0
-        bytesReceived = 0
-        guard communicator.size > 1 else { return }
+        while communicator.size > 1 && roundsDone < rounds { try exchange([], into: &gradients, lossSum: &lossSum) }
+    }
+
+    /// One round: all-gathers each rank's record and adds them in rank order.
+    private mutating func exchange(_ record: [UInt8], into gradients: inout [Float], lossSum: inout Double) throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let blocks = try communicator.allGather(outgoing)
-        communicationSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        bytesReceived = blocks.enumerated().reduce(0) { $0 + ($1.offset == communicator.rank ? 0 : $1.element.count) }
-        var micro = [Float](repeating: 0, count: count)
-        for (rank, block) in blocks.enumerated() {
-            let expected = microBatches * (rank + 1) / communicator.size - microBatches * rank / communicator.size
-            guard block.count == expected * recordBytes else {
+        let records = try communicator.allGather(record)
+        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        for (rank, bytes) in records.enumerated() {
+            if rank != communicator.rank { bytesReceived += bytes.count }
+            let expected = roundsDone * communicator.size + rank < microBatches ? recordBytes : 0
+            guard bytes.count == expected else {
                 throw CommunicatorError.malformed(operation: "gradient exchange", rank: communicator.rank,
-                                                  detail: "rank \(rank) sent \(block.count) bytes, expected \(expected * recordBytes)")
+                                                  detail: "rank \(rank) sent \(bytes.count) bytes in round \(roundsDone), expected \(expected)")
             }
-            block.withUnsafeBytes { raw in
-                for record in 0..<expected {
-                    let base = record * recordBytes
-                    lossSum += Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt64.self)))
-                    micro.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(base + 8)..<(base + recordBytes)])) }
-                    accumulate(micro, into: &gradients)
-                }
+            guard expected > 0 else { continue }
+            bytes.withUnsafeBytes { raw in
+                lossSum += Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)))
+                received.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[8...])) }
             }
+            accumulate(received, into: &gradients)
         }
+        roundsDone += 1
     }
 
     private func accumulate(_ micro: [Float], into gradients: inout [Float]) {

@@ -121,7 +121,7 @@ public struct Trainer {
                 let loss = try model.trainingStep(group[index].batch, targets: group[index].targets, adapter: adapter,
                                                   gradients: &micro, lossScale: 1 / Float(targetCount),
                                                   dropoutKey: key, workspace: workspace)
-                reduction.add(micro, loss: loss.lossSum, into: &gradients, lossSum: &lossSum)
+                try reduction.add(micro, loss: loss.lossSum, into: &gradients, lossSum: &lossSum)
             }
             try reduction.finish(&gradients, lossSum: &lossSum)
             let norm = config.maxGradNorm.map { clipGradientNorm(&gradients, maxNorm: $0) } ?? 0

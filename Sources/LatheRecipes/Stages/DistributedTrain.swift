@@ -79,7 +79,7 @@ extension TrainStage {
 }
 
 /// Whether rank 0 has sent the train stage's start (or no-training) message; shared by the copies of a `TrainStage`.
-public final class StartFlag: @unchecked Sendable {
+/// Only the main thread, which makes every MPI call, touches it.
+final class StartFlag: @unchecked Sendable {
     var value = false
-    public init() {}
 }
