@@ -18,17 +18,28 @@ import Testing
         return process
     }
 
+    /// A file the launched job writes its standard output or error to. Files, not pipes read by tasks: a test that
+    /// blocks on a task's result can starve the cooperative thread pool while other suites run in parallel.
+    static func outputFile(_ label: String) throws -> (path: String, handle: FileHandle) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-mpi-\(label)-\(UUID()).log").path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        return (path, handle)
+    }
+
     static func mpiRun(ranks: Int, _ arguments: [String]) throws -> CLIResult {
         let process = launch(ranks: ranks, arguments)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let (out, err) = (try outputFile("out"), try outputFile("err"))
+        defer { for path in [out.path, err.path] { try? FileManager.default.removeItem(atPath: path) } }
+        process.standardOutput = out.handle
+        process.standardError = err.handle
         try process.run()
-        let errReader = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: await_(errReader), as: UTF8.self))
+        try out.handle.close()
+        try err.handle.close()
+        return CLIResult(status: process.terminationStatus, stdout: try String(contentsOfFile: out.path, encoding: .utf8),
+                         stderr: try String(contentsOfFile: err.path, encoding: .utf8))
     }
 
     static func project(_ label: String, steps: Int, saveEvery: Int) throws -> TinyProject {
@@ -153,12 +164,11 @@ import Testing
         let job = UUID().uuidString, marker = "LATHE_MPI_TEST=\(job)"
         let process = Self.launch(ranks: 2, ["run", killed.recipe])
         process.environment = ProcessInfo.processInfo.environment.merging(["LATHE_MPI_TEST": job]) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let log = try Self.outputFile("kill")
+        defer { try? FileManager.default.removeItem(atPath: log.path) }
+        process.standardOutput = log.handle
+        process.standardError = log.handle
         try process.run()
-        let outReader = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }
-        let errReader = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
         // Kill rank 1 once the job has written a few checkpoints.
         let checkpoints = "\(killed.run("mpi"))/checkpoints"
         func checkpointCount() -> Int {
@@ -175,7 +185,8 @@ import Testing
         let pid = try #require(victim, "rank 1 was not found while the job ran")
         kill(pid, SIGKILL)
         process.waitUntilExit()
-        let output = String(decoding: await_(outReader), as: UTF8.self) + String(decoding: await_(errReader), as: UTF8.self)
+        try log.handle.close()
+        let output = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
         #expect(process.terminationStatus != 0, "a job that lost a rank must fail:\n\(output)")
         #expect(output.contains("rank 0 of 2") || output.contains("exited on signal 9"), "the job says which rank ended it:\n\(output)")
         #expect(!output.contains("finished stage=train"), "the job was killed during training:\n\(output)")
