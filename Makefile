@@ -6,7 +6,7 @@ RELEASE_BIN  := .build/release/lathe
 
 .PHONY: deps test demo model release bench fuzz goldens clean-build
 
-## deps: install OpenBLAS, zstd, snappy and zlib headers with apt-get, only when a header is missing.
+## deps: install OpenBLAS, zstd, snappy, zlib and Open MPI with apt-get, only when one is missing.
 deps:
 	@bash Scripts/install-deps.sh
 

@@ -3,22 +3,26 @@
 //
 // Layering: a module depends only on modules listed above it, and each target below declares exactly the modules
 // its files import (tests likewise).
-//   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom — no dependency, no BLAS
+//   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom, the `Communicator` protocol —
+//                     no dependency, no BLAS, no MPI
+//   LatheDistributed  `MPICommunicator` over Open MPI (C shim CLatheMPI over the CMPI module map): Support
 //   LatheFormats      safetensors, GGUF, JSON — no dependency
 //   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
 //   LatheJinja        sandboxed chat templates: Formats
 //   LatheTokenizers   tokenizer.json / GGUF tokenizers, chat templates and `ChatMessage`: Formats, Jinja
 //   LatheCheckpoints  zstd checkpoints and token shards: Formats + zstd
 //   LatheData         cleaning: Support, Tokenizers, and snappy/zlib/zstd to decompress the Parquet pages that
-//                     LatheFormats parses (Formats stays dependency-free: it takes the decompressor as a value). No BLAS. A chat record's messages are the `ChatMessage`s the
-//                     chat template renders, so the message type lives with the template in LatheTokenizers (it
-//                     carries tool calls as template values) and the cleaner reuses it instead of a copy.
+//                     LatheFormats parses (Formats stays dependency-free: it takes the decompressor as a value).
+//                     No BLAS. A chat record's messages are the `ChatMessage`s the chat template renders, so the
+//                     message type lives with the template in LatheTokenizers (it carries tool calls as template
+//                     values) and the cleaner reuses it instead of a copy.
 //   LatheModels       decoder forward/backward, LoRA (`LoRAConfig`, the one set of adapter defaults), exports:
 //                     Support, Tensors, Formats, Tokenizers
 //   LatheTraining     trainer, AdamW, batching: Support, Tokenizers, Models (kernels only through Models)
-//   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models + Yams
-//   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Support and Jinja + Yams
-//   lathe             the CLI: parses flags and renders events + ArgumentParser
+//   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models, Checkpoints (SHA-256 for lm-eval's
+//                     sample hashes) + Yams
+//   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Distributed and Jinja + Yams
+//   lathe             the CLI: parses flags, renders events, starts the MPI job + ArgumentParser
 import PackageDescription
 
 /// Optimisation for the modules with hot loops, in every configuration.
@@ -31,6 +35,7 @@ let package = Package(
         .executable(name: "lathe", targets: ["lathe"]),
         .library(name: "LatheSupport", targets: ["LatheSupport"]),
         .library(name: "LatheTensors", targets: ["LatheTensors"]),
+        .library(name: "LatheDistributed", targets: ["LatheDistributed"]),
         .library(name: "LatheFormats", targets: ["LatheFormats"]),
         .library(name: "LatheJinja", targets: ["LatheJinja"]),
         .library(name: "LatheTokenizers", targets: ["LatheTokenizers"]),
@@ -46,18 +51,22 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
-        // System libraries from Debian/Ubuntu: libopenblas-dev and libzstd-dev (the Makefile installs them).
+        // System libraries from Debian/Ubuntu: libopenblas-dev, libzstd-dev, libopenmpi-dev (the Makefile installs them).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CLatheMPI", dependencies: ["CMPI"]),
 
         // The numeric modules are optimised in debug builds too: their hot loops run 10–50× slower at -Onone,
         // which would make the test suite (finite differences, real-model tests) far too slow.
         .target(name: "LatheSupport", swiftSettings: optimized),
         .target(name: "LatheTensors", dependencies: ["CBLAS", "LatheSupport"], swiftSettings: optimized),
+        .target(name: "LatheDistributed", dependencies: ["CLatheMPI", "LatheSupport"]),
         .target(name: "LatheFormats", exclude: ["FORMAT.md"], swiftSettings: optimized),
         .target(name: "LatheJinja", dependencies: ["LatheFormats"]),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
@@ -71,17 +80,18 @@ let package = Package(
         .target(name: "LatheTraining", dependencies: ["LatheSupport", "LatheTokenizers", "LatheModels"], swiftSettings: optimized),
         .target(name: "LatheEvaluation", dependencies: ["LatheSupport", "LatheFormats", "LatheJinja", "LatheTokenizers", "LatheCheckpoints",
                                                        "LatheModels", .product(name: "Yams", package: "Yams")]),
-        .target(name: "LatheRecipes", dependencies: ["LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
+        .target(name: "LatheRecipes", dependencies: ["LatheSupport", "LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
                                                     "LatheCheckpoints", "LatheData", "LatheTraining", "LatheEvaluation",
                                                     .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "lathe", dependencies: [
-            "LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData", "LatheTraining",
-            "LatheEvaluation", "LatheRecipes",
+            "LatheSupport", "LatheTensors", "LatheDistributed", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData",
+            "LatheTraining", "LatheEvaluation", "LatheRecipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "LatheSupportTests", dependencies: ["LatheSupport"]),
         .testTarget(name: "LatheTensorsTests", dependencies: ["LatheSupport", "LatheTensors"]),
+        .testTarget(name: "LatheDistributedTests", dependencies: ["LatheSupport", "LatheDistributed"]),
         .testTarget(name: "LatheFormatsTests", dependencies: ["LatheFormats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheJinjaTests", dependencies: ["LatheSupport", "LatheJinja"]),

@@ -78,11 +78,15 @@ public struct LineageEnvironment: Codable, Sendable, Equatable {
     public var threads: Int
     /// Threads OpenBLAS was told to use.
     public var blasThreads: Int
+    /// Processes (MPI ranks) that trained; nil in records written before multi-process runs. `threads` is per rank.
+    public var ranks: Int?
+    /// The distinct hosts of the job's ranks, in rank order; nil in records written before multi-process runs.
+    public var hosts: [String]?
 
     /// An environment; `zstdVersion`, `swiftVersion` and `host` default to this process's.
     public init(codeVersion: CodeVersion, openblasVersion: String = "unknown", threads: Int, blasThreads: Int,
                 swiftVersion: String = LineageEnvironment.compilerVersion, zstdVersion: String = Zstd.version,
-                host: String = LineageEnvironment.hostName) {
+                host: String = LineageEnvironment.hostName, ranks: Int = 1, hosts: [String]? = nil) {
         self.codeVersion = codeVersion
         self.swiftVersion = swiftVersion
         self.openblasVersion = openblasVersion
@@ -90,6 +94,8 @@ public struct LineageEnvironment: Codable, Sendable, Equatable {
         self.host = host
         self.threads = threads
         self.blasThreads = blasThreads
+        self.ranks = ranks
+        self.hosts = hosts ?? [host]
     }
 
     /// The compiler version, from compile-time checks.
@@ -109,7 +115,7 @@ public struct LineageEnvironment: Codable, Sendable, Equatable {
     public static var hostName: String { ProcessInfo.processInfo.hostName }
 
     enum CodingKeys: String, CodingKey {
-        case host, threads
+        case host, threads, ranks, hosts
         case codeVersion = "code_version", swiftVersion = "swift_version", openblasVersion = "openblas_version"
         case zstdVersion = "zstd_version", blasThreads = "blas_threads"
     }

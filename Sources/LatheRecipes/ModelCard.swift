@@ -75,6 +75,7 @@ public enum ModelCard {
         if let base = h.baseModel { out += "| base model | `\(base.path)` (\(base.bytes) bytes, SHA-256 `\(base.sha256)`) |\n" }
         out += "| code version | `\(env.codeVersion)` |\n| Swift | \(env.swiftVersion) |\n| OpenBLAS | \(env.openblasVersion) |\n"
         out += "| zstd | \(env.zstdVersion) |\n| host | \(env.host) |\n| threads (training / BLAS) | \(env.threads) / \(env.blasThreads) |\n"
+        if let ranks = env.ranks, ranks > 1 { out += "| ranks × hosts | \(ranks) × \((env.hosts ?? []).joined(separator: ", ")) |\n" }
         out += "| seed | \(h.seed) |\n| lineage head | `\(lineage.head)` |\n\n"
         out += "## Training data\n\n| source | records | SHA-256 |\n|---|---:|---|\n"
         for s in summaries.dataSources { out += "| `\(s.file.path)` | \(s.records) | `\(s.file.sha256)` |\n" }

@@ -35,6 +35,10 @@ public struct TrainingProgress: Sendable {
     public let gradientNorm: Float
     public let tokens: Int
     public let seconds: Double
+    /// Of `seconds`, the time spent exchanging gradients with the other ranks (0 for one process).
+    public let communicationSeconds: Double
+    /// Bytes this rank received from the other ranks in this step.
+    public let bytesReceived: Int
 }
 
 /// Runs LoRA training: data order, micro-batches, accumulation, clipping, AdamW and the schedule.
@@ -87,7 +91,11 @@ public struct Trainer {
 
     /// Trains from `completedSteps` to `totalSteps`, calling after each step `progress`, then `afterStep`, then —
     /// after every `saveEvery`-th step and the last — `checkpoint` (both with the trainer's state then).
-    public mutating func run(saveEvery: Int = 0, checkpoint: (Trainer) throws -> Void = { _ in },
+    /// With several ranks in `communicator`, each computes its share of every step's micro-batches and the
+    /// gradients are summed in global order (`GradientReduction`): every rank holds the same adapter, bit for bit
+    /// the one a single process computes with the same threads per process.
+    public mutating func run(saveEvery: Int = 0, communicator: any Communicator = SingleProcess(),
+                             checkpoint: (Trainer) throws -> Void = { _ in },
                              progress: (TrainingProgress) -> Void = { _ in },
                              afterStep: (Trainer) throws -> Void = { _ in }) throws {
         let schedule = LearningRateSchedule(kind: config.schedule, baseLR: config.learningRate,
@@ -95,29 +103,36 @@ public struct Trainer {
         let rows = batches.map { $0.batch.tokens.count }.max()!
         let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: rows)
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
+        var micro = gradients    // one micro-batch's gradient
+        var reduction = GradientReduction(communicator: communicator, microBatches: config.gradientAccumulation,
+                                          count: gradients.count)
         for step in completedSteps..<totalSteps {
             let cursor = step * config.gradientAccumulation
             let start = DispatchTime.now().uptimeNanoseconds
             let group = (0..<config.gradientAccumulation).map { i in batches[(cursor + i) % batches.count] }
             let targetCount = group.reduce(0) { $0 + $1.targetCount }
             guard targetCount > 0 else { completedSteps += 1; continue }
-            for i in gradients.indices { gradients[i] = 0 }
-            var lossSum = 0.0, tokens = 0
-            for (index, micro) in group.enumerated() {
+            var lossSum = 0.0
+            let tokens = group.reduce(0) { $0 + $1.batch.tokens.count }
+            reduction.begin(&gradients, lossSum: &lossSum)
+            for index in reduction.share {
+                for i in micro.indices { micro[i] = 0 }
                 let key = CounterRandom.key(config.seed, UInt64(step), UInt64(index))
-                let loss = try model.trainingStep(micro.batch, targets: micro.targets, adapter: adapter,
-                                                  gradients: &gradients, lossScale: 1 / Float(targetCount),
+                let loss = try model.trainingStep(group[index].batch, targets: group[index].targets, adapter: adapter,
+                                                  gradients: &micro, lossScale: 1 / Float(targetCount),
                                                   dropoutKey: key, workspace: workspace)
-                lossSum += loss.lossSum
-                tokens += micro.batch.tokens.count
+                try reduction.add(micro, loss: loss.lossSum, into: &gradients, lossSum: &lossSum)
             }
+            try reduction.finish(&gradients, lossSum: &lossSum)
             let norm = config.maxGradNorm.map { clipGradientNorm(&gradients, maxNorm: $0) } ?? 0
             let lr = schedule.learningRate(step: step)
             optimizer.update(&adapter.parameters, gradients: gradients, lr: lr)
             completedSteps = step + 1
             progress(TrainingProgress(step: step + 1, totalSteps: totalSteps, loss: lossSum / Double(targetCount),
                                       learningRate: lr, gradientNorm: norm, tokens: tokens,
-                                      seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+                                      seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+                                      communicationSeconds: reduction.communicationSeconds,
+                                      bytesReceived: reduction.bytesReceived))
             try afterStep(self)
             if completedSteps == totalSteps || (saveEvery > 0 && completedSteps % saveEvery == 0) { try checkpoint(self) }
         }

@@ -80,6 +80,11 @@ struct Clean: ParsableCommand {
     }
 
     func run() throws {
+        try runAsJob { if $0.isLeader { try clean() } }
+    }
+
+    /// Cleans on rank 0 of a job (sharding with global dedup is not done yet: the other ranks wait).
+    func clean() throws {
         threads.configure()
         let config = try makeConfig()
         let pipeline = CleaningPipeline(config: config)

@@ -38,6 +38,11 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        try runAsJob { if $0.isLeader { try evaluate() } }
+    }
+
+    /// Evaluates on rank 0 of a job (document sharding is not done yet: the other ranks wait).
+    func evaluate() throws {
         threads.configure()
         let taskList = try TaskSuite.load(tasks)
         var options = EvaluationOptions(limit: limit, numFewshot: numFewshot)

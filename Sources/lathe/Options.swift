@@ -11,7 +11,7 @@ struct ThreadOptions: ParsableArguments {
     /// The largest thread count accepted: far above any machine Lathe runs on, low enough to catch a typo.
     static let maximum = 1024
 
-    @Option(help: ArgumentHelp("Threads for Lathe and OpenBLAS together, 1…\(ThreadOptions.maximum) (default: all cores).",
+    @Option(help: ArgumentHelp("Threads for Lathe and OpenBLAS together, 1…\(ThreadOptions.maximum) (default: all cores; per rank under mpirun or srun, where training defaults to cores ÷ ranks on the host).",
                                valueName: "n"))
     var threads: Int?
 

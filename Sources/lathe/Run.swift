@@ -32,26 +32,41 @@ struct Run: ParsableCommand {
         let loaded: LoadedRecipe
         do { loaded = try arguments.load() } catch { throw failWith(error) }
         let selection: StageSelection = until.flatMap(StageName.init).map { .until($0) } ?? only.flatMap(StageName.init).map { .only($0) } ?? .all
-        do { _ = try runRecipe(loaded, log: EventLog(json: json), selection: selection) } catch { throw failWith(error) }
+        try runAsJob { communicator in
+            do {
+                _ = try runRecipe(loaded, log: EventLog(json: json), selection: selection, communicator: communicator)
+            } catch { throw failWith(error) }
+        }
     }
 }
 
 /// Runs the selected stages of `loaded` with the real executors; after a complete run writes the model card and
-/// report. Returns the stage directories.
-func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection = .all) throws -> [StageName: String] {
-    let threads = loaded.recipe.train.threads > 0 ? loaded.recipe.train.threads : Parallel.availableCores
+/// report. Returns the stage directories. With several ranks, every rank checks that it sees rank 0's recipe and
+/// inputs; rank 0 runs the stages and writes, the others join it only to train (`TrainStage.follow`).
+func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection = .all,
+               communicator: any Communicator = SingleProcess()) throws -> [StageName: String] {
+    let threads = loaded.recipe.train.threads > 0 ? loaded.recipe.train.threads : communicator.defaultThreads
     Parallel.configure(threads: threads)
     let environment = LineageEnvironment(codeVersion: CodeVersion.read(from: loaded.projectRoot),
-                                         openblasVersion: Parallel.blasDescription, threads: threads, blasThreads: threads)
+                                         openblasVersion: Parallel.blasDescription, threads: threads, blasThreads: threads,
+                                         ranks: communicator.size, hosts: try communicator.hosts())
+    let runner = try RecipeRunner(loaded: loaded, environment: environment)
+    let fingerprint = ([try loaded.sha256()] + runner.plan.stages.map(\.key)).joined(separator: ",")
+    try communicator.requireSameFingerprint(fingerprint, what: "recipe and input hashes")
+    guard communicator.isLeader else {
+        try TrainStage.follow(loaded, plan: runner.plan, communicator: communicator)
+        return [:]
+    }
+    let train = TrainStage(communicator: communicator) { log.train($0) }
     let executors: [StageName: any StageExecutor] = [
         .clean: CleanStage { log.clean($0) },
         .tokenize: TokenizeStage(),
-        .train: TrainStage { log.train($0) },
+        .train: train,
         .evaluate: EvaluateStage { log.evaluate($0) },
         .export: ExportStage { log.line("warning", ["format": $0.format.rawValue, "message": $0.message]) },
     ]
-    let runner = try RecipeRunner(loaded: loaded, environment: environment)
     let outputs = try runner.run(executors: executors, selection: selection) { log.run($0) }
+    try train.releaseFollowers()
     guard selection == .all else {
         log.line("stopped", ["stages": outputs.count, "why": "partial run: lineage.json, MODEL_CARD.md and report.html are written by a complete run"])
         return outputs
@@ -70,7 +85,13 @@ final class EventLog {
     private var phaseStart = Date()
     private var phase = ""
 
-    init(json: Bool) { self.json = json }
+    /// False on ranks other than 0 of a job: rank 0 alone prints.
+    let enabled: Bool
+
+    init(json: Bool, enabled: Bool = true) {
+        self.json = json
+        self.enabled = enabled
+    }
 
     /// Seconds since `name` started (a new name restarts the clock).
     private func elapsed(in name: String) -> Double {
@@ -148,6 +169,7 @@ final class EventLog {
 
     /// One event: a JSON object with `event`, or `event key=value …`.
     func line(_ event: String, _ fields: [String: Any]) {
+        guard enabled else { return }
         if json {
             var object = fields
             object["event"] = event
@@ -163,7 +185,7 @@ final class EventLog {
 
     /// A progress line: redrawn in place on a terminal; elsewhere (a log file) printed when `final` or `logEvery`.
     func progressLine(_ text: String, final: Bool = false, logEvery: Bool = false) {
-        if json { return }
+        if json || !enabled { return }
         if terminal {
             FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)\(final ? "\n" : "")".utf8))
         } else if final || logEvery {

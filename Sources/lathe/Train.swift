@@ -3,6 +3,7 @@ import Foundation
 import LatheData
 import LatheModels
 import LatheRecipes
+import LatheSupport
 import LatheTraining
 
 /// `lathe train`: LoRA training from flags, without a recipe — the same code as the recipe's train stage.
@@ -48,9 +49,19 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        threads.configure()
+        try runAsJob { try train($0) }
+    }
+
+    /// Trains as one rank of `communicator`: every rank checks it reads rank 0's files, trains its share of each
+    /// step, and rank 0 alone prints and writes the adapter.
+    func train(_ communicator: any Communicator) throws {
+        Parallel.configure(threads: threads.threads ?? communicator.defaultThreads)
+        let hasher = FileHasher()
+        let inputs = try ([model] + data + [evalData, fromAdapter].compactMap { $0 }).map { "\($0)=\(try hasher.hash($0))" }
+        try communicator.requireSameFingerprint((CommandLine.arguments.dropFirst() + inputs).joined(separator: "\u{0}"),
+                                                what: "arguments and input hashes")
         let training = try LoRATraining(modelPath: model)
-        let log = EventLog(json: json)
+        let log = EventLog(json: json, enabled: communicator.isLeader)
         func examples(_ paths: [String]) throws -> [TrainingExample] {
             try paths.flatMap { path in
                 try training.examples(try RecordSources.records(path), targets: trainOn) { record, rejection in
@@ -75,10 +86,11 @@ struct Train: ParsableCommand {
         let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, useRSLoRA: rslora, targets: targets.modules)
         var trainer = try training.trainer(train, lora: lora, config: config, continuing: fromAdapter)
         if let fromAdapter { log.line("continuing", ["adapter": fromAdapter, "rank": trainer.adapter.config.rank]) }
-        let held = try evalData.map { try examples([$0]) }
+        let held = communicator.isLeader ? try evalData.map { try examples([$0]) } : nil
         if let held { log.line("eval_loss", ["when": "before", "loss": try training.heldOutLoss(trainer.adapter, held, length: maxLength)]) }
         log.line("training", ["examples": train.count, "steps": trainer.totalSteps])
-        try trainer.run(progress: { log.train(.step($0)) })
+        try trainer.run(communicator: communicator, progress: { log.train(.step($0)) })
+        guard communicator.isLeader else { return }
         if let held { log.line("eval_loss", ["when": "after", "loss": try training.heldOutLoss(trainer.adapter, held, length: maxLength)]) }
         try training.save(trainer.adapter, to: out)
         log.line("saved", ["adapter": out])

@@ -3,6 +3,7 @@ import LatheCheckpoints
 import LatheEvaluation
 import LatheFormats
 import LatheModels
+import LatheSupport
 import LatheTensors
 import LatheTraining
 
@@ -27,13 +28,24 @@ public struct TrainStage: StageExecutor {
     }
 
     public var onEvent: (Event) -> Void
+    /// The job's ranks: rank 0 runs this stage and writes; the others train beside it (`follow`).
+    public let communicator: any Communicator
+    let started = StartFlag()
 
-    public init(onEvent: @escaping (Event) -> Void = { _ in }) { self.onEvent = onEvent }
+    public init(communicator: any Communicator = SingleProcess(), onEvent: @escaping (Event) -> Void = { _ in }) {
+        self.communicator = communicator
+        self.onEvent = onEvent
+    }
 
     public func run(_ context: StageContext) throws -> StageReport {
         let recipe = context.loaded.recipe
         guard let tokenized = context.upstream[.tokenize] else {
             throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "tokenize", message: "the train stage needs the tokenize stage")
+        }
+        if communicator.size > 1, recipe.evaluate.patience != nil {
+            // Early stopping is decided on rank 0 between steps; the other ranks would wait in the gradient exchange.
+            throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "evaluate.patience",
+                                      message: "early stopping is not supported with \(communicator.size) ranks yet; remove evaluate.patience or run one process")
         }
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
         let training = try LoRATraining(modelPath: context.loaded.baseModelPath)
@@ -52,6 +64,10 @@ public struct TrainStage: StageExecutor {
             try trainer.resume(parameters: state.parameters, optimizer: state.optimizer, completedSteps: step)
             onEvent(.resumed(step: step, problems: latest.problems.map(\.description)))
         }
+        if communicator.size > 1 {
+            started.value = true
+            _ = try communicator.broadcast(Self.startMessage(trainer))
+        }
         let evalShard = (tokenized as NSString).appendingPathComponent("eval.tokens.zst")
         let held = FileManager.default.fileExists(atPath: evalShard) ? try TokenShard.read(evalShard) : []
         let length = recipe.tokenize.maxLength
@@ -59,7 +75,7 @@ public struct TrainStage: StageExecutor {
         let recipeHash = (try? context.loaded.sha256()) ?? ""
         var selection = try TrainingSelection(context.loaded, directory: store.directory, log: log)
         var stoppedEarly = false
-        do { try trainer.run(saveEvery: recipe.train.saveEvery, checkpoint: { trainer in
+        do { try trainer.run(saveEvery: recipe.train.saveEvery, communicator: communicator, checkpoint: { trainer in
             // The log first: killed between the two, the resumed run drops the lines after the older checkpoint.
             try DurableFile.write(Array(log.utf8), to: logPath)
             let checkpoint = Self.checkpoint(trainer, recipeHash: recipeHash, seed: recipe.seed)
