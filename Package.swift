@@ -72,7 +72,7 @@ let package = Package(
                                                     .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData", "LatheTraining",
-            "LatheEvaluation", "LatheRecipes",
+            "LatheEvaluation", "LatheRecipes", "LatheCheckpoints",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

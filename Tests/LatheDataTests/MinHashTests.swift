@@ -28,7 +28,7 @@ struct PlantedCorpus {
     }
 
     /// Survivor of each text under `config`.
-    func cluster(_ config: MinHash.Config) -> NearDuplicates.Result {
+    func cluster(_ config: MinHash.Config) throws -> NearDuplicates.Result {
         let minHash = MinHash(config)
         var keys: [UInt64] = []
         var signed: [Bool] = []
@@ -40,7 +40,7 @@ struct PlantedCorpus {
         let shingler = Shingler(n: config.ngram)
         let sets = texts.map(shingler.shingleSet)
         let verify: ((Int, Int) -> Bool)? = config.jaccardThreshold.map { t in { Shingler.jaccard(sets[$0], sets[$1]) >= t } }
-        return NearDuplicates.cluster(count: texts.count, bands: config.bands, keys: keys, hasSignature: signed, verify: verify)
+        return try NearDuplicates.cluster(count: texts.count, bands: config.bands, keys: keys, hasSignature: signed, verify: verify)
     }
 }
 
