@@ -104,7 +104,7 @@ struct RunState {
         report.nearDuplicates.jaccardThreshold = config.jaccardThreshold
         // No record was long enough to sign: nothing to cluster.
         if bands == 0 { return }
-        let shingles = ShingleCache(journal: journal, ngram: config.ngram, limit: max(1024, min(1 << 24, budget.limit / 64)))
+        let shingles = ShingleCache(journal: journal, ngram: config.ngram, limit: max(1024, min(1 << 24, budget.limit / 128)))
         var verify: ((Int, Int) throws(DataError) -> Bool)?
         if let threshold = config.jaccardThreshold {
             verify = { (a: Int, b: Int) throws(DataError) -> Bool in try shingles.jaccard(a, b) >= threshold }

@@ -88,9 +88,9 @@ final class SpillSorter<Element: Comparable & BitwiseCopyable> {
     func sorted() throws(DataError) -> SortedStream<Element> {
         budget.unregister(ObjectIdentifier(self))
         if runs.isEmpty {
+            // The sorted buffer stays charged to the budget until it is read, so later buffers spill sooner.
             buffer.sort()
             let values = buffer
-            budget.used -= buffer.count * MemoryLayout<Element>.stride
             buffer = []
             return SortedStream(values: values, budget: budget)
         }
@@ -131,9 +131,12 @@ final class SortedStream<Element: Comparable & BitwiseCopyable> {
     private var heap: [(value: Element, run: Int)] = []
     private let directory: SpillDirectory?
     private let budget: SpillBudget
+    /// Bytes of `values` still charged to the budget.
+    private var charged = 0
 
     fileprivate init(values: [Element], budget: SpillBudget) {
         self.values = values; self.budget = budget; directory = nil
+        charged = values.count * MemoryLayout<Element>.stride
     }
 
     fileprivate init(runs: [String], directory: SpillDirectory, budget: SpillBudget) throws(DataError) {
@@ -143,12 +146,20 @@ final class SortedStream<Element: Comparable & BitwiseCopyable> {
         for (run, reader) in readers.enumerated() { if let value = try reader.next() { push((value, run)) } }
     }
 
-    deinit { for reader in readers { directory?.remove(reader.path) } }
+    deinit {
+        budget.used -= charged
+        for reader in readers { directory?.remove(reader.path) }
+    }
 
     /// The next value, or nil at the end.
     func next() throws(DataError) -> Element? {
         if readers.isEmpty {
-            guard position < values.count else { values = []; return nil }
+            guard position < values.count else {
+                values = []
+                budget.used -= charged
+                charged = 0
+                return nil
+            }
             defer { position += 1 }
             return values[position]
         }

@@ -96,7 +96,7 @@ import LatheModels
         let twice = try #require(project.error(TestProject.recipe("data:\n  format: text\n")))
         #expect(twice.key == "data" && twice.message.contains("twice"))
         let budget = try #require(project.error(TestProject.recipe("clean:\n  memory_budget: lots\n")))
-        #expect(budget.key == "clean.memory_budget" && budget.line == 9 && budget.message.contains("512M"), "\(budget)")
+        #expect(budget.key == "clean.memory_budget" && budget.line == 8 && budget.message.contains("512M"), "\(budget.key) \(budget.line) \(budget.message)")
     }
 
     @Test func missingInputsAreReportedWithLine() throws {

@@ -49,8 +49,9 @@ import Testing
         #expect(read.map(\.targetMask) == examples.map(\.targetMask))
     }
 
-    /// The streamed writer (temporary file, count patched, compressed 1 MiB at a time) gives the bytes of the
-    /// one-shot layout compressed whole with `Zstd.compress`, as shards were written before, and leaves no file behind.
+    /// The streamed writer (temporary file, count patched, compressed 1 MiB at a time) writes one frame holding
+    /// exactly the one-shot layout (what shards held before), its size in the header, and leaves no file behind.
+    /// The compressed bytes differ from `Zstd.compress` of the whole buffer (zstd cuts blocks differently).
     @Test func streamedShardEqualsTheOneShotShard() throws {
         var state: UInt64 = 7
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
@@ -70,7 +71,8 @@ import Testing
         }
         #expect(whole.count > 4 << 20, "the shard must span several 1 MiB chunks")
         let written = try #require(FileManager.default.contents(atPath: path))
-        #expect(Array(written) == (try Zstd.compress(whole)))
+        #expect(Zstd.frameContentSize(Array(written)) == whole.count)
+        #expect(try Zstd.decompress(Array(written), limit: whole.count) == whole)
         #expect(try TokenShard.read(path).map(\.tokens) == examples.map(\.tokens))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["streamed.tokens.zst"])
     }
