@@ -85,7 +85,7 @@ let package = Package(
                                                     .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheSupport", "LatheTensors", "LatheDistributed", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData",
-            "LatheTraining", "LatheEvaluation", "LatheRecipes",
+            "LatheTraining", "LatheEvaluation", "LatheRecipes", "LatheCheckpoints",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -105,7 +105,8 @@ let package = Package(
         .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheFormats", "LatheCheckpoints"]),
         .testTarget(name: "LatheEvaluationTests", dependencies: ["LatheFormats", "LatheJinja", "LatheTokenizers", "LatheModels", "LatheEvaluation"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheRecipesTests", dependencies: ["LatheFormats", "LatheModels", "LatheData", "LatheTraining", "LatheRecipes"],
+        .testTarget(name: "LatheRecipesTests", dependencies: ["LatheFormats", "LatheModels", "LatheData", "LatheTraining", "LatheRecipes",
+                                                            "LatheCheckpoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
         .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],

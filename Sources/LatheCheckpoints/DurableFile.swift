@@ -29,8 +29,22 @@ public enum DurableFile {
                 left -= n
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = .io(path: path, reason: "fsync failed: \(errnoText())") }
         close(fd)
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        try commit(temporary, to: path)
+    }
+
+    /// Fsyncs the complete file `temporary` (beside `path`), renames it over `path` and fsyncs the directory;
+    /// removes it on failure. For files written in a stream rather than from one buffer.
+    public static func commit(_ temporary: String, to path: String) throws {
+        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+        var failure: CheckpointError?
+        if fd < 0 { failure = .io(path: path, reason: "cannot reopen \(temporary): \(errnoText())") }
+        if fd >= 0, fsync(fd) != 0 { failure = .io(path: path, reason: "fsync failed: \(errnoText())") }
+        if fd >= 0 { close(fd) }
         if failure == nil, rename(temporary, path) != 0 { failure = .io(path: path, reason: "rename failed: \(errnoText())") }
         if let failure {
             unlink(temporary)

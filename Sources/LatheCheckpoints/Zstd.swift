@@ -1,4 +1,7 @@
 import CZstd
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Errors from compressing or decompressing a zstd stream. `source` names the file or buffer.
 public enum ZstdError: Error, CustomStringConvertible, Equatable {
@@ -42,6 +45,58 @@ public enum Zstd {
         }
         output.removeSubrange(written...)
         return output
+    }
+
+    /// Compresses the file at `input` into a new file at `output` as `compress` would (one frame, checksum, the
+    /// content size in the header), reading and writing 1 MiB at a time: memory stays bounded for any size.
+    public static func compressFile(_ input: String, to output: String, level: Int32 = 3) throws {
+        func failure(_ reason: String) -> ZstdError { .compressionFailed(source: input, reason: reason) }
+        let source = open(input, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw failure("cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(source) }
+        let sink = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard sink >= 0 else { throw failure("cannot create \(output): \(String(cString: strerror(errno)))") }
+        defer { close(sink) }
+        var status = stat()
+        guard fstat(source, &status) == 0 else { throw failure("cannot stat: \(String(cString: strerror(errno)))") }
+        guard let context = ZSTD_createCCtx() else { throw failure("out of memory") }
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
+        ZSTD_CCtx_setPledgedSrcSize(context, UInt64(status.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var compressed = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
+        var left = Int(status.st_size)
+        repeat {
+            let n = chunk.withUnsafeMutableBytes { read(source, $0.baseAddress, min($0.count, left)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0, n > 0 || left == 0 else { throw failure(n < 0 ? String(cString: strerror(errno)) : "file shrank while compressing") }
+            left -= n
+            let mode = left == 0 ? ZSTD_e_end : ZSTD_e_continue
+            try chunk.withUnsafeBytes { inp in
+                var inBuffer = ZSTD_inBuffer(src: inp.baseAddress, size: n, pos: 0)
+                var finished = false
+                while !finished {
+                    let written = try compressed.withUnsafeMutableBytes { out -> Int in
+                        var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                        let remaining = ZSTD_compressStream2(context, &outBuffer, &inBuffer, mode)
+                        if ZSTD_isError(remaining) != 0 { throw failure(String(cString: ZSTD_getErrorName(remaining))) }
+                        finished = mode == ZSTD_e_end ? remaining == 0 : inBuffer.pos == inBuffer.size
+                        return outBuffer.pos
+                    }
+                    try compressed.withUnsafeBytes { out in
+                        var done = 0
+                        while done < written {
+                            let w = write(sink, out.baseAddress! + done, written - done)
+                            if w < 0 && errno == EINTR { continue }
+                            guard w > 0 else { throw failure("cannot write \(output): \(String(cString: strerror(errno)))") }
+                            done += w
+                        }
+                    }
+                }
+            }
+        } while left > 0
     }
 
     /// Decompresses a stream that must expand to at most `limit` bytes; the window is capped at 2^27 bytes.

@@ -100,6 +100,9 @@ public struct CleanReport: Codable, Sendable {
     public var recordsOut = 0
     /// Input bytes (JSONL lines and CSV/text file sizes; folders count as 0).
     public var bytesIn = 0
+    /// Sorted runs spilled to disk under the memory budget. Not written to `clean_report.json`, whose bytes
+    /// do not depend on the budget.
+    public var spilledRuns = 0
 
     enum CodingKeys: String, CodingKey {
         case inputs, steps, reasons, nearDuplicates = "near_duplicates", pii, recordsRedacted = "records_redacted"

@@ -29,6 +29,9 @@ public struct CleaningConfig: Codable, Sendable {
     public var minHash: MinHash.Config? = MinHash.Config()
     /// Train/eval split (default none).
     public var split: SplitConfig?
+    /// Bytes the run's sort buffers and caches may hold before spilling to disk (`MemoryBudget`); nil (default)
+    /// is `MemoryBudget.defaultBytes`, a quarter of the available memory. Outputs do not depend on it.
+    public var memoryBudget: Int?
 
     /// The defaults of `lathe clean` and of the recipe's clean stage (both start here): every filter on, each
     /// record filtered by the rules of its kind, or of `kind` for all records when given.
@@ -38,7 +41,7 @@ public struct CleaningConfig: Codable, Sendable {
         case format, fields, textMode = "text_mode", maxRecordBytes = "max_record_bytes", maxBadFraction = "max_bad_fraction"
         case minLinesForBadFraction = "min_lines_for_bad_fraction", normalization, pii, kind
         case documentFilters = "document_filters", instructionFilters = "instruction_filters"
-        case exactDedup = "exact_dedup", minHash = "minhash", split
+        case exactDedup = "exact_dedup", minHash = "minhash", split, memoryBudget = "memory_budget"
     }
 
     /// Applies `change` to the filters of both kinds (a setting given by the user overrides both defaults).
@@ -61,6 +64,9 @@ public struct CleaningConfig: Codable, Sendable {
             if let t = m.jaccardThreshold, !(0...1).contains(t) {
                 throw .invalidConfig(key: "minhash.jaccard_threshold", reason: "must be in 0…1 (got \(t))")
             }
+        }
+        if let m = memoryBudget, m < MemoryBudget.minimumBytes {
+            throw .invalidConfig(key: "memory_budget", reason: "\(m) bytes is under the minimum of \(MemoryBudget.minimumBytes) bytes")
         }
         if let s = split, !(0...1).contains(s.evalFraction) {
             throw .invalidConfig(key: "split.eval_fraction", reason: "must be in 0…1 (got \(s.evalFraction))")

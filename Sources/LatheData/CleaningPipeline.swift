@@ -4,7 +4,9 @@ import LatheSupport
 /// The cleaning stage: inputs → `cleaned.jsonl`, `rejected.jsonl`, `clean_report.json` (and `train.jsonl`,
 /// `eval.jsonl` when splitting). Steps, in order: read → normalise → redact PII → filters → exact dedup →
 /// decontamination → near dedup → split. Records are processed in batches in parallel
-/// (`Parallel.forEachChunk`); memory holds one batch plus ~150 bytes per kept record, never the corpus.
+/// (`Parallel.forEachChunk`) and journaled to disk; exact-duplicate keys and MinHash band keys are sorted in
+/// runs that spill to the output folder past `memoryBudget` (`RunState`), so memory holds one batch, the
+/// budget, and 4 bytes plus a bit per record, never the corpus. Temporary files are removed at the end.
 public final class CleaningPipeline {
     /// Settings.
     public let config: CleaningConfig
@@ -48,11 +50,12 @@ public final class CleaningPipeline {
         var steps: [String] = []
         for filter in used where !steps.contains("filter:\(filter.name)") { steps.append("filter:\(filter.name)") }
         steps.sort { Self.filterOrder($0) < Self.filterOrder($1) }
-        var state = RunState(filters: steps, exactDedup: config.exactDedup)
+        let spill = SpillDirectory(path: outputDirectory)
+        defer { spill.removeAll() }
+        let budget = SpillBudget(limit: config.memoryBudget ?? MemoryBudget.defaultBytes)
+        var state = try RunState(filters: steps, exactDedup: config.exactDedup, budget: budget, spill: spill)
         state.report.decontaminationTexts = evaluationTexts.count
         state.splitRequested = config.split != nil
-        let rejected = try OutputFile(path: out.appendingPathComponent("rejected.jsonl").path)
-        let staging = try OutputFile(path: out.appendingPathComponent(".cleaned.staging").path)
         let totalBytes = inputs.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
 
         for path in inputs {
@@ -65,11 +68,10 @@ public final class CleaningPipeline {
                 let outcomes = Self.processBatch(items, file: path, processor: processor)
                 for (item, outcome) in zip(items, outcomes) {
                     if case .line(let l) = item { state.report.bytesIn += (l.oversizeLength ?? l.bytes.count) + 1 }
-                    try state.absorb(outcome, input: &input, rejected: rejected, staging: staging)
+                    try state.absorb(outcome, input: &input)
                 }
                 let seen = input.records + input.badLines
                 if seen >= config.minLinesForBadFraction, Double(input.badLines) > config.maxBadFraction * Double(seen) {
-                    try rejected.close()
                     throw DataError.tooManyBadRecords(path: path, bad: input.badLines, seen: seen, limit: config.maxBadFraction)
                 }
                 progress(CleaningProgress(stage: .reading, file: path, records: state.report.recordsIn,
@@ -80,16 +82,17 @@ public final class CleaningPipeline {
             }
             state.report.inputs.append(input)
         }
-        try staging.close()
-        progress(CleaningProgress(stage: .deduplicating, file: nil, records: state.kept.count, bytes: state.report.bytesIn, totalBytes: totalBytes))
-        let survivor = try state.nearDuplicates(config.minHash, stagingPath: staging.path)
-        let isEval = state.assignSplit(config.split, survivor: survivor)
+        progress(CleaningProgress(stage: .deduplicating, file: nil, records: state.journal.candidates, bytes: state.report.bytesIn,
+                                  totalBytes: totalBytes))
+        try state.resolveExactDuplicates()
+        try state.nearDuplicates(config.minHash)
         let bytesIn = state.report.bytesIn
-        try state.writeOutputs(to: out, stagingPath: staging.path, survivor: survivor, isEval: isEval, rejected: rejected) { n in
+        let rejected = try OutputFile(path: out.appendingPathComponent("rejected.jsonl").path)
+        try state.writeOutputs(to: out, split: config.split, rejected: rejected) { n in
             progress(CleaningProgress(stage: .writing, file: nil, records: n, bytes: bytesIn, totalBytes: totalBytes))
         }
         try rejected.close()
-        try? FileManager.default.removeItem(atPath: staging.path)
+        state.report.spilledRuns = budget.runsWritten
         try state.writeReport(to: out.appendingPathComponent("clean_report.json").path)
         progress(CleaningProgress(stage: .done, file: nil, records: state.report.recordsOut, bytes: state.report.bytesIn, totalBytes: totalBytes))
         return state.report

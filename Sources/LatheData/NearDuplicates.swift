@@ -23,35 +23,18 @@ public enum NearDuplicates {
     /// Clusters `count` records whose band keys are `keys[i * bands ..< (i + 1) * bands]`; records with
     /// `hasSignature[i] == false` (too few words) are never clustered. `verify(a, b)`, when given, must confirm
     /// a candidate pair (a < b) before it is joined; without it every candidate pair is joined (datatrove).
+    /// In memory; the cleaning pipeline runs the same `Clustering` over spilled band keys.
     public static func cluster(count: Int, bands: Int, keys: [UInt64], hasSignature: [Bool],
-                               verify: ((Int, Int) -> Bool)? = nil) -> Result {
-        var sets = UnionFind(count: count)
-        var candidates = 0, rejected = 0
-        var checked: Set<UInt64> = []
-        for band in 0..<bands {
-            var first: [UInt64: Int32] = [:]
-            first.reserveCapacity(count)
-            // Further representatives of a key, only for keys where a check failed (rare), so memory stays one
-            // entry per key in the common case.
-            var more: [UInt64: [Int32]] = [:]
-            // True when `i` is (now) in `a`'s cluster: already, or by a newly confirmed pair.
-            func join(_ a: Int, _ i: Int) -> Bool {
-                if sets.find(a) == sets.find(i) { return true }
-                guard checked.insert(UInt64(a) << 32 | UInt64(i)).inserted else { return false }
-                candidates += 1
-                if let verify, !verify(a, i) { rejected += 1; return false }
-                sets.union(a, i)
-                return true
-            }
-            for i in 0..<count where hasSignature[i] {
-                let key = keys[i * bands + band]
-                guard let j = first[key] else { first[key] = Int32(i); continue }
-                if join(Int(j), i) { continue }
-                let others = more[key] ?? []
-                if others.contains(where: { join(Int($0), i) }) { continue }
-                if others.count + 1 < representativesPerKey { more[key, default: []].append(Int32(i)) }
-            }
+                               verify: ((Int, Int) -> Bool)? = nil) throws(DataError) -> Result {
+        let budget = SpillBudget.unlimited
+        let sorter = SpillSorter<BandEntry>("bands", budget: budget, directory: nil)
+        for i in 0..<count where hasSignature[i] {
+            for band in 0..<bands { try sorter.append(BandEntry(band: UInt32(band), index: UInt32(i), key: keys[i * bands + band])) }
         }
+        var clustering = Clustering(count: count, verify: verify, budget: budget, directory: nil)
+        try clustering.run(try sorter.sorted()) { _ in true }
+        let (candidates, rejected) = try clustering.pairCounts()
+        var sets = clustering.sets
         return Result(survivor: (0..<count).map { sets.find($0) }, candidatePairs: candidates, rejectedPairs: rejected)
     }
 

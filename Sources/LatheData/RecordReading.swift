@@ -5,20 +5,10 @@ extension RecordSources {
     /// reports them with their reason; these callers read files that were cleaned, or only need their texts).
     public static func records(_ path: String, decoder: RecordDecoder = RecordDecoder(), maxRecordBytes: Int = 16 << 20,
                                textMode: TextFolderMode = .file) throws(DataError) -> [Record] {
-        let source = try open(path, maxRecordBytes: maxRecordBytes, textMode: textMode)
-        (source as? any RecordDecodingSource)?.decoder = decoder
+        let stream = try RecordStream(path, decoder: decoder, maxRecordBytes: maxRecordBytes, textMode: textMode)
         var records: [Record] = []
-        while true {
-            let batch = try source.nextBatch(maxItems: 4096, maxBytes: 16 << 20)
-            if batch.isEmpty { return records }
-            for item in batch {
-                var decoded = item
-                if case .line(let line) = item {
-                    decoded = JSONLDecoding.decode(line, file: path, decoder: decoder, maxRecordBytes: maxRecordBytes)
-                }
-                if case .record(let record) = decoded { records.append(record) }
-            }
-        }
+        while let record = try stream.next() { records.append(record) }
+        return records
     }
 }
 

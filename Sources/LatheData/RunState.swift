@@ -1,124 +1,132 @@
 import Foundation
 import LatheFormats
 
-/// Bookkeeping of one cleaning run: counts for the report, exact-duplicate keys, and compact metadata of every
-/// record kept so far (its place in the staging file, hashes and band keys).
+/// Bookkeeping of one cleaning run in bounded memory. The read phase appends every decision to the
+/// `RecordJournal` and the keys of every candidate (a record that passed the filters) to sorters that spill
+/// under the budget; then exact duplicates are resolved by sorting their keys, near duplicates by sorting band
+/// keys (`Clustering`), and the write phase replays the journal. Outputs equal an in-memory run's byte for byte.
 struct RunState {
     var report = CleanReport()
     private let filterSteps: [String]
     private var drops: [String: Int] = [:]
     private var decoded = 0
-    private var firstByKey: [Hash128: Int32] = [:]
-
-    // Per kept record (index = line of the staging file).
-    private(set) var kept: [SourceLocation] = []
-    private var offsets: [Int] = []
-    private var lengths: [Int] = []
-    private var splitHashes: [UInt64] = []
-    private var strata: [String] = []
-    private var bandKeys: [UInt64] = []
-    private var hasSignature: [Bool] = []
-    private var bands = 0
-
     private let exactDedup: Bool
+    /// Set by the pipeline when a split was configured (even if every record lands in train).
+    var splitRequested = false
 
-    init(filters: [String], exactDedup: Bool) { filterSteps = filters; self.exactDedup = exactDedup }
+    let budget: SpillBudget
+    let spill: SpillDirectory
+    let journal: RecordJournal
+    private let exactKeys: SpillSorter<ExactEntry>
+    private let bandKeys: SpillSorter<BandEntry>
+    private var bands = 0
+    /// Per candidate: neither contaminated nor (once resolved) an exact duplicate.
+    private var live = BitSet()
+    private var strata: [String: UInt32] = [:]
+    /// (candidate << 32 | the earlier record it repeats), by candidate.
+    private var duplicates: SortedStream<UInt64>?
+    /// Near-duplicate clusters over candidates (nil without MinHash).
+    private var clusters: UnionFind?
+
+    init(filters: [String], exactDedup: Bool, budget: SpillBudget, spill: SpillDirectory) throws(DataError) {
+        filterSteps = filters; self.exactDedup = exactDedup
+        self.budget = budget; self.spill = spill
+        journal = try RecordJournal(directory: spill)
+        exactKeys = SpillSorter("exact-keys", budget: budget, directory: spill)
+        bandKeys = SpillSorter("band-keys", budget: budget, directory: spill)
+    }
 
     private mutating func count(_ rejection: Rejection) {
         drops[rejection.step, default: 0] += 1
         report.reasons[rejection.step, default: [:]][rejection.reason.code, default: 0] += 1
     }
 
-    /// Accounts for one processed item: rejects it, or appends it to the staging file.
-    mutating func absorb(_ outcome: RecordProcessor.Outcome, input: inout CleanReport.Input,
-                         rejected: OutputFile, staging: OutputFile) throws(DataError) {
+    /// Accounts for one processed item: journals its rejection, or journals it as a candidate with its keys.
+    mutating func absorb(_ outcome: RecordProcessor.Outcome, input: inout CleanReport.Input) throws(DataError) {
         switch outcome {
         case .empty:
             input.emptyLines += 1
         case .dropped(let rejection, let isReadError):
             if isReadError { input.badLines += 1 } else { input.records += 1; decoded += 1; report.recordsIn += 1 }
             count(rejection)
-            try rejected.writeLine(rejection.json)
+            try journal.reject(rejection)
         case .kept(let record):
             input.records += 1; decoded += 1; report.recordsIn += 1
             if !record.pii.isEmpty {
                 report.recordsRedacted += 1
                 for (type, n) in record.pii { report.pii[type.rawValue, default: 0] += n }
             }
-            if exactDedup, let first = firstByKey[record.exactKey] {
-                let r = Rejection(source: record.source, step: "exact_dedup",
-                                  reason: RejectReason(code: "exact_duplicate", detail: "same text as \(kept[Int(first)].id)"),
-                                  record: try? JSONValue.parse(Array(record.line.dropLast())))
-                count(r); try rejected.writeLine(r.json); return
+            var stratum: UInt32 = 0
+            if let name = record.stratum {
+                if let id = strata[name] { stratum = id } else { stratum = UInt32(strata.count); strata[name] = stratum }
             }
-            if let e = record.contaminatedBy {
-                let r = Rejection(source: record.source, step: "decontamination",
-                                  reason: RejectReason(code: "contaminated", detail: "near-duplicate of evaluation text \(e)"),
-                                  record: try? JSONValue.parse(Array(record.line.dropLast())))
-                count(r); try rejected.writeLine(r.json); return
+            guard journal.candidates < Int(Int32.max) else {
+                throw DataError.invalidConfig(key: "inputs", reason: "more than \(Int32.max) records passed the filters; clean the inputs in parts")
             }
-            if exactDedup { firstByKey[record.exactKey] = Int32(kept.count) }
-            kept.append(record.source)
-            offsets.append(staging.bytesWritten)
-            lengths.append(record.line.count)
-            splitHashes.append(record.splitHash)
-            strata.append(record.stratum ?? "")
+            let index = UInt32(try journal.append(record, stratum: stratum))
+            let contaminated = record.contaminatedBy != nil
+            live.append(!contaminated)
+            if exactDedup {
+                try exactKeys.append(ExactEntry(high: record.exactKey.high, low: record.exactKey.low, index: index,
+                                                contaminated: contaminated ? 1 : 0))
+            }
             if let keys = record.bandKeys {
-                if bands == 0 {
-                    // Records before the first signed one had no keys yet: give them zero keys (unsigned).
-                    bands = keys.count
-                    bandKeys = [UInt64](repeating: 0, count: hasSignature.count * bands)
-                }
-                bandKeys.append(contentsOf: keys); hasSignature.append(true)
-            } else {
-                bandKeys.append(contentsOf: repeatElement(0, count: bands)); hasSignature.append(false)
+                bands = keys.count
+                for (band, key) in keys.enumerated() { try bandKeys.append(BandEntry(band: UInt32(band), index: index, key: key)) }
             }
-            try staging.write(record.line)
         }
     }
 
-    /// Survivor index of each kept record after MinHash clustering (itself when MinHash is off).
-    mutating func nearDuplicates(_ config: MinHash.Config?, stagingPath: String) throws(DataError) -> [Int] {
-        guard let config, !kept.isEmpty else { return Array(0..<kept.count) }
+    /// Finds exact duplicates: the first record of a key that is not contaminated is kept, every later one
+    /// repeats it; earlier contaminated ones stay contaminated (as a single in-order pass decides).
+    mutating func resolveExactDuplicates() throws(DataError) {
+        try journal.finishWriting()
+        guard exactDedup else { return }
+        let repeats = SpillSorter<UInt64>("exact-duplicates", budget: budget, directory: spill)
+        let keys = try exactKeys.sorted()
+        var group: (UInt64, UInt64)?
+        var first: UInt32?
+        while let entry = try keys.next() {
+            if group == nil || group! != (entry.high, entry.low) { group = (entry.high, entry.low); first = nil }
+            if let first {
+                try repeats.append(UInt64(entry.index) << 32 | UInt64(first))
+                live[Int(entry.index)] = false
+            } else if entry.contaminated == 0 {
+                first = entry.index
+            }
+        }
+        duplicates = try repeats.sorted()
+    }
+
+    /// Clusters the live candidates by MinHash (`Clustering`) and fills the report's near-duplicate section.
+    mutating func nearDuplicates(_ config: MinHash.Config?) throws(DataError) {
+        guard let config, journal.candidates > 0 else { return }
         report.nearDuplicates.jaccardThreshold = config.jaccardThreshold
         // No record was long enough to sign: nothing to cluster.
-        if bands == 0 { return Array(0..<kept.count) }
-        let reader = StagingReader(path: stagingPath, offsets: offsets, lengths: lengths)
-        let shingler = Shingler(n: config.ngram)
-        var cache: [Int: Set<UInt64>] = [:]
-        func shingles(_ i: Int) -> Set<UInt64> {
-            if let s = cache[i] { return s }
-            let s = shingler.shingleSet(reader.text(i) ?? "")
-            if cache.count > 10_000 { cache.removeAll() }
-            cache[i] = s
-            return s
+        if bands == 0 { return }
+        let shingles = ShingleCache(journal: journal, ngram: config.ngram, limit: max(1024, min(1 << 24, budget.limit / 128)))
+        var verify: ((Int, Int) throws(DataError) -> Bool)?
+        if let threshold = config.jaccardThreshold {
+            verify = { (a: Int, b: Int) throws(DataError) -> Bool in try shingles.jaccard(a, b) >= threshold }
         }
-        let verify: ((Int, Int) -> Bool)? = config.jaccardThreshold.map { threshold in
-            { a, b in Shingler.jaccard(shingles(a), shingles(b)) >= threshold }
-        }
-        let result = NearDuplicates.cluster(count: kept.count, bands: bands, keys: bandKeys, hasSignature: hasSignature, verify: verify)
-        var members: [Int: [Int]] = [:]
-        for (i, s) in result.survivor.enumerated() where s != i { members[s, default: []].append(i) }
-        var near = report.nearDuplicates
-        near.clusters = members.count
-        near.recordsDropped = members.values.reduce(0) { $0 + $1.count }
-        near.candidatePairs = result.candidatePairs
-        near.confirmedPairs = result.confirmedPairs
-        near.rejectedPairs = result.rejectedPairs
-        near.largestCluster = (members.values.map(\.count).max() ?? 0) + (members.isEmpty ? 0 : 1)
-        let largestFirst = members.sorted { ($0.value.count, -$0.key) > ($1.value.count, -$1.key) }
-        near.examples = largestFirst.prefix(1000).map {
-            CleanReport.Cluster(survivor: kept[$0.key].id, dropped: $0.value.map { kept[$0].id })
-        }
-        if let largest = largestFirst.first {
-            let (survivor, dropped) = (largest.key, largest.value)
+        var clustering = Clustering(count: journal.candidates, verify: verify, budget: budget, directory: spill)
+        let live = self.live
+        try clustering.run(try bandKeys.sorted()) { live[$0] }
+        let (candidates, rejected) = try clustering.pairCounts()
+        var sets = clustering.sets
+        var (near, largest) = try ClusterSummary.summarize(&sets, live: live, budget: budget, spill: spill, journal: journal)
+        near.jaccardThreshold = config.jaccardThreshold
+        near.candidatePairs = candidates
+        near.rejectedPairs = rejected
+        near.confirmedPairs = candidates - rejected
+        if let example = near.examples.first, let (survivor, dropped) = largest {
             near.largestExample = CleanReport.ClusterExample(
-                size: dropped.count + 1, survivor: kept[survivor].id, survivorText: Self.excerpt(reader.text(survivor)),
-                dropped: kept[dropped[0]].id, droppedText: Self.excerpt(reader.text(dropped[0])),
-                jaccard: round2(Shingler.jaccard(shingles(survivor), shingles(dropped[0]))))
+                size: example.dropped.count + 1, survivor: example.survivor, survivorText: Self.excerpt(try journal.text(survivor)),
+                dropped: example.dropped[0], droppedText: Self.excerpt(try journal.text(dropped)),
+                jaccard: round2(try shingles.jaccard(survivor, dropped)))
         }
         report.nearDuplicates = near
-        return result.survivor
+        clusters = sets
     }
 
     /// The first 200 characters of a record's text, on one line, for the report.
@@ -127,55 +135,83 @@ struct RunState {
         return flat.count <= 200 ? flat : String(flat.prefix(200)) + "…"
     }
 
-    /// Evaluation membership of each kept record (all false without a split; only survivors matter).
-    func assignSplit(_ split: SplitConfig?, survivor: [Int]) -> [Bool] {
-        guard let split else { return [Bool](repeating: false, count: kept.count) }
-        let alive = (0..<kept.count).filter { survivor[$0] == $0 }
-        var stratumIds: [String: Int] = [:]
-        let strataOfAlive: [Int]? = split.stratifyField == nil ? nil : alive.map { i in
-            if let id = stratumIds[strata[i]] { return id }
-            stratumIds[strata[i]] = stratumIds.count
-            return stratumIds.count - 1
-        }
-        let flags = Splitter.assign(hashes: alive.map { splitHashes[$0] }, strata: strataOfAlive, fraction: split.evalFraction)
-        var isEval = [Bool](repeating: false, count: kept.count)
-        for (k, i) in alive.enumerated() { isEval[i] = flags[k] }
-        return isEval
-    }
-
-    /// Streams the staging file into `cleaned.jsonl` (and `train.jsonl`/`eval.jsonl`), rejecting near duplicates.
-    mutating func writeOutputs(to out: URL, stagingPath: String, survivor: [Int], isEval: [Bool], rejected: OutputFile,
-                               progress: (Int) -> Void) throws(DataError) {
+    /// Replays the journal into `cleaned.jsonl` (and `train.jsonl`/`eval.jsonl`) and `rejected.jsonl`: rejections
+    /// in input order, then the near duplicates, as an in-memory run writes them.
+    mutating func writeOutputs(to out: URL, split: SplitConfig?, rejected: OutputFile, progress: (Int) -> Void) throws(DataError) {
+        let evaluation = try Stratified.evaluationRecords(split, clusters: &clusters, live: live, strata: strata.count,
+                                                          journal: journal, budget: budget, spill: spill)
         let cleaned = try OutputFile(path: out.appendingPathComponent("cleaned.jsonl").path)
-        let splitting = splitRequested
-        let train = splitting ? try OutputFile(path: out.appendingPathComponent("train.jsonl").path) : nil
-        let eval = splitting ? try OutputFile(path: out.appendingPathComponent("eval.jsonl").path) : nil
-        let reader = try LineReader(url: URL(fileURLWithPath: stagingPath), maxLineBytes: Int.max / 4)
+        let train = splitRequested ? try OutputFile(path: out.appendingPathComponent("train.jsonl").path) : nil
+        let eval = splitRequested ? try OutputFile(path: out.appendingPathComponent("eval.jsonl").path) : nil
+        let nearDuplicates = try OutputFile(path: spill.newPath("near-duplicates"))
+        let lines = try LineReader(url: URL(fileURLWithPath: journal.journalPath), maxLineBytes: Int.max / 4)
+        let infos = try journal.indexEntries()
         var index = 0, trainCount = 0, evalCount = 0
-        while let line = try reader.next() {
+        var nextRepeat = try duplicates?.next(), nextEval = try evaluation?.next()
+        while let line = try lines.next() {
+            let json = Array(line.bytes.dropFirst())
+            if line.bytes.first == RecordJournal.rejectedTag { try rejected.write(json + [0x0A]); continue }
+            guard line.bytes.first == RecordJournal.candidateTag, let info = try infos.next() else {
+                throw DataError.cannotRead(path: journal.journalPath, reason: "line \(line.number) is not a journal entry; was it modified?")
+            }
             defer { index += 1 }
-            guard index < kept.count else { break }
-            var bytes = line.bytes
-            bytes.append(0x0A)
-            if survivor[index] != index {
-                let r = Rejection(source: kept[index], step: "near_dedup",
-                                  reason: RejectReason(code: "near_duplicate", detail: "near-duplicate of \(kept[survivor[index]].id)"),
-                                  record: try? JSONValue.parse(line.bytes))
-                count(r); try rejected.writeLine(r.json)
+            let source = journal.source(info)
+            if let pair = nextRepeat, Int(pair >> 32) == index {
+                nextRepeat = try duplicates?.next()
+                let first = journal.source(try journal.info(Int(UInt32(truncatingIfNeeded: pair))))
+                try reject(Rejection(source: source, step: "exact_dedup", reason: RejectReason(code: "exact_duplicate", detail: "same text as \(first.id)"),
+                                     record: try? JSONValue.parse(json)), to: rejected)
                 continue
             }
+            if info.contaminatedBy >= 0 {
+                try reject(Rejection(source: source, step: "decontamination",
+                                     reason: RejectReason(code: "contaminated", detail: "near-duplicate of evaluation text \(info.contaminatedBy)"),
+                                     record: try? JSONValue.parse(json)), to: rejected)
+                continue
+            }
+            if let root = clusters?.find(index), root != index {
+                let survivor = journal.source(try journal.info(root))
+                try reject(Rejection(source: source, step: "near_dedup", reason: RejectReason(code: "near_duplicate", detail: "near-duplicate of \(survivor.id)"),
+                                     record: try? JSONValue.parse(json)), to: nearDuplicates)
+                continue
+            }
+            let bytes = json + [0x0A]
             try cleaned.write(bytes)
             report.recordsOut += 1
-            if isEval[index] { try eval?.write(bytes); evalCount += 1 } else { try train?.write(bytes); trainCount += 1 }
+            var isEval = false
+            if let split {
+                if evaluation != nil {
+                    if let e = nextEval, Int(e) == index { isEval = true; nextEval = try evaluation?.next() }
+                } else {
+                    isEval = Splitter.position(info.splitHash) < split.evalFraction
+                }
+            }
+            if isEval { try eval?.write(bytes); evalCount += 1 } else { try train?.write(bytes); trainCount += 1 }
             if index % 65536 == 0 { progress(index) }
         }
+        try nearDuplicates.close()
+        try Self.append(nearDuplicates.path, to: rejected)
+        spill.remove(nearDuplicates.path)
         try cleaned.close(); try train?.close(); try eval?.close()
-        if splitting { report.split = ["train": trainCount, "eval": evalCount] }
+        if splitRequested { report.split = ["train": trainCount, "eval": evalCount] }
         buildSteps()
     }
 
-    /// Set by the pipeline when a split was configured (even if every record lands in train).
-    var splitRequested = false
+    private mutating func reject(_ rejection: Rejection, to file: OutputFile) throws(DataError) {
+        count(rejection)
+        try file.writeLine(rejection.json)
+    }
+
+    /// Copies the file at `path` to the end of `file`.
+    private static func append(_ path: String, to file: OutputFile) throws(DataError) {
+        let source = try RawFile(path: path, writing: false)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try source.read(into: &chunk)
+            if n == 0 { break }
+            try file.write(Array(chunk[0..<n]))
+        }
+    }
 
     private mutating func buildSteps() {
         let readIn = decoded + report.inputs.reduce(0) { $0 + $1.badLines }
@@ -199,31 +235,54 @@ struct RunState {
     }
 }
 
-/// Random access to staged records, for Jaccard checks of candidate pairs and the report's example.
-final class StagingReader {
-    private let handle: FileHandle?
-    private let offsets: [Int]
-    private let lengths: [Int]
+/// Shingle sets of journaled candidates for the Jaccard checks, cached up to `limit` shingles in all.
+final class ShingleCache {
+    private let journal: RecordJournal
+    private let shingler: Shingler
+    private let limit: Int
+    private var sets: [Int: Set<UInt64>] = [:]
+    private var held = 0
 
-    init(path: String, offsets: [Int], lengths: [Int]) {
-        handle = FileHandle(forReadingAtPath: path)
-        self.offsets = offsets
-        self.lengths = lengths
+    init(journal: RecordJournal, ngram: Int, limit: Int) {
+        self.journal = journal; shingler = Shingler(n: ngram); self.limit = limit
     }
 
-    deinit { try? handle?.close() }
+    func shingles(_ i: Int) throws(DataError) -> Set<UInt64> {
+        if let s = sets[i] { return s }
+        let s = shingler.shingleSet(try journal.text(i))
+        if held + s.count > limit { sets.removeAll(); held = 0 }
+        sets[i] = s; held += s.count
+        return s
+    }
 
-    /// The near-deduplication text (`NearDuplicates.text`) of staged record `i`.
-    func text(_ i: Int) -> String? {
-        guard let handle else { return nil }
-        do {
-            try handle.seek(toOffset: UInt64(offsets[i]))
-            guard let data = try handle.read(upToCount: lengths[i]) else { return nil }
-            let value = try JSONValue.parse(Array(data.dropLast()))
-            guard case .success(let record) = RecordDecoder().decode(value, source: SourceLocation(file: "", line: 0, byteOffset: 0)) else { return nil }
-            return NearDuplicates.text(of: record.content)
-        } catch {
-            return nil
-        }
+    /// Exact Jaccard similarity of candidates `a` and `b`.
+    func jaccard(_ a: Int, _ b: Int) throws(DataError) -> Double { Shingler.jaccard(try shingles(a), try shingles(b)) }
+}
+
+/// An exact-duplicate key of one candidate, ordered by key then record.
+struct ExactEntry: Comparable, BitwiseCopyable {
+    var high: UInt64
+    var low: UInt64
+    var index: UInt32
+    var contaminated: UInt32
+
+    static func < (a: ExactEntry, b: ExactEntry) -> Bool { (a.high, a.low, a.index) < (b.high, b.low, b.index) }
+    static func == (a: ExactEntry, b: ExactEntry) -> Bool { (a.high, a.low, a.index) == (b.high, b.low, b.index) }
+}
+
+/// One bit per candidate.
+struct BitSet: Sendable {
+    private var words: [UInt64] = []
+    private(set) var count = 0
+
+    mutating func append(_ value: Bool) {
+        if count % 64 == 0 { words.append(0) }
+        count += 1
+        self[count - 1] = value
+    }
+
+    subscript(_ i: Int) -> Bool {
+        get { words[i >> 6] >> UInt64(i & 63) & 1 == 1 }
+        set { if newValue { words[i >> 6] |= 1 << UInt64(i & 63) } else { words[i >> 6] &= ~(1 << UInt64(i & 63)) } }
     }
 }

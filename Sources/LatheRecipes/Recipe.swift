@@ -137,12 +137,15 @@ public struct CleanConfig: Codable, Sendable, Equatable {
     public var filters = FilterConfig()
     /// Fraction of cleaned records held out as a validation split, in [0, 0.5]. Default 0.05.
     public var evalFraction = 0.05
+    /// Memory for deduplication keys before they spill to disk, as `lathe clean --memory-budget`: "512M", "2G"
+    /// (a bare number is MiB). Default: a quarter of the available memory. Not part of the stage's cache key.
+    public var memoryBudget: String?
 
     /// Defaults.
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, kind, normalize, dedup, pii, filters, evalFraction = "eval_fraction"
+        case enabled, kind, normalize, dedup, pii, filters, evalFraction = "eval_fraction", memoryBudget = "memory_budget"
     }
 }
 

@@ -1,3 +1,5 @@
+import LatheData
+
 /// Range and consistency checks after decoding; each failure names the key and the line it came from.
 enum RecipeChecks {
     static func validate(_ r: Recipe, locate: (String) -> (String, Int)) throws {
@@ -30,6 +32,13 @@ enum RecipeChecks {
         try require((0 ... 1).contains(c.filters.maxSymbolFraction), "clean.filters.max_symbol_fraction", "must be in [0, 1]")
         try require((0 ... 1).contains(c.filters.maxRepeatedLineFraction), "clean.filters.max_repeated_line_fraction", "must be in [0, 1]")
         try require((0 ... 0.5).contains(c.evalFraction), "clean.eval_fraction", "must be in [0, 0.5]")
+        if let budget = c.memoryBudget {
+            var problem: String?
+            do { _ = try MemoryBudget.parse(budget) } catch {
+                if case .invalidConfig(_, let reason) = error { problem = reason } else { problem = error.description }
+            }
+            try require(problem == nil, "clean.memory_budget", problem ?? "")
+        }
         try require(r.tokenize.maxLength >= 8 && r.tokenize.maxLength <= 1 << 20, "tokenize.max_length", "must be in [8, 1048576]")
         let t = r.train
         try require(t.lora.rank >= 1 && t.lora.rank <= 4096, "train.lora.rank", "must be in [1, 4096]")

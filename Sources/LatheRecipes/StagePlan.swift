@@ -61,7 +61,9 @@ public enum StagePlanner {
                                        config: try CanonicalJSON.string(config)))
         }
 
-        try add(.clean, CleanKeyMaterial(format: r.data.format, fields: r.data.fields, clean: r.clean, seed: r.seed), data)
+        var clean = r.clean
+        clean.memoryBudget = nil  // the outputs do not depend on it, so neither does the cache key
+        try add(.clean, CleanKeyMaterial(format: r.data.format, fields: r.data.fields, clean: clean, seed: r.seed), data)
         if let clean = stages.last, clean.enabled { upstream = ["upstream:clean": clean.key] }
         try add(.tokenize, TokenizeKeyMaterial(format: r.data.format, fields: r.data.fields, tokenize: r.tokenize),
                 upstream.merging(["tokenizer": model]) { a, _ in a })

@@ -2,12 +2,14 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LatheFormats
+import LatheCheckpoints
 import LatheData
 import LatheSupport
 
 /// `lathe bench clean`: throughput of the shipped cleaning pipeline on a generated JSONL corpus — with every step
 /// on (as `lathe clean` runs by default) and with MinHash near-dedup as its only step — beside datatrove's MinHash
-/// (stages 1–3, same n-grams, bands and rows) run on the same files in the same run.
+/// (stages 1–3, same n-grams, bands and rows) run on the same files in the same run. The full pipeline runs
+/// under `--memory-budget` (peak RSS printed) and once more without a budget; their outputs must hash the same.
 struct BenchClean: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clean",
@@ -20,6 +22,9 @@ struct BenchClean: ParsableCommand {
     @Option(help: "Corpus size in MB (generated deterministically into a temporary folder).")
     var megabytes: Int = 200
 
+    @Option(help: "Memory budget of the cleaning runs (as lathe clean --memory-budget: 512M, 2G; a bare number is MiB).")
+    var memoryBudget: String?
+
     @Flag(name: [.customLong("no-peer"), .customLong("skip-peer")], help: "Skip the datatrove peer.")
     var noPeer = false
 
@@ -28,6 +33,12 @@ struct BenchClean: ParsableCommand {
 
     func validate() throws {
         guard megabytes >= 1 else { throw ValidationError("--megabytes must be at least 1") }
+        _ = try budgetBytes()
+    }
+
+    private func budgetBytes() throws -> Int {
+        guard let memoryBudget else { return MemoryBudget.defaultBytes }
+        do { return try MemoryBudget.parse(memoryBudget, key: "--memory-budget") } catch { throw ValidationError(error.description) }
     }
 
     func run() throws {
@@ -47,15 +58,36 @@ struct BenchClean: ParsableCommand {
         print("threads \(Parallel.threads)   MinHash: \(minHash.ngram)-grams, \(minHash.bands) bands × \(minHash.rows) rows, 64-bit, "
               + (minHash.jaccardThreshold.map { "pairs confirmed at Jaccard ≥ \($0) (datatrove confirms none)" } ?? "no confirmation"))
 
+        let budget = try budgetBytes()
+        var config = CleaningConfig()
+        config.memoryBudget = budget
+        resetPeakResident()
         start = DispatchTime.now()
-        let report = try CleaningPipeline(config: CleaningConfig()).run(
-            inputs: inputs, outputDirectory: dir.appendingPathComponent("out").path)
+        let report = try CleaningPipeline(config: config).run(inputs: inputs, outputDirectory: dir.appendingPathComponent("out").path)
         let pipelineSeconds = seconds(since: start)
+        let peak = peakResidentBytes().map { "\(format(Double($0) / 1e6)) MB" } ?? "unknown"
         print("lathe clean, every step:        \(format(mb / pipelineSeconds)) MB/s  (\(format(pipelineSeconds, decimals: 2)) s; "
               + "kept \(report.recordsOut) of \(report.recordsIn), \(report.nearDuplicates.recordsDropped) near duplicates)")
+        print("  memory budget \(format(Double(budget) / 1e6)) MB: \(report.spilledRuns) sorted runs spilled, peak RSS \(peak) (VmHWM)")
+
+        config.memoryBudget = .max
+        start = DispatchTime.now()
+        _ = try CleaningPipeline(config: config).run(inputs: inputs, outputDirectory: dir.appendingPathComponent("out-unbounded").path)
+        let unboundedSeconds = seconds(since: start)
+        var identical = true
+        for name in ["cleaned.jsonl", "rejected.jsonl", "clean_report.json"] {
+            let a = try SHA256.hex(fileAt: dir.appendingPathComponent("out/\(name)").path)
+            let b = try SHA256.hex(fileAt: dir.appendingPathComponent("out-unbounded/\(name)").path)
+            identical = identical && a == b
+            print("  \(name) sha256 \(a)" + (a == b ? " (same without a budget)" : " ≠ \(b) without a budget"))
+        }
+        print("  without a budget: \(format(mb / unboundedSeconds)) MB/s (\(format(unboundedSeconds, decimals: 2)) s); outputs "
+              + (identical ? "identical" : "DIFFER"))
 
         start = DispatchTime.now()
-        let alone = try CleaningPipeline(config: Self.minHashOnly(minHash)).run(
+        var minHashConfig = Self.minHashOnly(minHash)
+        minHashConfig.memoryBudget = budget
+        let alone = try CleaningPipeline(config: minHashConfig).run(
             inputs: inputs, outputDirectory: dir.appendingPathComponent("out-minhash").path)
         let minHashSeconds = seconds(since: start)
         print("lathe clean, MinHash step only: \(format(mb / minHashSeconds)) MB/s  (\(format(minHashSeconds, decimals: 2)) s; "

@@ -70,6 +70,9 @@ struct Clean: ParsableCommand {
     @Option(help: "Stratify the split by this field.") var stratifyField: String?
     @Option(help: "Seed of the split's content hash.") var splitSeed: UInt64 = 0
 
+    @Option(help: "Memory for deduplication keys before they spill to sorted runs in the output folder: 512M, 2G, 4096B (a bare number is MiB). Default: a quarter of the available memory. Outputs do not depend on it.")
+    var memoryBudget: String?
+
     @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the report as JSON instead of the summary.") var json = false
 
@@ -102,6 +105,7 @@ struct Clean: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.summary)
+            if report.spilledRuns > 0 { print("spilled \(report.spilledRuns) sorted runs to \(out) under the memory budget (removed)") }
             print("wrote \(out)/cleaned.jsonl, rejected.jsonl, clean_report.json" + (config.split == nil ? "" : ", train.jsonl, eval.jsonl"))
         }
     }
@@ -133,6 +137,11 @@ struct Clean: ParsableCommand {
         if noMinhash { config.minHash = nil } else {
             config.minHash?.bands = bands; config.minHash?.rows = rows; config.minHash?.ngram = ngram
             if let jaccardThreshold { config.minHash?.jaccardThreshold = jaccardThreshold > 0 ? jaccardThreshold : nil }
+        }
+        if let memoryBudget {
+            do { config.memoryBudget = try MemoryBudget.parse(memoryBudget, key: "--memory-budget") } catch {
+                throw ValidationError(error.description)
+            }
         }
         if let evalFraction { config.split = SplitConfig(evalFraction: evalFraction, stratifyField: stratifyField, seed: splitSeed) }
         do { try config.validate() } catch { throw ValidationError(error.description) }

@@ -62,6 +62,14 @@ enum Peer {
     }
 }
 
+/// Resets the peak resident set size (`VmHWM`) to the current size, so the next reading measures what follows
+/// (Linux: writing 5 to /proc/self/clear_refs). Does nothing where unavailable.
+func resetPeakResident() {
+    guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
+    try? handle.write(contentsOf: Data("5".utf8))
+    try? handle.close()
+}
+
 /// Peak resident set size of this process in bytes (Linux `VmHWM`), or nil where unavailable.
 func peakResidentBytes() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }

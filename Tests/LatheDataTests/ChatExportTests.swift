@@ -105,14 +105,14 @@ func chatRecord(_ turns: [(String, String)]) throws -> Record {
     #expect(NearDuplicates.text(of: try chatRecord([("system", "Only this.")]).content) == "Only this.")
 }
 
-@Test func confirmationComparesAgainstEveryClusterSharingABandKey() {
+@Test func confirmationComparesAgainstEveryClusterSharingABandKey() throws {
     // Three records under one band key: 0 is unrelated to 1 and 2, which are near duplicates of each other.
-    let result = NearDuplicates.cluster(count: 3, bands: 1, keys: [7, 7, 7], hasSignature: [true, true, true]) { a, b in
+    let result = try NearDuplicates.cluster(count: 3, bands: 1, keys: [7, 7, 7], hasSignature: [true, true, true]) { a, b in
         a == 1 && b == 2
     }
     #expect(result.survivor == [0, 1, 1])
     #expect(result.candidatePairs == 3 && result.confirmedPairs == 1 && result.rejectedPairs == 2)
-    let unchecked = NearDuplicates.cluster(count: 3, bands: 1, keys: [7, 7, 7], hasSignature: [true, true, true])
+    let unchecked = try NearDuplicates.cluster(count: 3, bands: 1, keys: [7, 7, 7], hasSignature: [true, true, true])
     #expect(unchecked.survivor == [0, 0, 0])
 }
 

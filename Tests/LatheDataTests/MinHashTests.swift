@@ -28,7 +28,7 @@ struct PlantedCorpus {
     }
 
     /// Survivor of each text under `config`.
-    func cluster(_ config: MinHash.Config) -> NearDuplicates.Result {
+    func cluster(_ config: MinHash.Config) throws -> NearDuplicates.Result {
         let minHash = MinHash(config)
         var keys: [UInt64] = []
         var signed: [Bool] = []
@@ -40,7 +40,7 @@ struct PlantedCorpus {
         let shingler = Shingler(n: config.ngram)
         let sets = texts.map(shingler.shingleSet)
         let verify: ((Int, Int) -> Bool)? = config.jaccardThreshold.map { t in { Shingler.jaccard(sets[$0], sets[$1]) >= t } }
-        return NearDuplicates.cluster(count: texts.count, bands: config.bands, keys: keys, hasSignature: signed, verify: verify)
+        return try NearDuplicates.cluster(count: texts.count, bands: config.bands, keys: keys, hasSignature: signed, verify: verify)
     }
 }
 
@@ -56,22 +56,22 @@ func recallAndPrecision(_ corpus: PlantedCorpus, _ result: NearDuplicates.Result
     return (Double(found) / Double(truePairs.count), predicted == 0 ? 1 : Double(correct) / Double(predicted), truePairs.count)
 }
 
-@Test func minHashFindsPlantedNearDuplicates() {
+@Test func minHashFindsPlantedNearDuplicates() throws {
     let corpus = PlantedCorpus(bases: 300, similar: 160, distractors: 100)
     #expect(corpus.pairs.filter { $0.2 >= 0.8 }.count >= 140)
     #expect(corpus.pairs.suffix(100).allSatisfy { $0.2 < 0.6 })
     var unconfirmed = MinHash.Config(); unconfirmed.jaccardThreshold = nil
-    let plain = recallAndPrecision(corpus, corpus.cluster(unconfirmed))
+    let plain = recallAndPrecision(corpus, try corpus.cluster(unconfirmed))
     #expect(plain.recall >= 0.95)
     #expect(plain.precision >= 0.95)
-    let verified = recallAndPrecision(corpus, corpus.cluster(MinHash.Config()))
+    let verified = recallAndPrecision(corpus, try corpus.cluster(MinHash.Config()))
     #expect(verified.recall >= 0.95)
     #expect(verified.precision == 1.0)
 }
 
-@Test func unrelatedDocumentsAreNotClustered() {
+@Test func unrelatedDocumentsAreNotClustered() throws {
     let corpus = PlantedCorpus(bases: 200, similar: 0, distractors: 0)
-    let result = corpus.cluster(MinHash.Config())
+    let result = try corpus.cluster(MinHash.Config())
     #expect(result.survivor == Array(0..<200))
 }
 

@@ -106,6 +106,8 @@ import LatheModels
         #expect(field.key == "data.fields" && field.message.contains("did you mean \"input\"?") == false)
         let twice = try #require(project.error(TestProject.recipe("data:\n  format: text\n")))
         #expect(twice.key == "data" && twice.message.contains("twice"))
+        let budget = try #require(project.error(TestProject.recipe("clean:\n  memory_budget: lots\n")))
+        #expect(budget.key == "clean.memory_budget" && budget.line == 8 && budget.message.contains("512M"), "\(budget.key) \(budget.line) \(budget.message)")
     }
 
     @Test func missingInputsAreReportedWithLine() throws {

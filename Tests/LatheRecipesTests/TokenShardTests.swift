@@ -1,4 +1,5 @@
 import Foundation
+import LatheCheckpoints
 import LatheTraining
 import Testing
 @testable import LatheRecipes
@@ -46,6 +47,34 @@ import Testing
         let read = try TokenShard.read(path)
         #expect(read.map(\.tokens) == examples.map(\.tokens))
         #expect(read.map(\.targetMask) == examples.map(\.targetMask))
+    }
+
+    /// The streamed writer (temporary file, count patched, compressed 1 MiB at a time) writes one frame holding
+    /// exactly the one-shot layout (what shards held before), its size in the header, and leaves no file behind.
+    /// The compressed bytes differ from `Zstd.compress` of the whole buffer (zstd cuts blocks differently).
+    @Test func streamedShardEqualsTheOneShotShard() throws {
+        var state: UInt64 = 7
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let examples = (0..<1500).map { i in
+            let length = Int(next() % 1200)
+            return TrainingExample(tokens: (0..<length).map { _ in Int32(next() % 49152) }, targetMask: (0..<length).map { $0 > i % 50 })
+        }
+        let path = directory + "/streamed.tokens.zst"
+        try TokenShard.write(examples, to: path)
+        var whole = Array("LTOK".utf8)
+        func u32(_ v: UInt32) { whole += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        u32(1); u32(UInt32(examples.count))
+        for e in examples {
+            u32(UInt32(e.tokens.count))
+            for t in e.tokens { u32(UInt32(bitPattern: t)) }
+            whole += e.targetMask.map { $0 ? 1 : 0 }
+        }
+        #expect(whole.count > 4 << 20, "the shard must span several 1 MiB chunks")
+        let written = try #require(FileManager.default.contents(atPath: path))
+        #expect(Zstd.frameContentSize(Array(written)) == whole.count)
+        #expect(try Zstd.decompress(Array(written), limit: whole.count) == whole)
+        #expect(try TokenShard.read(path).map(\.tokens) == examples.map(\.tokens))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["streamed.tokens.zst"])
     }
 
     @Test func frameWithoutContentSizeIsRefusedBeforeExpanding() throws {

@@ -46,6 +46,8 @@ public struct CleanStage: StageExecutor {
             if let min = clean.filters.minChars { filters.length?.minChars = min }
             if let max = clean.filters.maxChars { filters.length?.maxChars = max }
         }
+        // Validated when the recipe was loaded (RecipeChecks).
+        config.memoryBudget = clean.memoryBudget.flatMap { try? MemoryBudget.parse($0) }
         config.split = clean.evalFraction > 0 ? SplitConfig(evalFraction: clean.evalFraction, seed: UInt64(recipe.seed)) : nil
         return config
     }

@@ -1,3 +1,4 @@
+import Foundation
 import LatheCheckpoints
 import LatheTraining
 
@@ -10,16 +11,11 @@ public enum TokenShard {
     /// Largest decompressed shard accepted (4 GiB): a bound against decompression bombs.
     static let maxBytes = 1 << 32
 
+    /// Writes `examples` as a shard at `path` (through `TokenShardWriter`).
     public static func write(_ examples: [TrainingExample], to path: String) throws {
-        var bytes = magic
-        append(&bytes, version)
-        append(&bytes, UInt32(examples.count))
-        for example in examples {
-            append(&bytes, UInt32(example.tokens.count))
-            for token in example.tokens { append(&bytes, UInt32(bitPattern: token)) }
-            bytes += example.targetMask.map { $0 ? 1 : 0 }
-        }
-        try DurableFile.write(try Zstd.compress(bytes, source: path), to: path)
+        let writer = try TokenShardWriter(path: path)
+        for example in examples { try writer.append(example) }
+        try writer.finish()
     }
 
     public static func read(_ path: String) throws -> [TrainingExample] {
@@ -64,7 +60,71 @@ public enum TokenShard {
         return examples
     }
 
-    private static func append(_ bytes: inout [UInt8], _ value: UInt32) {
+    static func append(_ bytes: inout [UInt8], _ value: UInt32) {
         bytes += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+    }
+}
+
+/// Writes a token shard one example at a time in bounded memory: the decompressed shard grows in a temporary
+/// file beside `path` (its example count patched at the end), which `finish` compresses in a stream into the
+/// same bytes `Zstd.compress` gives and commits atomically (`DurableFile.commit`).
+public final class TokenShardWriter {
+    /// The shard being written.
+    public let path: String
+    private let partial: String
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var finished = false
+    /// Examples appended.
+    public private(set) var count = 0
+
+    /// Starts a shard at `path`.
+    public init(path: String) throws {
+        self.path = path
+        partial = "\(path).partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw CheckpointError.io(path: partial, reason: "cannot create the temporary shard")
+        }
+        self.handle = handle
+        buffer = TokenShard.magic
+        TokenShard.append(&buffer, TokenShard.version)
+        TokenShard.append(&buffer, 0)  // example count, patched by `finish`
+    }
+
+    deinit {
+        try? handle.close()
+        if !finished { unlink(partial) }
+    }
+
+    /// Appends one example: u32 length, the token ids, the target flags.
+    public func append(_ example: TrainingExample) throws {
+        TokenShard.append(&buffer, UInt32(example.tokens.count))
+        for token in example.tokens { TokenShard.append(&buffer, UInt32(bitPattern: token)) }
+        buffer += example.targetMask.map { $0 ? 1 : 0 }
+        count += 1
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        do { try handle.write(contentsOf: buffer) } catch { throw CheckpointError.io(path: partial, reason: "\(error)") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Patches the count, compresses and commits the shard; removes the temporary files.
+    public func finish() throws {
+        guard count <= Int(UInt32.max) else { throw CheckpointError.io(path: path, reason: "more than \(UInt32.max) examples in one shard") }
+        try flush()
+        var header: [UInt8] = []
+        TokenShard.append(&header, UInt32(count))
+        do {
+            try handle.seek(toOffset: 8)
+            try handle.write(contentsOf: header)
+            try handle.close()
+        } catch { throw CheckpointError.io(path: partial, reason: "\(error)") }
+        finished = true
+        defer { unlink(partial) }
+        let compressed = "\(path).tmp-\(getpid())"
+        do { try Zstd.compressFile(partial, to: compressed) } catch { unlink(compressed); throw error }
+        try DurableFile.commit(compressed, to: path)
     }
 }

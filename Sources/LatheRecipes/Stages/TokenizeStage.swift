@@ -1,4 +1,5 @@
 import Foundation
+import LatheCheckpoints
 import LatheData
 import LatheFormats
 import LatheModels
@@ -18,21 +19,32 @@ public struct TokenizeStage: StageExecutor {
                                      targets: recipe.tokenize.trainOn == .all ? .all : .completions)
         let inputs = Self.cleanedFiles(context)
         var counts: [String: Int] = [:]
-        var rejected = ""
+        let rejectedPath = URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("rejected.jsonl").path
+        guard FileManager.default.createFile(atPath: rejectedPath, contents: nil),
+              let rejected = FileHandle(forWritingAtPath: rejectedPath) else {
+            throw CheckpointError.io(path: rejectedPath, reason: "cannot create the file")
+        }
+        defer { try? rejected.close() }
+        // One record at a time: cleaned records are read in batches and examples go straight to the shard.
         for (name, path) in inputs {
-            let examples = try builder.examples(try RecordSources.records(path)) { record, rejection in
-                rejected += "{\"source\": \"\(record.source.id)\", \"reason\": \(LatheFormats.JSONValue.quoted(rejection.reason))}\n"
-                counts["\(name)_rejected", default: 0] += 1
-            }
-            for example in examples {
+            let records = try RecordStream(path)
+            let shard = try TokenShardWriter(path: (context.outputDirectory as NSString).appendingPathComponent("\(name).tokens.zst"))
+            while let record = try records.next() {
+                let example: TrainingExample
+                do { example = try builder.example(Self.trainingText(record.content)) } catch let rejection as ExampleRejection {
+                    let line = "{\"source\": \"\(record.source.id)\", \"reason\": \(LatheFormats.JSONValue.quoted(rejection.reason))}\n"
+                    try rejected.write(contentsOf: Data(line.utf8))
+                    counts["\(name)_rejected", default: 0] += 1
+                    continue
+                }
                 counts["\(name)_tokens", default: 0] += example.tokens.count
                 counts["\(name)_target_tokens", default: 0] += example.targetMask.filter { $0 }.count
                 counts["\(name)_truncated", default: 0] += example.tokens.count > recipe.tokenize.maxLength ? 1 : 0
+                try shard.append(example)
             }
-            counts["\(name)_examples"] = examples.count
-            try TokenShard.write(examples, to: (context.outputDirectory as NSString).appendingPathComponent("\(name).tokens.zst"))
+            counts["\(name)_examples"] = shard.count
+            try shard.finish()
         }
-        try Data(rejected.utf8).write(to: URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("rejected.jsonl"))
         return StageReport(counts: counts)
     }
 
