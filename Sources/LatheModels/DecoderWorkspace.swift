@@ -13,6 +13,8 @@ public final class DecoderWorkspace {
     /// u = drop(x)·Aᵀ (N, r) for each adapter entry, in `LoRALayout.entries` order.
     let loraU: [UnsafeMutablePointer<Float>]
     let scratch: LayerScratch
+    /// The fp32 tile quantised base matrices are dequantised into.
+    let tile = TileScratch()
 
     private var allocations: [UnsafeMutablePointer<Float>] = []
     /// Bytes held by the workspace.

@@ -36,6 +36,7 @@ struct Train: ParsableCommand {
     @Option(help: "Learn from completions only or from all tokens.") var trainOn = TargetTokens.completions
     @Option(help: "Seed for initialisation, data order and dropout.") var seed = 0
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var base: BaseFormatOption
     @Flag(help: "Print events as JSON lines.") var json = false
 
     func validate() throws {
@@ -49,7 +50,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         threads.configure()
-        let training = try LoRATraining(modelPath: model)
+        let training = try LoRATraining(modelPath: model, baseFormat: base.format)
         let log = EventLog(json: json)
         func examples(_ paths: [String]) throws -> [TrainingExample] {
             try paths.flatMap { path in

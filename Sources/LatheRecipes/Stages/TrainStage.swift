@@ -28,7 +28,7 @@ public struct TrainStage: StageExecutor {
             throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "tokenize", message: "the train stage needs the tokenize stage")
         }
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
-        let training = try LoRATraining(modelPath: context.loaded.baseModelPath)
+        let training = try LoRATraining(modelPath: context.loaded.baseModelPath, baseFormat: recipe.train.baseFormat)
         let config = Self.trainingConfig(recipe)
         var trainer = try training.trainer(train, lora: recipe.train.lora, config: config)
         let store = CheckpointStore(directory: (context.loaded.runDirectory as NSString)
