@@ -43,6 +43,16 @@ struct LayerActivations {
     let output: UnsafeMutablePointer<Float>     // (N, C)  residual stream leaving the layer
 }
 
+extension LayerActivations {
+    /// The same buffers reading `input` and writing `output`: the one set of activations recomputation shares.
+    func rebased(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) -> LayerActivations {
+        LayerActivations(input: input, normed1: normed1, rstd1: rstd1, q: q, k: k, v: v, qRaw: qRaw, kRaw: kRaw,
+                         qRstd: qRstd, kRstd: kRstd, attention: attention, lse: lse, attentionOut: attentionOut,
+                         attentionOutRstd: attentionOutRstd, mlpOut: mlpOut, mlpOutRstd: mlpOutRstd, middle: middle,
+                         normed2: normed2, rstd2: rstd2, gate: gate, up: up, activated: activated, output: output)
+    }
+}
+
 /// Work buffers shared by every layer's forward and backward.
 struct LayerScratch {
     let projected: UnsafeMutablePointer<Float>      // (N, C)

@@ -29,6 +29,12 @@ extension DecoderModel {
                         let loss = lossAndHiddenGradient(targets, base, lossScale, ws, chunkRows: lmHeadChunk)
                         let long = usesLongRope(positions, n: n)
                         for (l, layer) in layers.enumerated().reversed() {
+                            if ws.recomputes {
+                                // Activation recomputation: the layer's forward again from its kept input (the same
+                                // ops, inputs and dropout keys, so the same values), then its backward.
+                                layer.forward(ws.layers[l], base, positions: positions, n: n, long: long, attention: source,
+                                              adapters: adapters[l], scratch: ws.scratch)
+                            }
                             layer.backward(ws.layers[l], base, positions: positions, n: n, long: long, attention: source,
                                            adapters: adapters[l], scratch: ws.scratch, inputGradient: l > 0)
                         }

@@ -108,15 +108,5 @@ struct BenchTrain: ParsableCommand {
         print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS")
     }
 
-    /// Useful FLOPs per trained token with the base frozen: forward (2 per weight) plus the input-gradient
-    /// GEMMs of the backward (2 per weight) over every projection and the LM head; causal attention's
-    /// QKᵀ and PV (half the T×T scores) once forward and twice backward. LoRA's own work is left out.
-    static func flopsPerToken(_ c: ModelConfig, length: Int) -> Double {
-        let (cw, f, q, kv) = (Double(c.hiddenSize), Double(c.intermediateSize), Double(c.headCount * c.headDim),
-                              Double(c.keyValueHeadCount * c.headDim))
-        let projections = Double(c.layerCount) * (cw * q * 2 + cw * kv * 2 + 3 * cw * f)
-        let head = Double(c.vocabSize) * cw
-        let attention = Double(c.layerCount) * 2 * 2 * Double(length) / 2 * q
-        return 4 * (projections + head) + 3 * attention
-    }
+    static func flopsPerToken(_ c: ModelConfig, length: Int) -> Double { TrainingPlan.flopsPerToken(c, length: length) }
 }

@@ -3,6 +3,7 @@ import Foundation
 import LatheData
 import LatheModels
 import LatheRecipes
+import LatheTensors
 import LatheTraining
 
 /// `lathe train`: LoRA training from flags, without a recipe — the same code as the recipe's train stage.
@@ -37,6 +38,8 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for initialisation, data order and dropout.") var seed = 0
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var base: BaseFormatOption
+    @Flag(help: "Keep only each layer's input and recompute the layer inside its backward (less memory, ~1/3 more compute).")
+    var recompute = false
     @Flag(help: "Print events as JSON lines.") var json = false
 
     func validate() throws {
@@ -50,6 +53,10 @@ struct Train: ParsableCommand {
 
     func run() throws {
         threads.configure()
+        let plan = try TrainingPlan.forModel(model, format: base.format, lora: LoRAConfig(rank: rank, alpha: alpha),
+                                             batch: batchSize, length: maxLength, accumulation: gradAccum,
+                                             steps: maxSteps ?? 0, recompute: recompute, gflops: SgemmRate.measure())
+        if let available = TrainingPlan.availableBytes() { try plan.checkFits(available: available, flags: true) }
         let training = try LoRATraining(modelPath: model, baseFormat: base.format)
         let log = EventLog(json: json)
         func examples(_ paths: [String]) throws -> [TrainingExample] {
@@ -70,6 +77,7 @@ struct Train: ParsableCommand {
         config.gradientAccumulation = gradAccum
         config.maxLength = maxLength
         config.layout = packing ? .packed : .padded
+        config.recompute = recompute
         config.optimizer = AdamW.Hyperparameters(weightDecay: weightDecay)
         config.maxGradNorm = maxGradNorm > 0 ? Float(maxGradNorm) : nil
         config.seed = UInt64(seed)

@@ -102,6 +102,7 @@ public struct TrainStage: StageExecutor {
                                                  epsilon: t.optimizer.eps, weightDecay: t.optimizer.weightDecay)
         config.maxGradNorm = t.maxGradNorm > 0 ? Float(t.maxGradNorm) : nil
         config.seed = UInt64(recipe.seed)
+        config.recompute = t.recompute
         return config
     }
 
