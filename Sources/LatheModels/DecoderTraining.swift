@@ -26,7 +26,7 @@ extension DecoderModel {
                     return batch.withPointers { tokens, positions, source in
                         forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { _ in source },
                                       adapters: { adapters[$0] })
-                        let loss = lossAndHiddenGradient(targets, base, lossScale, ws, chunkRows: lmHeadChunk)
+                        let loss = lossAndHiddenGradient(targets, base, lossScale, ws, chunkRows: lmHeadChunkRows(lmHeadChunk))
                         let long = usesLongRope(positions, n: n)
                         for (l, layer) in layers.enumerated().reversed() {
                             if ws.recomputes {
@@ -44,6 +44,16 @@ extension DecoderModel {
             }
         }
     }
+
+    /// Rows per LM-head chunk: a quantised head is dequantised twice per chunk, so it takes chunks of at least
+    /// `quantizedLMHeadChunk` rows (fewer passes over the (V, C) head for a larger (chunk, V) logits buffer).
+    func lmHeadChunkRows(_ requested: Int) -> Int {
+        if case .quantized = weights.matrix(at: weights.layout.lmHead) { return max(requested, Self.quantizedLMHeadChunk) }
+        return requested
+    }
+
+    /// LM-head chunk rows over a quantised head.
+    public static let quantizedLMHeadChunk = 512
 
     /// Each layer's adapters: views of A and B, the saved u of the workspace, and where their gradients go.
     private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>,

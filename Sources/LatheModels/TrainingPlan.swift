@@ -27,13 +27,14 @@ public struct TrainingPlan: Sendable {
     /// The plan for `steps` optimiser steps of `accumulation` micro-batches of `batch` rows × `length` tokens, LoRA
     /// `lora`, base `baseBytes` in memory, `recompute` per layer, at a measured sgemm rate of `gflops`.
     public init(config: ModelConfig, baseBytes: Int, lora: LoRAConfig, batch: Int, length: Int, accumulation: Int,
-                steps: Int, recompute: Bool, gflops: Double, lmHeadChunk: Int = 128) throws {
+                steps: Int, recompute: Bool, gflops: Double, quantizedHead: Bool = false, lmHeadChunk: Int = 128) throws {
         self.config = config
         let layout = try LoRALayout(lora: lora, model: config)
         let rows = batch * length
         let (kept, workspace) = DecoderWorkspace.trainingBytes(config: config, lora: layout, rows: rows, recompute: recompute)
         // parameters, gradients, AdamW m and v; the checkpoint writer copies parameters and moments once more.
         let loraBytes = 4 * layout.totalCount * (4 + 3)
+        let lmHeadChunk = quantizedHead ? max(lmHeadChunk, DecoderModel.quantizedLMHeadChunk) : lmHeadChunk
         // logits chunk (chunk, V) twice with soft-capping, gathered rows and their gradient, the dequantisation tile
         let logits = 4 * (lmHeadChunk * config.vocabSize * (config.finalLogitSoftcap == nil ? 1 : 2)
                           + 2 * lmHeadChunk * config.hiddenSize) + 4 * TileScratch.floats * 4
@@ -92,9 +93,10 @@ extension TrainingPlan {
     /// The plan for the base at `path` held as `format` (read from file headers only).
     public static func forModel(_ path: String, format: BaseFormat, lora: LoRAConfig, batch: Int, length: Int,
                                 accumulation: Int, steps: Int, recompute: Bool, gflops: Double) throws -> TrainingPlan {
-        let (config, bytes) = try ModelLoader.planBase(path, format: format)
+        let (config, bytes, quantized) = try ModelLoader.planBase(path, format: format)
         return try TrainingPlan(config: config, baseBytes: bytes, lora: lora, batch: batch, length: length,
-                                accumulation: accumulation, steps: steps, recompute: recompute, gflops: gflops)
+                                accumulation: accumulation, steps: steps, recompute: recompute, gflops: gflops,
+                                quantizedHead: quantized)
     }
 
     /// Throws a `PlanRefusal` naming every term, the largest and what lowers it when the predicted peak exceeds
@@ -121,7 +123,7 @@ extension TrainingPlan {
 extension ModelLoader {
     /// The config of the model at `path` and the bytes its frozen base would occupy held as `format`, read from the
     /// file headers only (nothing is dequantised).
-    public static func planBase(_ path: String, format: BaseFormat) throws -> (config: ModelConfig, bytes: Int) {
+    public static func planBase(_ path: String, format: BaseFormat) throws -> (config: ModelConfig, bytes: Int, quantized: Bool) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelError.notAModel(path: path, message: "no such file or directory")
@@ -143,10 +145,12 @@ extension ModelLoader {
         }
         let anyQuantized = types.contains { $0.1 != .f32 }
         var bytes = 4 * layout.vectorCount
+        var quantized = false
         for (entry, stored) in types {
             guard let kept = format.keptType(stored: stored, anyQuantized: anyQuantized) else { bytes += 4 * entry.count; continue }
             bytes += entry.count / kept.blockSize * kept.blockBytes
+            quantized = true
         }
-        return (config, bytes)
+        return (config, bytes, quantized)
     }
 }

@@ -68,6 +68,12 @@ struct BenchTrain: ParsableCommand {
         print("model \(model)  B=\(batch) T=\(length) LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
         print("sgemm \(format(rate)) GFLOP/s; useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
         print("lathe    base \(held) (\(megabytes(loaded.weights.byteCount)))  \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
+        let plan = try TrainingPlan.forModel(model, format: chosen, lora: lora, batch: batch, length: length, accumulation: 1,
+                                             steps: steps, recompute: false, gflops: rate)
+        let error = peak.map { format(100 * (Double(plan.peakBytes) / Double($0) - 1)) + "%" } ?? "n/a"
+        print("plan     peak \(TrainingPlan.gigabytes(plan.peakBytes)) predicted vs \(TrainingPlan.gigabytes(peak ?? 0)) measured (\(error)); "
+              + "\(format(plan.secondsPerStep, decimals: 2)) s/step predicted vs \(format(seconds / Double(steps), decimals: 2)) measured; "
+              + plan.terms.map { "\($0.name) \(TrainingPlan.gigabytes($0.bytes))" }.joined(separator: ", "))
         return (tokensPerSecond, loaded)
     }
 
