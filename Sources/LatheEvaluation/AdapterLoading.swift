@@ -2,9 +2,11 @@ import Foundation
 import LatheModels
 
 extension EvaluationModel {
-    /// The model at `path` (GGUF or HF directory) with its own tokenizer, optionally with a PEFT adapter merged in.
-    public static func load(path: String, adapter: String? = nil, name: String? = nil) throws -> EvaluationModel {
-        let loaded = try ModelLoader.load(path)
+    /// The model at `path` (GGUF or HF directory) with its own tokenizer, optionally with a PEFT adapter merged in
+    /// (merging needs the adapted matrices in fp32, so a base kept quantised is dequantised for it).
+    public static func load(path: String, adapter: String? = nil, name: String? = nil,
+                            format: BaseFormat = .auto) throws -> EvaluationModel {
+        let loaded = try ModelLoader.load(path, format: format)
         var weights = loaded.weights
         if let adapter { weights = weights.merged(with: try PEFTAdapter.read(adapter, model: loaded.config)) }
         return EvaluationModel(model: DecoderModel(weights: weights, rope: loaded.rope), tokenizer: try loaded.tokenizer(),

@@ -125,3 +125,16 @@ public final class GGUFFile: TensorSource, Sendable {
         Dequantize.run(entry.type, raw, into: out)
     }
 }
+
+extension GGUFFile {
+    /// The 2-D tensor `name` as a matrix read in place from the mapping, in its stored type (rows = ne[1]).
+    public func quantizedMatrix(_ name: String) throws -> QuantizedMatrix {
+        let entry = try info(name)
+        guard entry.ne.count == 2 || (entry.ne.count > 2 && entry.ne[2...].allSatisfy { $0 == 1 }) else {
+            throw FormatError(.invalidValue, file: path, offset: dataStart + entry.offset,
+                              "tensor \"\(name)\" has shape \(entry.shape), not a matrix", fix: "check the model's tensor shapes")
+        }
+        return try QuantizedMatrix(type: entry.type, rows: entry.ne[1], columns: entry.ne[0], bytes: bytes,
+                                   byteOffset: dataStart + entry.offset)
+    }
+}

@@ -17,3 +17,27 @@ enum Quantize {
         }
     }
 }
+
+extension Quantize {
+    /// True for the types `encode` writes.
+    static func canEncode(_ type: GGMLType) -> Bool {
+        switch type {
+        case .f32, .f16, .bf16, .q8_0: return true
+        default: return false
+        }
+    }
+
+    /// `x` (whole blocks of `type`) encoded into `out`, which holds exactly the encoded bytes.
+    static func encode(_ x: UnsafeBufferPointer<Float>, as type: GGMLType, into out: UnsafeMutableRawBufferPointer) {
+        switch type {
+        case .f32:
+            for i in 0 ..< x.count { out.storeBytes(of: x[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        case .f16:
+            for i in 0 ..< x.count { out.storeBytes(of: HalfFloat.f16(from: x[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+        case .bf16:
+            for i in 0 ..< x.count { out.storeBytes(of: HalfFloat.bf16(from: x[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+        case .q8_0: q8_0(x, into: out)
+        default: preconditionFailure("Quantize.encode: \(type.name) is not an encodable type")
+        }
+    }
+}

@@ -10,7 +10,7 @@ public final class SafetensorsFile: TensorSource, Sendable {
     public var tensors: [SafetensorsTensorInfo] { table.entries }
     /// Absolute byte offset of the data section (8 + header length).
     public var dataStart: Int { table.dataStart }
-    private let table: MappedTensors<SafetensorsTensorInfo>
+    let table: MappedTensors<SafetensorsTensorInfo>
 
     /// Memory-maps and validates the file at `path`.
     public convenience init(path: String) throws {
@@ -66,5 +66,28 @@ public final class SafetensorsFile: TensorSource, Sendable {
                               "tensor \"\(entry.name)\" is \(entry.dtype.rawValue), which is not a float type",
                               fix: "only F32, F16 and BF16 tensors can be read as floats")
         }
+    }
+}
+
+extension SafetensorsFile {
+    /// The 2-D F32, F16 or BF16 tensor `name` as a matrix read in place from the mapping.
+    public func quantizedMatrix(_ name: String) throws -> QuantizedMatrix {
+        let entry = try info(name)
+        let type: GGMLType
+        switch entry.dtype {
+        case .f32: type = .f32
+        case .f16: type = .f16
+        case .bf16: type = .bf16
+        default:
+            throw FormatError(.unsupported, file: path, offset: dataStart + entry.dataOffsets.lowerBound,
+                              "tensor \"\(name)\" is \(entry.dtype.rawValue), which is not a float type",
+                              fix: "only F32, F16 and BF16 tensors can be read as floats")
+        }
+        guard entry.shape.count == 2 else {
+            throw FormatError(.invalidValue, file: path, offset: dataStart + entry.dataOffsets.lowerBound,
+                              "tensor \"\(name)\" has shape \(entry.shape), not a matrix", fix: "check the model's tensor shapes")
+        }
+        return try QuantizedMatrix(type: type, rows: entry.shape[0], columns: entry.shape[1], bytes: table.bytes,
+                                   byteOffset: dataStart + entry.dataOffsets.lowerBound)
     }
 }

@@ -123,4 +123,7 @@ public final class ShardedSafetensors: TensorSource, Sendable {
     public func floats(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
         try shard(for: name).floats(name, into: out)
     }
+
+    /// The 2-D F32, F16 or BF16 tensor `name` read in place from its shard.
+    public func quantizedMatrix(_ name: String) throws -> QuantizedMatrix { try shard(for: name).quantizedMatrix(name) }
 }

@@ -11,6 +11,8 @@ public protocol TensorSource {
     /// The values converted to fp32 straight into `out` (no intermediate array); `out.count` must equal the element
     /// count. The readers here implement it directly; the default copies from `floats(_:)`.
     func floats(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws
+    /// The 2-D tensor `name` read in place, in its stored type, dequantised only a few rows at a time when used.
+    func quantizedMatrix(_ name: String) throws -> QuantizedMatrix
 }
 
 extension TensorSource {

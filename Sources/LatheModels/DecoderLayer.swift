@@ -43,6 +43,16 @@ struct LayerActivations {
     let output: UnsafeMutablePointer<Float>     // (N, C)  residual stream leaving the layer
 }
 
+extension LayerActivations {
+    /// The same buffers reading `input` and writing `output`: the one set of activations recomputation shares.
+    func rebased(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) -> LayerActivations {
+        LayerActivations(input: input, normed1: normed1, rstd1: rstd1, q: q, k: k, v: v, qRaw: qRaw, kRaw: kRaw,
+                         qRstd: qRstd, kRstd: kRstd, attention: attention, lse: lse, attentionOut: attentionOut,
+                         attentionOutRstd: attentionOutRstd, mlpOut: mlpOut, mlpOutRstd: mlpOutRstd, middle: middle,
+                         normed2: normed2, rstd2: rstd2, gate: gate, up: up, activated: activated, output: output)
+    }
+}
+
 /// Work buffers shared by every layer's forward and backward.
 struct LayerScratch {
     let projected: UnsafeMutablePointer<Float>      // (N, C)
@@ -117,15 +127,16 @@ struct DecoderLayer {
 
     /// input → norm → q, k, v (→ q/k norm) → RoPE → attention → o (→ norm) → + input = middle
     ///       → norm → gate, up → SwiGLU or GeGLU → down (→ norm) → + middle = output.
-    func forward(_ a: LayerActivations, _ w: UnsafePointer<Float>, positions: UnsafePointer<Int32>, n: Int, long: Bool,
+    func forward(_ a: LayerActivations, _ base: FrozenBase, positions: UnsafePointer<Int32>, n: Int, long: Bool,
                  attention source: AttentionSource, adapters: LayerAdapters, scratch: LayerScratch) {
+        let w = base.w
         let rope = long ? longRope ?? self.rope : self.rope
         let (c, f, h, kvh, d) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount, config.headDim)
         let (eps, L) = (Float(config.rmsNormEps), weights)
         func project(_ module: LoRAConfig.Module, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                      _ weight: Int, _ bias: Int?, out: Int, in inFeatures: Int) {
             let adapter = adapters[module]
-            adaptedLinearForward(y, x, weight: w + weight, bias: bias.map { w + $0 }, lora: adapter?.view, u: adapter?.u,
+            adaptedLinearForward(y, x, weight: base.matrix(weight), bias: bias.map { w + $0 }, lora: adapter?.view, u: adapter?.u,
                                  scratch: scratch.dropScratch, rows: n, out: out, in: inFeatures)
         }
         rmsNormForward(a.normed1, a.rstd1, a.input, w + L.inputNorm, n: n, c: c, eps: eps)
@@ -161,15 +172,16 @@ struct DecoderLayer {
     /// The forward reversed. `scratch.dHidden` holds d(loss)/d(output) on entry and d(loss)/d(input) on return
     /// (when `inputGradient`; below layer 0 lies only the frozen embedding, whose input gradient is never needed).
     /// LoRA gradients accumulate (+=) into the adapters' `dA`, `dB`.
-    func backward(_ a: LayerActivations, _ w: UnsafePointer<Float>, positions: UnsafePointer<Int32>, n: Int, long: Bool,
+    func backward(_ a: LayerActivations, _ base: FrozenBase, positions: UnsafePointer<Int32>, n: Int, long: Bool,
                   attention source: AttentionSource, adapters: LayerAdapters, scratch s: LayerScratch, inputGradient: Bool) {
+        let w = base.w
         let rope = long ? longRope ?? self.rope : self.rope
         let (c, f, h, kvh, d) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount, config.headDim)
         let L = weights
         func projectBack(_ module: LoRAConfig.Module, dx: UnsafeMutablePointer<Float>?, _ dY: UnsafePointer<Float>,
                          _ x: UnsafePointer<Float>, _ weight: Int, out: Int, in inFeatures: Int) {
             let adapter = adapters[module]
-            adaptedLinearBackward(dx: dx, dA: adapter?.dA, dB: adapter?.dB, dY, x, weight: w + weight, lora: adapter?.view,
+            adaptedLinearBackward(dx: dx, dA: adapter?.dA, dB: adapter?.dB, dY, x, weight: base.matrix(weight), lora: adapter?.view,
                                   u: adapter.map { UnsafePointer($0.u) }, du: s.du, scratch: s.dropScratch,
                                   rows: n, out: out, in: inFeatures)
         }

@@ -1,7 +1,7 @@
 import LatheTensors
 import LatheSupport
 
-/// A decoder-only transformer over frozen fp32 weights: every architecture Lathe runs (Llama 2/3/3.2, Mistral,
+/// A decoder-only transformer over frozen weights (fp32, or matrices kept quantised — `FrozenMatrix`): every architecture Lathe runs (Llama 2/3/3.2, Mistral,
 /// Qwen2, Qwen3, Gemma 3, SmolLM) is a `ModelConfig` read by the one `DecoderLayer` (DecoderLayer.swift).
 public struct DecoderModel: Sendable {
     public let config: ModelConfig
@@ -67,18 +67,18 @@ public struct DecoderModel: Sendable {
     /// Embedding, then every layer's forward, then the final norm, as HF `LlamaModel.forward`: leaves the final
     /// normed rows (n, C) in `ws.finalNormed`. `attention(l)` says where layer l's keys and values come from,
     /// so the batch forward, the KV-cache step, prefix scoring and training differ only there (and in adapters).
-    func forwardLayers(_ tokens: UnsafePointer<Int32>, positions: UnsafePointer<Int32>, n: Int, _ w: UnsafePointer<Float>,
+    func forwardLayers(_ tokens: UnsafePointer<Int32>, positions: UnsafePointer<Int32>, n: Int, _ base: FrozenBase,
                        ws: DecoderWorkspace, attention: (Int) -> AttentionSource,
                        adapters: (Int) -> LayerAdapters = { _ in .none }) {
         let c = config.hiddenSize
-        embeddingForward(ws.layers[0].input, tokens, w + weights.layout.embedding, n: n, c: c)
+        base.matrix(weights.layout.embedding).gatherRows(ws.layers[0].input, tokens, n: n, c: c)
         if let scale = config.embeddingScale { scaleInPlace(ws.layers[0].input, scale, count: n * c) }
         let long = usesLongRope(positions, n: n)
         for (l, layer) in layers.enumerated() {
-            layer.forward(ws.layers[l], w, positions: positions, n: n, long: long, attention: attention(l),
+            layer.forward(ws.layers[l], base, positions: positions, n: n, long: long, attention: attention(l),
                           adapters: adapters(l), scratch: ws.scratch)
         }
-        rmsNormForward(ws.finalNormed, ws.finalRstd, ws.finalInput, w + weights.layout.finalNorm, n: n, c: c,
+        rmsNormForward(ws.finalNormed, ws.finalRstd, ws.finalInput, base.w + weights.layout.finalNorm, n: n, c: c,
                        eps: Float(config.rmsNormEps))
     }
 
@@ -96,9 +96,9 @@ public struct DecoderModel: Sendable {
         try validate(batch.tokens)
         let n = batch.tokens.count
         let ws = DecoderWorkspace(inference: config, rows: n)
-        weights.withWeights { w in
+        weights.withBase(ws.tile) { base in
             batch.withPointers { tokens, positions, source in
-                forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { _ in source })
+                forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { _ in source })
             }
         }
         return Array(UnsafeBufferPointer(start: ws.finalNormed, count: n * config.hiddenSize))
@@ -109,8 +109,8 @@ public struct DecoderModel: Sendable {
         let hidden = try hiddenStates(batch)
         let (n, c, vocab) = (batch.tokens.count, config.hiddenSize, config.vocabSize)
         var logits = Tensor(zeros: [batch.batch, batch.length, vocab])
-        weights.withWeights { w in
-            lmHead(hidden, rows: n, &logits.storage, w)
+        weights.withBase(TileScratch()) { base in
+            lmHead(hidden, rows: n, &logits.storage, base)
         }
         return logits
     }
@@ -124,12 +124,12 @@ public struct DecoderModel: Sendable {
         let (n, c, vocab) = (batch.tokens.count, config.hiddenSize, config.vocabSize)
         var result = [Float](repeating: 0, count: n)
         var chunk = [Float](repeating: 0, count: chunkRows * vocab)  // (rows, V)
-        weights.withWeights { w in
+        weights.withBase(TileScratch()) { base in
             var start = 0
             while start < n {
                 let rows = min(chunkRows, n - start)
                 hidden.withUnsafeBufferPointer { hp in
-                    lmHead(hp.baseAddress! + start * c, rows: rows, &chunk, w)
+                    lmHead(hp.baseAddress! + start * c, rows: rows, &chunk, base)
                 }
                 result.withUnsafeMutableBufferPointer { out in
                     targets.withUnsafeBufferPointer { t in
@@ -144,9 +144,9 @@ public struct DecoderModel: Sendable {
     }
 
     /// `logits (rows, V) = hidden (rows, C) · LM headᵀ`, soft-capped when the architecture caps them (Gemma).
-    func lmHead(_ hidden: UnsafePointer<Float>, rows: Int, _ logits: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>) {
+    func lmHead(_ hidden: UnsafePointer<Float>, rows: Int, _ logits: UnsafeMutablePointer<Float>, _ base: FrozenBase) {
         let (c, vocab) = (config.hiddenSize, config.vocabSize)
-        matmul(hidden, .none, w + weights.layout.lmHead, .transposed, logits, m: rows, n: vocab, k: c)
+        base.matrix(weights.layout.lmHead).forward(logits, hidden, bias: nil, rows: rows, out: vocab, in: c)
         if let cap = config.finalLogitSoftcap { softcapForward(logits, cap: Float(cap), count: rows * vocab) }
     }
 
@@ -161,13 +161,7 @@ public struct DecoderModel: Sendable {
 func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
             bias: UnsafePointer<Float>?, rows: Int, out outFeatures: Int, in inFeatures: Int) {
     matmul(x, .none, weight, .transposed, out, m: rows, n: outFeatures, k: inFeatures)
-    guard let bias else { return }
-    Parallel.forEachChunk(rows, minimumChunk: 16) { range in
-        for r in range {
-            let row = out + r * outFeatures
-            for j in 0..<outFeatures { row[j] += bias[j] }
-        }
-    }
+    if let bias { addBias(out, bias, rows: rows, out: outFeatures) }
 }
 
 func withOptionalPointer<R>(_ array: [Int32]?, _ body: (UnsafePointer<Int32>?) throws -> R) rethrows -> R {

@@ -19,17 +19,23 @@ extension DecoderModel {
         precondition(targets.count == n && ws.rows >= n && ws.keepsActivations && gradients.count == adapter.layout.totalCount)
         try validate(batch.tokens)
         try validate(targets.filter { $0 >= 0 })
-        return weights.withWeights { w in
+        return weights.withBase(ws.tile) { base in
             adapter.parameters.withUnsafeBufferPointer { lora in
                 gradients.withUnsafeMutableBufferPointer { grads in
                     let adapters = layerAdapters(adapter, lora.baseAddress!, grads.baseAddress!, ws, dropoutKey: dropoutKey)
                     return batch.withPointers { tokens, positions, source in
-                        forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { _ in source },
+                        forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { _ in source },
                                       adapters: { adapters[$0] })
-                        let loss = lossAndHiddenGradient(targets, w, lossScale, ws, chunkRows: lmHeadChunk)
+                        let loss = lossAndHiddenGradient(targets, base, lossScale, ws, chunkRows: lmHeadChunkRows(lmHeadChunk))
                         let long = usesLongRope(positions, n: n)
                         for (l, layer) in layers.enumerated().reversed() {
-                            layer.backward(ws.layers[l], w, positions: positions, n: n, long: long, attention: source,
+                            if ws.recomputes {
+                                // Activation recomputation: the layer's forward again from its kept input (the same
+                                // ops, inputs and dropout keys, so the same values), then its backward.
+                                layer.forward(ws.layers[l], base, positions: positions, n: n, long: long, attention: source,
+                                              adapters: adapters[l], scratch: ws.scratch)
+                            }
+                            layer.backward(ws.layers[l], base, positions: positions, n: n, long: long, attention: source,
                                            adapters: adapters[l], scratch: ws.scratch, inputGradient: l > 0)
                         }
                         return loss
@@ -38,6 +44,16 @@ extension DecoderModel {
             }
         }
     }
+
+    /// Rows per LM-head chunk: a quantised head is dequantised twice per chunk, so it takes chunks of at least
+    /// `quantizedLMHeadChunk` rows (fewer passes over the (V, C) head for a larger (chunk, V) logits buffer).
+    func lmHeadChunkRows(_ requested: Int) -> Int {
+        if case .quantized = weights.matrix(at: weights.layout.lmHead) { return max(requested, Self.quantizedLMHeadChunk) }
+        return requested
+    }
+
+    /// LM-head chunk rows over a quantised head.
+    public static let quantizedLMHeadChunk = 512
 
     /// Each layer's adapters by projection: views of A and B, the saved u of the workspace, and where their
     /// gradients go. A fused adapter (Phi-3's qkv_proj) gives each part (q, k, v) the shared A, its own rows of B
@@ -62,7 +78,7 @@ extension DecoderModel {
     /// Cross-entropy over the rows that have a target, through the LM head in chunks of `chunkRows` rows:
     /// the (rows, V) logits of one chunk exist at a time and rows without a target cost nothing.
     /// Leaves d(loss)/d(hidden before the final norm) in `ws.scratch.dHidden`.
-    private func lossAndHiddenGradient(_ targets: [Int32], _ w: UnsafePointer<Float>, _ lossScale: Float,
+    private func lossAndHiddenGradient(_ targets: [Int32], _ base: FrozenBase, _ lossScale: Float,
                                        _ ws: DecoderWorkspace, chunkRows: Int) -> StepLoss {
         let (c, vocab, n) = (config.hiddenSize, config.vocabSize, targets.count)
         let s = ws.scratch
@@ -76,7 +92,7 @@ extension DecoderModel {
         var capped = [Float](repeating: 0, count: cap == nil ? 0 : chunkRows * vocab)  // (chunk, V) soft-capped logits
         s.dNormed.update(repeating: 0, count: n * c)
         var lossSum = 0.0
-        let head = w + weights.layout.lmHead
+        let head = base.matrix(weights.layout.lmHead)
         for start in stride(from: 0, to: rows.count, by: chunkRows) {
             let chunk = Array(rows[start..<min(start + chunkRows, rows.count)])
             for (i, row) in chunk.enumerated() {
@@ -84,7 +100,7 @@ extension DecoderModel {
                 gatheredTargets[i] = targets[row]
             }
             let m = chunk.count
-            lmHead(gathered, rows: m, &logits, w)
+            lmHead(gathered, rows: m, &logits, base)
             if cap != nil { capped.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: m * vocab) } }
             crossEntropyForward(&losses, logits, gatheredTargets, n: m, v: vocab)
             for i in 0..<m { lossSum += Double(losses[i]) }
@@ -92,13 +108,16 @@ extension DecoderModel {
                 crossEntropyBackward(lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
                 if let cap { softcapBackward(lp.baseAddress!, capped, cap: cap, count: m * vocab) }
             }
-            matmul(logits, .none, head, .none, &dGathered, m: m, n: c, k: vocab)
+            dGathered.withUnsafeMutableBufferPointer { dg in
+                dg.update(repeating: 0)
+                head.inputGradient(dg.baseAddress!, logits, rows: m, out: vocab, in: c)
+            }
             for (i, row) in chunk.enumerated() {
                 dGathered.withUnsafeBufferPointer { (s.dNormed + row * c).update(from: $0.baseAddress! + i * c, count: c) }
             }
         }
         s.dHidden.update(repeating: 0, count: n * c)
-        rmsNormBackward(s.dHidden, nil, s.dNormed, ws.finalInput, w + weights.layout.finalNorm, ws.finalRstd, n: n, c: c)
+        rmsNormBackward(s.dHidden, nil, s.dNormed, ws.finalInput, base.w + weights.layout.finalNorm, ws.finalRstd, n: n, c: c)
         return StepLoss(lossSum: lossSum, targetCount: rows.count)
     }
 }

@@ -39,94 +39,151 @@ public struct WeightLayout: Sendable {
     public let lmHead: Int
     /// Floats in the whole buffer.
     public let totalCount: Int
+    /// Floats of the 1-D weights (norms, biases): they come first, at offsets below this, so a base whose matrices
+    /// stay in the file's form holds only this prefix in fp32.
+    public let vectorCount: Int
 
     public init(config: ModelConfig) {
+        // Two passes: the first counts the vector floats, the second places the matrices after them.
+        var probe = Builder(matrixBase: 0)
+        _ = Self.build(config, &probe)
+        var builder = Builder(matrixBase: probe.vectorNext)
+        (embedding, layers, finalNorm, lmHead) = Self.build(config, &builder)
+        entries = builder.entries
+        vectorCount = builder.vectorNext
+        totalCount = builder.matrixNext
+    }
+
+    /// Hands out offsets: 1-D weights from 0, matrices from `matrixBase`, entries in HF order.
+    private struct Builder {
+        var entries: [Entry] = []
+        var vectorNext = 0
+        var matrixNext: Int
+        init(matrixBase: Int) { matrixNext = matrixBase }
+
+        mutating func add(_ name: String, _ shape: [Int]) -> Int {
+            let offset = shape.count == 1 ? vectorNext : matrixNext
+            let entry = Entry(name: name, shape: shape, offset: offset)
+            entries.append(entry)
+            if shape.count == 1 { vectorNext += entry.count } else { matrixNext += entry.count }
+            return offset
+        }
+    }
+
+    private static func build(_ config: ModelConfig, _ b: inout Builder) -> (Int, [Layer], Int, Int) {
         let (c, f, v) = (config.hiddenSize, config.intermediateSize, config.vocabSize)
         let (qRows, kvRows) = (config.headCount * config.headDim, config.keyValueHeadCount * config.headDim)
-        var entries: [Entry] = []
-        var next = 0
-        func add(_ name: String, _ shape: [Int]) -> Int {
-            let entry = Entry(name: name, shape: shape, offset: next)
-            entries.append(entry)
-            next += entry.count
-            return entry.offset
-        }
-        embedding = add("model.embed_tokens.weight", [v, c])
+        let embedding = b.add("model.embed_tokens.weight", [v, c])
         var layers: [Layer] = []
         for l in 0..<config.layerCount {
             let p = "model.layers.\(l)."
             let bias = config.attentionBias
-            let inputNorm = add(p + "input_layernorm.weight", [c])
+            let inputNorm = b.add(p + "input_layernorm.weight", [c])
             // Phi-3's fused weights are q, k, v (and gate, up) stacked by rows: each part is a view at an offset.
-            let qkv = config.fusedProjections ? add(p + "self_attn.qkv_proj.weight", [qRows + 2 * kvRows, c]) : nil
-            let q = qkv ?? add(p + "self_attn.q_proj.weight", [qRows, c])
-            let k = qkv.map { $0 + qRows * c } ?? add(p + "self_attn.k_proj.weight", [kvRows, c])
-            let v = qkv.map { $0 + (qRows + kvRows) * c } ?? add(p + "self_attn.v_proj.weight", [kvRows, c])
+            let qkv = config.fusedProjections ? b.add(p + "self_attn.qkv_proj.weight", [qRows + 2 * kvRows, c]) : nil
+            let q = qkv ?? b.add(p + "self_attn.q_proj.weight", [qRows, c])
+            let k = qkv.map { $0 + qRows * c } ?? b.add(p + "self_attn.k_proj.weight", [kvRows, c])
+            let v = qkv.map { $0 + (qRows + kvRows) * c } ?? b.add(p + "self_attn.v_proj.weight", [kvRows, c])
+            let qBias = bias ? b.add(p + "self_attn.q_proj.bias", [qRows]) : nil
+            let kBias = bias ? b.add(p + "self_attn.k_proj.bias", [kvRows]) : nil
+            let vBias = bias ? b.add(p + "self_attn.v_proj.bias", [kvRows]) : nil
+            let qNorm = config.qkNorm ? b.add(p + "self_attn.q_norm.weight", [config.headDim]) : nil
+            let kNorm = config.qkNorm ? b.add(p + "self_attn.k_norm.weight", [config.headDim]) : nil
+            let o = b.add(p + "self_attn.o_proj.weight", [c, qRows])
+            let postNorm = b.add(p + (config.sandwichNorms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), [c])
+            let attentionOutNorm = config.sandwichNorms ? b.add(p + "post_attention_layernorm.weight", [c]) : nil
+            let mlpOutNorm = config.sandwichNorms ? b.add(p + "post_feedforward_layernorm.weight", [c]) : nil
+            let gate = config.fusedProjections ? b.add(p + "mlp.gate_up_proj.weight", [2 * f, c]) : b.add(p + "mlp.gate_proj.weight", [f, c])
+            // fused: up is the second half of gate_up_proj, the entry added just above
+            let up = config.fusedProjections ? gate + f * c : b.add(p + "mlp.up_proj.weight", [f, c])
             layers.append(Layer(
-                inputNorm: inputNorm, q: q, k: k, v: v,
-                qBias: bias ? add(p + "self_attn.q_proj.bias", [qRows]) : nil,
-                kBias: bias ? add(p + "self_attn.k_proj.bias", [kvRows]) : nil,
-                vBias: bias ? add(p + "self_attn.v_proj.bias", [kvRows]) : nil,
-                qNorm: config.qkNorm ? add(p + "self_attn.q_norm.weight", [config.headDim]) : nil,
-                kNorm: config.qkNorm ? add(p + "self_attn.k_norm.weight", [config.headDim]) : nil,
-                o: add(p + "self_attn.o_proj.weight", [c, qRows]),
-                postNorm: add(p + (config.sandwichNorms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), [c]),
-                attentionOutNorm: config.sandwichNorms ? add(p + "post_attention_layernorm.weight", [c]) : nil,
-                mlpOutNorm: config.sandwichNorms ? add(p + "post_feedforward_layernorm.weight", [c]) : nil,
-                gate: config.fusedProjections ? add(p + "mlp.gate_up_proj.weight", [2 * f, c]) : add(p + "mlp.gate_proj.weight", [f, c]),
-                // fused: up is the second half of gate_up_proj, the entry added just above
-                up: config.fusedProjections ? entries[entries.count - 1].offset + f * c : add(p + "mlp.up_proj.weight", [f, c]),
-                down: add(p + "mlp.down_proj.weight", [c, f])))
+                inputNorm: inputNorm, q: q, k: k, v: v, qBias: qBias, kBias: kBias, vBias: vBias, qNorm: qNorm, kNorm: kNorm,
+                o: o, postNorm: postNorm, attentionOutNorm: attentionOutNorm, mlpOutNorm: mlpOutNorm,
+                gate: gate, up: up, down: b.add(p + "mlp.down_proj.weight", [c, f])))
         }
-        self.layers = layers
-        finalNorm = add("model.norm.weight", [c])
-        lmHead = config.tieWordEmbeddings ? embedding : add("lm_head.weight", [v, c])
-        self.entries = entries
-        totalCount = next
+        let finalNorm = b.add("model.norm.weight", [c])
+        let lmHead = config.tieWordEmbeddings ? embedding : b.add("lm_head.weight", [v, c])
+        return (embedding, layers, finalNorm, lmHead)
     }
 }
 
-/// The frozen base weights of a decoder model, in one flat fp32 buffer described by `layout`.
+/// The frozen base weights of a decoder model, described by `layout`: the 1-D weights in fp32, and each matrix either
+/// in fp32 (`storage` spans the whole layout) or kept in the file's storage type (`storage` holds only the vectors).
 public struct DecoderWeights: Sendable {
     public let config: ModelConfig
     public let layout: WeightLayout
-    /// All base weights, fp32.
+    /// fp32 values at layout offsets: every weight, or only the first `layout.vectorCount` (norms, biases) when the
+    /// matrices are kept quantised.
     public internal(set) var storage: [Float]
+    /// Matrices kept in their stored type, by the layout offset of their entry (whole fused matrices included).
+    public internal(set) var quantized: [Int: QuantizedMatrix] = [:]
+    /// The matrix each projection multiplies by, by its layout offset: the entries of `quantized`, and the row
+    /// slices of fused ones (Phi-3's q, k, v in `qkv_proj`; gate, up in `gate_up_proj`).
+    private var projections: [Int: QuantizedMatrix] = [:]
 
-    /// Zero weights of the right sizes; tests and loaders fill them.
+    /// Zero fp32 weights of the right sizes; tests and loaders fill them.
     public init(config: ModelConfig) {
-        self.config = config
-        self.layout = WeightLayout(config: config)
-        self.storage = [Float](repeating: 0, count: layout.totalCount)
+        self.init(config: config, quantizedMatrices: false)
     }
 
-    /// Copies every weight from `source` under its HF name, converted to fp32; `rename` maps an HF name to the
-    /// source's name and `transform` may reorder rows (GGUF's Q/K permutation). Shapes are checked.
-    mutating func load(from source: TensorSource, file: String,
-                       rename: (String) -> String = { $0 },
-                       transform: (String, inout [Float]) -> Void = { _, _ in }) throws {
-        let available = Set(source.tensorNames)
-        for entry in layout.entries {
-            let sourceName = rename(entry.name)
-            guard available.contains(sourceName) else { throw ModelError.missingTensor(file: file, name: sourceName) }
-            let shape = try source.shape(of: sourceName)
-            guard shape == entry.shape else {
-                throw ModelError.shapeMismatch(file: file, name: sourceName, expected: entry.shape, found: shape)
-            }
-            var values = try source.floats(sourceName)
-            guard values.count == entry.count else {
-                throw ModelError.shapeMismatch(file: file, name: sourceName, expected: entry.shape, found: [values.count])
-            }
-            transform(entry.name, &values)
-            storage.withUnsafeMutableBufferPointer { out in
-                values.withUnsafeBufferPointer { src in
-                    (out.baseAddress! + entry.offset).update(from: src.baseAddress!, count: entry.count)
-                }
+    /// Zero vectors and, unless `quantizedMatrices`, zero fp32 matrices.
+    init(config: ModelConfig, quantizedMatrices: Bool) {
+        self.config = config
+        self.layout = WeightLayout(config: config)
+        self.storage = [Float](repeating: 0, count: quantizedMatrices ? layout.vectorCount : layout.totalCount)
+    }
+
+    /// True when the matrices are kept in a stored type rather than fp32.
+    public var keepsMatricesQuantized: Bool { storage.count < layout.totalCount }
+
+    /// Bytes the frozen base occupies in memory: fp32 storage plus the stored matrices (mapped or owned).
+    public var byteCount: Int { 4 * storage.count + quantized.values.reduce(0) { $0 + $1.byteCount } }
+
+    /// The frozen matrix at layout offset `offset` (a projection, the embedding or the LM head).
+    public func matrix(at offset: Int) -> FrozenMatrix {
+        if let view = projections[offset] { return .quantized(view) }
+        precondition(offset >= layout.vectorCount && offset < storage.count, "no matrix at offset \(offset)")
+        return .dense(offset: offset)
+    }
+
+    /// The values of `entry` in fp32, row-major (exports and merges; one matrix at a time).
+    public func values(of entry: WeightLayout.Entry) -> [Float] {
+        if let matrix = quantized[entry.offset], entry.shape.count == 2 { return matrix.floats() }
+        return Array(storage[entry.offset..<(entry.offset + entry.count)])
+    }
+
+    /// The same weights with every matrix in fp32 (the merge of an adapter into the base, and fp32 exports).
+    public func densified() -> DecoderWeights {
+        guard keepsMatricesQuantized else { return self }
+        var dense = DecoderWeights(config: config)
+        dense.storage.withUnsafeMutableBufferPointer { out in
+            for i in 0..<layout.vectorCount { out[i] = storage[i] }
+            for (offset, matrix) in quantized { matrix.dequantize(rows: 0..<matrix.rows, into: out.baseAddress! + offset) }
+        }
+        return dense
+    }
+
+    /// Sets the stored matrix of the entry at `offset` and refreshes the projection views (fused parts included).
+    mutating func setQuantized(_ matrix: QuantizedMatrix, at offset: Int) {
+        quantized[offset] = matrix
+        projections[offset] = matrix
+        guard config.fusedProjections else { return }
+        let (c, f) = (config.hiddenSize, config.intermediateSize)
+        let (qRows, kvRows) = (config.headCount * config.headDim, config.keyValueHeadCount * config.headDim)
+        for layer in layout.layers {
+            if offset == layer.q {
+                projections[layer.q] = matrix.rowSlice(0..<qRows)
+                projections[layer.k] = matrix.rowSlice(qRows..<(qRows + kvRows))
+                projections[layer.v] = matrix.rowSlice((qRows + kvRows)..<(qRows + 2 * kvRows))
+                precondition(layer.k == layer.q + qRows * c)
+            } else if offset == layer.gate {
+                projections[layer.gate] = matrix.rowSlice(0..<f)
+                projections[layer.up] = matrix.rowSlice(f..<(2 * f))
             }
         }
     }
 
-    /// Pointer to the weight at `offset` for the duration of `body`.
+    /// Pointer to the fp32 storage for the duration of `body`.
     @inlinable
     public func withWeights<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
         try storage.withUnsafeBufferPointer { try body($0.baseAddress!) }

@@ -13,14 +13,21 @@ public final class DecoderWorkspace {
     /// u = drop(x)·Aᵀ (N, r) for each adapter entry, in `LoRALayout.entries` order.
     let loraU: [UnsafeMutablePointer<Float>]
     let scratch: LayerScratch
+    /// The fp32 tile quantised base matrices are dequantised into.
+    let tile = TileScratch()
 
     private var allocations: [UnsafeMutablePointer<Float>] = []
     /// Bytes held by the workspace.
     public private(set) var byteCount = 0
 
-    /// A training workspace: activations of every layer, adapter `u`s and the backward's gradient buffers.
-    public convenience init(config: ModelConfig, lora: LoRALayout, rows n: Int) {
-        self.init(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: true)
+    /// True when only each layer's input is kept and the layer's forward is recomputed inside its backward.
+    public let recomputes: Bool
+
+    /// A training workspace: activations of every layer (with `recompute`, each layer's input and one shared set
+    /// of the rest), adapter `u`s and the backward's gradient buffers.
+    public convenience init(config: ModelConfig, lora: LoRALayout, rows n: Int, recompute: Bool = false) {
+        self.init(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: true,
+                  recompute: recompute, count: nil)
     }
 
     /// An inference workspace: one set of layer activations and no backward buffers.
@@ -28,15 +35,38 @@ public final class DecoderWorkspace {
         self.init(config: config, rank: 0, adapters: 0, rows: n, training: false)
     }
 
-    private init(config: ModelConfig, rank: Int, adapters: Int, rows n: Int, training: Bool) {
+    /// Bytes a training workspace of `rows` rows would hold, split into the layers' saved activations and the rest
+    /// (work buffers, final norm, adapter `u`s), without allocating it: the sizes `init` allocates, counted.
+    public static func trainingBytes(config: ModelConfig, lora: LoRALayout, rows n: Int,
+                                     recompute: Bool = false) -> (activations: Int, workspace: Int) {
+        var sizes = (activations: 0, workspace: 0)
+        let dummy = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        defer { dummy.deallocate() }
+        _ = DecoderWorkspace(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: true,
+                             recompute: recompute, count: { floats, activation in
+                                 if activation { sizes.activations += 4 * floats } else { sizes.workspace += 4 * floats }
+                                 return dummy
+                             })
+        return sizes
+    }
+
+    private convenience init(config: ModelConfig, rank: Int, adapters: Int, rows n: Int, training: Bool) {
+        self.init(config: config, rank: rank, adapters: adapters, rows: n, training: training, recompute: false, count: nil)
+    }
+
+    /// Allocates every buffer, or with `count` only reports each size (floats, whether it is a layer activation).
+    private init(config: ModelConfig, rank: Int, adapters: Int, rows n: Int, training: Bool, recompute: Bool,
+                 count: ((Int, Bool) -> UnsafeMutablePointer<Float>)?) {
         let (c, f, h, kvh) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount)
         let (qw, kvw) = (h * config.headDim, kvh * config.headDim)
         var allocations: [UnsafeMutablePointer<Float>] = []
         var floats = 0
-        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-            floats += max(count, 1)
-            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            pointer.initialize(repeating: 0, count: max(count, 1))
+        var activation = true
+        func buffer(_ size: Int) -> UnsafeMutablePointer<Float> {
+            floats += max(size, 1)
+            if let count { return count(max(size, 1), activation) }
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(size, 1))
+            pointer.initialize(repeating: 0, count: max(size, 1))
             allocations.append(pointer)
             return pointer
         }
@@ -44,6 +74,7 @@ public final class DecoderWorkspace {
         func backward(_ count: Int) -> UnsafeMutablePointer<Float> { buffer(training ? count : 1) }
         rows = n
         keepsActivations = training
+        recomputes = training && recompute
         let (qkNorm, sandwich) = (config.qkNorm, config.sandwichNorms)
         func activations(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>?) -> LayerActivations {
             LayerActivations(
@@ -58,13 +89,19 @@ public final class DecoderWorkspace {
         }
         if training {
             let inputs = (0...config.layerCount).map { _ in buffer(n * c) }   // layer inputs, then the final input
-            layers = (0..<config.layerCount).map { activations(input: inputs[$0], output: inputs[$0 + 1]) }
+            if recompute {
+                let shared = activations(input: inputs[0], output: inputs[1])
+                layers = (0..<config.layerCount).map { shared.rebased(input: inputs[$0], output: inputs[$0 + 1]) }
+            } else {
+                layers = (0..<config.layerCount).map { activations(input: inputs[$0], output: inputs[$0 + 1]) }
+            }
             finalInput = inputs[config.layerCount]
         } else {
             let stream = buffer(n * c)                                      // the residual stream, in place
             layers = Array(repeating: activations(input: stream, output: nil), count: config.layerCount)
             finalInput = stream
         }
+        activation = false
         finalNormed = buffer(n * c)
         finalRstd = buffer(n)
         loraU = (0..<adapters).map { _ in buffer(n * rank) }

@@ -44,10 +44,10 @@ extension DecoderModel {
         let positions = (0..<n).map { Int32(start + $0) }
         let ws = DecoderWorkspace(inference: config, rows: n)
         let layerSize = cache.layerSize
-        weights.withWeights { w in
+        weights.withBase(ws.tile) { base in
             cache.keys.withUnsafeMutableBufferPointer { keys in
                 cache.values.withUnsafeMutableBufferPointer { values in
-                    forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { l in
+                    forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { l in
                         .cache(keys: keys.baseAddress! + l * layerSize, values: values.baseAddress! + l * layerSize, start: start)
                     })
                 }
@@ -55,8 +55,8 @@ extension DecoderModel {
         }
         // Only the last position's logits are needed to pick the next token.
         var logits = [Float](repeating: 0, count: config.vocabSize)
-        weights.withWeights { w in
-            lmHead(ws.finalNormed + (n - 1) * c, rows: 1, &logits, w)
+        weights.withBase(ws.tile) { base in
+            lmHead(ws.finalNormed + (n - 1) * c, rows: 1, &logits, base)
         }
         cache.length += n
         cache.tokens += tokens

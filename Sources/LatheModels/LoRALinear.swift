@@ -24,10 +24,10 @@ func loraDropout(_ dropped: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 /// Forward of a frozen linear with an optional adapter (PEFT `lora.Linear.forward`):
 /// `y (N, out) = x (N, in)·Wᵀ + bias + scale · (drop(x)·Aᵀ)·Bᵀ`.
 /// Saves `u (N, r) = drop(x)·Aᵀ` for the backward; `scratch` holds drop(x) (N, in) when dropout is on.
-func adaptedLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+func adaptedLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight: BoundMatrix,
                           bias: UnsafePointer<Float>?, lora: LoRAView?, u: UnsafeMutablePointer<Float>?,
                           scratch: UnsafeMutablePointer<Float>, rows: Int, out: Int, in inFeatures: Int) {
-    linear(y, x, weight, bias: bias, rows: rows, out: out, in: inFeatures)
+    weight.forward(y, x, bias: bias, rows: rows, out: out, in: inFeatures)
     guard let lora, let u else { return }
     var input = x
     if lora.dropout > 0 {
@@ -42,10 +42,10 @@ func adaptedLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
 /// Accumulates `dx (N, in) += dY·W + scale·((dY·B)·A) ⊙ mask/(1−p)`, `dA (r, in) += scale·(dY·B)ᵀ·drop(x)`,
 /// `dB (out, r) += scale·dYᵀ·u`. `du (N, r)` and `scratch (N, in)` are work buffers.
 func adaptedLinearBackward(dx: UnsafeMutablePointer<Float>?, dA: UnsafeMutablePointer<Float>?, dB: UnsafeMutablePointer<Float>?,
-                           _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                           _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>, weight: BoundMatrix,
                            lora: LoRAView?, u: UnsafePointer<Float>?, du: UnsafeMutablePointer<Float>,
                            scratch: UnsafeMutablePointer<Float>, rows: Int, out: Int, in inFeatures: Int) {
-    if let dx { matmul(dY, .none, weight, .none, dx, m: rows, n: inFeatures, k: out, beta: 1) }
+    if let dx { weight.inputGradient(dx, dY, rows: rows, out: out, in: inFeatures) }
     guard let lora, let u else { return }
     if let dB { matmul(dY, .transposed, u, .none, dB, m: out, n: lora.rank, k: rows, alpha: lora.scale, beta: 1) }
     // du (N, r) = scale · dY · B

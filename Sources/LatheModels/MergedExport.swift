@@ -17,7 +17,7 @@ public enum MergedExport {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         for entry in weights.layout.entries {
-            var values = Array(weights.storage[entry.offset..<(entry.offset + entry.count)])
+            var values = weights.values(of: entry)
             // Gemma's checkpoints store RMSNorm weights as w of (1 + w); the loader folded the 1 in.
             if weights.config.normAddsOne && entry.name.hasSuffix("norm.weight") { for i in values.indices { values[i] -= 1 } }
             try writer.add(entry.name, shape: entry.shape, values: values, as: storage)
@@ -67,7 +67,7 @@ public enum MergedExport {
             try writer.addTensor(name, shape: try base.shape(of: name), values: try base.floats(name))
         }
         for entry in weights.layout.entries {
-            var values = Array(weights.storage[entry.offset..<(entry.offset + entry.count)])
+            var values = weights.values(of: entry)
             if config.ggufPermutesRotaryRows {
                 if entry.name.hasSuffix("self_attn.q_proj.weight") {
                     GGUFNames.permuteRows(&values, heads: config.headCount, columns: config.hiddenSize)

@@ -114,30 +114,25 @@ enum GGUFNames {
         return table[parts[3]].map { block + $0 } ?? name
     }
 
-    /// Applies `LlamaModel.permute` of convert_hf_to_gguf.py to a (heads·D, C) Q or K weight: within each head,
-    /// HF row half·D/2 + j goes to GGUF row 2j + half.
-    static func permuteRows(_ values: inout [Float], heads: Int, columns: Int) {
-        reorderRows(&values, heads: heads, columns: columns, toGGUF: true)
-    }
-
-    /// Undoes `permuteRows`: GGUF row 2j + half back to HF row half·D/2 + j.
-    static func unpermuteRows(_ values: inout [Float], heads: Int, columns: Int) {
-        reorderRows(&values, heads: heads, columns: columns, toGGUF: false)
-    }
-
-    private static func reorderRows(_ values: inout [Float], heads: Int, columns: Int, toGGUF: Bool) {
-        let rowsPerHead = values.count / columns / heads
+    /// The GGUF row holding each HF row of a (heads·D, ·) Q or K weight: `LlamaModel.permute` of convert_hf_to_gguf.py
+    /// sends HF row half·D/2 + j of each head to GGUF row 2j + half.
+    static func ggufRowOrder(rows: Int, heads: Int) -> [Int] {
+        let rowsPerHead = rows / heads
         let half = rowsPerHead / 2
-        let original = values
+        var order = [Int](repeating: 0, count: rows)
         for h in 0..<heads {
             for j in 0..<half {
-                for part in 0..<2 {
-                    let hfRow = h * rowsPerHead + part * half + j
-                    let ggufRow = h * rowsPerHead + 2 * j + part
-                    let (to, from) = toGGUF ? (ggufRow, hfRow) : (hfRow, ggufRow)
-                    for col in 0..<columns { values[to * columns + col] = original[from * columns + col] }
-                }
+                for part in 0..<2 { order[h * rowsPerHead + part * half + j] = h * rowsPerHead + 2 * j + part }
             }
+        }
+        return order
+    }
+
+    /// Applies `LlamaModel.permute` to a (heads·D, columns) weight, as the converter writes it to a GGUF.
+    static func permuteRows(_ values: inout [Float], heads: Int, columns: Int) {
+        let original = values
+        for (hfRow, ggufRow) in ggufRowOrder(rows: values.count / columns, heads: heads).enumerated() {
+            for col in 0..<columns { values[ggufRow * columns + col] = original[hfRow * columns + col] }
         }
     }
 }

@@ -87,9 +87,10 @@ public enum PEFTAdapter {
 }
 
 extension DecoderWeights {
-    /// The base weights with `adapter` folded in: `W += scale · B·A` for every adapted projection (PEFT `merge`).
+    /// The base weights with `adapter` folded in: `W += scale · B·A` for every adapted projection (PEFT `merge`),
+    /// in fp32 (a base kept quantised is dequantised first).
     public func merged(with adapter: LoRAAdapter) -> DecoderWeights {
-        var result = self
+        var result = densified()
         let r = adapter.config.rank, scale = adapter.config.scale
         result.storage.withUnsafeMutableBufferPointer { w in
             adapter.parameters.withUnsafeBufferPointer { p in

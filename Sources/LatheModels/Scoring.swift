@@ -69,8 +69,8 @@ extension DecoderModel {
         }
         let total = wanted.count
         var logits = [Float](repeating: 0, count: total * vocab)   // (R, V)
-        weights.withWeights { w in
-            lmHead(selected, rows: total, &logits, w)
+        weights.withBase(TileScratch()) { base in
+            lmHead(selected, rows: total, &logits, base)
         }
         var logProbs = [Double](repeating: 0, count: total), greedy = [Bool](repeating: false, count: total)
         logits.withUnsafeBufferPointer { all in
@@ -149,18 +149,18 @@ extension DecoderModel {
         }
         let ws = DecoderWorkspace(inference: config, rows: n)
         var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
-        weights.withWeights { w in
+        weights.withBase(ws.tile) { base in
             cache.keys.withUnsafeBufferPointer { keys in
                 cache.values.withUnsafeBufferPointer { values in
                     rowStart.withUnsafeBufferPointer { rowStart in
-                        forwardLayers(tokens, positions: positions, n: n, w, ws: ws, attention: { l in
+                        forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { l in
                             .prefix(keys: keys.baseAddress! + l * cache.layerSize, values: values.baseAddress! + l * cache.layerSize,
                                     prefix: prefix, rowStart: rowStart.baseAddress!)
                         })
                     }
                 }
             }
-            lmHead(ws.finalNormed, rows: n, &logits, w)
+            lmHead(ws.finalNormed, rows: n, &logits, base)
         }
         return logits
     }

@@ -23,6 +23,8 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension BaseFormat: RecipeEnum {}
+
 /// Learning-rate schedule after warmup (transformers `get_*_schedule_with_warmup`).
 public enum ScheduleKind: String, RecipeEnum { case constant, linear, cosine }
 
@@ -54,6 +56,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var evalEvery = 0
     /// Worker threads; 0 means one per core. Default 0.
     public var threads = 0
+    /// How the frozen base is held: `auto` (the file's form when quantised or 16-bit), `f32`, or quantised on load
+    /// to `bf16` or `q8_0`. Default `auto`.
+    public var baseFormat = BaseFormat.auto
+    /// Keep only each layer's input and recompute the layer's forward inside its backward. Default false.
+    public var recompute = false
 
     /// Defaults.
     public init() {}
@@ -65,6 +72,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case lora, optimizer, schedule, warmupSteps = "warmup_steps", microBatchSize = "micro_batch_size"
         case gradientAccumulation = "gradient_accumulation", epochs, maxSteps = "max_steps", maxGradNorm = "max_grad_norm"
         case saveEvery = "save_every", keepLast = "keep_last", evalEvery = "eval_every", threads
+        case baseFormat = "base_format", recompute
     }
 }
 

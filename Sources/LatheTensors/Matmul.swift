@@ -39,3 +39,21 @@ func sgemm(_ ta: Transpose, _ tb: Transpose, _ m: Int, _ n: Int, _ k: Int, _ alp
     cblas_sgemm(CblasRowMajor, ta.cblas, tb.cblas, Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
+
+/// `matmul` over sub-matrices: `c (M, N)` with row stride `ldc` (a block of columns of a wider matrix), `a` and `b`
+/// with row strides `lda`, `ldb`. Tiled products over a frozen weight write their columns of the output this way.
+@inlinable
+public func matmul(
+    _ a: UnsafePointer<Float>, _ transA: Transpose, lda: Int,
+    _ b: UnsafePointer<Float>, _ transB: Transpose, ldb: Int,
+    _ c: UnsafeMutablePointer<Float>, ldc: Int,
+    m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "matmul dims m=\(m) n=\(n) k=\(k)")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+        return
+    }
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}

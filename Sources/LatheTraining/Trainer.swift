@@ -21,6 +21,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Global-norm clipping; nil disables it.
     public var maxGradNorm: Float? = 1
     public var seed: UInt64 = 0
+    /// Keep only each layer's input; recompute the layer's forward inside its backward (same results, less memory).
+    public var recompute = false
 
     public init() {}
 }
@@ -101,7 +103,7 @@ public struct Trainer {
         let schedule = LearningRateSchedule(kind: config.schedule, baseLR: config.learningRate,
                                             warmupSteps: config.warmupSteps, totalSteps: totalSteps)
         let rows = batches.map { $0.batch.tokens.count }.max()!
-        let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: rows)
+        let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: rows, recompute: config.recompute)
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
         var micro = gradients    // one micro-batch's gradient
         var reduction = GradientReduction(communicator: communicator, microBatches: config.gradientAccumulation,

@@ -23,17 +23,15 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "LoRA rank.") var rank = 16
     @Option(help: "LoRA alpha.") var alpha = 32.0
     @Flag(help: "Skip the Python peer.") var noPeer = false
+    @Option(name: .customLong("base-format"),
+            help: "How the base is held, repeatable: each is measured in turn (default: auto, then f32; the peer compares with the first).")
+    var baseFormat: [BaseFormat] = [.auto, .f32]
 
-    func validate() throws {
-        guard batch >= 1, length >= 2, steps >= 1, rank >= 1 else {
-            throw ValidationError("--batch, --steps and --rank must be ≥ 1, --length ≥ 2")
-        }
-    }
-
-    func run() throws {
-        threads.configure()
-        let rate = SgemmRate.measure()
-        let loaded = try ModelLoader.load(model)
+    /// Trains `steps` timed steps with the base held as `format`, prints tokens/s and the peak RSS of this
+    /// measurement alone (the kernel's high-water mark is reset first), and returns tokens/s.
+    private func measure(_ chosen: BaseFormat, rate: Double) throws -> (Double, LoadedModel) {
+        resetPeakResidentBytes()
+        let loaded = try ModelLoader.load(model, format: chosen)
         let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let c = loaded.config
         let lora = LoRAConfig(rank: rank, alpha: alpha, targets: LoRAConfig.Module.allCases)
@@ -66,9 +64,42 @@ struct BenchTrain: ParsableCommand {
         let tokensPerSecond = Double(batch * length * steps) / seconds
         let flops = Self.flopsPerToken(c, length: length)
         let mfu = tokensPerSecond * flops / (rate * 1e9)
+        let held = loaded.weights.keepsMatricesQuantized ? "kept \(chosen == .auto ? "in the file's form" : chosen.rawValue)" : "fp32"
         print("model \(model)  B=\(batch) T=\(length) LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
         print("sgemm \(format(rate)) GFLOP/s; useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
-        print("lathe    \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
+        print("lathe    base \(held) (\(megabytes(loaded.weights.byteCount)))  \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
+        let plan = try TrainingPlan.forModel(model, format: chosen, lora: lora, batch: batch, length: length, accumulation: 1,
+                                             steps: steps, recompute: false, gflops: rate)
+        let error = peak.map { format(100 * (Double(plan.peakBytes) / Double($0) - 1)) + "%" } ?? "n/a"
+        print("plan     peak \(TrainingPlan.gigabytes(plan.peakBytes)) predicted vs \(TrainingPlan.gigabytes(peak ?? 0)) measured (\(error)); "
+              + "\(format(plan.secondsPerStep, decimals: 2)) s/step predicted vs \(format(seconds / Double(steps), decimals: 2)) measured; "
+              + plan.terms.map { "\($0.name) \(TrainingPlan.gigabytes($0.bytes))" }.joined(separator: ", "))
+        return (tokensPerSecond, loaded)
+    }
+
+    func validate() throws {
+        guard batch >= 1, length >= 2, steps >= 1, rank >= 1 else {
+            throw ValidationError("--batch, --steps and --rank must be ≥ 1, --length ≥ 2")
+        }
+    }
+
+    func run() throws {
+        threads.configure()
+        let rate = SgemmRate.measure()
+        var quantizedRate: Double?
+        var firstRate: Double?
+        for chosen in baseFormat {
+            let (tokensPerSecond, loaded) = try measure(chosen, rate: rate)
+            firstRate = firstRate ?? tokensPerSecond
+            if loaded.weights.keepsMatricesQuantized { quantizedRate = tokensPerSecond }
+            if !loaded.weights.keepsMatricesQuantized, let quantizedRate {
+                print("ratio    base kept quantised: \(format(quantizedRate / tokensPerSecond, decimals: 2))× the tokens/s of the fp32 base")
+            }
+        }
+        guard !noPeer, let tokensPerSecond = firstRate else { return }
+        let c = try ModelLoader.load(model).config
+        let flops = Self.flopsPerToken(c, length: length)
+        let peak = peakResidentBytes()
         guard !noPeer else { return }
         let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
@@ -83,15 +114,5 @@ struct BenchTrain: ParsableCommand {
         print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS")
     }
 
-    /// Useful FLOPs per trained token with the base frozen: forward (2 per weight) plus the input-gradient
-    /// GEMMs of the backward (2 per weight) over every projection and the LM head; causal attention's
-    /// QKᵀ and PV (half the T×T scores) once forward and twice backward. LoRA's own work is left out.
-    static func flopsPerToken(_ c: ModelConfig, length: Int) -> Double {
-        let (cw, f, q, kv) = (Double(c.hiddenSize), Double(c.intermediateSize), Double(c.headCount * c.headDim),
-                              Double(c.keyValueHeadCount * c.headDim))
-        let projections = Double(c.layerCount) * (cw * q * 2 + cw * kv * 2 + 3 * cw * f)
-        let head = Double(c.vocabSize) * cw
-        let attention = Double(c.layerCount) * 2 * 2 * Double(length) / 2 * q
-        return 4 * (projections + head) + 3 * attention
-    }
+    static func flopsPerToken(_ c: ModelConfig, length: Int) -> Double { TrainingPlan.flopsPerToken(c, length: length) }
 }

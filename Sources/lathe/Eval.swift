@@ -28,6 +28,7 @@ struct Eval: ParsableCommand {
     var compareBase = false
     @Option(help: "Output folder for results.json, samples_<task>.jsonl and table.md.") var out: String
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var base: BaseFormatOption
 
     func validate() throws {
         if compareBase && adapter == nil { throw ValidationError("--compare-base needs --adapter DIR") }
@@ -61,7 +62,7 @@ struct Eval: ParsableCommand {
         runs.append((adapter == nil ? "base" : "adapter", adapter))
         var all = [[TaskResult]]()
         for run in runs {
-            let evaluationModel = try EvaluationModel.load(path: model, adapter: run.adapter, name: run.label)
+            let evaluationModel = try EvaluationModel.load(path: model, adapter: run.adapter, name: run.label, format: base.format)
             var results = [TaskResult]()
             for task in taskList {
                 results.append(try Evaluator.evaluate(task, model: evaluationModel, options: options, progress: render))

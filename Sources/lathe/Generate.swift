@@ -24,6 +24,7 @@ struct Generate: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
     @Flag(name: .customLong("ignore-eos"), help: "Keep generating past the end-of-sequence token (to compare a fixed number of tokens with another runtime).")
     var ignoreEOS = false
+    @OptionGroup var base: BaseFormatOption
     @Flag(help: "Print one JSON object (prompt and generated token ids, text, stop reason) instead of streaming text.")
     var json = false
 
@@ -36,7 +37,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         threads.configure()
-        let loaded = try ModelLoader.load(model)
+        let loaded = try ModelLoader.load(model, format: base.format)
         var weights = loaded.weights
         if let adapter {
             weights = weights.merged(with: try PEFTAdapter.read(adapter, model: loaded.config))

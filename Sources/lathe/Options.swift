@@ -28,6 +28,14 @@ struct ThreadOptions: ParsableArguments {
     func configure() { Parallel.configure(threads: count) }
 }
 
+/// `--base-format`, shared by every command that loads a base model (`train.base_format` in a recipe).
+struct BaseFormatOption: ParsableArguments {
+    @Option(name: .customLong("base-format"),
+            help: ArgumentHelp("How the frozen base is held: auto (the file's form when it is quantised or 16-bit), f32, or quantised on load to bf16 or q8_0.",
+                               valueName: "format"))
+    var format = BaseFormat.auto
+}
+
 // Enumerated option values: each library enum is the one vocabulary, its raw values the spellings on the command
 // line; ArgumentParser lists them in --help and turns any other spelling into a usage error that lists them.
 extension DataKind: ExpressibleByArgument {}
@@ -38,6 +46,7 @@ extension PIIType: ExpressibleByArgument {}
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension TargetTokens: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
+extension BaseFormat: ExpressibleByArgument {}
 extension ExportDType: ExpressibleByArgument {}
 
 /// Splits a comma-separated option value; nil when an element is empty (`a,,b`, a trailing comma).

@@ -71,6 +71,12 @@ func resetPeakResident() {
 }
 
 /// Peak resident set size of this process in bytes (Linux `VmHWM`), or nil where unavailable.
+/// Resets the kernel's peak-RSS mark (VmHWM) to the current RSS (`/proc/self/clear_refs`, value 5), so that two
+/// measurements in one process each report their own peak.
+func resetPeakResidentBytes() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
 func peakResidentBytes() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheData
 import LatheEvaluation
+import LatheModels
 import LatheRecipes
 import LatheSupport
 import LatheTensors
@@ -65,8 +66,23 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection 
         .evaluate: EvaluateStage { log.evaluate($0) },
         .export: ExportStage { log.line("warning", ["format": $0.format.rawValue, "message": $0.message]) },
     ]
+    // The plan before any work: refuse a training run that cannot fit, with the numbers and what to change.
+    var plan: TrainingPlan?
+    if selection.includesTraining {
+        let rate = SgemmRate.measure(m: 256, n: 256, k: 576, repeats: 1)
+        let predicted = try TrainingPlan.forRecipe(loaded, gflops: rate)
+        if let available = TrainingPlan.availableBytes() { try predicted.checkFits(available: available) }
+        log.line("plan", ["peak_gb": Double(predicted.peakBytes) / 1e9, "seconds_per_step": predicted.secondsPerStep,
+                          "largest": predicted.largest.name])
+        plan = predicted
+    }
+    let started = Date()
     let outputs = try runner.run(executors: executors, selection: selection) { log.run($0) }
     try train.releaseFollowers()
+    if let plan {
+        log.line("measured", ["peak_rss_gb": Double(peakResidentBytes() ?? 0) / 1e9, "predicted_peak_gb": Double(plan.peakBytes) / 1e9,
+                              "seconds": Date().timeIntervalSince(started)])
+    }
     guard selection == .all else {
         log.line("stopped", ["stages": outputs.count, "why": "partial run: lineage.json, MODEL_CARD.md and report.html are written by a complete run"])
         return outputs
@@ -75,6 +91,17 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection 
     try RunReport.write(loaded, outputs: outputs)
     log.line("done", ["run_directory": loaded.runDirectory, "stages": outputs.count])
     return outputs
+}
+
+extension StageSelection {
+    /// True when the train stage may run: a whole run, one up to train or later, or train alone.
+    var includesTraining: Bool {
+        switch self {
+        case .all: return true
+        case .until(let stage): return stage != .clean && stage != .tokenize
+        case .only(let stage): return stage == .train
+        }
+    }
 }
 
 /// Renders run events: text lines (a refreshed progress line on a terminal) or JSON lines.

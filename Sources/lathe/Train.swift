@@ -4,6 +4,7 @@ import LatheData
 import LatheModels
 import LatheRecipes
 import LatheSupport
+import LatheTensors
 import LatheTraining
 
 /// `lathe train`: LoRA training from flags, without a recipe — the same code as the recipe's train stage.
@@ -37,6 +38,9 @@ struct Train: ParsableCommand {
     @Option(help: "Learn from completions only or from all tokens.") var trainOn = TargetTokens.completions
     @Option(help: "Seed for initialisation, data order and dropout.") var seed = 0
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var base: BaseFormatOption
+    @Flag(help: "Keep only each layer's input and recompute the layer inside its backward (less memory, ~1/3 more compute).")
+    var recompute = false
     @Flag(help: "Print events as JSON lines.") var json = false
 
     func validate() throws {
@@ -60,7 +64,11 @@ struct Train: ParsableCommand {
         let inputs = try ([model] + data + [evalData, fromAdapter].compactMap { $0 }).map { "\($0)=\(try hasher.hash($0))" }
         try communicator.requireSameFingerprint((CommandLine.arguments.dropFirst() + inputs).joined(separator: "\u{0}"),
                                                 what: "arguments and input hashes")
-        let training = try LoRATraining(modelPath: model)
+        let plan = try TrainingPlan.forModel(model, format: base.format, lora: LoRAConfig(rank: rank, alpha: alpha),
+                                             batch: batchSize, length: maxLength, accumulation: gradAccum,
+                                             steps: maxSteps ?? 0, recompute: recompute, gflops: SgemmRate.measure(m: 256, n: 256, k: 576, repeats: 1))
+        if let available = TrainingPlan.availableBytes() { try plan.checkFits(available: available, flags: true) }
+        let training = try LoRATraining(modelPath: model, baseFormat: base.format)
         let log = EventLog(json: json, enabled: communicator.isLeader)
         func examples(_ paths: [String]) throws -> [TrainingExample] {
             try paths.flatMap { path in
@@ -80,6 +88,7 @@ struct Train: ParsableCommand {
         config.gradientAccumulation = gradAccum
         config.maxLength = maxLength
         config.layout = packing ? .packed : .padded
+        config.recompute = recompute
         config.optimizer = AdamW.Hyperparameters(weightDecay: weightDecay)
         config.maxGradNorm = maxGradNorm > 0 ? Float(maxGradNorm) : nil
         config.seed = UInt64(seed)

@@ -69,7 +69,7 @@ extension TrainStage {
             throw RecipeError.invalid(file: loaded.file, line: 0, key: "tokenize", message: "the train stage needs the tokenize stage")
         }
         let train = try TokenShard.read(tokenize.directory + "/train.tokens.zst")
-        let training = try LoRATraining(modelPath: loaded.baseModelPath)
+        let training = try LoRATraining(modelPath: loaded.baseModelPath, baseFormat: loaded.recipe.train.baseFormat)
         let config = trainingConfig(loaded.recipe)
         var trainer = try training.trainer(train, lora: loaded.recipe.train.lora, config: config)
         try resume(&trainer, from: message, hyper: config.optimizer, rank: communicator.rank)

@@ -19,7 +19,8 @@ public struct EvaluateStage: StageExecutor {
         let options = settings.options
         let out = context.outputDirectory as NSString
         func evaluate(_ label: String, adapter: String?) throws -> [TaskResult] {
-            let model = try EvaluationModel.load(path: context.loaded.baseModelPath, adapter: adapter, name: label)
+            let model = try EvaluationModel.load(path: context.loaded.baseModelPath, adapter: adapter, name: label,
+                                                 format: context.loaded.recipe.train.baseFormat)
             let results = try tasks.map { try Evaluator.evaluate($0, model: model, options: options, progress: onEvent) }
             let folder = out.appendingPathComponent(label)
             try EvaluationReport.write(results, model: label, options: options, to: folder)

@@ -15,7 +15,8 @@ public struct ExportStage: StageExecutor {
             throw RecipeError.invalid(file: context.loaded.file, line: 0, key: "export", message: "the export stage needs the train stage")
         }
         let adapterDirectory = (trained as NSString).appendingPathComponent("adapter")
-        let base = try ModelLoader.load(context.loaded.baseModelPath)
+        // The base as training held it, so warnings name the weights the adapter was trained over.
+        let base = try ModelLoader.load(context.loaded.baseModelPath, format: recipe.train.baseFormat)
         let adapter = try PEFTAdapter.read(adapterDirectory, model: base.config)
         let exporter = AdapterExporter(base: base, adapter: adapter, baseModelID: recipe.export.baseModelID)
         let formats = recipe.export.formats

@@ -15,10 +15,10 @@ public struct LoRATraining {
     /// The model the trainer runs.
     public let model: DecoderModel
 
-    /// Loads the base model at `modelPath`.
-    public init(modelPath: String) throws {
+    /// Loads the base model at `modelPath`, its matrices held as `baseFormat` says.
+    public init(modelPath: String, baseFormat: BaseFormat = .auto) throws {
         self.modelPath = modelPath
-        loaded = try ModelLoader.load(modelPath)
+        loaded = try ModelLoader.load(modelPath, format: baseFormat)
         model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
     }
 

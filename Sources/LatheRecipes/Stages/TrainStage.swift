@@ -48,7 +48,7 @@ public struct TrainStage: StageExecutor {
                                       message: "early stopping is not supported with \(communicator.size) ranks yet; remove evaluate.patience or run one process")
         }
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
-        let training = try LoRATraining(modelPath: context.loaded.baseModelPath)
+        let training = try LoRATraining(modelPath: context.loaded.baseModelPath, baseFormat: recipe.train.baseFormat)
         let config = Self.trainingConfig(recipe)
         var trainer = try training.trainer(train, lora: recipe.train.lora, config: config)
         let store = CheckpointStore(directory: (context.loaded.runDirectory as NSString)
@@ -145,6 +145,7 @@ public struct TrainStage: StageExecutor {
                                                  epsilon: t.optimizer.eps, weightDecay: t.optimizer.weightDecay)
         config.maxGradNorm = t.maxGradNorm > 0 ? Float(t.maxGradNorm) : nil
         config.seed = UInt64(recipe.seed)
+        config.recompute = t.recompute
         return config
     }
 

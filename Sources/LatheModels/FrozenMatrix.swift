@@ -1,0 +1,139 @@
+import LatheFormats
+import LatheSupport
+import LatheTensors
+
+/// A frozen base matrix (out, in) — the one type every path multiplies by: the batch forward, the KV-cache step,
+/// scoring and LoRA training. Either fp32 values in `DecoderWeights.storage`, or a `QuantizedMatrix` whose rows are
+/// dequantised a tile at a time into a small fp32 scratch and handed to the sgemm: the same arithmetic as the fp32
+/// path (dequantise, then multiply in fp32), without an fp32 copy of the matrix.
+public enum FrozenMatrix: Sendable {
+    /// fp32 rows at this offset of `DecoderWeights.storage`.
+    case dense(offset: Int)
+    /// Rows in their stored type (a ggml quant, F16, BF16), memory-mapped or quantised on load.
+    case quantized(QuantizedMatrix)
+}
+
+/// The fp32 tile a quantised matrix's rows are dequantised into before each sgemm: one per workspace, so one per
+/// thread running a pass. `floats` sizes it (1 MiB); tiles are whole multiples of 64 rows, so their edges fall on
+/// the sgemm kernels' own column blocks and each output element is computed as in one sgemm over all rows.
+final class TileScratch {
+    static let floats = 1 << 18
+    private(set) var pointer: UnsafeMutablePointer<Float>?
+    private var capacity = 0
+
+    /// Rows per tile for rows of `columns` values.
+    static func rows(columns: Int) -> Int { max(64, floats / max(columns, 1) / 64 * 64) }
+
+    /// A buffer of at least `count` floats, valid until the next call.
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer?.deallocate()
+            pointer = .allocate(capacity: count)
+            capacity = count
+        }
+        return pointer!
+    }
+
+    deinit { pointer?.deallocate() }
+}
+
+/// The frozen base during one pass: fp32 vectors (norms, biases) at their layout offsets, and each matrix bound to
+/// the storage and the tile scratch it multiplies through.
+struct FrozenBase {
+    /// `DecoderWeights.storage`: the vectors, and the matrices when they are fp32.
+    let w: UnsafePointer<Float>
+    let weights: DecoderWeights
+    let tile: TileScratch
+
+    /// The matrix at layout offset `offset`.
+    func matrix(_ offset: Int) -> BoundMatrix { BoundMatrix(matrix: weights.matrix(at: offset), w: w, tile: tile) }
+}
+
+extension DecoderWeights {
+    /// The base bound for one pass through `tile`, for the duration of `body`.
+    func withBase<R>(_ tile: TileScratch, _ body: (FrozenBase) throws -> R) rethrows -> R {
+        try withWeights { try body(FrozenBase(w: $0, weights: self, tile: tile)) }
+    }
+}
+
+/// A frozen matrix W (out, in) bound for one pass: the products a linear layer needs with it.
+struct BoundMatrix {
+    let matrix: FrozenMatrix
+    let w: UnsafePointer<Float>
+    let tile: TileScratch
+
+    /// `y (N, out) = x (N, in) · Wᵀ + bias`. Quantised: tiles of output rows, each dequantised and multiplied as a
+    /// block of columns of y — every dot product is whole, over the same `in` values the fp32 path multiplies.
+    func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                 rows n: Int, out: Int, in inFeatures: Int) {
+        switch matrix {
+        case .dense(let offset):
+            linear(y, x, w + offset, bias: bias, rows: n, out: out, in: inFeatures)
+        case .quantized(let q):
+            precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
+            forEachTile(q) { start, count, rows in
+                matmul(x, .none, lda: inFeatures, rows, .transposed, ldb: inFeatures, y + start, ldc: out,
+                       m: n, n: count, k: inFeatures)
+            }
+            if let bias { addBias(y, bias, rows: n, out: out) }
+        }
+    }
+
+    /// `dx (N, in) += dY (N, out) · W`. Quantised: the sum over `out` is split at tile boundaries (each tile's
+    /// product accumulated into dx in turn), so results agree with the fp32 path to rounding, not bit for bit.
+    func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dY: UnsafePointer<Float>, rows n: Int, out: Int, in inFeatures: Int) {
+        switch matrix {
+        case .dense(let offset):
+            matmul(dY, .none, w + offset, .none, dx, m: n, n: inFeatures, k: out, beta: 1)
+        case .quantized(let q):
+            precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
+            forEachTile(q) { start, count, rows in
+                matmul(dY + start, .none, lda: out, rows, .none, ldb: inFeatures, dx, ldc: inFeatures,
+                       m: n, n: inFeatures, k: count, beta: 1)
+            }
+        }
+    }
+
+    /// `out (N, C) = W[tokens]`: the embedding lookup, dequantising only the rows the tokens name.
+    func gatherRows(_ out: UnsafeMutablePointer<Float>, _ tokens: UnsafePointer<Int32>, n: Int, c: Int) {
+        switch matrix {
+        case .dense(let offset):
+            embeddingForward(out, tokens, w + offset, n: n, c: c)
+        case .quantized(let q):
+            let shared = UncheckedSendable((out, tokens))
+            Parallel.forEachChunk(n, minimumChunk: 16) { range in
+                let (out, tokens) = shared.value
+                for row in range {
+                    let token = Int(tokens[row])
+                    q.dequantize(rows: token..<(token + 1), into: out + row * c)
+                }
+            }
+        }
+    }
+
+    /// Calls `body(firstRow, rowCount, tile)` for consecutive tiles of `q`'s rows, each dequantised into the scratch
+    /// (in parallel across rows; the sgemm then runs on the BLAS threads, never at the same time).
+    private func forEachTile(_ q: QuantizedMatrix, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+        let tileRows = min(q.rows, TileScratch.rows(columns: q.columns))
+        let buffer = tile.buffer(tileRows * q.columns)
+        let shared = UncheckedSendable(buffer)
+        for start in stride(from: 0, to: q.rows, by: tileRows) {
+            let count = min(tileRows, q.rows - start)
+            Parallel.forEachChunk(count, minimumChunk: max(1, 8192 / q.columns)) { range in
+                q.dequantize(rows: (start + range.lowerBound)..<(start + range.upperBound),
+                             into: shared.value + range.lowerBound * q.columns)
+            }
+            body(start, count, buffer)
+        }
+    }
+}
+
+/// `y (N, out) += bias (out)` on every row.
+func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, out: Int) {
+    Parallel.forEachChunk(rows, minimumChunk: 16) { range in
+        for r in range {
+            let row = y + r * out
+            for j in 0..<out { row[j] += bias[j] }
+        }
+    }
+}
