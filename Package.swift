@@ -17,6 +17,8 @@
 //   LatheTraining     trainer, AdamW, batching: Support, Tokenizers, Models (kernels only through Models)
 //   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models + Yams
 //   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Support and Jinja + Yams
+//   LatheServe        `lathe serve`: OpenAI-style HTTP over Models, Tokenizers, Formats, Evaluation (adapter paths)
+//                     + Hummingbird, swift-prometheus
 //   lathe             the CLI: parses flags and renders events + ArgumentParser
 import PackageDescription
 
@@ -39,10 +41,13 @@ let package = Package(
         .library(name: "LatheTraining", targets: ["LatheTraining"]),
         .library(name: "LatheEvaluation", targets: ["LatheEvaluation"]),
         .library(name: "LatheRecipes", targets: ["LatheRecipes"]),
+        .library(name: "LatheServe", targets: ["LatheServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries from Debian/Ubuntu: libopenblas-dev and libzstd-dev (the Makefile installs them).
@@ -70,9 +75,12 @@ let package = Package(
         .target(name: "LatheRecipes", dependencies: ["LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
                                                     "LatheCheckpoints", "LatheData", "LatheTraining", "LatheEvaluation",
                                                     .product(name: "Yams", package: "Yams")]),
+        .target(name: "LatheServe", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers", "LatheModels",
+                                                  .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData", "LatheTraining",
-            "LatheEvaluation", "LatheRecipes",
+            "LatheEvaluation", "LatheRecipes", "LatheServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -94,6 +102,7 @@ let package = Package(
         .testTarget(name: "LatheRecipesTests", dependencies: ["LatheFormats", "LatheModels", "LatheData", "LatheTraining", "LatheRecipes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
+        .testTarget(name: "LatheServeTests", dependencies: ["LatheSupport", "LatheFormats", "LatheModels", "LatheServe"]),
         .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],
                     resources: [.copy("Fixtures")]),
     ]
