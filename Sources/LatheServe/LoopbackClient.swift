@@ -15,6 +15,7 @@ public final class LoopbackConnection {
     /// Why a request failed on the wire.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     private let socket: Int32

@@ -23,7 +23,7 @@ struct ConcurrencyTests {
         let cases = [("alpha", "Once upon a time"), ("beta", "Once upon a time"), ("alpha", "The weather today"),
                      ("beta", "The weather today"), ("smollm2", "Once upon a time")]
         let alone = try cases.map { try completion(model: $0.0, prompt: $0.1) }
-        let together = ResultBox(count: cases.count)
+        let together = ResultBox<(text: String, logprobs: [Double?])>(count: cases.count)
         let group = DispatchGroup()
         for i in cases.indices {
             group.enter()
