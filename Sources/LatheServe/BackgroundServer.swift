@@ -2,9 +2,27 @@ import Foundation
 import Hummingbird
 
 extension LatheServer {
+    /// Starts serving `served` on `host:port` in a background task and returns once it listens, with the bound port.
+    /// Cancelling the task stops the server.
+    public static func start(_ served: ServedModel, host: String = "127.0.0.1",
+                             port: Int = 0) async throws -> (port: Int, task: Task<Void, Error>) {
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let app = application(served, host: host, port: port) { bound in
+            sink.yield(bound)
+            sink.finish()
+        }
+        let task = Task {
+            defer { sink.finish() }
+            try await app.run()
+        }
+        for await bound in ports { return (bound, task) }
+        task.cancel()
+        throw ServeError(status: 500, message: "the server could not listen on \(host):\(port)", type: "server_error")
+    }
+
     /// Starts serving `served` on `host:port` in a background task and returns once it listens, with the bound
-    /// port (for `lathe bench serve` and the tests, which drive it from plain threads). Cancelling the task stops
-    /// the server.
+    /// port, blocking the calling thread meanwhile: for `lathe bench serve`, which drives the server from plain
+    /// threads. Never call it from a Swift concurrency task (it would hold a thread the server needs).
     public static func startInBackground(_ served: ServedModel, host: String = "127.0.0.1", port: Int = 0,
                                          timeout: Double = 120) throws -> (port: Int, task: Task<Void, Error>) {
         let bound = BoundPort()

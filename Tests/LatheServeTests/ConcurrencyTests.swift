@@ -8,31 +8,36 @@ import Testing
 struct ConcurrencyTests {
     let server: ServerFixture
 
-    init() throws { server = try ServerFixture.shared.get() }
+    init() async throws { server = try await ServerFixture.shared.value }
 
-    func completion(model: String, prompt: String) throws -> (text: String, logprobs: [Double?]) {
+    static func completion(_ server: ServerFixture, model: String, prompt: String) throws -> (text: String, logprobs: [Double?]) {
         let body = #"{"model": "\#(model)", "prompt": "\#(prompt)", "max_tokens": 8, "temperature": 0, "logprobs": 1, "echo": true}"#
-        let response = try server.request("POST", "/v1/completions", json: body)
+        let connection = try LoopbackConnection(port: server.port)
+        defer { connection.close() }
+        let response = try connection.request("POST", "/v1/completions", body: Array(body.utf8), headers: ServerFixture.auth)
         guard response.status == 200 else { throw LoopbackConnection.Failure(description: response.text) }
         let choice = try server.object(response).required("choices").array()[0]
         let values = try choice.required("logprobs").required("token_logprobs").array().map { $0.value.isNull ? nil : try $0.double() }
         return (try choice.required("text").string(), values)
     }
 
-    @Test func twoAdaptersAtOnceGiveWhatEachGivesAlone() throws {
+    @Test func twoAdaptersAtOnceGiveWhatEachGivesAlone() async throws {
         let cases = [("alpha", "Once upon a time"), ("beta", "Once upon a time"), ("alpha", "The weather today"),
                      ("beta", "The weather today"), ("smollm2", "Once upon a time")]
-        let alone = try cases.map { try completion(model: $0.0, prompt: $0.1) }
+        let server = self.server
+        let alone = try await offPool { try cases.map { try Self.completion(server, model: $0.0, prompt: $0.1) } }
         let together = ResultBox<(text: String, logprobs: [Double?])>(count: cases.count)
-        let group = DispatchGroup()
-        for i in cases.indices {
-            group.enter()
-            Thread {
-                together.set(i, Result { try completion(model: cases[i].0, prompt: cases[i].1) })
-                group.leave()
-            }.start()
+        try await offPool {
+            let group = DispatchGroup()
+            for i in cases.indices {
+                group.enter()
+                Thread {
+                    together.set(i, Result { try Self.completion(server, model: cases[i].0, prompt: cases[i].1) })
+                    group.leave()
+                }.start()
+            }
+            group.wait()
         }
-        group.wait()
         for i in cases.indices {
             let result = try together.get(i)
             #expect(result.text == alone[i].text, "\(cases[i])")
@@ -46,30 +51,36 @@ struct ConcurrencyTests {
         #expect(alone[0].logprobs != alone[1].logprobs)
     }
 
-    @Test func disconnectMidStreamCancelsTheGeneration() throws {
-        func cancelledCount() throws -> Double {
-            let text = try server.request("GET", "/metrics").text
+    @Test func disconnectMidStreamCancelsTheGeneration() async throws {
+        let server = self.server
+        @Sendable func cancelledCount() throws -> Double {
+            let connection = try LoopbackConnection(port: server.port)
+            defer { connection.close() }
+            let text = try connection.request("GET", "/metrics", headers: ServerFixture.auth).text
             let line = text.split(separator: "\n").first { $0.hasPrefix("lathe_cancelled_sequences_total ") }
             return line.flatMap { Double($0.split(separator: " ")[1]) } ?? 0
         }
-        let before = try cancelledCount()
-        let connection = try LoopbackConnection(port: server.port)
-        try connection.sendRequest("POST", "/v1/completions",
-                                   body: Array(#"{"prompt": "1, 2, 3, 4,", "max_tokens": 400, "temperature": 0, "stream": true}"#.utf8),
-                                   headers: ServerFixture.auth)
-        let head = try connection.readHead()
-        #expect(head.status == 200)
-        let first = try connection.readChunk()
-        #expect(first.map { String(decoding: $0, as: UTF8.self).hasPrefix("data: ") } == true)
-        connection.close()
-        let deadline = Date().addingTimeInterval(120)
-        var after = before
-        while after <= before && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.2)
-            after = try cancelledCount()
+        let (before, after, status, first) = try await offPool {
+            let before = try cancelledCount()
+            let connection = try LoopbackConnection(port: server.port)
+            try connection.sendRequest("POST", "/v1/completions",
+                                       body: Array(#"{"prompt": "1, 2, 3, 4,", "max_tokens": 400, "temperature": 0, "stream": true}"#.utf8),
+                                       headers: ServerFixture.auth)
+            let head = try connection.readHead()
+            let first = try connection.readChunk().map { String(decoding: $0, as: UTF8.self) } ?? ""
+            connection.close()
+            let deadline = Date().addingTimeInterval(120)
+            var after = before
+            while after <= before && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.2)
+                after = try cancelledCount()
+            }
+            return (before, after, head.status, first)
         }
+        #expect(status == 200)
+        #expect(first.hasPrefix("data: "))
         #expect(after > before, "the server kept generating for a client that had gone")
-        #expect(try server.request("GET", "/health", headers: [:]).status == 200)
+        #expect(try await server.request("GET", "/health", headers: [:]).status == 200)
     }
 }
 

@@ -14,7 +14,7 @@ final class ServerFixture: @unchecked Sendable {
     static let auth = ["Authorization": "Bearer \(apiKey)"]
 
     /// The shared server, started on first use.
-    static let shared: Result<ServerFixture, Error> = Result { try ServerFixture() }
+    static let shared = Task<ServerFixture, Error> { try await ServerFixture() }
 
     let loaded: LoadedModel
     let adapters: [String: LoRAAdapter]
@@ -22,7 +22,7 @@ final class ServerFixture: @unchecked Sendable {
     let port: Int
     private let task: Task<Void, Error>
 
-    private init() throws {
+    private init() async throws {
         loaded = try ModelLoader.load(Self.modelPath)
         var adapters = [String: LoRAAdapter]()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-serve-tests-\(getpid())")
@@ -43,14 +43,18 @@ final class ServerFixture: @unchecked Sendable {
                                  options: ServeOptions(baseName: "smollm2", maxModelLength: 512,
                                                        limits: SchedulerLimits(maxBatch: 8, kvCacheTokens: 4096, maxQueue: 64),
                                                        maxBodyBytes: 64 << 10, apiKey: Self.apiKey))
-        (port, task) = try LatheServer.startInBackground(served)
+        (port, task) = try await LatheServer.start(served)
     }
 
-    /// Sends one request on a new connection and reads the response.
-    func request(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = auth) throws -> LoopbackConnection.Response {
-        let connection = try LoopbackConnection(port: port)
-        defer { connection.close() }
-        return try connection.request(method, path, body: Array((json ?? "").utf8), headers: headers)
+    /// Sends one request on a new connection and reads the response (on a thread of its own: the blocking
+    /// socket must not hold one of the concurrency pool's threads, which the server needs).
+    func request(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = auth) async throws -> LoopbackConnection.Response {
+        let port = self.port
+        return try await offPool {
+            let connection = try LoopbackConnection(port: port)
+            defer { connection.close() }
+            return try connection.request(method, path, body: Array((json ?? "").utf8), headers: headers)
+        }
     }
 
     /// The response body parsed with the project's JSON parser.
@@ -63,5 +67,12 @@ final class ServerFixture: @unchecked Sendable {
         var weights = loaded.weights
         if let adapter { weights = weights.merged(with: adapters[adapter]!) }
         return DecoderModel(weights: weights, rope: loaded.rope)
+    }
+}
+
+/// Runs blocking work (sockets, waits) on a new thread and awaits its result.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
