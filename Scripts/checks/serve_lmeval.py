@@ -78,9 +78,9 @@ def wait_healthy(port, process):
 def lm_eval(port, model, out):
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OPENAI_API_KEY="unused")
     args = (f"model={model},base_url=http://127.0.0.1:{port}/v1/completions,tokenized_requests=True,"
-            f"tokenizer_backend=remote,num_concurrent=1,max_retries=1,batch_size=4")
+            f"tokenizer_backend=remote,num_concurrent=1,max_retries=1")
     subprocess.run([os.path.join(os.path.dirname(sys.executable), "lm_eval"), "run", "--model", "local-completions",
-                    "--model_args", args, "--tasks", TASK, "--include_path", ".", "--log_samples", "--output_path", out],
+                    "--model_args", args, "--batch_size", "4", "--tasks", TASK, "--include_path", ".", "--log_samples", "--output_path", out],
                    cwd=TASKS, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
@@ -89,17 +89,21 @@ def main():
     parser.add_argument("--lathe", required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--adapter", help="PEFT adapter or run directory (default: a seeded random LoRA)")
+    parser.add_argument("--work", help="work folder; `lathe eval` outputs already in it are reused")
     parser.add_argument("--golden", default=os.path.join(ROOT, "Scripts/checks/serve_lmeval_golden.json"))
     args = parser.parse_args()
     lathe, model = os.path.abspath(args.lathe), os.path.abspath(args.model)
-    work = tempfile.mkdtemp(prefix="serve-lmeval-")
+    work = os.path.abspath(args.work) if args.work else tempfile.mkdtemp(prefix="serve-lmeval-")
     adapter = os.path.abspath(args.adapter) if args.adapter else os.path.join(work, "adapter")
-    if not args.adapter:
+    if not args.adapter and not os.path.exists(os.path.join(adapter, "adapter_config.json")):
         random_adapter(adapter, model)
     task_file = os.path.join(TASKS, f"{TASK}.yaml")
     reference = {}
     for label, extra in [("base", []), ("tuned", ["--adapter", adapter])]:
         out = os.path.join(work, f"eval-{label}")
+        if glob.glob(os.path.join(out, "**", f"samples_{TASK}*.jsonl"), recursive=True):
+            reference[label] = samples(out)
+            continue
         subprocess.run([lathe, "eval", "--model", model, "--tasks", task_file, "--out", out] + extra,
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         reference[label] = samples(out)
