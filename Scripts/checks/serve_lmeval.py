@@ -9,7 +9,9 @@ logprobs=1, max_tokens=1), and compares every (document, choice) log-likelihood:
 
 The adapter is a PEFT directory: --adapter DIR (or a run directory), or by default a seeded random LoRA
 (r 8 on q/v/down, B ~ N(0, 0.02), so it changes the scores) written by this script. Writes the figures to
-Scripts/checks/serve_lmeval_golden.json (commit it). Exit 1 on any difference.
+Scripts/checks/serve_lmeval_golden.json (commit it). Exit 1 on any difference. --limit N sends only the first N
+documents through the server (the committed golden: --limit 16, on a machine where each request took ~2.5 s);
+--work DIR reuses the `lathe eval` outputs already in DIR.
 
   /work/refvenv/bin/python Scripts/checks/serve_lmeval.py --lathe .build/release/lathe \
       --model Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf
