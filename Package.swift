@@ -22,6 +22,8 @@
 //   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models, Checkpoints (SHA-256 for lm-eval's
 //                     sample hashes) + Yams
 //   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Distributed and Jinja + Yams
+//   LatheServe        `lathe serve`: OpenAI-style HTTP over Support, Formats, Tokenizers, Models + Hummingbird,
+//                     swift-prometheus
 //   lathe             the CLI: parses flags, renders events, starts the MPI job + ArgumentParser
 import PackageDescription
 
@@ -45,10 +47,13 @@ let package = Package(
         .library(name: "LatheTraining", targets: ["LatheTraining"]),
         .library(name: "LatheEvaluation", targets: ["LatheEvaluation"]),
         .library(name: "LatheRecipes", targets: ["LatheRecipes"]),
+        .library(name: "LatheServe", targets: ["LatheServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries from Debian/Ubuntu: libopenblas-dev, libzstd-dev, libopenmpi-dev (the Makefile installs them).
@@ -83,9 +88,12 @@ let package = Package(
         .target(name: "LatheRecipes", dependencies: ["LatheSupport", "LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
                                                     "LatheCheckpoints", "LatheData", "LatheTraining", "LatheEvaluation",
                                                     .product(name: "Yams", package: "Yams")]),
+        .target(name: "LatheServe", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers", "LatheModels",
+                                                  .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheSupport", "LatheTensors", "LatheDistributed", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData",
-            "LatheTraining", "LatheEvaluation", "LatheRecipes", "LatheCheckpoints",
+            "LatheTraining", "LatheEvaluation", "LatheRecipes", "LatheCheckpoints", "LatheServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -109,6 +117,7 @@ let package = Package(
                                                             "LatheCheckpoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
+        .testTarget(name: "LatheServeTests", dependencies: ["LatheSupport", "LatheFormats", "LatheModels", "LatheServe"]),
         .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],
                     resources: [.copy("Fixtures")]),
     ]

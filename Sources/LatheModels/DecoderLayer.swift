@@ -11,6 +11,10 @@ enum AttentionSource {
     /// Suffix rows after a cached prefix of `prefix` rows: row i attends to the prefix and to its own suffix
     /// (rows rowStart[i]...i), never to another suffix. Prefix scoring.
     case prefix(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, prefix: Int, rowStart: UnsafePointer<Int>)
+    /// Row i is the next token of its own sequence: its key and value go to `keys[i]`/`values[i]` (capacity,
+    /// KVH·D) at row `starts[i]`, and it attends to that cache up to itself. The batched decode of `lathe serve`.
+    case sequences(keys: UnsafePointer<UnsafeMutablePointer<Float>>, values: UnsafePointer<UnsafeMutablePointer<Float>>,
+                   starts: UnsafePointer<Int>)
 }
 
 /// The buffers one layer's forward writes and its backward reads. Rows are the N = B·T tokens.
@@ -266,6 +270,16 @@ struct DecoderLayer {
         case .prefix(let keys, let values, let prefix, let rowStart):
             prefixAttentionForward(a.attention, a.q, a.k, a.v, prefixKeys: keys, prefixValues: values, rowStart: rowStart,
                                    prefix: prefix, n: n, heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
+        case .sequences(let keys, let values, let starts):
+            let stride = kvh * d
+            for i in 0..<n {
+                let (k, v, start) = (keys[i], values[i], starts[i])
+                (k + start * stride).update(from: a.k + i * stride, count: stride)
+                (v + start * stride).update(from: a.v + i * stride, count: stride)
+                prefixAttentionForward(a.attention + i * h * d, a.q + i * h * d, k + start * stride, v + start * stride,
+                                       prefixKeys: k, prefixValues: v, rowStart: nil, prefix: start, n: 1,
+                                       heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
+            }
         }
     }
 }

@@ -4,7 +4,8 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Lathe's speed against the machine's sgemm rate and the Python peers.",
-        subcommands: [BenchKernels.self, BenchForward.self, BenchTrain.self, BenchScale.self, BenchTokenize.self, BenchClean.self, BenchEval.self]
+        subcommands: [BenchKernels.self, BenchForward.self, BenchTrain.self, BenchScale.self, BenchTokenize.self, BenchClean.self, BenchEval.self,
+                      BenchServe.self]
     )
 }
 

@@ -7,6 +7,7 @@ struct Lathe: ParsableCommand {
         commandName: "lathe",
         abstract: "Fine-tune open-weight LLMs with LoRA on your own CPU, with nothing leaving the machine.",
         version: "0.1.0",
-        subcommands: [Run.self, Train.self, Export.self, Validate.self, Plan.self, Explain.self, Verify.self, Reproduce.self, Clean.self, Eval.self, Generate.self, Inspect.self, Tokenize.self, Bench.self]
+        subcommands: [Run.self, Train.self, Export.self, Validate.self, Plan.self, Explain.self, Verify.self, Reproduce.self, Clean.self, Eval.self,
+                      Generate.self, Inspect.self, Tokenize.self, Serve.self, Bench.self]
     )
 }

@@ -1,0 +1,42 @@
+"""The peer for `lathe bench serve`: llama.cpp (llama-cpp-python) decoding the same GGUF on the same threads.
+
+Greedy single-stream decode of --tokens tokens after a short prompt (generation continues past end-of-sequence,
+as the Lathe side does with ignore_eos); the first token (prefill) is excluded from the rate, best of --repeats.
+Prints one JSON line: {"decode_tokens_per_s": ..., "llama_cpp": version}, or {"error": ...} without llama_cpp.
+Usage: $PYTHON Scripts/bench/serve_peer.py MODEL.gguf --tokens 128 --threads 2
+"""
+import argparse
+import json
+import time
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("gguf")
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    try:
+        import llama_cpp
+    except ImportError:
+        print(json.dumps({"error": "llama_cpp is not installed (pip install llama-cpp-python)"}))
+        return
+    llm = llama_cpp.Llama(model_path=args.gguf, n_ctx=args.tokens + 64, n_threads=args.threads, n_batch=64, seed=0, verbose=False)
+    prompt = llm.tokenize(b"The history of the lighthouse")
+    best = float("inf")
+    for _ in range(args.repeats):
+        llm.reset()
+        count, first = 0, None
+        for _token in llm.generate(prompt, top_k=1, top_p=1.0, temp=0.0, repeat_penalty=1.0, reset=True):
+            count += 1
+            if first is None:
+                first = time.perf_counter()
+            if count == args.tokens:
+                break
+        best = min(best, time.perf_counter() - first)
+    print(json.dumps({"decode_tokens_per_s": (args.tokens - 1) / best, "llama_cpp": llama_cpp.__version__}))
+
+
+if __name__ == "__main__":
+    main()
