@@ -22,7 +22,7 @@
 //   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models, Checkpoints (SHA-256 for lm-eval's
 //                     sample hashes) + Yams
 //   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Distributed and Jinja + Yams
-//   LatheServe        `lathe serve`: OpenAI-style HTTP over Support, Formats, Tokenizers, Models + Hummingbird,
+//   LatheServe        `lathe serve`: OpenAI-style HTTP over Formats, Tokenizers, Models + Hummingbird,
 //                     swift-prometheus
 //   lathe             the CLI: parses flags, renders events, starts the MPI job + ArgumentParser
 import PackageDescription
@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "LatheRecipes", dependencies: ["LatheSupport", "LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
                                                     "LatheCheckpoints", "LatheData", "LatheTraining", "LatheEvaluation",
                                                     .product(name: "Yams", package: "Yams")]),
-        .target(name: "LatheServe", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers", "LatheModels",
+        .target(name: "LatheServe", dependencies: ["LatheFormats", "LatheTokenizers", "LatheModels",
                                                   .product(name: "Hummingbird", package: "hummingbird"),
                                                   .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(name: "lathe", dependencies: [

@@ -48,7 +48,7 @@ extension DecoderModel {
         let positions = (0..<n).map { Int32(start + $0) }
         let ws = DecoderWorkspace(inference: config, rows: n)
         try withAdapters(adapter, rows: n) { adapters in
-            weights.withWeights { w in
+            weights.withBase(ws.tile) { w in
                 tokens.withUnsafeBufferPointer { t in
                     positions.withUnsafeBufferPointer { p in
                         forwardLayers(t.baseAddress!, positions: p.baseAddress!, n: n, w, ws: ws, attention: { l in
@@ -86,7 +86,7 @@ extension DecoderModel {
         let ws = DecoderWorkspace(inference: config, rows: b)
         var logits = [Float](repeating: 0, count: b * config.vocabSize)     // (B, V)
         try withAdapters(adapter, rows: b) { adapters in
-            weights.withWeights { w in
+            weights.withBase(ws.tile) { w in
                 tokens.withUnsafeBufferPointer { t in
                     positions.withUnsafeBufferPointer { p in
                         keys.withUnsafeBufferPointer { k in
@@ -112,7 +112,7 @@ extension DecoderModel {
         precondition(first >= 0 && rows >= 0 && (first + rows) * config.hiddenSize <= hidden.count)
         var logits = [Float](repeating: 0, count: rows * config.vocabSize)
         guard rows > 0 else { return logits }
-        weights.withWeights { w in
+        weights.withBase(TileScratch()) { w in
             hidden.withUnsafeBufferPointer { h in
                 lmHead(h.baseAddress! + first * config.hiddenSize, rows: rows, &logits, w)
             }
