@@ -2,7 +2,7 @@ import Testing
 
 @Suite struct HelpTests {
     /// `lathe --help` lists exactly the subcommands that are implemented; this list changes only with them.
-    static let implemented = ["run", "train", "export", "validate", "plan", "explain", "verify", "reproduce", "clean", "eval", "generate", "inspect", "tokenize", "bench"]
+    static let implemented = ["run", "train", "export", "validate", "plan", "explain", "verify", "reproduce", "clean", "eval", "generate", "inspect", "tokenize", "serve", "bench"]
 
     @Test func helpListsOnlyImplementedSubcommands() throws {
         let result = try CLI.run(["--help"])
