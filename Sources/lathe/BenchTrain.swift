@@ -100,7 +100,6 @@ struct BenchTrain: ParsableCommand {
         let c = try ModelLoader.load(model).config
         let flops = Self.flopsPerToken(c, length: length)
         let peak = peakResidentBytes()
-        guard !noPeer else { return }
         let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
             "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"])
