@@ -3,14 +3,14 @@
 //
 // Layering: a module depends only on modules listed above it, and each target below declares exactly the modules
 // its files import (tests likewise).
-//   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom, the `Communicator` protocol —
+//   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom, SHA-256, the `Communicator` protocol —
 //                     no dependency, no BLAS, no MPI
 //   LatheDistributed  `MPICommunicator` over Open MPI (C shim CLatheMPI over the CMPI module map): Support
 //   LatheFormats      safetensors, GGUF, JSON — no dependency
 //   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
 //   LatheJinja        sandboxed chat templates: Formats
 //   LatheTokenizers   tokenizer.json / GGUF tokenizers, chat templates and `ChatMessage`: Formats, Jinja
-//   LatheCheckpoints  zstd checkpoints and token shards: Formats + zstd
+//   LatheCheckpoints  zstd checkpoints and token shards: Support, Formats + zstd
 //   LatheData         cleaning: Support, Tokenizers, and snappy/zlib/zstd to decompress the Parquet pages that
 //                     LatheFormats parses (Formats stays dependency-free: it takes the decompressor as a value).
 //                     No BLAS. A chat record's messages are the `ChatMessage`s the chat template renders, so the
@@ -19,8 +19,7 @@
 //   LatheModels       decoder forward/backward, LoRA (`LoRAConfig`, the one set of adapter defaults), exports:
 //                     Support, Tensors, Formats, Tokenizers
 //   LatheTraining     trainer, AdamW, batching: Support, Tokenizers, Models (kernels only through Models)
-//   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models, Checkpoints (SHA-256 for lm-eval's
-//                     sample hashes) + Yams
+//   LatheEvaluation   lm-eval tasks: Support, Formats, Jinja, Tokenizers, Models + Yams
 //   LatheRecipes      recipe, stages, cache, lineage, report: everything above except Distributed and Jinja + Yams
 //   LatheServe        `lathe serve`: OpenAI-style HTTP over Formats, Tokenizers, Models + Hummingbird,
 //                     swift-prometheus
@@ -75,7 +74,7 @@ let package = Package(
         .target(name: "LatheFormats", exclude: ["FORMAT.md"], swiftSettings: optimized),
         .target(name: "LatheJinja", dependencies: ["LatheFormats"]),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
-        .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheFormats"], exclude: ["FORMAT.md"],
+        .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheSupport", "LatheFormats"], exclude: ["FORMAT.md"],
                 swiftSettings: optimized),
         .target(name: "LatheData", dependencies: ["CSnappy", "CZlib", "CZstd", "LatheSupport", "LatheFormats", "LatheTokenizers"],
                 exclude: ["README.md"],
@@ -83,8 +82,8 @@ let package = Package(
         .target(name: "LatheModels", dependencies: ["LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers"],
                 swiftSettings: optimized),
         .target(name: "LatheTraining", dependencies: ["LatheSupport", "LatheTokenizers", "LatheModels"], swiftSettings: optimized),
-        .target(name: "LatheEvaluation", dependencies: ["LatheSupport", "LatheFormats", "LatheJinja", "LatheTokenizers", "LatheCheckpoints",
-                                                       "LatheModels", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LatheEvaluation", dependencies: ["LatheSupport", "LatheFormats", "LatheJinja", "LatheTokenizers", "LatheModels",
+                                                       .product(name: "Yams", package: "Yams")]),
         .target(name: "LatheRecipes", dependencies: ["LatheSupport", "LatheFormats", "LatheTensors", "LatheTokenizers", "LatheModels",
                                                     "LatheCheckpoints", "LatheData", "LatheTraining", "LatheEvaluation",
                                                     .product(name: "Yams", package: "Yams")]),
@@ -110,7 +109,7 @@ let package = Package(
         .testTarget(name: "LatheTrainingTests", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers", "LatheModels",
                                                              "LatheTraining"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheFormats", "LatheCheckpoints"]),
+        .testTarget(name: "LatheCheckpointsTests", dependencies: ["LatheSupport", "LatheFormats", "LatheCheckpoints"]),
         .testTarget(name: "LatheEvaluationTests", dependencies: ["LatheFormats", "LatheJinja", "LatheTokenizers", "LatheModels", "LatheEvaluation"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheRecipesTests", dependencies: ["LatheFormats", "LatheModels", "LatheData", "LatheTraining", "LatheRecipes",

@@ -1,4 +1,5 @@
 import LatheFormats
+import LatheSupport
 
 /// One fp32 tensor of a checkpoint: row-major values, `shape` outermost first.
 public struct CheckpointTensor: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import LatheCheckpoints
+import LatheSupport
 
 /// The files of a run, as lm-eval 0.4.13 writes them: `results.json` and one `samples_<task>.jsonl` per task (lm-eval
 /// adds a timestamp to both names; Lathe writes one run per folder and leaves it out).

@@ -1,5 +1,5 @@
 import Foundation
-import LatheCheckpoints
+import LatheSupport
 import LatheJinja
 
 /// `samples_<task>.jsonl` exactly as lm-eval 0.4.13 writes it (`evaluator.evaluate` builds each line,

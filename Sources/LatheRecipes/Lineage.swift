@@ -1,6 +1,7 @@
 import Foundation
 import LatheCheckpoints
 import LatheFormats
+import LatheSupport
 
 /// What a recorded path is relative to. Records of format 1 have none: their paths are relative to the run
 /// directory, or absolute.

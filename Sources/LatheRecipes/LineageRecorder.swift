@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheSupport
 
 /// Appends chained entries to a run's `lineage.json`; the runner calls `record` once per stage, cached or not.
 public final class LineageRecorder {

@@ -1,6 +1,7 @@
 import Foundation
 import Yams
 import LatheCheckpoints
+import LatheSupport
 
 /// How a recipe is loaded: `--set` overrides, the project root, and whether input files must exist.
 public struct RecipeOptions: Sendable {

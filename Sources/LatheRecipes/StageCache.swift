@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheSupport
 
 /// The stages of a run, in order. Each is optional; a disabled stage is skipped and its successor reads its input.
 public enum StageName: String, CaseIterable, Codable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheSupport
 
 /// One stage of the plan: whether it runs, its cache key, where its output lives and whether that output exists.
 public struct PlannedStage: Sendable {

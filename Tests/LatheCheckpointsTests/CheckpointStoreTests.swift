@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LatheFormats
+import LatheSupport
 @testable import LatheCheckpoints
 
 @Suite struct CheckpointStoreTests {

@@ -79,25 +79,6 @@ public struct SHA256: Sendable {
     /// The lowercase hex digest of the UTF-8 bytes of `text`.
     public static func hex(_ text: String) -> String { hex(Array(text.utf8)) }
 
-    /// The lowercase hex digest of the file at `path`, read in 1 MiB chunks (never the whole file in memory).
-    public static func hex(fileAt path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CheckpointError.io(path: path, reason: "cannot open: \(errnoText())") }
-        defer { close(fd) }
-        var h = SHA256()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CheckpointError.io(path: path, reason: "read failed: \(errnoText())")
-            }
-            if n == 0 { break }
-            chunk.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0 ..< n])) }
-        }
-        return hexString(h.finalize())
-    }
-
     /// Lowercase hex of arbitrary bytes.
     public static func hexString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
@@ -168,4 +149,3 @@ public struct SHA256: Sendable {
     }
 }
 
-func errnoText() -> String { String(cString: strerror(errno)) }
