@@ -1,6 +1,6 @@
 import Foundation
 import LatheFormats
-import LatheModels
+@testable import LatheModels
 import Testing
 
 /// A base kept in its file's form (dequantised tile by tile into the sgemm) against the same file dequantised to fp32
@@ -8,7 +8,7 @@ import Testing
 /// rows, so each dot product is whole, but OpenBLAS picks its kernels and thread split by the sgemm's shape, so a
 /// tile's columns may round differently from the same columns of one large sgemm (measured: bit-identical while
 /// a matrix fits one tile, differences of a few ulp once it does not). The backward's input gradient dx = dY·W also
-/// sums over the output dimension tile by tile. Bars, relative to the largest magnitude: logits 2e-6, loss 1e-6, LoRA
+/// sums over the output dimension tile by tile when a tile of whole columns of W would be too large (the LM head). Bars, relative to the largest magnitude: logits 2e-6, loss 1e-6, LoRA
 /// gradients 1e-5 (fp32 unit round-off is 6e-8; measured over the 12 types: logits ≤ 5.8e-7, loss ≤ 5.4e-9, gradients
 /// ≤ 6.3e-7).
 @Suite struct QuantizedBaseTests {
@@ -61,6 +61,68 @@ import Testing
         let largest = reference.gradients.map(abs).max() ?? 0
         let worst = zip(quant.gradients, reference.gradients).map { abs($0 - $1) }.max() ?? 0
         #expect(largest > 0 && worst <= 1e-5 * largest, "\(type.name): gradient difference \(worst) of \(largest)")
+    }
+
+    /// The tiny model's down projection (256 × 1280), gate (1280 × 256) and LM head (1100 × 256) through a scratch
+    /// of 32 768 floats: forward over 256-row tiles, the input gradient over 512-column tiles (down) or 256-row
+    /// tiles (gate, head), against the same products on the base densified to fp32 (one sgemm each, the fp32 path).
+    /// Bar: 1e-6 of the largest magnitude (a tile may round as OpenBLAS's kernel for its shape does).
+    @Test(arguments: [GGMLType.q4_1, .q4_K, .q8_0, .q5_0, .bf16])
+    func productsOverManyTilesEqualOneSgemm(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 5)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelLoader.load(path).weights
+        let dense = weights.densified()
+        let tile = TileScratch(floats: 32_768)
+        #expect(tile.columns(rows: 256, of: 1280) == 512 && tile.columns(rows: 1280, of: 256) == nil && tile.rows(columns: 256) == 256)
+        let layout = weights.layout
+        let n = 24
+        var random = TinyQuantizedGGUF.Random(9)
+        for offset in [layout.layers[0].down, layout.layers[1].gate, layout.lmHead] {
+            guard case .quantized(let q) = weights.matrix(at: offset) else {
+                Issue.record("\(type.name): matrix at \(offset) is not kept quantised")
+                continue
+            }
+            let (out, inFeatures) = (q.rows, q.columns)
+            let x = (0..<(n * inFeatures)).map { _ in random.unit() - 0.5 }
+            let dY = (0..<(n * out)).map { _ in random.unit() - 0.5 }
+            var y = [Float](repeating: 0, count: n * out), yRef = y
+            var dx = [Float](repeating: 0.25, count: n * inFeatures), dxRef = dx
+            weights.withWeights { w in
+                let bound = BoundMatrix(matrix: .quantized(q), w: w, tile: tile)
+                bound.forward(&y, x, bias: nil, rows: n, out: out, in: inFeatures)
+                bound.inputGradient(&dx, dY, rows: n, out: out, in: inFeatures)
+            }
+            dense.withWeights { w in
+                let bound = BoundMatrix(matrix: dense.matrix(at: offset), w: w, tile: tile)
+                bound.forward(&yRef, x, bias: nil, rows: n, out: out, in: inFeatures)
+                bound.inputGradient(&dxRef, dY, rows: n, out: out, in: inFeatures)
+            }
+            let (yScale, dxScale) = (yRef.map(abs).max() ?? 0, dxRef.map(abs).max() ?? 0)
+            #expect(yScale > 0 && maxAbsDifference(y, yRef) <= 1e-6 * yScale, "\(type.name) \(out)×\(inFeatures): forward differs by \(maxAbsDifference(y, yRef))")
+            #expect(dxScale > 0 && maxAbsDifference(dx, dxRef) <= 1e-6 * dxScale, "\(type.name) \(out)×\(inFeatures): input gradient differs by \(maxAbsDifference(dx, dxRef))")
+        }
+    }
+
+    /// A block of whole columns dequantises to exactly those columns of the whole rows, with rows reordered too.
+    @Test(arguments: [GGMLType.q4_0, .q5_1, .q3_K, .q6_K, .f16])
+    func columnBlocksDequantiseAsTheirRows(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 6)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelLoader.load(path).weights
+        guard case .quantized(let stored) = weights.matrix(at: weights.layout.layers[0].down) else {
+            Issue.record("\(type.name): the down projection is not kept quantised")
+            return
+        }
+        let order = (0..<stored.rows).map { ($0 * 37) % stored.rows }
+        for q in [stored, stored.reorderingRows(order)] {
+            let whole = q.floats()
+            let columns = 256..<768, rows = 3..<40
+            var block = [Float](repeating: .nan, count: rows.count * columns.count)
+            block.withUnsafeMutableBufferPointer { q.dequantize(rows: rows, columns: columns, into: $0.baseAddress!) }
+            let expected = rows.flatMap { r in whole[(r * q.columns + columns.lowerBound)..<(r * q.columns + columns.upperBound)] }
+            #expect(block.map(\.bitPattern) == expected.map(\.bitPattern), "\(type.name)")
+        }
     }
 
     @Test func kvCacheStepAndScoringUseTheKeptMatrices() throws {
