@@ -125,6 +125,51 @@ import Testing
         }
     }
 
+    /// Q4_K quantisation on load, checked against the dequantiser (no golden): every value comes back within half a
+    /// step of its group's grid plus what rounding the 6-bit scale and min costs — bar: 0.5·range/15 of its group +
+    /// 0.02·(largest range)/15 + 0.01·(largest min) of its super-block — and the RMS error of Gaussian-like values is
+    /// below 10% of their RMS (4-bit steps of about range/15).
+    @Test func q4KQuantisationRoundTripsThroughTheDequantiser() throws {
+        var random = TinyQuantizedGGUF.Random(11)
+        let (rows, columns) = (24, 512)
+        var values = (0..<(rows * columns)).map { _ in
+            (0..<4).reduce(Float(0)) { sum, _ in sum + random.unit() - 0.5 } * (random.unit() < 0.02 ? 8 : 1)
+        }
+        values[7] = 0
+        for i in 256..<512 { values[i] = 0.125 }   // a constant super-block
+        let matrix = try values.withUnsafeBufferPointer {
+            try QuantizedMatrix(encoding: $0, rows: rows, columns: columns, as: .q4_K, name: "round trip")
+        }
+        #expect(matrix.type == .q4_K && matrix.byteCount == rows * columns / 256 * 144)
+        let back = matrix.floats()
+        var squaredError = 0.0, squared = 0.0
+        for block in 0..<(rows * columns / 256) {
+            let slice = values[(block * 256)..<((block + 1) * 256)]
+            let groups = (0..<8).map { g in slice.dropFirst(g * 32).prefix(32) }
+            let ranges = groups.map { g in g.max()! - min(0, g.min()!) }
+            let (largestRange, largestMin) = (ranges.max()!, groups.map { -min(0, $0.min()!) }.max()!)
+            for (g, group) in groups.enumerated() {
+                let bar = 0.5 * ranges[g] / 15 + 0.02 * largestRange / 15 + 0.01 * largestMin + 1e-6
+                for i in group.indices {
+                    let error = abs(back[i] - values[i])
+                    squaredError += Double(error * error)
+                    squared += Double(values[i] * values[i])
+                    if error > bar { Issue.record("value \(i): \(values[i]) came back as \(back[i]) (bar \(bar))") }
+                }
+            }
+        }
+        #expect((squaredError / squared).squareRoot() < 0.1, "relative RMS error \((squaredError / squared).squareRoot())")
+        #expect(back[7] == 0 || abs(back[7]) <= 0.02, "zero came back as \(back[7])")
+
+        // On load: `base_format: q4_k` keeps every matrix as Q4_K, and the plan reads the same bytes.
+        let path = try TinyQuantizedGGUF.write(.f32, seed: 12)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let q4 = try ModelLoader.load(path, format: .q4_k)
+        #expect(q4.weights.keepsMatricesQuantized && q4.storageTypes["model.layers.1.mlp.down_proj.weight"] == "Q4_K")
+        #expect(try ModelLoader.planBase(path, format: .q4_k).bytes == q4.weights.byteCount)
+    }
+
+
     @Test func kvCacheStepAndScoringUseTheKeptMatrices() throws {
         let path = try TinyQuantizedGGUF.write(.q4_K, seed: 2)
         defer { try? FileManager.default.removeItem(atPath: path) }
