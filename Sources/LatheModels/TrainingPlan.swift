@@ -177,7 +177,7 @@ extension TrainingPlan {
     /// Bytes from a size such as `24GB`, `512MB`, `8GiB` or a plain byte count (decimal units are 10^n bytes,
     /// binary ones 2^n); nil when `text` is none of these.
     public static func parseBytes(_ text: String) -> Int? {
-        let units: [(String, Double)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1e9), ("MB", 1e6),
+        let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6),
                                          ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)]
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
