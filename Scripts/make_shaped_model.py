@@ -4,6 +4,7 @@ of speed and memory (the values are noise: only shapes, storage types and byte c
 
     /work/refvenv/bin/python Scripts/make_shaped_model.py llama-7b Checkpoints/base/llama-7b-shape.Q4_K.gguf
     /work/refvenv/bin/python Scripts/make_shaped_model.py qwen2.5-0.5b Checkpoints/base/qwen2.5-0.5b-shape.Q4_K.gguf
+    /work/refvenv/bin/python Scripts/make_shaped_model.py qwen2.5-1.5b Checkpoints/base/qwen2.5-1.5b-shape.Q4_K.gguf
 
 Matrices are Q4_K (random blocks whose fp16 scales keep weights near +-0.05); a matrix whose rows are not whole
 256-value super-blocks falls back to Q5_0, as llama.cpp's quantiser does for Q4_K. Norms are F32. Needs the `gguf`
@@ -19,6 +20,7 @@ SHAPES = {
     "llama-7b": ("llama", 4096, 11008, 32, 32, 32, 32000, False, 10000.0, 4096),
     "llama-1.5b": ("llama", 2048, 5632, 24, 16, 4, 32000, True, 10000.0, 4096),
     "qwen2.5-0.5b": ("qwen2", 896, 4864, 24, 14, 2, 151936, True, 1000000.0, 32768),
+    "qwen2.5-1.5b": ("qwen2", 1536, 8960, 28, 12, 2, 151936, True, 1000000.0, 32768),
 }
 # (block values, block bytes, [(fp16 scale offset, scale)]), as in the Swift test helper TinyQuantizedGGUF.
 BLOCKS = {

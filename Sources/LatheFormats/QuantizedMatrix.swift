@@ -91,6 +91,23 @@ public struct QuantizedMatrix: Sendable {
         }
     }
 
+    /// Dequantises columns `columns` (whole blocks) of rows `range` into `out` (range.count, columns.count): a block
+    /// of columns of the matrix, for the input-gradient product tiled over the input features.
+    public func dequantize(rows range: Range<Int>, columns: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows && columns.lowerBound >= 0 && columns.upperBound <= self.columns
+                     && columns.lowerBound % type.blockSize == 0 && columns.count % type.blockSize == 0)
+        guard !range.isEmpty, !columns.isEmpty else { return }
+        let skip = columns.lowerBound / type.blockSize * type.blockBytes, count = columns.count / type.blockSize * type.blockBytes
+        withExtendedLifetime(bytes) {
+            guard let base = bytes.buffer.baseAddress else { return }
+            for (i, row) in range.enumerated() {
+                let stored = rowOrder.map { Int($0[row]) } ?? row
+                Dequantize.run(type, UnsafeRawBufferPointer(start: base + byteOffset + stored * rowBytes + skip, count: count),
+                               into: UnsafeMutableBufferPointer(start: out + i * columns.count, count: columns.count))
+            }
+        }
+    }
+
     /// Every value, row-major, as a new array (exports and the fp32 path; never on the training path).
     public func floats() -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * columns) { buffer, initialized in

@@ -11,6 +11,8 @@ public enum BaseFormat: String, Sendable, CaseIterable, Codable {
     case bf16
     /// Quantised on load to ggml Q8_0 (8.5 bits per weight; rows must be multiples of 32 wide).
     case q8_0
+    /// Quantised on load to ggml Q4_K (4.5 bits per weight; rows must be multiples of 256 wide).
+    case q4_k
 
     /// The storage type a matrix stored as `stored` is kept in: nil means fp32 (dense).
     func keptType(stored: GGMLType, anyQuantized: Bool) -> GGMLType? {
@@ -19,6 +21,7 @@ public enum BaseFormat: String, Sendable, CaseIterable, Codable {
         case .f32: return nil
         case .bf16: return .bf16
         case .q8_0: return .q8_0
+        case .q4_k: return .q4_K
         }
     }
 

@@ -13,16 +13,35 @@ public enum FrozenMatrix: Sendable {
     case quantized(QuantizedMatrix)
 }
 
-/// The fp32 tile a quantised matrix's rows are dequantised into before each sgemm: one per workspace, so one per
-/// thread running a pass. `floats` sizes it (1 MiB); tiles are whole multiples of 64 rows, so their edges fall on
-/// the sgemm kernels' own column blocks and each output element is computed as in one sgemm over all rows.
+/// The fp32 tile a quantised matrix is dequantised into before each sgemm: one per workspace, so one per thread
+/// running a pass. A tile of rows takes about `floats` values (4 MiB by default), one of whole columns up to
+/// `maximumFloats`; either is at least 256 rows or columns, so every sgemm's dimensions stay long enough for the
+/// kernels to run at their rate, and tile edges fall on the kernels' own blocks.
 final class TileScratch {
-    static let floats = 1 << 18
+    /// The default `floats`.
+    static let floats = 1 << 20
+    /// The most floats a tile takes with the default budget (what `lathe plan` counts for it).
+    static let maximumFloats = 4 * floats
+    /// The least rows (or columns) of a tile.
+    static let minimumEdge = 256
+    /// Values a tile of rows aims at; a tile of whole columns may take four times as many.
+    let floats: Int
     private(set) var pointer: UnsafeMutablePointer<Float>?
     private var capacity = 0
 
-    /// Rows per tile for rows of `columns` values.
-    static func rows(columns: Int) -> Int { max(64, floats / max(columns, 1) / 64 * 64) }
+    /// A scratch whose tiles aim at `floats` values (tests pass small budgets to run products over many tiles).
+    init(floats: Int = TileScratch.floats) { self.floats = floats }
+
+    /// Rows per tile for rows of `columns` values (a multiple of 64, at least `minimumEdge`).
+    func rows(columns: Int) -> Int { max(Self.minimumEdge, floats / max(columns, 1) / 64 * 64) }
+
+    /// Columns per tile of `rows` rows when a tile of whole columns within 4 × `floats` is wide enough (a multiple
+    /// of 256, so of every block size), else nil.
+    func columns(rows: Int, of total: Int) -> Int? {
+        let width = 4 * floats / max(rows, 1) / 256 * 256
+        if width >= total { return total }
+        return width >= Self.minimumEdge ? width : nil
+    }
 
     /// A buffer of at least `count` floats, valid until the next call.
     func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -79,14 +98,28 @@ struct BoundMatrix {
         }
     }
 
-    /// `dx (N, in) += dY (N, out) · W`. Quantised: the sum over `out` is split at tile boundaries (each tile's
-    /// product accumulated into dx in turn), so results agree with the fp32 path to rounding, not bit for bit.
+    /// `dx (N, in) += dY (N, out) · W`. Quantised: when a block of whole columns of W fits the tile, tiles over the
+    /// input features, so each dx element is one whole sum over `out` as on the fp32 path; else (very tall matrices:
+    /// the LM head) the sum over `out` is split at tile boundaries and results agree with the fp32 path to rounding.
     func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dY: UnsafePointer<Float>, rows n: Int, out: Int, in inFeatures: Int) {
         switch matrix {
         case .dense(let offset):
             matmul(dY, .none, w + offset, .none, dx, m: n, n: inFeatures, k: out, beta: 1)
         case .quantized(let q):
             precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
+            if let width = tile.columns(rows: out, of: inFeatures) {
+                let buffer = tile.buffer(out * width)
+                let shared = UncheckedSendable(buffer)
+                for start in stride(from: 0, to: inFeatures, by: width) {
+                    let count = min(width, inFeatures - start)
+                    Parallel.forEachChunk(out, minimumChunk: max(1, 8192 / count)) { range in
+                        q.dequantize(rows: range, columns: start..<(start + count), into: shared.value + range.lowerBound * count)
+                    }
+                    matmul(dY, .none, lda: out, buffer, .none, ldb: count, dx + start, ldc: inFeatures,
+                           m: n, n: count, k: out, beta: 1)
+                }
+                return
+            }
             forEachTile(q) { start, count, rows in
                 matmul(dY + start, .none, lda: out, rows, .none, ldb: inFeatures, dx, ldc: inFeatures,
                        m: n, n: inFeatures, k: count, beta: 1)
@@ -114,7 +147,7 @@ struct BoundMatrix {
     /// Calls `body(firstRow, rowCount, tile)` for consecutive tiles of `q`'s rows, each dequantised into the scratch
     /// (in parallel across rows; the sgemm then runs on the BLAS threads, never at the same time).
     private func forEachTile(_ q: QuantizedMatrix, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
-        let tileRows = min(q.rows, TileScratch.rows(columns: q.columns))
+        let tileRows = min(q.rows, tile.rows(columns: q.columns))
         let buffer = tile.buffer(tileRows * q.columns)
         let shared = UncheckedSendable(buffer)
         for start in stride(from: 0, to: q.rows, by: tileRows) {

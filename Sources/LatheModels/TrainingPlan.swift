@@ -19,6 +19,8 @@ public struct TrainingPlan: Sendable {
     /// Predicted seconds per optimiser step at `efficiency` of the measured sgemm rate.
     public let secondsPerStep: Double
     public let steps: Int
+    /// What the plan was made from, so that `fittingChange` can plan variations of it.
+    private let inputs: Inputs
     /// Fraction of the measured sgemm rate a training step reaches (`lathe bench train` measured 0.76 on SmolLM2).
     public static let efficiency = 0.7
     /// Process overhead outside the terms: Swift and OpenBLAS runtime, thread stacks, the tokenizer (measured here).
@@ -37,7 +39,7 @@ public struct TrainingPlan: Sendable {
         let lmHeadChunk = quantizedHead ? max(lmHeadChunk, DecoderModel.quantizedLMHeadChunk) : lmHeadChunk
         // logits chunk (chunk, V) twice with soft-capping, gathered rows and their gradient, the dequantisation tile
         let logits = 4 * (lmHeadChunk * config.vocabSize * (config.finalLogitSoftcap == nil ? 1 : 2)
-                          + 2 * lmHeadChunk * config.hiddenSize) + 4 * TileScratch.floats * 4
+                          + 2 * lmHeadChunk * config.hiddenSize) + 4 * TileScratch.maximumFloats
         terms = [
             Term(name: "base weights", bytes: baseBytes,
                  remedy: "keep the base quantised (train.base_format: auto on a quantised GGUF, or q8_0 / bf16 on load)"),
@@ -53,6 +55,46 @@ public struct TrainingPlan: Sendable {
         flopsPerStep = Self.flopsPerToken(config, length: length) * Double(rows * accumulation) * (recompute ? 1.5 : 1)
         secondsPerStep = flopsPerStep / (gflops * 1e9 * Self.efficiency)
         self.steps = steps
+        inputs = Inputs(baseBytes: baseBytes, lora: lora, batch: batch, length: length, accumulation: accumulation,
+                        recompute: recompute, gflops: gflops, quantizedHead: quantizedHead, lmHeadChunk: lmHeadChunk)
+    }
+
+    private struct Inputs: Sendable {
+        let baseBytes: Int, lora: LoRAConfig, batch: Int, length: Int, accumulation: Int, recompute: Bool
+        let gflops: Double, quantizedHead: Bool, lmHeadChunk: Int
+    }
+
+    /// A change of one setting that makes a plan fit.
+    public enum Change: Sendable, Equatable {
+        case recompute
+        case microBatch(Int)
+        case maxLength(Int)
+    }
+
+    /// The first change that brings the peak within `available` bytes, with its peak: recomputation when it is
+    /// off, else the largest smaller micro-batch (with the accumulation raised so the tokens per step stay), else
+    /// the longest shorter `max_length` (halving down to 64 tokens). Nil when none fits.
+    public func fittingChange(available: Int) -> (change: Change, peakBytes: Int)? {
+        let i = inputs
+        func plan(batch: Int, length: Int, accumulation: Int, recompute: Bool) -> TrainingPlan? {
+            try? TrainingPlan(config: config, baseBytes: i.baseBytes, lora: i.lora, batch: batch, length: length,
+                              accumulation: accumulation, steps: steps, recompute: recompute, gflops: i.gflops,
+                              quantizedHead: i.quantizedHead, lmHeadChunk: i.lmHeadChunk)
+        }
+        if !i.recompute, let p = plan(batch: i.batch, length: i.length, accumulation: i.accumulation, recompute: true),
+           p.peakBytes <= available { return (.recompute, p.peakBytes) }
+        for batch in stride(from: i.batch - 1, through: 1, by: -1) {
+            let accumulation = i.accumulation * i.batch / batch + (i.accumulation * i.batch % batch == 0 ? 0 : 1)
+            if let p = plan(batch: batch, length: i.length, accumulation: accumulation, recompute: i.recompute),
+               p.peakBytes <= available { return (.microBatch(batch), p.peakBytes) }
+        }
+        var length = i.length / 2
+        while length >= 64 {
+            if let p = plan(batch: 1, length: length, accumulation: i.accumulation, recompute: i.recompute),
+               p.peakBytes <= available { return (.maxLength(length), p.peakBytes) }
+            length /= 2
+        }
+        return nil
     }
 
     /// Predicted peak resident bytes.
@@ -99,21 +141,52 @@ extension TrainingPlan {
                                 quantizedHead: quantized)
     }
 
-    /// Throws a `PlanRefusal` naming every term, the largest and what lowers it when the predicted peak exceeds
-    /// `available` bytes. `flags` names the `lathe train` flags instead of recipe keys.
+    /// Throws a `PlanRefusal` naming every term, the largest and what lowers it, and the first single change that
+    /// makes the run fit (when one does), when the predicted peak exceeds `available` bytes. `flags` names the
+    /// `lathe train` flags instead of recipe keys.
     public func checkFits(available: Int, flags: Bool = false) throws {
         guard peakBytes > available else { return }
         let parts = terms.map { "\($0.name) \(Self.gigabytes($0.bytes))" }.joined(separator: ", ")
-        var remedy = largest.remedy
-        if flags {
-            for (key, flag) in [("train.recompute: true", "--recompute"), ("train.micro_batch_size", "--batch-size"),
+        func named(_ text: String) -> String {
+            guard flags else { return text }
+            var text = text
+            for (key, flag) in [("train.recompute: true", "--recompute"), ("train.micro_batch_size: ", "--batch-size "),
+                                ("tokenize.max_length: ", "--max-length "), ("train.micro_batch_size", "--batch-size"),
                                 ("tokenize.max_length", "--max-length"), ("train.lora.rank", "--rank"),
                                 ("train.base_format: auto on a quantised GGUF, or q8_0 / bf16 on load", "--base-format q8_0 or bf16")] {
-                remedy = remedy.replacingOccurrences(of: key, with: flag)
+                text = text.replacingOccurrences(of: key, with: flag)
             }
+            return text
         }
-        throw PlanRefusal(description: "the run would need \(Self.gigabytes(peakBytes)) at its peak (\(parts)) but "
-            + "\(Self.gigabytes(available)) are available; the largest term is \(largest.name) (\(Self.gigabytes(largest.bytes))): \(remedy)")
+        var message = "the run would need \(Self.gigabytes(peakBytes)) at its peak (\(parts)) but "
+            + "\(Self.gigabytes(available)) are available; the largest term is \(largest.name) (\(Self.gigabytes(largest.bytes))): \(named(largest.remedy))"
+        if let (change, peak) = fittingChange(available: available) {
+            let setting: String
+            switch change {
+            case .recompute: setting = "train.recompute: true"
+            case .microBatch(let b): setting = "train.micro_batch_size: \(b) (and gradient accumulation raised to keep the tokens per step)"
+            case .maxLength(let t): setting = "tokenize.max_length: \(t)"
+            }
+            message += "; it fits with \(named(setting)) (peak \(Self.gigabytes(peak)))"
+        } else {
+            message += "; no change of recomputation, micro-batch or length alone makes it fit"
+        }
+        throw PlanRefusal(description: message)
+    }
+
+    /// Bytes from a size such as `24GB`, `512MB`, `8GiB` or a plain byte count (decimal units are 10^n bytes,
+    /// binary ones 2^n); nil when `text` is none of these.
+    public static func parseBytes(_ text: String) -> Int? {
+        let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6),
+                                         ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+            let number = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            guard let value = Double(number), value.isFinite, value > 0, value * scale < 1e18 else { return nil }
+            return Int(value * scale)
+        }
+        guard let value = Int(trimmed), value > 0 else { return nil }
+        return value
     }
 
     /// `bytes` as GB with two decimals (10^9 bytes).

@@ -23,6 +23,8 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "LoRA rank.") var rank = 16
     @Option(help: "LoRA alpha.") var alpha = 32.0
     @Flag(help: "Skip the Python peer.") var noPeer = false
+    @Flag(help: "Recompute each layer's forward inside its backward (train.recompute: true); the peer does not.")
+    var recompute = false
     @Option(name: .customLong("base-format"),
             help: "How the base is held, repeatable: each is measured in turn (default: auto, then f32; the peer compares with the first).")
     var baseFormat: [BaseFormat] = [.auto, .f32]
@@ -50,6 +52,7 @@ struct BenchTrain: ParsableCommand {
         config.maxLength = length
         config.optimizer = AdamW.Hyperparameters()
         config.maxGradNorm = nil
+        config.recompute = recompute
         var trainer = try Trainer(model: llama, adapter: adapter, batches: [MicroBatch(batch: micro, targets: targets)], config: config)
         var firstLoss = Double.nan
         var start = DispatchTime.now().uptimeNanoseconds
@@ -60,16 +63,16 @@ struct BenchTrain: ParsableCommand {
         })
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let peak = peakResidentBytes()   // before the workspace below is built again only to report its size
-        let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length).byteCount
+        let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length, recompute: recompute).byteCount
         let tokensPerSecond = Double(batch * length * steps) / seconds
         let flops = Self.flopsPerToken(c, length: length)
         let mfu = tokensPerSecond * flops / (rate * 1e9)
         let held = loaded.weights.keepsMatricesQuantized ? "kept \(chosen == .auto ? "in the file's form" : chosen.rawValue)" : "fp32"
-        print("model \(model)  B=\(batch) T=\(length) LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
+        print("model \(model)  B=\(batch) T=\(length)\(recompute ? " recompute" : "") LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
         print("sgemm \(format(rate)) GFLOP/s; useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
         print("lathe    base \(held) (\(megabytes(loaded.weights.byteCount)))  \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
         let plan = try TrainingPlan.forModel(model, format: chosen, lora: lora, batch: batch, length: length, accumulation: 1,
-                                             steps: steps, recompute: false, gflops: rate)
+                                             steps: steps, recompute: recompute, gflops: rate)
         let error = peak.map { format(100 * (Double(plan.peakBytes) / Double($0) - 1)) + "%" } ?? "n/a"
         print("plan     peak \(TrainingPlan.gigabytes(plan.peakBytes)) predicted vs \(TrainingPlan.gigabytes(peak ?? 0)) measured (\(error)); "
               + "\(format(plan.secondsPerStep, decimals: 2)) s/step predicted vs \(format(seconds / Double(steps), decimals: 2)) measured; "

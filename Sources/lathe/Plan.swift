@@ -14,6 +14,17 @@ struct Plan: ParsableCommand {
 
     @OptionGroup var arguments: RecipeArguments
 
+    @Option(name: .customLong("memory-available"),
+            help: ArgumentHelp("Plan against this much memory instead of this machine's MemAvailable, e.g. 16GB, 512MiB (planning for another machine).",
+                               valueName: "size"))
+    var memoryAvailable: String?
+
+    func validate() throws {
+        if let memoryAvailable, TrainingPlan.parseBytes(memoryAvailable) == nil {
+            throw ValidationError("--memory-available '\(memoryAvailable)' is not a size: give bytes or a number with KB, MB, GB, KiB, MiB or GiB, e.g. 16GB")
+        }
+    }
+
     func run() throws {
         let loaded: LoadedRecipe
         do { loaded = try arguments.load() } catch { throw failWith(error) }
@@ -23,11 +34,12 @@ struct Plan: ParsableCommand {
         let plan: TrainingPlan
         do { plan = try TrainingPlan.forRecipe(loaded, gflops: rate) } catch { throw failWith(error) }
         print(render(plan, gflops: rate))
-        guard let available = TrainingPlan.availableBytes() else {
+        let given = memoryAvailable.flatMap(TrainingPlan.parseBytes)
+        guard let available = given ?? TrainingPlan.availableBytes() else {
             print("available memory: unknown (/proc/meminfo unreadable)")
             return
         }
-        print("available  \(TrainingPlan.gigabytes(available)) (MemAvailable)")
+        print("available  \(TrainingPlan.gigabytes(available)) (\(given == nil ? "MemAvailable" : "--memory-available"))")
         do { try plan.checkFits(available: available) } catch { throw failWith(error) }
         print("fits")
     }

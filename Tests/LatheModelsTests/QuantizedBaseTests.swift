@@ -1,6 +1,6 @@
 import Foundation
 import LatheFormats
-import LatheModels
+@testable import LatheModels
 import Testing
 
 /// A base kept in its file's form (dequantised tile by tile into the sgemm) against the same file dequantised to fp32
@@ -8,7 +8,7 @@ import Testing
 /// rows, so each dot product is whole, but OpenBLAS picks its kernels and thread split by the sgemm's shape, so a
 /// tile's columns may round differently from the same columns of one large sgemm (measured: bit-identical while
 /// a matrix fits one tile, differences of a few ulp once it does not). The backward's input gradient dx = dY·W also
-/// sums over the output dimension tile by tile. Bars, relative to the largest magnitude: logits 2e-6, loss 1e-6, LoRA
+/// sums over the output dimension tile by tile when a tile of whole columns of W would be too large (the LM head). Bars, relative to the largest magnitude: logits 2e-6, loss 1e-6, LoRA
 /// gradients 1e-5 (fp32 unit round-off is 6e-8; measured over the 12 types: logits ≤ 5.8e-7, loss ≤ 5.4e-9, gradients
 /// ≤ 6.3e-7).
 @Suite struct QuantizedBaseTests {
@@ -62,6 +62,113 @@ import Testing
         let worst = zip(quant.gradients, reference.gradients).map { abs($0 - $1) }.max() ?? 0
         #expect(largest > 0 && worst <= 1e-5 * largest, "\(type.name): gradient difference \(worst) of \(largest)")
     }
+
+    /// The tiny model's down projection (256 × 1280), gate (1280 × 256) and LM head (1100 × 256) through a scratch
+    /// of 32 768 floats: forward over 256-row tiles, the input gradient over 512-column tiles (down) or 256-row
+    /// tiles (gate, head), against the same products on the base densified to fp32 (one sgemm each, the fp32 path).
+    /// Bar: 1e-6 of the largest magnitude (a tile may round as OpenBLAS's kernel for its shape does).
+    @Test(arguments: [GGMLType.q4_1, .q4_K, .q8_0, .q5_0, .bf16])
+    func productsOverManyTilesEqualOneSgemm(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 5)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelLoader.load(path).weights
+        let dense = weights.densified()
+        let tile = TileScratch(floats: 32_768)
+        #expect(tile.columns(rows: 256, of: 1280) == 512 && tile.columns(rows: 1280, of: 256) == nil && tile.rows(columns: 256) == 256)
+        let layout = weights.layout
+        let n = 24
+        var random = TinyQuantizedGGUF.Random(9)
+        for offset in [layout.layers[0].down, layout.layers[1].gate, layout.lmHead] {
+            guard case .quantized(let q) = weights.matrix(at: offset) else {
+                Issue.record("\(type.name): matrix at \(offset) is not kept quantised")
+                continue
+            }
+            let (out, inFeatures) = (q.rows, q.columns)
+            let x = (0..<(n * inFeatures)).map { _ in random.unit() - 0.5 }
+            let dY = (0..<(n * out)).map { _ in random.unit() - 0.5 }
+            var y = [Float](repeating: 0, count: n * out), yRef = y
+            var dx = [Float](repeating: 0.25, count: n * inFeatures), dxRef = dx
+            weights.withWeights { w in
+                let bound = BoundMatrix(matrix: .quantized(q), w: w, tile: tile)
+                bound.forward(&y, x, bias: nil, rows: n, out: out, in: inFeatures)
+                bound.inputGradient(&dx, dY, rows: n, out: out, in: inFeatures)
+            }
+            dense.withWeights { w in
+                let bound = BoundMatrix(matrix: dense.matrix(at: offset), w: w, tile: tile)
+                bound.forward(&yRef, x, bias: nil, rows: n, out: out, in: inFeatures)
+                bound.inputGradient(&dxRef, dY, rows: n, out: out, in: inFeatures)
+            }
+            let (yScale, dxScale) = (yRef.map(abs).max() ?? 0, dxRef.map(abs).max() ?? 0)
+            #expect(yScale > 0 && maxAbsDifference(y, yRef) <= 1e-6 * yScale, "\(type.name) \(out)×\(inFeatures): forward differs by \(maxAbsDifference(y, yRef))")
+            #expect(dxScale > 0 && maxAbsDifference(dx, dxRef) <= 1e-6 * dxScale, "\(type.name) \(out)×\(inFeatures): input gradient differs by \(maxAbsDifference(dx, dxRef))")
+        }
+    }
+
+    /// A block of whole columns dequantises to exactly those columns of the whole rows, with rows reordered too.
+    @Test(arguments: [GGMLType.q4_0, .q5_1, .q3_K, .q6_K, .f16])
+    func columnBlocksDequantiseAsTheirRows(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 6)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelLoader.load(path).weights
+        guard case .quantized(let stored) = weights.matrix(at: weights.layout.layers[0].down) else {
+            Issue.record("\(type.name): the down projection is not kept quantised")
+            return
+        }
+        let order = (0..<stored.rows).map { ($0 * 37) % stored.rows }
+        for q in [stored, stored.reorderingRows(order)] {
+            let whole = q.floats()
+            let columns = 256..<768, rows = 3..<40
+            var block = [Float](repeating: .nan, count: rows.count * columns.count)
+            block.withUnsafeMutableBufferPointer { q.dequantize(rows: rows, columns: columns, into: $0.baseAddress!) }
+            let expected = rows.flatMap { r in whole[(r * q.columns + columns.lowerBound)..<(r * q.columns + columns.upperBound)] }
+            #expect(block.map(\.bitPattern) == expected.map(\.bitPattern), "\(type.name)")
+        }
+    }
+
+    /// Q4_K quantisation on load, checked against the dequantiser (no golden): every value comes back within half a
+    /// step of its group's grid plus what rounding the 6-bit scale and min costs — bar: 0.5·range/15 of its group +
+    /// 0.02·(largest range)/15 + 0.01·(largest min) of its super-block — and the RMS error of Gaussian-like values is
+    /// below 10% of their RMS (4-bit steps of about range/15).
+    @Test func q4KQuantisationRoundTripsThroughTheDequantiser() throws {
+        var random = TinyQuantizedGGUF.Random(11)
+        let (rows, columns) = (24, 512)
+        var values = (0..<(rows * columns)).map { _ in
+            (0..<4).reduce(Float(0)) { sum, _ in sum + random.unit() - 0.5 } * (random.unit() < 0.02 ? 8 : 1)
+        }
+        values[7] = 0
+        for i in 256..<512 { values[i] = 0.125 }   // a constant super-block
+        let matrix = try values.withUnsafeBufferPointer {
+            try QuantizedMatrix(encoding: $0, rows: rows, columns: columns, as: .q4_K, name: "round trip")
+        }
+        #expect(matrix.type == .q4_K && matrix.byteCount == rows * columns / 256 * 144)
+        let back = matrix.floats()
+        var squaredError = 0.0, squared = 0.0
+        for block in 0..<(rows * columns / 256) {
+            let slice = values[(block * 256)..<((block + 1) * 256)]
+            let groups = (0..<8).map { g in slice.dropFirst(g * 32).prefix(32) }
+            let ranges = groups.map { g in g.max()! - min(0, g.min()!) }
+            let (largestRange, largestMin) = (ranges.max()!, groups.map { -min(0, $0.min()!) }.max()!)
+            for (g, group) in groups.enumerated() {
+                let bar = 0.5 * ranges[g] / 15 + 0.02 * largestRange / 15 + 0.01 * largestMin + 1e-6
+                for i in group.indices {
+                    let error = abs(back[i] - values[i])
+                    squaredError += Double(error * error)
+                    squared += Double(values[i] * values[i])
+                    if error > bar { Issue.record("value \(i): \(values[i]) came back as \(back[i]) (bar \(bar))") }
+                }
+            }
+        }
+        #expect((squaredError / squared).squareRoot() < 0.1, "relative RMS error \((squaredError / squared).squareRoot())")
+        #expect(back[7] == 0 || abs(back[7]) <= 0.02, "zero came back as \(back[7])")
+
+        // On load: `base_format: q4_k` keeps every matrix as Q4_K, and the plan reads the same bytes.
+        let path = try TinyQuantizedGGUF.write(.f32, seed: 12)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let q4 = try ModelLoader.load(path, format: .q4_k)
+        #expect(q4.weights.keepsMatricesQuantized && q4.storageTypes["model.layers.1.mlp.down_proj.weight"] == "Q4_K")
+        #expect(try ModelLoader.planBase(path, format: .q4_k).bytes == q4.weights.byteCount)
+    }
+
 
     @Test func kvCacheStepAndScoringUseTheKeptMatrices() throws {
         let path = try TinyQuantizedGGUF.write(.q4_K, seed: 2)

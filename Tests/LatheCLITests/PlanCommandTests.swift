@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// `lathe plan` end to end on a tiny model with long rows, planned against a given amount of memory
+/// (`--memory-available`): the run that needs more is refused with status 1, naming the largest term and the change
+/// that makes it fit, and that change does fit in the same memory.
+@Suite struct PlanCommandTests {
+    let project: TinyProject
+
+    init() throws {
+        project = try TinyProject(label: "plan", model: "tiny-llama/tiny-llama-F32.gguf", texts: ["a short record"],
+                                  name: "long", seed: 1, sections: """
+        tokenize:
+          max_length: 2048
+        train:
+          lora: {rank: 4, alpha: 8}
+          micro_batch_size: 16
+          max_steps: 2
+
+        """)
+    }
+
+    /// The predicted peak in GB from `lathe plan`'s output.
+    static func predictedPeak(_ output: String) -> Double? {
+        let line = output.split(separator: "\n").first { $0.hasPrefix("peak (predicted)") }
+        return line?.split(separator: " ").dropLast().last.flatMap { Double($0) }
+    }
+
+    @Test func refusesWhatDoesNotFitNamingTheLargestTermAndTheChangeThatFits() throws {
+        defer { project.remove() }
+        let plenty = try CLI.run(["plan", project.recipe, "--memory-available", "10000GB"])
+        #expect(plenty.status == 0, "\(plenty.stderr)")
+        #expect(plenty.stdout.contains("(--memory-available)") && plenty.stdout.hasSuffix("fits\n"), "\(plenty.stdout)")
+        let recomputed = try CLI.run(["plan", project.recipe, "--set", "train.recompute=true", "--memory-available", "10000GB"])
+        #expect(recomputed.status == 0, "\(recomputed.stderr)")
+        let full = try #require(Self.predictedPeak(plenty.stdout), "\(plenty.stdout)")
+        let lean = try #require(Self.predictedPeak(recomputed.stdout), "\(recomputed.stdout)")
+        #expect(lean < full - 0.1, "recomputation should lower the peak of 16 × 2048 rows: \(lean) vs \(full) GB")
+
+        // Between the two peaks: only the recomputing configuration fits.
+        let between = "\((full + lean) / 2)GB"
+        let refused = try CLI.run(["plan", project.recipe, "--memory-available", between])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("peak (predicted)"), "the plan is printed before the refusal")
+        #expect(refused.stderr.contains("the largest term is activations"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("it fits with train.recompute: true"), "\(refused.stderr)")
+        let fixed = try CLI.run(["plan", project.recipe, "--set", "train.recompute=true", "--memory-available", between])
+        #expect(fixed.status == 0 && fixed.stdout.hasSuffix("fits\n"), "\(fixed.stdout)\(fixed.stderr)")
+
+        // Below even the recomputing peak: the refusal names a smaller micro-batch or a shorter length instead.
+        let tight = try CLI.run(["plan", project.recipe, "--set", "train.recompute=true", "--memory-available", "\(lean * 0.9)GB"])
+        #expect(tight.status == 1)
+        #expect(tight.stderr.contains("it fits with train.micro_batch_size: ") || tight.stderr.contains("it fits with tokenize.max_length: ")
+                || tight.stderr.contains("no change of"), "\(tight.stderr)")
+    }
+
+    @Test func rejectsAMemorySizeItCannotRead() throws {
+        defer { project.remove() }
+        let result = try CLI.run(["plan", project.recipe, "--memory-available", "lots"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--memory-available 'lots' is not a size"), "\(result.stderr)")
+    }
+}
