@@ -27,6 +27,7 @@ by s, ‖·‖ the L2 norm of each output row of W + s·B·A (torch.linalg.norm(
 LoRA: r=4, alpha=8, dropout 0, fp32, eager attention; targets as training.py.
 """
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -39,12 +40,12 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 import tokenizers  # noqa: E402, F401  (the package, before this folder joins the path)
 import torch  # noqa: E402
 from peft import LoraConfig, PeftModel, get_peft_model  # noqa: E402
-from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup  # noqa: E402
+from transformers import AutoModelForCausalLM  # noqa: E402
 
 sys.path.append(str(HERE))
 from architectures import ARCHS  # noqa: E402
 from common import save_safetensors  # noqa: E402
-from training import FIXTURES, OUT, attention_mask, batch, lora_state  # noqa: E402
+from training import FIXTURES, OUT, attention_mask, batch, five_adamw_steps, gradients, lora_state  # noqa: E402
 
 MODELS = ["tiny-llama", "tiny-qwen2", "tiny-phi3"]
 RANK, ALPHA = 4, 8
@@ -83,18 +84,19 @@ def make(model_name):
             elif "lora_magnitude_vector" in name:
                 p.mul_(1 + 0.1 * torch.randn(p.shape, generator=g))
     init = lora_state(model)
-    model.zero_grad()
-    loss = loss_fn()
-    loss.backward()
-    grads = {k: p.grad.detach().clone() for k, p in model.named_parameters() if "lora_" in k}
+    loss, grads = gradients(model, loss_fn)
 
     # The adapter at `init` as PEFT saves it, reloaded on a fresh base.
     adapter_dir = OUT / f"{model_name}-dora-peft"
     if adapter_dir.exists():
         shutil.rmtree(adapter_dir)
     model.save_pretrained(adapter_dir)
-    config_file = adapter_dir / "adapter_config.json"   # no machine-specific path in the fixture
-    config_file.write_text(config_file.read_text().replace(str(FIXTURES / model_name / "hf"), f"tiny/{model_name}"))
+    # No machine-specific path in the fixture, and target_modules (a set in PEFT) sorted: reproducible bytes.
+    config_file = adapter_dir / "adapter_config.json"
+    saved = json.loads(config_file.read_text())
+    saved["base_model_name_or_path"] = f"tiny/{model_name}"
+    saved["target_modules"] = sorted(saved["target_modules"])
+    config_file.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
     (adapter_dir / "README.md").unlink(missing_ok=True)
     with torch.no_grad():
         base_logits = load_base(model_name).eval()(input_ids=ids).logits
@@ -105,23 +107,7 @@ def make(model_name):
     model.train()
 
     # Five AdamW steps from PEFT's own init.
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "lora_" in name:
-                p.copy_(peft_init[name])
-    params = [p for n, p in model.named_parameters() if "lora_" in n]
-    optimizer = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, num_warmup_steps=2, num_training_steps=5)
-    losses = []
-    for _ in range(5):
-        optimizer.zero_grad()
-        step_loss = loss_fn()
-        losses.append(step_loss.item())
-        step_loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 0.05)
-        optimizer.step()
-        scheduler.step()
-    final = lora_state(model)
+    losses, final = five_adamw_steps(model, loss_fn, peft_init)
 
     tensors = {
         "input_ids": ids, "position_ids": positions, "segments": segments, "labels": labels,
