@@ -116,6 +116,36 @@ def peft_name(name):
     return name.replace(".default", "")
 
 
+def gradients(model, loss_fn):
+    """The loss and d(loss)/d(every LoRA parameter) at the model's current parameters."""
+    model.zero_grad()
+    loss = loss_fn()
+    loss.backward()
+    return loss, {k: p.grad.detach().clone() for k, p in model.named_parameters() if "lora_" in k}
+
+
+def five_adamw_steps(model, loss_fn, start):
+    """Five AdamW steps from the LoRA parameters `start` (see the module docstring); the loss before each step and
+    the parameters after the last."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_" in name:
+                p.copy_(start[name])
+    params = [p for n, p in model.named_parameters() if "lora_" in n]
+    optimizer = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, num_warmup_steps=2, num_training_steps=5)
+    losses = []
+    for _ in range(5):
+        optimizer.zero_grad()
+        step_loss = loss_fn()
+        losses.append(step_loss.item())
+        step_loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 0.05)
+        optimizer.step()
+        scheduler.step()
+    return losses, lora_state(model)
+
+
 def make(model_name):
     torch.manual_seed(0)
     targets = list(ARCHS[model_name].lora_targets)
@@ -139,29 +169,8 @@ def make(model_name):
             if "lora_B" in name:
                 p.copy_(torch.randn(p.shape, generator=g) * 0.05)
     init = lora_state(model)
-    model.zero_grad()
-    loss = loss_fn()
-    loss.backward()
-    grads = {k: p.grad.detach().clone() for k, p in model.named_parameters() if "lora_" in k}
-
-    # Five AdamW steps from PEFT's own init.
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "lora_" in name:
-                p.copy_(peft_init[name])
-    params = [p for n, p in model.named_parameters() if "lora_" in n]
-    optimizer = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, num_warmup_steps=2, num_training_steps=5)
-    losses = []
-    for _ in range(5):
-        optimizer.zero_grad()
-        step_loss = loss_fn()
-        losses.append(step_loss.item())
-        step_loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 0.05)
-        optimizer.step()
-        scheduler.step()
-    final = lora_state(model)
+    loss, grads = gradients(model, loss_fn)
+    losses, final = five_adamw_steps(model, loss_fn, peft_init)
 
     tensors = {
         "input_ids": ids, "position_ids": positions, "segments": segments, "labels": labels,

@@ -66,6 +66,11 @@ public struct AdapterExporter {
             throw ModelError.invalidInput("dtype q8_0 is a GGUF storage type; the merged HF directory takes f32, f16 or bf16 "
                                           + "(export merged and gguf separately, or drop merged)")
         }
+        if formats.contains(.ggufLoRA) && adapter.config.useDoRA {
+            throw ModelError.invalidInput("llama.cpp's GGUF LoRA holds only lora_a and lora_b, not DoRA's magnitude "
+                                          + "vector, so a DoRA adapter cannot be written as adapter.gguf; export the "
+                                          + "merged GGUF (--format gguf), which folds the magnitude into the weights")
+        }
         if formats.contains(.gguf) && base.format != .gguf {
             throw ModelError.invalidInput("the merged GGUF copies the tokenizer and chat template from a GGUF base, and "
                                           + "\(base.path) is an HF directory; export merged and convert it with llama.cpp's "
@@ -82,6 +87,11 @@ public struct AdapterExporter {
             warnings.append(ExportWarning(format: .peft, message:
                 "rank \(rank) is above vLLM's default --max-lora-rank 16; vLLM refuses the adapter unless started with "
                 + "--max-lora-rank \(needed)"))
+        }
+        if formats.contains(.peft) && adapter.config.useDoRA {
+            warnings.append(ExportWarning(format: .peft, message:
+                "vLLM refuses DoRA adapters (use_dora: true); serve the merged export there, or load the PEFT "
+                + "directory with transformers + PEFT"))
         }
         if formats.contains(.peft) && (baseModelID.hasSuffix(".gguf") || baseModelID.hasPrefix("/")) {
             warnings.append(ExportWarning(format: .peft, message:

@@ -132,6 +132,10 @@ extension DecoderModel {
     private func withAdapters<R>(_ adapter: LoRAAdapter?, rows: Int,
                                  _ body: ((Int) -> LayerAdapters) throws -> R) throws -> R {
         guard let adapter else { return try body { _ in .none } }
+        guard !adapter.config.useDoRA else {
+            throw ModelError.invalidInput("a DoRA adapter is applied merged (DecoderWeights.merged(with:)): serve the "
+                                          + "merged export, or load the base with the adapter merged")
+        }
         guard adapter.layout.entries.allSatisfy({ $0.layer < config.layerCount }) else {
             throw ModelError.invalidInput("the adapter has layers this model lacks")
         }

@@ -75,14 +75,17 @@ struct LayerScratch {
     let dGate: UnsafeMutablePointer<Float>          // (N, F)
     let dUp: UnsafeMutablePointer<Float>            // (N, F)
     let dActivated: UnsafeMutablePointer<Float>     // (N, F)
+    let doraGradient: UnsafeMutablePointer<Float>   // (N, max(C, F, H·D))  DoRA only: the row-scaled dY
 }
 
-/// One LoRA adapter during a step: its matrices, its saved `u` and, for the backward, its gradients.
+/// One LoRA adapter during a step: its matrices, its saved `u` and, for the backward, its gradients; with DoRA,
+/// its magnitude and buffers.
 struct AdaptedProjection {
     let view: LoRAView
     let u: UnsafeMutablePointer<Float>      // (N, r)
     let dA: UnsafeMutablePointer<Float>     // (r, in)
     let dB: UnsafeMutablePointer<Float>     // (out, r)
+    var dora: DoRAView? = nil
 }
 
 /// The adapters of one layer by projection (q, k, v, …: a fused adapter appears under each of its parts); empty
@@ -140,6 +143,11 @@ struct DecoderLayer {
         func project(_ module: LoRAConfig.Module, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                      _ weight: Int, _ bias: Int?, out: Int, in inFeatures: Int) {
             let adapter = adapters[module]
+            if let adapter, let dora = adapter.dora {
+                doraLinearForward(y, x, weight: base.matrix(weight), bias: bias.map { w + $0 }, lora: adapter.view, dora: dora,
+                                  u: adapter.u, scratch: scratch.dropScratch, rows: n, out: out, in: inFeatures)
+                return
+            }
             adaptedLinearForward(y, x, weight: base.matrix(weight), bias: bias.map { w + $0 }, lora: adapter?.view, u: adapter?.u,
                                  scratch: scratch.dropScratch, rows: n, out: out, in: inFeatures)
         }
@@ -185,6 +193,12 @@ struct DecoderLayer {
         func projectBack(_ module: LoRAConfig.Module, dx: UnsafeMutablePointer<Float>?, _ dY: UnsafePointer<Float>,
                          _ x: UnsafePointer<Float>, _ weight: Int, out: Int, in inFeatures: Int) {
             let adapter = adapters[module]
+            if let adapter, let dora = adapter.dora {
+                doraLinearBackward(dx: dx, dA: adapter.dA, dB: adapter.dB, dY, x, weight: base.matrix(weight), lora: adapter.view,
+                                   dora: dora, u: adapter.u, du: s.du, gradientScratch: s.doraGradient,
+                                   scratch: s.dropScratch, rows: n, out: out, in: inFeatures)
+                return
+            }
             adaptedLinearBackward(dx: dx, dA: adapter?.dA, dB: adapter?.dB, dY, x, weight: base.matrix(weight), lora: adapter?.view,
                                   u: adapter.map { UnsafePointer($0.u) }, du: s.du, scratch: s.dropScratch,
                                   rows: n, out: out, in: inFeatures)

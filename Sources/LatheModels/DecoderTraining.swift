@@ -19,10 +19,11 @@ extension DecoderModel {
         precondition(targets.count == n && ws.rows >= n && ws.keepsActivations && gradients.count == adapter.layout.totalCount)
         try validate(batch.tokens)
         try validate(targets.filter { $0 >= 0 })
+        try validateMagnitudes(adapter)
         return weights.withBase(ws.tile) { base in
             adapter.parameters.withUnsafeBufferPointer { lora in
                 gradients.withUnsafeMutableBufferPointer { grads in
-                    let adapters = layerAdapters(adapter, lora.baseAddress!, grads.baseAddress!, ws, dropoutKey: dropoutKey)
+                    let adapters = layerAdapters(adapter, lora.baseAddress!, grads.baseAddress!, ws, base, dropoutKey: dropoutKey)
                     return batch.withPointers { tokens, positions, source in
                         forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { _ in source },
                                       adapters: { adapters[$0] })
@@ -58,8 +59,10 @@ extension DecoderModel {
     /// Each layer's adapters by projection: views of A and B, the saved u of the workspace, and where their
     /// gradients go. A fused adapter (Phi-3's qkv_proj) gives each part (q, k, v) the shared A, its own rows of B
     /// and the same dropout mask and u: the parts' dA sum into the one A gradient, their dB fill disjoint rows.
+    /// A DoRA entry's row norms ‖W + s·B·A‖ are computed here, once per step, for its parts' rows of m.
     private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>,
-                               _ ws: DecoderWorkspace, dropoutKey: UInt64) -> [LayerAdapters] {
+                               _ ws: DecoderWorkspace, _ base: FrozenBase, dropoutKey: UInt64) -> [LayerAdapters] {
+        var doraIndex = 0
         var result = Array(repeating: LayerAdapters.none, count: config.layerCount)
         let rank = adapter.config.rank
         for (index, entry) in adapter.layout.entries.enumerated() {
@@ -68,9 +71,19 @@ extension DecoderModel {
                 let b = entry.b + part.firstRow * rank
                 let view = LoRAView(a: parameters + entry.a, b: parameters + b, rank: rank,
                                     scale: adapter.config.scale, dropout: Float(adapter.config.dropout), dropoutKey: key)
-                result[entry.layer][part.module] = AdaptedProjection(view: view, u: ws.loraU[index],
-                                                                     dA: grads + entry.a, dB: grads + b)
+                var projection = AdaptedProjection(view: view, u: ws.loraU[index], dA: grads + entry.a, dB: grads + b)
+                if let m = entry.magnitude {
+                    let buffers = ws.dora[doraIndex]
+                    let (norm, rowScale) = (buffers.norm + part.firstRow, buffers.rowScale + part.firstRow)
+                    doraRowNorms(norm, weight: base.matrix(weights.layout.layers[entry.layer].offset(of: part.module)),
+                                 b: view.b, a: view.a, rank: rank, scale: view.scale, out: part.rows, in: entry.inFeatures)
+                    for j in 0..<part.rows { rowScale[j] = parameters[m + part.firstRow + j] / norm[j] }
+                    projection.dora = DoRAView(magnitude: parameters + m + part.firstRow, norm: norm, rowScale: rowScale,
+                                               z: buffers.z + part.firstRow * ws.rows, dMagnitude: grads + m + part.firstRow)
+                }
+                result[entry.layer][part.module] = projection
             }
+            if entry.magnitude != nil { doraIndex += 1 }
         }
         return result
     }

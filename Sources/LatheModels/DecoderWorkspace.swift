@@ -12,6 +12,8 @@ public final class DecoderWorkspace {
     let finalRstd: UnsafeMutablePointer<Float>      // (N)
     /// u = drop(x)·Aᵀ (N, r) for each adapter entry, in `LoRALayout.entries` order.
     let loraU: [UnsafeMutablePointer<Float>]
+    /// DoRA's per-step row norms, row scales and saved `z` for each adapter entry (empty without DoRA).
+    let dora: [(norm: UnsafeMutablePointer<Float>, rowScale: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>)]
     let scratch: LayerScratch
     /// The fp32 tile quantised base matrices are dequantised into.
     let tile = TileScratch()
@@ -27,7 +29,7 @@ public final class DecoderWorkspace {
     /// of the rest), adapter `u`s and the backward's gradient buffers.
     public convenience init(config: ModelConfig, lora: LoRALayout, rows n: Int, recompute: Bool = false) {
         self.init(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: true,
-                  recompute: recompute, count: nil)
+                  recompute: recompute, doraRows: Self.doraRows(lora), count: nil)
     }
 
     /// An inference workspace: one set of layer activations and no backward buffers.
@@ -43,7 +45,7 @@ public final class DecoderWorkspace {
         let dummy = UnsafeMutablePointer<Float>.allocate(capacity: 1)
         defer { dummy.deallocate() }
         _ = DecoderWorkspace(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: true,
-                             recompute: recompute, count: { floats, activation in
+                             recompute: recompute, doraRows: doraRows(lora), count: { floats, activation in
                                  if activation { sizes.activations += 4 * floats } else { sizes.workspace += 4 * floats }
                                  return dummy
                              })
@@ -51,12 +53,18 @@ public final class DecoderWorkspace {
     }
 
     private convenience init(config: ModelConfig, rank: Int, adapters: Int, rows n: Int, training: Bool) {
-        self.init(config: config, rank: rank, adapters: adapters, rows: n, training: training, recompute: false, count: nil)
+        self.init(config: config, rank: rank, adapters: adapters, rows: n, training: training, recompute: false,
+                  doraRows: [], count: nil)
+    }
+
+    /// Output rows of each DoRA entry of `lora`, in entry order; empty without DoRA.
+    private static func doraRows(_ lora: LoRALayout) -> [Int] {
+        lora.entries.compactMap { $0.magnitude == nil ? nil : $0.outFeatures }
     }
 
     /// Allocates every buffer, or with `count` only reports each size (floats, whether it is a layer activation).
     private init(config: ModelConfig, rank: Int, adapters: Int, rows n: Int, training: Bool, recompute: Bool,
-                 count: ((Int, Bool) -> UnsafeMutablePointer<Float>)?) {
+                 doraRows: [Int], count: ((Int, Bool) -> UnsafeMutablePointer<Float>)?) {
         let (c, f, h, kvh) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount)
         let (qw, kvw) = (h * config.headDim, kvh * config.headDim)
         var allocations: [UnsafeMutablePointer<Float>] = []
@@ -105,11 +113,13 @@ public final class DecoderWorkspace {
         finalNormed = buffer(n * c)
         finalRstd = buffer(n)
         loraU = (0..<adapters).map { _ in buffer(n * rank) }
+        dora = doraRows.map { (norm: buffer($0), rowScale: buffer($0), z: buffer(n * $0)) }
         scratch = LayerScratch(
             projected: buffer(n * c), dropScratch: backward(n * max(c, f, qw)), du: backward(n * rank),
             dHidden: backward(n * c), dNormed: backward(n * c), dq: backward(n * qw), dk: backward(n * kvw),
             dv: backward(n * kvw), dqRaw: backward(qkNorm ? n * qw : 0), dkRaw: backward(qkNorm ? n * kvw : 0),
-            dAttention: backward(n * qw), dBranch: backward(sandwich ? n * c : 0), dGate: backward(n * f), dUp: backward(n * f), dActivated: backward(n * f))
+            dAttention: backward(n * qw), dBranch: backward(sandwich ? n * c : 0), dGate: backward(n * f), dUp: backward(n * f), dActivated: backward(n * f),
+            doraGradient: backward(doraRows.isEmpty ? 0 : n * max(c, f, qw)))
         byteCount = 4 * floats
         self.allocations = allocations
     }

@@ -15,6 +15,9 @@ public enum GGUFAdapterExport {
     /// llama.cpp applies the scale the adapter was trained with.
     public static func write(_ adapter: LoRAAdapter, config: ModelConfig, architecture: String, name: String,
                              to path: String) throws {
+        guard !adapter.config.useDoRA else {
+            throw ModelError.invalidInput("llama.cpp's GGUF LoRA format has no DoRA magnitude vector; export the merged GGUF instead")
+        }
         var writer = GGUFWriter()
         let rank = adapter.config.rank
         try writer.set("general.architecture", .string(architecture))

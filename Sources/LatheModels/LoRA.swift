@@ -5,7 +5,7 @@ import LatheSupport
 /// of Lathe: `lathe train`'s flags and a recipe's `train.lora:` section (snake_case keys `rank`, `alpha`, `dropout`,
 /// `rslora`, `targets`, `layers`) both decode into it, so both train the same adapter by default.
 ///
-/// Defaults: rank 16, α 32 (scale 2), no dropout, no rsLoRA, every linear projection of the model (PEFT's
+/// Defaults: rank 16, α 32 (scale 2), no dropout, no rsLoRA, no DoRA, every linear projection of the model (PEFT's
 /// `all-linear`), every layer — the adapter the quickstart and the README describe.
 public struct LoRAConfig: Sendable, Equatable, Codable {
     /// The linear projections of a decoder layer, under their HF module names (PEFT `target_modules`): the seven
@@ -48,19 +48,25 @@ public struct LoRAConfig: Sendable, Equatable, Codable {
     public var targets: [Module]
     /// Layer indices that get adapters; nil means every layer (PEFT `layers_to_transform`). Default nil.
     public var layers: [Int]?
+    /// DoRA (Liu et al. 2024, PEFT `use_dora`): a trained magnitude per output row scales the row-normalised
+    /// W + s·B·A (`DoRALinear.swift`). Default false.
+    public var useDoRA: Bool
 
     public init(rank: Int = 16, alpha: Double = 32, dropout: Double = 0, useRSLoRA: Bool = false,
-                targets: [Module] = Module.allCases, layers: [Int]? = nil) {
+                targets: [Module] = Module.allCases, layers: [Int]? = nil, useDoRA: Bool = false) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
         self.useRSLoRA = useRSLoRA
         self.targets = targets.sorted()
         self.layers = layers
+        self.useDoRA = useDoRA
     }
 
     /// Recipe keys; `CaseIterable` so a recipe's unknown key gets a did-you-mean.
-    enum CodingKeys: String, CodingKey, CaseIterable { case rank, alpha, dropout, useRSLoRA = "rslora", targets, layers }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case rank, alpha, dropout, useRSLoRA = "rslora", targets, layers, useDoRA = "use_dora"
+    }
 
     /// Decodes the keys present (a present key must hold a value: `rank: ~` is an error, not the default);
     /// absent keys keep their defaults. Targets are sorted as by `init`.
@@ -72,7 +78,8 @@ public struct LoRAConfig: Sendable, Equatable, Codable {
         let defaults = LoRAConfig()
         self.init(rank: try value(.rank, defaults.rank), alpha: try value(.alpha, defaults.alpha),
                   dropout: try value(.dropout, defaults.dropout), useRSLoRA: try value(.useRSLoRA, defaults.useRSLoRA),
-                  targets: try value(.targets, defaults.targets), layers: try c.decodeIfPresent([Int].self, forKey: .layers))
+                  targets: try value(.targets, defaults.targets), layers: try c.decodeIfPresent([Int].self, forKey: .layers),
+                  useDoRA: try value(.useDoRA, defaults.useDoRA))
     }
 
     /// Multiplier of the low-rank update: α/r, or α/√r with rsLoRA.
@@ -112,8 +119,8 @@ public struct LoRAConfig: Sendable, Equatable, Codable {
     }
 }
 
-/// Where each adapter matrix lives in one flat buffer: A (r, in) then B (out, r) per adapted (layer, module).
-/// Gradients and AdamW moments use the same layout. A fused module (Phi-3's `qkv_proj`, `gate_up_proj`) has one
+/// Where each adapter matrix lives in one flat buffer: A (r, in) then B (out, r) — then, with DoRA, the magnitude
+/// m (out) — per adapted (layer, module). Gradients and AdamW moments use the same layout. A fused module (Phi-3's `qkv_proj`, `gate_up_proj`) has one
 /// entry, as PEFT has one adapter on the fused linear: A shared by its parts, B's rows split among them.
 public struct LoRALayout: Sendable {
     public struct Entry: Sendable {
@@ -130,12 +137,29 @@ public struct LoRALayout: Sendable {
         public let outFeatures: Int
         public let a: Int   // offset of A (r, in)
         public let b: Int   // offset of B (out, r)
+        /// Offset of the DoRA magnitude m (out); nil without DoRA.
+        public let magnitude: Int?
         /// The projections the adapter feeds, in B's row order.
         public let parts: [Part]
 
         /// PEFT's tensor name for A or B, as in `adapter_model.safetensors`.
         public func peftName(_ matrix: String) -> String {
             "base_model.model.model.layers.\(layer).\(module.parent).\(module.rawValue).lora_\(matrix).weight"
+        }
+
+        /// PEFT's saved name of the DoRA magnitude (in memory `lora_magnitude_vector.default.weight`).
+        public var peftMagnitudeName: String {
+            "base_model.model.model.layers.\(layer).\(module.parent).\(module.rawValue).lora_magnitude_vector"
+        }
+
+        /// Every trained tensor of the entry: PEFT name, shape, and its range in the flat buffer — A, B, then m.
+        public func tensors(rank: Int) -> [(name: String, shape: [Int], range: Range<Int>)] {
+            var result: [(name: String, shape: [Int], range: Range<Int>)] = [
+                (peftName("A"), [rank, inFeatures], a..<(a + rank * inFeatures)),
+                (peftName("B"), [outFeatures, rank], b..<(b + outFeatures * rank)),
+            ]
+            if let magnitude { result.append((peftMagnitudeName, [outFeatures], magnitude..<(magnitude + outFeatures))) }
+            return result
         }
     }
 
@@ -172,9 +196,10 @@ public struct LoRALayout: Sendable {
                 }
                 let inFeatures = shapes[module.parts[0]]!.in
                 let outFeatures = parts.map(\.rows).reduce(0, +)
+                let b = next + lora.rank * inFeatures
                 let entry = Entry(layer: layer, module: module, inFeatures: inFeatures, outFeatures: outFeatures,
-                                  a: next, b: next + lora.rank * inFeatures, parts: parts)
-                next = entry.b + outFeatures * lora.rank
+                                  a: next, b: b, magnitude: lora.useDoRA ? b + outFeatures * lora.rank : nil, parts: parts)
+                next = b + outFeatures * lora.rank + (lora.useDoRA ? outFeatures : 0)
                 index[layer][module] = entries.count
                 entries.append(entry)
             }
@@ -185,6 +210,9 @@ public struct LoRALayout: Sendable {
         self.index = index
         self.totalCount = next
     }
+
+    /// Every trained tensor, entry by entry (`Entry.tensors`): what a PEFT file and a checkpoint hold.
+    public var tensors: [(name: String, shape: [Int], range: Range<Int>)] { entries.flatMap { $0.tensors(rank: rank) } }
 
     /// The adapter on `module` of `layer`, if any.
     public func entry(layer: Int, module: LoRAConfig.Module) -> Entry? {
@@ -207,7 +235,9 @@ public struct LoRAAdapter: Sendable {
     public var parameters: [Float]
 
     /// A fresh adapter initialised as PEFT does: A Kaiming-uniform with a = √5 (bound 1/√in), B zeros.
-    /// The draw comes from `seed`, so the same seed gives the same adapter.
+    /// The draw comes from `seed`, so the same seed gives the same adapter. A DoRA magnitude is the row norms of the
+    /// base, which this initialiser cannot see: it is left NaN until `DecoderModel.initializeMagnitudes` sets it
+    /// (training refuses an adapter whose magnitudes are not set).
     public init(config: LoRAConfig, model: ModelConfig, seed: UInt64) throws {
         self.config = config
         self.layout = try LoRALayout(lora: config, model: model)
@@ -219,6 +249,7 @@ public struct LoRAAdapter: Sendable {
             for i in 0..<(config.rank * entry.inFeatures) {
                 parameters[entry.a + i] = Float((random.nextUnit() * 2 - 1) * bound)
             }
+            if let m = entry.magnitude { for i in m..<(m + entry.outFeatures) { parameters[i] = .nan } }
         }
         self.parameters = parameters
     }

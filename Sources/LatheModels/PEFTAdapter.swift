@@ -10,12 +10,8 @@ public enum PEFTAdapter {
     public static func write(_ adapter: LoRAAdapter, baseModel: String, to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
-        for entry in adapter.layout.entries {
-            let aCount = adapter.config.rank * entry.inFeatures, bCount = entry.outFeatures * adapter.config.rank
-            try writer.add(entry.peftName("A"), shape: [adapter.config.rank, entry.inFeatures],
-                           values: Array(adapter.parameters[entry.a..<(entry.a + aCount)]), as: .f32)
-            try writer.add(entry.peftName("B"), shape: [entry.outFeatures, adapter.config.rank],
-                           values: Array(adapter.parameters[entry.b..<(entry.b + bCount)]), as: .f32)
+        for tensor in adapter.layout.tensors {
+            try writer.add(tensor.name, shape: tensor.shape, values: Array(adapter.parameters[tensor.range]), as: .f32)
         }
         try writer.write(to: (directory as NSString).appendingPathComponent("adapter_model.safetensors"))
         var config: [String: Any] = [
@@ -23,14 +19,14 @@ public enum PEFTAdapter {
             "lora_alpha": adapter.config.alpha, "lora_dropout": adapter.config.dropout,
             "target_modules": adapter.layout.targets.map(\.rawValue), "use_rslora": adapter.config.useRSLoRA,
             "bias": "none", "fan_in_fan_out": false, "init_lora_weights": true, "inference_mode": true,
-            "base_model_name_or_path": baseModel, "modules_to_save": NSNull(), "use_dora": false,
+            "base_model_name_or_path": baseModel, "modules_to_save": NSNull(), "use_dora": adapter.config.useDoRA,
         ]
         if let layers = adapter.config.layers { config["layers_to_transform"] = layers }
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent("adapter_config.json"), options: .atomic)
     }
 
-    /// Reads a PEFT LoRA directory for a model of `model` shape. Unsupported options (DoRA, `modules_to_save`,
+    /// Reads a PEFT LoRA or DoRA directory for a model of `model` shape. Unsupported options (`modules_to_save`,
     /// bias training, per-module ranks) are refused with the key that asks for them.
     public static func read(_ directory: String, model: ModelConfig) throws -> LoRAAdapter {
         let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
@@ -44,20 +40,15 @@ public enum PEFTAdapter {
             let key = error.path == "$" ? "(file)" : String(error.path.dropFirst(2))
             throw ModelError.invalidConfig(file: configPath, key: key, message: error.message)
         }
-        let rank = lora.rank
         let layout = try LoRALayout(lora: lora, model: model)
         let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
         let file = try SafetensorsFile(path: weightsPath)
         var parameters = [Float](repeating: 0, count: layout.totalCount)
-        for entry in layout.entries {
-            for (matrix, offset, shape) in [("A", entry.a, [rank, entry.inFeatures]), ("B", entry.b, [entry.outFeatures, rank])] {
-                let name = entry.peftName(matrix)
-                guard file.contains(name) else { throw ModelError.missingTensor(file: weightsPath, name: name) }
-                let found = try file.shape(of: name)
-                guard found == shape else { throw ModelError.shapeMismatch(file: weightsPath, name: name, expected: shape, found: found) }
-                let values = try file.floats(name)
-                parameters.replaceSubrange(offset..<(offset + values.count), with: values)
-            }
+        for (name, shape, range) in layout.tensors {
+            guard file.contains(name) else { throw ModelError.missingTensor(file: weightsPath, name: name) }
+            let found = try file.shape(of: name)
+            guard found == shape else { throw ModelError.shapeMismatch(file: weightsPath, name: name, expected: shape, found: found) }
+            parameters.replaceSubrange(range, with: try file.floats(name))
         }
         return LoRAAdapter(config: lora, layout: layout, parameters: parameters)
     }
@@ -70,7 +61,6 @@ public enum PEFTAdapter {
         guard try json.optionalString("peft_type")?.uppercased() == "LORA" else { throw fail("peft_type", "only LORA adapters are supported") }
         let rank = try json.required("r").int()
         let alpha = try json.required("lora_alpha").double()
-        if try json.optionalBool("use_dora") == true { throw fail("use_dora", "DoRA adapters are not supported") }
         if try json.optional("modules_to_save") != nil { throw fail("modules_to_save", "fully trained modules are not supported") }
         if let bias = try json.optionalString("bias"), bias != "none" { throw fail("bias", "trained biases are not supported") }
         if let pattern = try json.optional("rank_pattern"), !(try pattern.members().isEmpty) {
@@ -82,34 +72,30 @@ public enum PEFTAdapter {
         return LoRAConfig(rank: rank, alpha: alpha, dropout: try json.optionalDouble("lora_dropout") ?? 0,
                           useRSLoRA: try json.optionalBool("use_rslora") ?? false,
                           targets: try LoRAConfig.modules(named: targets.strings()),
-                          layers: try json.optional("layers_to_transform")?.array().map { try $0.int() })
+                          layers: try json.optional("layers_to_transform")?.array().map { try $0.int() },
+                          useDoRA: try json.optionalBool("use_dora") ?? false)
     }
 }
 
 extension DecoderWeights {
     /// The base weights with `adapter` folded in: `W += scale · B·A` for every adapted projection (PEFT `merge`),
-    /// in fp32 (a base kept quantised is dequantised first).
+    /// then with DoRA each row scaled to its magnitude, `W' = m / ‖W + s·B·A‖ ⊙ (W + s·B·A)`; in fp32 (a base kept
+    /// quantised is dequantised first).
     public func merged(with adapter: LoRAAdapter) -> DecoderWeights {
         var result = densified()
         let r = adapter.config.rank, scale = adapter.config.scale
         result.storage.withUnsafeMutableBufferPointer { w in
             adapter.parameters.withUnsafeBufferPointer { p in
                 for entry in adapter.layout.entries {
-                    let base = layout.layers[entry.layer]
                     // A fused weight starts at its first part: qkv_proj at q's rows, gate_up_proj at gate's.
-                    let offset: Int
-                    switch entry.module {
-                    case .q, .qkv: offset = base.q
-                    case .k: offset = base.k
-                    case .v: offset = base.v
-                    case .o: offset = base.o
-                    case .gate, .gateUp: offset = base.gate
-                    case .up: offset = base.up
-                    case .down: offset = base.down
-                    }
+                    let offset = layout.layers[entry.layer].offset(of: entry.module)
                     // W (out, in) += scale · B (out, r) · A (r, in)
                     matmul(p.baseAddress! + entry.b, .none, p.baseAddress! + entry.a, .none, w.baseAddress! + offset,
                            m: entry.outFeatures, n: entry.inFeatures, k: r, alpha: scale, beta: 1)
+                    if let m = entry.magnitude {
+                        Self.scaleDoRARows(w.baseAddress! + offset, magnitude: p.baseAddress! + m,
+                                           rows: entry.outFeatures, columns: entry.inFeatures)
+                    }
                 }
             }
         }

@@ -45,7 +45,15 @@ public enum BatchLayout: String, Sendable, CaseIterable {
 /// truncated to it.
 public func makeMicroBatches(_ examples: [TrainingExample], rows: Int, length: Int, layout: BatchLayout,
                              padToken: Int32) -> [MicroBatch] {
-    precondition(rows >= 1 && length >= 2)
+    let lines = packLines(examples, length: length, layout: layout)
+    return groupLines(lines, order: Array(lines.indices), rows: rows, length: length, layout: layout, padToken: padToken)
+}
+
+/// The rows of a run before they are grouped into micro-batches: `examples` in order, truncated to `length`
+/// (samples of fewer than two tokens dropped), one per row (`padded`) or concatenated into rows of at most
+/// `length` tokens (`packed`).
+func packLines(_ examples: [TrainingExample], length: Int, layout: BatchLayout) -> [[TrainingExample]] {
+    precondition(length >= 2)
     let clipped = examples.map { e in
         e.tokens.count <= length ? e : TrainingExample(tokens: Array(e.tokens.prefix(length)),
                                                        targetMask: Array(e.targetMask.prefix(length)))
@@ -63,8 +71,16 @@ public func makeMicroBatches(_ examples: [TrainingExample], rows: Int, length: I
         }
         if !line.isEmpty { lines.append(line) }
     }
-    return stride(from: 0, to: lines.count, by: rows).map { start in
-        let group = Array(lines[start..<min(start + rows, lines.count)])
+    return lines
+}
+
+/// Micro-batches of `rows` rows taken from `lines` in `order` (a permutation of their indices); the last may be
+/// shorter. Packed rows are `length` wide, padded ones as wide as the micro-batch's longest sample.
+func groupLines(_ lines: [[TrainingExample]], order: [Int], rows: Int, length: Int, layout: BatchLayout,
+                padToken: Int32) -> [MicroBatch] {
+    precondition(rows >= 1 && order.count == lines.count)
+    return stride(from: 0, to: order.count, by: rows).map { start in
+        let group = order[start..<min(start + rows, order.count)].map { lines[$0] }
         let width = layout == .packed ? length : group.map { $0[0].tokens.count }.max()!
         return microBatch(group, width: width, packed: layout == .packed, padToken: padToken)
     }

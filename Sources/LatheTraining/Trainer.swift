@@ -51,36 +51,43 @@ public struct Trainer {
     public private(set) var optimizer: AdamW
     /// Optimizer steps already taken (after `resume`, where training continues).
     public private(set) var completedSteps = 0
-    private let batches: [MicroBatch]
+    private let order: DataOrder
 
-    /// A run over `examples`, shuffled once by `config.seed` and cut into micro-batches as `config` says.
+    /// A run over `examples`, shuffled by `config.seed`, cut into micro-batches as `config` says, and with its
+    /// rows reshuffled each epoch after the first (`DataOrder`).
     public init(model: DecoderModel, adapter: LoRAAdapter, examples: [TrainingExample], config: TrainingConfig,
                 padToken: Int32) throws {
         guard !examples.isEmpty else { throw ModelError.invalidInput("no training examples") }
-        let order = shuffled(examples.indices.map { $0 }, seed: config.seed)
-        let batches = makeMicroBatches(order.map { examples[$0] }, rows: config.microBatchSize,
-                                       length: config.maxLength, layout: config.layout, padToken: padToken)
-        try self.init(model: model, adapter: adapter, batches: batches, config: config)
+        try self.init(model: model, adapter: adapter, config: config,
+                      order: DataOrder(examples: examples, rows: config.microBatchSize, length: config.maxLength,
+                                       layout: config.layout, padToken: padToken, seed: config.seed))
     }
 
     /// A run over prepared micro-batches, taken in order and cycled.
     public init(model: DecoderModel, adapter: LoRAAdapter, batches: [MicroBatch], config: TrainingConfig) throws {
-        guard !batches.isEmpty else { throw ModelError.invalidInput("no example has two or more tokens") }
+        try self.init(model: model, adapter: adapter, config: config, order: DataOrder(batches: batches))
+    }
+
+    private init(model: DecoderModel, adapter: LoRAAdapter, config: TrainingConfig, order: DataOrder) throws {
+        guard order.count > 0 else { throw ModelError.invalidInput("no example has two or more tokens") }
         self.model = model
         self.config = config
         self.adapter = adapter
         self.optimizer = AdamW(count: adapter.layout.totalCount, hyper: config.optimizer)
-        self.batches = batches
+        self.order = order
     }
+
+    /// The epoch the next micro-batch belongs to (micro-batches taken so far ÷ micro-batches per epoch).
+    public var dataEpoch: Int { completedSteps * config.gradientAccumulation / order.count }
 
     /// Optimizer steps the run will take.
     public var totalSteps: Int {
-        config.maxSteps ?? config.epochs * ((batches.count + config.gradientAccumulation - 1) / config.gradientAccumulation)
+        config.maxSteps ?? config.epochs * ((order.count + config.gradientAccumulation - 1) / config.gradientAccumulation)
     }
 
-    /// Continues from a saved state: adapter parameters, AdamW moments and the number of steps taken. Data order,
-    /// dropout masks and the schedule are functions of the step, so the rest of the run is the same as if it
-    /// had never stopped.
+    /// Continues from a saved state: adapter parameters, AdamW moments and the number of steps taken. Data order
+    /// (each epoch's permutation included), dropout masks and the schedule are functions of the step, so the rest
+    /// of the run is the same as if it had never stopped.
     public mutating func resume(parameters: [Float], optimizer: AdamW, completedSteps: Int) throws {
         guard parameters.count == adapter.layout.totalCount, optimizer.m.count == parameters.count,
               completedSteps >= 0, completedSteps <= totalSteps, optimizer.step <= completedSteps else {
@@ -102,8 +109,8 @@ public struct Trainer {
                              afterStep: (Trainer) throws -> Void = { _ in }) throws {
         let schedule = LearningRateSchedule(kind: config.schedule, baseLR: config.learningRate,
                                             warmupSteps: config.warmupSteps, totalSteps: totalSteps)
-        let rows = batches.map { $0.batch.tokens.count }.max()!
-        let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: rows, recompute: config.recompute)
+        let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: order.maxTokens,
+                                         recompute: config.recompute)
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
         var micro = gradients    // one micro-batch's gradient
         var reduction = GradientReduction(communicator: communicator, microBatches: config.gradientAccumulation,
@@ -111,7 +118,7 @@ public struct Trainer {
         for step in completedSteps..<totalSteps {
             let cursor = step * config.gradientAccumulation
             let start = DispatchTime.now().uptimeNanoseconds
-            let group = (0..<config.gradientAccumulation).map { i in batches[(cursor + i) % batches.count] }
+            let group = (0..<config.gradientAccumulation).map { i in order.batch(cursor + i) }
             let targetCount = group.reduce(0) { $0 + $1.targetCount }
             guard targetCount > 0 else { completedSteps += 1; continue }
             var lossSum = 0.0
@@ -139,14 +146,4 @@ public struct Trainer {
             if completedSteps == totalSteps || (saveEvery > 0 && completedSteps % saveEvery == 0) { try checkpoint(self) }
         }
     }
-}
-
-/// A deterministic Fisher–Yates shuffle driven by `seed`.
-func shuffled(_ values: [Int], seed: UInt64) -> [Int] {
-    var result = values
-    var random = SplitMix64(seed: seed)
-    for i in stride(from: result.count - 1, to: 0, by: -1) {
-        result.swapAt(i, random.below(i + 1))
-    }
-    return result
 }

@@ -17,12 +17,13 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("data"), help: "Training records (repeatable): .jsonl, .csv or a folder of .txt/.md.") var data: [String]
     @Option(help: "Held-out records; their loss is printed before and after training.") var evalData: String?
     @Option(help: "Output directory for the PEFT adapter.") var out: String
-    @Option(name: .customLong("from-adapter"), help: "Continue training this PEFT adapter (its rank, alpha, targets and rsLoRA setting replace --rank, --alpha, --targets, --rslora).")
+    @Option(name: .customLong("from-adapter"), help: "Continue training this PEFT adapter (its rank, alpha, targets, rsLoRA and DoRA settings replace --rank, --alpha, --targets, --rslora, --dora).")
     var fromAdapter: String?
     @Option(help: "LoRA rank.") var rank = LoRAConfig().rank
     @Option(help: "LoRA alpha.") var alpha = LoRAConfig().alpha
     @Option(help: "LoRA dropout.") var dropout = LoRAConfig().dropout
     @Flag(help: "rsLoRA scaling (alpha/sqrt(rank)).") var rslora = false
+    @Flag(help: "DoRA (PEFT use_dora): a trained magnitude per output row of each adapted projection.") var dora = false
     @Option(help: "Projections to adapt, comma-separated, or all-linear.") var targets = LoRATargets.defaults
     @Option(help: "Learning rate.") var lr = 2e-4
     @Option(help: "Learning-rate schedule after the warm-up.") var schedule = LearningRateSchedule.Kind.cosine
@@ -92,7 +93,8 @@ struct Train: ParsableCommand {
         config.optimizer = AdamW.Hyperparameters(weightDecay: weightDecay)
         config.maxGradNorm = maxGradNorm > 0 ? Float(maxGradNorm) : nil
         config.seed = UInt64(seed)
-        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, useRSLoRA: rslora, targets: targets.modules)
+        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, useRSLoRA: rslora, targets: targets.modules,
+                              useDoRA: dora)
         var trainer = try training.trainer(train, lora: lora, config: config, continuing: fromAdapter)
         if let fromAdapter { log.line("continuing", ["adapter": fromAdapter, "rank": trainer.adapter.config.rank]) }
         let held = communicator.isLeader ? try evalData.map { try examples([$0]) } : nil

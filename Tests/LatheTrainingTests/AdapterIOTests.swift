@@ -58,7 +58,8 @@ import Testing
         #expect(abs(withAdapter - unchanged) > 1e-3, "the adapter must change the loss for this test to mean anything")
     }
 
-    @Test func peftDirectoryWithDoRAIsRefused() throws {
+    /// `use_dora: true` without `lora_magnitude_vector` tensors is refused, naming the missing tensor.
+    @Test func peftDirectoryWithDoRAButNoMagnitudesIsRefused() throws {
         let model = try tinyModel()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-dora-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -67,7 +68,8 @@ import Testing
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         config["use_dora"] = true
         try JSONSerialization.data(withJSONObject: config).write(to: url)
-        #expect(throws: ModelError.self) { try PEFTAdapter.read(directory, model: model.config) }
+        let error = #expect(throws: ModelError.self) { try PEFTAdapter.read(directory, model: model.config) }
+        #expect("\(error!)".contains("lora_magnitude_vector"))
     }
 }
 

@@ -17,14 +17,15 @@ import Testing
     struct Case {
         let model: DecoderModel
         let golden: SafetensorsFile
-        let lora: LoRAConfig
+        var lora: LoRAConfig
         let batch: MicroBatch
 
-        init(_ name: String) throws {
+        /// The golden `<name>-<kind>.safetensors` (`lora`: training.py, `dora`: dora.py) on the tiny model `name`.
+        init(_ name: String, kind: String = "lora") throws {
             let loaded = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("\(name)/hf").path)
             model = DecoderModel(weights: loaded.weights, rope: loaded.rope)
-            golden = try SafetensorsFile(path: PEFTGoldenTests.fixtures.appendingPathComponent("\(name)-lora.safetensors").path)
-            lora = LoRAConfig(rank: 4, alpha: 8, targets: LoRAConfig.Module.allCases)
+            golden = try SafetensorsFile(path: PEFTGoldenTests.fixtures.appendingPathComponent("\(name)-\(kind).safetensors").path)
+            lora = LoRAConfig(rank: 4, alpha: 8, targets: LoRAConfig.Module.allCases, useDoRA: kind == "dora")
             let ids = try integers(golden, "input_ids"), positions = try integers(golden, "position_ids")
             let segments = try integers(golden, "segments"), labels = try integers(golden, "labels")
             // HF shifts labels inside each row: position t predicts labels[t + 1]; -100 means no target.
@@ -39,11 +40,8 @@ import Testing
         func adapter(_ prefix: String) throws -> LoRAAdapter {
             let layout = try LoRALayout(lora: lora, model: model.config)
             var parameters = [Float](repeating: 0, count: layout.totalCount)
-            for entry in layout.entries {
-                for (matrix, offset) in [("A", entry.a), ("B", entry.b)] {
-                    let values = try golden.floats(prefix + entry.peftName(matrix))
-                    for i in values.indices { parameters[offset + i] = values[i] }
-                }
+            for tensor in layout.tensors {
+                parameters.replaceSubrange(tensor.range, with: try golden.floats(prefix + tensor.name))
             }
             return LoRAAdapter(config: lora, layout: layout, parameters: parameters)
         }
@@ -51,7 +49,16 @@ import Testing
 
     @Test(arguments: models)
     func lossAndEveryGradientEqualPEFT(name: String) throws {
-        let c = try Case(name)
+        try Self.checkLossAndGradients(try Case(name), name: name)
+    }
+
+    @Test(arguments: models)
+    func fiveAdamWStepsEqualPEFT(name: String) throws {
+        try Self.checkFiveSteps(try Case(name), name: name)
+    }
+
+    /// Loss (1e-5 relative) and every gradient (1e-4 of its largest reference value) at the golden's `init.`.
+    static func checkLossAndGradients(_ c: Case, name: String) throws {
         let adapter = try c.adapter("init.")
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
         let workspace = DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: 24)
@@ -62,20 +69,16 @@ import Testing
         let loss = result.lossSum / Double(result.targetCount)
         let expected = Double(c.golden.metadata?["loss"] ?? "") ?? .nan
         #expect(abs(loss - expected) / expected < 1e-5, "\(name): loss \(loss) vs PEFT \(expected)")
-        for entry in adapter.layout.entries {
-            for (matrix, offset) in [("A", entry.a), ("B", entry.b)] {
-                let reference = try c.golden.floats("grad." + entry.peftName(matrix))
-                let ours = Array(gradients[offset..<(offset + reference.count)])
-                let scale = reference.map { abs($0) }.max()!
-                let relative = maxAbsDifference(ours, reference) / scale
-                #expect(relative < 1e-4, "\(name) \(entry.peftName(matrix)): \(relative)")
-            }
+        for tensor in adapter.layout.tensors {
+            let reference = try c.golden.floats("grad." + tensor.name)
+            let relative = maxAbsDifference(Array(gradients[tensor.range]), reference) / reference.map { abs($0) }.max()!
+            #expect(relative < 1e-4, "\(name) \(tensor.name): \(relative)")
         }
     }
 
-    @Test(arguments: models)
-    func fiveAdamWStepsEqualPEFT(name: String) throws {
-        let c = try Case(name)
+    /// Five AdamW steps from the golden's `peft_init.`: the step losses (1e-4 relative) and final parameters (1e-4
+    /// of the largest).
+    static func checkFiveSteps(_ c: Case, name: String) throws {
         var config = TrainingConfig()
         config.learningRate = 1e-3
         config.schedule = .cosine

@@ -86,4 +86,52 @@ import Testing
         #expect(padded.reduce(0) { $0 + $1.targetCount } == expected)
         #expect(packed.count < padded.count)
     }
+
+    /// Epoch 0 takes the rows in the order the seed's example shuffle packs them; each later epoch is another
+    /// permutation of the same rows, drawn from (seed, epoch), the same whenever it is asked for.
+    @Test func eachEpochReshufflesTheSameRows() {
+        let data = examples(count: 10, seed: 1)
+        let order = DataOrder(examples: data, rows: 2, length: 16, layout: .padded, padToken: 0, seed: 42)
+        #expect(order.count == 5)
+        let first = makeMicroBatches(shuffled(Array(data.indices), seed: 42).map { data[$0] }, rows: 2, length: 16,
+                                     layout: .padded, padToken: 0)
+        func rows(_ batch: MicroBatch) -> [[Int32]] {
+            (0..<batch.batch.batch).map { r in
+                let width = batch.batch.length
+                return Array(batch.batch.tokens[(r * width)..<((r + 1) * width)]).filter { $0 != 0 }
+            }
+        }
+        let epochs = (0..<3).map { e in (0..<5).flatMap { rows(order.batch(e * 5 + $0)) } }
+        #expect(epochs[0] == first.flatMap(rows))
+        #expect(epochs[1] != epochs[0] && epochs[2] != epochs[1])
+        for epoch in epochs.dropFirst() {
+            #expect(epoch.sorted { $0.lexicographicallyPrecedes($1) } == epochs[0].sorted { $0.lexicographicallyPrecedes($1) })
+        }
+        #expect((0..<5).flatMap { rows(order.batch(5 + $0)) } == epochs[1])   // asked for again after epoch 2
+        #expect(DataOrder.rowOrder(count: 50, seed: 42, epoch: 1) != DataOrder.rowOrder(count: 50, seed: 43, epoch: 1))
+    }
+
+    /// A run over three epochs stopped in the middle of the second (with gradient accumulation spanning the epoch
+    /// boundary) and resumed ends with the uninterrupted run's adapter, bit for bit.
+    @Test func resumedRunInALaterEpochEqualsUninterruptedRun() throws {
+        let model = try tinyModel()
+        let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.1)
+        let data = examples(count: 10, seed: 1)
+        var c = config()
+        c.maxSteps = nil
+        c.epochs = 3
+        c.layout = .packed
+        func fresh() throws -> Trainer {
+            try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: model.config, seed: 42),
+                        examples: data, config: c, padToken: 0)
+        }
+        var whole = try fresh()
+        let stop = whole.totalSteps / 2
+        var saved: (parameters: [Float], optimizer: AdamW)?
+        try whole.run(saveEvery: 1, checkpoint: { t in if t.completedSteps == stop { saved = (t.adapter.parameters, t.optimizer) } })
+        var resumed = try fresh()
+        try resumed.resume(parameters: saved!.parameters, optimizer: saved!.optimizer, completedSteps: stop)
+        try resumed.run()
+        #expect(resumed.adapter.parameters.map(\.bitPattern) == whole.adapter.parameters.map(\.bitPattern))
+    }
 }

@@ -39,14 +39,14 @@ public struct LoRATraining {
     public func trainer(_ examples: [TrainingExample], lora: LatheModels.LoRAConfig, config: TrainingConfig,
                         continuing: String? = nil) throws -> Trainer {
         let adapter = try continuing.map { try PEFTAdapter.read($0, model: loaded.config) }
-            ?? LoRAAdapter(config: lora, model: loaded.config, seed: config.seed)
+            ?? LoRAAdapter(config: lora, model: model, seed: config.seed)
         return try Trainer(model: model, adapter: adapter, examples: examples, config: config, padToken: padToken)
     }
 
     /// Mean loss per target token of the model with `adapter` on held-out `examples` cut to `length` tokens;
     /// with `base`, of the model alone (the adapter's shape, every parameter zero).
     public func heldOutLoss(_ adapter: LoRAAdapter, _ examples: [TrainingExample], length: Int, base: Bool = false) throws -> Double {
-        try AdapterLoss.mean(model, base ? adapter.zeroed() : adapter, examples, length: length)
+        try AdapterLoss.mean(model, base ? try adapter.zeroed(model: loaded.config) : adapter, examples, length: length)
     }
 
     /// Writes `adapter` as a PEFT directory (adapter_config.json + adapter_model.safetensors) naming this base.
@@ -69,8 +69,12 @@ extension ExampleBuilder {
 }
 
 extension LoRAAdapter {
-    /// The same adapter with every parameter zero: the base model's behaviour.
-    func zeroed() -> LoRAAdapter {
-        LoRAAdapter(config: config, layout: layout, parameters: [Float](repeating: 0, count: parameters.count))
+    /// An adapter of the same targets with every parameter zero: the base model's behaviour (a plain LoRA one for a
+    /// DoRA adapter, whose zero magnitude would silence its projections).
+    func zeroed(model: ModelConfig) throws -> LoRAAdapter {
+        var plain = config
+        plain.useDoRA = false
+        let layout = try LoRALayout(lora: plain, model: model)
+        return LoRAAdapter(config: plain, layout: layout, parameters: [Float](repeating: 0, count: layout.totalCount))
     }
 }

@@ -161,7 +161,7 @@ public struct TrainStage: StageExecutor {
         return TrainingCheckpoint(tensors: tensors, metadata: [
             TrainingCheckpoint.Key.schedulerStep: "\(trainer.completedSteps)",
             TrainingCheckpoint.Key.rngCounter: "\(trainer.completedSteps)",
-            TrainingCheckpoint.Key.dataEpoch: "0",
+            TrainingCheckpoint.Key.dataEpoch: "\(trainer.dataEpoch)",
             TrainingCheckpoint.Key.dataPosition: "\(trainer.completedSteps * trainer.config.gradientAccumulation)",
             TrainingCheckpoint.Key.shuffleSeed: "\(seed)",
             TrainingCheckpoint.Key.recipeSHA256: recipeHash,
@@ -169,13 +169,9 @@ public struct TrainStage: StageExecutor {
         ])
     }
 
-    /// Each adapter matrix: PEFT name, shape, and its range in the flat parameter buffer.
+    /// Each adapter tensor (A, B and a DoRA magnitude): PEFT name, shape, and its range in the flat parameter buffer.
     static func matrices(_ adapter: LoRAAdapter) -> [(String, [Int], Range<Int>)] {
-        let r = adapter.config.rank
-        return adapter.layout.entries.flatMap { e in
-            [(e.peftName("A"), [r, e.inFeatures], e.a..<(e.a + r * e.inFeatures)),
-             (e.peftName("B"), [e.outFeatures, r], e.b..<(e.b + e.outFeatures * r))]
-        }
+        adapter.layout.tensors.map { ($0.name, $0.shape, $0.range) }
     }
 
     static func state(_ checkpoint: TrainingCheckpoint, adapter: LoRAAdapter, hyper: AdamW.Hyperparameters,
