@@ -2,6 +2,7 @@ import Foundation
 import LatheFormats
 import LatheJinja
 import LatheModels
+import LatheSupport
 
 /// Runs tasks against a model the way lm-eval 0.4 does (few-shot contexts, `HFLM` request semantics) and returns typed
 /// results; rendering them is the caller's business.
@@ -18,8 +19,11 @@ public enum Evaluator {
         var loggedTarget = ""
     }
 
-    /// Evaluates `task` on `model`; `progress` receives events as requests are answered.
+    /// Evaluates `task` on `model`; `progress` receives events as requests are answered. With several ranks every
+    /// rank calls it with the same arguments: each answers the requests of its share of the documents
+    /// (`EvaluationShards`), and every rank returns the same result, that of one process.
     public static func evaluate(_ task: TaskConfig, model: EvaluationModel, options: EvaluationOptions = .init(),
+                                communicator: any Communicator = SingleProcess(),
                                 progress: (EvaluationEvent) -> Void = { _ in }) throws -> TaskResult {
         let started = Date()
         guard let split = task.evaluationSplit else {
@@ -30,15 +34,16 @@ public enum Evaluator {
         let shots = try task.effectiveFewshot(override: options.numFewshot)
         let format = try options.promptFormat(tokenizer: model.encoder.tokenizer)
         let plans = try Self.plans(task, docs: docs, shots: shots, seed: options.fewshotSeed, format: format)
-        var samples: [SampleRecord]
-        switch task.outputType {
-        case .multipleChoice, .loglikelihood:
-            samples = try scorePairs(task, plans, model, options, progress)
-        case .loglikelihoodRolling:
-            samples = try scoreRolling(task, plans, model, options, progress)
-        case .generateUntil:
-            samples = try generate(task, plans, model, progress)
+        let shards = EvaluationShards(communicator: communicator)
+        let responses = try shards.responses(documents: plans.count) { range in
+            let mine = Array(plans[range])
+            switch task.outputType {
+            case .multipleChoice, .loglikelihood: return try scorePairs(task, mine, model, options, progress)
+            case .loglikelihoodRolling: return try scoreRolling(task, mine, model, options, progress)
+            case .generateUntil: return try generate(task, mine, model, progress)
+            }
         }
+        var samples = plans.indices.map { record(task, plans[$0], index: $0, responses: responses[$0]) }
         let metrics = TaskMetrics.compute(task, plans: plans, samples: &samples)
         let seconds = Date().timeIntervalSince(started)
         progress(.taskFinished(task: task.name, model: model.name, seconds: seconds))
@@ -115,8 +120,9 @@ public enum Evaluator {
         return p
     }
 
+    /// The responses of each plan's (context, continuation) requests.
     static func scorePairs(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
-                           _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+                           _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         var pairs = [(context: [Int32], continuation: [Int32])]()
         for p in plans {
             for c in p.continuations { pairs.append(model.encoder.encodePair(context: p.context, continuation: c)) }
@@ -126,13 +132,13 @@ public enum Evaluator {
             progress(.progress(task: task.name, done: done, total: pairs.count))
         }
         var cursor = 0
-        return plans.enumerated().map { index, p in
+        return plans.map { p in
             let responses = p.continuations.indices.map { i -> Response in
                 let s = scores[cursor + i]
                 return Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy)
             }
             cursor += p.continuations.count
-            return record(task, p, index: index, responses: responses)
+            return responses
         }
     }
 
@@ -182,8 +188,9 @@ public enum Evaluator {
         return scores.map { $0! }
     }
 
+    /// Each plan's one response: the summed log-likelihood of its target's rolling windows.
     static func scoreRolling(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
-                             _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+                             _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         var windows = [(context: [Int32], continuation: [Int32])](), owner = [Int]()
         for (index, p) in plans.enumerated() {
             let w = model.encoder.rollingWindows(p.target)
@@ -197,17 +204,18 @@ public enum Evaluator {
         }
         var totals = [Double](repeating: 0, count: plans.count)
         for (i, s) in scores.enumerated() { totals[owner[i]] += s.logLikelihood }
-        return plans.enumerated().map { index, p in record(task, p, index: index, responses: [Response(logLikelihood: totals[index])]) }
+        return totals.map { [Response(logLikelihood: $0)] }
     }
 
+    /// Each plan's responses: the greedy generation, `repeats` times.
     static func generate(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel,
-                         _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+                         _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         let tokenizer = model.encoder.tokenizer
         var until = task.until ?? [task.fewshotDelimiter]
         // HFLM always stops at the end-of-text token as well.
         if let eos = tokenizer.eosTokenId { until.append(tokenizer.decode([eos])) }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: plans.count))
-        var samples = [SampleRecord]()
+        var responses = [[Response]]()
         for (index, p) in plans.enumerated() {
             let budget = max(1, model.encoder.maxLength - task.maxGenToks)
             let prompt = Array(model.encoder.encode(p.context).suffix(budget))
@@ -219,10 +227,9 @@ public enum Evaluator {
                 if let range = text.range(of: stop) { text = String(text[..<range.lowerBound]) }
             }
             // lm-eval asks `repeats` times; greedy decoding gives the same text each time, so it is generated once.
-            let responses = Array(repeating: Response(text: text), count: task.repeats)
-            samples.append(record(task, p, index: index, responses: responses))
+            responses.append(Array(repeating: Response(text: text), count: task.repeats))
             progress(.progress(task: task.name, done: index + 1, total: plans.count))
         }
-        return samples
+        return responses
     }
 }
