@@ -48,10 +48,7 @@ struct CleaningShards {
     /// Refuses to start unless every rank has rank 0's settings, inputs (paths and sizes) and evaluation texts.
     func requireSameInputs(_ inputs: [String], config: CleaningConfig, evaluationTexts: [String]) throws(DataError) {
         guard communicator.size > 1 else { return }
-        var text = ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        if let json = try? encoder.encode(config) { text += String(decoding: json, as: UTF8.self) }
+        var text = Self.canonicalJSON(config)
         for path in inputs {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
             text += "\u{1F}\(path)\u{1E}\(size)"
@@ -59,6 +56,22 @@ struct CleaningShards {
         for evaluation in evaluationTexts { text += "\u{1D}" + evaluation }
         let fingerprint = Hash128.of(text).hex
         try exchange { try communicator.requireSameFingerprint(fingerprint, what: "cleaning settings, input paths and sizes") }
+    }
+
+    /// The settings as JSON that is the same in every process: keys sorted, and lists of strings sorted too (sets,
+    /// such as the PII types, encode in an order that changes with each process's hash seed).
+    static func canonicalJSON(_ config: CleaningConfig) -> String {
+        func canonical(_ value: Any) -> Any {
+            if let object = value as? [String: Any] { return object.mapValues(canonical) }
+            if let list = value as? [Any] {
+                let items = list.map(canonical)
+                return (items as? [String])?.sorted() ?? items
+            }
+            return value
+        }
+        guard let json = try? JSONEncoder().encode(config), let value = try? JSONSerialization.jsonObject(with: json),
+              let text = try? JSONSerialization.data(withJSONObject: canonical(value), options: [.sortedKeys]) else { return "" }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Rank 0's report on every rank: rank 0 passes it, the others nil.

@@ -1,17 +1,48 @@
 import LatheSupport
 
 /// Evaluation across the ranks of a job (`mpirun`, `srun`). Every rank builds every document's requests (few-shot
-/// contexts are drawn in document order from one sampler, so that part is not split); rank r answers the requests of
-/// its contiguous block of documents, and the responses are all-gathered in document order. Every rank then holds
-/// one process's responses — log-likelihoods travel as bit patterns — and computes the same samples and metrics.
-/// A document's responses do not depend on which other documents share its batch: rows are right-padded under a
-/// causal mask and the padded positions are never scored (`DecoderModel.scoreContinuations`).
+/// contexts are drawn in document order from one sampler, so that part is not split). Scoring requests are shared
+/// out by the unit one process runs them in — a question's shared-context group, or one padded batch of the
+/// length-sorted batch order — round-robin, because a row's log-likelihood can differ in its last bits with the rows
+/// it is batched with; generation is shared by contiguous blocks of documents (each is generated on its own). The
+/// responses are all-gathered (log-likelihoods as bit patterns), so every rank holds one process's responses and
+/// computes the same samples and metrics.
 struct EvaluationShards {
     let communicator: any Communicator
 
     /// The documents of `count` that rank `rank` of `size` answers.
     static func block(_ count: Int, rank: Int, size: Int) -> Range<Int> {
         (count * rank / size)..<(count * (rank + 1) / size)
+    }
+
+    /// True when unit `index` of a round-robin deal (a shared-context group, a padded batch) is this rank's.
+    func owns(_ index: Int) -> Bool { index % communicator.size == communicator.rank }
+
+    /// Every request's response on every rank: `scores` holds this rank's (the others nil); each rank sends its
+    /// (index, response) pairs and fills the rest from the others'.
+    func complete(_ scores: [Response?]) throws -> [Response] {
+        var all = scores
+        if communicator.size > 1 {
+            var message = WireWriter()
+            for (index, response) in scores.enumerated() {
+                guard let response else { continue }
+                message.int(index)
+                Self.write([response], &message)
+            }
+            for (sender, bytes) in try communicator.allGather(message.bytes).enumerated() where sender != communicator.rank {
+                var reader = WireReader(bytes, operation: "evaluation scores", sender: sender)
+                while !reader.isAtEnd {
+                    let index = try reader.int()
+                    guard all.indices.contains(index), all[index] == nil, let response = try Self.read(&reader).first else {
+                        throw reader.malformed("request \(index) is out of range, empty or answered twice")
+                    }
+                    all[index] = response
+                }
+            }
+        }
+        guard let missing = all.firstIndex(where: { $0 == nil }) else { return all.map { $0! } }
+        throw CommunicatorError.malformed(operation: "evaluation scores", rank: communicator.rank,
+                                          detail: "no rank answered request \(missing) of \(all.count)")
     }
 
     /// Every document's responses, in document order, on every rank: `answer` gets this rank's block of documents

@@ -35,13 +35,14 @@ public enum Evaluator {
         let format = try options.promptFormat(tokenizer: model.encoder.tokenizer)
         let plans = try Self.plans(task, docs: docs, shots: shots, seed: options.fewshotSeed, format: format)
         let shards = EvaluationShards(communicator: communicator)
-        let responses = try shards.responses(documents: plans.count) { range in
-            let mine = Array(plans[range])
-            switch task.outputType {
-            case .multipleChoice, .loglikelihood: return try scorePairs(task, mine, model, options, progress)
-            case .loglikelihoodRolling: return try scoreRolling(task, mine, model, options, progress)
-            case .generateUntil: return try generate(task, mine, model, progress)
-            }
+        let responses: [[Response]]
+        switch task.outputType {
+        case .multipleChoice, .loglikelihood:
+            responses = try scorePairs(task, plans, model, options, shards, progress)
+        case .loglikelihoodRolling:
+            responses = try scoreRolling(task, plans, model, options, shards, progress)
+        case .generateUntil:
+            responses = try shards.responses(documents: plans.count) { try generate(task, Array(plans[$0]), model, progress) }
         }
         var samples = plans.indices.map { record(task, plans[$0], index: $0, responses: responses[$0]) }
         let metrics = TaskMetrics.compute(task, plans: plans, samples: &samples)
@@ -122,23 +123,19 @@ public enum Evaluator {
 
     /// The responses of each plan's (context, continuation) requests.
     static func scorePairs(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
-                           _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
+                           _ shards: EvaluationShards, _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         var pairs = [(context: [Int32], continuation: [Int32])]()
         for p in plans {
             for c in p.continuations { pairs.append(model.encoder.encodePair(context: p.context, continuation: c)) }
         }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: pairs.count))
-        let scores = try score(pairs, groups: plans.map(\.continuations.count), model, options) { done in
+        let scores = try score(pairs, groups: plans.map(\.continuations.count), model, options, shards) { done in
             progress(.progress(task: task.name, done: done, total: pairs.count))
         }
         var cursor = 0
         return plans.map { p in
-            let responses = p.continuations.indices.map { i -> Response in
-                let s = scores[cursor + i]
-                return Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy)
-            }
-            cursor += p.continuations.count
-            return responses
+            defer { cursor += p.continuations.count }
+            return Array(scores[cursor..<cursor + p.continuations.count])
         }
     }
 
@@ -161,19 +158,24 @@ public enum Evaluator {
     }
 
     /// Scores pairs; consecutive `groups` that share their context tokens (the choices of one question) run the
-    /// context once through the KV cache when `options.shareContexts`, the rest go through padded batches.
+    /// context once through the KV cache when `options.shareContexts`, the rest go through padded batches. With
+    /// several ranks the shared-context groups and the padded batches are dealt out round-robin, each run as one
+    /// process runs it, and the scores are all-gathered (`EvaluationShards`).
     static func score(_ pairs: [(context: [Int32], continuation: [Int32])], groups: [Int], _ model: EvaluationModel,
-                      _ options: EvaluationOptions, onProgress: (Int) -> Void) throws -> [ContinuationScore] {
-        var scores = [ContinuationScore?](repeating: nil, count: pairs.count)
-        var batched = [Int](), start = 0, done = 0
+                      _ options: EvaluationOptions, _ shards: EvaluationShards,
+                      onProgress: (Int) -> Void) throws -> [Response] {
+        var scores = [Response?](repeating: nil, count: pairs.count)
+        var batched = [Int](), start = 0, done = 0, sharedGroups = 0
         for size in groups {
             let members = Array(start..<start + size)
             start += size
             let context = pairs[members.first ?? 0].context
             let fits = members.allSatisfy { pairs[$0].context == context && context.count + pairs[$0].continuation.count <= model.encoder.maxLength + 1 }
             if options.shareContexts && size > 1 && fits {
+                defer { sharedGroups += 1 }
+                guard shards.owns(sharedGroups) else { continue }
                 let shared = try model.model.scoreSharedContext(context, continuations: members.map { pairs[$0].continuation })
-                for (i, member) in members.enumerated() { scores[member] = shared[i] }
+                for (i, member) in members.enumerated() { scores[member] = Response(logLikelihood: shared[i].logLikelihood, isGreedy: shared[i].isGreedy) }
                 done += size
                 onProgress(done)
             } else {
@@ -182,15 +184,17 @@ public enum Evaluator {
         }
         if !batched.isEmpty {
             let rest = try model.model.scoreContinuations(batched.map { pairs[$0] }, maxLength: model.encoder.maxLength,
-                                                          batchTokens: options.batchTokens) { onProgress(done + $0) }
-            for (i, member) in batched.enumerated() { scores[member] = rest[i] }
+                                                          batchTokens: options.batchTokens, batches: shards.owns) { onProgress(done + $0) }
+            for (i, member) in batched.enumerated() {
+                if let s = rest[i] { scores[member] = Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy) }
+            }
         }
-        return scores.map { $0! }
+        return try shards.complete(scores)
     }
 
     /// Each plan's one response: the summed log-likelihood of its target's rolling windows.
     static func scoreRolling(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
-                             _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
+                             _ shards: EvaluationShards, _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         var windows = [(context: [Int32], continuation: [Int32])](), owner = [Int]()
         for (index, p) in plans.enumerated() {
             let w = model.encoder.rollingWindows(p.target)
@@ -198,12 +202,12 @@ public enum Evaluator {
             owner += Array(repeating: index, count: w.count)
         }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: windows.count))
-        let scores = try model.model.scoreContinuations(windows, maxLength: model.encoder.maxLength,
-                                                        batchTokens: options.batchTokens) { done in
+        // Every window is its own group: all of them go through the padded batches.
+        let scores = try score(windows, groups: Array(repeating: 1, count: windows.count), model, options, shards) { done in
             progress(.progress(task: task.name, done: done, total: windows.count))
         }
         var totals = [Double](repeating: 0, count: plans.count)
-        for (i, s) in scores.enumerated() { totals[owner[i]] += s.logLikelihood }
+        for (i, s) in scores.enumerated() { totals[owner[i]] += s.logLikelihood ?? 0 }
         return totals.map { [Response(logLikelihood: $0)] }
     }
 
