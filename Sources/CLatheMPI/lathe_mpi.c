@@ -55,19 +55,52 @@ int lathe_mpi_allgather_int64(int64_t value, int64_t *values) {
     return MPI_Allgather(&value, 1, MPI_INT64_T, values, 1, MPI_INT64_T, MPI_COMM_WORLD);
 }
 
+// Open MPI's blocking calls spin at 100% CPU. Ranks wait in collectives while rank 0 works alone (tokenising,
+// deduplicating, writing), so after a short spin they sleep 1 ms between polls and leave the cores to it.
+static int wait_politely(MPI_Request *request) {
+    const struct timespec pause = {0, 1000000};
+    for (long polls = 0;; polls++) {
+        int done = 0;
+        int error = MPI_Test(request, &done, MPI_STATUS_IGNORE);
+        if (error != MPI_SUCCESS || done) return error;
+        if (polls > 10000) nanosleep(&pause, NULL);
+    }
+}
+
+int lathe_mpi_gather_int64(int64_t value, int64_t *values) {
+    MPI_Request request;
+    int error = MPI_Igather(&value, 1, MPI_INT64_T, values, 1, MPI_INT64_T, 0, MPI_COMM_WORLD, &request);
+    if (error != MPI_SUCCESS) return error;
+    return wait_politely(&request);
+}
+
+int lathe_mpi_gatherv(const void *send, int count, void *receive, const int *counts) {
+    int size = 0, rank = 0;
+    int error = MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (error == MPI_SUCCESS) error = MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (error != MPI_SUCCESS) return error;
+    int *displacements = NULL;
+    if (rank == 0) {
+        displacements = malloc(sizeof(int) * (size_t)size);
+        if (displacements == NULL) return MPI_ERR_NO_MEM;
+        long long offset = 0;
+        for (int r = 0; r < size; r++) {
+            displacements[r] = (int)offset;
+            offset += counts[r];
+        }
+    }
+    MPI_Request request;
+    error = MPI_Igatherv(send, count, MPI_BYTE, receive, counts, displacements, MPI_BYTE, 0, MPI_COMM_WORLD, &request);
+    if (error == MPI_SUCCESS) error = wait_politely(&request);
+    free(displacements);
+    return error;
+}
+
 int lathe_mpi_bcast(void *buffer, int count, int root) {
     MPI_Request request;
     int error = MPI_Ibcast(buffer, count, MPI_BYTE, root, MPI_COMM_WORLD, &request);
     if (error != MPI_SUCCESS) return error;
-    // Open MPI's blocking calls spin at 100% CPU. Ranks wait here while rank 0 cleans and tokenises alone, so after
-    // a short spin they sleep 1 ms between polls and leave the cores to it.
-    const struct timespec pause = {0, 1000000};
-    for (long polls = 0;; polls++) {
-        int done = 0;
-        error = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-        if (error != MPI_SUCCESS || done) return error;
-        if (polls > 10000) nanosleep(&pause, NULL);
-    }
+    return wait_politely(&request);
 }
 
 int lathe_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }

@@ -25,24 +25,21 @@ public final class CleaningPipeline {
 
     /// Runs the stage. `evaluationTexts` are the evaluation set's texts for decontamination (may be empty).
     /// Throws only for conditions that spoil the whole run: unreadable inputs, too many bad lines, unwritable output.
+    /// With several ranks every rank calls it with the same arguments: each processes its share of every batch,
+    /// rank 0 deduplicates and writes (`CleaningShards`), and every rank returns rank 0's report.
     @discardableResult
     public func run(inputs: [String], outputDirectory: String, evaluationTexts: [String] = [],
+                    communicator: any Communicator = SingleProcess(),
                     progress: (CleaningProgress) -> Void = { _ in }) throws(DataError) -> CleanReport {
         try config.validate()
+        let shards = CleaningShards(communicator: communicator)
+        try shards.requireSameInputs(inputs, config: config, evaluationTexts: evaluationTexts)
+        let processor = makeProcessor(evaluationTexts: evaluationTexts)
+        guard communicator.isLeader else { return try shards.follow(inputs: inputs, config: config, processor: processor) }
         do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
             throw DataError.cannotWrite(path: outputDirectory, reason: error.localizedDescription)
         }
         let out = URL(fileURLWithPath: outputDirectory)
-        let normalizer = TextNormalizer(config.normalization)
-        let signer = config.minHash.map(MinHash.init) ?? (evaluationTexts.isEmpty ? nil : MinHash())
-        let contamination = evaluationTexts.isEmpty || signer == nil ? nil
-            : ContaminationIndex(evaluationTexts: evaluationTexts.map(normalizer.normalize), minHash: signer!)
-        let processor = RecordProcessor(
-            decoder: RecordDecoder(format: config.format, fields: config.fields), maxRecordBytes: config.maxRecordBytes,
-            normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init),
-            documentFilters: config.documentFilters.filters(countTokens: countTokens),
-            instructionFilters: config.instructionFilters.filters(countTokens: countTokens), kind: config.kind,
-            minHash: signer, contamination: contamination, split: config.split)
 
         // Report steps: the filters of the kinds in use, in run order, each name once.
         let used = config.kind == .web ? processor.documentFilters : config.kind == .instruction ? processor.instructionFilters
@@ -64,8 +61,8 @@ public final class CleaningPipeline {
             var input = CleanReport.Input(path: path, records: 0, badLines: 0, emptyLines: 0)
             while true {
                 let items = try source.nextBatch(maxItems: Self.batchRecords, maxBytes: Self.batchBytes)
+                let outcomes = try shards.process(items, file: path, processor: processor)
                 if items.isEmpty { break }
-                let outcomes = Self.processBatch(items, file: path, processor: processor)
                 for (item, outcome) in zip(items, outcomes) {
                     if case .line(let l) = item { state.report.bytesIn += (l.oversizeLength ?? l.bytes.count) + 1 }
                     try state.absorb(outcome, input: &input)
@@ -95,7 +92,21 @@ public final class CleaningPipeline {
         state.report.spilledRuns = budget.runsWritten
         try state.writeReport(to: out.appendingPathComponent("clean_report.json").path)
         progress(CleaningProgress(stage: .done, file: nil, records: state.report.recordsOut, bytes: state.report.bytesIn, totalBytes: totalBytes))
-        return state.report
+        return try shards.share(state.report)
+    }
+
+    /// The per-record work with this run's settings; `evaluationTexts` enable decontamination.
+    private func makeProcessor(evaluationTexts: [String]) -> RecordProcessor {
+        let normalizer = TextNormalizer(config.normalization)
+        let signer = config.minHash.map(MinHash.init) ?? (evaluationTexts.isEmpty ? nil : MinHash())
+        let contamination = evaluationTexts.isEmpty || signer == nil ? nil
+            : ContaminationIndex(evaluationTexts: evaluationTexts.map(normalizer.normalize), minHash: signer!)
+        return RecordProcessor(
+            decoder: RecordDecoder(format: config.format, fields: config.fields), maxRecordBytes: config.maxRecordBytes,
+            normalizer: normalizer, redactor: config.pii.map(PIIRedactor.init),
+            documentFilters: config.documentFilters.filters(countTokens: countTokens),
+            instructionFilters: config.instructionFilters.filters(countTokens: countTokens), kind: config.kind,
+            minHash: signer, contamination: contamination, split: config.split)
     }
 
     /// Position of a filter step in run order (`FilterSet.filters`).

@@ -16,6 +16,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     /// A configuration value is out of range.
     case invalidConfig(key: String, reason: String)
+    /// The ranks of a job (`mpirun`, `srun`) could not exchange a batch, or saw different inputs.
+    case exchange(String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): cannot write (\(reason)). Check that the output folder exists and is writable."
         case .invalidConfig(let key, let reason):
             return "configuration key '\(key)': \(reason)"
+        case .exchange(let reason):
+            return "cleaning across ranks: \(reason)"
         }
     }
 }

@@ -47,6 +47,31 @@ public final class MPICommunicator: Communicator {
         return result
     }
 
+    public func gather(_ bytes: [UInt8]) throws -> [[UInt8]] {
+        var counts = [Int64](repeating: 0, count: rank == 0 ? size : 1)
+        try check(lathe_mpi_gather_int64(Int64(bytes.count), &counts), "MPI_Gather")
+        let total = rank == 0 ? counts.reduce(0, +) : 0
+        guard total <= Int64(Int32.max) else {
+            throw CommunicatorError.malformed(operation: "gather", rank: rank,
+                                              detail: "\(total) bytes in one exchange exceeds MPI's 2 GiB count limit")
+        }
+        let counts32 = counts.map { Int32($0) }
+        var received = [UInt8](repeating: 0, count: Int(total))
+        try check(bytes.withUnsafeBytes { send in
+            received.withUnsafeMutableBytes { receive in
+                lathe_mpi_gatherv(send.baseAddress, Int32(bytes.count), receive.baseAddress, counts32)
+            }
+        }, "MPI_Gatherv")
+        guard rank == 0 else { return [] }
+        var result: [[UInt8]] = []
+        var offset = 0
+        for count in counts {
+            result.append(Array(received[offset..<(offset + Int(count))]))
+            offset += Int(count)
+        }
+        return result
+    }
+
     public func broadcast(_ bytes: [UInt8]) throws -> [UInt8] {
         var count = Int64(bytes.count)
         try check(withUnsafeMutableBytes(of: &count) { lathe_mpi_bcast($0.baseAddress, 8, 0) }, "MPI_Bcast")

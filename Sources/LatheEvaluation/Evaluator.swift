@@ -2,6 +2,7 @@ import Foundation
 import LatheFormats
 import LatheJinja
 import LatheModels
+import LatheSupport
 
 /// Runs tasks against a model the way lm-eval 0.4 does (few-shot contexts, `HFLM` request semantics) and returns typed
 /// results; rendering them is the caller's business.
@@ -18,8 +19,11 @@ public enum Evaluator {
         var loggedTarget = ""
     }
 
-    /// Evaluates `task` on `model`; `progress` receives events as requests are answered.
+    /// Evaluates `task` on `model`; `progress` receives events as requests are answered. With several ranks every
+    /// rank calls it with the same arguments: each answers the requests of its share of the documents
+    /// (`EvaluationShards`), and every rank returns the same result, that of one process.
     public static func evaluate(_ task: TaskConfig, model: EvaluationModel, options: EvaluationOptions = .init(),
+                                communicator: any Communicator = SingleProcess(),
                                 progress: (EvaluationEvent) -> Void = { _ in }) throws -> TaskResult {
         let started = Date()
         guard let split = task.evaluationSplit else {
@@ -30,15 +34,17 @@ public enum Evaluator {
         let shots = try task.effectiveFewshot(override: options.numFewshot)
         let format = try options.promptFormat(tokenizer: model.encoder.tokenizer)
         let plans = try Self.plans(task, docs: docs, shots: shots, seed: options.fewshotSeed, format: format)
-        var samples: [SampleRecord]
+        let shards = EvaluationShards(communicator: communicator)
+        let responses: [[Response]]
         switch task.outputType {
         case .multipleChoice, .loglikelihood:
-            samples = try scorePairs(task, plans, model, options, progress)
+            responses = try scorePairs(task, plans, model, options, shards, progress)
         case .loglikelihoodRolling:
-            samples = try scoreRolling(task, plans, model, options, progress)
+            responses = try scoreRolling(task, plans, model, options, shards, progress)
         case .generateUntil:
-            samples = try generate(task, plans, model, progress)
+            responses = try shards.responses(documents: plans.count) { try generate(task, Array(plans[$0]), model, progress) }
         }
+        var samples = plans.indices.map { record(task, plans[$0], index: $0, responses: responses[$0]) }
         let metrics = TaskMetrics.compute(task, plans: plans, samples: &samples)
         let seconds = Date().timeIntervalSince(started)
         progress(.taskFinished(task: task.name, model: model.name, seconds: seconds))
@@ -115,24 +121,21 @@ public enum Evaluator {
         return p
     }
 
+    /// The responses of each plan's (context, continuation) requests.
     static func scorePairs(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
-                           _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+                           _ shards: EvaluationShards, _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         var pairs = [(context: [Int32], continuation: [Int32])]()
         for p in plans {
             for c in p.continuations { pairs.append(model.encoder.encodePair(context: p.context, continuation: c)) }
         }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: pairs.count))
-        let scores = try score(pairs, groups: plans.map(\.continuations.count), model, options) { done in
+        let scores = try score(pairs, groups: plans.map(\.continuations.count), model, options, shards) { done in
             progress(.progress(task: task.name, done: done, total: pairs.count))
         }
         var cursor = 0
-        return plans.enumerated().map { index, p in
-            let responses = p.continuations.indices.map { i -> Response in
-                let s = scores[cursor + i]
-                return Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy)
-            }
-            cursor += p.continuations.count
-            return record(task, p, index: index, responses: responses)
+        return plans.map { p in
+            defer { cursor += p.continuations.count }
+            return Array(scores[cursor..<cursor + p.continuations.count])
         }
     }
 
@@ -155,19 +158,24 @@ public enum Evaluator {
     }
 
     /// Scores pairs; consecutive `groups` that share their context tokens (the choices of one question) run the
-    /// context once through the KV cache when `options.shareContexts`, the rest go through padded batches.
+    /// context once through the KV cache when `options.shareContexts`, the rest go through padded batches. With
+    /// several ranks the shared-context groups and the padded batches are dealt out round-robin, each run as one
+    /// process runs it, and the scores are all-gathered (`EvaluationShards`).
     static func score(_ pairs: [(context: [Int32], continuation: [Int32])], groups: [Int], _ model: EvaluationModel,
-                      _ options: EvaluationOptions, onProgress: (Int) -> Void) throws -> [ContinuationScore] {
-        var scores = [ContinuationScore?](repeating: nil, count: pairs.count)
-        var batched = [Int](), start = 0, done = 0
+                      _ options: EvaluationOptions, _ shards: EvaluationShards,
+                      onProgress: (Int) -> Void) throws -> [Response] {
+        var scores = [Response?](repeating: nil, count: pairs.count)
+        var batched = [Int](), start = 0, done = 0, sharedGroups = 0
         for size in groups {
             let members = Array(start..<start + size)
             start += size
             let context = pairs[members.first ?? 0].context
             let fits = members.allSatisfy { pairs[$0].context == context && context.count + pairs[$0].continuation.count <= model.encoder.maxLength + 1 }
             if options.shareContexts && size > 1 && fits {
+                defer { sharedGroups += 1 }
+                guard shards.owns(sharedGroups) else { continue }
                 let shared = try model.model.scoreSharedContext(context, continuations: members.map { pairs[$0].continuation })
-                for (i, member) in members.enumerated() { scores[member] = shared[i] }
+                for (i, member) in members.enumerated() { scores[member] = Response(logLikelihood: shared[i].logLikelihood, isGreedy: shared[i].isGreedy) }
                 done += size
                 onProgress(done)
             } else {
@@ -176,14 +184,17 @@ public enum Evaluator {
         }
         if !batched.isEmpty {
             let rest = try model.model.scoreContinuations(batched.map { pairs[$0] }, maxLength: model.encoder.maxLength,
-                                                          batchTokens: options.batchTokens) { onProgress(done + $0) }
-            for (i, member) in batched.enumerated() { scores[member] = rest[i] }
+                                                          batchTokens: options.batchTokens, batches: shards.owns) { onProgress(done + $0) }
+            for (i, member) in batched.enumerated() {
+                if let s = rest[i] { scores[member] = Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy) }
+            }
         }
-        return scores.map { $0! }
+        return try shards.complete(scores)
     }
 
+    /// Each plan's one response: the summed log-likelihood of its target's rolling windows.
     static func scoreRolling(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
-                             _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+                             _ shards: EvaluationShards, _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         var windows = [(context: [Int32], continuation: [Int32])](), owner = [Int]()
         for (index, p) in plans.enumerated() {
             let w = model.encoder.rollingWindows(p.target)
@@ -191,23 +202,24 @@ public enum Evaluator {
             owner += Array(repeating: index, count: w.count)
         }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: windows.count))
-        let scores = try model.model.scoreContinuations(windows, maxLength: model.encoder.maxLength,
-                                                        batchTokens: options.batchTokens) { done in
+        // Every window is its own group: all of them go through the padded batches.
+        let scores = try score(windows, groups: Array(repeating: 1, count: windows.count), model, options, shards) { done in
             progress(.progress(task: task.name, done: done, total: windows.count))
         }
         var totals = [Double](repeating: 0, count: plans.count)
-        for (i, s) in scores.enumerated() { totals[owner[i]] += s.logLikelihood }
-        return plans.enumerated().map { index, p in record(task, p, index: index, responses: [Response(logLikelihood: totals[index])]) }
+        for (i, s) in scores.enumerated() { totals[owner[i]] += s.logLikelihood ?? 0 }
+        return totals.map { [Response(logLikelihood: $0)] }
     }
 
+    /// Each plan's responses: the greedy generation, `repeats` times.
     static func generate(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel,
-                         _ progress: (EvaluationEvent) -> Void) throws -> [SampleRecord] {
+                         _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
         let tokenizer = model.encoder.tokenizer
         var until = task.until ?? [task.fewshotDelimiter]
         // HFLM always stops at the end-of-text token as well.
         if let eos = tokenizer.eosTokenId { until.append(tokenizer.decode([eos])) }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: plans.count))
-        var samples = [SampleRecord]()
+        var responses = [[Response]]()
         for (index, p) in plans.enumerated() {
             let budget = max(1, model.encoder.maxLength - task.maxGenToks)
             let prompt = Array(model.encoder.encode(p.context).suffix(budget))
@@ -219,10 +231,9 @@ public enum Evaluator {
                 if let range = text.range(of: stop) { text = String(text[..<range.lowerBound]) }
             }
             // lm-eval asks `repeats` times; greedy decoding gives the same text each time, so it is generated once.
-            let responses = Array(repeating: Response(text: text), count: task.repeats)
-            samples.append(record(task, p, index: index, responses: responses))
+            responses.append(Array(repeating: Response(text: text), count: task.repeats))
             progress(.progress(task: task.name, done: index + 1, total: plans.count))
         }
-        return samples
+        return responses
     }
 }

@@ -20,6 +20,16 @@ extension DecoderModel {
     public func scoreContinuations(_ pairs: [(context: [Int32], continuation: [Int32])], maxLength: Int,
                                    batchTokens: Int = 1024,
                                    onBatch: (Int) -> Void = { _ in }) throws -> [ContinuationScore] {
+        try scoreContinuations(pairs, maxLength: maxLength, batchTokens: batchTokens, batches: { _ in true }, onBatch: onBatch)
+            .map { $0! }
+    }
+
+    /// The same batches, but only those `batches` selects (by their index in run order) are run; the other pairs'
+    /// scores are nil. Ranks that split the batches between them get every score exactly as one process computes
+    /// it: a row's score can differ in its last bits with the rows it is batched with (the sgemm's blocking).
+    public func scoreContinuations(_ pairs: [(context: [Int32], continuation: [Int32])], maxLength: Int,
+                                   batchTokens: Int, batches selected: (Int) -> Bool,
+                                   onBatch: (Int) -> Void = { _ in }) throws -> [ContinuationScore?] {
         var rows = [[Int32]](), targets = [[Int32]]()
         for (context, continuation) in pairs {
             guard !continuation.isEmpty else { throw ModelError.invalidInput("a continuation has no tokens") }
@@ -31,17 +41,20 @@ extension DecoderModel {
         }
         let order = rows.indices.sorted { rows[$0].count > rows[$1].count }
         var scores = [ContinuationScore?](repeating: nil, count: pairs.count)
-        var start = 0
+        var start = 0, batch = 0
         while start < order.count {
             let length = rows[order[start]].count
             let count = max(1, min(order.count - start, batchTokens / max(length, 1)))
-            let members = Array(order[start..<start + count])
-            let batchScores = try scoreBatch(members.map { rows[$0] }, members.map { targets[$0] }, length: length)
-            for (i, member) in members.enumerated() { scores[member] = batchScores[i] }
+            if selected(batch) {
+                let members = Array(order[start..<start + count])
+                let batchScores = try scoreBatch(members.map { rows[$0] }, members.map { targets[$0] }, length: length)
+                for (i, member) in members.enumerated() { scores[member] = batchScores[i] }
+            }
             start += count
+            batch += 1
             onBatch(start)
         }
-        return scores.map { $0! }
+        return scores
     }
 
     /// Scores the continuations of one shared context (the choices of a multiple-choice question) in one batch.

@@ -16,6 +16,8 @@ public protocol Communicator: AnyObject {
     var localSize: Int { get }
     /// Each rank's `bytes`, in rank order (the ranks may send different lengths).
     func allGather(_ bytes: [UInt8]) throws -> [[UInt8]]
+    /// Each rank's `bytes` on rank 0, in rank order; the other ranks get an empty list (only rank 0 receives).
+    func gather(_ bytes: [UInt8]) throws -> [[UInt8]]
     /// Rank 0's `bytes` on every rank (what the other ranks pass is ignored).
     func broadcast(_ bytes: [UInt8]) throws -> [UInt8]
     /// Returns when every rank has called it.
@@ -23,6 +25,12 @@ public protocol Communicator: AnyObject {
 }
 
 extension Communicator {
+    /// `gather` through `allGather`, for transports without a rooted gather.
+    public func gather(_ bytes: [UInt8]) throws -> [[UInt8]] {
+        let all = try allGather(bytes)
+        return rank == 0 ? all : []
+    }
+
     /// True on the rank that writes checkpoints, logs, lineage and exports.
     public var isLeader: Bool { rank == 0 }
 

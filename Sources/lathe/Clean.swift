@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheData
+import LatheSupport
 
 /// `lathe clean INPUT... --out DIR`: LatheData's cleaning pipeline (what the recipe's clean stage runs) with
 /// its settings from flags.
@@ -83,28 +84,32 @@ struct Clean: ParsableCommand {
     }
 
     func run() throws {
-        try runAsJob { if $0.isLeader { try clean() } }
+        try runAsJob { try clean($0) }
     }
 
-    /// Cleans on rank 0 of a job (sharding with global dedup is not done yet: the other ranks wait).
-    func clean() throws {
-        threads.configure()
+    /// Cleans as one rank of a job: every rank processes its share of each batch, rank 0 deduplicates, writes and
+    /// prints (`CleaningPipeline.run`).
+    func clean(_ communicator: any Communicator) throws {
+        threads.configure(for: communicator)
         let config = try makeConfig()
         let pipeline = CleaningPipeline(config: config)
         let evalTexts = try pipeline.evaluationTexts(decontaminate)
         var lastPrint = 0
-        let report = try pipeline.run(inputs: inputs, outputDirectory: out, evaluationTexts: evalTexts) { event in
+        let report = try pipeline.run(inputs: inputs, outputDirectory: out, evaluationTexts: evalTexts,
+                                      communicator: communicator) { event in
             guard event.stage != .done, event.records - lastPrint >= 50_000 || event.stage != .reading else { return }
             lastPrint = event.records
             let mb = Double(event.bytes) / 1e6
             FileHandle.standardError.write(Data("\(event.stage.rawValue): \(event.records) records, \(format(mb)) MB\n".utf8))
         }
+        guard communicator.isLeader else { return }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.summary)
+            if communicator.size > 1 { print("cleaned on \(communicator.size) ranks; rank 0 deduplicated and wrote") }
             if report.spilledRuns > 0 { print("spilled \(report.spilledRuns) sorted runs to \(out) under the memory budget (removed)") }
             print("wrote \(out)/cleaned.jsonl, rejected.jsonl, clean_report.json" + (config.split == nil ? "" : ", train.jsonl, eval.jsonl"))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheEvaluation
+import LatheSupport
 
 /// `lathe eval`: lm-eval-compatible tasks on a model, an adapter, or both side by side.
 struct Eval: ParsableCommand {
@@ -39,12 +40,14 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        try runAsJob { if $0.isLeader { try evaluate() } }
+        try runAsJob { try evaluate($0) }
     }
 
-    /// Evaluates on rank 0 of a job (document sharding is not done yet: the other ranks wait).
-    func evaluate() throws {
-        threads.configure()
+    /// Evaluates as one rank of a job: every rank answers its share of each task's documents
+    /// (`Evaluator.evaluate`); rank 0 alone writes and prints.
+    func evaluate(_ communicator: any Communicator) throws {
+        threads.configure(for: communicator)
+        let leader = communicator.isLeader
         let taskList = try TaskSuite.load(tasks)
         var options = EvaluationOptions(limit: limit, numFewshot: numFewshot)
         options.applyChatTemplate = applyChatTemplate
@@ -52,6 +55,7 @@ struct Eval: ParsableCommand {
         options.systemInstruction = systemInstruction
         for task in taskList {
             let shots = try task.effectiveFewshot(override: numFewshot)
+            guard leader else { continue }
             if let numFewshot, shots != numFewshot {
                 note("\(task.name): num_fewshot: 0 in \(task.file) keeps it zero-shot (lm-eval ignores --num_fewshot there too)")
             }
@@ -65,17 +69,19 @@ struct Eval: ParsableCommand {
             let evaluationModel = try EvaluationModel.load(path: model, adapter: run.adapter, name: run.label, format: base.format)
             var results = [TaskResult]()
             for task in taskList {
-                results.append(try Evaluator.evaluate(task, model: evaluationModel, options: options, progress: render))
+                results.append(try Evaluator.evaluate(task, model: evaluationModel, options: options, communicator: communicator,
+                                                      progress: leader ? render : { _ in }))
             }
+            all.append(results)
+            guard leader else { continue }
             let folder = runs.count > 1 ? (out as NSString).appendingPathComponent(run.label) : out
             let args = "model=\(model)" + (run.adapter.map { ",adapter=\($0)" } ?? "")
             try EvaluationReport.write(results, model: args, options: options, to: folder)
             let table = EvaluationReport.table(results, options: options)
             try Data(table.utf8).write(to: URL(fileURLWithPath: folder).appendingPathComponent("table.md"))
             print("\n\(run.label): \(args)\n" + table)
-            all.append(results)
         }
-        if all.count == 2 {
+        if all.count == 2 && leader {
             let comparison = Comparison(base: all[0], adapted: all[1], options: options)
             let table = comparison.table()
             try Data(table.utf8).write(to: URL(fileURLWithPath: out).appendingPathComponent("comparison.md"))

@@ -34,6 +34,13 @@ extension Communicator {
     }
 }
 
+extension ThreadOptions {
+    /// Sets the thread count for this rank: the flag, else the cores ÷ the job's ranks on this host.
+    func configure(for communicator: any Communicator) {
+        Parallel.configure(threads: threads ?? communicator.defaultThreads)
+    }
+}
+
 /// When a rank dies, the launcher ends the others with SIGTERM; each says why before it goes, so the job's output
 /// names the cause and the way on instead of ending silently.
 enum JobSignals {

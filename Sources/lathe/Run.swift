@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
 
 /// Runs the selected stages of `loaded` with the real executors; after a complete run writes the model card and
 /// report. Returns the stage directories. With several ranks, every rank checks that it sees rank 0's recipe and
-/// inputs; rank 0 runs the stages and writes, the others join it only to train (`TrainStage.follow`).
+/// inputs; rank 0 runs the stages and writes, the others join it to clean, train and evaluate (`StageFollowers`).
 func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection = .all,
                communicator: any Communicator = SingleProcess()) throws -> [StageName: String] {
     let threads = loaded.recipe.train.threads > 0 ? loaded.recipe.train.threads : communicator.defaultThreads
@@ -55,15 +55,15 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection 
     let fingerprint = ([try loaded.sha256()] + runner.plan.stages.map(\.key)).joined(separator: ",")
     try communicator.requireSameFingerprint(fingerprint, what: "recipe and input hashes")
     guard communicator.isLeader else {
-        try TrainStage.follow(loaded, plan: runner.plan, communicator: communicator)
+        try StageFollowers.follow(loaded, plan: runner.plan, communicator: communicator)
         return [:]
     }
     let train = TrainStage(communicator: communicator) { log.train($0) }
     let executors: [StageName: any StageExecutor] = [
-        .clean: CleanStage { log.clean($0) },
+        .clean: CleanStage(communicator: communicator) { log.clean($0) },
         .tokenize: TokenizeStage(),
         .train: train,
-        .evaluate: EvaluateStage { log.evaluate($0) },
+        .evaluate: EvaluateStage(communicator: communicator) { log.evaluate($0) },
         .export: ExportStage { log.line("warning", ["format": $0.format.rawValue, "message": $0.message]) },
     ]
     // The plan before any work: refuse a training run that cannot fit, with the numbers and what to change.
@@ -78,7 +78,7 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection 
     }
     let started = Date()
     let outputs = try runner.run(executors: executors, selection: selection) { log.run($0) }
-    try train.releaseFollowers()
+    try StageFollowers.release(communicator)
     if let plan {
         log.line("measured", ["peak_rss_gb": Double(peakResidentBytes() ?? 0) / 1e9, "predicted_peak_gb": Double(plan.peakBytes) / 1e9,
                               "seconds": Date().timeIntervalSince(started)])

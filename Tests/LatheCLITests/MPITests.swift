@@ -3,7 +3,8 @@ import Testing
 
 /// `lathe train` and `lathe run` as two Open MPI ranks (`mpirun -np 2`, one thread each) end with the adapter a
 /// single process trains, byte for byte; a rank killed mid-run ends the job non-zero, and running again — on one
-/// process — resumes from the last checkpoint to the same adapter.
+/// process — resumes from the last checkpoint to the same adapter. `lathe clean` and `lathe eval` on two ranks write
+/// the files one process writes.
 @Suite(.serialized) struct MPITests {
     /// `mpirun`, installed with libopenmpi-dev by Scripts/install-deps.sh (`make deps`).
     static let mpirun = "/usr/bin/mpirun"
@@ -42,9 +43,11 @@ import Testing
                          stderr: try String(contentsOfFile: err.path, encoding: .utf8))
     }
 
-    static func project(_ label: String, steps: Int, saveEvery: Int) throws -> TinyProject {
+    /// A recipe project; with `evaluate`, its evaluate stage runs a loglikelihood task of five documents.
+    static func project(_ label: String, steps: Int, saveEvery: Int, evaluate: Bool = false) throws -> TinyProject {
         let texts = (0..<30).map { "Entry \($0): pump \($0 * 7) holds \($0 + 3) litres at station \($0 % 4)." }
-        return try TinyProject(label: "mpi-\(label)", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "mpi",
+        let evaluation = evaluate ? "evaluate:\n  tasks: [evals/tiny_ll.yaml]\n  compare_with_base: false\n" : "evaluate:\n  enabled: false\n"
+        let project = try TinyProject(label: "mpi-\(label)", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "mpi",
                                seed: 11, sections: """
         clean:
           kind: instruction
@@ -61,12 +64,34 @@ import Testing
           save_every: \(saveEvery)
           keep_last: 2
           threads: 1
-        evaluate:
-          enabled: false
-        export:
+        \(evaluation)export:
           formats: [peft]
 
         """)
+        guard evaluate else { return project }
+        try FileManager.default.createDirectory(atPath: "\(project.root)/Recipes/evals", withIntermediateDirectories: true)
+        let docs = (0..<5).map { "{\"q\": \"Entry \($0): pump \($0 * 7) holds\", \"a\": \" \($0 + 3) litres.\"}\n" }.joined()
+        try docs.write(toFile: "\(project.root)/Recipes/evals/tiny_ll.jsonl", atomically: true, encoding: .utf8)
+        try """
+        task: tiny_ll
+        dataset_path: json
+        dataset_kwargs: {data_files: {test: tiny_ll.jsonl}}
+        test_split: test
+        output_type: loglikelihood
+        doc_to_text: "{{q}}"
+        doc_to_target: "{{a}}"
+        metric_list: [{metric: perplexity}, {metric: acc}]
+
+        """.write(toFile: "\(project.root)/Recipes/evals/tiny_ll.yaml", atomically: true, encoding: .utf8)
+        return project
+    }
+
+    /// The file of the run's stage output whose path ends with `suffix`.
+    static func stageFile(_ project: TinyProject, _ suffix: String) throws -> Data {
+        let run = project.run("mpi")
+        let path = try #require(try FileManager.default.subpathsOfDirectory(atPath: run)
+            .first { $0.hasPrefix("stages/") && $0.hasSuffix(suffix) }, "no stage file \(suffix)")
+        return try Data(contentsOf: URL(fileURLWithPath: "\(run)/\(path)"))
     }
 
     static func adapter(_ project: TinyProject) throws -> Data {
@@ -125,9 +150,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/out/adapter_model.safetensors"))
     }
 
+    /// The whole recipe on two ranks: cleaning, training and evaluation shared, the same files as one process.
     @Test func twoRanksRunTheRecipeToTheSingleProcessAdapter() throws {
-        let single = try Self.project("single", steps: 5, saveEvery: 2)
-        let pair = try Self.project("pair", steps: 5, saveEvery: 2)
+        let single = try Self.project("single", steps: 5, saveEvery: 2, evaluate: true)
+        let pair = try Self.project("pair", steps: 5, saveEvery: 2, evaluate: true)
         defer { single.remove(); pair.remove() }
         let one = try CLI.run(["run", single.recipe])
         #expect(one.status == 0, "\(one.stderr)")
@@ -135,10 +161,111 @@ import Testing
         #expect(two.status == 0, "\(two.stderr)")
         #expect(try Self.adapter(single) == Self.adapter(pair))
         let lineage = try String(contentsOfFile: "\(pair.run("mpi"))/lineage.json", encoding: .utf8)
-        #expect(lineage.contains("\"ranks\" : 2"), "lineage records the ranks")
+        #expect(lineage.contains("\"ranks\" : 2") && lineage.contains("\"hosts\""), "lineage records the ranks and hosts")
+        for suffix in ["cleaned.jsonl", "rejected.jsonl", "adapter/samples_tiny_ll.jsonl"] {
+            #expect(try Self.stageFile(single, suffix) == Self.stageFile(pair, suffix), "\(suffix) differs")
+        }
         // `lathe reproduce` of the two-rank run, on one process, gives its adapter bit for bit.
         let reproduced = try CLI.run(["reproduce", pair.run("mpi")])
         #expect(reproduced.status == 0 && reproduced.stdout.contains("identical"), "\(reproduced.stdout)\n\(reproduced.stderr)")
+    }
+
+    /// A fixture with every kind of decision over two inputs: kept records, exact and near duplicates (also across
+    /// the inputs and across the ranks' halves of a batch), unreadable and empty lines, PII, a contaminated record.
+    static func cleaningInputs(_ folder: String) throws -> (inputs: [String], evaluation: String) {
+        let words = ["the", "pump", "and", "valve", "of", "station", "to", "pressure", "with", "gauge", "that", "crew", "is",
+                     "shift", "in", "tank", "for", "line", "was", "meter", "on", "hall", "report", "north", "water", "cold",
+                     "checked", "daily", "before", "noon", "team", "logged", "reading", "filter", "spare", "part"]
+        func document(_ i: Int, changed: Bool = false) -> String {
+            var state = UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
+            return (0..<60).map { j in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                if changed && j == 30 { return "replaced" }
+                return words[Int(state >> 33) % words.count]
+            }.joined(separator: " ") + "."
+        }
+        var first: [String] = [], second: [String] = []
+        for i in 0..<40 {
+            first.append("{\"text\": \"\(document(i))\", \"id\": \(i)}")
+            if i % 6 == 0 { first.append("{\"text\": \"\(document(i))\", \"id\": \(i)}") }        // exact duplicate
+            if i % 5 == 1 { second.append("{\"text\": \"\(document(i, changed: true))\"}") }       // near duplicate
+        }
+        first.insert("{\"text\": \"write to crew.lead@example.com about \(document(90))\"}", at: 7)
+        first.insert("{not json", at: 11)
+        first.insert("", at: 12)
+        second += (40..<46).map { "{\"text\": \"\(document($0))\", \"id\": \($0)}" } + ["{\"text\": \"\(document(3))\", \"id\": 3}"]
+        let paths = ["\(folder)/a.jsonl", "\(folder)/b.jsonl"]
+        for (path, lines) in zip(paths, [first, second]) {
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let evaluation = "\(folder)/eval.jsonl"
+        try "{\"text\": \"\(document(42))\"}\n".write(toFile: evaluation, atomically: true, encoding: .utf8)
+        return (paths, evaluation)
+    }
+
+    @Test func twoRanksCleanToTheSingleProcessFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-mpi-clean-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (inputs, evaluation) = try Self.cleaningInputs(folder)
+        func arguments(_ out: String) -> [String] {
+            ["clean"] + inputs + ["--out", "\(folder)/\(out)", "--decontaminate", evaluation, "--threads", "1", "--eval-fraction", "0.2"]
+        }
+        let single = try CLI.run(arguments("single"))
+        #expect(single.status == 0, "\(single.stderr)")
+        let pair = try Self.mpiRun(ranks: 2, arguments("pair"))
+        #expect(pair.status == 0, "\(pair.stderr)")
+        #expect(pair.stdout.contains("cleaned on 2 ranks"), "\(pair.stdout)")
+        for name in ["cleaned.jsonl", "rejected.jsonl", "clean_report.json", "train.jsonl", "eval.jsonl"] {
+            let one = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/single/\(name)"))
+            let two = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/pair/\(name)"))
+            #expect(one == two, "\(name) differs between one process and two ranks")
+        }
+        // The fixture exercises every global decision, so equality above is not the trivial kind.
+        let rejected = try String(contentsOfFile: "\(folder)/pair/rejected.jsonl", encoding: .utf8)
+        for reason in ["exact_duplicate", "near_duplicate", "contaminated", "invalid_json"] {
+            #expect(rejected.contains("\"\(reason)\""), "no \(reason) in rejected.jsonl:\n\(rejected)")
+        }
+    }
+
+    /// Multiple-choice, loglikelihood, generation (three documents: an uneven split) and rolling-loglikelihood tasks.
+    @Test func twoRanksEvaluateToTheSingleProcessResults() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-mpi-eval-\(UUID())").path
+        let fixtures = CLI.packageRoot.appendingPathComponent("Tests/LatheEvaluationTests/Fixtures").path
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(folder)/tasks", withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: folder) }
+        try fm.copyItem(atPath: "\(fixtures)/fewshot", toPath: "\(folder)/fewshot")
+        for name in ["lathe_out_mc", "lathe_out_ll", "lathe_out_gen"] {
+            try fm.copyItem(atPath: "\(fixtures)/outputs/\(name).yaml", toPath: "\(folder)/tasks/\(name).yaml")
+        }
+        for name in ["lathe_ppl.yaml", "lathe_ppl.jsonl"] { try fm.copyItem(atPath: "\(fixtures)/tasks/\(name)", toPath: "\(folder)/tasks/\(name)") }
+        let model = CLI.packageRoot.appendingPathComponent("Tests/LatheModelsTests/Fixtures/tiny-llama/tiny-llama-F32.gguf").path
+        func arguments(_ out: String) -> [String] {
+            ["eval", "--model", model, "--tasks", "\(folder)/tasks", "--out", "\(folder)/\(out)", "--threads", "1"]
+        }
+        let single = try CLI.run(arguments("single"))
+        #expect(single.status == 0, "\(single.stderr)")
+        let pair = try Self.mpiRun(ranks: 2, arguments("pair"))
+        #expect(pair.status == 0, "\(pair.stderr)")
+        let samples = try fm.contentsOfDirectory(atPath: "\(folder)/single").filter { $0.hasPrefix("samples_") }.sorted()
+        #expect(samples.count == 4, "\(samples)")
+        for name in samples + ["table.md"] {
+            let one = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/single/\(name)"))
+            let two = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/pair/\(name)"))
+            #expect(one == two, "\(name) differs between one process and two ranks")
+        }
+        // results.json equal but for the wall-clock keys.
+        func results(_ run: String) throws -> Data {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(run)/results.json"))
+            var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            for key in ["date", "total_evaluation_time_seconds"] { object[key] = nil }
+            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        }
+        #expect(try results("single") == results("pair"))
+        // Rank 0 alone prints the table.
+        #expect(pair.stdout.components(separatedBy: "lathe_out_mc").count == single.stdout.components(separatedBy: "lathe_out_mc").count,
+                "\(pair.stdout)")
     }
 
     /// The pid of the process whose environment holds both `marker` and OMPI_COMM_WORLD_RANK=`rank`.

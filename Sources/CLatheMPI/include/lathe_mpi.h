@@ -20,6 +20,11 @@ int lathe_mpi_local_size(int *size);
 int lathe_mpi_allgatherv(const void *send, int count, void *receive, const int *counts);
 /// Gathers one int64 from every rank into `values`, in rank order.
 int lathe_mpi_allgather_int64(int64_t value, int64_t *values);
+/// Gathers one int64 from every rank into `values` on rank 0 (in rank order; `values` is unused elsewhere).
+int lathe_mpi_gather_int64(int64_t value, int64_t *values);
+/// Every rank sends `count` bytes; on rank 0 `receive` gets all ranks' bytes in rank order, rank r's `counts[r]`
+/// long (`receive` and `counts` are unused elsewhere). A long wait polls with 1 ms sleeps, not a spin.
+int lathe_mpi_gatherv(const void *send, int count, void *receive, const int *counts);
 /// Broadcasts `count` bytes at `buffer` from `root` to every rank; a long wait polls with 1 ms sleeps, not a spin.
 int lathe_mpi_bcast(void *buffer, int count, int root);
 /// Blocks until every rank has called it.

@@ -1,17 +1,25 @@
 import Foundation
 import LatheData
+import LatheSupport
 
 /// The recipe's clean stage: LatheData's cleaning pipeline with the recipe's settings. Writes `cleaned.jsonl`,
 /// `rejected.jsonl`, `clean_report.json` and, with `eval_fraction > 0`, `train.jsonl` and `eval.jsonl`.
+/// With several ranks, every rank processes its share of each batch and rank 0 deduplicates and writes
+/// (`CleaningPipeline.run`); rank 0 announces the stage to the others (`StageFollowers`).
 public struct CleanStage: StageExecutor {
     public var progress: (CleaningProgress) -> Void
+    /// The job's ranks.
+    public let communicator: any Communicator
 
-    public init(progress: @escaping (CleaningProgress) -> Void = { _ in }) { self.progress = progress }
+    public init(communicator: any Communicator = SingleProcess(), progress: @escaping (CleaningProgress) -> Void = { _ in }) {
+        self.communicator = communicator
+        self.progress = progress
+    }
 
     public func run(_ context: StageContext) throws -> StageReport {
-        let pipeline = CleaningPipeline(config: Self.cleaningConfig(context.loaded.recipe))
-        let report = try pipeline.run(inputs: context.loaded.dataFiles, outputDirectory: context.outputDirectory,
-                                      progress: progress)
+        if communicator.size > 1 { _ = try communicator.broadcast([StageFollowers.Kind.clean.rawValue]) }
+        let report = try Self.clean(context.loaded, outputDirectory: context.outputDirectory, communicator: communicator,
+                                    progress: progress)
         let near = report.nearDuplicates
         var counts = ["records_in": report.recordsIn, "records_out": report.recordsOut,
                       "near_duplicates_dropped": near.recordsDropped, "near_duplicate_candidate_pairs": near.candidatePairs,
@@ -21,6 +29,14 @@ public struct CleanStage: StageExecutor {
         for (type, count) in report.pii { counts["pii_\(type)"] = count }
         for (name, count) in report.split ?? [:] { counts["split_\(name)"] = count }
         return StageReport(counts: counts)
+    }
+
+    /// Cleans the recipe's data as this rank's part of the stage (rank 0 writes to `outputDirectory`).
+    @discardableResult
+    static func clean(_ loaded: LoadedRecipe, outputDirectory: String, communicator: any Communicator,
+                      progress: (CleaningProgress) -> Void = { _ in }) throws -> CleanReport {
+        try CleaningPipeline(config: cleaningConfig(loaded.recipe))
+            .run(inputs: loaded.dataFiles, outputDirectory: outputDirectory, communicator: communicator, progress: progress)
     }
 
     /// The recipe's `data` and `clean` sections as LatheData settings: `lathe clean`'s defaults

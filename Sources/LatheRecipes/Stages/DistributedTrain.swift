@@ -4,17 +4,16 @@ import LatheSupport
 import LatheTraining
 
 /// The train stage on several ranks. Rank 0 runs the recipe as one process would — every stage, every write —
-/// while the other ranks wait for it at the train stage: rank 0 broadcasts a start message (the trainer's state
-/// after any resume: step, LoRA parameters, AdamW moments), each rank then trains its share of every step's
-/// micro-batches, and the gradient exchange keeps every rank's adapter identical. When rank 0 does not train
-/// (the stage is cached, or the run stops before it), it broadcasts a message that says so.
+/// while the other ranks wait for it (`StageFollowers`): at the train stage rank 0 broadcasts a start message (the
+/// trainer's state after any resume: step, LoRA parameters, AdamW moments), each rank then trains its share of
+/// every step's micro-batches, and the gradient exchange keeps every rank's adapter identical.
 ///
 /// Message: u8 kind (0: no training, 1: start), then for a start u64 completed steps, u64 optimizer step,
 /// u64 parameter count n, and n × 3 little-endian f32 (parameters, first moments, second moments).
 extension TrainStage {
     /// The state rank 0 resumed from, for the other ranks.
     static func startMessage(_ trainer: Trainer) -> [UInt8] {
-        var bytes: [UInt8] = [1]
+        var bytes: [UInt8] = [StageFollowers.Kind.train.rawValue]
         for value in [trainer.completedSteps, trainer.optimizer.step, trainer.adapter.parameters.count] {
             withUnsafeBytes(of: UInt64(value).littleEndian) { bytes.append(contentsOf: $0) }
         }
@@ -51,20 +50,10 @@ extension TrainStage {
                            completedSteps: header[0])
     }
 
-    /// On rank 0, after the run: tells the other ranks that no training happened if the stage never started.
-    public func releaseFollowers() throws {
-        guard communicator.size > 1, !started.value else { return }
-        started.value = true
-        _ = try communicator.broadcast([0])
-    }
-
-    /// On a rank other than 0: waits for rank 0 to reach the train stage and trains its share of every step. Reads
-    /// the tokenize stage's output from the run directory, which every host must see (a shared filesystem, as for
-    /// any cluster job). Returns whether it trained.
-    @discardableResult
-    public static func follow(_ loaded: LoadedRecipe, plan: StagePlan, communicator: any Communicator) throws -> Bool {
-        let message = try communicator.broadcast([])
-        guard message.first == 1 else { return false }
+    /// On a rank other than 0, once rank 0 announced the train stage with `message` (`StageFollowers`): trains
+    /// this rank's share of every step. Reads the tokenize stage's output from the run directory, which every host
+    /// must see (a shared filesystem, as for any cluster job).
+    static func followTraining(_ message: [UInt8], _ loaded: LoadedRecipe, plan: StagePlan, communicator: any Communicator) throws {
         guard let tokenize = plan.stage(.tokenize), tokenize.enabled else {
             throw RecipeError.invalid(file: loaded.file, line: 0, key: "tokenize", message: "the train stage needs the tokenize stage")
         }
@@ -74,12 +63,5 @@ extension TrainStage {
         var trainer = try training.trainer(train, lora: loaded.recipe.train.lora, config: config)
         try resume(&trainer, from: message, hyper: config.optimizer, rank: communicator.rank)
         try trainer.run(communicator: communicator)
-        return true
     }
-}
-
-/// Whether rank 0 has sent the train stage's start (or no-training) message; shared by the copies of a `TrainStage`.
-/// Only the main thread, which makes every MPI call, touches it.
-final class StartFlag: @unchecked Sendable {
-    var value = false
 }

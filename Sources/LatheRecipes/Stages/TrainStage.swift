@@ -28,9 +28,8 @@ public struct TrainStage: StageExecutor {
     }
 
     public var onEvent: (Event) -> Void
-    /// The job's ranks: rank 0 runs this stage and writes; the others train beside it (`follow`).
+    /// The job's ranks: rank 0 runs this stage and writes; the others train beside it (`StageFollowers`).
     public let communicator: any Communicator
-    let started = StartFlag()
 
     public init(communicator: any Communicator = SingleProcess(), onEvent: @escaping (Event) -> Void = { _ in }) {
         self.communicator = communicator
@@ -64,10 +63,7 @@ public struct TrainStage: StageExecutor {
             try trainer.resume(parameters: state.parameters, optimizer: state.optimizer, completedSteps: step)
             onEvent(.resumed(step: step, problems: latest.problems.map(\.description)))
         }
-        if communicator.size > 1 {
-            started.value = true
-            _ = try communicator.broadcast(Self.startMessage(trainer))
-        }
+        if communicator.size > 1 { _ = try communicator.broadcast(Self.startMessage(trainer)) }
         let evalShard = (tokenized as NSString).appendingPathComponent("eval.tokens.zst")
         let held = FileManager.default.fileExists(atPath: evalShard) ? try TokenShard.read(evalShard) : []
         let length = recipe.tokenize.maxLength
