@@ -126,10 +126,11 @@ public struct AdapterExporter {
         guard formats.contains(.merged) || formats.contains(.gguf) else { return written }
         let merged = base.weights.merged(with: adapter)
         if formats.contains(.merged) {
-            try MergedExport.writeHF(merged, base: base, to: target(.merged), dtype: dtype)
+            try MergedExport.writeHF(merged, base: base, to: target(.merged), dtype: dtype, adapter: adapter)
         }
         if formats.contains(.gguf) {
-            try MergedExport.writeGGUF(merged, baseGGUF: base.path, to: target(.gguf), dtype: dtype)
+            try MergedExport.writeGGUF(merged, baseGGUF: base.path, to: target(.gguf), dtype: dtype,
+                                       newTokens: adapter.tokens?.newTokens ?? [])
         }
         return written
     }
