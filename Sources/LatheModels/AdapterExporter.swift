@@ -66,6 +66,10 @@ public struct AdapterExporter {
             throw ModelError.invalidInput("dtype q8_0 is a GGUF storage type; the merged HF directory takes f32, f16 or bf16 "
                                           + "(export merged and gguf separately, or drop merged)")
         }
+        if formats.contains(.ggufLoRA) && adapter.tokens != nil {
+            throw ModelError.invalidInput("a GGUF LoRA cannot add tokens or carry trained embedding rows (train.new_tokens, "
+                                          + "train.embeddings); export gguf (the merged GGUF has them) instead of gguf-lora")
+        }
         if formats.contains(.gguf) && base.format != .gguf {
             throw ModelError.invalidInput("the merged GGUF copies the tokenizer and chat template from a GGUF base, and "
                                           + "\(base.path) is an HF directory; export merged and convert it with llama.cpp's "
@@ -96,6 +100,12 @@ public struct AdapterExporter {
                 "the adapter was trained against \(quantized.joined(separator: "/"))-quantised base weights; on the "
                 + "full-precision base it behaves slightly differently (the merged exports carry the weights it was "
                 + "trained against)"))
+        }
+        if formats.contains(.peft), let tokens = adapter.tokens {
+            warnings.append(ExportWarning(format: .peft, message:
+                "the adapter trains embedding rows (\(tokens.wholeMatrices ? "modules_to_save" : "trainable_token_indices")); "
+                + "load it on the base after model.resize_token_embeddings(\(tokens.vocab)) with the tokenizer of merged/ or "
+                + "added_tokens.json; vLLM does not load such adapters: serve merged/ instead"))
         }
         if formats.contains(.ggufLoRA) && adapter.config.useRSLoRA {
             warnings.append(ExportWarning(format: .ggufLoRA, message:

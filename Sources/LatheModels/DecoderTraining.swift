@@ -125,14 +125,16 @@ extension DecoderModel {
             }
             dGathered.withUnsafeMutableBufferPointer { dg in
                 dg.update(repeating: 0)
-                guard let (rows, parameters) = tokenRows else {
+                guard let tokenRows else {
                     return head.inputGradient(dg.baseAddress!, logits, rows: m, out: vocab, in: c)
                 }
+                let (table, parameters) = (tokenRows.rows, tokenRows.parameters)
                 logits.withUnsafeMutableBufferPointer { lp in
-                    rows.headBackward(dg.baseAddress!, grads, lp.baseAddress!, gathered, rows: m, parameters)
-                    guard rows.firstRow > 0 else { return }
-                    narrowRows(lp.baseAddress!, rows: m, from: vocab, to: rows.firstRow)
-                    head.inputGradient(dg.baseAddress!, lp.baseAddress!, rows: m, out: rows.firstRow, in: c)
+                    table.headBackward(dg.baseAddress!, grads, lp.baseAddress!, gathered, rows: m, parameters)
+                    guard table.firstRow > 0 else { return }
+                    // The base head's columns, packed (m, V), for its input gradient.
+                    narrowRows(lp.baseAddress!, rows: m, from: vocab, to: table.firstRow)
+                    head.inputGradient(dg.baseAddress!, lp.baseAddress!, rows: m, out: table.firstRow, in: c)
                 }
             }
             for (i, row) in chunk.enumerated() {
