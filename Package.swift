@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "LatheJinjaTests", dependencies: ["LatheSupport", "LatheJinja"]),
         .testTarget(name: "LatheTokenizersTests", dependencies: ["LatheFormats", "LatheJinja", "LatheTokenizers"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheModelsTests", dependencies: ["LatheFormats", "LatheModels"],
+        .testTarget(name: "LatheModelsTests", dependencies: ["LatheFormats", "LatheTokenizers", "LatheModels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheTrainingTests", dependencies: ["LatheSupport", "LatheFormats", "LatheTokenizers", "LatheModels",
                                                              "LatheTraining"],

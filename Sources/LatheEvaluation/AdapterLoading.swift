@@ -8,8 +8,9 @@ extension EvaluationModel {
                             format: BaseFormat = .auto) throws -> EvaluationModel {
         let loaded = try ModelLoader.load(path, format: format)
         var weights = loaded.weights
-        if let adapter { weights = weights.merged(with: try PEFTAdapter.read(adapter, model: loaded.config)) }
-        return EvaluationModel(model: DecoderModel(weights: weights, rope: loaded.rope), tokenizer: try loaded.tokenizer(),
+        let peft = try adapter.map { try PEFTAdapter.read($0, model: loaded.config) }
+        if let peft { weights = weights.merged(with: peft) }
+        return EvaluationModel(model: DecoderModel(weights: weights, rope: loaded.rope), tokenizer: try loaded.tokenizer(for: peft),
                                name: name ?? (adapter == nil ? "base" : "adapter"))
     }
 }

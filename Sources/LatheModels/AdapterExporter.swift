@@ -71,6 +71,10 @@ public struct AdapterExporter {
                                           + "vector, so a DoRA adapter cannot be written as adapter.gguf; export the "
                                           + "merged GGUF (--format gguf), which folds the magnitude into the weights")
         }
+        if formats.contains(.ggufLoRA) && adapter.tokens != nil {
+            throw ModelError.invalidInput("a GGUF LoRA cannot add tokens or carry trained embedding rows (train.new_tokens, "
+                                          + "train.embeddings); export gguf (the merged GGUF has them) instead of gguf-lora")
+        }
         if formats.contains(.gguf) && base.format != .gguf {
             throw ModelError.invalidInput("the merged GGUF copies the tokenizer and chat template from a GGUF base, and "
                                           + "\(base.path) is an HF directory; export merged and convert it with llama.cpp's "
@@ -107,6 +111,12 @@ public struct AdapterExporter {
                 + "full-precision base it behaves slightly differently (the merged exports carry the weights it was "
                 + "trained against)"))
         }
+        if formats.contains(.peft), let tokens = adapter.tokens {
+            warnings.append(ExportWarning(format: .peft, message:
+                "the adapter trains embedding rows (\(tokens.wholeMatrices ? "modules_to_save" : "trainable_token_indices")); "
+                + "load it on the base after model.resize_token_embeddings(\(tokens.vocab)) with the tokenizer of merged/ or "
+                + "added_tokens.json; vLLM does not load such adapters: serve merged/ instead"))
+        }
         if formats.contains(.ggufLoRA) && adapter.config.useRSLoRA {
             warnings.append(ExportWarning(format: .ggufLoRA, message:
                 "llama.cpp scales by alpha/r; rsLoRA's alpha/√r is kept by storing adapter.lora.alpha = alpha·√r"))
@@ -136,10 +146,11 @@ public struct AdapterExporter {
         guard formats.contains(.merged) || formats.contains(.gguf) else { return written }
         let merged = base.weights.merged(with: adapter)
         if formats.contains(.merged) {
-            try MergedExport.writeHF(merged, base: base, to: target(.merged), dtype: dtype)
+            try MergedExport.writeHF(merged, base: base, to: target(.merged), dtype: dtype, adapter: adapter)
         }
         if formats.contains(.gguf) {
-            try MergedExport.writeGGUF(merged, baseGGUF: base.path, to: target(.gguf), dtype: dtype)
+            try MergedExport.writeGGUF(merged, baseGGUF: base.path, to: target(.gguf), dtype: dtype,
+                                       newTokens: adapter.tokens?.newTokens ?? [])
         }
         return written
     }

@@ -69,9 +69,17 @@ public struct DecoderModel: Sendable {
     /// so the batch forward, the KV-cache step, prefix scoring and training differ only there (and in adapters).
     func forwardLayers(_ tokens: UnsafePointer<Int32>, positions: UnsafePointer<Int32>, n: Int, _ base: FrozenBase,
                        ws: DecoderWorkspace, attention: (Int) -> AttentionSource,
-                       adapters: (Int) -> LayerAdapters = { _ in .none }) {
+                       adapters: (Int) -> LayerAdapters = { _ in .none },
+                       tokenRows: (rows: TokenRows, parameters: UnsafePointer<Float>)? = nil) {
         let c = config.hiddenSize
-        base.matrix(weights.layout.embedding).gatherRows(ws.layers[0].input, tokens, n: n, c: c)
+        if let tokenRows {
+            // Ids past the base vocabulary have no base row: gather a stand-in, then write the trained rows.
+            let clamped = tokenRows.rows.clampedForBase(Array(UnsafeBufferPointer(start: tokens, count: n)))
+            clamped.withUnsafeBufferPointer { base.matrix(weights.layout.embedding).gatherRows(ws.layers[0].input, $0.baseAddress!, n: n, c: c) }
+            tokenRows.rows.replaceEmbeddings(ws.layers[0].input, tokens, n: n, tokenRows.parameters)
+        } else {
+            base.matrix(weights.layout.embedding).gatherRows(ws.layers[0].input, tokens, n: n, c: c)
+        }
         if let scale = config.embeddingScale { scaleInPlace(ws.layers[0].input, scale, count: n * c) }
         let long = usesLongRope(positions, n: n)
         for (l, layer) in layers.enumerated() {
@@ -150,9 +158,10 @@ public struct DecoderModel: Sendable {
         if let cap = config.finalLogitSoftcap { softcapForward(logits, cap: Float(cap), count: rows * vocab) }
     }
 
-    func validate(_ tokens: [Int32]) throws {
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-            throw ModelError.invalidInput("token id \(bad) is outside the vocabulary (0..<\(config.vocabSize))")
+    func validate(_ tokens: [Int32], vocab: Int? = nil) throws {
+        let vocab = vocab ?? config.vocabSize
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocab }) {
+            throw ModelError.invalidInput("token id \(bad) is outside the vocabulary (0..<\(vocab))")
         }
     }
 }

@@ -16,18 +16,21 @@ extension DecoderModel {
                              lossScale: Float, dropoutKey: UInt64, workspace ws: DecoderWorkspace,
                              lmHeadChunk: Int = 128) throws -> StepLoss {
         let n = batch.tokens.count
-        precondition(targets.count == n && ws.rows >= n && ws.keepsActivations && gradients.count == adapter.layout.totalCount)
-        try validate(batch.tokens)
-        try validate(targets.filter { $0 >= 0 })
+        precondition(targets.count == n && ws.rows >= n && ws.keepsActivations && gradients.count == adapter.parameterCount)
+        let vocab = adapter.tokens?.vocab ?? config.vocabSize
+        try validate(batch.tokens, vocab: vocab)
+        try validate(targets.filter { $0 >= 0 }, vocab: vocab)
         try validateMagnitudes(adapter)
         return weights.withBase(ws.tile) { base in
             adapter.parameters.withUnsafeBufferPointer { lora in
                 gradients.withUnsafeMutableBufferPointer { grads in
                     let adapters = layerAdapters(adapter, lora.baseAddress!, grads.baseAddress!, ws, base, dropoutKey: dropoutKey)
+                    let tokenRows = adapter.tokens.map { (rows: $0, parameters: lora.baseAddress!) }
                     return batch.withPointers { tokens, positions, source in
                         forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { _ in source },
-                                      adapters: { adapters[$0] })
-                        let loss = lossAndHiddenGradient(targets, base, lossScale, ws, chunkRows: lmHeadChunkRows(lmHeadChunk))
+                                      adapters: { adapters[$0] }, tokenRows: tokenRows)
+                        let loss = lossAndHiddenGradient(targets, base, lossScale, ws, chunkRows: lmHeadChunkRows(lmHeadChunk),
+                                                         tokenRows: tokenRows, grads: grads.baseAddress!)
                         let long = usesLongRope(positions, n: n)
                         for (l, layer) in layers.enumerated().reversed() {
                             if ws.recomputes {
@@ -37,8 +40,11 @@ extension DecoderModel {
                                               adapters: adapters[l], scratch: ws.scratch)
                             }
                             layer.backward(ws.layers[l], base, positions: positions, n: n, long: long, attention: source,
-                                           adapters: adapters[l], scratch: ws.scratch, inputGradient: l > 0)
+                                           adapters: adapters[l], scratch: ws.scratch, inputGradient: l > 0 || tokenRows != nil)
                         }
+                        // Layer 0's input gradient reaches the trained embedding rows (PEFT's token adapter).
+                        tokenRows?.rows.embeddingBackward(grads.baseAddress!, ws.scratch.dHidden, tokens, n: n,
+                                                          scale: config.embeddingScale ?? 1)
                         return loss
                     }
                 }
@@ -92,8 +98,11 @@ extension DecoderModel {
     /// the (rows, V) logits of one chunk exist at a time and rows without a target cost nothing.
     /// Leaves d(loss)/d(hidden before the final norm) in `ws.scratch.dHidden`.
     private func lossAndHiddenGradient(_ targets: [Int32], _ base: FrozenBase, _ lossScale: Float,
-                                       _ ws: DecoderWorkspace, chunkRows: Int) -> StepLoss {
-        let (c, vocab, n) = (config.hiddenSize, config.vocabSize, targets.count)
+                                       _ ws: DecoderWorkspace, chunkRows: Int,
+                                       tokenRows: (rows: TokenRows, parameters: UnsafePointer<Float>)?,
+                                       grads: UnsafeMutablePointer<Float>) -> StepLoss {
+        let (c, n) = (config.hiddenSize, targets.count)
+        let vocab = tokenRows?.rows.vocab ?? config.vocabSize
         let s = ws.scratch
         let rows = targets.indices.filter { targets[$0] >= 0 }
         var gathered = [Float](repeating: 0, count: chunkRows * c)        // (chunk, C)
@@ -113,7 +122,13 @@ extension DecoderModel {
                 gatheredTargets[i] = targets[row]
             }
             let m = chunk.count
-            lmHead(gathered, rows: m, &logits, base)
+            if let tokenRows {
+                logits.withUnsafeMutableBufferPointer { lp in
+                    headWithTokenRows(gathered, rows: m, lp.baseAddress!, base, tokenRows.rows, tokenRows.parameters)
+                }
+            } else {
+                lmHead(gathered, rows: m, &logits, base)
+            }
             if cap != nil { capped.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: m * vocab) } }
             crossEntropyForward(&losses, logits, gatheredTargets, n: m, v: vocab)
             for i in 0..<m { lossSum += Double(losses[i]) }
@@ -123,7 +138,17 @@ extension DecoderModel {
             }
             dGathered.withUnsafeMutableBufferPointer { dg in
                 dg.update(repeating: 0)
-                head.inputGradient(dg.baseAddress!, logits, rows: m, out: vocab, in: c)
+                guard let tokenRows else {
+                    return head.inputGradient(dg.baseAddress!, logits, rows: m, out: vocab, in: c)
+                }
+                let (table, parameters) = (tokenRows.rows, tokenRows.parameters)
+                logits.withUnsafeMutableBufferPointer { lp in
+                    table.headBackward(dg.baseAddress!, grads, lp.baseAddress!, gathered, rows: m, parameters)
+                    guard table.firstRow > 0 else { return }
+                    // The base head's columns, packed (m, V), for its input gradient.
+                    narrowRows(lp.baseAddress!, rows: m, from: vocab, to: table.firstRow)
+                    head.inputGradient(dg.baseAddress!, lp.baseAddress!, rows: m, out: table.firstRow, in: c)
+                }
             }
             for (i, row) in chunk.enumerated() {
                 dGathered.withUnsafeBufferPointer { (s.dNormed + row * c).update(from: $0.baseAddress! + i * c, count: c) }
@@ -132,6 +157,21 @@ extension DecoderModel {
         s.dHidden.update(repeating: 0, count: n * c)
         rmsNormBackward(s.dHidden, nil, s.dNormed, ws.finalInput, base.w + weights.layout.finalNorm, ws.finalRstd, n: n, c: c)
         return StepLoss(lossSum: lossSum, targetCount: rows.count)
+    }
+}
+
+extension DecoderModel {
+    /// Logits (rows, V') over the vocabulary with the new tokens: the base head's columns below `firstRow`, the
+    /// trained rows' columns after, soft-capped where the architecture caps them.
+    func headWithTokenRows(_ hidden: UnsafePointer<Float>, rows: Int, _ logits: UnsafeMutablePointer<Float>, _ base: FrozenBase,
+                           _ tokens: TokenRows, _ parameters: UnsafePointer<Float>) {
+        if tokens.firstRow > 0 {
+            base.matrix(weights.layout.lmHead).forward(logits, hidden, bias: nil, rows: rows, out: tokens.firstRow,
+                                                       in: config.hiddenSize)
+            widenRows(logits, rows: rows, from: tokens.firstRow, to: tokens.vocab)
+        }
+        tokens.headForward(logits, hidden, rows: rows, parameters)
+        if let cap = config.finalLogitSoftcap { softcapForward(logits, cap: Float(cap), count: rows * tokens.vocab) }
     }
 }
 

@@ -232,7 +232,13 @@ extension ModelConfig {
 public struct LoRAAdapter: Sendable {
     public let config: LoRAConfig
     public let layout: LoRALayout
+    /// Tokens the adapter adds and the embedding / LM-head rows it trains (after the LoRA matrices in `parameters`).
+    public let tokens: TokenRows?
+    /// LoRA matrices, then the token tables.
     public var parameters: [Float]
+
+    /// Floats in `parameters` (and in its gradients and moments).
+    public var parameterCount: Int { layout.totalCount + (tokens?.floatCount ?? 0) }
 
     /// A fresh adapter initialised as PEFT does: A Kaiming-uniform with a = √5 (bound 1/√in), B zeros.
     /// The draw comes from `seed`, so the same seed gives the same adapter. A DoRA magnitude is the row norms of the
@@ -241,6 +247,7 @@ public struct LoRAAdapter: Sendable {
     public init(config: LoRAConfig, model: ModelConfig, seed: UInt64) throws {
         self.config = config
         self.layout = try LoRALayout(lora: config, model: model)
+        self.tokens = nil
         var parameters = [Float](repeating: 0, count: layout.totalCount)
         for entry in layout.entries {
             var random = SplitMix64(seed: CounterRandom.key(seed, 0x4C6F5241, UInt64(entry.layer),
@@ -255,10 +262,11 @@ public struct LoRAAdapter: Sendable {
     }
 
     /// An adapter with given parameters (loaded from a checkpoint or a PEFT export).
-    public init(config: LoRAConfig, layout: LoRALayout, parameters: [Float]) {
-        precondition(parameters.count == layout.totalCount)
+    public init(config: LoRAConfig, layout: LoRALayout, tokens: TokenRows? = nil, parameters: [Float]) {
+        precondition(parameters.count == layout.totalCount + (tokens?.floatCount ?? 0))
         self.config = config
         self.layout = layout
+        self.tokens = tokens
         self.parameters = parameters
     }
 }

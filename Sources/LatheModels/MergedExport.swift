@@ -6,7 +6,9 @@ public enum MergedExport {
     /// An HF directory: `model.safetensors` (HF tensor names, F32, F16 or BF16), `config.json`, and the
     /// tokenizer — the base directory's files, or for a GGUF base `tokenizer.json` + `tokenizer_config.json`
     /// (with the chat template) written from the GGUF's tokenizer metadata.
-    public static func writeHF(_ weights: DecoderWeights, base: LoadedModel, to directory: String, dtype: ExportDType = .f32) throws {
+    /// With `adapter` adding tokens, the tokenizer files are written with them (`LoadedModel.tokenizer(for:)`).
+    public static func writeHF(_ weights: DecoderWeights, base: LoadedModel, to directory: String, dtype: ExportDType = .f32,
+                               adapter: LoRAAdapter? = nil) throws {
         let (storage, torchName): (SafetensorsWriter.OutputType, String)
         switch dtype {
         case .f32: (storage, torchName) = (.f32, "float32")
@@ -27,12 +29,15 @@ public enum MergedExport {
         // (Gemma 3's final_logit_softcapping: float) refuse an integer.
         let config = Data((jsonValue(weights.config.hfConfigJSON(dtype: torchName)).serialized() + "\n").utf8)
         try config.write(to: URL(fileURLWithPath: directory).appendingPathComponent("config.json"), options: .atomic)
-        if base.format == .gguf {
-            let tokenizer = try base.tokenizer()
+        let addsTokens = !(adapter?.tokens?.newTokens.isEmpty ?? true)
+        if base.format == .gguf || addsTokens {
+            let tokenizer = try base.tokenizer(for: adapter)
             try tokenizer.writeHuggingFace(to: directory, chatTemplate: nil,
                                            modelMaxLength: weights.config.maxPositionEmbeddings)
-        } else {
-            for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "generation_config.json"] {
+        }
+        if base.format != .gguf {
+            let tokenizerFiles = addsTokens ? [] : ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+            for name in tokenizerFiles + ["chat_template.jinja", "generation_config.json"] {
                 let source = (base.path as NSString).appendingPathComponent(name)
                 let target = (directory as NSString).appendingPathComponent(name)
                 guard FileManager.default.fileExists(atPath: source) else { continue }
@@ -45,7 +50,9 @@ public enum MergedExport {
     /// A GGUF that llama.cpp loads: the base GGUF's metadata (architecture, tokenizer, chat template) with every
     /// weight replaced by the merged one as F32, F16, BF16 or Q8_0 (1-D tensors, and Q8_0 rows not a multiple of
     /// 32 wide, stay F32 / F16), Q/K rows permuted back as convert_hf_to_gguf.py lays them out.
-    public static func writeGGUF(_ weights: DecoderWeights, baseGGUF: String, to path: String, dtype: ExportDType = .f32) throws {
+    /// `newTokens` (an adapter's added tokens) are appended to `tokenizer.ggml.tokens` as CONTROL tokens.
+    public static func writeGGUF(_ weights: DecoderWeights, baseGGUF: String, to path: String, dtype: ExportDType = .f32,
+                                 newTokens: [String] = []) throws {
         let base = try GGUFFile(path: baseGGUF)
         // llama.cpp's llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
         let (matrixType, fileType): (GGMLType, UInt32)
@@ -58,7 +65,8 @@ public enum MergedExport {
         var writer = GGUFWriter()
         for key in base.metadataKeys where key != GGUFFile.alignmentKey {
             guard let value = base.metadata[key] else { continue }
-            try writer.set(key, key == "general.file_type" ? .uint32(fileType) : value)
+            try writer.set(key, key == "general.file_type" ? .uint32(fileType)
+                           : GGUFNames.withNewTokens(key, value, newTokens, vocab: weights.config.vocabSize))
         }
         let config = weights.config
         // RoPE tensors that are not weights: llama3's rope_freqs, Phi-3's LongRoPE factors (convert_hf_to_gguf.py).

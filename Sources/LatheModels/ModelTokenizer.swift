@@ -5,4 +5,10 @@ extension LoadedModel {
     public func tokenizer() throws -> Tokenizer {
         try Tokenizer.forModel(at: path, ggufMetadata: ggufMetadata)
     }
+
+    /// The tokenizer of this base with `adapter` applied: the tokens the adapter adds (`TokenRows.newTokens`) appended
+    /// after the model's vocabulary, as the merged model's vocabulary has them.
+    public func tokenizer(for adapter: LoRAAdapter?) throws -> Tokenizer {
+        try tokenizer().adding(newTokens: adapter?.tokens?.newTokens ?? [], firstId: config.vocabSize)
+    }
 }

@@ -13,6 +13,7 @@ public enum PEFTAdapter {
         for tensor in adapter.layout.tensors {
             try writer.add(tensor.name, shape: tensor.shape, values: Array(adapter.parameters[tensor.range]), as: .f32)
         }
+        try addTokenTables(adapter, to: &writer)
         try writer.write(to: (directory as NSString).appendingPathComponent("adapter_model.safetensors"))
         var config: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": adapter.config.rank,
@@ -22,20 +23,24 @@ public enum PEFTAdapter {
             "base_model_name_or_path": baseModel, "modules_to_save": NSNull(), "use_dora": adapter.config.useDoRA,
         ]
         if let layers = adapter.config.layers { config["layers_to_transform"] = layers }
+        addTokenSettings(adapter, to: &config)
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent("adapter_config.json"), options: .atomic)
+        try writeAddedTokens(adapter, to: directory)
     }
 
-    /// Reads a PEFT LoRA or DoRA directory for a model of `model` shape. Unsupported options (`modules_to_save`,
-    /// bias training, per-module ranks) are refused with the key that asks for them.
+    /// Reads a PEFT LoRA or DoRA directory for a model of `model` shape. Unsupported options (`modules_to_save` other
+    /// than the embedding and LM head, bias training, per-module ranks) are refused with the key that asks for them.
+    /// Trained token rows (`trainable_token_indices`, `modules_to_save`) come with `added_tokens.json`.
     public static func read(_ directory: String, model: ModelConfig) throws -> LoRAAdapter {
         let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
         guard FileManager.default.fileExists(atPath: configPath) else {
             throw ModelError.notAModel(path: directory, message: "no adapter_config.json; expected a PEFT adapter directory")
         }
-        let lora: LoRAConfig
+        let lora: LoRAConfig, json: JSONNode
         do {
-            lora = try loraConfig(JSONNode.read(file: configPath, maxBytes: 16 << 20))
+            json = try JSONNode.read(file: configPath, maxBytes: 16 << 20)
+            lora = try loraConfig(json)
         } catch let error as JSONFileError {
             let key = error.path == "$" ? "(file)" : String(error.path.dropFirst(2))
             throw ModelError.invalidConfig(file: configPath, key: key, message: error.message)
@@ -50,7 +55,11 @@ public enum PEFTAdapter {
             guard found == shape else { throw ModelError.shapeMismatch(file: weightsPath, name: name, expected: shape, found: found) }
             parameters.replaceSubrange(range, with: try file.floats(name))
         }
-        return LoRAAdapter(config: lora, layout: layout, parameters: parameters)
+        guard let (tokens, values) = try readTokenTables(directory, config: json, file: file, model: model,
+                                                         offset: layout.totalCount) else {
+            return LoRAAdapter(config: lora, layout: layout, parameters: parameters)
+        }
+        return LoRAAdapter(config: lora, layout: layout, tokens: tokens, parameters: parameters + values)
     }
 
     /// The LoRA settings of a parsed `adapter_config.json`; options Lathe cannot apply are refused naming their key.
@@ -61,7 +70,6 @@ public enum PEFTAdapter {
         guard try json.optionalString("peft_type")?.uppercased() == "LORA" else { throw fail("peft_type", "only LORA adapters are supported") }
         let rank = try json.required("r").int()
         let alpha = try json.required("lora_alpha").double()
-        if try json.optional("modules_to_save") != nil { throw fail("modules_to_save", "fully trained modules are not supported") }
         if let bias = try json.optionalString("bias"), bias != "none" { throw fail("bias", "trained biases are not supported") }
         if let pattern = try json.optional("rank_pattern"), !(try pattern.members().isEmpty) {
             throw fail("rank_pattern", "per-module ranks are not supported")
@@ -79,10 +87,11 @@ public enum PEFTAdapter {
 
 extension DecoderWeights {
     /// The base weights with `adapter` folded in: `W += scale · B·A` for every adapted projection (PEFT `merge`),
-    /// then with DoRA each row scaled to its magnitude, `W' = m / ‖W + s·B·A‖ ⊙ (W + s·B·A)`; in fp32 (a base kept
-    /// quantised is dequantised first).
+    /// the vocabulary resized and the trained token rows written in (`withTokenRows`), then with DoRA each row scaled
+    /// to its magnitude, `W' = m / ‖W + s·B·A‖ ⊙ (W + s·B·A)`; in fp32 (a base kept quantised is dequantised first).
     public func merged(with adapter: LoRAAdapter) -> DecoderWeights {
-        var result = densified()
+        var result = densified().withTokenRows(adapter)
+        let layout = result.layout
         let r = adapter.config.rank, scale = adapter.config.scale
         result.storage.withUnsafeMutableBufferPointer { w in
             adapter.parameters.withUnsafeBufferPointer { p in

@@ -1,4 +1,5 @@
 import LatheData
+import LatheTokenizers
 
 /// Range and consistency checks after decoding; each failure names the key and the line it came from.
 enum RecipeChecks {
@@ -64,6 +65,9 @@ enum RecipeChecks {
         try require(t.saveEvery >= 0, "train.save_every", "must be ≥ 0")
         try require(t.keepLast >= 1, "train.keep_last", "must be ≥ 1")
         try require(t.evalEvery >= 0, "train.eval_every", "must be ≥ 0")
+        var tokenProblem: String?
+        do { try Tokenizer.checkNewTokens(t.newTokens) } catch let error as NewTokenError { tokenProblem = error.description }
+        try require(tokenProblem == nil, "train.new_tokens", tokenProblem ?? "")
         try require(t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024] (0: one per core)")
         try require((r.evaluate.limit ?? 1) >= 1, "evaluate.limit", "must be ≥ 1, or leave it out for all samples")
         try require((r.evaluate.numFewshot ?? 0) >= 0, "evaluate.num_fewshot", "must be ≥ 0, or leave it out for each task's own value")

@@ -33,7 +33,10 @@ public struct StagePlan: Sendable {
 /// Builds the plan for a loaded recipe. The runner asks it for keys; `lathe explain` prints it.
 public enum StagePlanner {
     struct CleanKeyMaterial: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let clean: CleanConfig; let seed: Int }
-    struct TokenizeKeyMaterial: Encodable, Sendable { let format: DataFormat; let fields: [String: String]; let tokenize: TokenizeConfig }
+    /// `newTokens` (`train.new_tokens`, which the tokenizer gains) is left out when empty, so other keys stay as they were.
+    struct TokenizeKeyMaterial: Encodable, Sendable {
+        let format: DataFormat; let fields: [String: String]; let tokenize: TokenizeConfig; var newTokens: [String]? = nil
+    }
     /// `evaluation` is the evaluate section when tasks run during training (`evaluate.every`), nil otherwise (then the
     /// key is the one it always was).
     struct TrainKeyMaterial: Encodable, Sendable { let train: TrainConfig; let seed: Int; var evaluation: EvaluateConfig? = nil }
@@ -66,7 +69,8 @@ public enum StagePlanner {
         clean.memoryBudget = nil  // the outputs do not depend on it, so neither does the cache key
         try add(.clean, CleanKeyMaterial(format: r.data.format, fields: r.data.fields, clean: clean, seed: r.seed), data)
         if let clean = stages.last, clean.enabled { upstream = ["upstream:clean": clean.key] }
-        try add(.tokenize, TokenizeKeyMaterial(format: r.data.format, fields: r.data.fields, tokenize: r.tokenize),
+        try add(.tokenize, TokenizeKeyMaterial(format: r.data.format, fields: r.data.fields, tokenize: r.tokenize,
+                                               newTokens: r.train.newTokens.isEmpty ? nil : r.train.newTokens),
                 upstream.merging(["tokenizer": model]) { a, _ in a })
         let tokens = ["upstream:tokenize": stages.last!.key, "base_model": model]
         var trainInputs = tokens

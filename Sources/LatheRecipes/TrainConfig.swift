@@ -28,6 +28,14 @@ extension BaseFormat: RecipeEnum {}
 /// Learning-rate schedule after warmup (transformers `get_*_schedule_with_warmup`).
 public enum ScheduleKind: String, RecipeEnum { case constant, linear, cosine }
 
+/// `train.embeddings:` which embedding and LM-head rows train besides LoRA.
+public enum EmbeddingTraining: String, RecipeEnum {
+    /// The rows of `train.new_tokens` only (PEFT `trainable_token_indices`).
+    case newTokens = "new_tokens"
+    /// The whole embedding and LM head (PEFT `modules_to_save: [embed_tokens, lm_head]`).
+    case full
+}
+
 /// `train:` section.
 public struct TrainConfig: Codable, Sendable, Equatable {
     /// Adapter shape (`LoRAConfig`'s defaults: r16, α32, all seven projections).
@@ -61,6 +69,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var baseFormat = BaseFormat.auto
     /// Keep only each layer's input and recompute the layer's forward inside its backward. Default false.
     public var recompute = false
+    /// Special tokens added after the base vocabulary (domain tags, a tool-call marker), matched whole in the data
+    /// and the chat template; their embedding and LM-head rows are trained. Default none.
+    public var newTokens: [String] = []
+    /// Which embedding / LM-head rows train: `new_tokens` (the added tokens' rows) or `full` (the whole matrices).
+    /// Default `new_tokens`.
+    public var embeddings = EmbeddingTraining.newTokens
 
     /// Defaults.
     public init() {}
@@ -72,7 +86,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case lora, optimizer, schedule, warmupSteps = "warmup_steps", microBatchSize = "micro_batch_size"
         case gradientAccumulation = "gradient_accumulation", epochs, maxSteps = "max_steps", maxGradNorm = "max_grad_norm"
         case saveEvery = "save_every", keepLast = "keep_last", evalEvery = "eval_every", threads
-        case baseFormat = "base_format", recompute
+        case baseFormat = "base_format", recompute, newTokens = "new_tokens", embeddings
     }
 }
 

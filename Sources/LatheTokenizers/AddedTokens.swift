@@ -14,12 +14,16 @@ public struct AddedToken: Sendable, Equatable {
     public let normalized: Bool
     /// Only matched when not inside a word.
     public let singleWord: Bool
+    /// Matched by `encode` even without `allowSpecial`, as HF matches every special token in text: the tokens a
+    /// recipe adds (`train.new_tokens`), which its data spells. Not a `tokenizer.json` field.
+    public let alwaysMatched: Bool
 
     /// A token with HF's defaults for the flags not given.
     public init(id: Int32, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
-                normalized: Bool = false, singleWord: Bool = false) {
+                normalized: Bool = false, singleWord: Bool = false, alwaysMatched: Bool = false) {
         self.id = id; self.content = content; self.special = special
         self.lstrip = lstrip; self.rstrip = rstrip; self.normalized = normalized; self.singleWord = singleWord
+        self.alwaysMatched = alwaysMatched
     }
 
     static func from(_ node: JSONNode) throws -> AddedToken {
@@ -66,7 +70,7 @@ struct AddedTokenMatcher: Sendable {
             let token = tokens[best]
             var start = i, stop = i + patterns[best].count
             i = stop
-            if token.special && !allowSpecial { continue }
+            if token.special && !allowSpecial && !token.alwaysMatched { continue }
             if token.singleWord {
                 // A word character is a regex `\w` (UTS #18: with marks and joiners), as HF's check.
                 let startSpace = start == range.lowerBound || !lastScalarIsWord(p, range.lowerBound, start)

@@ -8,7 +8,7 @@ public enum AdapterLoss {
         let batches = makeMicroBatches(examples, rows: rows, length: length, layout: .padded, padToken: 0)
         guard let largest = batches.map({ $0.batch.tokens.count }).max() else { return .nan }
         let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: largest)
-        var scratch = [Float](repeating: 0, count: adapter.layout.totalCount)
+        var scratch = [Float](repeating: 0, count: adapter.parameterCount)
         var lossSum = 0.0, count = 0
         for batch in batches {
             let result = try model.trainingStep(batch.batch, targets: batch.targets, adapter: adapter, gradients: &scratch,

@@ -73,7 +73,7 @@ public struct Trainer {
         self.model = model
         self.config = config
         self.adapter = adapter
-        self.optimizer = AdamW(count: adapter.layout.totalCount, hyper: config.optimizer)
+        self.optimizer = AdamW(count: adapter.parameterCount, hyper: config.optimizer)
         self.order = order
     }
 
@@ -89,7 +89,7 @@ public struct Trainer {
     /// (each epoch's permutation included), dropout masks and the schedule are functions of the step, so the rest
     /// of the run is the same as if it had never stopped.
     public mutating func resume(parameters: [Float], optimizer: AdamW, completedSteps: Int) throws {
-        guard parameters.count == adapter.layout.totalCount, optimizer.m.count == parameters.count,
+        guard parameters.count == adapter.parameterCount, optimizer.m.count == parameters.count,
               completedSteps >= 0, completedSteps <= totalSteps, optimizer.step <= completedSteps else {
             throw ModelError.invalidInput("the saved training state does not fit this run (sizes or step count differ)")
         }
@@ -111,7 +111,7 @@ public struct Trainer {
                                             warmupSteps: config.warmupSteps, totalSteps: totalSteps)
         let workspace = DecoderWorkspace(config: model.config, lora: adapter.layout, rows: order.maxTokens,
                                          recompute: config.recompute)
-        var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
+        var gradients = [Float](repeating: 0, count: adapter.parameterCount)
         var micro = gradients    // one micro-batch's gradient
         var reduction = GradientReduction(communicator: communicator, microBatches: config.gradientAccumulation,
                                           count: gradients.count)

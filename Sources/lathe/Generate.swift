@@ -39,11 +39,10 @@ struct Generate: ParsableCommand {
         threads.configure()
         let loaded = try ModelLoader.load(model, format: base.format)
         var weights = loaded.weights
-        if let adapter {
-            weights = weights.merged(with: try PEFTAdapter.read(adapter, model: loaded.config))
-        }
+        let peft = try adapter.map { try PEFTAdapter.read($0, model: loaded.config) }
+        if let peft { weights = weights.merged(with: peft) }
         let llama = DecoderModel(weights: weights, rope: loaded.rope)
-        let tokenizer = try loaded.tokenizer()
+        let tokenizer = try loaded.tokenizer(for: peft)
         var text = prompt
         if chat {
             guard let template = try tokenizer.chatTemplate() else {

@@ -110,6 +110,19 @@ import LatheModels
         #expect(budget.key == "clean.memory_budget" && budget.line == 8 && budget.message.contains("512M"), "\(budget.key) \(budget.line) \(budget.message)")
     }
 
+    @Test func newTokensAreChecked() throws {
+        let project = try TestProject()
+        defer { project.remove() }
+        let empty = try #require(project.error(TestProject.recipe("train:\n  new_tokens: [\"<a>\", \"\"]\n")))
+        #expect(empty.key == "train.new_tokens" && empty.message.contains("empty"), "\(empty)")
+        let twice = try #require(project.error(TestProject.recipe("train:\n  new_tokens: [\"<a>\", \"<b>\", \"<a>\"]\n")))
+        #expect(twice.key == "train.new_tokens" && twice.message.contains("twice"), "\(twice)")
+        let mode = try #require(project.error(TestProject.recipe("train:\n  embeddings: some\n")))
+        #expect(mode.key == "train.embeddings" && mode.message.contains("new_tokens"), "\(mode)")
+        let loaded = try project.load(TestProject.recipe("train:\n  new_tokens: [\"<diagnosis>\", \"<tool_call>\"]\n  embeddings: full\n"))
+        #expect(loaded.recipe.train.newTokens == ["<diagnosis>", "<tool_call>"] && loaded.recipe.train.embeddings == .full)
+    }
+
     @Test func missingInputsAreReportedWithLine() throws {
         let project = try TestProject()
         defer { project.remove() }

@@ -25,7 +25,7 @@ extension TrainStage {
 
     /// Decodes a start message for a trainer of `count` parameters and resumes `trainer` from it.
     static func resume(_ trainer: inout Trainer, from message: [UInt8], hyper: AdamW.Hyperparameters, rank: Int) throws {
-        let count = trainer.adapter.layout.totalCount
+        let count = trainer.adapter.parameterCount
         guard message.count == 25 + 12 * count else {
             throw CommunicatorError.malformed(operation: "train stage start", rank: rank,
                                               detail: "\(message.count) bytes for an adapter of \(count) parameters")
@@ -58,7 +58,9 @@ extension TrainStage {
             throw RecipeError.invalid(file: loaded.file, line: 0, key: "tokenize", message: "the train stage needs the tokenize stage")
         }
         let train = try TokenShard.read(tokenize.directory + "/train.tokens.zst")
-        let training = try LoRATraining(modelPath: loaded.baseModelPath, baseFormat: loaded.recipe.train.baseFormat)
+        let training = try LoRATraining(modelPath: loaded.baseModelPath, baseFormat: loaded.recipe.train.baseFormat,
+                                        newTokens: loaded.recipe.train.newTokens,
+                                        wholeEmbeddings: loaded.recipe.train.embeddings == .full)
         let config = trainingConfig(loaded.recipe)
         var trainer = try training.trainer(train, lora: loaded.recipe.train.lora, config: config)
         try resume(&trainer, from: message, hyper: config.optimizer, rank: communicator.rank)

@@ -14,7 +14,7 @@ public struct TokenizeStage: StageExecutor {
 
     public func run(_ context: StageContext) throws -> StageReport {
         let recipe = context.loaded.recipe
-        let tokenizer = try Tokenizer.forModel(at: context.loaded.baseModelPath)
+        let tokenizer = try Tokenizer.forRecipe(context.loaded)
         let builder = ExampleBuilder(tokenizer: tokenizer, template: try tokenizer.chatTemplate(),
                                      targets: recipe.tokenize.trainOn == .all ? .all : .completions)
         let inputs = Self.cleanedFiles(context)

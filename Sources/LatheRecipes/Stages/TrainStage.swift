@@ -47,7 +47,8 @@ public struct TrainStage: StageExecutor {
                                       message: "early stopping is not supported with \(communicator.size) ranks yet; remove evaluate.patience or run one process")
         }
         let train = try TokenShard.read((tokenized as NSString).appendingPathComponent("train.tokens.zst"))
-        let training = try LoRATraining(modelPath: context.loaded.baseModelPath, baseFormat: recipe.train.baseFormat)
+        let training = try LoRATraining(modelPath: context.loaded.baseModelPath, baseFormat: recipe.train.baseFormat,
+                                        newTokens: recipe.train.newTokens, wholeEmbeddings: recipe.train.embeddings == .full)
         let config = Self.trainingConfig(recipe)
         var trainer = try training.trainer(train, lora: recipe.train.lora, config: config)
         let store = CheckpointStore(directory: (context.loaded.runDirectory as NSString)
@@ -165,14 +166,21 @@ public struct TrainStage: StageExecutor {
         ])
     }
 
-    /// Each adapter tensor (A, B and a DoRA magnitude): PEFT name, shape, and its range in the flat parameter buffer.
+    /// Each adapter tensor (A, B and a DoRA magnitude): PEFT name, shape, and its range in the flat parameter buffer;
+    /// then the token tables (`train.new_tokens`) under their PEFT names (a tied table once, as the embedding's).
     static func matrices(_ adapter: LoRAAdapter) -> [(String, [Int], Range<Int>)] {
-        adapter.layout.tensors.map { ($0.name, $0.shape, $0.range) }
+        var result = adapter.layout.tensors.map { ($0.name, $0.shape, $0.range) }
+        if let tokens = adapter.tokens {
+            for (name, offset) in tokens.peftTensors.prefix(tokens.tied ? 1 : 2) {
+                result.append((name, [tokens.rowCount, tokens.hidden], offset..<(offset + tokens.rowCount * tokens.hidden)))
+            }
+        }
+        return result
     }
 
     static func state(_ checkpoint: TrainingCheckpoint, adapter: LoRAAdapter, hyper: AdamW.Hyperparameters,
                       step: Int) throws -> (parameters: [Float], optimizer: AdamW) {
-        let count = adapter.layout.totalCount
+        let count = adapter.parameterCount
         var p = [Float](repeating: 0, count: count), m = p, v = p
         let mismatch = ModelError.invalidInput("checkpoint of step \(step) does not hold this run's LoRA state; delete its checkpoints folder")
         for (name, shape, range) in matrices(adapter) {

@@ -63,7 +63,7 @@ struct TrainingSelection {
     mutating func evaluate(_ training: LoRATraining, _ adapter: LoRAAdapter, step: Int,
                            progress: (EvaluationEvent) -> Void) throws -> (line: String, metrics: [String: Double], stop: Bool) {
         let model = EvaluationModel(model: DecoderModel(weights: training.loaded.weights.merged(with: adapter), rope: training.loaded.rope),
-                                    tokenizer: try training.loaded.tokenizer(), name: "step-\(step)")
+                                    tokenizer: try training.loaded.tokenizer(for: adapter), name: "step-\(step)")
         var metrics: [String: Double] = [:]
         for task in tasks {
             let result = try Evaluator.evaluate(task, model: model, options: options, progress: progress)
