@@ -71,8 +71,8 @@ import Testing
         #expect(try config.optionalBool("use_dora") == true)
     }
 
-    /// Merged exports fold the magnitude in: the merged HF directory, reloaded, gives PEFT's logits (1e-3); a GGUF
-    /// LoRA export is refused, naming the merged GGUF; the PEFT export warns that vLLM refuses DoRA.
+    /// Merged exports fold the magnitude in: the merged HF directory and merged GGUF, reloaded, give PEFT's logits
+    /// (1e-3); a GGUF LoRA export is refused, naming the merged GGUF; the PEFT export warns that vLLM refuses DoRA.
     @Test func mergedExportCarriesDoRAAndGGUFLoRAIsRefused() throws {
         let name = "tiny-llama"
         let c = try PEFTGoldenTests.Case(name, kind: "dora")
@@ -86,6 +86,11 @@ import Testing
         let merged = try ModelLoader.load(directory + "/merged")
         let difference = try logitsDifference(c, merged.weights)
         #expect(difference < 1e-3, "merged HF directory: \(difference) from PEFT")
+        let ggufBase = try ModelLoader.load(PEFTGoldenTests.modelFixtures.appendingPathComponent("\(name)/\(name)-F32.gguf").path)
+        try AdapterExporter(base: ggufBase, adapter: adapter).export([.gguf], dtype: .f32, to: directory)
+        let mergedGGUF = try ModelLoader.load(directory + "/merged.gguf")
+        let gguf = try logitsDifference(c, mergedGGUF.weights, of: mergedGGUF)
+        #expect(gguf < 1e-3, "merged GGUF: \(gguf) from PEFT")
         #expect(throws: ModelError.self) { try exporter.export([.ggufLoRA], dtype: .f32, to: directory) }
         #expect(exporter.warnings(for: [.peft]).contains { $0.message.contains("vLLM refuses DoRA") })
     }
@@ -132,11 +137,13 @@ import Testing
         }
     }
 
-    /// Max abs difference of the logits of `weights` on the golden's two rows from `logits.peft`.
-    private func logitsDifference(_ c: PEFTGoldenTests.Case, _ weights: DecoderWeights) throws -> Float {
+    /// Max abs difference from `logits.peft` of the logits of `weights` (with `loaded`'s RoPE, else the fixture's)
+    /// on the golden's two rows.
+    private func logitsDifference(_ c: PEFTGoldenTests.Case, _ weights: DecoderWeights,
+                                  of loaded: LoadedModel? = nil) throws -> Float {
         let ids = try integers(c.golden, "input_ids")
         let rows = [Array(ids[0..<12]), Array(ids[12...])]
-        let logits = try DecoderModel(weights: weights, rope: c.model.rope).logits(try DecoderModel.Batch(rows: rows)).storage
+        let logits = try DecoderModel(weights: weights, rope: loaded?.rope ?? c.model.rope).logits(try DecoderModel.Batch(rows: rows)).storage
         return maxAbsDifference(logits, try c.golden.floats("logits.peft"))
     }
 }

@@ -112,17 +112,18 @@ import Testing
     }
 
     /// A run over three epochs stopped in the middle of the second (with gradient accumulation spanning the epoch
-    /// boundary) and resumed ends with the uninterrupted run's adapter, bit for bit.
-    @Test func resumedRunInALaterEpochEqualsUninterruptedRun() throws {
+    /// boundary) and resumed ends with the uninterrupted run's adapter, bit for bit — DoRA's magnitudes too.
+    @Test(arguments: [false, true])
+    func resumedRunInALaterEpochEqualsUninterruptedRun(dora: Bool) throws {
         let model = try tinyModel()
-        let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.1)
+        let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.1, useDoRA: dora)
         let data = examples(count: 10, seed: 1)
         var c = config()
         c.maxSteps = nil
         c.epochs = 3
         c.layout = .packed
         func fresh() throws -> Trainer {
-            try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: model.config, seed: 42),
+            try Trainer(model: model, adapter: try LoRAAdapter(config: lora, model: model, seed: 42),
                         examples: data, config: c, padToken: 0)
         }
         var whole = try fresh()
