@@ -239,7 +239,7 @@ import Testing
         for name in ["lathe_out_mc", "lathe_out_ll", "lathe_out_gen"] {
             try fm.copyItem(atPath: "\(fixtures)/outputs/\(name).yaml", toPath: "\(folder)/tasks/\(name).yaml")
         }
-        for name in ["lathe_ppl.yaml", "lathe_ppl.jsonl"] { try fm.copyItem(atPath: "\(fixtures)/tasks/\(name)", toPath: "\(folder)/tasks/\(name)") }
+        for name in ["lathe_ppl.yaml", "lathe_ppl.jsonl", "lathe_mc.jsonl"] { try fm.copyItem(atPath: "\(fixtures)/tasks/\(name)", toPath: "\(folder)/tasks/\(name)") }
         let model = CLI.packageRoot.appendingPathComponent("Tests/LatheModelsTests/Fixtures/tiny-llama/tiny-llama-F32.gguf").path
         func arguments(_ out: String) -> [String] {
             ["eval", "--model", model, "--tasks", "\(folder)/tasks", "--out", "\(folder)/\(out)", "--threads", "1"]
