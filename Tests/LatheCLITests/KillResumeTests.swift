@@ -56,8 +56,12 @@ import Testing
             try? FileManager.default.removeItem(atPath: reference)
             try? FileManager.default.removeItem(atPath: interrupted)
         }
+        let started = Date()
         let whole = try CLI.run(["run", "\(reference)/Recipes/kill.yaml"])
         #expect(whole.status == 0, "\(whole.stderr)")
+        // Kill moments scale with how long a whole run takes on this machine now, so kills land under any load.
+        let wholeMicroseconds = max(5_000_000, Date().timeIntervalSince(started) * 1e6)
+        let earliest = UInt32(0.02 * wholeMicroseconds), latest = UInt32(0.06 * wholeMicroseconds)
 
         var random = SystemRandomNumberGenerator()
         var kills = 0, resumes = 0, attempts = 0
@@ -72,7 +76,7 @@ import Testing
             try process.run()
             let outputReader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
             if kills < 10 {
-                usleep(UInt32.random(in: 100_000...500_000, using: &random))
+                usleep(UInt32.random(in: earliest...latest, using: &random))
                 if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
             }
             process.waitUntilExit()
@@ -113,7 +117,7 @@ extension KillResumeTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(400_000)
+            usleep(UInt32(400_000 * attempts))    // longer each time, so a loaded machine still gets to a checkpoint
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
