@@ -45,11 +45,11 @@ import gguf  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from peft import PeftModel  # noqa: E402
-from safetensors import safe_open  # noqa: E402
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+from transformers import AutoConfig, AutoTokenizer  # noqa: E402
 
 sys.path.append(str(HERE))
-from common import REPO_ROOT, fixtures_dir, log, save_safetensors, write_versions  # noqa: E402
+from common import fixtures_dir, log, save_safetensors, write_versions  # noqa: E402
+from peft_export_archs import build_lathe, check, load, logits_of  # noqa: E402
 
 MODELS = ["tiny-llama", "tiny-qwen3"]
 NEW_TOKENS = ["<diagnosis>", "<tool_call>"]
@@ -62,13 +62,6 @@ RECORDS = [
 PROBE = "the customer <diagnosis> may return<tool_call> the item"
 TOLERANCE = 1e-3
 GGUF_NEEDS_HF_CONFIG = {"tiny-qwen3"}
-
-
-def build_lathe() -> Path:
-    subprocess.run(["swift", "build", "--product", "lathe"], cwd=REPO_ROOT, check=True)
-    bin_dir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO_ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-    return Path(bin_dir) / "lathe"
 
 
 def recipe_text() -> str:
@@ -112,22 +105,6 @@ def lathe_run(lathe: Path, name: str, work: Path) -> Path:
         exports = sorted((work / "Checkpoints" / "newtok").glob("**/peft"))
     check(len(exports) >= 1, f"{name}: no peft/ under the run directory")
     return exports[-1].parent
-
-
-def load(directory: Path, **kwargs):
-    return AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, attn_implementation="eager",
-                                                **kwargs).eval()
-
-
-@torch.no_grad()
-def logits_of(model, ids: torch.Tensor) -> torch.Tensor:
-    return model(input_ids=ids).logits.to(torch.float32)
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        log(f"!! {message}")
-        raise SystemExit(1)
 
 
 def resized_base(name: str, vocab: int):
