@@ -1,7 +1,7 @@
 """Golden and check for issue 18 item 6: a recipe that adds two special tokens (`train.new_tokens`) trains, exports,
 and loads in the reference stack with Lathe's logits.
 
-For tiny-llama (untied embeddings: PEFT `trainable_token_indices` {embed_tokens, lm_head}) and tiny-llama3 (tied:
+For tiny-llama (untied embeddings: PEFT `trainable_token_indices` {embed_tokens, lm_head}) and tiny-qwen3 (tied:
 one list, PEFT's tied token adapter), from Tests/LatheModelsTests/Fixtures/<model>/:
 
 1. A project in a temporary folder: the fixture's F32 GGUF as the base (it carries the tokenizer), text records that
@@ -15,7 +15,7 @@ one list, PEFT's tied token adapter), from Tests/LatheModelsTests/Fixtures/<mode
      logits on the probe; they differ from the resized base's by more than 1e-2 (the adapter and the rows train);
    - the merged HF directory loads with `from_pretrained` (vocab 322) and gives PEFT's logits within 1e-3;
    - the merged GGUF has the tokens at the end of tokenizer.ggml.tokens with token_type 3 (CONTROL) and loads with
-     transformers (`gguf_file=`, config from merged/ for llama3 RoPE) with PEFT's logits within 1e-3;
+     transformers (`gguf_file=`, config from merged/: the GGUF loader maps no head_dim for qwen3) with PEFT's logits within 1e-3;
    - loss and gradients: `PeftModel.from_pretrained(..., is_trainable=True)`, the mean cross-entropy of the probe
      (every position a target) and the gradient of each token table (`trainable_tokens_delta`; tied: the one shared
      parameter, embedding and LM-head paths summed).
@@ -45,13 +45,13 @@ import gguf  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from peft import PeftModel  # noqa: E402
-from safetensors import safe_open  # noqa: E402
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+from transformers import AutoConfig, AutoTokenizer  # noqa: E402
 
 sys.path.append(str(HERE))
-from common import REPO_ROOT, fixtures_dir, log, save_safetensors, write_versions  # noqa: E402
+from common import fixtures_dir, log, save_safetensors, write_versions  # noqa: E402
+from peft_export_archs import build_lathe, check, load, logits_of  # noqa: E402
 
-MODELS = ["tiny-llama", "tiny-llama3"]
+MODELS = ["tiny-llama", "tiny-qwen3"]
 NEW_TOKENS = ["<diagnosis>", "<tool_call>"]
 RECORDS = [
     "the customer may return the item <diagnosis> refund <tool_call> the store",
@@ -61,14 +61,7 @@ RECORDS = [
 ]
 PROBE = "the customer <diagnosis> may return<tool_call> the item"
 TOLERANCE = 1e-3
-GGUF_NEEDS_HF_CONFIG = {"tiny-llama3"}
-
-
-def build_lathe() -> Path:
-    subprocess.run(["swift", "build", "--product", "lathe"], cwd=REPO_ROOT, check=True)
-    bin_dir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO_ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-    return Path(bin_dir) / "lathe"
+GGUF_NEEDS_HF_CONFIG = {"tiny-qwen3"}
 
 
 def recipe_text() -> str:
@@ -112,22 +105,6 @@ def lathe_run(lathe: Path, name: str, work: Path) -> Path:
         exports = sorted((work / "Checkpoints" / "newtok").glob("**/peft"))
     check(len(exports) >= 1, f"{name}: no peft/ under the run directory")
     return exports[-1].parent
-
-
-def load(directory: Path, **kwargs):
-    return AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, attn_implementation="eager",
-                                                **kwargs).eval()
-
-
-@torch.no_grad()
-def logits_of(model, ids: torch.Tensor) -> torch.Tensor:
-    return model(input_ids=ids).logits.to(torch.float32)
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        log(f"!! {message}")
-        raise SystemExit(1)
 
 
 def resized_base(name: str, vocab: int):

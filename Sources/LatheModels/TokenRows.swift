@@ -47,9 +47,10 @@ public struct TokenRows: Sendable, Equatable {
     public var indices: [Int] { Array(firstRow..<vocab) }
 
     /// Named tables as PEFT saves them, with their offsets: `trainable_tokens_delta` of the token adapters, or the
-    /// `modules_to_save` copies. A tied LM head is written too (PEFT saves its tied adapter's tensor as well).
+    /// `modules_to_save` copies (saved as `<module>.weight`, the key `ModulesToSaveWrapper` loads). A tied LM head is
+    /// written too (PEFT saves its tied adapter's tensor as well).
     public var peftTensors: [(name: String, offset: Int)] {
-        let suffix = wholeMatrices ? "modules_to_save.weight" : "token_adapter.trainable_tokens_delta"
+        let suffix = wholeMatrices ? "weight" : "token_adapter.trainable_tokens_delta"
         return [("base_model.model.model.embed_tokens." + suffix, embedding), ("base_model.model.lm_head." + suffix, head)]
     }
 

@@ -9,6 +9,12 @@ public struct NewTokenError: Error, CustomStringConvertible, Equatable {
     /// What is wrong and what to do.
     public let message: String
 
+    /// The error for the token at `index`.
+    public init(index: Int, message: String) {
+        self.index = index
+        self.message = message
+    }
+
     public var description: String { "new token \(index): \(message)" }
 }
 

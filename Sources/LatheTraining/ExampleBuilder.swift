@@ -38,7 +38,8 @@ public struct ExampleBuilder {
         self.tokenizer = tokenizer
         self.template = template
         self.targets = targets
-        specialTexts = tokenizer.addedTokens.filter(\.special).map(\.content).filter { !$0.isEmpty }
+        // Tokens a recipe adds (`AddedToken.alwaysMatched`) are meant to be spelled by the data; the base's are not.
+        specialTexts = tokenizer.addedTokens.filter { $0.special && !$0.alwaysMatched }.map(\.content).filter { !$0.isEmpty }
     }
 
     /// The tokens and target mask of one sample.

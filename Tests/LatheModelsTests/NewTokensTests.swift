@@ -9,10 +9,10 @@ import Testing
 /// on, tokenizes the probe as transformers' tokenizer of the merged export does, gives the logits
 /// `peft.PeftModel.from_pretrained` gives on the resized base (1e-3 max abs), the loss (1e-5 relative) and the token
 /// tables' gradients (1e-4 of the largest) PEFT computes; its merged HF directory and GGUF carry the tokens and the
-/// resized matrices and reload with the same logits. tiny-llama has untied embeddings (two tables), tiny-llama3
+/// resized matrices and reload with the same logits. tiny-llama has untied embeddings (two tables), tiny-qwen3
 /// tied ones (one table, as PEFT's tied token adapter).
 @Suite struct NewTokensTests {
-    static let models = ["tiny-llama", "tiny-llama3"]
+    static let models = ["tiny-llama", "tiny-qwen3"]
     static let newTokens = ["<diagnosis>", "<tool_call>"]
 
     struct Case {
@@ -31,8 +31,8 @@ import Testing
         }
 
         /// Max abs difference of `weights`' logits on the probe from PEFT's.
-        func difference(_ weights: DecoderWeights, rope: RopeFrequencies) throws -> Float {
-            let logits = try DecoderModel(weights: weights, rope: rope).logits(try DecoderModel.Batch(rows: [ids])).storage
+        func difference(_ weights: DecoderWeights, of model: LoadedModel) throws -> Float {
+            let logits = try DecoderModel(weights: weights, rope: model.rope).logits(try DecoderModel.Batch(rows: [ids])).storage
             return maxAbsDifference(logits, try golden.floats("logits.peft"))
         }
     }
@@ -61,7 +61,7 @@ import Testing
     @Test(arguments: models)
     func logitsEqualPEFT(name: String) throws {
         let c = try Case(name)
-        let difference = try c.difference(c.base.weights.merged(with: c.adapter), rope: c.base.rope)
+        let difference = try c.difference(c.base.weights.merged(with: c.adapter), of: c.base)
         #expect(difference < 1e-3, "\(name): max abs difference from PEFT \(difference)")
         // The rows were trained: the new tokens' rows differ from their mean-resized start.
         let start = try c.adapter.baseline(c.base.weights).parameters[c.adapter.layout.totalCount...]
@@ -102,7 +102,7 @@ import Testing
         try AdapterExporter(base: c.base, adapter: c.adapter).export([.peft, .merged, .gguf], dtype: .f32, to: directory)
 
         // merged/: tokenizer.json lists the tokens as special added tokens 320, 321; config.json vocab 322.
-        let tokenizerJSON = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/merged/tokenizer.json"))))
+        let tokenizerJSON = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/merged/tokenizer.json"))))
         let added = tokenizerJSON["added_tokens"]?.arrayValue ?? []
         for (offset, token) in Self.newTokens.enumerated() {
             let entry = added.first { $0["content"]?.stringValue == token }
@@ -110,7 +110,7 @@ import Testing
         }
         let merged = try ModelLoader.load(directory + "/merged")
         #expect(merged.config.vocabSize == 322)
-        let hf = try c.difference(merged.weights, rope: merged.rope)
+        let hf = try c.difference(merged.weights, of: merged)
         #expect(hf < 1e-3, "\(name): merged HF directory, max abs difference from PEFT \(hf)")
         #expect(try merged.tokenizer().encode(try #require(c.golden.metadata?["text"]), allowSpecial: true) == c.ids)
 
@@ -120,7 +120,7 @@ import Testing
         let types = gguf.metadata["tokenizer.ggml.token_type"]?.array?.compactMap(\.int) ?? []
         #expect(tokens.count == 322 && Array(tokens.suffix(2)) == Self.newTokens && Array(types.suffix(2)) == [3, 3])
         let reloaded = try ModelLoader.load(directory + "/merged.gguf")
-        let fromGGUF = try c.difference(reloaded.weights, rope: reloaded.rope)
+        let fromGGUF = try c.difference(reloaded.weights, of: reloaded)
         #expect(fromGGUF < 1e-3, "\(name): merged GGUF, max abs difference from PEFT \(fromGGUF)")
 
         // peft/: Lathe's writer reproduces the committed adapter, added_tokens.json included.
