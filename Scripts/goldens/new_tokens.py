@@ -7,7 +7,7 @@ one list, PEFT's tied token adapter), from Tests/LatheModelsTests/Fixtures/<mode
 1. A project in a temporary folder: the fixture's F32 GGUF as the base (it carries the tokenizer), text records that
    spell <diagnosis> and <tool_call>, and a recipe: clean off, tokenize max_length 24 train_on all, LoRA r4 alpha 8 on
    q_proj + v_proj, train.new_tokens [<diagnosis>, <tool_call>], 6 steps at a constant lr 5e-2, batch 2, seed 3,
-   export [peft, merged, gguf]. `lathe run` trains and exports.
+   export [peft, merged, gguf] with base_model_id the fixture's hf/. `lathe run` trains and exports.
 2. transformers checks, all asserted (the script exits 1 on a failure) and printed:
    - the merged HF directory's tokenizer (AutoTokenizer) has the two tokens as added special tokens with ids 320,
      321 and encodes the probe text into the ids below, both tokens whole;
@@ -64,7 +64,7 @@ TOLERANCE = 1e-3
 GGUF_NEEDS_HF_CONFIG = {"tiny-qwen3"}
 
 
-def recipe_text() -> str:
+def recipe_text(name: str) -> str:
     tokens = ", ".join(json.dumps(t) for t in NEW_TOKENS)
     return f"""name: newtok
 seed: 3
@@ -89,6 +89,7 @@ evaluate:
   enabled: false
 export:
   formats: [peft, merged, gguf]
+  base_model_id: Tests/LatheModelsTests/Fixtures/{name}/hf
 """
 
 
@@ -98,7 +99,7 @@ def lathe_run(lathe: Path, name: str, work: Path) -> Path:
     shutil.copy(fixture / f"{name}-F32.gguf", work / "base.gguf")
     (work / "train.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in RECORDS))
     (work / "Recipes").mkdir()
-    (work / "Recipes" / "newtok.yaml").write_text(recipe_text())
+    (work / "Recipes" / "newtok.yaml").write_text(recipe_text(name))
     subprocess.run([str(lathe), "run", "Recipes/newtok.yaml"], cwd=work, check=True, stdout=subprocess.DEVNULL)
     exports = sorted((work / "Checkpoints" / "newtok").glob("**/export/*/peft"))
     if not exports:
