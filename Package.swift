@@ -53,6 +53,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // System libraries from Debian/Ubuntu: libopenblas-dev, libzstd-dev, libopenmpi-dev (the Makefile installs them).
@@ -89,6 +90,7 @@ let package = Package(
                                                     .product(name: "Yams", package: "Yams")]),
         .target(name: "LatheServe", dependencies: ["LatheFormats", "LatheTokenizers", "LatheModels",
                                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(name: "lathe", dependencies: [
             "LatheSupport", "LatheTensors", "LatheDistributed", "LatheFormats", "LatheTokenizers", "LatheModels", "LatheData",

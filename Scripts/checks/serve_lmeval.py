@@ -9,9 +9,9 @@ logprobs=1, max_tokens=1), and compares every (document, choice) log-likelihood:
 
 The adapter is a PEFT directory: --adapter DIR (or a run directory), or by default a seeded random LoRA
 (r 8 on q/v/down, B ~ N(0, 0.02), so it changes the scores) written by this script. Writes the figures to
-Scripts/checks/serve_lmeval_golden.json (commit it). Exit 1 on any difference. --limit N sends only the first N
-documents through the server (the committed golden: --limit 16, on a machine where each request took ~2.5 s);
---work DIR reuses the `lathe eval` outputs already in DIR.
+Scripts/checks/serve_lmeval_golden.json (commit it). Exit 1 on any difference. The committed golden covers every
+document of the task (80 questions, 320 requests per run); --limit N sends only the first N documents through the
+server, for a quick look; --work DIR reuses the `lathe eval` outputs already in DIR.
 
   /work/refvenv/bin/python Scripts/checks/serve_lmeval.py --lathe .build/release/lathe \
       --model Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -119,7 +119,9 @@ def main():
         wait_healthy(port, server)
         for label, name in [("base", "smollm2"), ("tuned", "tuned")]:
             out = os.path.join(work, f"lmeval-{label}")
+            started = time.time()
             lm_eval(port, name, out, args.limit)
+            seconds = time.time() - started
             served = samples(out)
             assert served.keys() <= reference[label].keys() and (args.limit or served.keys() == reference[label].keys()), \
                 f"{label}: lm-eval and lathe eval scored different requests"
@@ -127,7 +129,8 @@ def main():
             worst = max(diffs)
             ok = worst <= TOLERANCE
             failed |= not ok
-            print(f"{'ok ' if ok else 'FAIL'} {label:5s} model={name}: {len(diffs)} requests, max |lm-eval via serve - lathe eval| = {worst:.2e}")
+            print(f"{'ok ' if ok else 'FAIL'} {label:5s} model={name}: {len(diffs)} requests in {seconds:.0f} s, "
+                  f"max |lm-eval via serve - lathe eval| = {worst:.2e}")
             figures["runs"][label] = {"model": name, "requests": len(diffs), "max_abs_difference": float(f"{worst:.3e}"),
                                       "loglikelihoods": [[k[0], k[1], round(served[k], 6)] for k in sorted(served)]}
         base, tuned = reference["base"], reference["tuned"]

@@ -171,15 +171,11 @@ public struct TokenLogProb: Sendable, Equatable {
             && a.top.map(\.logProb) == b.top.map(\.logProb)
     }
 
-    /// log softmax(`logits`)[token] in Double (as `scoreContinuations`) and the `top` most likely tokens.
+    /// log softmax(`logits`)[token] in Double (`LogSoftmax`, as `scoreContinuations`) and the `top` most likely tokens.
     public init(logits: UnsafeBufferPointer<Float>, token: Int32, top k: Int) {
-        var maximum = -Float.infinity
-        for x in logits where x > maximum { maximum = x }
-        var total = 0.0
-        for x in logits { total += Foundation.exp(Double(x) - Double(maximum)) }
-        let logTotal = Double(maximum) + Foundation.log(total)
+        let logSoftmax = LogSoftmax(logits)
         self.token = token
-        logProb = Double(logits[Int(token)]) - logTotal
+        logProb = logSoftmax(logits[Int(token)])
         var best = [(token: Int32, logProb: Double)]()
         if k > 0 {
             var order = [Int]()   // ids of the k largest so far, largest first
@@ -190,7 +186,7 @@ public struct TokenLogProb: Sendable, Equatable {
                 order.insert(i, at: at)
                 if order.count > k { order.removeLast() }
             }
-            best = order.map { (Int32($0), Double(logits[$0]) - logTotal) }
+            best = order.map { (Int32($0), logSoftmax(logits[$0])) }
         }
         top = best
     }

@@ -179,12 +179,36 @@ extension DecoderModel {
     }
 }
 
+/// log softmax of one row of logits in Double, as lm-eval scores (`F.log_softmax(logits.double())`-grade
+/// precision): one pass finds the normaliser, then any entry's log-probability is a subtraction. The one copy of
+/// this computation: scoring (`scoreContinuations`) and serving (`TokenLogProb`) both go through it.
+public struct LogSoftmax: Sendable {
+    /// The row's largest logit, as Double.
+    public let maximum: Double
+    /// log Σ exp(row − maximum).
+    public let logTotal: Double
+    /// The first index holding the maximum (torch `argmax`).
+    public let argmax: Int
+
+    /// The normaliser of `row` (V).
+    public init(_ row: UnsafeBufferPointer<Float>) {
+        precondition(!row.isEmpty, "log softmax of an empty row")
+        var best = 0
+        for i in 1..<row.count where row[i] > row[best] { best = i }
+        let maximum = Double(row[best])
+        var total = 0.0
+        for x in row { total += Foundation.exp(Double(x) - maximum) }
+        self.maximum = maximum
+        logTotal = Foundation.log(total)
+        argmax = best
+    }
+
+    /// log softmax(row)[i] for the entry `logit` = row[i].
+    public func callAsFunction(_ logit: Float) -> Double { Double(logit) - maximum - logTotal }
+}
+
 /// log softmax(row)[target], in Double, and whether `target` is the first maximum (torch `argmax`).
 private func logSoftmaxAt(_ row: UnsafePointer<Float>, _ count: Int, _ target: Int) -> (Double, Bool) {
-    var best = 0
-    for i in 1..<count where row[i] > row[best] { best = i }
-    let maximum = Double(row[best])
-    var total = 0.0
-    for i in 0..<count { total += Foundation.exp(Double(row[i]) - maximum) }
-    return (Double(row[target]) - maximum - Foundation.log(total), best == target)
+    let normaliser = LogSoftmax(UnsafeBufferPointer(start: row, count: count))
+    return (normaliser(row[target]), normaliser.argmax == target)
 }

@@ -130,6 +130,7 @@ final class BatchScheduler: @unchecked Sendable {
     private func release(_ job: GenerationJob) {
         condition.lock()
         reserved -= job.reservation
+        metrics.kvReserved.set(Double(reserved))
         condition.unlock()
     }
 

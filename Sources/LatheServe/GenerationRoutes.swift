@@ -11,8 +11,8 @@ struct CollectedChoice {
 }
 
 extension Routes {
-    /// `POST /v1/completions`.
-    func completions(_ body: JSONNode) async throws -> Response {
+    /// `POST /v1/completions`. A client that goes away before the answer cancels its generation.
+    func completions(_ body: JSONNode, connection: ClientConnection) async throws -> Response {
         let request = try CompletionRequest(body)
         let adapter = try served.adapter(for: request.sampling.model)
         let prompts = try request.prompts.map(served.tokens)
@@ -35,10 +35,10 @@ extension Routes {
                     ("finish_reason", finish.map { .string($0.rawValue) } ?? .null)]))])
             }
         }
+        let collected = try await collectAll(submissions, stops: request.sampling.stop, connection: connection)
         var choices = [JSONValue](), completionTokens = 0
-        for (index, submission) in submissions.enumerated() {
+        for (index, choice) in collected.enumerated() {
             let p = index / request.sampling.n
-            let choice = try await collect(submission, stops: request.sampling.stop)
             let promptText: String
             if case .text(let text) = request.prompts[p] { promptText = text } else { promptText = served.tokenizer.decode(prompts[p]) }
             completionTokens += choice.text.tokens.count
@@ -54,8 +54,9 @@ extension Routes {
                                     usage: served.usage(prompt: promptTokens, completion: completionTokens)))
     }
 
-    /// `POST /v1/chat/completions`: the messages through the model's chat template.
-    func chat(_ body: JSONNode) async throws -> Response {
+    /// `POST /v1/chat/completions`: the messages through the model's chat template. A client that goes away
+    /// before the answer cancels its generation.
+    func chat(_ body: JSONNode, connection: ClientConnection) async throws -> Response {
         let request = try ChatRequest(body)
         let adapter = try served.adapter(for: request.sampling.model)
         let prompt = try served.chatTokens(request.messages)
@@ -81,9 +82,9 @@ extension Routes {
                     ("finish_reason", finish.map { .string($0.rawValue) } ?? .null)]))])
             }
         }
+        let collected = try await collectAll(submissions, stops: request.sampling.stop, connection: connection)
         var choices = [JSONValue](), completionTokens = 0
-        for (index, submission) in submissions.enumerated() {
-            let choice = try await collect(submission, stops: request.sampling.stop)
+        for (index, choice) in collected.enumerated() {
             completionTokens += choice.text.tokens.count
             choices.append(.object(JSONObject([
                 ("index", .integer(index)),
@@ -93,6 +94,15 @@ extension Routes {
         }
         return json(served.envelope(id: id, object: "chat.completion", model: model, choices: choices,
                                     usage: served.usage(prompt: prompt.count, completion: completionTokens)))
+    }
+
+    /// Reads every choice of a non-streaming request, in order; a client that goes away meanwhile cancels them all.
+    func collectAll(_ submissions: [Submission], stops: [String], connection: ClientConnection) async throws -> [CollectedChoice] {
+        try await watching(connection, cancel: submissions) {
+            var choices = [CollectedChoice]()
+            for submission in submissions { choices.append(try await collect(submission, stops: stops)) }
+            return choices
+        }
     }
 
     /// Reads one choice's events to the end (or to a stop string, which cancels the rest).

@@ -8,7 +8,7 @@ public enum LatheServer {
     /// `run()` serves until cancelled; `runService()` also drains on SIGTERM/SIGINT.
     public static func application(_ served: ServedModel, host: String, port: Int,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ServeContext.self)
         let routes = Routes(served: served)
         router.get("health") { request, _ in await routes.handle("health", request, auth: false) { _ in routes.json(.object(JSONObject([("status", .string("ok"))]))) } }
         router.get("metrics") { request, _ in
@@ -21,9 +21,16 @@ public enum LatheServer {
         router.get("tokenizer_info") { request, _ in await routes.handle("tokenizer_info", request) { _ in routes.json(served.tokenizerInfo()) } }
         router.post("tokenize") { request, _ in await routes.handle("tokenize", request) { try routes.json(served.tokenize($0)) } }
         router.post("detokenize") { request, _ in await routes.handle("detokenize", request) { try routes.json(served.detokenize($0)) } }
-        router.post("v1/completions") { request, _ in await routes.handle("completions", request) { try await routes.completions($0) } }
-        router.post("v1/chat/completions") { request, _ in await routes.handle("chat", request) { try await routes.chat($0) } }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "lathe"),
+        router.post("v1/completions") { request, context in
+            let connection = context.connection
+            return await routes.handle("completions", request) { try await routes.completions($0, connection: connection) }
+        }
+        router.post("v1/chat/completions") { request, context in
+            let connection = context.connection
+            return await routes.handle("chat", request) { try await routes.chat($0, connection: connection) }
+        }
+        return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ClosesOnHangUp()])),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "lathe"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
     }
 }

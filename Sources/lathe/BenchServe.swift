@@ -20,11 +20,12 @@ struct BenchServe: ParsableCommand {
     @Option(help: "New tokens per request (ignore_eos, so every request makes exactly this many).") var maxTokens = 64
     @Option(help: "Requests timed one at a time, for the unbatched rate.") var sequential = 8
     @Option(help: "Tokens of the single-stream decode measurement.") var decodeTokens = 128
+    @Option(help: "Single-stream decode measurements, each Lathe's then llama.cpp's (alternated pairs).") var pairs = 2
     @Flag(help: "Skip the llama.cpp peer.") var noPeer = false
 
     func validate() throws {
-        guard requests >= 1, maxTokens >= 2, sequential >= 1, decodeTokens >= 2 else {
-            throw ValidationError("--requests and --sequential must be at least 1, --max-tokens and --decode-tokens at least 2")
+        guard requests >= 1, maxTokens >= 2, sequential >= 1, decodeTokens >= 2, pairs >= 1 else {
+            throw ValidationError("--requests, --sequential and --pairs must be at least 1, --max-tokens and --decode-tokens at least 2")
         }
     }
 
@@ -38,7 +39,29 @@ struct BenchServe: ParsableCommand {
         let (port, task) = try LatheServer.startInBackground(served)
         defer { task.cancel() }
         _ = try chat(port: port, index: 0)   // warm-up
-        let decodeRate = try singleStreamDecode(port: port)
+        print("model \(model)  threads \(Parallel.threads) (OpenBLAS the same, never nested)")
+        print("single-stream greedy decode of \(decodeTokens) tokens, prefill excluded; Lathe through the server, then llama.cpp in its own process:")
+        var ratios = [Double]()
+        for pair in 1...pairs {
+            let ours = try singleStreamDecode(port: port)
+            var line = "pair \(pair)           Lathe \(format(ours)) tokens/s"
+            if noPeer {
+                print(line)
+                continue
+            }
+            let peer = Peer.run(script: "serve_peer.py", arguments: [model, "--tokens", "\(decodeTokens)", "--threads", "\(Parallel.threads)"])
+            if let result = peer.result, let rate = result["decode_tokens_per_s"]?.doubleValue {
+                ratios.append(ours / rate)
+                line += "   llama.cpp \(format(rate)) tokens/s (llama-cpp-python \(result["llama_cpp"]?.scalarText ?? "?"), same GGUF)"
+                line += "   \(format(ours / rate, decimals: 2))×"
+            } else {
+                line += "   llama.cpp not measured: \(peer.failure ?? "unknown")"
+            }
+            print(line)
+        }
+        if !ratios.isEmpty {
+            print("decode vs llama.cpp  median \(format(ratios.sorted()[(ratios.count - 1) / 2], decimals: 2))× over \(ratios.count) pairs")
+        }
         var sequentialTokens = 0
         let sequentialStart = DispatchTime.now().uptimeNanoseconds
         for i in 0..<sequential { sequentialTokens += try chat(port: port, index: i).tokens }
@@ -61,22 +84,13 @@ struct BenchServe: ParsableCommand {
         let succeeded = results.compactMap { try? $0.get() }.filter { $0.tokens == maxTokens }
         let latencies = succeeded.map(\.seconds).sorted()
         let batchRate = Double(succeeded.reduce(0) { $0 + $1.tokens }) / wall
-        print("model \(model)  threads \(Parallel.threads)  \(requests) concurrent chat requests × \(maxTokens) new tokens (ignore_eos)")
+        print("\(requests) concurrent chat requests × \(maxTokens) new tokens (ignore_eos, greedy):")
         print("succeeded        \(succeeded.count)/\(requests)" + (succeeded.count == requests ? "" : "  FIRST FAILURE: \(firstFailure(results))"))
         print("batched          \(format(batchRate)) generated tokens/s  (wall \(format(wall)) s)")
         print("one at a time    \(format(sequentialRate)) generated tokens/s  (\(sequential) requests in turn)")
         print("batching gain    \(format(batchRate / sequentialRate, decimals: 2))×")
         if !latencies.isEmpty {
             print("latency          p50 \(format(percentile(latencies, 0.5))) s  p99 \(format(percentile(latencies, 0.99))) s")
-        }
-        print("single stream    \(format(decodeRate)) tokens/s decode (\(decodeTokens) tokens, prefill excluded)")
-        guard !noPeer else { return }
-        let peer = Peer.run(script: "serve_peer.py", arguments: [model, "--tokens", "\(decodeTokens)", "--threads", "\(Parallel.threads)"])
-        if let result = peer.result, let rate = result["decode_tokens_per_s"]?.doubleValue {
-            print("llama.cpp        \(format(rate)) tokens/s decode (llama-cpp-python \(result["llama_cpp"]?.scalarText ?? "?"), same GGUF)")
-            print("ratio            \(format(decodeRate / rate, decimals: 2))× llama.cpp")
-        } else {
-            print("llama.cpp not measured: \(peer.failure ?? "unknown")")
         }
     }
 
