@@ -6,13 +6,14 @@
 //   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom, SHA-256, the `Communicator` protocol —
 //                     no dependency, no BLAS, no MPI
 //   LatheDistributed  `MPICommunicator` over Open MPI (C shim CLatheMPI over the CMPI module map): Support
-//   LatheFormats      safetensors, GGUF, JSON — no dependency
+//   LatheFormats      safetensors, GGUF, JSON, Parquet structure, and `Zstd`, the one zstd wrapper (checkpoints,
+//                     token shards, Parquet pages) — libzstd only
 //   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
 //   LatheJinja        sandboxed chat templates: Formats
 //   LatheTokenizers   tokenizer.json / GGUF tokenizers, chat templates and `ChatMessage`: Formats, Jinja
-//   LatheCheckpoints  zstd checkpoints and token shards: Support, Formats + zstd
-//   LatheData         cleaning: Support, Tokenizers, and snappy/zlib/zstd to decompress the Parquet pages that
-//                     LatheFormats parses (Formats stays dependency-free: it takes the decompressor as a value).
+//   LatheCheckpoints  zstd checkpoints and token shards: Support, Formats (its `Zstd`)
+//   LatheData         cleaning: Support, Tokenizers, and snappy/zlib (zstd through Formats' `Zstd`) to decompress the
+//                     Parquet pages that LatheFormats parses (Formats takes the decompressor as a value).
 //                     No BLAS. A chat record's messages are the `ChatMessage`s the chat template renders, so the
 //                     message type lives with the template in LatheTokenizers (it carries tool calls as template
 //                     values) and the cleaner reuses it instead of a copy.
@@ -72,12 +73,12 @@ let package = Package(
         .target(name: "LatheSupport", swiftSettings: optimized),
         .target(name: "LatheTensors", dependencies: ["CBLAS", "LatheSupport"], swiftSettings: optimized),
         .target(name: "LatheDistributed", dependencies: ["CLatheMPI", "LatheSupport"]),
-        .target(name: "LatheFormats", exclude: ["FORMAT.md"], swiftSettings: optimized),
+        .target(name: "LatheFormats", dependencies: ["CZstd"], exclude: ["FORMAT.md"], swiftSettings: optimized),
         .target(name: "LatheJinja", dependencies: ["LatheFormats"]),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
-        .target(name: "LatheCheckpoints", dependencies: ["CZstd", "LatheSupport", "LatheFormats"], exclude: ["FORMAT.md"],
+        .target(name: "LatheCheckpoints", dependencies: ["LatheSupport", "LatheFormats"], exclude: ["FORMAT.md"],
                 swiftSettings: optimized),
-        .target(name: "LatheData", dependencies: ["CSnappy", "CZlib", "CZstd", "LatheSupport", "LatheFormats", "LatheTokenizers"],
+        .target(name: "LatheData", dependencies: ["CSnappy", "CZlib", "LatheSupport", "LatheFormats", "LatheTokenizers"],
                 exclude: ["README.md"],
                 swiftSettings: optimized),
         .target(name: "LatheModels", dependencies: ["LatheSupport", "LatheTensors", "LatheFormats", "LatheTokenizers"],

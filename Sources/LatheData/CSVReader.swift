@@ -30,6 +30,8 @@ public final class CSVReader: RecordSource {
 
     deinit { try? handle.close() }
 
+    public var bytesRead: Int { fileOffset + index }
+
     private func nextByte() throws(DataError) -> UInt8? {
         if index >= chunk.count {
             if atEOF { return nil }

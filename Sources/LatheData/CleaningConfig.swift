@@ -34,8 +34,8 @@ public struct CleaningConfig: Codable, Sendable {
     public var memoryBudget: Int?
 
     /// The defaults of `lathe clean` and of the recipe's clean stage (both start here): every filter on, each
-    /// record filtered by the rules of its kind, or of `kind` for all records when given.
-    public init(kind: DataKind? = nil) { self.kind = kind }
+    /// record filtered by the rules of its kind (`auto`), or by those `kind` forces on all records.
+    public init(kind: CleanKind = .auto) { self.kind = kind.forced }
 
     enum CodingKeys: String, CodingKey {
         case format, fields, textMode = "text_mode", maxRecordBytes = "max_record_bytes", maxBadFraction = "max_bad_fraction"

@@ -55,6 +55,7 @@ public final class CleaningPipeline {
         state.splitRequested = config.split != nil
         let totalBytes = inputs.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
 
+        var bytesOfEarlierInputs = 0
         for path in inputs {
             let source = try RecordSources.open(path, maxRecordBytes: config.maxRecordBytes, textMode: config.textMode)
             (source as? any RecordDecodingSource)?.decoder = processor.decoder
@@ -72,8 +73,9 @@ public final class CleaningPipeline {
                     throw DataError.tooManyBadRecords(path: path, bad: input.badLines, seen: seen, limit: config.maxBadFraction)
                 }
                 progress(CleaningProgress(stage: .reading, file: path, records: state.report.recordsIn,
-                                          bytes: state.report.bytesIn, totalBytes: totalBytes))
+                                          bytes: bytesOfEarlierInputs + source.bytesRead, totalBytes: totalBytes))
             }
+            bytesOfEarlierInputs += source.bytesRead
             if !(source is JSONLReader) {  // JSONL bytes are counted per line above; others by file size
                 state.report.bytesIn += (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             }

@@ -68,13 +68,14 @@ public struct GopherQualityFilter: DocumentRuleFilter {
     public func check(_ unit: FilterText) -> FilterVerdict {
         let words = unit.words
         let text = unit.text
-        let nonSymbol = words.filter { !Words.isSymbolOnly($0) }
-        let n = nonSymbol.count
+        let n = unit.wordCount   // tokens that are not only punctuation or symbols
         if let min = config.minDocWords, n < min { return drop("gopher_short_doc", "\(n) words, minimum \(min)") }
         if let max = config.maxDocWords, n > max { return drop("gopher_long_doc", "\(n) words, maximum \(max)") }
         guard !words.isEmpty else { return .keep }
         if n > 0 {
-            let mean = Double(nonSymbol.reduce(0) { $0 + $1.unicodeScalars.count }) / Double(n)
+            var characters = 0
+            for word in words where !Words.isSymbolOnly(word) { characters += Words.scalarCount(word) }
+            let mean = Double(characters) / Double(n)
             if let min = config.minAvgWordLength, mean < min { return drop("gopher_below_avg_threshold", "mean word length \(round2(mean)) < \(min)") }
             if let max = config.maxAvgWordLength, mean > max { return drop("gopher_above_avg_threshold", "mean word length \(round2(mean)) > \(max)") }
         }
@@ -82,7 +83,7 @@ public struct GopherQualityFilter: DocumentRuleFilter {
         if let max = config.maxSymbolWordRatio {
             let hashes = Double(text.utf8.lazy.filter { $0 == UInt8(ascii: "#") }.count) / total
             if hashes > max { return drop("gopher_too_many_hashes", "'#' per word \(round2(hashes)) > \(max)") }
-            let ellipses = Double(count("...", in: text) + text.unicodeScalars.lazy.filter { $0 == "…" }.count) / total
+            let ellipses = Double(count("...", in: text) + count("…", in: text)) / total
             if ellipses > max { return drop("gopher_too_many_ellipsis", "ellipses per word \(round2(ellipses)) > \(max)") }
         }
         let lines = Words.lines(text)
@@ -99,12 +100,13 @@ public struct GopherQualityFilter: DocumentRuleFilter {
             }
         }
         if let min = config.minAlphaWordsRatio {
-            let alpha = Double(words.filter { $0.unicodeScalars.contains(where: Words.isLetter) }.count) / total
+            var lettered = 0
+            for word in words where Words.hasLetter(word) { lettered += 1 }
+            let alpha = Double(lettered) / Double(total)
             if alpha < min { return drop("gopher_below_alpha_threshold", "\(round2(alpha)) of words have a letter, minimum \(min)") }
         }
         if let min = config.minStopWords {
-            let stop = Set(config.stopWords.map { Substring($0) })
-            let found = Set(words.lazy.filter { stop.contains($0) }).count
+            let found = StopWords(config.stopWords).distinct(in: words)
             if found < min { return drop("gopher_enough_stop_words", "\(found) distinct stop words, minimum \(min)") }
         }
         return .keep
@@ -119,6 +121,35 @@ func trimTrailing(_ s: Substring) -> Substring {
     var end = s.endIndex
     while end > s.startIndex, s[s.index(before: end)].isWhitespace { end = s.index(before: end) }
     return s[s.startIndex..<end]
+}
+
+/// A stop-word list matched as `Set<Substring>` matches (canonical equivalence), with a byte comparison for ASCII
+/// words against ASCII entries (two ASCII strings are canonically equivalent only when their bytes are equal).
+struct StopWords {
+    /// The distinct entries (by canonical equivalence), in list order.
+    private let entries: [String]
+    private let ascii: [[UInt8]?]
+
+    init(_ list: [String]) {
+        var seen: Set<String> = []
+        entries = list.filter { seen.insert($0).inserted }
+        ascii = entries.map { $0.utf8.allSatisfy { $0 < 0x80 } ? Array($0.utf8) : nil }
+    }
+
+    /// Distinct entries that occur among `words` (Gopher's stop-word rule).
+    func distinct(in words: [Substring]) -> Int {
+        var found = [Bool](repeating: false, count: entries.count)
+        for word in words {
+            let match = word.utf8.withContiguousStorageIfAvailable { bytes -> Int? in
+                guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+                // An ASCII word equals an entry only by its bytes; a non-ASCII entry can still be its equivalent.
+                return entries.indices.first { e in ascii[e].map { $0.count == bytes.count && $0.elementsEqual(bytes) } ?? (entries[e] == word) } ?? -1
+            }
+            let e = match.flatMap { $0 } ?? entries.firstIndex { $0 == word } ?? -1
+            if e >= 0 { found[e] = true }
+        }
+        return found.lazy.filter { $0 }.count
+    }
 }
 
 /// Non-overlapping occurrences of an ASCII `needle` in `text` (Python's `str.count`).

@@ -60,7 +60,7 @@ public struct GopherRepetitionFilter: DocumentRuleFilter {
     /// The rules on one text.
     public func check(_ unit: FilterText) -> FilterVerdict {
         let text = unit.text
-        let length = Double(text.unicodeScalars.count)
+        let length = Double(Words.scalarCount(text))
         if length == 0 { return drop("empty", "empty text") }
 
         let paragraphs = splitParagraphs(text)
@@ -87,7 +87,7 @@ public struct GopherRepetitionFilter: DocumentRuleFilter {
         for w in unit.words {
             let h = w.utf8.withContiguousStorageIfAvailable { Hash64.hash(UnsafeRawBufferPointer($0)) }
             hashes.append(h ?? Hash64.hash(String(w)))
-            lengths.append(w.unicodeScalars.count)
+            lengths.append(Words.scalarCount(w))
         }
         for limit in config.topNGrams where hashes.count >= limit.n {
             let frac = Double(topNGramChars(hashes, lengths, n: limit.n)) / length
@@ -132,7 +132,7 @@ public struct GopherRepetitionFilter: DocumentRuleFilter {
         var seen: Set<Substring> = []
         var count = 0, chars = 0
         for item in items where !seen.insert(item).inserted {
-            count += 1; chars += item.unicodeScalars.count
+            count += 1; chars += Words.scalarCount(item)
         }
         return (count, chars)
     }
@@ -147,14 +147,9 @@ public struct GopherRepetitionFilter: DocumentRuleFilter {
     /// datatrove's `find_top_duplicate`: characters of the most frequent n-gram (joined by spaces) × its count;
     /// ties go to the n-gram seen first, as `Counter.most_common`.
     private func topNGramChars(_ hashes: [UInt64], _ lengths: [Int], n: Int) -> Int {
-        var counts: [UInt64: (count: Int, first: Int)] = [:]
-        counts.reserveCapacity(hashes.count)
-        for i in 0...(hashes.count - n) {
-            let key = gramKey(hashes, i, n)
-            if let c = counts[key] { counts[key] = (c.count + 1, c.first) } else { counts[key] = (1, i) }
-        }
-        var best = (count: 0, first: Int.max)
-        for (_, c) in counts where c.count > best.count || (c.count == best.count && c.first < best.first) { best = c }
+        var counts = NGramCounts(capacity: hashes.count - n + 1)
+        for i in 0...(hashes.count - n) { _ = counts.add(gramKey(hashes, i, n), at: i) }
+        let best = counts.mostFrequent()
         let chars = lengths[best.first..<(best.first + n)].reduce(n - 1, +)
         return chars * best.count
     }
@@ -162,11 +157,10 @@ public struct GopherRepetitionFilter: DocumentRuleFilter {
     /// datatrove's `find_all_duplicate`: n-grams joined without spaces; a repeat adds its length and jumps n words.
     private func repeatedNGramChars(_ hashes: [UInt64], _ lengths: [Int], n: Int) -> Int {
         guard hashes.count >= n else { return 0 }
-        var seen: Set<UInt64> = []
-        seen.reserveCapacity(hashes.count)
+        var seen = NGramCounts(capacity: hashes.count - n + 1)
         var repeated = 0, i = 0
         while i < hashes.count - n + 1 {
-            if seen.insert(gramKey(hashes, i, n)).inserted {
+            if seen.add(gramKey(hashes, i, n), at: i) == 1 {
                 i += 1
             } else {
                 repeated += lengths[i..<(i + n)].reduce(0, +); i += n

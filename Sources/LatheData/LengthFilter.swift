@@ -42,10 +42,10 @@ public struct LengthFilter: RecordFilter {
     }
 
     public func check(_ document: FilterDocument) -> FilterVerdict {
-        let chars = document.text.unicodeScalars.count
+        let chars = Words.scalarCount(document.text)
         if let min = config.minChars, chars < min { return drop("too_few_chars", "\(chars) characters, minimum \(min)") }
         if let max = config.maxChars, chars > max { return drop("too_many_chars", "\(chars) characters, maximum \(max)") }
-        let words = document.words.lazy.filter { !Words.isSymbolOnly($0) }.count
+        let words = document.whole.wordCount   // tokens that are not only punctuation or symbols
         if let min = config.minWords, words < min { return drop("too_few_words", "\(words) words, minimum \(min)") }
         if let max = config.maxWords, words > max { return drop("too_many_words", "\(words) words, maximum \(max)") }
         if let countTokens, config.minTokens != nil || config.maxTokens != nil {

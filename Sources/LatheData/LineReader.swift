@@ -41,6 +41,9 @@ public final class LineReader {
 
     deinit { try? handle.close() }
 
+    /// Bytes of the file up to the end of the last line returned.
+    public var bytesConsumed: Int { bufferOffset + start }
+
     /// The next line, or nil at end of file.
     public func next() throws(DataError) -> RawLine? {
         var scanFrom = start

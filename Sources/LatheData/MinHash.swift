@@ -57,26 +57,46 @@ public struct MinHash: Sendable {
     }
 
     /// Writes the signature of `shingles` (permutations values) into `signature`; false when there are no shingles.
+    /// Permutation-major: each permutation's minimum stays in a register while the shingles stream past, two
+    /// permutations per pass.
     public func signature(_ shingles: [UInt64], into signature: UnsafeMutableBufferPointer<UInt64>) -> Bool {
         guard !shingles.isEmpty else { return false }
+        let reduced = shingles.map(Self.reduce)
         let count = a.count
-        for j in 0..<count { signature[j] = UInt64.max }
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
-                for shingle in shingles {
-                    let h = Self.reduce(shingle)
-                    for j in 0..<count {
-                        let (hi, lo) = a[j].multipliedFullWidth(by: h)   // < 2^122
-                        // (hi·2^64 + lo) mod p = (lo & p) + (hi << 3 | lo >> 61), then + b, folded twice.
-                        var s = (lo & Self.prime) &+ ((hi << 3) | (lo >> 61)) &+ b[j]
-                        s = (s & Self.prime) &+ (s >> 61)
-                        if s >= Self.prime { s -= Self.prime }
-                        if s < signature[j] { signature[j] = s }
+                reduced.withUnsafeBufferPointer { hashes in
+                    var j = 0
+                    while j + 1 < count {
+                        let (a0, b0, a1, b1) = (a[j], b[j], a[j + 1], b[j + 1])
+                        var m0 = UInt64.max, m1 = UInt64.max
+                        for h in hashes {
+                            m0 = min(m0, Self.permute(h, a0, b0))
+                            m1 = min(m1, Self.permute(h, a1, b1))
+                        }
+                        signature[j] = m0; signature[j + 1] = m1
+                        j += 2
+                    }
+                    if j < count {
+                        var m = UInt64.max
+                        for h in hashes { m = min(m, Self.permute(h, a[j], b[j])) }
+                        signature[j] = m
                     }
                 }
             }
         }
         return true
+    }
+
+    /// (a·h + b) mod p for h < p, a < p, b < p.
+    @inline(__always)
+    static func permute(_ h: UInt64, _ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (hi, lo) = a.multipliedFullWidth(by: h)   // < 2^122
+        // (hi·2^64 + lo) mod p = (lo & p) + (hi << 3 | lo >> 61), then + b, folded twice.
+        var s = (lo & prime) &+ ((hi << 3) | (lo >> 61)) &+ b
+        s = (s & prime) &+ (s >> 61)
+        if s >= prime { s -= prime }
+        return s
     }
 
     /// One key per band: a hash of the band's rows and its index. Records sharing any band key are candidates.

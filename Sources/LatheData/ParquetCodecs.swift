@@ -1,6 +1,5 @@
 import CSnappy
 import CZlib
-import CZstd
 import LatheFormats
 
 /// The page codecs Parquet writers use by default: snappy (pyarrow, Spark), gzip and zstd (pandas, warehouses).
@@ -77,13 +76,13 @@ public struct ParquetCodecs: ParquetDecompressor {
         }
     }
 
-    /// One or more zstd frames, decompressed in one call into the page buffer (no window beyond it is allocated).
+    /// One or more zstd frames, decompressed in one call into the page buffer by LatheFormats' `Zstd` (no window
+    /// beyond the page is allocated).
     private static func zstd(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) throws(ParquetCodecError) {
-        guard let context = ZSTD_createDCtx() else { throw ParquetCodecError("zstd could not start (out of memory)") }
-        defer { ZSTD_freeDCtx(context) }
-        let written = ZSTD_decompressDCtx(context, output.baseAddress, output.count, input.baseAddress, input.count)
-        if ZSTD_isError(written) != 0 {
-            throw ParquetCodecError("the zstd data is damaged (\(String(cString: ZSTD_getErrorName(written))))")
+        let written: Int
+        do { written = try Zstd.decompress(input, into: output) } catch {
+            guard case .corrupt(_, let reason) = error else { throw ParquetCodecError("the zstd data is damaged (\(error))") }
+            throw ParquetCodecError("the zstd data is damaged (\(reason))")
         }
         guard written == output.count else {
             throw ParquetCodecError("the zstd data holds \(written) bytes where the page announces \(output.count)")

@@ -1,3 +1,4 @@
+import Foundation
 import LatheFormats
 
 /// A reader whose items are already-parsed objects (CSV rows, Parquet rows) and that decodes them into records
@@ -25,6 +26,7 @@ public final class ParquetReader: RecordDecodingSource {
     private var nextRow = 0
     /// 1-based number of the next row in the whole file (the `line` of its source location).
     private var rowNumber = 1
+    private let fileBytes: Int
 
     /// Opens `path` and reads its footer; rows over `maxRecordBytes` are rejected.
     public init(path: String, maxRecordBytes: Int, limits: ParquetLimits = ParquetLimits()) throws(DataError) {
@@ -33,6 +35,14 @@ public final class ParquetReader: RecordDecodingSource {
         do { file = try ParquetFile(path: path, decompressor: ParquetCodecs(), limits: limits) } catch {
             throw Self.dataError(path, error)
         }
+        fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
+
+    /// The file's size in proportion to the rows read (row groups are decoded whole, pages compressed, so the
+    /// bytes behind one row are not known).
+    public var bytesRead: Int {
+        if file.rowCount == 0 { return nextGroup >= file.rowGroupCount ? fileBytes : 0 }
+        return Int(Double(fileBytes) * Double(min(rowNumber - 1, file.rowCount)) / Double(file.rowCount))
     }
 
     public func nextBatch(maxItems: Int, maxBytes: Int) throws(DataError) -> [SourceItem] {

@@ -11,6 +11,27 @@ public enum DataKind: String, Codable, Sendable, CaseIterable {
     public static func of(_ format: RecordFormat) -> DataKind { format == .text ? .web : .instruction }
 }
 
+/// Which filter rules a cleaning run applies, as `lathe clean --kind` and the recipe's `clean.kind` spell it (one
+/// type for both): `auto` gives each record the kind of its format (`DataKind.of`); `web` or `instruction` forces
+/// that kind on every record.
+public enum CleanKind: String, Codable, Sendable, CaseIterable {
+    /// Per record: instruction rules for chat, prompt/completion and alpaca records, document rules for text.
+    case auto
+    /// Document (web page) rules for every record.
+    case web
+    /// Instruction rules for every record.
+    case instruction
+
+    /// The kind forced on every record; nil for `auto`.
+    public var forced: DataKind? {
+        switch self {
+        case .auto: return nil
+        case .web: return .web
+        case .instruction: return .instruction
+        }
+    }
+}
+
 /// A filter's decision.
 public enum FilterVerdict: Sendable, Equatable {
     case keep

@@ -47,6 +47,8 @@ public protocol RecordSource: AnyObject {
     var path: String { get }
     /// Up to `maxItems` items, stopping early once about `maxBytes` were read; empty at the end.
     func nextBatch(maxItems: Int, maxBytes: Int) throws(DataError) -> [SourceItem]
+    /// Bytes of the input read so far, for progress (a Parquet file counts its size in proportion to the rows read).
+    var bytesRead: Int { get }
 }
 
 /// Opens the right reader for a path: `.jsonl`/`.json`/`.ndjson` lines, `.csv`, `.parquet`, or a folder of
@@ -81,6 +83,8 @@ public final class JSONLReader: RecordSource {
         self.path = path
         lines = try LineReader(url: URL(fileURLWithPath: path), maxLineBytes: maxRecordBytes)
     }
+
+    public var bytesRead: Int { lines.bytesConsumed }
 
     public func nextBatch(maxItems: Int, maxBytes: Int) throws(DataError) -> [SourceItem] {
         var items: [SourceItem] = []

@@ -11,56 +11,63 @@ public struct Shingler: Sendable {
     /// Hashes of the simplified words of `text`, in order.
     public static func wordHashes(_ text: String, into out: inout [UInt64]) {
         out.removeAll(keepingCapacity: true)
+        var text = text
+        text.withUTF8 { utf8 in hashWords(utf8, into: &out) }
+    }
+
+    /// `wordHashes` over UTF-8 bytes. The state lives in locals (no captured variables), so the loop runs without
+    /// dynamic exclusivity checks.
+    private static func hashWords(_ utf8: UnsafeBufferPointer<UInt8>, into out: inout [UInt64]) {
         var word: [UInt8] = []
         word.reserveCapacity(64)
         var inNumber = false
-        func flush() {
-            if !word.isEmpty {
-                out.append(word.withUnsafeBytes { Hash64.hash($0, seed: 0x5EED) })
-                word.removeAll(keepingCapacity: true)
-            }
-            inNumber = false
-        }
-        var text = text
-        text.withUTF8 { utf8 in
-            var i = 0
-            let count = utf8.count
-            while i < count {
-                let b = utf8[i]
-                if b < 0x80 {
-                    i += 1
-                    switch b {
-                    case UInt8(ascii: "a")...UInt8(ascii: "z"): word.append(b); inNumber = false
-                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): word.append(b | 0x20); inNumber = false
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                        if !inNumber { word.append(UInt8(ascii: "0")); inNumber = true }
-                    case UInt8(ascii: "."), UInt8(ascii: ","):
-                        // A decimal separator between digits stays inside the number ("3.14" → "0").
-                        if inNumber, i < count, utf8[i] >= 48, utf8[i] <= 57 { continue }
-                        flush()
-                    default: flush()  // whitespace, punctuation, control
-                    }
-                    continue
+        var i = 0
+        let count = utf8.count
+        while i < count {
+            let b = utf8[i]
+            var ends = false   // this byte ends the current word
+            if b < 0x80 {
+                i += 1
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): word.append(b); inNumber = false
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): word.append(b | 0x20); inNumber = false
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    if !inNumber { word.append(UInt8(ascii: "0")); inNumber = true }
+                case UInt8(ascii: "."), UInt8(ascii: ","):
+                    // A decimal separator between digits stays inside the number ("3.14" → "0").
+                    if !(inNumber && i < count && utf8[i] >= 48 && utf8[i] <= 57) { ends = true }
+                default: ends = true  // whitespace, punctuation, control
                 }
+            } else {
                 // Non-ASCII: decode one scalar.
                 var scalarValue: UInt32 = 0
                 let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
                 scalarValue = UInt32(b) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
                 for k in 1..<length where i + k < count { scalarValue = scalarValue << 6 | UInt32(utf8[i + k] & 0x3F) }
                 i += length
-                guard let scalar = Unicode.Scalar(scalarValue) else { flush(); continue }
-                let properties = scalar.properties
-                if properties.isWhitespace || Words.isPunctuation(scalar) { flush(); continue }
-                if properties.numericType == .decimal {
-                    if !inNumber { word.append(UInt8(ascii: "0")); inNumber = true }
-                    continue
+                if let scalar = Unicode.Scalar(scalarValue) {
+                    let properties = scalar.properties
+                    if properties.isWhitespace || Words.isPunctuation(scalar) {
+                        ends = true
+                    } else if properties.numericType == .decimal {
+                        if !inNumber { word.append(UInt8(ascii: "0")); inNumber = true }
+                    } else if properties.generalCategory != .nonspacingMark {
+                        inNumber = false
+                        appendFolded(scalar, to: &word)
+                    }
+                } else {
+                    ends = true
                 }
-                if properties.generalCategory == .nonspacingMark { continue }
+            }
+            if ends {
+                if !word.isEmpty {
+                    out.append(word.withUnsafeBytes { Hash64.hash($0, seed: 0x5EED) })
+                    word.removeAll(keepingCapacity: true)
+                }
                 inNumber = false
-                appendFolded(scalar, to: &word)
             }
         }
-        flush()
+        if !word.isEmpty { out.append(word.withUnsafeBytes { Hash64.hash($0, seed: 0x5EED) }) }
     }
 
     /// Lower-cased, with combining marks of its canonical decomposition dropped (é → e).

@@ -18,6 +18,8 @@ public final class TextFolderReader: RecordSource {
     private let maxRecordBytes: Int
     private var files: [String]
     private var pending: [SourceItem] = []
+    /// Bytes of the files read so far.
+    public private(set) var bytesRead = 0
 
     /// Lists the files under `path`.
     public init(path: String, mode: TextFolderMode, maxRecordBytes: Int) throws(DataError) {
@@ -40,7 +42,9 @@ public final class TextFolderReader: RecordSource {
     public func nextBatch(maxItems: Int, maxBytes: Int) throws(DataError) -> [SourceItem] {
         var bytes = 0
         while pending.count < maxItems, bytes < maxBytes, let file = files.popLast() {
-            bytes += try read(file)
+            let fileBytes = try read(file)
+            bytes += fileBytes
+            bytesRead += fileBytes
         }
         let batch = Array(pending.prefix(maxItems))
         pending.removeFirst(batch.count)

@@ -49,13 +49,25 @@ public struct TextNormalizer: Sendable {
             case .none: break
             }
         }
+        var writer = Writer(config: config)
+        writer.out.reserveCapacity(s.utf8.count)
+        s.withUTF8 { writer.write($0) }
+        return String(decoding: writer.out, as: UTF8.self)
+    }
+
+    /// The normalising pass over UTF-8 bytes, its state in stored properties (no captured variables, so the loop
+    /// runs without dynamic exclusivity checks).
+    private struct Writer {
+        let config: Config
         var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count)
         var pendingSpace = false     // a collapsed run of horizontal space waiting to be written
         var newlines = 0             // newlines seen since the last visible character
         var atLineStart = true
         var indentation: [UInt8] = []
-        func emitVisible(_ bytes: some Sequence<UInt8>) {
+
+        init(config: Config) { self.config = config }
+
+        mutating func emitVisible(_ bytes: UnsafeBufferPointer<UInt8>) {
             if newlines > 0 {
                 if !out.isEmpty {
                     let n = config.collapseWhitespace ? min(newlines, 2) : newlines
@@ -75,41 +87,40 @@ public struct TextNormalizer: Sendable {
             atLineStart = false
             out.append(contentsOf: bytes)
         }
-        var previousCR = false
-        for scalar in s.unicodeScalars {
-            let v = scalar.value
-            defer { previousCR = v == 0x0D }
-            if v == 0x0A || (v == 0x0D && config.stripControl) {
-                if v == 0x0A && previousCR && config.stripControl { continue }  // CRLF already counted
-                newlines += 1; pendingSpace = false; indentation.removeAll(keepingCapacity: true); atLineStart = true
-                continue
-            }
-            let isHorizontalSpace = v == 0x20 || v == 0x09 || v == 0xA0 || v == 0x1680 || (v >= 0x2000 && v <= 0x200A)
-                || v == 0x202F || v == 0x205F || v == 0x3000
-            if isHorizontalSpace {
-                if atLineStart {
-                    if config.keepIndentation || !config.collapseWhitespace { indentation.append(contentsOf: String(scalar).utf8) }
-                } else if config.collapseWhitespace {
-                    pendingSpace = true
-                } else {
-                    indentation.append(contentsOf: String(scalar).utf8)  // kept verbatim before the next visible char
-                    pendingSpace = false
+
+        mutating func write(_ utf8: UnsafeBufferPointer<UInt8>) {
+            var previousCR = false
+            var at = 0
+            while at < utf8.count {
+                let (scalar, length) = Words.decode(utf8, at)
+                let bytes = UnsafeBufferPointer(rebasing: utf8[at..<(at + length)])
+                at += length
+                let v = scalar.value
+                defer { previousCR = v == 0x0D }
+                if v == 0x0A || (v == 0x0D && config.stripControl) {
+                    if v == 0x0A && previousCR && config.stripControl { continue }  // CRLF already counted
+                    newlines += 1; pendingSpace = false; indentation.removeAll(keepingCapacity: true); atLineStart = true
+                    continue
                 }
-                continue
-            }
-            if config.stripControl && (v < 0x20 || (v >= 0x7F && v <= 0x9F)) { continue }
-            if v < 0x80 {
+                let isHorizontalSpace = v == 0x20 || v == 0x09 || v == 0xA0 || v == 0x1680 || (v >= 0x2000 && v <= 0x200A)
+                    || v == 0x202F || v == 0x205F || v == 0x3000
+                if isHorizontalSpace {
+                    if atLineStart {
+                        if config.keepIndentation || !config.collapseWhitespace { indentation.append(contentsOf: bytes) }
+                    } else if config.collapseWhitespace {
+                        pendingSpace = true
+                    } else {
+                        indentation.append(contentsOf: bytes)  // kept verbatim before the next visible char
+                        pendingSpace = false
+                    }
+                    continue
+                }
+                if config.stripControl && (v < 0x20 || (v >= 0x7F && v <= 0x9F)) { continue }
                 if !config.collapseWhitespace && !atLineStart && !indentation.isEmpty {
                     out.append(contentsOf: indentation); indentation.removeAll(keepingCapacity: true)
                 }
-                emitVisible(CollectionOfOne(UInt8(v)))
-            } else {
-                if !config.collapseWhitespace && !atLineStart && !indentation.isEmpty {
-                    out.append(contentsOf: indentation); indentation.removeAll(keepingCapacity: true)
-                }
-                emitVisible(String(scalar).utf8)
+                emitVisible(bytes)
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -73,6 +73,9 @@ extension TextNormalizer.Form: RecipeEnum {}
 /// `clean.pii:` names LatheData's `PIIType`s, as `lathe clean --pii` does.
 extension PIIType: RecipeEnum {}
 
+/// `clean.kind:` is LatheData's `CleanKind`, the values of `lathe clean --kind`.
+extension CleanKind: RecipeEnum {}
+
 /// `clean.dedup:` duplicate removal.
 public struct DedupConfig: Codable, Sendable, Equatable {
     /// Drop records whose normalised text is byte-identical to an earlier one. Default true.
@@ -107,16 +110,6 @@ public struct FilterConfig: Codable, Sendable, Equatable {
         case minChars = "min_chars", maxChars = "max_chars"
         case maxSymbolFraction = "max_symbol_fraction", maxRepeatedLineFraction = "max_repeated_line_fraction"
     }
-}
-
-/// Which filter rules the clean stage applies (`lathe clean --kind`).
-public enum CleanKind: String, RecipeEnum {
-    /// Per record: instruction rules for chat, prompt/completion and alpaca records, document rules for text.
-    case auto
-    /// Document (web page) rules for every record.
-    case web
-    /// Instruction rules for every record.
-    case instruction
 }
 
 /// `clean:` section.

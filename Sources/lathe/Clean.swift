@@ -21,7 +21,7 @@ struct Clean: ParsableCommand {
     var out: String
 
     @Option(help: "Filter rules: auto (per record: instruction for chat, prompt_completion and alpaca records, web for text), web (long documents) or instruction (short records).")
-    var kind = KindSelection.auto
+    var kind = CleanKind.auto
 
     @Option(name: .customLong("format"), help: "Record format (default: detect per record).")
     var recordFormat: RecordFormat?
@@ -116,7 +116,7 @@ struct Clean: ParsableCommand {
     }
 
     func makeConfig() throws -> CleaningConfig {
-        var config = CleaningConfig(kind: kind.forced)
+        var config = CleaningConfig(kind: kind)
         config.format = recordFormat
         for pair in fields {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)

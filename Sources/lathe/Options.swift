@@ -38,7 +38,7 @@ struct BaseFormatOption: ParsableArguments {
 
 // Enumerated option values: each library enum is the one vocabulary, its raw values the spellings on the command
 // line; ArgumentParser lists them in --help and turns any other spelling into a usage error that lists them.
-extension DataKind: ExpressibleByArgument {}
+extension CleanKind: ExpressibleByArgument {}
 extension RecordFormat: ExpressibleByArgument {}
 extension TextFolderMode: ExpressibleByArgument {}
 extension TextNormalizer.Form: ExpressibleByArgument {}
@@ -53,25 +53,6 @@ extension ExportDType: ExpressibleByArgument {}
 private func commaSeparated(_ argument: String) -> [String]? {
     let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     return parts.contains(where: \.isEmpty) ? nil : parts
-}
-
-/// `--kind`: `auto` (each record gets the kind of its format) or one `DataKind` forced on every record.
-struct KindSelection: ExpressibleByArgument {
-    /// The forced kind; nil for `auto`.
-    var forced: DataKind?
-
-    static let auto = KindSelection(forced: nil)
-
-    private init(forced: DataKind?) { self.forced = forced }
-
-    init?(argument: String) {
-        if argument == "auto" { forced = nil; return }
-        guard let kind = DataKind(argument: argument) else { return nil }
-        forced = kind
-    }
-
-    static var allValueStrings: [String] { ["auto"] + DataKind.allValueStrings }
-    var defaultValueDescription: String { forced?.rawValue ?? "auto" }
 }
 
 /// `--pii`: `all`, `none`, or a comma-separated list of PII types.

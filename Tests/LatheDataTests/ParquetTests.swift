@@ -125,3 +125,19 @@ func expectMalformed(_ path: String, mentioning words: [String] = [], sourceLoca
     #expect(errors > 0)
     #expect(errors + completed == (original.count + 4) / 5)
 }
+
+/// Progress while reading counts the Parquet file's bytes (its size in proportion to the rows read), as it counts
+/// a JSONL file's: the last reading event of each input reaches the input's size.
+@Test func readingProgressCountsParquetBytes() throws {
+    let parquet = ParquetFixtures.path("chat_delta_zstd_v2", "parquet")
+    let jsonl = ParquetFixtures.path("chat_delta_zstd_v2", "jsonl")
+    let parquetBytes = try #require(FileManager.default.attributesOfItem(atPath: parquet)[.size] as? Int)
+    let jsonlBytes = try #require(FileManager.default.attributesOfItem(atPath: jsonl)[.size] as? Int)
+    var reading: [Int] = []
+    let out = temporaryFolder().appendingPathComponent("out")
+    try CleaningPipeline(config: CleaningConfig()).run(inputs: [parquet, jsonl], outputDirectory: out.path) { event in
+        if event.stage == .reading { reading.append(event.bytes) }
+    }
+    #expect(reading.count == 2)
+    #expect(reading == [parquetBytes, parquetBytes + jsonlBytes])
+}

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 import LatheTraining
 import Testing
 @testable import LatheRecipes

@@ -42,7 +42,7 @@ public struct CleanStage: StageExecutor {
     /// The recipe's `data` and `clean` sections as LatheData settings: `lathe clean`'s defaults
     /// (`CleaningConfig(kind:)`, rules per record unless `clean.kind` forces them) with the recipe's values on top.
     static func cleaningConfig(_ recipe: Recipe) -> CleaningConfig {
-        var config = CleaningConfig(kind: DataKind(rawValue: recipe.clean.kind.rawValue))
+        var config = CleaningConfig(kind: recipe.clean.kind)
         switch recipe.data.format {
         case .auto: config.format = nil
         case .text: config.format = .text

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCheckpoints
+import LatheFormats
 import LatheTraining
 
 /// Tokenised examples on disk: one zstd frame (checksum on) holding

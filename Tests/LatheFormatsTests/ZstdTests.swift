@@ -1,5 +1,5 @@
 import Testing
-@testable import LatheCheckpoints
+import LatheFormats
 
 @Suite struct ZstdTests {
     let payload: [UInt8] = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) % 17 }

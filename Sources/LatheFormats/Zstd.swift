@@ -133,6 +133,18 @@ public enum Zstd {
         return output
     }
 
+    /// Decompresses one or more complete frames in one call into `output` (a buffer of the size the caller expects,
+    /// such as a Parquet page's announced size) and returns the bytes written. Nothing beyond `output` is allocated,
+    /// so a hostile stream can neither write past it nor grow memory; a stream that needs more room throws.
+    public static func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                                  source: String = "buffer") throws(ZstdError) -> Int {
+        guard let context = ZSTD_createDCtx() else { throw .corrupt(source: source, reason: "out of memory") }
+        defer { ZSTD_freeDCtx(context) }
+        let written = ZSTD_decompressDCtx(context, output.baseAddress, output.count, input.baseAddress, input.count)
+        if ZSTD_isError(written) != 0 { throw .corrupt(source: source, reason: String(cString: ZSTD_getErrorName(written))) }
+        return written
+    }
+
     /// The decompressed size recorded in the first frame's header, or nil when absent or the header is invalid.
     public static func frameContentSize(_ input: [UInt8]) -> Int? {
         let size = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
