@@ -1,5 +1,6 @@
 import Foundation
 import LatheFormats
+import LatheTensors
 
 /// An artefact an adapter is exported as.
 public enum ExportFormat: String, CaseIterable, Codable, Sendable {
@@ -74,6 +75,13 @@ public struct AdapterExporter {
         if formats.contains(.ggufLoRA) && adapter.tokens != nil {
             throw ModelError.invalidInput("a GGUF LoRA cannot add tokens or carry trained embedding rows (train.new_tokens, "
                                           + "train.embeddings); export gguf (the merged GGUF has them) instead of gguf-lora")
+        }
+        if formats.contains(.merged) && base.format == .gguf
+            && base.rope.inverseFrequencies != RopeFrequencies(config: base.config).inverseFrequencies {
+            throw ModelError.invalidInput("\(base.path) holds its llama3 RoPE scaling only as per-frequency divisors "
+                                          + "(rope_freqs.weight), which config.json cannot state, so transformers would "
+                                          + "rotate differently; export merged from the model's Hugging Face directory "
+                                          + "(--base DIR), or export gguf")
         }
         if formats.contains(.gguf) && base.format != .gguf {
             throw ModelError.invalidInput("the merged GGUF copies the tokenizer and chat template from a GGUF base, and "

@@ -65,6 +65,20 @@ import Testing
         }
     }
 
+    /// A GGUF base holds llama3 RoPE scaling only as rope_freqs divisors, which config.json cannot state: the merged
+    /// HF directory is refused (transformers would rotate differently); a GGUF without them exports.
+    @Test func mergedHFFromALlama3GGUFIsRefused() throws {
+        let llama3 = try Self.base("tiny-llama3-F32.gguf", model: "tiny-llama3")
+        do {
+            try AdapterExporter(base: llama3, adapter: try Self.adapter(llama3.config)).check([.merged], dtype: .f32)
+            Issue.record("a merged HF export from a GGUF with rope_freqs must be refused")
+        } catch {
+            #expect("\(error)".contains("rope_freqs.weight") && "\(error)".contains("--base DIR"), "\(error)")
+        }
+        let plain = try Self.base("tiny-llama-F32.gguf", model: "tiny-llama")
+        try AdapterExporter(base: plain, adapter: try Self.adapter(plain.config)).check([.merged], dtype: .f32)
+    }
+
     @Test func everyFormatIsWrittenAndTheMergedOnesReload() throws {
         let base = try Self.base()
         let adapter = try Self.adapter(base.config)
