@@ -26,43 +26,34 @@ public final class MPICommunicator: Communicator {
     public func allGather(_ bytes: [UInt8]) throws -> [[UInt8]] {
         var counts = [Int64](repeating: 0, count: size)
         try check(lathe_mpi_allgather_int64(Int64(bytes.count), &counts), "MPI_Allgather")
-        let total = counts.reduce(0, +)
-        guard total <= Int64(Int32.max) else {
-            throw CommunicatorError.malformed(operation: "allgather", rank: rank,
-                                              detail: "\(total) bytes in one exchange exceeds MPI's 2 GiB count limit")
-        }
-        let counts32 = counts.map { Int32($0) }
-        var received = [UInt8](repeating: 0, count: Int(total))
-        try check(bytes.withUnsafeBytes { send in
-            received.withUnsafeMutableBytes { receive in
-                lathe_mpi_allgatherv(send.baseAddress, Int32(bytes.count), receive.baseAddress, counts32)
-            }
-        }, "MPI_Allgatherv")
-        var result: [[UInt8]] = []
-        var offset = 0
-        for count in counts {
-            result.append(Array(received[offset..<(offset + Int(count))]))
-            offset += Int(count)
-        }
-        return result
+        return try collect(bytes, counts: counts, operation: "allgather", call: "MPI_Allgatherv", lathe_mpi_allgatherv)
     }
 
     public func gather(_ bytes: [UInt8]) throws -> [[UInt8]] {
         var counts = [Int64](repeating: 0, count: rank == 0 ? size : 1)
         try check(lathe_mpi_gather_int64(Int64(bytes.count), &counts), "MPI_Gather")
-        let total = rank == 0 ? counts.reduce(0, +) : 0
+        let received = try collect(bytes, counts: rank == 0 ? counts : [0], operation: "gather", call: "MPI_Gatherv",
+                                   lathe_mpi_gatherv)
+        return rank == 0 ? received : []
+    }
+
+    /// The byte exchange of `allGather` and `gather` once every rank's length is known (`counts`; `[0]` on a rank
+    /// that receives nothing): one `exchange` call (MPI's v-variant) into a buffer of their sum, split per rank.
+    private func collect(_ bytes: [UInt8], counts: [Int64], operation: String, call: String,
+                         _ exchange: (UnsafeRawPointer?, Int32, UnsafeMutableRawPointer?, UnsafePointer<Int32>?) -> Int32)
+        throws -> [[UInt8]] {
+        let total = counts.reduce(0, +)
         guard total <= Int64(Int32.max) else {
-            throw CommunicatorError.malformed(operation: "gather", rank: rank,
+            throw CommunicatorError.malformed(operation: operation, rank: rank,
                                               detail: "\(total) bytes in one exchange exceeds MPI's 2 GiB count limit")
         }
         let counts32 = counts.map { Int32($0) }
         var received = [UInt8](repeating: 0, count: Int(total))
         try check(bytes.withUnsafeBytes { send in
             received.withUnsafeMutableBytes { receive in
-                lathe_mpi_gatherv(send.baseAddress, Int32(bytes.count), receive.baseAddress, counts32)
+                counts32.withUnsafeBufferPointer { exchange(send.baseAddress, Int32(bytes.count), receive.baseAddress, $0.baseAddress) }
             }
-        }, "MPI_Gatherv")
-        guard rank == 0 else { return [] }
+        }, call)
         var result: [[UInt8]] = []
         var offset = 0
         for count in counts {
