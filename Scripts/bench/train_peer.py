@@ -2,7 +2,8 @@
 
 fp32, LoRA r/alpha on the seven projections, AdamW, micro-batch B x T of random tokens, every token a target.
 Prints one JSON line: {"tokens_per_s", "peak_rss_bytes", "loss_first", "torch", "peft"}.
-Usage: $PYTHON Scripts/bench/train_peer.py MODEL.gguf --threads 2 --batch 4 --length 512 --steps 3
+Usage: $PYTHON Scripts/bench/train_peer.py MODEL.gguf --threads 2 --batch 4 --length 512 --steps 3 [--recompute]
+The model is loaded through gguf_cache.py (converted once, then read from Checkpoints/.peer-cache/).
 """
 import argparse
 import json
@@ -21,20 +22,23 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=32)
+    parser.add_argument("--recompute", action="store_true",
+                        help="gradient checkpointing per decoder layer (non-reentrant), as `train.recompute: true`")
     args = parser.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     import peft
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
+    from gguf_cache import load_causal_lm
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    folder, name = os.path.split(os.path.abspath(args.gguf))
-    base = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    base = load_causal_lm(args.gguf, torch)
     config = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=0.0, task_type="CAUSAL_LM",
                         target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    if args.recompute:
+        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model = get_peft_model(base, config)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)

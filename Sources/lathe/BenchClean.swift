@@ -28,11 +28,20 @@ struct BenchClean: ParsableCommand {
     @Flag(name: [.customLong("no-peer"), .customLong("skip-peer")], help: "Skip the datatrove peer.")
     var noPeer = false
 
+    @Option(help: ArgumentHelp(
+        "Give datatrove only the first N MB of the corpus (whole lines of each shard); Lathe's MinHash step is timed "
+            + "again on those same files for the ratio.",
+        discussion: "datatrove runs at well under 1 MB/s on this machine kind, so a 2,000 MB corpus would take it hours."))
+    var peerMegabytes: Int?
+
     @Flag(help: "Keep the temporary folder (corpus and outputs).")
     var keep = false
 
     func validate() throws {
         guard megabytes >= 1 else { throw ValidationError("--megabytes must be at least 1") }
+        if let peerMegabytes, peerMegabytes < 1 || peerMegabytes > megabytes {
+            throw ValidationError("--peer-megabytes must be between 1 and --megabytes (\(megabytes))")
+        }
         _ = try budgetBytes()
     }
 
@@ -94,16 +103,57 @@ struct BenchClean: ParsableCommand {
               + "removes \(alone.nearDuplicates.recordsDropped))")
 
         if noPeer { return }
+        var peerInputs = inputs, peerMB = mb, lathePeerSeconds = minHashSeconds
+        if let peerMegabytes, peerMegabytes < megabytes {
+            let prefixDir = dir.appendingPathComponent("peer-corpus")
+            try FileManager.default.createDirectory(at: prefixDir, withIntermediateDirectories: true)
+            let perShard = peerMegabytes * 1_000_000 / corpus.shards.count
+            peerInputs = try corpus.shards.map { try Self.copyLines(of: $0, upTo: perShard, into: prefixDir).path }
+            peerMB = Double(try peerInputs.reduce(0) { $0 + (try Self.size(of: $1)) }) / 1e6
+            start = DispatchTime.now()
+            _ = try CleaningPipeline(config: minHashConfig).run(
+                inputs: peerInputs, outputDirectory: dir.appendingPathComponent("out-minhash-prefix").path)
+            lathePeerSeconds = seconds(since: start)
+            print("datatrove's share: the first \(format(peerMB)) MB (whole lines of each shard, in \(prefixDir.lastPathComponent)/)")
+            print("lathe clean, MinHash step only: \(format(peerMB / lathePeerSeconds)) MB/s  (\(format(lathePeerSeconds, decimals: 2)) s) on that share")
+        }
         let peer = Peer.run(script: "clean_peer.py", arguments: [
             "--workdir", dir.appendingPathComponent("peer").path, "--ngram", "\(minHash.ngram)", "--bands", "\(minHash.bands)",
-            "--rows", "\(minHash.rows)", "--workers", "\(Parallel.threads)"] + inputs)
+            "--rows", "\(minHash.rows)", "--workers", "\(Parallel.threads)"] + peerInputs)
         guard let result = peer.result, let peerSeconds = result["seconds"]?.doubleValue else {
             print("datatrove MinHash:              not run — \(peer.failure ?? "unexpected output")")
             return
         }
-        print("datatrove MinHash (3 stages):   \(format(mb / peerSeconds)) MB/s  (\(format(peerSeconds, decimals: 2)) s; "
+        print("datatrove MinHash (3 stages):   \(format(peerMB / peerSeconds)) MB/s  (\(format(peerSeconds, decimals: 2)) s; "
               + "removes \(result["to_remove"]?.intValue ?? -1); \(Parallel.threads) workers; datatrove \(result["datatrove"]?.scalarText ?? "?"))")
-        print("MinHash speed-up vs datatrove:  \(format(peerSeconds / minHashSeconds))×")
+        print("MinHash speed-up vs datatrove:  \(format(peerSeconds / lathePeerSeconds))× (same files)")
+    }
+
+    /// Copies whole lines of `file`, up to `limit` bytes (at least one line), to a file of the same name in `dir`.
+    static func copyLines(of file: URL, upTo limit: Int, into dir: URL) throws -> URL {
+        let target = dir.appendingPathComponent(file.lastPathComponent)
+        guard let input = FileHandle(forReadingAtPath: file.path) else { throw ValidationError("cannot read \(file.path)") }
+        defer { try? input.close() }
+        guard FileManager.default.createFile(atPath: target.path, contents: nil),
+              let output = FileHandle(forWritingAtPath: target.path) else { throw ValidationError("cannot write \(target.path)") }
+        defer { try? output.close() }
+        var written = 0, lineEnded = false
+        while !lineEnded, let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            let bytes = [UInt8](chunk)
+            var end = bytes.count
+            if written + bytes.count >= limit, // stop at the first line end at or after the limit
+               let newline = bytes[max(0, limit - written - 1)...].firstIndex(of: UInt8(ascii: "\n")) {
+                end = newline + 1
+                lineEnded = true
+            }
+            output.write(Data(bytes[..<end]))
+            written += end
+        }
+        return target
+    }
+
+    static func size(of path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
     }
 
     /// The pipeline with MinHash near-dedup (its default settings) as its only step: no PII redaction, filters or

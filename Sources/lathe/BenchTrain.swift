@@ -23,7 +23,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "LoRA rank.") var rank = 16
     @Option(help: "LoRA alpha.") var alpha = 32.0
     @Flag(help: "Skip the Python peer.") var noPeer = false
-    @Flag(help: "Recompute each layer's forward inside its backward (train.recompute: true); the peer does not.")
+    @Flag(help: "Recompute each layer's forward inside its backward (train.recompute: true); the peer turns on transformers' gradient checkpointing, its equivalent.")
     var recompute = false
     @Option(name: .customLong("base-format"),
             help: "How the base is held, repeatable: each is measured in turn (default: auto, then f32; the peer compares with the first).")
@@ -105,7 +105,7 @@ struct BenchTrain: ParsableCommand {
         let peak = peakResidentBytes()
         let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
-            "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"])
+            "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"] + (recompute ? ["--recompute"] : []))
         guard let result = peer.result, let peerRate = result["tokens_per_s"]?.doubleValue else {
             print("pytorch  not measured: \(peer.failure ?? "unknown")")
             return
