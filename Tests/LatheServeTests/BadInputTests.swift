@@ -56,6 +56,10 @@ struct BadInputTests {
     @Test func bodyOverTheSizeLimit() async throws {
         let big = String(repeating: "a", count: 70 << 10)   // the fixture's limit is 64 KiB
         try await expectError("/v1/completions", #"{"prompt": "\#(big)"}"#, status: 413)
+        // The message names the limit and the flag that raises it.
+        let response = try await server.request("POST", "/v1/completions", json: #"{"prompt": "\#(big)"}"#)
+        let message = try server.object(response).required("error").required("message").string()
+        #expect(message.contains("\(64 << 10) bytes") && message.contains("--max-body-bytes"), "\(message)")
     }
 
     @Test func missingOrWrongKey() async throws {
