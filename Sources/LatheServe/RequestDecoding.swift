@@ -30,6 +30,12 @@ extension ServedModel {
         try decoding(body) { node in
             let request = try CompletionRequest(node)
             let adapter = try adapter(for: request.sampling.model)
+            // Checked before any job is built: a body of a few MiB can list millions of prompts.
+            let sequences = request.prompts.count * request.sampling.n
+            guard sequences <= options.limits.maxQueue else {
+                throw ServeError.invalid("this request asks for \(sequences) sequences (\(request.prompts.count) prompts × n \(request.sampling.n)), more than the server queues at once (\(options.limits.maxQueue), lathe serve --max-queue); split it into smaller requests or start the server with a larger --max-queue",
+                                         param: "prompt")
+            }
             let prompts = try request.prompts.map(tokens)
             var jobs = [GenerationJob]()
             for prompt in prompts {
