@@ -47,19 +47,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
     guard let selector = bytes.first else { return 0 }
     let body = Array(bytes.dropFirst())
-    let served = served()
+    let model = served()
     do throws(ServeError) {
         switch selector {
-        case UInt8(ascii: "c"): check(try served.decodeCompletion(body: body).jobCount)
-        case UInt8(ascii: "h"): check(try served.decodeChat(body: body).jobCount)
-        case UInt8(ascii: "t"): _ = try served.decodeTokenize(body: body)
-        case UInt8(ascii: "d"): _ = try served.decodeDetokenize(body: body)
+        case UInt8(ascii: "c"): check(try model.decodeCompletion(body: body).jobCount)
+        case UInt8(ascii: "h"): check(try model.decodeChat(body: body).jobCount)
+        case UInt8(ascii: "t"): _ = try model.decodeTokenize(body: body)
+        case UInt8(ascii: "d"): _ = try model.decodeDetokenize(body: body)
         default:
             switch selector % 4 {
-            case 0: check(try served.decodeCompletion(body: body).jobCount)
-            case 1: check(try served.decodeChat(body: body).jobCount)
-            case 2: _ = try served.decodeTokenize(body: body)
-            default: _ = try served.decodeDetokenize(body: body)
+            case 0: check(try model.decodeCompletion(body: body).jobCount)
+            case 1: check(try model.decodeChat(body: body).jobCount)
+            case 2: _ = try model.decodeTokenize(body: body)
+            default: _ = try model.decodeDetokenize(body: body)
             }
         }
     } catch {
