@@ -38,6 +38,7 @@ let package = Package(
         fuzzTarget("FuzzPEFTAdapter", ["LatheModels"]),
         fuzzTarget("FuzzCheckpoint", ["LatheCheckpoints"]),
         fuzzTarget("FuzzTokenShard", ["LatheRecipes"]),
+        fuzzTarget("FuzzServeRequest", ["LatheServe", "LatheModels", "LatheTokenizers"]),
         // Not a libFuzzer target: runs the parallel cleaning and tokenizing paths over a corpus under TSan.
         .executableTarget(name: "ThreadCheck", dependencies: [.product(name: "LatheData", package: lathe), .product(name: "LatheSupport", package: lathe),
                                                               .product(name: "LatheTokenizers", package: lathe)],

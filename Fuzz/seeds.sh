@@ -93,5 +93,19 @@ case $target in
         { printf 'LTOK'; le32 1; le32 2; le32 3; le32 1; le32 2; le32 3; printf '\x00\x01\x01'; le32 0; } > "$corpus/shard"
         zstd -q -f --check "$corpus/shard" -o "$corpus/seed-train.tokens.zst"
         rm "$corpus/shard" ;;
+    serve-request)
+        # Layout: one endpoint byte (c completions, h chat, t tokenize, d detokenize), then the body. The bodies are
+        # the serve tests' request literals (#"…"#), their interpolations \#(…) replaced by 7.
+        perl -ne 'while (/(?:"\/(v1\/completions|v1\/chat\/completions|tokenize|detokenize)", (?:json: )?)?#"(.*?)"#/g) {
+                      my ($path, $body) = ($1 // "", $2);
+                      $body =~ s/\\#(\((?:[^()]++|(?1))*\))/7/g;
+                      my $e = $path eq "tokenize" ? "t" : $path eq "detokenize" ? "d"
+                            : ($path =~ /chat/ || $body =~ /"messages"/) ? "h" : "c";
+                      print "$e$body\n" }' Tests/LatheServeTests/*.swift | sort -u | {
+            i=0; while IFS= read -r line; do printf '%s' "$line" > "$corpus/seed-test-$i"; i=$((i + 1)); done; }
+        printf 'd{"tokens": [1, 2, 3]}' > "$corpus/seed-detokenize"
+        printf 't{"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": [{"type": "text", "text": "a"}]}]}' > "$corpus/seed-tokenize-chat"
+        printf 'h{"model": "a", "messages": [{"role": "user", "content": "hi", "name": "n"}], "stream": true, "n": 2, "stop": ["x"], "seed": 3, "top_p": 0.5, "max_completion_tokens": 4}' > "$corpus/seed-chat-adapter"
+        printf 'c{"model": "base", "prompt": [[1, 2], [3]], "max_tokens": 0, "echo": true, "logprobs": 5, "ignore_eos": true}' > "$corpus/seed-token-lists" ;;
     *) echo "no seeds for '$target'" >&2; exit 2 ;;
 esac

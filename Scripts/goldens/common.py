@@ -6,11 +6,11 @@ Nothing here reads the network. Every helper is deterministic: the same inputs g
 from __future__ import annotations
 
 import json
+import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
-
-import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The Lathe checkout this script lives in."""
@@ -117,11 +117,9 @@ def train_byte_bpe(text: str, merge_count: int) -> list[tuple[str, str]]:
     return merges
 
 
-_SAFETENSORS_DTYPES = {
-    np.dtype("float32"): "F32", np.dtype("float16"): "F16", np.dtype("float64"): "F64",
-    np.dtype("int64"): "I64", np.dtype("int32"): "I32", np.dtype("int16"): "I16", np.dtype("int8"): "I8",
-    np.dtype("uint8"): "U8", np.dtype("bool"): "BOOL",
-}
+# numpy is imported where it is used, so the stdlib-only scripts (Scripts/datasets) can use the lm-eval helpers.
+_SAFETENSORS_DTYPES = {"float32": "F32", "float16": "F16", "float64": "F64", "int64": "I64", "int32": "I32",
+                       "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL"}
 
 
 def save_safetensors(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> None:
@@ -129,6 +127,8 @@ def save_safetensors(path: Path, tensors: dict[str, np.ndarray], metadata: dict[
     randomly). Header keys are sorted, tensors are laid out in name order, the header is space-padded to a
     multiple of 8 bytes; the result loads with `safetensors.safe_open` (checked after writing).
     """
+    import numpy as np
+
     header: dict = {}
     if metadata:
         header["__metadata__"] = {k: str(metadata[k]) for k in sorted(metadata)}
@@ -138,7 +138,7 @@ def save_safetensors(path: Path, tensors: dict[str, np.ndarray], metadata: dict[
         array = np.ascontiguousarray(tensors[name])
         array = array.astype(array.dtype.newbyteorder("<"), copy=False)
         data = array.tobytes()
-        header[name] = {"dtype": _SAFETENSORS_DTYPES[array.dtype], "shape": list(array.shape),
+        header[name] = {"dtype": _SAFETENSORS_DTYPES[array.dtype.name], "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
@@ -158,6 +158,8 @@ def save_safetensors(path: Path, tensors: dict[str, np.ndarray], metadata: dict[
 
 def max_abs_diff(a, b) -> float:
     """max |a - b| as a Python float (inputs: numpy arrays or torch tensors)."""
+    import numpy as np
+
     a = np.asarray(a.detach().cpu().numpy() if hasattr(a, "detach") else a, dtype=np.float64)
     b = np.asarray(b.detach().cpu().numpy() if hasattr(b, "detach") else b, dtype=np.float64)
     return float(np.max(np.abs(a - b)))
@@ -166,3 +168,37 @@ def max_abs_diff(a, b) -> float:
 def log(message: str) -> None:
     """Progress line on stderr-free stdout (flushed, so it interleaves with library output)."""
     print(message, file=sys.stdout, flush=True)
+
+
+def lm_eval_dataset(files: dict[str, str], task: str | None = None, test_split: str | None = "test") -> str:
+    """The lines of an lm-eval task YAML that make it run offline on local JSONL (REFERENCE.md): `task` (when
+    given), `dataset_path: json` with `data_files` (split → file, relative to where lm-eval runs) and `test_split`."""
+    lines = ([f"task: {task}"] if task else []) + ["dataset_path: json", "dataset_kwargs:", "  data_files:"]
+    lines += [f"    {split}: {file}" for split, file in files.items()]
+    lines += [f"test_split: {test_split}"] if test_split else []
+    return "\n".join(lines) + "\n"
+
+
+LM_EVAL_ACCURACY_METRICS = """\
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+  - metric: acc_norm
+    aggregation: mean
+    higher_is_better: true
+"""
+"""The `metric_list` of a multiple-choice task: accuracy and length-normalised accuracy, means, higher is better."""
+
+
+def run_lm_eval(hf_dir: Path, out: Path, tasks: list[str], include_path: Path, extra: list[str] = ()) -> None:
+    """`lm_eval run --model hf` on the fp32 HF directory `hf_dir`, offline (HF_HUB_OFFLINE, HF_DATASETS_OFFLINE), on
+    the CPU, batch 8, `--seed 1234`, logging samples to `out`; the tasks are read from `include_path`, which is also
+    the working directory (their data files are relative to it). `extra`: further lm-eval arguments."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    command = [str(Path(sys.executable).parent / "lm_eval"), "run", "--model", "hf",
+               "--model_args", f"pretrained={hf_dir},dtype=float32",
+               "--tasks", ",".join(tasks), "--include_path", str(include_path),
+               "--device", "cpu", "--batch_size", "8", "--log_samples", "--output_path", str(out),
+               "--seed", "1234", *extra]
+    subprocess.run(command, cwd=include_path, env=env, check=True)

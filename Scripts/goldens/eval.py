@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import glob
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 # This folder holds tokenizers.py, which would shadow the `tokenizers` package that transformers imports.
+# It goes last on the path (for common.py), behind the installed packages.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.append(str(Path(__file__).resolve().parent))
+from common import LM_EVAL_ACCURACY_METRICS, lm_eval_dataset, run_lm_eval  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "Tests" / "LatheEvaluationTests" / "Fixtures"
@@ -90,35 +91,16 @@ PPL_DOCS = [
     "In summer the children of Greyfell climb the slopes to collect blueberries, coming home with purple fingers.",
 ]
 
-MC_YAML = """\
-task: lathe_mc
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: lathe_mc.jsonl
-test_split: test
+MC_YAML = lm_eval_dataset({"test": "lathe_mc.jsonl"}, task="lathe_mc") + """\
 output_type: multiple_choice
 doc_to_text: "Question: {{question}}\\nAnswer:"
 doc_to_target: answer
 doc_to_choice: choices
 target_delimiter: " "
 num_fewshot: 0
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-  - metric: acc_norm
-    aggregation: mean
-    higher_is_better: true
-"""
+""" + LM_EVAL_ACCURACY_METRICS
 
-PPL_YAML = """\
-task: lathe_ppl
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: lathe_ppl.jsonl
-test_split: test
+PPL_YAML = lm_eval_dataset({"test": "lathe_ppl.jsonl"}, task="lathe_ppl") + """\
 output_type: loglikelihood_rolling
 doc_to_text: ""
 doc_to_target: "{{text}}"
@@ -156,16 +138,6 @@ def build_hf_dir(gguf_path: Path, out: Path) -> None:
     plain.load_state_dict(loaded.state_dict())
     plain.save_pretrained(out)
     tokenizer.save_pretrained(out)
-
-
-def run_lm_eval(hf_dir: Path, out: Path) -> None:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    bindir = Path(sys.executable).parent
-    command = [str(bindir / "lm_eval"), "run", "--model", "hf",
-               "--model_args", f"pretrained={hf_dir},dtype=float32",
-               "--tasks", "lathe_mc,lathe_ppl", "--include_path", str(TASKS),
-               "--device", "cpu", "--batch_size", "8", "--log_samples", "--output_path", str(out), "--seed", "1234"]
-    subprocess.run(command, cwd=TASKS, env=env, check=True)
 
 
 def collect(out: Path, hf_dir: Path) -> dict:
@@ -238,7 +210,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         hf_dir, out = Path(tmp) / "smollm2-hf", Path(tmp) / "out"
         build_hf_dir(model, hf_dir)
-        run_lm_eval(hf_dir, out)
+        run_lm_eval(hf_dir, out, ["lathe_mc", "lathe_ppl"], TASKS)
         golden = collect(out, hf_dir)
     (FIXTURES / "eval_goldens.json").write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
 

@@ -24,9 +24,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -60,25 +58,13 @@ QA_TEST = [
     ("Teth", "Who guards the gate of Teth?", "a watchman"),
 ]
 
-MC_BODY = """\
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: ../tasks/lathe_mc.jsonl
-test_split: test
+MC_BODY = eval_goldens.lm_eval_dataset({"test": "../tasks/lathe_mc.jsonl"}) + """\
 output_type: multiple_choice
 doc_to_text: "Question: {{question}}\\nAnswer:"
 doc_to_target: answer
 doc_to_choice: choices
 target_delimiter: " "
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-  - metric: acc_norm
-    aggregation: mean
-    higher_is_better: true
-"""
+""" + eval_goldens.LM_EVAL_ACCURACY_METRICS
 
 TASK_FILES = {
     "lathe_mc_fewshot.yaml": "task: lathe_mc_fewshot\n" + MC_BODY,
@@ -87,14 +73,8 @@ fewshot_split: test
 num_fewshot: 3
 description: "The following are questions about fictional places.\\n\\n"
 """,
-    "lathe_qa_fewshot.yaml": """\
-task: lathe_qa_fewshot
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    train: lathe_qa_train.jsonl
-    test: lathe_qa_test.jsonl
-test_split: test
+    "lathe_qa_fewshot.yaml": eval_goldens.lm_eval_dataset({"train": "lathe_qa_train.jsonl", "test": "lathe_qa_test.jsonl"},
+                                                          task="lathe_qa_fewshot") + """\
 fewshot_split: train
 fewshot_config:
   sampler: first_n
@@ -114,13 +94,8 @@ metric_list:
     aggregation: mean
     higher_is_better: true
 """,
-    "lathe_ll_fewshot.yaml": """\
-task: lathe_ll_fewshot
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    train: lathe_qa_train.jsonl
-    validation: lathe_qa_test.jsonl
+    "lathe_ll_fewshot.yaml": eval_goldens.lm_eval_dataset({"train": "lathe_qa_train.jsonl", "validation": "lathe_qa_test.jsonl"},
+                                                          task="lathe_ll_fewshot", test_split=None) + """\
 training_split: train
 validation_split: validation
 num_fewshot: 2
@@ -151,17 +126,6 @@ def write_tasks() -> None:
                 f.write(json.dumps({"place": place, "question": question, "answer": answer}) + "\n")
     for name, text in TASK_FILES.items():
         (FEWSHOT / name).write_text(text)
-
-
-def run_lm_eval(hf_dir: Path, out: Path, tasks: list[str], num_fewshot: int | None) -> None:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    command = [str(Path(sys.executable).parent / "lm_eval"), "run", "--model", "hf",
-               "--model_args", f"pretrained={hf_dir},dtype=float32",
-               "--tasks", ",".join(tasks), "--include_path", str(FEWSHOT),
-               "--device", "cpu", "--batch_size", "8", "--log_samples", "--output_path", str(out), "--seed", "1234"]
-    if num_fewshot is not None:
-        command += ["--num_fewshot", str(num_fewshot)]
-    subprocess.run(command, cwd=FEWSHOT, env=env, check=True)
 
 
 def collect(out: Path, tasks: list[str]) -> dict:
@@ -219,7 +183,7 @@ def main() -> None:
         eval_goldens.build_hf_dir(model, hf_dir)
         for i, (tasks, shots) in enumerate(RUNS):
             out = Path(tmp) / f"out{i}"
-            run_lm_eval(hf_dir, out, tasks, shots)
+            eval_goldens.run_lm_eval(hf_dir, out, tasks, FEWSHOT, [] if shots is None else ["--num_fewshot", str(shots)])
             golden["tasks"].update(collect(out, tasks))
             if not golden.get("lm_eval_version"):
                 results = json.loads(Path(sorted(glob.glob(str(out / "**" / "results_*.json"), recursive=True))[-1]).read_text())

@@ -23,9 +23,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -42,13 +40,7 @@ OUTPUTS = eval_goldens.FIXTURES / "outputs"
 SYSTEM = "You answer questions about fictional places."
 
 TASK_FILES = {
-    "lathe_out_mc.yaml": """\
-task: lathe_out_mc
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: ../tasks/lathe_mc.jsonl
-test_split: test
+    "lathe_out_mc.yaml": eval_goldens.lm_eval_dataset({"test": "../tasks/lathe_mc.jsonl"}, task="lathe_out_mc") + """\
 fewshot_split: test
 num_fewshot: 2
 description: "Questions about fictional places."
@@ -56,24 +48,12 @@ output_type: multiple_choice
 doc_to_text: "Question: {{question}}\\nAnswer:"
 doc_to_target: answer
 doc_to_choice: choices
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-  - metric: acc_norm
-    aggregation: mean
-    higher_is_better: true
+""" + eval_goldens.LM_EVAL_ACCURACY_METRICS + """\
 metadata:
   version: 2.0
 """,
-    "lathe_out_ll.yaml": """\
-task: lathe_out_ll
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    train: ../fewshot/lathe_qa_train.jsonl
-    test: ../fewshot/lathe_qa_test.jsonl
-test_split: test
+    "lathe_out_ll.yaml": eval_goldens.lm_eval_dataset({"train": "../fewshot/lathe_qa_train.jsonl", "test": "../fewshot/lathe_qa_test.jsonl"},
+                                                      task="lathe_out_ll") + """\
 fewshot_split: train
 num_fewshot: 2
 fewshot_config:
@@ -92,13 +72,7 @@ metric_list:
     aggregation: mean
     higher_is_better: true
 """,
-    "lathe_out_gen.yaml": """\
-task: lathe_out_gen
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: ../fewshot/lathe_qa_test.jsonl
-test_split: test
+    "lathe_out_gen.yaml": eval_goldens.lm_eval_dataset({"test": "../fewshot/lathe_qa_test.jsonl"}, task="lathe_out_gen") + """\
 num_fewshot: 2
 fewshot_config:
   sampler: first_n
@@ -157,16 +131,6 @@ RUNS = {
 }
 
 
-def run_lm_eval(hf_dir: Path, out: Path, extra: list[str]) -> None:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    command = [str(Path(sys.executable).parent / "lm_eval"), "run", "--model", "hf",
-               "--model_args", f"pretrained={hf_dir},dtype=float32",
-               "--tasks", ",".join(TASKS), "--include_path", str(OUTPUTS),
-               "--device", "cpu", "--batch_size", "8", "--log_samples", "--output_path", str(out),
-               "--seed", "1234"] + extra
-    subprocess.run(command, cwd=OUTPUTS, env=env, check=True)
-
-
 def keep(out: Path, hf_dir: Path, run: str) -> None:
     """Copies lm-eval's files for `run`, timestamps dropped from the names, the model path made MODEL."""
     target = OUTPUTS / run
@@ -201,7 +165,7 @@ def main() -> None:
         eval_goldens.build_hf_dir(model, hf_dir)
         for run, extra in RUNS.items():
             out = Path(tmp) / run
-            run_lm_eval(hf_dir, out, extra)
+            eval_goldens.run_lm_eval(hf_dir, out, list(TASKS), OUTPUTS, extra)
             keep(out, hf_dir, run)
 
 

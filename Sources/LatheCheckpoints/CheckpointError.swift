@@ -4,8 +4,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case io(path: String, reason: String)
     /// The file is damaged: bad zstd frame, bad safetensors, or a hash mismatch.
     case corrupt(path: String, reason: String)
-    /// The file announces more bytes than the reader allows (possible decompression bomb).
-    case tooLarge(path: String, size: Int, limit: Int)
+    /// The file is, or announces, more bytes than the reader allows (possible decompression bomb); `bound` names
+    /// the limit and how to raise it.
+    case tooLarge(path: String, size: Int, limit: Int, bound: String)
     /// No checkpoint for the requested step.
     case notFound(path: String)
     /// The checkpoint's format version is newer than this build understands.
@@ -17,8 +18,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         switch self {
         case .io(let p, let r): return "\(p): \(r); check that the directory exists, is writable and has free space"
         case .corrupt(let p, let r): return "\(p): damaged checkpoint (\(r)); it will not be loaded — resume from an earlier one"
-        case .tooLarge(let p, let s, let l):
-            return "\(p): announces \(s) decompressed bytes, more than the \(l) allowed; refusing (possible decompression bomb)"
+        case .tooLarge(let p, let s, let l, let bound):
+            return "\(p): \(s) bytes, more than the \(l) allowed by \(bound); refusing (possibly a decompression bomb or the wrong file)"
         case .notFound(let p): return "\(p): no such checkpoint; list the directory to see which steps exist"
         case .unsupportedVersion(let p, let v):
             return "\(p): checkpoint format version \(v) is newer than this build reads (1); update lathe"

@@ -29,6 +29,11 @@ public struct CheckpointStore: Sendable {
     /// Hard cap on one checkpoint's decompressed size, whatever its header announces.
     public let maxDecompressedBytes: Int
 
+    /// The store's cap, as errors name it.
+    private var capName: String {
+        "CheckpointStore.maxDecompressedBytes (\(maxDecompressedBytes >> 20) MiB; a caller of the library passes a larger one to raise it)"
+    }
+
     /// A store in `directory` (created on first save).
     public init(directory: String, keepLast: Int = 3, lowerMetricIsBetter: Bool = true,
                 maxDecompressedBytes: Int = 16 << 30) {
@@ -72,13 +77,16 @@ public struct CheckpointStore: Sendable {
     public func load(step: Int) throws -> TrainingCheckpoint {
         let p = path(step: step)
         // A zstd frame is never smaller than ~1/32768 of its content; the read cap only guards memory.
-        let compressed = try DurableFile.read(p, limit: maxDecompressedBytes)
+        let compressed = try DurableFile.read(p, limit: maxDecompressedBytes, bound: capName)
         // The manifest, when it knows this step, pins the exact size; the frame header must agree with it.
-        let limit = readManifest()[step]?.bytes ?? maxDecompressedBytes
+        let pinned = readManifest()[step]?.bytes
+        let limit = min(pinned ?? maxDecompressedBytes, maxDecompressedBytes)
+        let bound = pinned == nil || pinned! > maxDecompressedBytes ? capName
+            : "the size \(directory)/manifest.json pinned for step \(step) when it was saved (the file changed since; resume from another step)"
         if let announced = Zstd.frameContentSize(compressed), announced > limit {
-            throw CheckpointError.tooLarge(path: p, size: announced, limit: limit)
+            throw CheckpointError.tooLarge(path: p, size: announced, limit: limit, bound: bound)
         }
-        let checkpoint = try TrainingCheckpoint.decode(compressed, name: p, limit: min(limit, maxDecompressedBytes))
+        let checkpoint = try TrainingCheckpoint.decode(compressed, name: p, limit: limit, bound: bound)
         guard checkpoint.step == step else {
             throw CheckpointError.corrupt(path: p, reason: "metadata step is \(checkpoint.step.map(String.init) ?? "missing"), the name says \(step)")
         }
@@ -135,7 +143,7 @@ public struct CheckpointStore: Sendable {
     /// `manifest.json`: {"<step>": {"bytes": n, "metric": x}}; missing or damaged means no entries (the reader then
     /// falls back to the store's cap and pruning keeps the last K).
     private func readManifest() -> [Int: ManifestEntry] {
-        guard let bytes = try? DurableFile.read(manifestPath, limit: 1 << 24),
+        guard let bytes = try? DurableFile.read(manifestPath, limit: 1 << 24, bound: "the 16 MiB cap on a checkpoint manifest"),
               let object = (try? JSONValue.parse(bytes))?.objectValue else { return [:] }
         var manifest: [Int: ManifestEntry] = [:]
         for (key, value) in object.members {

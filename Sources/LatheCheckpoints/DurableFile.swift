@@ -66,8 +66,9 @@ public enum DurableFile {
         guard fsync(fd) == 0 else { throw CheckpointError.io(path: directory, reason: "fsync of the directory failed: \(errnoText())") }
     }
 
-    /// The whole file at `path`, refusing files larger than `limit` bytes.
-    public static func read(_ path: String, limit: Int) throws -> [UInt8] {
+    /// The whole file at `path`, refusing files larger than `limit` bytes; `bound` names that limit and how to raise
+    /// it, for the error.
+    public static func read(_ path: String, limit: Int, bound: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw CheckpointError.notFound(path: path) }
@@ -77,7 +78,7 @@ public enum DurableFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw CheckpointError.io(path: path, reason: "cannot stat: \(errnoText())") }
         let size = Int(info.st_size)
-        guard size <= limit else { throw CheckpointError.tooLarge(path: path, size: size, limit: limit) }
+        guard size <= limit else { throw CheckpointError.tooLarge(path: path, size: size, limit: limit, bound: bound) }
         var bytes = [UInt8](repeating: 0, count: size)
         var filled = 0
         while filled < size {

@@ -82,12 +82,13 @@ public struct TrainingCheckpoint: Sendable, Equatable {
     }
 
     /// Decodes a compressed checkpoint: bounded decompression, safetensors validation, version and payload hash checks.
-    /// `limit` caps the decompressed size whatever the frame header says.
-    public static func decode(_ compressed: [UInt8], name: String, limit: Int) throws -> TrainingCheckpoint {
+    /// `limit` caps the decompressed size whatever the frame header says; `bound` names it for the error.
+    public static func decode(_ compressed: [UInt8], name: String, limit: Int,
+                              bound: String = "the caller's cap on a checkpoint's decompressed size") throws -> TrainingCheckpoint {
         guard let size = Zstd.frameContentSize(compressed) else {
             throw CheckpointError.corrupt(path: name, reason: "the zstd frame header has no valid content size")
         }
-        guard size <= limit else { throw CheckpointError.tooLarge(path: name, size: size, limit: limit) }
+        guard size <= limit else { throw CheckpointError.tooLarge(path: name, size: size, limit: limit, bound: bound) }
         let raw: [UInt8]
         do { raw = try Zstd.decompress(compressed, limit: size, source: name) } catch {
             throw CheckpointError.corrupt(path: name, reason: "\(error)")

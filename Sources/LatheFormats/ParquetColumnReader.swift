@@ -86,13 +86,15 @@ struct ParquetColumnReader {
             }
             guard header.uncompressedSize <= limits.maxPageBytes else {
                 throw error(.overflow, offset, "a page decompresses to \(header.uncompressedSize) bytes, over the "
-                    + "\(limits.maxPageBytes >> 20) MiB cap")
+                    + "\(limits.maxPageBytes >> 20) MiB cap (ParquetLimits.maxPageBytes); write the file with smaller pages "
+                    + "(pyarrow: data_page_size)")
             }
             let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart ..< bodyStart + header.compressedSize])
             if header.kind == .dataV1 || header.kind == .dataV2 || header.kind == .dictionary {
                 guard header.numValues <= entries else {
                     throw error(.overflow, offset, "a page of \(header.numValues) values takes the row group over "
-                        + "\(limits.maxRowGroupEntries) values")
+                        + "\(limits.maxRowGroupEntries) values (ParquetLimits.maxRowGroupEntries); write the file with smaller "
+                        + "row groups (pyarrow: row_group_size=10000)")
                 }
                 entries -= header.numValues
             }

@@ -83,7 +83,8 @@ enum ParquetDelta {
             }
             let suffix = try cursor.slice(suffixLengths[i], "DELTA_BYTE_ARRAY suffix \(i)")
             guard suffix.count <= maxBytes - prefixes[i] else {
-                throw ParquetPageProblem(.overflow, "DELTA_BYTE_ARRAY value \(i) is longer than the row group's byte budget")
+                throw ParquetPageProblem(.overflow, "DELTA_BYTE_ARRAY value \(i) is longer than the row group's byte budget "
+                                         + "(ParquetLimits.maxRowGroupBytes); write the file with smaller row groups (pyarrow: row_group_size=10000)")
             }
             previous.removeSubrange(prefixes[i]...)
             previous.append(contentsOf: suffix)

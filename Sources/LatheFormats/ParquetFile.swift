@@ -41,7 +41,7 @@ public final class ParquetFile {
                     + "but the schema has \(schema.leaves.count) columns")
             }
             guard group.numRows >= 0, group.numRows <= Int64(limits.maxRowGroupEntries) else {
-                throw FormatError(.overflow, file: bytes.name, "row group \(g) announces \(group.numRows) rows",
+                throw FormatError(.overflow, file: bytes.name, "row group \(g) announces \(group.numRows) rows, over the \(limits.maxRowGroupEntries) of ParquetLimits.maxRowGroupEntries",
                                   fix: "write the file with smaller row groups (pyarrow: row_group_size=10000)")
             }
             for (c, column) in group.columns.enumerated() {

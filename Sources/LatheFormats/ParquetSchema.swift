@@ -55,7 +55,7 @@ struct ParquetSchema {
 
     private static func node(_ elements: [ParquetSchemaElement], _ index: inout Int, depth: Int, parentDef: Int,
                              parentRep: Int, path: [String], leaves: inout [ParquetLeaf], file: String) throws -> ParquetNode {
-        guard depth <= maxDepth else { throw error(file, "groups nest deeper than \(maxDepth)") }
+        guard depth <= maxDepth else { throw error(file, "groups nest deeper than \(maxDepth) (ParquetSchema.maxDepth, a fixed bound on the schema reader's recursion); flatten the schema") }
         guard index < elements.count else { throw error(file, "a group announces more children than the schema lists") }
         let e = elements[index]
         index += 1

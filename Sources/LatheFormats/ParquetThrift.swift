@@ -100,7 +100,7 @@ struct ThriftReader {
     mutating func structure(_ field: (inout ThriftReader, Int16, ThriftType) throws -> Void) throws {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw error(.invalidValue, "structures nest deeper than \(Self.maxDepth)") }
+        guard depth <= Self.maxDepth else { throw error(.invalidValue, "structures nest deeper than \(Self.maxDepth) (ParquetThrift.maxDepth, a fixed bound on the footer reader's recursion that no real writer reaches); the file is corrupt or hostile") }
         var last: Int16 = 0
         while true {
             let header = try byte()

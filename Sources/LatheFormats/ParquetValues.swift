@@ -86,7 +86,8 @@ struct ParquetPool {
     /// Appends one byte-array value, refusing to grow past `maxBytes` in all.
     mutating func appendBytes<Bytes: Collection<UInt8>>(_ value: Bytes, maxBytes: Int) throws(ParquetPageProblem) {
         guard value.count <= maxBytes - bytes.data.count else {
-            throw ParquetPageProblem(.overflow, "the column's values grow past the \(maxBytes >> 20) MiB a row group may decode to")
+            throw ParquetPageProblem(.overflow, "the column's values grow past the \(maxBytes >> 20) MiB a row group may "
+                                     + "decode to (ParquetLimits.maxRowGroupBytes); write the file with smaller row groups (pyarrow: row_group_size=10000)")
         }
         bytes.append(value)
     }

@@ -218,7 +218,7 @@ public struct Lineage: Codable, Sendable, Equatable {
     /// Reads `lineage.json`.
     public static func read(_ path: String) throws -> Lineage {
         let bytes: [UInt8]
-        do { bytes = try DurableFile.read(path, limit: 1 << 28) } catch CheckpointError.notFound {
+        do { bytes = try DurableFile.read(path, limit: 1 << 28, bound: "the 256 MiB cap on a lineage record (Lineage.read)") } catch CheckpointError.notFound {
             throw RecipeError.run(path: path, message: "no lineage record; pass a run directory that `lathe run` finished (e.g. Checkpoints/quickstart)")
         }
         do { return try JSONNode.parse(bytes, file: path).decode(Lineage.self) } catch {

@@ -84,7 +84,7 @@ public enum RecipeLoader {
     /// Loads, validates and resolves the recipe at `path`. Nothing is written.
     public static func load(path: String, options: RecipeOptions = RecipeOptions()) throws -> LoadedRecipe {
         let bytes: [UInt8]
-        do { bytes = try DurableFile.read(path, limit: maxRecipeBytes) } catch {
+        do { bytes = try DurableFile.read(path, limit: maxRecipeBytes, bound: "RecipeLoader.maxRecipeBytes (1 MiB; split the recipe: a recipe holds settings, its data lives in files)") } catch {
             throw RecipeError.invalid(file: path, line: 0, key: "(file)", message: "cannot read the recipe: \(error)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {

@@ -12,20 +12,10 @@ struct CollectedChoice {
 
 extension Routes {
     /// `POST /v1/completions`. A client that goes away before the answer cancels its generation.
-    func completions(_ body: JSONNode, connection: ClientConnection) async throws -> Response {
-        let request = try CompletionRequest(body)
-        let adapter = try served.adapter(for: request.sampling.model)
-        let prompts = try request.prompts.map(served.tokens)
-        var jobs = [GenerationJob]()
-        for prompt in prompts {
-            let budget = try served.completionBudget(prompt: prompt, requested: request.sampling.maxTokens, defaultMax: 16)
-            for c in 0..<request.sampling.n {
-                jobs.append(GenerationJob(prompt: prompt, adapter: adapter, sampling: served.sampling(request.sampling, index: c),
-                                          maxTokens: budget, stopTokens: served.stopTokens(request.sampling), tokenLogprobs: request.logprobs,
-                                          promptLogprobs: request.echo ? request.logprobs : nil))
-            }
-        }
-        let submissions = try served.scheduler.submit(jobs)
+    func completions(_ body: [UInt8], connection: ClientConnection) async throws -> Response {
+        let plan = try served.decodeCompletion(body: body)
+        let (request, prompts) = (plan.request, plan.prompts)
+        let submissions = try served.scheduler.submit(plan.jobs)
         let model = request.sampling.model ?? served.options.baseName
         let id = responseID("cmpl")
         if request.sampling.stream {
@@ -56,17 +46,10 @@ extension Routes {
 
     /// `POST /v1/chat/completions`: the messages through the model's chat template. A client that goes away
     /// before the answer cancels its generation.
-    func chat(_ body: JSONNode, connection: ClientConnection) async throws -> Response {
-        let request = try ChatRequest(body)
-        let adapter = try served.adapter(for: request.sampling.model)
-        let prompt = try served.chatTokens(request.messages)
-        let budget = try served.completionBudget(prompt: prompt, requested: request.sampling.maxTokens, defaultMax: 1024)
-        let jobs = (0..<request.sampling.n).map { c in
-            GenerationJob(prompt: prompt, adapter: adapter, sampling: served.sampling(request.sampling, index: c), maxTokens: budget,
-                          stopTokens: served.stopTokens(request.sampling), tokenLogprobs: request.logprobs ? request.topLogprobs : nil,
-                          promptLogprobs: nil)
-        }
-        let submissions = try served.scheduler.submit(jobs)
+    func chat(_ body: [UInt8], connection: ClientConnection) async throws -> Response {
+        let plan = try served.decodeChat(body: body)
+        let (request, prompt) = (plan.request, plan.prompt)
+        let submissions = try served.scheduler.submit(plan.jobs)
         let model = request.sampling.model ?? served.options.baseName
         let id = responseID("chatcmpl")
         if request.sampling.stream {

@@ -95,27 +95,3 @@ extension ServedModel {
 func responseID(_ prefix: String) -> String {
     prefix + "-" + String((0..<24).map { _ in "0123456789abcdef".randomElement()! })
 }
-
-extension ServedModel {
-    /// `POST /tokenize`: `{"tokens", "count", "max_model_len"}` for a prompt or a chat.
-    func tokenize(_ body: JSONNode) throws -> JSONValue {
-        let request = try TokenizeRequest(body)
-        let ids: [Int32]
-        if let prompt = request.prompt {
-            ids = tokenizer.encode(prompt, addSpecialTokens: request.addSpecialTokens)
-        } else {
-            ids = try chatTokens(request.messages ?? [])
-        }
-        return .object(JSONObject([("tokens", .array(ids.map { .integer(Int($0)) })), ("count", .integer(ids.count)),
-                                   ("max_model_len", .integer(options.maxModelLength))]))
-    }
-
-    /// `POST /detokenize`: `{"tokens": [ids]}` → `{"prompt": text}`.
-    func detokenize(_ body: JSONNode) throws -> JSONValue {
-        let ids = try body.required("tokens").array().map { try $0.int() }
-        if let bad = ids.first(where: { $0 < 0 || $0 >= model.config.vocabSize }) {
-            throw ServeError.invalid("token id \(bad) is outside the vocabulary (0..<\(model.config.vocabSize))", param: "tokens")
-        }
-        return .object(JSONObject([("prompt", .string(tokenizer.decode(ids.map { Int32($0) })))]))
-    }
-}

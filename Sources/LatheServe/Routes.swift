@@ -19,8 +19,18 @@ public enum LatheServer {
         }
         router.get("v1/models") { request, _ in await routes.handle("models", request) { _ in routes.json(served.modelList()) } }
         router.get("tokenizer_info") { request, _ in await routes.handle("tokenizer_info", request) { _ in routes.json(served.tokenizerInfo()) } }
-        router.post("tokenize") { request, _ in await routes.handle("tokenize", request) { try routes.json(served.tokenize($0)) } }
-        router.post("detokenize") { request, _ in await routes.handle("detokenize", request) { try routes.json(served.detokenize($0)) } }
+        router.post("tokenize") { request, _ in
+            await routes.handle("tokenize", request) { body in
+                let ids = try served.decodeTokenize(body: body)
+                return routes.json(.object(JSONObject([("tokens", .array(ids.map { .integer(Int($0)) })), ("count", .integer(ids.count)),
+                                                       ("max_model_len", .integer(served.options.maxModelLength))])))
+            }
+        }
+        router.post("detokenize") { request, _ in
+            await routes.handle("detokenize", request) { body in
+                routes.json(.object(JSONObject([("prompt", .string(served.tokenizer.decode(try served.decodeDetokenize(body: body))))])))
+            }
+        }
         router.post("v1/completions") { request, context in
             let connection = context.connection
             return await routes.handle("completions", request) { try await routes.completions($0, connection: connection) }
@@ -39,19 +49,17 @@ public enum LatheServer {
 struct Routes: Sendable {
     let served: ServedModel
 
-    /// Checks the bearer token, reads and parses the body (POST), runs `body` and turns every error into an
-    /// OpenAI error response; counts the request and its latency.
+    /// Checks the bearer token, reads the body (POST; decoded by the `ServedModel.decode…(body:)` functions), runs
+    /// `body` and turns every error into an OpenAI error response; counts the request and its latency.
     func handle(_ endpoint: String, _ request: Request, auth: Bool = true,
-                _ body: @Sendable (JSONNode) async throws -> Response) async -> Response {
+                _ body: @Sendable ([UInt8]) async throws -> Response) async -> Response {
         let start = ContinuousClock.now
         var response: Response
         do {
             if auth, let key = served.options.apiKey { try checkBearer(request, key: key) }
-            response = try await body(try await parse(request))
+            response = try await body(try await read(request))
         } catch let error as ServeError {
             response = errorResponse(error)
-        } catch let error as JSONFileError {
-            response = errorResponse(.body(error))
         } catch {
             response = errorResponse(ServeError(status: 500, message: "\(error)", type: "server_error"))
         }
@@ -61,19 +69,14 @@ struct Routes: Sendable {
         return response
     }
 
-    /// The JSON body of a POST (an empty object for GET); over `maxBodyBytes` is 413.
-    private func parse(_ request: Request) async throws -> JSONNode {
-        guard request.method == .post else { return JSONNode(.object(JSONObject()), file: "request body") }
+    /// The bytes of a POST body (none for GET); over `maxBodyBytes` is 413 without reading the rest.
+    private func read(_ request: Request) async throws -> [UInt8] {
+        guard request.method == .post else { return [] }
         let limit = served.options.maxBodyBytes
-        let tooLarge = ServeError(status: 413, message: "The request body is over \(limit) bytes", type: "invalid_request_error")
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch let error as HTTPResponseError where error.status == .contentTooLarge {
-            throw tooLarge
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw ServeError.bodyTooLarge(limit: limit) }
+        do { return Array(try await request.body.collect(upTo: limit).readableBytesView) } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw ServeError.bodyTooLarge(limit: limit)
         }
-        let node = try JSONNode.parse(Array(buffer.readableBytesView), file: "request body")
-        guard node.value.objectValue != nil else { throw ServeError.invalid("The request body must be a JSON object") }
-        return node
     }
 
     /// `Authorization: Bearer KEY`, compared in constant time.

@@ -26,6 +26,12 @@ public struct ServeError: Error, Sendable, CustomStringConvertible {
         ServeError(status: 400, message: message, type: "invalid_request_error", param: param)
     }
 
+    /// A body over the server's size limit (413), naming the limit and the flag that raises it.
+    static func bodyTooLarge(limit: Int) -> ServeError {
+        ServeError(status: 413, message: "The request body is over the server's limit of \(limit) bytes; send a smaller body, or start `lathe serve` with a larger --max-body-bytes",
+                   type: "invalid_request_error")
+    }
+
     /// A `model` that names neither the base nor a loaded adapter.
     static func unknownModel(_ name: String, known: [String]) -> ServeError {
         ServeError(status: 404, message: "The model `\(name)` does not exist; this server has: \(known.joined(separator: ", "))",

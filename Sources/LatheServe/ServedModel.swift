@@ -46,6 +46,7 @@ public final class ServedModel: Sendable {
         guard adapters[options.baseName] == nil else {
             throw ServeError.invalid("the adapter name \(options.baseName) is the base model's name; pick another")
         }
+        for name in adapters.keys.sorted() { try Self.checkServable(adapters[name]!, name: name) }
         self.model = model
         self.tokenizer = tokenizer
         self.template = try tokenizer.chatTemplate()
@@ -56,6 +57,17 @@ public final class ServedModel: Sendable {
         self.stopTokens = stops
         metrics = ServeMetrics(kvCacheTokens: options.limits.kvCacheTokens)
         scheduler = BatchScheduler(model: model, adapters: adapters, limits: options.limits, metrics: metrics)
+    }
+
+    /// Refuses an adapter that brings token rows (`train.new_tokens`, or trained embedding / LM-head matrices):
+    /// adapters are applied per sequence over the base's embeddings, vocabulary and tokenizer, which such an adapter
+    /// changes for every token (`lathe generate` and `lathe eval` merge it, with `LoadedModel.tokenizer(for:)`).
+    static func checkServable(_ adapter: LoRAAdapter, name: String) throws {
+        guard let rows = adapter.tokens else { return }
+        let what = rows.newTokens.isEmpty
+            ? "trains the whole embedding and LM-head matrices"
+            : "adds \(rows.newTokens.count) token\(rows.newTokens.count == 1 ? "" : "s") to the vocabulary (\(rows.newTokens.prefix(3).joined(separator: ", "))\(rows.newTokens.count > 3 ? ", …" : ""))"
+        throw ServeError.invalid("the adapter \(name) \(what); lathe serve applies adapters per request over the base model's vocabulary and embeddings, so it cannot serve it. Export it merged (lathe export --format merged) and serve that directory with --model, or use lathe generate / lathe eval --adapter, which merge it")
     }
 
     /// Every name `model` accepts: the base first.

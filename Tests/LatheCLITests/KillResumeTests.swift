@@ -6,28 +6,11 @@ import Testing
 @Suite struct KillResumeTests {
     func project(_ name: String) throws -> String {
         let texts = (0..<40).map { "Sample \($0): valve \($0 * 3) opens at \($0 + 10) bar in plant \($0 % 5)." }
-        return try TinyProject(label: "kill-\(name)", model: "tiny-qwen2/tiny-qwen2-F32.gguf", texts: texts, name: "kill", seed: 5, sections: """
-        clean:
-          kind: instruction          # short text records: instruction rules, no MinHash (the defaults before `auto`)
-          dedup: {minhash: false}
-          eval_fraction: 0
-        tokenize:
-          max_length: 64
-          train_on: all
-        train:
-          lora: {rank: 4, alpha: 8, dropout: 0.1}
-          micro_batch_size: 4
-          gradient_accumulation: 2
-          max_steps: 600
-          save_every: 1
-          keep_last: 2
-          threads: 1
-        evaluate:
-          enabled: false
-        export:
-          formats: [peft]
-
-        """).root
+        // Short text records: instruction rules, no MinHash (the defaults before `auto`).
+        return try TinyProject(label: "kill-\(name)", model: "tiny-qwen2/tiny-qwen2-F32.gguf", texts: texts, name: "kill", seed: 5,
+                               sections: TinyProject.sections(maxLength: 64, train: [
+                                   "lora: {rank: 4, alpha: 8, dropout: 0.1}", "micro_batch_size: 4", "gradient_accumulation: 2",
+                                   "max_steps: 600"] + TinyProject.checkpointEveryStep)).root
     }
 
     func adapterBytes(_ root: String) throws -> Data {

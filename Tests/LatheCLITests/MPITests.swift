@@ -46,43 +46,12 @@ import Testing
     /// A recipe project; with `evaluate`, its evaluate stage runs a loglikelihood task of five documents.
     static func project(_ label: String, steps: Int, saveEvery: Int, evaluate: Bool = false) throws -> TinyProject {
         let texts = (0..<30).map { "Entry \($0): pump \($0 * 7) holds \($0 + 3) litres at station \($0 % 4)." }
-        let evaluation = evaluate ? "evaluate:\n  tasks: [evals/tiny_ll.yaml]\n  compare_with_base: false\n" : "evaluate:\n  enabled: false\n"
+        let sections = TinyProject.sections(maxLength: 48, train: [
+            "lora: {rank: 4, alpha: 8, dropout: 0.1}", "micro_batch_size: 2", "gradient_accumulation: 3", "max_steps: \(steps)",
+            "save_every: \(saveEvery)", "keep_last: 2", "threads: 1"], evaluate: evaluate ? TinyProject.loglikelihoodEvaluation : ["enabled: false"])
         let project = try TinyProject(label: "mpi-\(label)", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "mpi",
-                               seed: 11, sections: """
-        clean:
-          kind: instruction
-          dedup: {minhash: false}
-          eval_fraction: 0
-        tokenize:
-          max_length: 48
-          train_on: all
-        train:
-          lora: {rank: 4, alpha: 8, dropout: 0.1}
-          micro_batch_size: 2
-          gradient_accumulation: 3
-          max_steps: \(steps)
-          save_every: \(saveEvery)
-          keep_last: 2
-          threads: 1
-        \(evaluation)export:
-          formats: [peft]
-
-        """)
-        guard evaluate else { return project }
-        try FileManager.default.createDirectory(atPath: "\(project.root)/Recipes/evals", withIntermediateDirectories: true)
-        let docs = (0..<5).map { "{\"q\": \"Entry \($0): pump \($0 * 7) holds\", \"a\": \" \($0 + 3) litres.\"}\n" }.joined()
-        try docs.write(toFile: "\(project.root)/Recipes/evals/tiny_ll.jsonl", atomically: true, encoding: .utf8)
-        try """
-        task: tiny_ll
-        dataset_path: json
-        dataset_kwargs: {data_files: {test: tiny_ll.jsonl}}
-        test_split: test
-        output_type: loglikelihood
-        doc_to_text: "{{q}}"
-        doc_to_target: "{{a}}"
-        metric_list: [{metric: perplexity}, {metric: acc}]
-
-        """.write(toFile: "\(project.root)/Recipes/evals/tiny_ll.yaml", atomically: true, encoding: .utf8)
+                                      seed: 11, sections: sections)
+        if evaluate { try project.writeLoglikelihoodTask((0..<5).map { ("Entry \($0): pump \($0 * 7) holds", " \($0 + 3) litres.") }) }
         return project
     }
 

@@ -7,28 +7,11 @@ import Testing
 @Suite struct NewTokensResumeTests {
     func project(_ label: String) throws -> TinyProject {
         let texts = (0..<12).map { "Case \($0): <diagnosis> valve \($0 * 3) stuck <tool_call> open plant \($0 % 5)." }
-        return try TinyProject(label: "newtok-\(label)", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "newtok",
-                               seed: 7, sections: """
-        clean:
-          enabled: false
-        tokenize:
-          max_length: 32
-          train_on: all
-        train:
-          new_tokens: ["<diagnosis>", "<tool_call>"]
-          lora: {rank: 2, alpha: 4, targets: [q_proj, v_proj]}
-          optimizer: {lr: 2.0e-2}
-          micro_batch_size: 2
-          max_steps: 4
-          save_every: 1
-          keep_last: 2
-          threads: 1
-        evaluate:
-          enabled: false
-        export:
-          formats: [peft, merged]
-
-        """)
+        return try TinyProject(label: "newtok-\(label)", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "newtok", seed: 7,
+                               sections: TinyProject.sections(clean: ["enabled: false"], maxLength: 32, train: [
+                                   "new_tokens: [\"<diagnosis>\", \"<tool_call>\"]", "lora: {rank: 2, alpha: 4, targets: [q_proj, v_proj]}",
+                                   "optimizer: {lr: 2.0e-2}", "micro_batch_size: 2", "max_steps: 4"] + TinyProject.checkpointEveryStep,
+                                                              formats: "[peft, merged]"))
     }
 
     /// The file at `suffix` under the run's stage folder starting `stage`.

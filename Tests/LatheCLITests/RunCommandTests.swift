@@ -12,26 +12,9 @@ import Testing
         let texts = (0..<24).map { i in
             "Record \(i): the calibration of sensor \(i * 7) happens in \(subjects[i % subjects.count]) every \(i + 2) weeks."
         }
-        project = try TinyProject(label: "run", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 3, sections: """
-        clean:
-          kind: instruction          # short text records: instruction rules, no MinHash (the defaults before `auto`)
-          dedup: {minhash: false}
-          eval_fraction: 0
-        tokenize:
-          max_length: 48
-          train_on: all
-        train:
-          lora: {rank: 4, alpha: 8}
-          micro_batch_size: 2
-          max_steps: 3
-          save_every: 2
-        evaluate:
-          enabled: false
-        export:
-          formats: [peft, merged, gguf, gguf-lora]
-          base_model_id: org/tiny-llama
-
-        """)
+        project = try TinyProject(label: "run", model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 3,
+                                  sections: TinyProject.sections(maxLength: 48, train: ["lora: {rank: 4, alpha: 8}", "micro_batch_size: 2", "max_steps: 3", "save_every: 2"],
+                                                                 formats: "[peft, merged, gguf, gguf-lora]", export: ["base_model_id: org/tiny-llama"]))
     }
 
     @Test func runCachesVerifiesAndDetectsEdits() throws {

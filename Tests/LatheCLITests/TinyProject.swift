@@ -31,3 +31,43 @@ struct TinyProject {
     /// Deletes the project.
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 }
+
+extension TinyProject {
+    /// The cleaning most recipes here use: instruction rules on short text records, no MinHash, no held-out split.
+    static let instructionClean = ["kind: instruction", "dedup: {minhash: false}", "eval_fraction: 0"]
+
+    /// The recipe text after `data`: `clean` keys, tokenize to `maxLength` tokens training on all of them, `train`
+    /// keys, `evaluate` keys (default: off) and the export `formats` (then any further `export` keys).
+    static func sections(clean: [String] = instructionClean, maxLength: Int, train: [String], evaluate: [String] = ["enabled: false"],
+                         formats: String = "[peft]", export: [String] = []) -> String {
+        func section(_ name: String, _ keys: [String]) -> String { "\(name):\n" + keys.map { "  \($0)\n" }.joined() }
+        return section("clean", clean) + section("tokenize", ["max_length: \(maxLength)", "train_on: all"]) + section("train", train)
+            + section("evaluate", evaluate) + section("export", ["formats: \(formats)"] + export)
+    }
+
+    /// `train` keys of the runs the resume tests kill or cut short: a checkpoint every step, the last two kept, one thread.
+    static let checkpointEveryStep = ["save_every: 1", "keep_last: 2", "threads: 1"]
+
+    /// `evaluate` keys running the log-likelihood task `tiny_ll` that `writeLoglikelihoodTask` writes.
+    static let loglikelihoodEvaluation = ["tasks: [evals/tiny_ll.yaml]", "compare_with_base: false"]
+
+    /// Writes the lm-eval task `Recipes/evals/tiny_ll.yaml` (log-likelihood of `a` after `q`, perplexity and
+    /// accuracy) over `documents` in `tiny_ll.jsonl` (plain texts: no quotes or backslashes to escape).
+    func writeLoglikelihoodTask(_ documents: [(q: String, a: String)]) throws {
+        let folder = "\(root)/Recipes/evals"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let lines = documents.map { "{\"q\": \"\($0.q)\", \"a\": \"\($0.a)\"}\n" }
+        try lines.joined().write(toFile: "\(folder)/tiny_ll.jsonl", atomically: true, encoding: .utf8)
+        try """
+        task: tiny_ll
+        dataset_path: json
+        dataset_kwargs: {data_files: {test: tiny_ll.jsonl}}
+        test_split: test
+        output_type: loglikelihood
+        doc_to_text: "{{q}}"
+        doc_to_target: "{{a}}"
+        metric_list: [{metric: perplexity}, {metric: acc}]
+
+        """.write(toFile: "\(folder)/tiny_ll.yaml", atomically: true, encoding: .utf8)
+    }
+}

@@ -5,46 +5,14 @@ import Testing
 /// training, the adapter of the best evaluation step is the one written as `adapter/` (and exported), and patience
 /// stops training early.
 @Suite struct TrainingSelectionTests {
-    static func project(_ evaluate: String, label: String = "select", steps: Int = 6, saveEvery: Int = 3,
+    static func project(_ evaluate: [String], label: String = "select", steps: Int = 6, saveEvery: Int = 3,
                         documents: Int = 4) throws -> TinyProject {
         let texts = (0..<16).map { "Record \($0): the pump in hall \($0 % 4) is checked every \($0 + 2) days." }
-        let project = try TinyProject(label: label, model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 5, sections: """
-        clean:
-          kind: instruction
-          dedup: {minhash: false}
-          eval_fraction: 0
-        tokenize:
-          max_length: 48
-          train_on: all
-        train:
-          lora: {rank: 4, alpha: 8}
-          optimizer: {lr: 0.01}
-          micro_batch_size: 2
-          max_steps: \(steps)
-          save_every: \(saveEvery)
-          threads: 1
-        evaluate:
-          tasks: [evals/tiny_ll.yaml]
-          compare_with_base: false
-        \(evaluate)
-        export:
-          formats: [peft]
-
-        """)
-        try FileManager.default.createDirectory(atPath: "\(project.root)/Recipes/evals", withIntermediateDirectories: true)
-        let docs = (0..<documents).map { "{\"q\": \"Record \($0): the pump in hall \($0) is\", \"a\": \" checked every \($0 + 2) days.\"}\n" }.joined()
-        try docs.write(toFile: "\(project.root)/Recipes/evals/tiny_ll.jsonl", atomically: true, encoding: .utf8)
-        try """
-        task: tiny_ll
-        dataset_path: json
-        dataset_kwargs: {data_files: {test: tiny_ll.jsonl}}
-        test_split: test
-        output_type: loglikelihood
-        doc_to_text: "{{q}}"
-        doc_to_target: "{{a}}"
-        metric_list: [{metric: perplexity}, {metric: acc}]
-
-        """.write(toFile: "\(project.root)/Recipes/evals/tiny_ll.yaml", atomically: true, encoding: .utf8)
+        let sections = TinyProject.sections(maxLength: 48, train: ["lora: {rank: 4, alpha: 8}", "optimizer: {lr: 0.01}", "micro_batch_size: 2",
+                                                                   "max_steps: \(steps)", "save_every: \(saveEvery)", "threads: 1"],
+                                            evaluate: TinyProject.loglikelihoodEvaluation + evaluate)
+        let project = try TinyProject(label: label, model: "tiny-llama/tiny-llama-F32.gguf", texts: texts, name: "tiny", seed: 5, sections: sections)
+        try project.writeLoglikelihoodTask((0..<documents).map { ("Record \($0): the pump in hall \($0) is", " checked every \($0 + 2) days.") })
         return project
     }
 
@@ -66,7 +34,7 @@ import Testing
     }
 
     @Test func bestStepIsTheAdapterThatIsWrittenAndExported() throws {
-        let project = try Self.project("  every: 2\n  select: tiny_ll/perplexity\n  better: lower\n")
+        let project = try Self.project(["every: 2", "select: tiny_ll/perplexity", "better: lower"])
         defer { project.remove() }
         let result = try CLI.run(["run", project.recipe, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -93,7 +61,7 @@ import Testing
 
     @Test func patienceStopsTraining() throws {
         // Perplexity falls as the adapter learns the records; asking for a higher one, nothing after step 2 improves.
-        let project = try Self.project("  every: 2\n  select: tiny_ll/perplexity\n  better: higher\n  patience: 1\n")
+        let project = try Self.project(["every: 2", "select: tiny_ll/perplexity", "better: higher", "patience: 1"])
         defer { project.remove() }
         let result = try CLI.run(["run", project.recipe, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -108,7 +76,7 @@ extension TrainingSelectionTests {
     /// until done, a run with `evaluate.select` logs the same task values, chooses the same step and exports the
     /// same adapter, bit for bit, as an uninterrupted one.
     @Test func killedRunsChooseAndExportTheSameAdapter() throws {
-        let settings = "  every: 10\n  select: tiny_ll/perplexity\n  better: lower\n"
+        let settings = ["every: 10", "select: tiny_ll/perplexity", "better: lower"]
         let reference = try Self.project(settings, label: "select-reference", steps: 60, saveEvery: 1, documents: 24)
         let interrupted = try Self.project(settings, label: "select-killed", steps: 60, saveEvery: 1, documents: 24)
         defer { reference.remove(); interrupted.remove() }
@@ -146,7 +114,7 @@ extension TrainingSelectionTests {
 
 extension TrainingSelectionTests {
     @Test func selectingAMetricTheTasksDoNotGiveFailsNamingThem() throws {
-        let project = try Self.project("  every: 2\n  select: tiny_ll/acc_norm\n")
+        let project = try Self.project(["every: 2", "select: tiny_ll/acc_norm"])
         defer { project.remove() }
         let result = try CLI.run(["run", project.recipe])
         #expect(result.status != 0)

@@ -87,6 +87,25 @@ import LatheSupport
         #expect(throws: CheckpointError.self) { try TrainingCheckpoint.decode(encoded, name: "bomb", limit: 100) }
     }
 
+    @Test func storeCapIsNamedWithHowToRaiseIt() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try CheckpointStore(directory: directory).save(checkpoint(1), step: 2)
+        try FileManager.default.removeItem(atPath: directory + "/manifest.json")
+        let small = CheckpointStore(directory: directory, maxDecompressedBytes: 1 << 20)
+        let tiny = CheckpointStore(directory: directory, maxDecompressedBytes: 64)
+        #expect(try small.load(step: 2).step == 2)
+        do {
+            _ = try tiny.load(step: 2)
+            Issue.record("a checkpoint over the store's cap was loaded")
+        } catch let error as CheckpointError {
+            guard case .tooLarge(_, _, let limit, _) = error else { Issue.record("\(error)"); return }
+            #expect(limit == 64)
+            #expect("\(error)".contains("CheckpointStore.maxDecompressedBytes"), "\(error)")
+            #expect("\(error)".contains("passes a larger one to raise it"), "\(error)")
+        }
+    }
+
     @Test func manifestPinsTheDecompressedSize() throws {
         let store = CheckpointStore(directory: temporaryDirectory())
         defer { try? FileManager.default.removeItem(atPath: store.directory) }
@@ -97,6 +116,9 @@ import LatheSupport
         let shrunk = text.replacingOccurrences(of: #""bytes":\d+"#, with: "\"bytes\":64", options: .regularExpression)
         try shrunk.write(toFile: manifest, atomically: true, encoding: .utf8)
         #expect(throws: CheckpointError.self) { try store.load(step: 7) }
+        do { _ = try store.load(step: 7) } catch {
+            #expect("\(error)".contains("manifest.json pinned for step 7"), "\(error)")
+        }
         try FileManager.default.removeItem(atPath: manifest)
         #expect(try store.load(step: 7).step == 7)   // without a manifest the store's cap applies
     }

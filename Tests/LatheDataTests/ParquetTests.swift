@@ -141,3 +141,25 @@ func expectMalformed(_ path: String, mentioning words: [String] = [], sourceLoca
     #expect(reading.count == 2)
     #expect(reading == [parquetBytes, parquetBytes + jsonlBytes])
 }
+
+@Test func parquetLimitErrorsNameTheLimitAndTheFix() throws {
+    // Each cap lowered under what the fixture needs: the error names the ParquetLimits field and how to write a
+    // file that fits (the caps are fixed for the CLI; they bound memory per row group).
+    let path = ParquetFixtures.path("chat_plain_none_v1", "parquet")
+    var pages = ParquetLimits(), values = ParquetLimits(), bytes = ParquetLimits()
+    pages.maxPageBytes = 8
+    values.maxRowGroupEntries = 4
+    bytes.maxRowGroupBytes = 16
+    for (limits, name, fix) in [(pages, "ParquetLimits.maxPageBytes", "data_page_size"),
+                                (values, "ParquetLimits.maxRowGroupEntries", "row_group_size"),
+                                (bytes, "ParquetLimits.maxRowGroupBytes", "row_group_size")] {
+        do {
+            let reader = try ParquetReader(path: path, maxRecordBytes: 16 << 20, limits: limits)
+            while try !reader.nextBatch(maxItems: 100, maxBytes: 1 << 20).isEmpty {}
+            Issue.record("\(name) lowered, yet the file was read")
+        } catch {
+            #expect("\(error)".contains(name), "\(error)")
+            #expect("\(error)".contains(fix), "\(error)")
+        }
+    }
+}

@@ -53,9 +53,21 @@ struct BadInputTests {
                         status: 400, param: "max_tokens")
     }
 
+    @Test func moreSequencesThanTheQueueHolds() async throws {
+        let prompts = Array(repeating: #""hi""#, count: 33).joined(separator: ", ")   // 33 × n 2 = 66; the fixture queues 64
+        try await expectError("/v1/completions", #"{"prompt": [\#(prompts)], "n": 2, "max_tokens": 1}"#, status: 400, param: "prompt")
+        let response = try await server.request("POST", "/v1/completions", json: #"{"prompt": [\#(prompts)], "n": 2, "max_tokens": 1}"#)
+        let message = try server.object(response).required("error").required("message").string()
+        #expect(message.contains("66 sequences") && message.contains("--max-queue"), "\(message)")
+    }
+
     @Test func bodyOverTheSizeLimit() async throws {
         let big = String(repeating: "a", count: 70 << 10)   // the fixture's limit is 64 KiB
         try await expectError("/v1/completions", #"{"prompt": "\#(big)"}"#, status: 413)
+        // The message names the limit and the flag that raises it.
+        let response = try await server.request("POST", "/v1/completions", json: #"{"prompt": "\#(big)"}"#)
+        let message = try server.object(response).required("error").required("message").string()
+        #expect(message.contains("\(64 << 10) bytes") && message.contains("--max-body-bytes"), "\(message)")
     }
 
     @Test func missingOrWrongKey() async throws {

@@ -23,7 +23,7 @@ public enum TokenShard {
         func fail(_ offset: Int, _ problem: String) -> RecipeError {
             .invalid(file: path, line: 0, key: "byte \(offset)", message: "\(problem); delete the tokenize stage's directory to rebuild it")
         }
-        let packed = try DurableFile.read(path, limit: maxBytes)
+        let packed = try DurableFile.read(path, limit: maxBytes, bound: "TokenShard.maxBytes (4 GiB; split the data into smaller shards)")
         // The frame header pins the decompressed size (the writer always records it); decompression stops at that
         // size, so a bomb is refused before it allocates more than it announced, and never past `maxBytes`.
         guard let size = Zstd.frameContentSize(packed) else {
