@@ -44,6 +44,11 @@ private func firstVisibleKeys(_ segments: UnsafePointer<Int32>?, tokens: Int, wi
     }
 }
 
+/// The (query, key) pairs a sequence attends over: Σᵢ (i − firstKeys[i] + 1).
+private func visiblePairs(_ firstKeys: [Int]) -> Int {
+    firstKeys.enumerated().reduce(0) { $0 + $1.offset - $1.element + 1 }
+}
+
 /// Shape checks shared by forward and backward.
 func checkAttentionShape(batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
     precondition(batch >= 0 && tokens >= 0 && heads > 0 && kvHeads > 0 && headDim > 0,
@@ -107,9 +112,13 @@ public func attentionForward(
     let blockRows = min(queryBlockRows, t)
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * t)   // (blockRows, ≤ T)
     defer { scores.deallocate() }
+    let span = OpProfiler.begin()
+    var pairs = 0   // visible (query, key) pairs: each costs 2·D for q·k and 2·D for p·v per head
+    defer { OpProfiler.end(span, .attention, flops: Double(4 * d * heads * pairs)) }
     for b in 0..<batch {
         let batchSegments = segments.map { $0 + b * t }
         let firstKeys = firstVisibleKeys(batchSegments, tokens: t, window: window)
+        pairs += visiblePairs(firstKeys)
         for h in 0..<heads {
             let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
             let outHead = out + b * t * view.qStride + h * d
@@ -156,9 +165,13 @@ public func attentionBackward(
     defer { scratch.deallocate() }
     let p = scratch                              // (blockRows, ≤ T) probabilities
     let dS = scratch + blockRows * t             // (blockRows, ≤ T) dP, then dS
+    let span = OpProfiler.begin()
+    var pairs = 0   // visible pairs: q·k recomputed, dv, dP, dq and dk cost 2·D each per head
+    defer { OpProfiler.end(span, .attention, flops: Double(10 * d * heads * pairs)) }
     for b in 0..<batch {
         let batchSegments = segments.map { $0 + b * t }
         let firstKeys = firstVisibleKeys(batchSegments, tokens: t, window: window)
+        pairs += visiblePairs(firstKeys)
         for h in 0..<heads {
             let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
             let headOffset = b * t * view.qStride + h * d

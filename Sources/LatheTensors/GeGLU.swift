@@ -16,6 +16,8 @@ public func gegluForward(
     _ up: UnsafePointer<Float>,               // (N, F)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * count)) }
     precondition(count >= 0, "gegluForward count=\(count)")
     let shared = UncheckedSendable((out, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
@@ -38,6 +40,8 @@ public func gegluBackward(
     _ up: UnsafePointer<Float>,               // (N, F)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(28 * count)) }
     precondition(count >= 0, "gegluBackward count=\(count)")
     let shared = UncheckedSendable((dGate, dUp, dOut, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in

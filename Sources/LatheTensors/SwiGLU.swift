@@ -11,6 +11,8 @@ public func swigluForward(
     _ up: UnsafePointer<Float>,               // (N, F)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * count)) }
     precondition(count >= 0, "swigluForward count=\(count)")
     let shared = UncheckedSendable((out, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
@@ -38,6 +40,8 @@ public func swigluBackward(
     _ up: UnsafePointer<Float>,               // (N, F)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(28 * count)) }
     precondition(count >= 0, "swigluBackward count=\(count)")
     let shared = UncheckedSendable((dGate, dUp, dOut, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
