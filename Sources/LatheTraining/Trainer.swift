@@ -118,7 +118,9 @@ public struct Trainer {
         for step in completedSteps..<totalSteps {
             let cursor = step * config.gradientAccumulation
             let start = DispatchTime.now().uptimeNanoseconds
-            let group = OpProfiler.measure(.data) { (0..<config.gradientAccumulation).map { i in order.batch(cursor + i) } }
+            let span = OpProfiler.begin()
+            let group = (0..<config.gradientAccumulation).map { i in order.batch(cursor + i) }
+            OpProfiler.end(span, .data, bytes: Double(8 * group.reduce(0) { $0 + $1.batch.tokens.count }))   // tokens and targets
             let targetCount = group.reduce(0) { $0 + $1.targetCount }
             guard targetCount > 0 else { completedSteps += 1; continue }
             var lossSum = 0.0
@@ -135,12 +137,12 @@ public struct Trainer {
                 }
             }
             // AdamW reads the gradient, parameters and both moments and writes the last three: 28 bytes each.
-            let span = OpProfiler.begin()
+            let optimizerSpan = OpProfiler.begin()
             try reduction.finish(&gradients, lossSum: &lossSum)
             let norm = config.maxGradNorm.map { clipGradientNorm(&gradients, maxNorm: $0) } ?? 0
             let lr = schedule.learningRate(step: step)
             optimizer.update(&adapter.parameters, gradients: gradients, lr: lr)
-            OpProfiler.end(span, .optimizer, bytes: Double(28 * gradients.count))
+            OpProfiler.end(optimizerSpan, .optimizer, bytes: Double(28 * gradients.count))
             completedSteps = step + 1
             progress(TrainingProgress(step: step + 1, totalSteps: totalSteps, loss: lossSum / Double(targetCount),
                                       learningRate: lr, gradientNorm: norm, tokens: tokens,

@@ -41,8 +41,9 @@ import Testing
 
         // Stopped: the shipped code records nothing more, and a nested scope counts only under the outer one.
         let before = profiler.totals
-        try trainer.resume(parameters: trainer.adapter.parameters, optimizer: trainer.optimizer, completedSteps: 1)
-        try trainer.run()
+        var again = try Trainer(model: model, adapter: try LoRAAdapter(config: LoRAConfig(rank: 4, alpha: 8), model: model.config, seed: 3),
+                                examples: data, config: config, padToken: 0)
+        try again.run()
         #expect(profiler.totals == before)
         let nested = OpProfiler.start()
         OpProfiler.measure(.optimizer, bytes: 8) { OpProfiler.measure(.data, bytes: 4) {} }
