@@ -131,12 +131,11 @@ extension DecoderModel {
                 lmHead(gathered, rows: m, &logits, base)
             }
             if cap != nil { capped.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: m * vocab) } }
-            crossEntropyForward(&losses, logits, gatheredTargets, n: m, v: vocab)
-            for i in 0..<m { lossSum += Double(losses[i]) }
             logits.withUnsafeMutableBufferPointer { lp in
-                crossEntropyBackward(lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
+                crossEntropyForwardBackward(&losses, lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
                 if let cap { softcapBackward(lp.baseAddress!, capped, cap: cap, count: m * vocab) }
             }
+            for i in 0..<m { lossSum += Double(losses[i]) }
             dGathered.withUnsafeMutableBufferPointer { dg in
                 dg.update(repeating: 0)
                 guard let tokenRows else {
