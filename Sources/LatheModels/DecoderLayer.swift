@@ -207,11 +207,9 @@ struct DecoderLayer {
         let dMLPOut = branchGradient(L.mlpOutNorm, a.mlpOut, a.mlpOutRstd, w, s, n: n)
         s.dActivated.update(repeating: 0, count: n * f)
         projectBack(.down, dx: s.dActivated, dMLPOut, a.activated, L.down, out: c, in: f)
-        s.dGate.update(repeating: 0, count: n * f)
-        s.dUp.update(repeating: 0, count: n * f)
-        switch config.activation {
-        case .silu: swigluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f)
-        case .geluTanh: gegluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f)
+        switch config.activation {   // written, not accumulated: no zeroing pass over dGate and dUp
+        case .silu: swigluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f, accumulate: false)
+        case .geluTanh: gegluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f, accumulate: false)
         }
         s.dNormed.update(repeating: 0, count: n * c)
         projectBack(.gate, dx: s.dNormed, s.dGate, a.normed2, L.gate, out: f, in: c)

@@ -115,6 +115,7 @@ extension DecoderModel {
         s.dNormed.update(repeating: 0, count: n * c)
         var lossSum = 0.0
         let head = base.matrix(weights.layout.lmHead)
+        let span = OpProfiler.begin()   // the head's product and its input gradient: 4·C·V per target row
         for start in stride(from: 0, to: rows.count, by: chunkRows) {
             let chunk = Array(rows[start..<min(start + chunkRows, rows.count)])
             for (i, row) in chunk.enumerated() {
@@ -130,12 +131,11 @@ extension DecoderModel {
                 lmHead(gathered, rows: m, &logits, base)
             }
             if cap != nil { capped.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: m * vocab) } }
-            crossEntropyForward(&losses, logits, gatheredTargets, n: m, v: vocab)
-            for i in 0..<m { lossSum += Double(losses[i]) }
             logits.withUnsafeMutableBufferPointer { lp in
-                crossEntropyBackward(lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
+                crossEntropyForwardBackward(&losses, lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
                 if let cap { softcapBackward(lp.baseAddress!, capped, cap: cap, count: m * vocab) }
             }
+            for i in 0..<m { lossSum += Double(losses[i]) }
             dGathered.withUnsafeMutableBufferPointer { dg in
                 dg.update(repeating: 0)
                 guard let tokenRows else {
@@ -154,6 +154,7 @@ extension DecoderModel {
                 dGathered.withUnsafeBufferPointer { (s.dNormed + row * c).update(from: $0.baseAddress! + i * c, count: c) }
             }
         }
+        OpProfiler.end(span, .lmHead, flops: Double(4 * rows.count * c * vocab))
         s.dHidden.update(repeating: 0, count: n * c)
         rmsNormBackward(s.dHidden, nil, s.dNormed, ws.finalInput, base.w + weights.layout.finalNorm, ws.finalRstd, n: n, c: c)
         return StepLoss(lossSum: lossSum, targetCount: rows.count)

@@ -85,6 +85,8 @@ struct BoundMatrix {
     /// block of columns of y — every dot product is whole, over the same `in` values the fp32 path multiplies.
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  rows n: Int, out: Int, in inFeatures: Int) {
+        let span = OpProfiler.begin()
+        defer { OpProfiler.end(span, .baseMatmul, flops: Double(2 * n * out * inFeatures)) }
         switch matrix {
         case .dense(let offset):
             linear(y, x, w + offset, bias: bias, rows: n, out: out, in: inFeatures)
@@ -102,6 +104,8 @@ struct BoundMatrix {
     /// input features, so each dx element is one whole sum over `out` as on the fp32 path; else (very tall matrices:
     /// the LM head) the sum over `out` is split at tile boundaries and results agree with the fp32 path to rounding.
     func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dY: UnsafePointer<Float>, rows n: Int, out: Int, in inFeatures: Int) {
+        let span = OpProfiler.begin()
+        defer { OpProfiler.end(span, .baseMatmul, flops: Double(2 * n * out * inFeatures)) }
         switch matrix {
         case .dense(let offset):
             matmul(dY, .none, w + offset, .none, dx, m: n, n: inFeatures, k: out, beta: 1)

@@ -29,6 +29,8 @@ func adaptedLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
                           scratch: UnsafeMutablePointer<Float>, rows: Int, out: Int, in inFeatures: Int) {
     weight.forward(y, x, bias: bias, rows: rows, out: out, in: inFeatures)
     guard let lora, let u else { return }
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .loraMatmul, flops: Double(2 * rows * lora.rank * (inFeatures + out))) }
     var input = x
     if lora.dropout > 0 {
         loraDropout(scratch, x, count: rows * inFeatures, p: lora.dropout, key: lora.dropoutKey)
@@ -47,6 +49,8 @@ func adaptedLinearBackward(dx: UnsafeMutablePointer<Float>?, dA: UnsafeMutablePo
                            scratch: UnsafeMutablePointer<Float>, rows: Int, out: Int, in inFeatures: Int) {
     if let dx { weight.inputGradient(dx, dY, rows: rows, out: out, in: inFeatures) }
     guard let lora, let u else { return }
+    let span = OpProfiler.begin()   // dB, du, dA, then dx's low-rank term
+    defer { OpProfiler.end(span, .loraMatmul, flops: Double(2 * rows * lora.rank * (2 * out + (dx == nil ? 1 : 2) * inFeatures))) }
     if let dB { matmul(dY, .transposed, u, .none, dB, m: out, n: lora.rank, k: rows, alpha: lora.scale, beta: 1) }
     // du (N, r) = scale · dY · B
     matmul(dY, .none, lora.b, .none, du, m: rows, n: lora.rank, k: out, alpha: lora.scale)

@@ -1,7 +1,8 @@
 // Causal grouped-query self-attention, flash-attention style: scores are formed one block of queries at a
 // time (at most `queryBlockRows` × T floats), the forward keeps only the log-sum-exp of each query row,
-// and the backward recomputes probabilities from it. Products go through `cblas_sgemm` between parallel
-// loops (never inside one); the softmax rows in between are split over threads with `forEachChunk`.
+// and the backward recomputes probabilities from it. Heads (forward) and key-value heads (backward) are split
+// over threads with `forEachChunk`; inside a task, products run through single-threaded `cblas_sgemm`
+// (`BLASThreads.serial`) and the softmax between them on the same thread, so no thread waits between products.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,6 +45,11 @@ private func firstVisibleKeys(_ segments: UnsafePointer<Int32>?, tokens: Int, wi
     }
 }
 
+/// The (query, key) pairs a sequence attends over: Σᵢ (i − firstKeys[i] + 1).
+private func visiblePairs(_ firstKeys: [Int]) -> Int {
+    firstKeys.enumerated().reduce(0) { $0 + $1.offset - $1.element + 1 }
+}
+
 /// Shape checks shared by forward and backward.
 func checkAttentionShape(batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
     precondition(batch >= 0 && tokens >= 0 && heads > 0 && kvHeads > 0 && headDim > 0,
@@ -58,32 +64,28 @@ func checkAttentionShape(batch: Int, tokens: Int, heads: Int, kvHeads: Int, head
 private func probabilities(_ p: UnsafeMutablePointer<Float>, rows: Int, width: Int, firstRow: Int, lo: Int,
                            segments: UnsafePointer<Int32>?, windowStart: UnsafePointer<Int>?,
                            lse: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?) {
-    let shared = UncheckedSendable((p, segments, windowStart, lse, lseOut))
-    Parallel.forEachChunk(rows, minimumChunk: 8) { range in
-        let (p, segments, windowStart, lse, lseOut) = shared.value
-        for r in range {
-            let i = firstRow + r, row = p + r * width
-            let visible = i - lo + 1   // columns 0..<visible hold keys lo...i
-            if let segments {
-                let own = segments[i]
-                for c in 0..<visible where segments[lo + c] != own { row[c] = -.infinity }
-            }
-            if let windowStart {
-                for c in 0..<(windowStart[i] - lo) { row[c] = -.infinity }
-            }
-            if let lse {
-                _ = expShiftedInPlace(row, shift: lse[r], visible)
-            } else {
-                let m = maximum(row, visible)
-                let sum = expShiftedInPlace(row, shift: m, visible)
-                lseOut![r] = m + log(sum)
-                let inverse = Vector8(repeating: 1 / sum)
-                var c = 0
-                while c + 8 <= visible { store8(load8(row + c) * inverse, row + c); c += 8 }
-                while c < visible { row[c] *= inverse[0]; c += 1 }
-            }
-            (row + visible).update(repeating: 0, count: width - visible)
+    for r in 0..<rows {
+        let i = firstRow + r, row = p + r * width
+        let visible = i - lo + 1   // columns 0..<visible hold keys lo...i
+        if let segments {
+            let own = segments[i]
+            for c in 0..<visible where segments[lo + c] != own { row[c] = -.infinity }
         }
+        if let windowStart {
+            for c in 0..<(windowStart[i] - lo) { row[c] = -.infinity }
+        }
+        if let lse {
+            _ = expShiftedInPlace(row, shift: lse[r], visible)
+        } else {
+            let m = maximum(row, visible)
+            let sum = expShiftedInPlace(row, shift: m, visible)
+            lseOut![r] = m + log(sum)
+            let inverse = Vector8(repeating: 1 / sum)
+            var c = 0
+            while c + 8 <= visible { store8(load8(row + c) * inverse, row + c); c += 8 }
+            while c < visible { row[c] *= inverse[0]; c += 1 }
+        }
+        (row + visible).update(repeating: 0, count: width - visible)
     }
 }
 
@@ -105,26 +107,35 @@ public func attentionForward(
     let (t, d) = (tokens, headDim)
     let scale = scale ?? 1 / Float(d).squareRoot()
     let blockRows = min(queryBlockRows, t)
-    let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * t)   // (blockRows, ≤ T)
-    defer { scores.deallocate() }
-    for b in 0..<batch {
-        let batchSegments = segments.map { $0 + b * t }
-        let firstKeys = firstVisibleKeys(batchSegments, tokens: t, window: window)
-        for h in 0..<heads {
-            let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
-            let outHead = out + b * t * view.qStride + h * d
-            let lseHead = logSumExp + (b * heads + h) * t
-            for i0 in stride(from: 0, to: t, by: blockRows) {
-                let rows = min(blockRows, t - i0)
-                let lo = firstKeys[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
-                sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * view.qStride, view.qStride,
-                      view.k + lo * view.kvStride, view.kvStride, 0, scores, width)
-                firstKeys.withUnsafeBufferPointer { first in
-                    probabilities(scores, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
-                                  windowStart: window == nil ? nil : first.baseAddress, lse: nil, lseOut: lseHead + i0)
+    let firstKeys = (0..<batch).map { b in firstVisibleKeys(segments.map { $0 + b * t }, tokens: t, window: window) }
+    let span = OpProfiler.begin()   // each visible (query, key) pair costs 2·D for q·k and 2·D for p·v per head
+    defer { OpProfiler.end(span, .attention, flops: Double(4 * d * heads * firstKeys.reduce(0) { $0 + visiblePairs($1) })) }
+    // One task per (sequence, head), each on one thread with single-threaded products: no thread meets
+    // another between the products, and each head's arithmetic is the same whatever the thread count.
+    let shared = UncheckedSendable((out, logSumExp, q, k, v, segments))
+    BLASThreads.serial {
+        Parallel.forEachChunk(batch * heads) { tasks in
+            let (out, logSumExp, q, k, v, segments) = shared.value
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * t)   // (blockRows, ≤ T)
+            defer { scores.deallocate() }
+            for task in tasks {
+                let (b, h) = (task / heads, task % heads)
+                let batchSegments = segments.map { $0 + b * t }
+                let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+                let outHead = out + b * t * view.qStride + h * d
+                let lseHead = logSumExp + (b * heads + h) * t
+                firstKeys[b].withUnsafeBufferPointer { first in
+                    for i0 in stride(from: 0, to: t, by: blockRows) {
+                        let rows = min(blockRows, t - i0)
+                        let lo = first[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
+                        sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * view.qStride, view.qStride,
+                              view.k + lo * view.kvStride, view.kvStride, 0, scores, width)
+                        probabilities(scores, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
+                                      windowStart: window == nil ? nil : first.baseAddress, lse: nil, lseOut: lseHead + i0)
+                        sgemm(.none, .none, rows, d, width, 1, scores, width, view.v + lo * view.kvStride, view.kvStride,
+                              0, outHead + i0 * view.qStride, view.qStride)
+                    }
                 }
-                sgemm(.none, .none, rows, d, width, 1, scores, width, view.v + lo * view.kvStride, view.kvStride,
-                      0, outHead + i0 * view.qStride, view.qStride)
             }
         }
     }
@@ -152,42 +163,54 @@ public func attentionBackward(
     let (t, d) = (tokens, headDim)
     let scale = scale ?? 1 / Float(d).squareRoot()
     let blockRows = min(queryBlockRows, t)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * blockRows * t)
-    defer { scratch.deallocate() }
-    let p = scratch                              // (blockRows, ≤ T) probabilities
-    let dS = scratch + blockRows * t             // (blockRows, ≤ T) dP, then dS
-    for b in 0..<batch {
-        let batchSegments = segments.map { $0 + b * t }
-        let firstKeys = firstVisibleKeys(batchSegments, tokens: t, window: window)
-        for h in 0..<heads {
-            let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
-            let headOffset = b * t * view.qStride + h * d
-            let (dqHead, dOutHead, outHead) = (dq + headOffset, dOut + headOffset, out + headOffset)
-            let (dkHead, dvHead) = (dk + view.kvOffset, dv + view.kvOffset)
-            let lseHead = logSumExp + (b * heads + h) * t
-            for i0 in stride(from: 0, to: t, by: blockRows) {
-                let rows = min(blockRows, t - i0)
-                let lo = firstKeys[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
-                let (qs, kvs) = (view.qStride, view.kvStride)
-                sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * qs, qs,
-                      view.k + lo * kvs, kvs, 0, p, width)
-                firstKeys.withUnsafeBufferPointer { first in
-                    probabilities(p, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
-                                  windowStart: window == nil ? nil : first.baseAddress, lse: lseHead + i0, lseOut: nil)
+    let group = heads / kvHeads
+    let firstKeys = (0..<batch).map { b in firstVisibleKeys(segments.map { $0 + b * t }, tokens: t, window: window) }
+    let span = OpProfiler.begin()   // per visible pair and head: q·k recomputed, dv, dP, dq and dk, 2·D each
+    defer { OpProfiler.end(span, .attention, flops: Double(10 * d * heads * firstKeys.reduce(0) { $0 + visiblePairs($1) })) }
+    // One task per (sequence, key-value head): the heads sharing it add into its dk and dv in head order, as
+    // one thread would, each task on one thread with single-threaded products.
+    let shared = UncheckedSendable((dq, dk, dv, dOut, q, k, v, out, logSumExp, segments))
+    BLASThreads.serial {
+        Parallel.forEachChunk(batch * kvHeads) { tasks in
+            let (dq, dk, dv, dOut, q, k, v, out, logSumExp, segments) = shared.value
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * blockRows * t)
+            defer { scratch.deallocate() }
+            let p = scratch                              // (blockRows, ≤ T) probabilities
+            let dS = scratch + blockRows * t             // (blockRows, ≤ T) dP, then dS
+            for task in tasks {
+                let (b, g) = (task / kvHeads, task % kvHeads)
+                let batchSegments = segments.map { $0 + b * t }
+                for h in (g * group)..<((g + 1) * group) {
+                    let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+                    let headOffset = b * t * view.qStride + h * d
+                    let (dqHead, dOutHead, outHead) = (dq + headOffset, dOut + headOffset, out + headOffset)
+                    let (dkHead, dvHead) = (dk + view.kvOffset, dv + view.kvOffset)
+                    let lseHead = logSumExp + (b * heads + h) * t
+                    firstKeys[b].withUnsafeBufferPointer { first in
+                        for i0 in stride(from: 0, to: t, by: blockRows) {
+                            let rows = min(blockRows, t - i0)
+                            let lo = first[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
+                            let (qs, kvs) = (view.qStride, view.kvStride)
+                            sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * qs, qs,
+                                  view.k + lo * kvs, kvs, 0, p, width)
+                            probabilities(p, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
+                                          windowStart: window == nil ? nil : first.baseAddress, lse: lseHead + i0, lseOut: nil)
+                            // dv[keys] += Pᵀ dOut
+                            sgemm(.transposed, .none, width, d, rows, 1, p, width, dOutHead + i0 * qs, qs,
+                                  1, dvHead + lo * kvs, kvs)
+                            // dP = dOut vᵀ
+                            sgemm(.none, .transposed, rows, width, d, 1, dOutHead + i0 * qs, qs,
+                                  view.v + lo * kvs, kvs, 0, dS, width)
+                            scoreGradient(dS, p, dOutHead + i0 * qs, outHead + i0 * qs, stride: qs,
+                                          rows: rows, width: width, headDim: d, scale: scale)
+                            // dq += dS k ; dk[keys] += dSᵀ q
+                            sgemm(.none, .none, rows, d, width, 1, dS, width, view.k + lo * kvs, kvs,
+                                  1, dqHead + i0 * qs, qs)
+                            sgemm(.transposed, .none, width, d, rows, 1, dS, width, view.q + i0 * qs, qs,
+                                  1, dkHead + lo * kvs, kvs)
+                        }
+                    }
                 }
-                // dv[keys] += Pᵀ dOut
-                sgemm(.transposed, .none, width, d, rows, 1, p, width, dOutHead + i0 * qs, qs,
-                      1, dvHead + lo * kvs, kvs)
-                // dP = dOut vᵀ
-                sgemm(.none, .transposed, rows, width, d, 1, dOutHead + i0 * qs, qs,
-                      view.v + lo * kvs, kvs, 0, dS, width)
-                scoreGradient(dS, p, dOutHead + i0 * qs, outHead + i0 * qs, stride: qs,
-                              rows: rows, width: width, headDim: d, scale: scale)
-                // dq += dS k ; dk[keys] += dSᵀ q
-                sgemm(.none, .none, rows, d, width, 1, dS, width, view.k + lo * kvs, kvs,
-                      1, dqHead + i0 * qs, qs)
-                sgemm(.transposed, .none, width, d, rows, 1, dS, width, view.q + i0 * qs, qs,
-                      1, dkHead + lo * kvs, kvs)
             }
         }
     }
@@ -196,16 +219,12 @@ public func attentionBackward(
 /// `dS (rows, width) = scale · P ⊙ (dP − Δ)` in place over dP, with Δ (rows) = Σ_d dOut·out per query row.
 private func scoreGradient(_ dS: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ dOut: UnsafePointer<Float>,
                            _ out: UnsafePointer<Float>, stride: Int, rows: Int, width: Int, headDim: Int, scale: Float) {
-    let shared = UncheckedSendable((dS, p, dOut, out))
-    Parallel.forEachChunk(rows, minimumChunk: 8) { range in
-        let (dS, p, dOut, out) = shared.value
-        for r in range {
-            let delta = dot(dOut + r * stride, out + r * stride, headDim)
-            let shift = Vector8(repeating: delta), s = Vector8(repeating: scale)
-            let dRow = dS + r * width, pRow = p + r * width
-            var c = 0
-            while c + 8 <= width { store8(s * load8(pRow + c) * (load8(dRow + c) - shift), dRow + c); c += 8 }
-            while c < width { dRow[c] = scale * pRow[c] * (dRow[c] - delta); c += 1 }
-        }
+    for r in 0..<rows {
+        let delta = dot(dOut + r * stride, out + r * stride, headDim)
+        let shift = Vector8(repeating: delta), s = Vector8(repeating: scale)
+        let dRow = dS + r * width, pRow = p + r * width
+        var c = 0
+        while c + 8 <= width { store8(s * load8(pRow + c) * (load8(dRow + c) - shift), dRow + c); c += 8 }
+        while c < width { dRow[c] = scale * pRow[c] * (dRow[c] - delta); c += 1 }
     }
 }

@@ -26,6 +26,8 @@ public func prefixAttentionForward(
     let (h, d, stride) = (heads, headDim, kvHeads * headDim)
     let group = heads / kvHeads
     let scale = scale ?? 1 / Float(d).squareRoot()
+    let span = OpProfiler.begin()   // flops as if every row saw the whole prefix and its suffix up to itself
+    defer { OpProfiler.end(span, .attention, flops: Double(4 * d * h * n) * (Double(prefix) + Double(n + 1) / 2)) }
     let shared = UncheckedSendable((out, q, k, v, prefixKeys, prefixValues, rowStart))
     Parallel.forEachChunk(n * h) { range in
         let (out, q, k, v, prefixKeys, prefixValues, rowStart) = shared.value

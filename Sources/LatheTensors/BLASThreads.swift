@@ -14,6 +14,18 @@ enum BLASThreads {
         openblas_set_num_threads(Int32(wanted))
         applied = wanted
     }
+
+    /// Runs `body` with OpenBLAS on one thread, so `body` may call `sgemm` from inside `Parallel` loops: each
+    /// call then runs on its caller's thread (OpenBLAS's supported use from threaded code), and the budget's
+    /// threads run tasks instead of splitting one product. Called outside parallel loops.
+    static func serial<R>(_ body: () -> R) -> R {
+        follow()   // `applied` is current, so the `follow()` inside each `sgemm` of `body` changes nothing
+        let previous = openblas_get_num_threads()
+        if previous == 1 { return body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return body()
+    }
 }
 
 extension Parallel {

@@ -63,6 +63,37 @@ public func crossEntropyBackward(
     }
 }
 
+/// `crossEntropyForward` and `crossEntropyBackward` in one pass over the logits: each row's log-sum-exp is
+/// computed once and serves both, bit for bit the two calls' results. `dLogits` may be `logits` (in place).
+public func crossEntropyForwardBackward(
+    _ losses: UnsafeMutablePointer<Float>,    // (N)
+    _ dLogits: UnsafeMutablePointer<Float>,   // (N, V)
+    _ logits: UnsafePointer<Float>,           // (N, V)
+    _ targets: UnsafePointer<Int32>,          // (N)
+    dLoss: Float, n: Int, v: Int
+) {
+    precondition(n >= 0 && v > 0, "crossEntropyForwardBackward n=\(n) v=\(v)")
+    let span = OpProfiler.begin()   // read the logits twice (maximum, sum of exponentials), write the gradient
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * n * v)) }
+    let shared = UncheckedSendable((losses, dLogits, logits, targets))
+    Parallel.forEachChunk(n) { rows in
+        let (losses, dLogits, logits, targets) = shared.value
+        for row in rows {
+            let target = checkedTarget(targets, row, v: v)
+            let out = dLogits + row * v
+            if target < 0 { losses[row] = 0; out.update(repeating: 0, count: v); continue }
+            let input = logits + row * v
+            let lse = logSumExp(input, v)
+            losses[row] = -(input[target] - lse)
+            let shift = Vector8(repeating: lse), scale = Vector8(repeating: dLoss)
+            var j = 0
+            while j + 8 <= v { store8(scale * exp8(load8(input + j) - shift), out + j); j += 8 }
+            while j < v { out[j] = dLoss * expf(input[j] - lse); j += 1 }
+            out[target] -= dLoss
+        }
+    }
+}
+
 /// `out (N) = log softmax(logits)[target]` per row (the log-likelihood of each target); 0 where the target is negative.
 public func logSoftmaxGather(
     _ out: UnsafeMutablePointer<Float>,       // (N)

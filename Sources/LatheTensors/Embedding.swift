@@ -9,6 +9,8 @@ public func embeddingForward(
     _ table: UnsafePointer<Float>,            // (V, C)
     n: Int, c: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(8 * n * c)) }
     precondition(n >= 0 && c >= 0, "embeddingForward n=\(n) c=\(c)")
     let shared = UncheckedSendable((out, tokens, table))
     Parallel.forEachChunk(n, minimumChunk: 64) { rows in
@@ -29,6 +31,8 @@ public func embeddingBackward(
     _ tokens: UnsafePointer<Int32>,           // (N)
     n: Int, c: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * n * c)) }
     precondition(n >= 0 && c >= 0, "embeddingBackward n=\(n) c=\(c)")
     for row in 0..<n { precondition(tokens[row] >= 0, "embeddingBackward: negative token \(tokens[row]) at row \(row)") }
     let shared = UncheckedSendable((dTable, dOut, tokens))

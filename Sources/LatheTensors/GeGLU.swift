@@ -16,6 +16,8 @@ public func gegluForward(
     _ up: UnsafePointer<Float>,               // (N, F)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * count)) }
     precondition(count >= 0, "gegluForward count=\(count)")
     let shared = UncheckedSendable((out, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
@@ -29,15 +31,18 @@ public func gegluForward(
 }
 
 /// Accumulates `dGate += dOut · up · gelu'(g)` and `dUp += dOut · gelu(g)`, with
-/// gelu'(g) = ½(1 + t) + ½·g·(1 − t²)·β·(1 + 3κg²), t = tanh(β(g + κg³)).
+/// gelu'(g) = ½(1 + t) + ½·g·(1 − t²)·β·(1 + 3κg²), t = tanh(β(g + κg³)); with `accumulate` false, writes them
+/// instead (`=`), so the caller needs no zeroing pass first.
 public func gegluBackward(
     _ dGate: UnsafeMutablePointer<Float>,     // (N, F)
     _ dUp: UnsafeMutablePointer<Float>,       // (N, F)
     _ dOut: UnsafePointer<Float>,             // (N, F)
     _ gate: UnsafePointer<Float>,             // (N, F)
     _ up: UnsafePointer<Float>,               // (N, F)
-    count: Int
+    count: Int, accumulate: Bool = true
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double((accumulate ? 28 : 20) * count)) }
     precondition(count >= 0, "gegluBackward count=\(count)")
     let shared = UncheckedSendable((dGate, dUp, dOut, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
@@ -46,8 +51,9 @@ public func gegluBackward(
             let g = gate[i], d = dOut[i]
             let t = tanhf(beta * (g + kappa * (g * g * g)))
             let derivative = 0.5 * (1 + t) + 0.5 * g * (1 - t * t) * beta * (1 + 3 * kappa * g * g)
-            dGate[i] += d * up[i] * derivative
-            dUp[i] += d * 0.5 * g * (1 + t)
+            let (oldGate, oldUp): (Float, Float) = accumulate ? (dGate[i], dUp[i]) : (0, 0)
+            dGate[i] = oldGate + d * up[i] * derivative
+            dUp[i] = oldUp + d * 0.5 * g * (1 + t)
         }
     }
 }

@@ -11,6 +11,8 @@ public func rmsNormForward(
     _ weight: UnsafePointer<Float>,           // (C)
     n: Int, c: Int, eps: Float
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(4 * (2 * n * c + n))) }
     precondition(n >= 0 && c > 0, "rmsNormForward n=\(n) c=\(c)")
     let shared = UncheckedSendable((out, rstd, x, weight))
     Parallel.forEachChunk(n, minimumChunk: 16) { rows in
@@ -41,6 +43,8 @@ public func rmsNormBackward(
     _ rstd: UnsafePointer<Float>,             // (N)
     n: Int, c: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(4 * (4 * n * c + n))) }
     precondition(n >= 0 && c > 0, "rmsNormBackward n=\(n) c=\(c)")
     let shared = UncheckedSendable((dx, dOut, x, weight, rstd))
     Parallel.forEachChunk(n, minimumChunk: 16) { rows in

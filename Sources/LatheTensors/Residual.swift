@@ -9,6 +9,8 @@ public func residualForward(
     _ b: UnsafePointer<Float>,                // (B, T, C)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * count)) }
     precondition(count >= 0, "residualForward count=\(count)")
     let shared = UncheckedSendable((out, a, b))
     Parallel.forEachChunk(count, minimumChunk: 1 << 14) { range in
@@ -29,6 +31,8 @@ public func residualBackward(
     _ dOut: UnsafePointer<Float>,             // (B, T, C)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(20 * count)) }
     precondition(count >= 0, "residualBackward count=\(count)")
     let shared = UncheckedSendable((da, db, dOut))
     Parallel.forEachChunk(count, minimumChunk: 1 << 14) { range in

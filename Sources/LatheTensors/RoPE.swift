@@ -119,6 +119,8 @@ public func ropeForward(
     _ frequencies: RopeFrequencies,
     n: Int, heads: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(8 * n * heads * frequencies.headDim)) }
     rotate(x, positions, frequencies, n: n, heads: heads, direction: 1)
 }
 
@@ -130,6 +132,8 @@ public func ropeBackward(
     _ frequencies: RopeFrequencies,
     n: Int, heads: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(8 * n * heads * frequencies.headDim)) }
     rotate(dx, positions, frequencies, n: n, heads: heads, direction: -1)
 }
 

@@ -10,6 +10,8 @@ public func softcapForward(
     _ x: UnsafeMutablePointer<Float>,         // (N, V)
     cap: Float, count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(8 * count)) }
     precondition(count >= 0 && cap > 0, "softcapForward count=\(count) cap=\(cap)")
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
         for i in range { x[i] = tanhf(x[i] / cap) * cap }
@@ -23,6 +25,8 @@ public func softcapBackward(
     _ capped: UnsafePointer<Float>,           // (N, V)
     cap: Float, count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * count)) }
     precondition(count >= 0 && cap > 0, "softcapBackward count=\(count) cap=\(cap)")
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
         for i in range {

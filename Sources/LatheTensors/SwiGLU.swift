@@ -11,6 +11,8 @@ public func swigluForward(
     _ up: UnsafePointer<Float>,               // (N, F)
     count: Int
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double(12 * count)) }
     precondition(count >= 0, "swigluForward count=\(count)")
     let shared = UncheckedSendable((out, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
@@ -29,15 +31,18 @@ public func swigluForward(
     }
 }
 
-/// Accumulates `dGate += dOut · up · σ(g)(1 + g(1 − σ(g)))` and `dUp += dOut · silu(g)`.
+/// Accumulates `dGate += dOut · up · σ(g)(1 + g(1 − σ(g)))` and `dUp += dOut · silu(g)`; with `accumulate`
+/// false, writes them instead (`=`), so the caller needs no zeroing pass first.
 public func swigluBackward(
     _ dGate: UnsafeMutablePointer<Float>,     // (N, F)
     _ dUp: UnsafeMutablePointer<Float>,       // (N, F)
     _ dOut: UnsafePointer<Float>,             // (N, F)
     _ gate: UnsafePointer<Float>,             // (N, F)
     _ up: UnsafePointer<Float>,               // (N, F)
-    count: Int
+    count: Int, accumulate: Bool = true
 ) {
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .elementwise, bytes: Double((accumulate ? 28 : 20) * count)) }
     precondition(count >= 0, "swigluBackward count=\(count)")
     let shared = UncheckedSendable((dGate, dUp, dOut, gate, up))
     Parallel.forEachChunk(count, minimumChunk: 1 << 12) { range in
@@ -46,15 +51,17 @@ public func swigluBackward(
         while i + 8 <= range.upperBound {
             let g = load8(gate + i), d = load8(dOut + i)
             let s = 1 / (1 + exp8(-g))
-            store8(load8(dGate + i) + d * load8(up + i) * s * (1 + g * (1 - s)), dGate + i)
-            store8(load8(dUp + i) + d * g * s, dUp + i)
+            let (oldGate, oldUp) = accumulate ? (load8(dGate + i), load8(dUp + i)) : (Vector8(), Vector8())
+            store8(oldGate + d * load8(up + i) * s * (1 + g * (1 - s)), dGate + i)
+            store8(oldUp + d * g * s, dUp + i)
             i += 8
         }
         while i < range.upperBound {
             let g = gate[i], d = dOut[i]
             let s = 1 / (1 + expf(-g))
-            dGate[i] += d * up[i] * s * (1 + g * (1 - s))
-            dUp[i] += d * g * s
+            let (oldGate, oldUp) = accumulate ? (dGate[i], dUp[i]) : (0, 0)
+            dGate[i] = oldGate + d * up[i] * s * (1 + g * (1 - s))
+            dUp[i] = oldUp + d * g * s
             i += 1
         }
     }

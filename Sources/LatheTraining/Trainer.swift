@@ -118,24 +118,31 @@ public struct Trainer {
         for step in completedSteps..<totalSteps {
             let cursor = step * config.gradientAccumulation
             let start = DispatchTime.now().uptimeNanoseconds
+            let span = OpProfiler.begin()
             let group = (0..<config.gradientAccumulation).map { i in order.batch(cursor + i) }
+            OpProfiler.end(span, .data, bytes: Double(8 * group.reduce(0) { $0 + $1.batch.tokens.count }))   // tokens and targets
             let targetCount = group.reduce(0) { $0 + $1.targetCount }
             guard targetCount > 0 else { completedSteps += 1; continue }
             var lossSum = 0.0
             let tokens = group.reduce(0) { $0 + $1.batch.tokens.count }
             reduction.begin(&gradients, lossSum: &lossSum)
             for index in reduction.share {
-                for i in micro.indices { micro[i] = 0 }
+                OpProfiler.measure(.optimizer, bytes: Double(4 * micro.count)) { for i in micro.indices { micro[i] = 0 } }
                 let key = CounterRandom.key(config.seed, UInt64(step), UInt64(index))
                 let loss = try model.trainingStep(group[index].batch, targets: group[index].targets, adapter: adapter,
                                                   gradients: &micro, lossScale: 1 / Float(targetCount),
                                                   dropoutKey: key, workspace: workspace)
-                try reduction.add(micro, loss: loss.lossSum, into: &gradients, lossSum: &lossSum)
+                try OpProfiler.measure(.optimizer, bytes: Double(12 * micro.count)) {
+                    try reduction.add(micro, loss: loss.lossSum, into: &gradients, lossSum: &lossSum)
+                }
             }
+            // AdamW reads the gradient, parameters and both moments and writes the last three: 28 bytes each.
+            let optimizerSpan = OpProfiler.begin()
             try reduction.finish(&gradients, lossSum: &lossSum)
             let norm = config.maxGradNorm.map { clipGradientNorm(&gradients, maxNorm: $0) } ?? 0
             let lr = schedule.learningRate(step: step)
             optimizer.update(&adapter.parameters, gradients: gradients, lr: lr)
+            OpProfiler.end(optimizerSpan, .optimizer, bytes: Double(28 * gradients.count))
             completedSteps = step + 1
             progress(TrainingProgress(step: step + 1, totalSteps: totalSteps, loss: lossSum / Double(targetCount),
                                       learningRate: lr, gradientNorm: norm, tokens: tokens,

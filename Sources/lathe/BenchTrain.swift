@@ -25,13 +25,15 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Skip the Python peer.") var noPeer = false
     @Flag(help: "Recompute each layer's forward inside its backward (train.recompute: true); the peer turns on transformers' gradient checkpointing, its equivalent.")
     var recompute = false
+    @Flag(help: "Print where the timed steps' wall time goes, per op class, with each class's rate.")
+    var profile = false
     @Option(name: .customLong("base-format"),
             help: "How the base is held, repeatable: each is measured in turn (default: auto, then f32; the peer compares with the first).")
     var baseFormat: [BaseFormat] = [.auto, .f32]
 
     /// Trains `steps` timed steps with the base held as `format`, prints tokens/s and the peak RSS of this
     /// measurement alone (the kernel's high-water mark is reset first), and returns tokens/s.
-    private func measure(_ chosen: BaseFormat, rate: Double) throws -> (Double, LoadedModel) {
+    private func measure(_ chosen: BaseFormat, rate: Double, bandwidth: Double?) throws -> (Double, LoadedModel) {
         resetPeakResidentBytes()
         let loaded = try ModelLoader.load(model, format: chosen)
         let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
@@ -56,12 +58,15 @@ struct BenchTrain: ParsableCommand {
         var trainer = try Trainer(model: llama, adapter: adapter, batches: [MicroBatch(batch: micro, targets: targets)], config: config)
         var firstLoss = Double.nan
         var start = DispatchTime.now().uptimeNanoseconds
+        let profiler = profile ? OpProfiler.start() : nil
         try trainer.run(progress: { progress in
             guard progress.step == 1 else { return }
             firstLoss = progress.loss
+            profiler?.reset()
             start = DispatchTime.now().uptimeNanoseconds
         })
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        profiler?.stop()
         let peak = peakResidentBytes()   // before the workspace below is built again only to report its size
         let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length, recompute: recompute).byteCount
         let tokensPerSecond = Double(batch * length * steps) / seconds
@@ -77,6 +82,9 @@ struct BenchTrain: ParsableCommand {
         print("plan     peak \(TrainingPlan.gigabytes(plan.peakBytes)) predicted vs \(TrainingPlan.gigabytes(peak ?? 0)) measured (\(error)); "
               + "\(format(plan.secondsPerStep, decimals: 2)) s/step predicted vs \(format(seconds / Double(steps), decimals: 2)) measured; "
               + plan.terms.map { "\($0.name) \(TrainingPlan.gigabytes($0.bytes))" }.joined(separator: ", "))
+        if let profiler, let bandwidth {
+            print(profileTable(profiler, seconds: seconds, steps: steps, sgemm: rate, bandwidth: bandwidth))
+        }
         return (tokensPerSecond, loaded)
     }
 
@@ -89,10 +97,11 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         threads.configure()
         let rate = SgemmRate.measure()
+        let bandwidth = profile ? MemoryBandwidth.measure() : nil
         var quantizedRate: Double?
         var firstRate: Double?
         for chosen in baseFormat {
-            let (tokensPerSecond, loaded) = try measure(chosen, rate: rate)
+            let (tokensPerSecond, loaded) = try measure(chosen, rate: rate, bandwidth: bandwidth)
             firstRate = firstRate ?? tokensPerSecond
             if loaded.weights.keepsMatricesQuantized { quantizedRate = tokensPerSecond }
             if !loaded.weights.keepsMatricesQuantized, let quantizedRate {

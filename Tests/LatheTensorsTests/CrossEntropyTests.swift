@@ -50,4 +50,18 @@ import Testing
             #expect(dLogits[(row * v)..<((row + 1) * v)].allSatisfy { $0 == 0 })
         }
     }
+
+    /// The fused pass gives the forward's losses and the backward's gradient bit for bit, in place over the logits.
+    @Test func fusedPassEqualsForwardThenBackward() {
+        let x = logits(seed: 31, offset: 50)
+        var losses = [Float](repeating: .nan, count: n), dLogits = [Float](repeating: .nan, count: n * v)
+        crossEntropyForward(&losses, x, targets, n: n, v: v)
+        crossEntropyBackward(&dLogits, x, targets, dLoss: 0.25, n: n, v: v)
+        var fused = x, fusedLosses = [Float](repeating: .nan, count: n)
+        fused.withUnsafeMutableBufferPointer { p in
+            crossEntropyForwardBackward(&fusedLosses, p.baseAddress!, p.baseAddress!, targets, dLoss: 0.25, n: n, v: v)
+        }
+        #expect(fusedLosses.map(\.bitPattern) == losses.map(\.bitPattern))
+        #expect(fused.map(\.bitPattern) == dLogits.map(\.bitPattern))
+    }
 }

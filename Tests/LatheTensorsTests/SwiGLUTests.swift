@@ -38,4 +38,17 @@ import Testing
             #expect(abs(dUp2[i] - (-1 + dUp[i])) < 1e-6)
         }
     }
+
+    /// `accumulate: false` writes the gradients over whatever the buffers held (NaN here), bit for bit the
+    /// values accumulated into zeros.
+    @Test func backwardOverwritesWithoutAccumulating() {
+        var rng = SplitMix64(seed: 23)
+        let n = 1 << 13 + 5   // more than one parallel chunk, and a tail
+        let gate = rng.floats(n, -4, 4), up = rng.floats(n, -2, 2), w = rng.floats(n)
+        var dGate = [Float](repeating: 0, count: n), dUp = [Float](repeating: 0, count: n)
+        swigluBackward(&dGate, &dUp, w, gate, up, count: n)
+        var written = [Float](repeating: .nan, count: n), writtenUp = [Float](repeating: .nan, count: n)
+        swigluBackward(&written, &writtenUp, w, gate, up, count: n, accumulate: false)
+        #expect(written.map(\.bitPattern) == dGate.map(\.bitPattern) && writtenUp.map(\.bitPattern) == dUp.map(\.bitPattern))
+    }
 }
