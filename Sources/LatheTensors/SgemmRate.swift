@@ -1,4 +1,5 @@
 import Dispatch
+import LatheSupport
 
 /// The machine's measured `cblas_sgemm` rate: the ceiling every benchmark's utilisation is reported against.
 public enum SgemmRate {
@@ -23,5 +24,30 @@ public enum SgemmRate {
             }
         }
         return 2.0 * Double(m) * Double(n) * Double(k) / best / 1e9
+    }
+}
+
+/// The machine's measured memory bandwidth: the ceiling memory-bound passes (norms, element-wise ops, AdamW) are
+/// reported against.
+public enum MemoryBandwidth {
+    /// Best GB/s over `repeats` runs of `y = a·x + y` over `floats` floats (8 bytes read, 4 written per element)
+    /// split over the configured threads as the element-wise kernels split theirs.
+    public static func measure(floats: Int = 1 << 23, repeats: Int = 5) -> Double {
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        defer { x.deallocate(); y.deallocate() }
+        x.initialize(repeating: 0.5, count: floats)
+        y.initialize(repeating: 0.25, count: floats)
+        let shared = UncheckedSendable((x, y))
+        var best = Double.infinity
+        for run in 0...repeats {   // run 0 warms up
+            let start = DispatchTime.now().uptimeNanoseconds
+            Parallel.forEachChunk(floats, minimumChunk: 1 << 16) { range in
+                let (x, y) = shared.value
+                axpy(y + range.lowerBound, 1e-3, x + range.lowerBound, range.count)
+            }
+            if run > 0 { best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        }
+        return 12 * Double(floats) / best / 1e9
     }
 }

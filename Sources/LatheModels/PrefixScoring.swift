@@ -1,0 +1,113 @@
+import LatheSupport
+import LatheTensors
+
+/// Rows of one scoring run that begin with the same `prefix` tokens: the few-shot examples of a `first_n` sampler,
+/// a task description or system prompt shared across documents. The prefix runs once into a KV cache and each
+/// member runs only its own suffix against it (`AttentionSource.prefix`), so the shared tokens are computed once
+/// per group instead of once per request.
+struct PrefixGroup: Equatable {
+    /// Shared leading tokens; at most each member's first scored position, so every scored row is a suffix row.
+    let prefix: Int
+    /// Row indices, in the run's lexicographic order.
+    let members: [Int]
+
+    /// Groups worth running: sort the rows, then split runs of rows whose neighbours share at least
+    /// `minimumPrefix` tokens where splitting computes fewer tokens — (members − 1) · prefix saved per group, none
+    /// for groups of fewer than `minimumRows`, whose rows stay in the padded batches. `limits[i]` caps what row i
+    /// may share (its first scored position).
+    static func find(_ rows: [[Int32]], limits: [Int], minimumPrefix: Int, minimumRows: Int) -> [PrefixGroup] {
+        let order = rows.indices.sorted { a, b in
+            rows[a].lexicographicallyPrecedes(rows[b]) || (rows[a] == rows[b] && a < b)
+        }
+        guard order.count >= 2 else { return [] }
+        // shared[i]: tokens rows order[i] and order[i + 1] may share.
+        let shared = (0..<(order.count - 1)).map { i -> Int in
+            let (a, b) = (order[i], order[i + 1])
+            let cap = min(limits[a], limits[b])
+            var n = 0
+            while n < cap && rows[a][n] == rows[b][n] { n += 1 }
+            return n
+        }
+        var groups = [PrefixGroup]()
+        func saving(_ range: Range<Int>) -> Int {      // over `order` indices
+            guard range.count >= max(2, minimumRows) else { return 0 }
+            let prefix = shared[range.lowerBound..<(range.upperBound - 1)].min() ?? 0
+            return prefix >= minimumPrefix ? (range.count - 1) * prefix : 0
+        }
+        /// Splits `range` at its weakest neighbour link while that saves more, else keeps it whole.
+        func split(_ range: Range<Int>) {
+            guard range.count >= max(2, minimumRows) else { return }
+            let links = range.lowerBound..<(range.upperBound - 1)
+            let weakest = links.min { shared[$0] < shared[$1] }!
+            let (left, right) = (range.lowerBound..<(weakest + 1), (weakest + 1)..<range.upperBound)
+            if shared[weakest] < minimumPrefix || saving(left) + saving(right) > saving(range) {
+                split(left)
+                split(right)
+            } else if saving(range) > 0 {
+                groups.append(PrefixGroup(prefix: shared[links].min()!, members: range.map { order[$0] }))
+            }
+        }
+        split(0..<order.count)
+        return groups
+    }
+}
+
+extension DecoderModel {
+    /// Scores the members of `group`: its prefix runs once into a KV cache, then the members' suffixes run in
+    /// batches of about `batchTokens` rows against it, and the LM head runs only at each member's last
+    /// `targets[m].count` positions. The same computation as `scoreBatch` (lm-eval `_loglikelihood_tokens`),
+    /// summed in another order: log-likelihoods agree to fp32 rounding.
+    func scoreGroup(_ group: PrefixGroup, rows: [[Int32]], targets: [[Int32]], batchTokens: Int) throws -> [ContinuationScore] {
+        let first = rows[group.members[0]]
+        var cache = KVCache(config: config, capacity: group.prefix)
+        _ = try step(Array(first[0..<group.prefix]), cache: &cache)
+        var scores = [ContinuationScore](), start = 0
+        while start < group.members.count {
+            var end = start, tokens = 0
+            while end < group.members.count, end == start || tokens + rows[group.members[end]].count - group.prefix <= batchTokens {
+                tokens += rows[group.members[end]].count - group.prefix
+                end += 1
+            }
+            let members = Array(group.members[start..<end])
+            scores += try scoreSuffixes(members.map { Array(rows[$0][group.prefix...]) }, members.map { targets[$0] }, cache: cache)
+            start = end
+        }
+        return scores
+    }
+
+    /// Suffix rows after the cached prefix (row i of suffix s attends to the prefix and to suffix s's rows ≤ i),
+    /// each scored at its last `targets[s].count` rows.
+    private func scoreSuffixes(_ suffixes: [[Int32]], _ targets: [[Int32]], cache: KVCache) throws -> [ContinuationScore] {
+        let (c, prefix) = (config.hiddenSize, cache.length)
+        let tokens = suffixes.flatMap { $0 }, n = tokens.count
+        let positions = suffixes.flatMap { $0.indices.map { Int32(prefix + $0) } }
+        var rowStart = [Int](), scored = [Int](), wanted = [Int32]()
+        for (s, suffix) in suffixes.enumerated() {
+            try validate(targets[s])
+            let start = rowStart.count
+            for _ in suffix { rowStart.append(start) }
+            let firstScored = start + suffix.count - targets[s].count
+            scored += (0..<targets[s].count).map { firstScored + $0 }
+            wanted += targets[s]
+        }
+        try validate(tokens)
+        let ws = DecoderWorkspace(inference: config, rows: n)
+        var selected = [Float](repeating: 0, count: scored.count * c)      // (R, C)
+        weights.withBase(ws.tile) { base in
+            cache.keys.withUnsafeBufferPointer { keys in
+                cache.values.withUnsafeBufferPointer { values in
+                    rowStart.withUnsafeBufferPointer { rowStart in
+                        forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { l in
+                            .prefix(keys: keys.baseAddress! + l * cache.layerSize, values: values.baseAddress! + l * cache.layerSize,
+                                    prefix: prefix, rowStart: rowStart.baseAddress!)
+                        })
+                    }
+                }
+            }
+        }
+        selected.withUnsafeMutableBufferPointer { out in
+            for (r, row) in scored.enumerated() { (out.baseAddress! + r * c).update(from: ws.finalNormed + row * c, count: c) }
+        }
+        return scoreHidden(selected, wanted, counts: targets.map(\.count))
+    }
+}
