@@ -90,6 +90,14 @@ struct BoundMatrix {
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  rows n: Int, out: Int, in inFeatures: Int) {
         switch matrix {
+        case .dense(let offset) where n <= Self.decodeRows:
+            // Decode over an fp32 base: the same sums as the quantised decode product below.
+            let shared = UncheckedSendable((y, x, w + offset))
+            Parallel.forEachChunk(out, minimumChunk: 64) { range in
+                QuantizedMatrix.multiplyRows(range, of: shared.value.2, columns: inFeatures, vectors: shared.value.1, count: n,
+                                             into: shared.value.0, ldy: out)
+            }
+            if let bias { addBias(y, bias, rows: n, out: out) }
         case .dense(let offset):
             linear(y, x, w + offset, bias: bias, rows: n, out: out, in: inFeatures)
         case .quantized(let q) where n <= Self.decodeRows:
@@ -97,7 +105,7 @@ struct BoundMatrix {
             // Decode: dequantise-and-dot from the stored bytes, bounded by reading them once.
             let shared = UncheckedSendable((y, x))
             Parallel.forEachChunk(out, minimumChunk: 64) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: inFeatures) { scratch in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: q.scratchCount(vectors: n)) { scratch in
                     q.multiply(rows: range, vectors: shared.value.1, count: n, into: shared.value.0, ldy: out,
                                scratch: scratch.baseAddress!)
                 }

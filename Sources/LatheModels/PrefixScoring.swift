@@ -28,26 +28,32 @@ struct PrefixGroup: Equatable {
             while n < cap && rows[a][n] == rows[b][n] { n += 1 }
             return n
         }
-        var groups = [PrefixGroup]()
         func saving(_ range: Range<Int>) -> Int {      // over `order` indices
             guard range.count >= max(2, minimumRows) else { return 0 }
             let prefix = shared[range.lowerBound..<(range.upperBound - 1)].min() ?? 0
             return prefix >= minimumPrefix ? (range.count - 1) * prefix : 0
         }
-        /// Splits `range` at its weakest neighbour link while that saves more, else keeps it whole.
-        func split(_ range: Range<Int>) {
-            guard range.count >= max(2, minimumRows) else { return }
+        /// The most tokens `range` can save, and its groups: whole, or split at its weakest neighbour link (the
+        /// middle one of equal links, so the recursion stays shallow) with each side at its best.
+        func best(_ range: Range<Int>) -> (saved: Int, groups: [PrefixGroup]) {
+            guard range.count >= max(2, minimumRows) else { return (0, []) }
             let links = range.lowerBound..<(range.upperBound - 1)
-            let weakest = links.min { shared[$0] < shared[$1] }!
-            let (left, right) = (range.lowerBound..<(weakest + 1), (weakest + 1)..<range.upperBound)
-            if shared[weakest] < minimumPrefix || saving(left) + saving(right) > saving(range) {
-                split(left)
-                split(right)
-            } else if saving(range) > 0 {
-                groups.append(PrefixGroup(prefix: shared[links].min()!, members: range.map { order[$0] }))
+            let weakest = shared[links].min()!
+            let ties = links.filter { shared[$0] == weakest }
+            let at = ties[ties.count / 2]
+            let (left, right) = (best(range.lowerBound..<(at + 1)), best((at + 1)..<range.upperBound))
+            let whole = saving(range)
+            if whole > 0 && whole >= left.saved + right.saved {
+                return (whole, [PrefixGroup(prefix: weakest, members: range.map { order[$0] })])
             }
+            return (left.saved + right.saved, left.groups + right.groups)
         }
-        split(0..<order.count)
+        // Links below the minimum separate independent runs (found without recursion: most rows share little).
+        var groups = [PrefixGroup](), runStart = 0
+        for i in 0...shared.count where i == shared.count || shared[i] < minimumPrefix {
+            groups += best(runStart..<(i + 1)).groups
+            runStart = i + 1
+        }
         return groups
     }
 }
