@@ -1,6 +1,3 @@
-import LatheSupport
-import LatheTensors
-
 /// Rows of one scoring run that begin with the same `prefix` tokens: the few-shot examples of a `first_n` sampler,
 /// a task description or system prompt shared across documents. The prefix runs once into a KV cache and each
 /// member runs only its own suffix against it (`AttentionSource.prefix`), so the shared tokens are computed once
@@ -81,36 +78,19 @@ extension DecoderModel {
         return scores
     }
 
-    /// Suffix rows after the cached prefix (row i of suffix s attends to the prefix and to suffix s's rows ≤ i),
-    /// each scored at its last `targets[s].count` rows.
+    /// Suffix rows after the cached prefix (`runSuffixes`), each scored at its last `targets[s].count` rows.
     private func scoreSuffixes(_ suffixes: [[Int32]], _ targets: [[Int32]], cache: KVCache) throws -> [ContinuationScore] {
-        let (c, prefix) = (config.hiddenSize, cache.length)
-        let tokens = suffixes.flatMap { $0 }, n = tokens.count
-        let positions = suffixes.flatMap { $0.indices.map { Int32(prefix + $0) } }
-        var rowStart = [Int](), scored = [Int](), wanted = [Int32]()
+        let c = config.hiddenSize
+        var scored = [Int](), wanted = [Int32](), row = 0
         for (s, suffix) in suffixes.enumerated() {
+            try validate(suffix)
             try validate(targets[s])
-            let start = rowStart.count
-            for _ in suffix { rowStart.append(start) }
-            let firstScored = start + suffix.count - targets[s].count
-            scored += (0..<targets[s].count).map { firstScored + $0 }
+            scored += (0..<targets[s].count).map { row + suffix.count - targets[s].count + $0 }
             wanted += targets[s]
+            row += suffix.count
         }
-        try validate(tokens)
-        let ws = DecoderWorkspace(inference: config, rows: n)
+        let ws = runSuffixes(suffixes, cache: cache)
         var selected = [Float](repeating: 0, count: scored.count * c)      // (R, C)
-        weights.withBase(ws.tile) { base in
-            cache.keys.withUnsafeBufferPointer { keys in
-                cache.values.withUnsafeBufferPointer { values in
-                    rowStart.withUnsafeBufferPointer { rowStart in
-                        forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { l in
-                            .prefix(keys: keys.baseAddress! + l * cache.layerSize, values: values.baseAddress! + l * cache.layerSize,
-                                    prefix: prefix, rowStart: rowStart.baseAddress!)
-                        })
-                    }
-                }
-            }
-        }
         selected.withUnsafeMutableBufferPointer { out in
             for (r, row) in scored.enumerated() { (out.baseAddress! + r * c).update(from: ws.finalNormed + row * c, count: c) }
         }

@@ -179,10 +179,18 @@ extension DecoderModel {
         }
     }
 
-    /// Logits (R, V) of suffix rows that each follow the cached prefix: row i of suffix s attends to the prefix
-    /// and to suffix s's rows ≤ i, never to other suffixes.
+    /// Logits (R, V) of suffix rows that each follow the cached prefix (`runSuffixes`).
     private func suffixLogits(_ suffixes: [[Int32]], cache: KVCache) -> [Float] {
-        let (c, vocab, prefix) = (config.hiddenSize, config.vocabSize, cache.length)
+        let ws = runSuffixes(suffixes, cache: cache)
+        var logits = [Float](repeating: 0, count: ws.rows * config.vocabSize)    // (R, V)
+        weights.withBase(ws.tile) { base in lmHead(ws.finalNormed, rows: ws.rows, &logits, base) }
+        return logits
+    }
+
+    /// Runs suffix rows that each follow the cached prefix: row i of suffix s attends to the prefix and to suffix
+    /// s's rows ≤ i, never to other suffixes. The final normed rows (R, C) are in the returned workspace.
+    func runSuffixes(_ suffixes: [[Int32]], cache: KVCache) -> DecoderWorkspace {
+        let prefix = cache.length
         let tokens = suffixes.flatMap { $0 }, n = tokens.count
         let positions = suffixes.flatMap { $0.indices.map { Int32(prefix + $0) } }
         var rowStart = [Int]()            // the first row of each row's suffix
@@ -191,7 +199,6 @@ extension DecoderModel {
             for _ in suffix { rowStart.append(start) }
         }
         let ws = DecoderWorkspace(inference: config, rows: n)
-        var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
         weights.withBase(ws.tile) { base in
             cache.keys.withUnsafeBufferPointer { keys in
                 cache.values.withUnsafeBufferPointer { values in
@@ -203,9 +210,8 @@ extension DecoderModel {
                     }
                 }
             }
-            lmHead(ws.finalNormed, rows: n, &logits, base)
         }
-        return logits
+        return ws
     }
 }
 
