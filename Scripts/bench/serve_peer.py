@@ -8,19 +8,13 @@ Usage: $PYTHON Scripts/bench/serve_peer.py MODEL.gguf --tokens 128 --threads 2
 """
 import argparse
 import json
-import time
+
+from generate_peer import decode
 
 
 def decode_seconds(llm, prompt, tokens):
     """Seconds from the first generated token to the `tokens`-th (greedy, past end-of-sequence)."""
-    count, first = 0, None
-    for _token in llm.generate(prompt, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0, reset=True):
-        count += 1
-        if first is None:
-            first = time.perf_counter()
-        if count == tokens:
-            break
-    return time.perf_counter() - first
+    return decode(llm, prompt, tokens)[0]
 
 
 def main():

@@ -30,6 +30,13 @@ public struct EvaluationOptions: Sendable {
     /// question at a time. Off by default: padded rows batched across questions measured faster on 2 cores
     /// (`lathe bench eval` prints both).
     public var shareContexts = false
+    /// Rows of a task that begin with at least this many identical tokens — the few-shot examples of a `first_n`
+    /// sampler, a description or system prompt — run those tokens once into a KV cache, when at least
+    /// `sharedPrefixRows` rows share them (`DecoderModel.scoreContinuations(sharedPrefix:)`). nil: every row runs
+    /// whole. Log-likelihoods agree with whole rows to fp32 rounding.
+    public var sharedPrefixTokens: Int? = 16
+    /// The fewest rows a shared prefix is run once for (the choices of one question alone do not qualify).
+    public var sharedPrefixRows = 8
     /// lm-eval `--num_fewshot`: replaces each task's `num_fewshot`, except where the YAML sets it to 0.
     public var numFewshot: Int?
     /// Seed of the few-shot sampler's `random.Random` (lm-eval's fourth `--seed`, 1234 by default).

@@ -124,10 +124,7 @@ public enum Evaluator {
     /// The responses of each plan's (context, continuation) requests.
     static func scorePairs(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
                            _ shards: EvaluationShards, _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
-        var pairs = [(context: [Int32], continuation: [Int32])]()
-        for p in plans {
-            for c in p.continuations { pairs.append(model.encoder.encodePair(context: p.context, continuation: c)) }
-        }
+        let pairs = OpProfiler.measure(.data) { model.encoder.encodePairs(plans.map { ($0.context, $0.continuations) }).flatMap { $0 } }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: pairs.count))
         let scores = try score(pairs, groups: plans.map(\.continuations.count), model, options, shards) { done in
             progress(.progress(task: task.name, done: done, total: pairs.count))
@@ -183,8 +180,10 @@ public enum Evaluator {
             }
         }
         if !batched.isEmpty {
+            let prefix = options.sharedPrefixTokens.map { (tokens: $0, rows: options.sharedPrefixRows) }
             let rest = try model.model.scoreContinuations(batched.map { pairs[$0] }, maxLength: model.encoder.maxLength,
-                                                          batchTokens: options.batchTokens, batches: shards.owns) { onProgress(done + $0) }
+                                                          batchTokens: options.batchTokens, batches: shards.owns,
+                                                          sharedPrefix: prefix) { onProgress(done + $0) }
             for (i, member) in batched.enumerated() {
                 if let s = rest[i] { scores[member] = Response(logLikelihood: s.logLikelihood, isGreedy: s.isGreedy) }
             }
@@ -195,9 +194,17 @@ public enum Evaluator {
     /// Each plan's one response: the summed log-likelihood of its target's rolling windows.
     static func scoreRolling(_ task: TaskConfig, _ plans: [Plan], _ model: EvaluationModel, _ options: EvaluationOptions,
                              _ shards: EvaluationShards, _ progress: (EvaluationEvent) -> Void) throws -> [[Response]] {
+        var perPlan = [[(context: [Int32], continuation: [Int32])]](repeating: [], count: plans.count)
+        OpProfiler.measure(.data) {
+            perPlan.withUnsafeMutableBufferPointer { out in
+                let shared = UncheckedSendable(out)
+                Parallel.forEachChunk(plans.count, minimumChunk: 4) { range in
+                    for i in range { shared.value[i] = model.encoder.rollingWindows(plans[i].target) }
+                }
+            }
+        }
         var windows = [(context: [Int32], continuation: [Int32])](), owner = [Int]()
-        for (index, p) in plans.enumerated() {
-            let w = model.encoder.rollingWindows(p.target)
+        for (index, w) in perPlan.enumerated() {
             windows += w
             owner += Array(repeating: index, count: w.count)
         }

@@ -1,3 +1,4 @@
+import LatheSupport
 import LatheTokenizers
 
 /// Turns request strings into token ids exactly as lm-eval 0.4 `HFLM` does for a causal model.
@@ -27,17 +28,39 @@ public struct RequestEncoder: Sendable {
     /// context moves to the continuation, the whole string is encoded, and the continuation is what follows the
     /// context's own encoding.
     public func encodePair(context: String, continuation: String) -> (context: [Int32], continuation: [Int32]) {
-        if context.isEmpty { return ([prefixToken], encode(continuation)) }
-        var context = context, continuation = continuation
+        encodePairs(context: context, continuations: [continuation])[0]
+    }
+
+    /// The context without its trailing whitespace, and that whitespace (which moves to the continuation).
+    private func splitTrailingWhitespace(_ context: String) -> (String, String) {
         let trimmed = context.pythonRstripped()
         let kept = trimmed.unicodeScalars.count
-        if kept < context.unicodeScalars.count {
-            continuation = String(String.UnicodeScalarView(context.unicodeScalars.dropFirst(kept))) + continuation
-            context = trimmed
+        guard kept < context.unicodeScalars.count else { return (context, "") }
+        return (trimmed, String(String.UnicodeScalarView(context.unicodeScalars.dropFirst(kept))))
+    }
+
+    /// `encodePair` for every (context, continuations) request group, the groups encoded in parallel and each
+    /// context once for all its continuations (its encoding is the same for each).
+    public func encodePairs(_ groups: [(context: String, continuations: [String])]) -> [[(context: [Int32], continuation: [Int32])]] {
+        var encoded = [[(context: [Int32], continuation: [Int32])]](repeating: [], count: groups.count)
+        encoded.withUnsafeMutableBufferPointer { out in
+            let shared = UncheckedSendable(out)
+            Parallel.forEachChunk(groups.count, minimumChunk: 8) { range in
+                for g in range { shared.value[g] = encodePairs(context: groups[g].context, continuations: groups[g].continuations) }
+            }
         }
-        let whole = encode(context + continuation)
-        let contextTokens = encode(context)
-        return (contextTokens, Array(whole.dropFirst(min(contextTokens.count, whole.count))))
+        return encoded
+    }
+
+    /// `encodePair(context:continuation:)` for each continuation of one context, the context encoded once.
+    func encodePairs(context: String, continuations: [String]) -> [(context: [Int32], continuation: [Int32])] {
+        if context.isEmpty { return continuations.map { ([prefixToken], encode($0)) } }
+        let (trimmed, moved) = splitTrailingWhitespace(context)
+        let contextTokens = encode(trimmed)
+        return continuations.map { continuation in
+            let whole = encode(trimmed + moved + continuation)
+            return (contextTokens, Array(whole.dropFirst(min(contextTokens.count, whole.count))))
+        }
     }
 
     /// `get_rolling_token_windows(tokens, prefix, max_length, context_len=1)` then `make_disjoint_window`:

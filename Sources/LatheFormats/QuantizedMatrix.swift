@@ -10,10 +10,10 @@ public struct QuantizedMatrix: Sendable {
     public let columns: Int
     /// Bytes of one stored row.
     public let rowBytes: Int
-    private let bytes: MappedBytes
-    private let byteOffset: Int       // absolute offset of stored row 0 in `bytes`
+    let bytes: MappedBytes
+    let byteOffset: Int       // absolute offset of stored row 0 in `bytes`
     /// Stored row of each logical row when the rows are reordered (GGUF's Q/K permutation); nil: row i is row i.
-    private let rowOrder: [Int32]?
+    let rowOrder: [Int32]?
 
     /// The `rows` × `columns` values of `type` starting at `byteOffset` of `bytes`; the range is checked against the
     /// buffer and `columns` must be whole blocks.

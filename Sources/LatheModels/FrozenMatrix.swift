@@ -81,6 +81,10 @@ struct BoundMatrix {
     let w: UnsafePointer<Float>
     let tile: TileScratch
 
+    /// Up to this many rows, a quantised product is a dequantise-and-dot over the stored bytes
+    /// (`QuantizedMatrix.multiply`); above it, dequantised tiles go through the sgemm.
+    static let decodeRows = 4
+
     /// `y (N, out) = x (N, in) · Wᵀ + bias`. Quantised: tiles of output rows, each dequantised and multiplied as a
     /// block of columns of y — every dot product is whole, over the same `in` values the fp32 path multiplies.
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -88,8 +92,27 @@ struct BoundMatrix {
         let span = OpProfiler.begin()
         defer { OpProfiler.end(span, .baseMatmul, flops: Double(2 * n * out * inFeatures)) }
         switch matrix {
+        case .dense(let offset) where n <= Self.decodeRows:
+            // Decode over an fp32 base: the same sums as the quantised decode product below.
+            let shared = UncheckedSendable((y, x, w + offset))
+            Parallel.forEachChunk(out, minimumChunk: 64) { range in
+                QuantizedMatrix.multiplyRows(range, of: shared.value.2, columns: inFeatures, vectors: shared.value.1, count: n,
+                                             into: shared.value.0, ldy: out)
+            }
+            if let bias { addBias(y, bias, rows: n, out: out) }
         case .dense(let offset):
             linear(y, x, w + offset, bias: bias, rows: n, out: out, in: inFeatures)
+        case .quantized(let q) where n <= Self.decodeRows:
+            precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
+            // Decode: dequantise-and-dot from the stored bytes, bounded by reading them once.
+            let shared = UncheckedSendable((y, x))
+            Parallel.forEachChunk(out, minimumChunk: 64) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: q.scratchCount(vectors: n)) { scratch in
+                    q.multiply(rows: range, vectors: shared.value.1, count: n, into: shared.value.0, ldy: out,
+                               scratch: scratch.baseAddress!)
+                }
+            }
+            if let bias { addBias(y, bias, rows: n, out: out) }
         case .quantized(let q):
             precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
             forEachTile(q) { start, count, rows in

@@ -27,8 +27,13 @@ extension DecoderModel {
     /// The same batches, but only those `batches` selects (by their index in run order) are run; the other pairs'
     /// scores are nil. Ranks that split the batches between them get every score exactly as one process computes
     /// it: a row's score can differ in its last bits with the rows it is batched with (the sgemm's blocking).
+    ///
+    /// With `sharedPrefix`, groups of at least `rows` rows whose first `tokens` or more tokens are the same (few-shot
+    /// examples, a description) run those once (`PrefixGroup`); each group counts as one batch, before the padded
+    /// batches of the other rows. Their scores agree with the padded batches' to fp32 rounding.
     public func scoreContinuations(_ pairs: [(context: [Int32], continuation: [Int32])], maxLength: Int,
                                    batchTokens: Int, batches selected: (Int) -> Bool,
+                                   sharedPrefix: (tokens: Int, rows: Int)? = nil,
                                    onBatch: (Int) -> Void = { _ in }) throws -> [ContinuationScore?] {
         var rows = [[Int32]](), targets = [[Int32]]()
         for (context, continuation) in pairs {
@@ -39,9 +44,25 @@ extension DecoderModel {
             rows.append(input)
             targets.append(Array(continuation.suffix(input.count)))
         }
-        let order = rows.indices.sorted { rows[$0].count > rows[$1].count }
         var scores = [ContinuationScore?](repeating: nil, count: pairs.count)
-        var start = 0, batch = 0
+        var batch = 0, done = 0, grouped = Set<Int>()
+        if let sharedPrefix, config.longRope == nil {
+            // LongRoPE picks its factors per pass from the longest position: such models run whole rows.
+            let groups = PrefixGroup.find(rows, limits: rows.indices.map { rows[$0].count - targets[$0].count },
+                                          minimumPrefix: max(1, sharedPrefix.tokens), minimumRows: sharedPrefix.rows)
+            for group in groups {
+                if selected(batch) {
+                    let groupScores = try scoreGroup(group, rows: rows, targets: targets, batchTokens: batchTokens)
+                    for (i, member) in group.members.enumerated() { scores[member] = groupScores[i] }
+                }
+                grouped.formUnion(group.members)
+                batch += 1
+                done += group.members.count
+                onBatch(done)
+            }
+        }
+        let order = rows.indices.filter { !grouped.contains($0) }.sorted { rows[$0].count > rows[$1].count }
+        var start = 0
         while start < order.count {
             let length = rows[order[start]].count
             let count = max(1, min(order.count - start, batchTokens / max(length, 1)))
@@ -52,7 +73,7 @@ extension DecoderModel {
             }
             start += count
             batch += 1
-            onBatch(start)
+            onBatch(done + start)
         }
         return scores
     }
@@ -68,7 +89,7 @@ extension DecoderModel {
         let padded = rows.map { $0 + [Int32](repeating: 0, count: length - $0.count) }
         let batch = try Batch(rows: padded)
         let hidden = try hiddenStates(batch)            // (B·T, C)
-        let (c, vocab) = (config.hiddenSize, config.vocabSize)
+        let c = config.hiddenSize
         var selected = [Float]()                        // (R, C): the hidden rows whose next token is scored
         var wanted = [Int32]()                          // (R)
         for (b, row) in rows.enumerated() {
@@ -80,7 +101,16 @@ extension DecoderModel {
                 wanted.append(target)
             }
         }
+        return scoreHidden(selected, wanted, counts: targets.map(\.count))
+    }
+
+    /// The scores of hidden rows (R, C), each predicting `wanted[r]`, summed per request over `counts` consecutive
+    /// rows: the LM head only over these rows, then log softmax in Double (`LogSoftmax`).
+    func scoreHidden(_ selected: [Float], _ wanted: [Int32], counts: [Int]) -> [ContinuationScore] {
+        let vocab = config.vocabSize
         let total = wanted.count
+        let span = OpProfiler.begin()   // the head's product and the log softmax: 2·C·V per scored row
+        defer { OpProfiler.end(span, .lmHead, flops: Double(2 * total * config.hiddenSize * vocab)) }
         var logits = [Float](repeating: 0, count: total * vocab)   // (R, V)
         weights.withBase(TileScratch()) { base in
             lmHead(selected, rows: total, &logits, base)
@@ -96,11 +126,11 @@ extension DecoderModel {
             }
         }
         var result = [ContinuationScore](), cursor = 0
-        for target in targets {
-            let range = cursor..<cursor + target.count
+        for count in counts {
+            let range = cursor..<cursor + count
             result.append(ContinuationScore(logLikelihood: range.reduce(0) { $0 + logProbs[$1] },
-                                            isGreedy: range.allSatisfy { greedy[$0] }, tokenCount: target.count))
-            cursor += target.count
+                                            isGreedy: range.allSatisfy { greedy[$0] }, tokenCount: count))
+            cursor += count
         }
         return result
     }
@@ -149,10 +179,18 @@ extension DecoderModel {
         }
     }
 
-    /// Logits (R, V) of suffix rows that each follow the cached prefix: row i of suffix s attends to the prefix
-    /// and to suffix s's rows ≤ i, never to other suffixes.
+    /// Logits (R, V) of suffix rows that each follow the cached prefix (`runSuffixes`).
     private func suffixLogits(_ suffixes: [[Int32]], cache: KVCache) -> [Float] {
-        let (c, vocab, prefix) = (config.hiddenSize, config.vocabSize, cache.length)
+        let ws = runSuffixes(suffixes, cache: cache)
+        var logits = [Float](repeating: 0, count: ws.rows * config.vocabSize)    // (R, V)
+        weights.withBase(ws.tile) { base in lmHead(ws.finalNormed, rows: ws.rows, &logits, base) }
+        return logits
+    }
+
+    /// Runs suffix rows that each follow the cached prefix: row i of suffix s attends to the prefix and to suffix
+    /// s's rows ≤ i, never to other suffixes. The final normed rows (R, C) are in the returned workspace.
+    func runSuffixes(_ suffixes: [[Int32]], cache: KVCache) -> DecoderWorkspace {
+        let prefix = cache.length
         let tokens = suffixes.flatMap { $0 }, n = tokens.count
         let positions = suffixes.flatMap { $0.indices.map { Int32(prefix + $0) } }
         var rowStart = [Int]()            // the first row of each row's suffix
@@ -161,7 +199,6 @@ extension DecoderModel {
             for _ in suffix { rowStart.append(start) }
         }
         let ws = DecoderWorkspace(inference: config, rows: n)
-        var logits = [Float](repeating: 0, count: n * vocab)    // (R, V)
         weights.withBase(ws.tile) { base in
             cache.keys.withUnsafeBufferPointer { keys in
                 cache.values.withUnsafeBufferPointer { values in
@@ -173,9 +210,8 @@ extension DecoderModel {
                     }
                 }
             }
-            lmHead(ws.finalNormed, rows: n, &logits, base)
         }
-        return logits
+        return ws
     }
 }
 

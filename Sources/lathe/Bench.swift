@@ -5,7 +5,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Lathe's speed against the machine's sgemm rate and the Python peers.",
         subcommands: [BenchKernels.self, BenchForward.self, BenchTrain.self, BenchScale.self, BenchTokenize.self, BenchClean.self, BenchEval.self,
-                      BenchServe.self]
+                      BenchServe.self, BenchGenerate.self]
     )
 }
 

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import LatheFormats
+import LatheModels
+import LatheSupport
+
+/// `lathe bench generate`: single-stream greedy decode tokens/s beside llama.cpp in the same run (alternated pairs),
+/// and batched decode of many streams (aggregate tokens/s) — the KV-step path over the base in its stored form.
+struct BenchGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Single-stream decode tokens/s beside llama.cpp (via $PYTHON, alternated pairs), and batched decode of many streams."
+    )
+
+    @OptionGroup var threads: ThreadOptions
+    @Option(help: "Model file or directory.") var model = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
+    @Option(help: "Prompt the streams decode after.") var prompt = "The history of the lighthouse"
+    @Option(help: "Tokens decoded per stream (greedy, past end-of-sequence).") var tokens = 128
+    @Option(help: "Single-stream measurements, each Lathe's then llama.cpp's.") var pairs = 2
+    @Option(help: "Streams of the batched decode measurement (0 skips it).") var streams = 16
+    @Flag(help: "Skip the llama.cpp peer.") var noPeer = false
+
+    func validate() throws {
+        guard tokens >= 2, pairs >= 1, streams >= 0 else {
+            throw ValidationError("--tokens must be at least 2, --pairs at least 1 and --streams at least 0")
+        }
+    }
+
+    func run() throws {
+        threads.configure()
+        let loaded = try ModelLoader.load(model)
+        let decoder = DecoderModel(weights: loaded.weights, rope: loaded.rope)
+        let ids = try loaded.tokenizer().encode(prompt, addSpecialTokens: true)
+        guard !ids.isEmpty else { throw ValidationError("--prompt encodes to no tokens") }
+        let stored = loaded.weights.byteCount
+        print("model \(model)  base held as \(loaded.weights.keepsMatricesQuantized ? "its stored quants" : "fp32") (\(megabytes(stored)))  threads \(Parallel.threads)")
+        print("single-stream greedy decode of \(tokens) tokens after \(ids.count) prompt tokens, prefill excluded:")
+        _ = try singleStream(decoder, ids, count: 8)   // warm-up
+        var ratios = [Double](), ours = [Double](), peerRates = [Double]()
+        for pair in 1...pairs {
+            let (rate, generated) = try singleStream(decoder, ids, count: tokens)
+            ours.append(rate)
+            var line = "pair \(pair)   Lathe \(format(rate)) tokens/s (\(format(rate * Double(stored) / 1e9)) GB/s of stored weights)"
+            if !noPeer {
+                let peer = Peer.run(script: "generate_peer.py", arguments: [model, "--prompt-ids", ids.map(String.init).joined(separator: ","),
+                                                                            "--tokens", "\(tokens)", "--threads", "\(Parallel.threads)"])
+                if let result = peer.result, let peerRate = result["decode_tokens_per_s"]?.doubleValue {
+                    ratios.append(rate / peerRate)
+                    peerRates.append(peerRate)
+                    let theirs = result["first_tokens"]?.arrayValue?.compactMap { $0.doubleValue.map { Int32($0) } } ?? []
+                    let agree = zip(theirs, generated).prefix { $0 == $1 }.count
+                    line += "   llama.cpp \(format(peerRate)) tokens/s (llama-cpp-python \(result["llama_cpp"]?.scalarText ?? "?"))"
+                    line += "   \(format(rate / peerRate, decimals: 2))×   greedy tokens agree for \(agree)/\(min(theirs.count, generated.count))"
+                } else {
+                    line += "   llama.cpp not measured: \(peer.failure ?? "unknown")"
+                }
+            }
+            print(line)
+        }
+        if !ratios.isEmpty {
+            print("single stream vs llama.cpp  median \(format(median(ratios), decimals: 2))× over \(ratios.count) pairs")
+        }
+        guard streams > 0 else { return }
+        let batched = try batchedDecode(decoder, ids, streams: streams, count: tokens)
+        var line = "batched decode of \(streams) streams: \(format(batched)) tokens/s aggregate (\(format(batched / median(ours), decimals: 2))× Lathe's single stream"
+        if !peerRates.isEmpty { line += ", \(format(batched / median(peerRates), decimals: 2))× llama.cpp's single stream" }
+        print(line + ")")
+    }
+
+    /// Tokens/s of one greedy stream from the first generated token to the `count`-th (`DecoderModel.step`, the
+    /// path `lathe generate` runs), and the generated ids.
+    private func singleStream(_ decoder: DecoderModel, _ ids: [Int32], count: Int) throws -> (Double, [Int32]) {
+        var cache = KVCache(config: decoder.config, capacity: ids.count + count)
+        var logits = try decoder.step(ids, cache: &cache)
+        var generated = [Int32(argmaxIndex(logits))]
+        let start = DispatchTime.now().uptimeNanoseconds
+        while generated.count < count {
+            logits = try decoder.step([generated.last!], cache: &cache)
+            generated.append(Int32(argmaxIndex(logits)))
+        }
+        return (Double(count - 1) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9), generated)
+    }
+
+    /// Aggregate tokens/s of `streams` greedy streams decoded together (`DecoderModel.decodeStep`, the batched step
+    /// `lathe serve` runs), each after the prompt with a different last token so the streams differ; prefill excluded.
+    private func batchedDecode(_ decoder: DecoderModel, _ ids: [Int32], streams: Int, count: Int) throws -> Double {
+        let vocab = Int32(decoder.config.vocabSize)
+        let caches = (0..<streams).map { _ in SequenceCache(config: decoder.config, capacity: ids.count + count + 1) }
+        var next = [Int32]()
+        for (s, cache) in caches.enumerated() {
+            let hidden = try decoder.prefill(ids + [Int32(s * 97 + 13) % vocab], cache: cache, adapter: nil)
+            next.append(Int32(argmaxIndex(decoder.logits(hidden: hidden, first: ids.count, rows: 1))))
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 1..<count {
+            let logits = try decoder.decodeStep(next, caches: caches, adapter: nil)   // (streams, V)
+            let v = decoder.config.vocabSize
+            next = (0..<streams).map { s in Int32(argmaxIndex(Array(logits[(s * v)..<((s + 1) * v)]))) }
+        }
+        return Double(streams * (count - 1)) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    private func median(_ values: [Double]) -> Double { values.sorted()[(values.count - 1) / 2] }
+}
