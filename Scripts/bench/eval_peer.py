@@ -1,7 +1,7 @@
 """The peer for `lathe bench eval`: lm-eval 0.4 `--model hf` (HFLM, PyTorch, CPU, fp32) on the same GGUF weights.
 
-Builds an HF directory from the GGUF (transformers dequantises it; the plain LlamaForCausalLM is re-saved because a
-GGUF-loaded model refuses save_pretrained) and loads it as `HFLM` (timed apart, as `load_s`). Then times
+Loads the GGUF's plain fp32 HF folder (made once by gguf_cache.py, since a GGUF-loaded model cannot be handed to
+HFLM) as `HFLM` (timed apart, as `load_s`). Then times
 `lm_eval.simple_evaluate` end to end on the task — what `lm_eval run --model hf --tasks NAME --include_path DIR
 --log_samples` does after loading the model: the task's documents, few-shot contexts, tokenising, the
 log-likelihood requests (HFLM's own length-sorted batches of --batch-size) and the metrics — best of --repeats.
@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
 
@@ -38,7 +37,7 @@ def main():
         import lm_eval
         from lm_eval.models.huggingface import HFLM
         from lm_eval.tasks import TaskManager
-        from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
+        from gguf_cache import cached_folder
     except ImportError as error:
         print(json.dumps({"error": f"{error.name} is not installed (the peer needs torch, transformers, gguf, lm_eval)"}))
         return
@@ -46,20 +45,10 @@ def main():
     logging.disable(logging.WARNING)
 
     torch.set_num_threads(args.threads)
-    folder, name = os.path.split(args.gguf)
-    with tempfile.TemporaryDirectory() as tmp:
-        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-        config = loaded.config
-        if hasattr(config, "quantization_config"):
-            del config.quantization_config
-        plain = LlamaForCausalLM(config).to(torch.float32)
-        plain.load_state_dict(loaded.state_dict())
-        plain.save_pretrained(tmp)
-        AutoTokenizer.from_pretrained(folder, gguf_file=name).save_pretrained(tmp)
-        del loaded, plain
-        start = time.perf_counter()
-        lm = HFLM(pretrained=tmp, dtype="float32", device="cpu", batch_size=args.batch_size)
-        load = time.perf_counter() - start
+    folder = cached_folder(args.gguf, torch)   # converted once, then reused (gguf_cache.py)
+    start = time.perf_counter()
+    lm = HFLM(pretrained=folder, dtype="float32", device="cpu", batch_size=args.batch_size)
+    load = time.perf_counter() - start
 
     best, results = float("inf"), None
     for _ in range(args.repeats):

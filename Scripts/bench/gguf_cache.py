@@ -1,28 +1,34 @@
-"""Loading a GGUF in transformers for a bench peer, once.
+"""A GGUF as a plain fp32 Hugging Face folder for the bench peers, converted once.
 
 transformers dequantises a GGUF in Python (gguf-py and numpy) on every load: for a 0.5B model in Q4_K that took
-longer than the benchmark itself. The first load saves the dequantised fp32 model with `save_pretrained` in
-`Checkpoints/.peer-cache/<file name>-<size>-<mtime>/` (git-ignored, like every model file) and later loads read that
-folder. The weights are the same numbers either way; the peer's peak RSS is then its training's, not the
-converter's.
+longer than the benchmark itself, and a GGUF-loaded model cannot be handed to lm-eval's HFLM. The first call saves
+the dequantised fp32 weights, the config and the tokenizer in `Checkpoints/.peer-cache/<file name>-<size>-<mtime>/`
+(git-ignored, like every model file); later calls reuse that folder. The weights are the same numbers either way,
+and a peer's peak RSS is then its own work's, not the converter's.
 """
 import os
 
 
-def load_causal_lm(gguf_path, torch):
-    """The transformers model of `gguf_path` in fp32, through the cache folder."""
-    from transformers import AutoModelForCausalLM
-
+def cached_folder(gguf_path, torch):
+    """The folder holding `gguf_path` as fp32 safetensors, config.json and tokenizer files (made on first use)."""
     path = os.path.abspath(gguf_path)
     stat = os.stat(path)
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "Checkpoints")
     cache = os.path.join(root, ".peer-cache", f"{os.path.basename(path)}-{stat.st_size}-{int(stat.st_mtime)}")
-    if os.path.exists(os.path.join(cache, "config.json")):
-        return AutoModelForCausalLM.from_pretrained(cache, dtype=torch.float32)
     folder, name = os.path.split(path)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    save(model, cache)
-    return model
+    if not os.path.exists(os.path.join(cache, "config.json")):
+        from transformers import AutoModelForCausalLM
+        save(AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32), cache)
+    if not os.path.exists(os.path.join(cache, "tokenizer_config.json")):
+        from transformers import AutoTokenizer
+        AutoTokenizer.from_pretrained(folder, gguf_file=name).save_pretrained(cache)
+    return cache
+
+
+def load_causal_lm(gguf_path, torch):
+    """The transformers model of `gguf_path` in fp32, read from its cached folder."""
+    from transformers import AutoModelForCausalLM
+    return AutoModelForCausalLM.from_pretrained(cached_folder(gguf_path, torch), dtype=torch.float32)
 
 
 def save(model, cache):
