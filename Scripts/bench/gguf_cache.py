@@ -9,8 +9,9 @@ and a peer's peak RSS is then its own work's, not the converter's.
 import os
 
 
-def cached_folder(gguf_path, torch):
-    """The folder holding `gguf_path` as fp32 safetensors, config.json and tokenizer files (made on first use)."""
+def cached_folder(gguf_path, torch, tokenizer=True):
+    """The folder holding `gguf_path` as fp32 safetensors and config.json, and with `tokenizer` its tokenizer files
+    (made on first use). Training needs no tokenizer, and the shaped models' GGUFs carry none."""
     path = os.path.abspath(gguf_path)
     stat = os.stat(path)
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "Checkpoints")
@@ -19,7 +20,7 @@ def cached_folder(gguf_path, torch):
     if not os.path.exists(os.path.join(cache, "config.json")):
         from transformers import AutoModelForCausalLM
         save(AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32), cache)
-    if not os.path.exists(os.path.join(cache, "tokenizer_config.json")):
+    if tokenizer and not os.path.exists(os.path.join(cache, "tokenizer_config.json")):
         from transformers import AutoTokenizer
         AutoTokenizer.from_pretrained(folder, gguf_file=name).save_pretrained(cache)
     return cache
@@ -28,7 +29,7 @@ def cached_folder(gguf_path, torch):
 def load_causal_lm(gguf_path, torch):
     """The transformers model of `gguf_path` in fp32, read from its cached folder."""
     from transformers import AutoModelForCausalLM
-    return AutoModelForCausalLM.from_pretrained(cached_folder(gguf_path, torch), dtype=torch.float32)
+    return AutoModelForCausalLM.from_pretrained(cached_folder(gguf_path, torch, tokenizer=False), dtype=torch.float32)
 
 
 def save(model, cache):

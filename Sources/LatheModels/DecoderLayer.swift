@@ -43,6 +43,7 @@ struct LayerActivations {
     let rstd2: UnsafeMutablePointer<Float>      // (N)
     let gate: UnsafeMutablePointer<Float>       // (N, F)
     let up: UnsafeMutablePointer<Float>         // (N, F)
+    /// act(gate, up): one buffer shared by every layer of a training workspace, recomputed in the backward.
     let activated: UnsafeMutablePointer<Float>  // (N, F)
     let output: UnsafeMutablePointer<Float>     // (N, C)  residual stream leaving the layer
 }
@@ -205,6 +206,12 @@ struct DecoderLayer {
         }
         // output = middle + [norm](down(act(gate(normed2), up(normed2))))
         let dMLPOut = branchGradient(L.mlpOutNorm, a.mlpOut, a.mlpOutRstd, w, s, n: n)
+        // act(gate, up) again: the layers share one buffer for it, and the same op on the same inputs gives the
+        // forward's bits, which the down projection's LoRA gradient reads.
+        switch config.activation {
+        case .silu: swigluForward(a.activated, a.gate, a.up, count: n * f)
+        case .geluTanh: gegluForward(a.activated, a.gate, a.up, count: n * f)
+        }
         s.dActivated.update(repeating: 0, count: n * f)
         projectBack(.down, dx: s.dActivated, dMLPOut, a.activated, L.down, out: c, in: f)
         switch config.activation {   // written, not accumulated: no zeroing pass over dGate and dUp

@@ -84,7 +84,8 @@ public final class DecoderWorkspace {
         keepsActivations = training
         recomputes = training && recompute
         let (qkNorm, sandwich) = (config.qkNorm, config.sandwichNorms)
-        func activations(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>?) -> LayerActivations {
+        func activations(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>?,
+                         activated: UnsafeMutablePointer<Float>) -> LayerActivations {
             LayerActivations(
                 input: input, normed1: buffer(n * c), rstd1: buffer(n), q: buffer(n * qw), k: buffer(n * kvw),
                 v: buffer(n * kvw), qRaw: qkNorm ? buffer(n * qw) : nil, kRaw: qkNorm ? buffer(n * kvw) : nil,
@@ -93,20 +94,27 @@ public final class DecoderWorkspace {
                 attentionOut: sandwich ? buffer(n * c) : nil, attentionOutRstd: sandwich ? buffer(n) : nil,
                 mlpOut: sandwich ? buffer(n * c) : nil, mlpOutRstd: sandwich ? buffer(n) : nil,
                 middle: buffer(n * c), normed2: buffer(n * c),
-                rstd2: buffer(n), gate: buffer(n * f), up: buffer(n * f), activated: buffer(n * f), output: output ?? input)
+                rstd2: buffer(n), gate: buffer(n * f), up: buffer(n * f), activated: activated, output: output ?? input)
         }
         if training {
             let inputs = (0...config.layerCount).map { _ in buffer(n * c) }   // layer inputs, then the final input
             if recompute {
-                let shared = activations(input: inputs[0], output: inputs[1])
+                let shared = activations(input: inputs[0], output: inputs[1], activated: buffer(n * f))
                 layers = (0..<config.layerCount).map { shared.rebased(input: inputs[$0], output: inputs[$0 + 1]) }
             } else {
-                layers = (0..<config.layerCount).map { activations(input: inputs[$0], output: inputs[$0 + 1]) }
+                // act(gate, up) is recomputed in each layer's backward from the kept gate and up (the same op on the
+                // same inputs, so the same bits): one (N, F) buffer serves every layer instead of one per layer.
+                activation = false
+                let activated = buffer(n * f)
+                activation = true
+                layers = (0..<config.layerCount).map {
+                    activations(input: inputs[$0], output: inputs[$0 + 1], activated: activated)
+                }
             }
             finalInput = inputs[config.layerCount]
         } else {
             let stream = buffer(n * c)                                      // the residual stream, in place
-            layers = Array(repeating: activations(input: stream, output: nil), count: config.layerCount)
+            layers = Array(repeating: activations(input: stream, output: nil, activated: buffer(n * f)), count: config.layerCount)
             finalInput = stream
         }
         activation = false

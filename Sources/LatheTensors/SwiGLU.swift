@@ -23,10 +23,13 @@ public func swigluForward(
             store8(g / (1 + exp8(-g)) * load8(up + i), out + i)
             i += 8
         }
-        while i < range.upperBound {
-            let g = gate[i]
-            out[i] = g / (1 + expf(-g)) * up[i]
-            i += 1
+        // The tail goes through the same 8-lane formula (zero-padded), so every element's bits are the same
+        // whatever the chunking: training's backward recomputes this output and must get the forward's bits.
+        if i < range.upperBound {
+            var (g, u) = (Vector8(), Vector8())
+            for j in 0..<(range.upperBound - i) { (g[j], u[j]) = (gate[i + j], up[i + j]) }
+            let y = g / (1 + exp8(-g)) * u
+            for j in 0..<(range.upperBound - i) { out[i + j] = y[j] }
         }
     }
 }
