@@ -25,10 +25,30 @@
 //   LatheServe        `lathe serve`: OpenAI-style HTTP over Formats, Tokenizers, Models + Hummingbird,
 //                     swift-prometheus
 //   lathe             the CLI: parses flags, renders events, starts the MPI job + ArgumentParser
+import Foundation
 import PackageDescription
 
+/// The CPU the numeric modules are compiled for. Their SIMD loops (`SIMD16<Float>` and the like) use whatever vector
+/// registers the target has: built for baseline x86-64 they run in 128-bit SSE registers without F16C. On an x86-64
+/// host whose /proc/cpuinfo lists every Haswell feature (AVX2, FMA, F16C, BMI1/2, MOVBE, LZCNT) they are compiled
+/// for `haswell`, as llama.cpp builds for the host by default; such a binary needs those features where it runs.
+/// `LATHE_TARGET_CPU=x86-64 swift build` (or any CPU name LLVM knows) overrides the choice. Swift does not contract
+/// `a * b + c` into a fused multiply-add, so every result is the same bits either way.
+let targetCPU: String? = {
+    if let chosen = ProcessInfo.processInfo.environment["LATHE_TARGET_CPU"], !chosen.isEmpty { return chosen }
+    #if os(Linux) && arch(x86_64)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let present = Set(flags.split(separator: " ").map(String.init))
+    let haswell = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "abm", "popcnt"]
+    return haswell.allSatisfy(present.contains) ? "haswell" : nil
+    #else
+    return nil
+    #endif
+}()
+
 /// Optimisation for the modules with hot loops, in every configuration.
-let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"] + (targetCPU.map { ["-target-cpu", $0] } ?? []))]
 
 let package = Package(
     name: "Lathe",

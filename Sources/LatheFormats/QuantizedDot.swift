@@ -44,9 +44,9 @@ extension QuantizedMatrix {
                             for i in 0..<(2 * n) { acc[i] = SIMD16() }
                             let count = min(Self.span, blocks - first), xb = xs + first * 32
                             switch type {
-                            case .q4_1: Self.dotQ4(p + first * 20, blockBytes: 20, hasMin: true, count, xb, columns, n, acc)
-                            case .q4_0: Self.dotQ4(p + first * 18, blockBytes: 18, hasMin: false, count, xb, columns, n, acc)
-                            case .q8_0: Self.dotQ8_0(p + first * 34, count, xb, columns, n, acc)
+                            case .q4_1: Self.dot(Q4_1Blocks.self, p + first * 20, count, xb, columns, n, acc)
+                            case .q4_0: Self.dot(Q4_0Blocks.self, p + first * 18, count, xb, columns, n, acc)
+                            case .q8_0: Self.dot(Q8_0Blocks.self, p + first * 34, count, xb, columns, n, acc)
                             default:
                                 let end = first + Self.span >= blocks ? columns : (first + count) * 32
                                 Self.dotFloats(scratch + first * 32, end - first * 32, xb, columns, n, acc)
@@ -81,12 +81,6 @@ extension QuantizedMatrix {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
-    /// Small non-negative integers (< 2²³) as exact floats: 2²³ + v has v in its mantissa.
-    @inline(__always)
-    private static func exactFloats(_ v: SIMD16<UInt32>) -> SIMD16<Float> {
-        unsafeBitCast(v | 0x4B00_0000, to: SIMD16<Float>.self) - 8_388_608
-    }
-
     /// The 32 values of a block (w0: lanes 0..<16, w1: 16..<32) into every vector's two accumulators.
     @inline(__always)
     private static func accumulate(_ w0: SIMD16<Float>, _ w1: SIMD16<Float>, _ x: UnsafePointer<Float>, _ columns: Int,
@@ -98,52 +92,33 @@ extension QuantizedMatrix {
         }
     }
 
-    /// Σ of the 32 lanes in Double: exact for any lane order unless their magnitudes span more than 2²⁹.
+    /// Σ of the 32 lanes in Double: exact for any lane order unless their magnitudes span more than 2²⁹, so the
+    /// lanes are widened and added as vectors.
     @inline(__always)
     private static func exactSum(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> Double {
-        var total = 0.0
-        for l in 0..<16 { total += Double(a[l]) + Double(b[l]) }
-        return total
+        @inline(__always) func wide(_ v: SIMD4<Float>) -> SIMD4<Double> { SIMD4(Double(v.x), Double(v.y), Double(v.z), Double(v.w)) }
+        let s = ((wide(a.lowHalf.lowHalf) + wide(a.lowHalf.highHalf)) + (wide(a.highHalf.lowHalf) + wide(a.highHalf.highHalf)))
+            + ((wide(b.lowHalf.lowHalf) + wide(b.lowHalf.highHalf)) + (wide(b.highHalf.lowHalf) + wide(b.highHalf.highHalf)))
+        return (s.x + s.y) + (s.z + s.w)
     }
 
-    /// Q4_1 {d; m; qs[16]}: w = d·nibble + m (Dequantize.q4_1); Q4_0 {d; qs[16]}: w = d·(nibble − 8).
+    /// `blocks` stored blocks of one row into every vector's two accumulators. One vector (a decode step) keeps
+    /// its accumulators in registers; the sums are the same either way.
     @inline(__always)
-    private static func dotQ4(_ p: UnsafeRawPointer, blockBytes: Int, hasMin: Bool, _ blocks: Int, _ x: UnsafePointer<Float>,
-                              _ columns: Int, _ n: Int, _ acc: UnsafeMutablePointer<SIMD16<Float>>) {
-        let quants = hasMin ? 4 : 2
-        for b in 0..<blocks {
-            let block = p + b * blockBytes
-            let d = Dequantize.half(block, 0)
-            let words = block.loadUnaligned(fromByteOffset: quants, as: SIMD4<UInt32>.self)
-            let low = SIMD16(lowHalf: SIMD8(lowHalf: words, highHalf: words &>> 8),
-                             highHalf: SIMD8(lowHalf: words &>> 16, highHalf: words &>> 24)) & 0x0F
-            let high = (SIMD16(lowHalf: SIMD8(lowHalf: words &>> 4, highHalf: words &>> 12),
-                               highHalf: SIMD8(lowHalf: words &>> 20, highHalf: words &>> 28))) & 0x0F
-            let (qLow, qHigh) = (exactFloats(low), exactFloats(high))
-            if hasMin {
-                let m = Dequantize.half(block, 2)
-                accumulate(d * qLow + m, d * qHigh + m, x + b * 32, columns, n, acc)
-            } else {
-                accumulate(d * (qLow - 8), d * (qHigh - 8), x + b * 32, columns, n, acc)
+    private static func dot<Blocks: StoredBlocks>(_: Blocks.Type, _ p: UnsafeRawPointer, _ blocks: Int, _ x: UnsafePointer<Float>,
+                                                  _ columns: Int, _ n: Int, _ acc: UnsafeMutablePointer<SIMD16<Float>>) {
+        if n == 1 {
+            var (a0, a1) = (acc[0], acc[1])
+            for b in 0..<blocks {
+                let (w0, w1) = Blocks.values(p + b * Blocks.bytes)
+                a0 += w0 * load16(x + b * 32)
+                a1 += w1 * load16(x + b * 32 + 16)
             }
+            (acc[0], acc[1]) = (a0, a1)
+            return
         }
-    }
-
-    /// Q8_0 {d; qs[32] int8}: w = q·d (Dequantize.q8_0). Byte k of each word, sign-extended by shifting it to the
-    /// top and back; q + 2²³ + 2²² is exact, so the float trick covers the negative values too.
-    @inline(__always)
-    private static func dotQ8_0(_ p: UnsafeRawPointer, _ blocks: Int, _ x: UnsafePointer<Float>, _ columns: Int, _ n: Int,
-                                _ acc: UnsafeMutablePointer<SIMD16<Float>>) {
         for b in 0..<blocks {
-            let block = p + b * 34
-            let d = Dequantize.half(block, 0)
-            let words = block.loadUnaligned(fromByteOffset: 2, as: SIMD8<Int32>.self)
-            func byte(_ k: Int32) -> SIMD8<Int32> { (words &<< (24 - 8 * k)) &>> 24 }
-            func floats(_ v: SIMD16<Int32>) -> SIMD16<Float> {
-                unsafeBitCast(v &+ 0x4B40_0000, to: SIMD16<Float>.self) - 12_582_912
-            }
-            let w0 = floats(SIMD16(lowHalf: byte(0), highHalf: byte(1))) * d
-            let w1 = floats(SIMD16(lowHalf: byte(2), highHalf: byte(3))) * d
+            let (w0, w1) = Blocks.values(p + b * Blocks.bytes)
             accumulate(w0, w1, x + b * 32, columns, n, acc)
         }
     }
@@ -184,5 +159,78 @@ extension QuantizedMatrix {
             }
           }
         }
+    }
+}
+
+/// A ggml block format `QuantizedMatrix.multiply` dequantises in registers: 32 values per block, in the lane order
+/// of `permuteVectors` (lanes 0..<16, then 16..<32).
+private protocol StoredBlocks {
+    static var bytes: Int { get }
+    static func values(_ block: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>)
+}
+
+/// The binary16 scale at `offset` of a block, as `Dequantize.half` reads it; the hardware conversion where the
+/// compiler targets one (F16C), the same exact value either way.
+@inline(__always)
+private func scale(_ block: UnsafeRawPointer, _ offset: Int) -> Float {
+    #if os(macOS) && arch(x86_64)
+    Dequantize.half(block, offset)
+    #else
+    Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
+    #endif
+}
+
+/// Small non-negative integers (< 2²³) as exact floats: 2²³ + v has v in its mantissa.
+@inline(__always)
+private func exactFloats(_ v: SIMD16<UInt32>) -> SIMD16<Float> {
+    unsafeBitCast(v | 0x4B00_0000, to: SIMD16<Float>.self) - 8_388_608
+}
+
+/// The 16 low and the 16 high nibbles of a 4-bit block's quants, a 32-bit word at a time.
+@inline(__always)
+private func nibbles(_ block: UnsafeRawPointer, at offset: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+    let words = block.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self)
+    let low = SIMD16(lowHalf: SIMD8(lowHalf: words, highHalf: words &>> 8),
+                     highHalf: SIMD8(lowHalf: words &>> 16, highHalf: words &>> 24)) & 0x0F
+    let high = SIMD16(lowHalf: SIMD8(lowHalf: words &>> 4, highHalf: words &>> 12),
+                      highHalf: SIMD8(lowHalf: words &>> 20, highHalf: words &>> 28)) & 0x0F
+    return (exactFloats(low), exactFloats(high))
+}
+
+/// Q4_1 {d; m; qs[16]}: w = d·nibble + m (Dequantize.q4_1).
+private enum Q4_1Blocks: StoredBlocks {
+    static var bytes: Int { 20 }
+    @inline(__always)
+    static func values(_ block: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
+        let (d, m) = (scale(block, 0), scale(block, 2))
+        let (low, high) = nibbles(block, at: 4)
+        return (d * low + m, d * high + m)
+    }
+}
+
+/// Q4_0 {d; qs[16]}: w = d·(nibble − 8) (Dequantize.q4_0).
+private enum Q4_0Blocks: StoredBlocks {
+    static var bytes: Int { 18 }
+    @inline(__always)
+    static func values(_ block: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
+        let d = scale(block, 0)
+        let (low, high) = nibbles(block, at: 2)
+        return (d * (low - 8), d * (high - 8))
+    }
+}
+
+/// Q8_0 {d; qs[32] int8}: w = q·d (Dequantize.q8_0). Byte k of each word, sign-extended by shifting it to the top
+/// and back; q + 2²³ + 2²² is exact, so the float trick covers the negative values too.
+private enum Q8_0Blocks: StoredBlocks {
+    static var bytes: Int { 34 }
+    @inline(__always)
+    static func values(_ block: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
+        let d = scale(block, 0)
+        let words = block.loadUnaligned(fromByteOffset: 2, as: SIMD8<Int32>.self)
+        @inline(__always) func byte(_ k: Int32) -> SIMD8<Int32> { (words &<< (24 - 8 * k)) &>> 24 }
+        @inline(__always) func floats(_ v: SIMD16<Int32>) -> SIMD16<Float> {
+            unsafeBitCast(v &+ 0x4B40_0000, to: SIMD16<Float>.self) - 12_582_912
+        }
+        return (floats(SIMD16(lowHalf: byte(0), highHalf: byte(1))) * d, floats(SIMD16(lowHalf: byte(2), highHalf: byte(3))) * d)
     }
 }
