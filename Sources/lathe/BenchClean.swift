@@ -77,7 +77,8 @@ struct BenchClean: ParsableCommand {
         let peak = peakResidentBytes().map { "\(format(Double($0) / 1e6)) MB" } ?? "unknown"
         print("lathe clean, every step:        \(format(mb / pipelineSeconds)) MB/s  (\(format(pipelineSeconds, decimals: 2)) s; "
               + "kept \(report.recordsOut) of \(report.recordsIn), \(report.nearDuplicates.recordsDropped) near duplicates)")
-        print("  memory budget \(format(Double(budget) / 1e6)) MB: \(report.spilledRuns) sorted runs spilled, peak RSS \(peak) (VmHWM)")
+        let spills = report.spilledRuns == 0 ? "every key fit in memory, no sorted run spilled" : "\(report.spilledRuns) sorted runs spilled"
+        print("  memory budget \(format(Double(budget) / 1e6)) MB: \(spills), peak RSS \(peak) (VmHWM)")
 
         config.memoryBudget = .max
         start = DispatchTime.now()

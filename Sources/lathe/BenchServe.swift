@@ -41,6 +41,8 @@ struct BenchServe: ParsableCommand {
         _ = try chat(port: port, index: 0)   // warm-up
         print("model \(model)  threads \(Parallel.threads) (OpenBLAS the same, never nested)")
         print("single-stream greedy decode of \(decodeTokens) tokens, prefill excluded; Lathe through the server, then llama.cpp in its own process:")
+        // The ids the server encodes the completion prompt to, handed to llama.cpp so both decode after the same tokens.
+        let promptIds = try loaded.tokenizer().encode(Self.prompt, addSpecialTokens: true)
         var ratios = [Double]()
         for pair in 1...pairs {
             let ours = try singleStreamDecode(port: port)
@@ -49,7 +51,8 @@ struct BenchServe: ParsableCommand {
                 print(line)
                 continue
             }
-            let peer = Peer.run(script: "serve_peer.py", arguments: [model, "--tokens", "\(decodeTokens)", "--threads", "\(Parallel.threads)"])
+            let peer = Peer.run(script: "generate_peer.py", arguments: [model, "--prompt-ids", promptIds.map(String.init).joined(separator: ","),
+                                                                       "--tokens", "\(decodeTokens)", "--threads", "\(Parallel.threads)"])
             if let result = peer.result, let rate = result["decode_tokens_per_s"]?.doubleValue {
                 ratios.append(ours / rate)
                 line += "   llama.cpp \(format(rate)) tokens/s (llama-cpp-python \(result["llama_cpp"]?.scalarText ?? "?"), same GGUF)"
@@ -108,10 +111,13 @@ struct BenchServe: ParsableCommand {
     }
 
     /// Decode tokens/s of one streamed request: tokens after the first over the time after the first.
+    /// The completion prompt of the single-stream measurement (plain text: no JSON escaping needed).
+    static let prompt = "The history of the lighthouse"
+
     private func singleStreamDecode(port: Int) throws -> Double {
         let connection = try LoopbackConnection(port: port)
         defer { connection.close() }
-        let body = #"{"prompt": "The history of the lighthouse", "max_tokens": \#(decodeTokens), "temperature": 0, "ignore_eos": true, "stream": true}"#
+        let body = #"{"prompt": "\#(Self.prompt)", "max_tokens": \#(decodeTokens), "temperature": 0, "ignore_eos": true, "stream": true}"#
         try connection.sendRequest("POST", "/v1/completions", body: Array(body.utf8))
         guard try connection.readHead().status == 200 else { throw LoopbackConnection.Failure(description: "stream refused") }
         var first: UInt64?, last: UInt64 = 0, chunks = 0

@@ -32,8 +32,8 @@ struct BenchTrain: ParsableCommand {
     var baseFormat: [BaseFormat] = [.auto, .f32]
 
     /// Trains `steps` timed steps with the base held as `format`, prints tokens/s and the peak RSS of this
-    /// measurement alone (the kernel's high-water mark is reset first), and returns tokens/s.
-    private func measure(_ chosen: BaseFormat, rate: Double, bandwidth: Double?) throws -> (Double, LoadedModel) {
+    /// measurement alone (the kernel's high-water mark is reset first), and returns tokens/s and that peak.
+    private func measure(_ chosen: BaseFormat, rate: Double, bandwidth: Double?) throws -> (Double, Int?, LoadedModel) {
         resetPeakResidentBytes()
         let loaded = try ModelLoader.load(model, format: chosen)
         let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
@@ -85,7 +85,7 @@ struct BenchTrain: ParsableCommand {
         if let profiler, let bandwidth {
             print(profileTable(profiler, seconds: seconds, steps: steps, sgemm: rate, bandwidth: bandwidth))
         }
-        return (tokensPerSecond, loaded)
+        return (tokensPerSecond, peak, loaded)
     }
 
     func validate() throws {
@@ -99,19 +99,18 @@ struct BenchTrain: ParsableCommand {
         let rate = SgemmRate.measure()
         let bandwidth = profile ? MemoryBandwidth.measure() : nil
         var quantizedRate: Double?
-        var firstRate: Double?
+        var first: (rate: Double, peak: Int?)?   // the configuration the peer is compared with
         for chosen in baseFormat {
-            let (tokensPerSecond, loaded) = try measure(chosen, rate: rate, bandwidth: bandwidth)
-            firstRate = firstRate ?? tokensPerSecond
+            let (tokensPerSecond, peak, loaded) = try measure(chosen, rate: rate, bandwidth: bandwidth)
+            first = first ?? (tokensPerSecond, peak)
             if loaded.weights.keepsMatricesQuantized { quantizedRate = tokensPerSecond }
             if !loaded.weights.keepsMatricesQuantized, let quantizedRate {
                 print("ratio    base kept quantised: \(format(quantizedRate / tokensPerSecond, decimals: 2))× the tokens/s of the fp32 base")
             }
         }
-        guard !noPeer, let tokensPerSecond = firstRate else { return }
+        guard !noPeer, let (tokensPerSecond, peak) = first else { return }
         let c = try ModelLoader.load(model).config
         let flops = Self.flopsPerToken(c, length: length)
-        let peak = peakResidentBytes()
         let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
             "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"] + (recompute ? ["--recompute"] : []))
@@ -122,7 +121,8 @@ struct BenchTrain: ParsableCommand {
         let peerRSS = result["peak_rss_bytes"]?.intValue
         print("pytorch  \(format(peerRate)) tokens/s  peak RSS \(megabytes(peerRSS))  MFU \(format(100 * peerRate * flops / (rate * 1e9)))%  first loss \(format(result["loss_first"]?.doubleValue ?? .nan, decimals: 4))  (torch \(result["torch"]?.scalarText ?? "?"), peft \(result["peft"]?.scalarText ?? "?"))")
         let rssRatio = peerRSS.flatMap { p in peak.map { Double($0) / Double(p) } }
-        print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS")
+        print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS "
+              + "(Lathe's first configuration, base \(baseFormat[0].rawValue))")
     }
 
     static func flopsPerToken(_ c: ModelConfig, length: Int) -> Double { TrainingPlan.flopsPerToken(c, length: length) }
