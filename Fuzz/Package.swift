@@ -32,6 +32,7 @@ let package = Package(
         fuzzTarget("FuzzChatTemplate", ["LatheTokenizers", "LatheJinja"]),
         fuzzTarget("FuzzRecipe", ["LatheRecipes"]),
         fuzzTarget("FuzzTaskYAML", ["LatheEvaluation"]),
+        fuzzTarget("FuzzTaskData", ["LatheEvaluation"]),
         fuzzTarget("FuzzCSV", ["LatheData"]),
         fuzzTarget("FuzzJSONL", ["LatheData"]),
         fuzzTarget("FuzzParquet", ["LatheData", "LatheFormats"]),

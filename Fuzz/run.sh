@@ -21,7 +21,7 @@ rss_mb=${FUZZ_RSS_MB:-2048}
 per_input=${FUZZ_TIMEOUT:-10}
 out=$root/.build-fuzz
 summary=${FUZZ_SUMMARY:-$out/summary.txt}
-all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml csv jsonl parquet
+all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml task-data csv jsonl parquet
              peft-adapter checkpoint token-shard serve-request)
 build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with the given sanitizers
     local product=$1; shift
@@ -63,6 +63,7 @@ for target in "${targets[@]}"; do
         chat-template) product=FuzzChatTemplate; max_len=16384 ;;
         recipe) product=FuzzRecipe; max_len=16384 ;;
         task-yaml) product=FuzzTaskYAML; max_len=16384 ;;
+        task-data) product=FuzzTaskData ;;
         csv) product=FuzzCSV ;;
         jsonl) product=FuzzJSONL ;;
         parquet) product=FuzzParquet ;;

@@ -62,6 +62,14 @@ case $target in
         printf '%s\0user\0a\0user\0x' "$tools" > "$corpus/seed-tools" ;;
     recipe) copy Recipes/*.yaml ;;
     task-yaml) copy Recipes/evals/quickstart/*.yaml $fixtures/LatheEvaluationTests/Fixtures/tasks/*.yaml ;;
+    task-data)
+        # First byte: odd for CSV, even for JSONL; then the file (the input cap is 64 KiB: the first lines of big files).
+        for f in Recipes/evals/quickstart/*.jsonl $fixtures/LatheEvaluationTests/Fixtures/tasks/*.jsonl; do
+            if [ -f "$f" ]; then { printf 'j'; head -c 60000 "$f"; } > "$corpus/seed-$(basename "$f")"; fi
+        done
+        for f in $fixtures/LatheEvaluationTests/Fixtures/tasks/*.csv $fixtures/LatheDataTests/Fixtures/*.csv; do
+            if [ -f "$f" ]; then { printf 'c'; head -c 60000 "$f"; } > "$corpus/seed-$(basename "$f")"; fi
+        done ;;
     csv) copy $fixtures/LatheDataTests/Fixtures/*.csv ;;
     parquet) copy $fixtures/LatheDataTests/Fixtures/parquet/*.parquet ;;
     jsonl)

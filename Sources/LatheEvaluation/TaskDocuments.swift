@@ -3,22 +3,38 @@ import LatheFormats
 import LatheJinja
 
 /// Reading a task's documents from JSONL or CSV, and writing them back as JSON for the samples file.
-enum TaskDocuments {
+public enum TaskDocuments {
+    /// Largest data file `load` reads. A task's file is read whole and every document becomes template values (several
+    /// times the file's size in memory), so a file past this is refused before it is read.
+    public static let maxBytes = 256 << 20
+
     /// The documents of `split` for `task`; each is a `.dict` (JSON object or CSV row with its header's keys).
     static func load(_ task: TaskConfig, split: String) throws -> [TemplateValue] {
         guard let path = task.dataFiles[split] else {
             throw EvaluationError.invalidTask(file: task.file, key: "dataset_kwargs.data_files",
                                               message: "no file for split '\(split)'; add \(split): FILE")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let mapped = try? MappedBytes(path: path) else {
             throw EvaluationError.invalidTask(file: task.file, key: "dataset_kwargs.data_files.\(split)",
                                               message: "cannot read \(path) (paths are relative to the YAML file)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        return task.datasetPath == "csv" ? try csv(text, path: path, task: task) : try jsonl(text, path: path, task: task)
+        guard mapped.buffer.count <= maxBytes else {
+            throw EvaluationError.invalidTask(
+                file: task.file, key: "dataset_kwargs.data_files.\(split)",
+                message: "\(path) is \(mapped.buffer.count) bytes, over the \(maxBytes >> 20) MiB limit for a task data file "
+                    + "(it is read whole); evaluate a subset: keep its first lines in a smaller file, or split it into several tasks")
+        }
+        return try withExtendedLifetime(mapped) { try parse(mapped.buffer, csv: task.datasetPath == "csv", path: path) }
     }
 
-    static func jsonl(_ text: String, path: String, task: TaskConfig) throws -> [TemplateValue] {
+    /// The documents in `bytes`, the contents of the data file `path`: CSV with a header row when `csv`, else JSONL.
+    /// Errors name `path` and the line or row.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, csv isCSV: Bool, path: String) throws -> [TemplateValue] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return isCSV ? try csv(text, path: path) : try jsonl(text, path: path)
+    }
+
+    static func jsonl(_ text: String, path: String) throws -> [TemplateValue] {
         var docs = [TemplateValue]()
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -36,9 +52,9 @@ enum TaskDocuments {
     }
 
     /// RFC 4180 CSV with a header row; values stay strings, as `datasets` infers them only for plain numbers.
-    static func csv(_ text: String, path: String, task: TaskConfig) throws -> [TemplateValue] {
+    static func csv(_ text: String, path: String) throws -> [TemplateValue] {
         var rows = [[String]](), field = "", row = [String](), quoted = false
-        var chars = Array(text).makeIterator()
+        var chars = text.makeIterator()   // Characters one at a time: no 16-byte-per-character array
         var pending: Character? = nil
         func endRow() { row.append(field); field = ""; if !(row.count == 1 && row[0].isEmpty) { rows.append(row) }; row = [] }
         while let c = pending ?? chars.next() {

@@ -54,6 +54,33 @@ import Testing
         }
     }
 
+    /// A data file over `TaskDocuments.maxBytes` is refused before it is read, naming the limit and what to do (a
+    /// sparse file: no disk or memory is spent). Bad lines and rows name the file and the line or row.
+    @Test func dataFilesAreBoundedAndBadLinesNamed() throws {
+        let folder = try Self.taskFolder(docs: [#"{"question": "a?"}"#])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let yaml = Self.header + "output_type: multiple_choice\ndoc_to_text: question\ndoc_to_target: 0\ndoc_to_choice: [\"x\"]\n"
+        let task = try TaskConfig(yaml: yaml, file: folder.appendingPathComponent("t.yaml").path)
+        #expect(try TaskDocuments.load(task, split: "test").count == 1)
+        let handle = try FileHandle(forWritingTo: folder.appendingPathComponent("docs.jsonl"))
+        try handle.truncate(atOffset: UInt64(TaskDocuments.maxBytes + 1))
+        try handle.close()
+        let error = try #require(throws: EvaluationError.self) { try TaskDocuments.load(task, split: "test") }
+        guard case .invalidTask(let file, let key, let message) = error else { Issue.record("\(error)"); return }
+        #expect(file == task.file && key == "dataset_kwargs.data_files.test")
+        #expect(message.contains("is \(TaskDocuments.maxBytes + 1) bytes, over the 256 MiB limit for a task data file"), "\(message)")
+        #expect(message.contains("keep its first lines in a smaller file"), "\(message)")
+
+        let jsonl = Array("{\"a\": 1}\n[1]\n".utf8)
+        #expect(throws: EvaluationError.invalidTask(file: "d.jsonl", key: "line 2", message: "expected a JSON object")) {
+            try jsonl.withUnsafeBytes { try TaskDocuments.parse($0, csv: false, path: "d.jsonl") }
+        }
+        let csv = Array("q,a\n\"x, y\",1\nz\n".utf8)
+        #expect(throws: EvaluationError.invalidTask(file: "d.csv", key: "row 3", message: "1 fields; the header has 2")) {
+            try csv.withUnsafeBytes { try TaskDocuments.parse($0, csv: true, path: "d.csv") }
+        }
+    }
+
     @Test func missingFieldNamesTaskDocumentAndField() throws {
         let folder = try Self.taskFolder(docs: [#"{"question": "a?", "answer": 0, "choices": ["x", "y"]}"#,
                                                 #"{"query": "b?", "answer": 1, "choices": ["x", "y"]}"#])
