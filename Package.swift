@@ -32,8 +32,8 @@ import PackageDescription
 /// registers the target has: built for baseline x86-64 they run in 128-bit SSE registers without F16C. On an x86-64
 /// host whose /proc/cpuinfo lists every Haswell feature (AVX2, FMA, F16C, BMI1/2, MOVBE, LZCNT) they are compiled
 /// for `haswell`, as llama.cpp builds for the host by default; such a binary needs those features where it runs.
-/// `LATHE_TARGET_CPU=x86-64 swift build` (or any CPU name LLVM knows) overrides the choice. Swift does not contract
-/// `a * b + c` into a fused multiply-add, so every result is the same bits either way.
+/// `LATHE_TARGET_CPU=x86-64 swift build` (or any CPU name LLVM knows) overrides the choice. Swift neither contracts
+/// `a * b + c` into a fused multiply-add nor reorders floating-point sums, so the arithmetic is the same either way.
 let targetCPU: String? = {
     if let chosen = ProcessInfo.processInfo.environment["LATHE_TARGET_CPU"], !chosen.isEmpty { return chosen }
     #if os(Linux) && arch(x86_64)

@@ -170,7 +170,8 @@ private protocol StoredBlocks {
 }
 
 /// The binary16 scale at `offset` of a block, as `Dequantize.half` reads it; the hardware conversion where the
-/// compiler targets one (F16C), the same exact value either way.
+/// compiler targets one (F16C), the same exact value either way (only a signalling NaN comes back quiet, and a NaN
+/// scale makes the whole block NaN in both).
 @inline(__always)
 private func scale(_ block: UnsafeRawPointer, _ offset: Int) -> Float {
     #if os(macOS) && arch(x86_64)
