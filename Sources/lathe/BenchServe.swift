@@ -110,10 +110,10 @@ struct BenchServe: ParsableCommand {
         return (try usage.required("completion_tokens").int(), seconds(since: start))
     }
 
-    /// Decode tokens/s of one streamed request: tokens after the first over the time after the first.
     /// The completion prompt of the single-stream measurement (plain text: no JSON escaping needed).
     static let prompt = "The history of the lighthouse"
 
+    /// Decode tokens/s of one streamed request: tokens after the first over the time after the first.
     private func singleStreamDecode(port: Int) throws -> Double {
         let connection = try LoopbackConnection(port: port)
         defer { connection.close() }
