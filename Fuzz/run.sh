@@ -12,7 +12,7 @@
 #        FUZZ_MODE=thread Fuzz/run.sh       ThreadSanitizer over the parallel cleaning and tokenizing paths,
 #                                           fed with the jsonl and csv corpora (TSan and libFuzzer do not combine)
 # Environment: FUZZ_SECONDS (60), FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (seconds per input, 10), FUZZ_SUMMARY,
-#              FUZZ_BUILD=0 (run the binaries already built).
+#              FUZZ_BUILD=0 (run the binaries already built), FUZZ_BUILD=only (build them, run nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -78,6 +78,7 @@ for target in "${targets[@]}"; do
     else
         echo "== building $product"
         binary=$(build "$product" fuzzer address)
+        [ "${FUZZ_BUILD:-1}" = only ] && continue
     fi
     corpus=$out/corpus/$target findings=$out/findings/$target log=$out/logs/$target.log
     mkdir -p "$corpus" "$findings" "$out/logs"
@@ -87,10 +88,13 @@ for target in "${targets[@]}"; do
     # The scratch files a target writes live in its own TMPDIR, removed afterwards.
     scratch=$(mktemp -d)
     set +e
-    (cd "$findings" && TMPDIR=$scratch "$binary" -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb="$rss_mb" \
-        -malloc_limit_mb="$rss_mb" -timeout="$per_input" -report_slow_units="$per_input" -print_final_stats=1 \
-        -dict="$root/Fuzz/dict/$target.dict" -artifact_prefix="$findings/" "$corpus") > "$log" 2>&1
-    code=$?
+    # The CPU time the fuzzer got, beside its wall time: under `nice` on a busy machine the two differ.
+    TIMEFORMAT='%U %S'
+    cpu=$( { time { (cd "$findings" && TMPDIR=$scratch "$binary" -max_total_time="$seconds" -max_len="$max_len" \
+        -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" -timeout="$per_input" -report_slow_units="$per_input" \
+        -print_final_stats=1 -dict="$root/Fuzz/dict/$target.dict" -artifact_prefix="$findings/" "$corpus") \
+        > "$log" 2>&1 ; } ; } 2>&1 )
+    code=$?  # the fuzzer's: an assignment from $( ) has its command's status
     set -e
     rm -rf "$scratch"
     after=$(ls "$findings" | wc -l)
@@ -98,7 +102,8 @@ for target in "${targets[@]}"; do
     peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
     found=$((after - before))
-    line="$(date -u +%FT%TZ) $target seconds=$seconds runs=${runs:-?} ${cov:-cov: ? ft: ?} peak_rss_mb=${peak:-?} exit=$code findings=$found"
+    cpu_seconds=$(echo "$cpu" | awk '{ printf "%d", $1 + $2 }')
+    line="$(date -u +%FT%TZ) $target seconds=$seconds cpu_seconds=$cpu_seconds runs=${runs:-?} ${cov:-cov: ? ft: ?} peak_rss_mb=${peak:-?} exit=$code findings=$found"
     [ "$found" -gt 0 ] && line+=" ($(ls -t "$findings" | head -n "$found" | tr '\n' ' '))"
     echo "$line" | tee -a "$summary"
     if [ "$code" -ne 0 ] || [ "$found" -gt 0 ]; then
