@@ -6,8 +6,10 @@
 //   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom, SHA-256, the `Communicator` protocol —
 //                     no dependency, no BLAS, no MPI
 //   LatheDistributed  `MPICommunicator` over Open MPI (C shim CLatheMPI over the CMPI module map): Support
+//   CLatheKernels     C: integer dot products of 4/8-bit weight blocks with 8-bit activations (AVX2's byte
+//                     multiply-adds, which Swift's SIMD types cannot express) — no dependency
 //   LatheFormats      safetensors, GGUF, JSON, Parquet structure, and `Zstd`, the one zstd wrapper (checkpoints,
-//                     token shards, Parquet pages) — libzstd only
+//                     token shards, Parquet pages) — libzstd, CLatheKernels
 //   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
 //   LatheJinja        sandboxed chat templates: Formats
 //   LatheTokenizers   tokenizer.json / GGUF tokenizers, chat templates and `ChatMessage`: Formats, Jinja
@@ -49,6 +51,8 @@ let targetCPU: String? = {
 
 /// Optimisation for the modules with hot loops, in every configuration.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-O"] + (targetCPU.map { ["-target-cpu", $0] } ?? []))]
+/// The same for C: clang's `-march` takes LLVM's CPU names. Without one, the kernels compile their portable bodies.
+let optimizedC: [CSetting] = [.unsafeFlags(["-O2"] + (targetCPU.map { ["-march=\($0)"] } ?? []))]
 
 let package = Package(
     name: "Lathe",
@@ -93,7 +97,8 @@ let package = Package(
         .target(name: "LatheSupport", swiftSettings: optimized),
         .target(name: "LatheTensors", dependencies: ["CBLAS", "LatheSupport"], swiftSettings: optimized),
         .target(name: "LatheDistributed", dependencies: ["CLatheMPI", "LatheSupport"]),
-        .target(name: "LatheFormats", dependencies: ["CZstd"], exclude: ["FORMAT.md"], swiftSettings: optimized),
+        .target(name: "CLatheKernels", cSettings: optimizedC),
+        .target(name: "LatheFormats", dependencies: ["CZstd", "CLatheKernels"], exclude: ["FORMAT.md"], swiftSettings: optimized),
         .target(name: "LatheJinja", dependencies: ["LatheFormats"]),
         .target(name: "LatheTokenizers", dependencies: ["LatheFormats", "LatheJinja"], swiftSettings: optimized),
         .target(name: "LatheCheckpoints", dependencies: ["LatheSupport", "LatheFormats"], exclude: ["FORMAT.md"],

@@ -152,10 +152,18 @@ struct DecoderLayer {
             adaptedLinearForward(y, x, weight: base.matrix(weight), bias: bias.map { w + $0 }, lora: adapter?.view, u: adapter?.u,
                                  scratch: scratch.dropScratch, rows: n, out: out, in: inFeatures)
         }
+        /// Projections of the same input without adapters in a decode step go through one parallel section.
+        func projectTogether(_ parts: [(LoRAConfig.Module, UnsafeMutablePointer<Float>, Int, Int?, Int)], _ x: UnsafePointer<Float>) {
+            guard parts.allSatisfy({ adapters[$0.0] == nil && n <= base.matrix($0.2).decodeRowLimit }) else {
+                for (module, y, weight, bias, out) in parts { project(module, y, x, weight, bias, out: out, in: c) }
+                return
+            }
+            BoundMatrix.decode(parts.map { BoundMatrix.DecodeProduct(matrix: base.matrix($0.2), y: $0.1, bias: $0.3.map { w + $0 },
+                                                                     out: $0.4) }, x, rows: n, in: c)
+        }
         rmsNormForward(a.normed1, a.rstd1, a.input, w + L.inputNorm, n: n, c: c, eps: eps)
-        project(.q, a.qRaw ?? a.q, a.normed1, L.q, L.qBias, out: h * d, in: c)
-        project(.k, a.kRaw ?? a.k, a.normed1, L.k, L.kBias, out: kvh * d, in: c)
-        project(.v, a.v, a.normed1, L.v, L.vBias, out: kvh * d, in: c)
+        projectTogether([(.q, a.qRaw ?? a.q, L.q, L.qBias, h * d), (.k, a.kRaw ?? a.k, L.k, L.kBias, kvh * d),
+                         (.v, a.v, L.v, L.vBias, kvh * d)], a.normed1)
         if let qNorm = L.qNorm, let kNorm = L.kNorm {
             rmsNormForward(a.q, a.qRstd!, a.qRaw!, w + qNorm, n: n * h, c: d, eps: eps)
             rmsNormForward(a.k, a.kRstd!, a.kRaw!, w + kNorm, n: n * kvh, c: d, eps: eps)
@@ -169,8 +177,7 @@ struct DecoderLayer {
         }
         residualForward(a.middle, a.input, scratch.projected, count: n * c)
         rmsNormForward(a.normed2, a.rstd2, a.middle, w + L.postNorm, n: n, c: c, eps: eps)
-        project(.gate, a.gate, a.normed2, L.gate, nil, out: f, in: c)
-        project(.up, a.up, a.normed2, L.up, nil, out: f, in: c)
+        projectTogether([(.gate, a.gate, L.gate, nil, f), (.up, a.up, L.up, nil, f)], a.normed2)
         switch config.activation {
         case .silu: swigluForward(a.activated, a.gate, a.up, count: n * f)
         case .geluTanh: gegluForward(a.activated, a.gate, a.up, count: n * f)

@@ -120,6 +120,9 @@ public struct DecoderWeights: Sendable {
     /// The matrix each projection multiplies by, by its layout offset: the entries of `quantized`, and the row
     /// slices of fused ones (Phi-3's q, k, v in `qkv_proj`; gate, up in `gate_up_proj`).
     private var projections: [Int: QuantizedMatrix] = [:]
+    /// How decode steps multiply by matrices kept in a ggml 4- or 8-bit type (`lathe generate`/`serve`
+    /// `--decode-activations`); batches of more rows, and so evaluation and training, never read it.
+    public var decodeActivations = DecodeActivations.fp32
 
     /// Zero fp32 weights of the right sizes; tests and loaders fill them.
     public init(config: ModelConfig) {

@@ -65,7 +65,9 @@ struct FrozenBase {
     let tile: TileScratch
 
     /// The matrix at layout offset `offset`.
-    func matrix(_ offset: Int) -> BoundMatrix { BoundMatrix(matrix: weights.matrix(at: offset), w: w, tile: tile) }
+    func matrix(_ offset: Int) -> BoundMatrix {
+        BoundMatrix(matrix: weights.matrix(at: offset), w: w, tile: tile, activations: weights.decodeActivations)
+    }
 }
 
 extension DecoderWeights {
@@ -75,44 +77,47 @@ extension DecoderWeights {
     }
 }
 
+/// How a decode step (at most `BoundMatrix.decodeRows` rows) multiplies its activations by a base kept in a ggml
+/// 4- or 8-bit type.
+public enum DecodeActivations: String, Sendable, CaseIterable {
+    /// Dequantised weights times fp32 activations, as transformers computes: the same sums as an fp32 base
+    /// (`QuantizedMatrix.multiply`). The default, and the only path evaluation and training take.
+    case fp32
+    /// Activations rounded to 8 bits per 32-value block and integer dots with the stored blocks, as llama.cpp
+    /// computes (`QuantizedMatrix.multiply(rows:q8Vectors:…)`): faster, with logits about 1e-2 off the fp32 ones.
+    /// Matrices of other types (Q4_K, F16, …) keep the fp32 path.
+    case q8
+}
+
 /// A frozen matrix W (out, in) bound for one pass: the products a linear layer needs with it.
 struct BoundMatrix {
     let matrix: FrozenMatrix
     let w: UnsafePointer<Float>
     let tile: TileScratch
+    var activations = DecodeActivations.fp32
 
     /// Up to this many rows, a quantised product is a dequantise-and-dot over the stored bytes
     /// (`QuantizedMatrix.multiply`); above it, dequantised tiles go through the sgemm.
     static let decodeRows = 4
 
-    /// `y (N, out) = x (N, in) · Wᵀ + bias`. Quantised: tiles of output rows, each dequantised and multiplied as a
-    /// block of columns of y — every dot product is whole, over the same `in` values the fp32 path multiplies.
+    /// Rows up to which this matrix's products are decode products: `decodeRows`, or, when the activations are
+    /// rounded to 8 bits, `QuantizedMatrix.maximumVectors` (integer dots stay ahead of the tiles to a batch of 16).
+    var decodeRowLimit: Int { roundsActivations ? QuantizedMatrix.maximumVectors : Self.decodeRows }
+
+    /// `y (N, out) = x (N, in) · Wᵀ + bias`. Up to `decodeRows` rows, a decode product (`decode`). Quantised:
+    /// tiles of output rows, each dequantised and multiplied as a block of columns of y — every dot product is
+    /// whole, over the same `in` values the fp32 path multiplies.
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  rows n: Int, out: Int, in inFeatures: Int) {
+        if n <= decodeRowLimit {
+            Self.decode([DecodeProduct(matrix: self, y: y, bias: bias, out: out)], x, rows: n, in: inFeatures)
+            return
+        }
         let span = OpProfiler.begin()
         defer { OpProfiler.end(span, .baseMatmul, flops: Double(2 * n * out * inFeatures)) }
         switch matrix {
-        case .dense(let offset) where n <= Self.decodeRows:
-            // Decode over an fp32 base: the same sums as the quantised decode product below.
-            let shared = UncheckedSendable((y, x, w + offset))
-            Parallel.forEachChunk(out, minimumChunk: 64) { range in
-                QuantizedMatrix.multiplyRows(range, of: shared.value.2, columns: inFeatures, vectors: shared.value.1, count: n,
-                                             into: shared.value.0, ldy: out)
-            }
-            if let bias { addBias(y, bias, rows: n, out: out) }
         case .dense(let offset):
             linear(y, x, w + offset, bias: bias, rows: n, out: out, in: inFeatures)
-        case .quantized(let q) where n <= Self.decodeRows:
-            precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
-            // Decode: dequantise-and-dot from the stored bytes, bounded by reading them once.
-            let shared = UncheckedSendable((y, x))
-            Parallel.forEachChunk(out, minimumChunk: 64) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: q.scratchCount(vectors: n)) { scratch in
-                    q.multiply(rows: range, vectors: shared.value.1, count: n, into: shared.value.0, ldy: out,
-                               scratch: scratch.baseAddress!)
-                }
-            }
-            if let bias { addBias(y, bias, rows: n, out: out) }
         case .quantized(let q):
             precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
             forEachTile(q) { start, count, rows in
@@ -120,6 +125,75 @@ struct BoundMatrix {
                        m: n, n: count, k: inFeatures)
             }
             if let bias { addBias(y, bias, rows: n, out: out) }
+        }
+    }
+
+    /// One product of a decode step: `y (N, out) = x · Wᵀ + bias` for `matrix`.
+    struct DecodeProduct {
+        let matrix: BoundMatrix
+        let y: UnsafeMutablePointer<Float>
+        let bias: UnsafePointer<Float>?
+        let out: Int
+    }
+
+    /// The products of a decode step (N ≤ `decodeRowLimit` rows) that read the same input — q, k and v; gate and up —
+    /// in one parallel section over all their output rows: a step has fewer of the thread hand-offs that dominate
+    /// at decode sizes, and each output is the same whole dot product however the rows are split. Quantised: a
+    /// dequantise-and-dot over the stored bytes, bounded by reading them once; with `DecodeActivations.q8`, the
+    /// input is rounded to 8 bits once for every product that takes it. fp32: the same sums as the quantised
+    /// fp32-activation product (`QuantizedMatrix.multiplyRows`).
+    /// A product whose matrix takes no decode product of `n` rows (`decodeRowLimit`) goes through `forward` alone.
+    static func decode(_ products: [DecodeProduct], _ x: UnsafePointer<Float>, rows n: Int, in inFeatures: Int) {
+        for product in products where n > product.matrix.decodeRowLimit {
+            product.matrix.forward(product.y, x, bias: product.bias, rows: n, out: product.out, in: inFeatures)
+        }
+        let products = products.filter { n <= $0.matrix.decodeRowLimit }
+        guard !products.isEmpty else { return }
+        let total = products.reduce(0) { $0 + $1.out }
+        let span = OpProfiler.begin()
+        defer { OpProfiler.end(span, .baseMatmul, flops: Double(2 * n * total * inFeatures)) }
+        let rounded = products.contains { $0.matrix.roundsActivations }
+        withUnsafeTemporaryAllocation(byteCount: rounded ? n * inFeatures / 32 * QuantizedMatrix.q8BlockBytes : 0,
+                                      alignment: 16) { blocks in
+            if rounded { QuantizedMatrix.quantizeActivations(x, count: n * inFeatures, into: blocks.baseAddress!) }
+            let shared = UncheckedSendable((products, x, blocks.baseAddress.map(UnsafeRawPointer.init)))
+            Parallel.forEachChunk(total, minimumChunk: 64) { range in
+                var first = 0
+                for product in shared.value.0 {
+                    let (lower, upper) = (max(range.lowerBound - first, 0), min(range.upperBound - first, product.out))
+                    if lower < upper {
+                        product.matrix.decodeRows(lower..<upper, product.y, shared.value.1, rounded: shared.value.2, count: n,
+                                                  out: product.out, in: inFeatures)
+                    }
+                    first += product.out
+                }
+            }
+        }
+        for product in products { if let bias = product.bias { addBias(product.y, bias, rows: n, out: product.out) } }
+    }
+
+    /// True when this matrix's decode products take the input rounded to 8 bits.
+    private var roundsActivations: Bool {
+        guard activations == .q8, case .quantized(let q) = matrix else { return false }
+        return q.takesQ8Activations
+    }
+
+    /// Rows `range` of the decode product `y (n, out) = x · Wᵀ`; `rounded` holds x rounded to 8 bits when
+    /// `roundsActivations`.
+    private func decodeRows(_ range: Range<Int>, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                            rounded: UnsafeRawPointer?, count n: Int, out: Int, in inFeatures: Int) {
+        switch matrix {
+        case .dense(let offset):
+            QuantizedMatrix.multiplyRows(range, of: w + offset, columns: inFeatures, vectors: x, count: n, into: y, ldy: out)
+        case .quantized(let q):
+            precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
+            if roundsActivations, let rounded {
+                q.multiply(rows: range, q8Vectors: rounded, count: n, into: y, ldy: out)
+                return
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: q.scratchCount(vectors: n)) { scratch in
+                q.multiply(rows: range, vectors: x, count: n, into: y, ldy: out, scratch: scratch.baseAddress!)
+            }
         }
     }
 

@@ -30,42 +30,59 @@ struct BenchGenerate: ParsableCommand {
     func run() throws {
         threads.configure()
         let loaded = try ModelLoader.load(model)
-        let decoder = DecoderModel(weights: loaded.weights, rope: loaded.rope)
+        // The same base twice: fp32 activations (the default) and 8-bit ones (`--decode-activations q8`).
+        var rounded = loaded.weights
+        rounded.decodeActivations = .q8
+        let decoders: [(DecodeActivations, DecoderModel)] = [(.fp32, DecoderModel(weights: loaded.weights, rope: loaded.rope)),
+                                                             (.q8, DecoderModel(weights: rounded, rope: loaded.rope))]
         let ids = try loaded.tokenizer().encode(prompt, addSpecialTokens: true)
         guard !ids.isEmpty else { throw ValidationError("--prompt encodes to no tokens") }
         let stored = loaded.weights.byteCount
         print("model \(model)  base held as \(loaded.weights.keepsMatricesQuantized ? "its stored quants" : "fp32") (\(megabytes(stored)))  threads \(Parallel.threads)")
-        print("single-stream greedy decode of \(tokens) tokens after \(ids.count) prompt tokens, prefill excluded:")
-        _ = try singleStream(decoder, ids, count: 8)   // warm-up
-        var ratios = [Double](), ours = [Double](), peerRates = [Double]()
+        print("single-stream greedy decode of \(tokens) tokens after \(ids.count) prompt tokens, prefill excluded;")
+        print("Lathe with fp32 activations (the default) and with 8-bit ones (--decode-activations q8, llama.cpp's numerics):")
+        for (_, decoder) in decoders { _ = try singleStream(decoder, ids, count: 8) }   // warm-up
+        var ours = [DecodeActivations: [Double]](), ratios = [DecodeActivations: [Double]](), peerRates = [Double]()
         for pair in 1...pairs {
-            let (rate, generated) = try singleStream(decoder, ids, count: tokens)
-            ours.append(rate)
-            var line = "pair \(pair)   Lathe \(format(rate)) tokens/s (\(format(rate * Double(stored) / 1e9)) GB/s of stored weights)"
+            var line = "pair \(pair)"
+            var runs = [(DecodeActivations, Double, [Int32])]()
+            for (activations, decoder) in decoders {
+                let (rate, generated) = try singleStream(decoder, ids, count: tokens)
+                ours[activations, default: []].append(rate)
+                runs.append((activations, rate, generated))
+                line += "   Lathe \(activations) \(format(rate)) tokens/s (\(format(rate * Double(stored) / 1e9)) GB/s)"
+            }
             if !noPeer {
                 let peer = Peer.run(script: "generate_peer.py", arguments: [model, "--prompt-ids", ids.map(String.init).joined(separator: ","),
                                                                             "--tokens", "\(tokens)", "--threads", "\(Parallel.threads)"])
                 if let result = peer.result, let peerRate = result["decode_tokens_per_s"]?.doubleValue {
-                    ratios.append(rate / peerRate)
                     peerRates.append(peerRate)
                     let theirs = result["first_tokens"]?.arrayValue?.compactMap { $0.doubleValue.map { Int32($0) } } ?? []
-                    let agree = zip(theirs, generated).prefix { $0 == $1 }.count
                     line += "   llama.cpp \(format(peerRate)) tokens/s (llama-cpp-python \(result["llama_cpp"]?.scalarText ?? "?"))"
-                    line += "   \(format(rate / peerRate, decimals: 2))×   greedy tokens agree for \(agree)/\(min(theirs.count, generated.count))"
+                    for (activations, rate, generated) in runs {
+                        ratios[activations, default: []].append(rate / peerRate)
+                        let agree = zip(theirs, generated).prefix { $0 == $1 }.count
+                        line += "   \(activations) \(format(rate / peerRate, decimals: 2))× (greedy tokens agree for \(agree)/\(min(theirs.count, generated.count)))"
+                    }
                 } else {
                     line += "   llama.cpp not measured: \(peer.failure ?? "unknown")"
                 }
             }
             print(line)
         }
-        if !ratios.isEmpty {
-            print("single stream vs llama.cpp  median \(format(median(ratios), decimals: 2))× over \(ratios.count) pairs")
+        for (activations, _) in decoders {
+            guard let values = ratios[activations] else { continue }
+            print("single stream, \(activations) activations, vs llama.cpp  median \(format(median(values), decimals: 2))× over \(values.count) pairs")
         }
         guard streams > 0 else { return }
-        let batched = try batchedDecode(decoder, ids, streams: streams, count: tokens)
-        var line = "batched decode of \(streams) streams: \(format(batched)) tokens/s aggregate (\(format(batched / median(ours), decimals: 2))× Lathe's single stream"
-        if !peerRates.isEmpty { line += ", \(format(batched / median(peerRates), decimals: 2))× llama.cpp's single stream" }
-        print(line + ")")
+        for (activations, decoder) in decoders {
+            let batched = try batchedDecode(decoder, ids, streams: streams, count: tokens)
+            let single = median(ours[activations] ?? [])
+            var line = "batched decode of \(streams) streams, \(activations) activations: \(format(batched)) tokens/s aggregate"
+            line += " (\(format(batched / single, decimals: 2))× Lathe's single stream"
+            if !peerRates.isEmpty { line += ", \(format(batched / median(peerRates), decimals: 2))× llama.cpp's single stream" }
+            print(line + ")")
+        }
     }
 
     /// Tokens/s of one greedy stream from the first generated token to the `count`-th (`DecoderModel.step`, the

@@ -25,6 +25,7 @@ struct Generate: ParsableCommand {
     @Flag(name: .customLong("ignore-eos"), help: "Keep generating past the end-of-sequence token (to compare a fixed number of tokens with another runtime).")
     var ignoreEOS = false
     @OptionGroup var base: BaseFormatOption
+    @OptionGroup var decode: DecodeActivationsOption
     @Flag(help: "Print one JSON object (prompt and generated token ids, text, stop reason) instead of streaming text.")
     var json = false
 
@@ -41,6 +42,7 @@ struct Generate: ParsableCommand {
         var weights = loaded.weights
         let peft = try adapter.map { try PEFTAdapter.read($0, model: loaded.config) }
         if let peft { weights = weights.merged(with: peft) }
+        weights.decodeActivations = decode.activations
         let llama = DecoderModel(weights: weights, rope: loaded.rope)
         let tokenizer = try loaded.tokenizer(for: peft)
         var text = prompt

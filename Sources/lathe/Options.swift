@@ -36,6 +36,14 @@ struct BaseFormatOption: ParsableArguments {
     var format = BaseFormat.auto
 }
 
+/// `--decode-activations`, shared by the commands that decode token by token (`generate`, `serve`).
+struct DecodeActivationsOption: ParsableArguments {
+    @Option(name: .customLong("decode-activations"),
+            help: ArgumentHelp("How decode steps multiply by a Q4_0/Q4_1/Q8_0 base: fp32 (dequantised weights times fp32 activations, as transformers) or q8 (activations rounded to 8 bits per 32 values and integer dots, as llama.cpp: faster, logits about 1e-2 off fp32).",
+                               valueName: "kind"))
+    var activations = DecodeActivations.fp32
+}
+
 // Enumerated option values: each library enum is the one vocabulary, its raw values the spellings on the command
 // line; ArgumentParser lists them in --help and turns any other spelling into a usage error that lists them.
 extension CleanKind: ExpressibleByArgument {}
@@ -48,6 +56,7 @@ extension TargetTokens: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
 extension BaseFormat: ExpressibleByArgument {}
 extension ExportDType: ExpressibleByArgument {}
+extension DecodeActivations: ExpressibleByArgument {}
 
 /// Splits a comma-separated option value; nil when an element is empty (`a,,b`, a trailing comma).
 private func commaSeparated(_ argument: String) -> [String]? {

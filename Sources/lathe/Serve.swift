@@ -32,6 +32,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Sequences waiting for admission at most; beyond it requests get 429.") var maxQueue = 1024
     @Option(help: "Largest request body in bytes (larger: 413).") var maxBodyBytes = 8 << 20
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var decode: DecodeActivationsOption
 
     /// The `--adapter` values as (name, path), in order.
     func adapterSpecs() throws -> [(name: String, path: String)] {
@@ -81,7 +82,9 @@ struct Serve: ParsableCommand {
         let options = ServeOptions(baseName: name, maxModelLength: maxModelLen ?? context,
                                    limits: SchedulerLimits(maxBatch: maxBatch, kvCacheTokens: kvCacheTokens, maxQueue: maxQueue),
                                    maxBodyBytes: maxBodyBytes, apiKey: effectiveAPIKey)
-        let servedModel = try ServedModel(model: DecoderModel(weights: loaded.weights, rope: loaded.rope),
+        var weights = loaded.weights
+        weights.decodeActivations = decode.activations
+        let servedModel = try ServedModel(model: DecoderModel(weights: weights, rope: loaded.rope),
                                           tokenizer: try loaded.tokenizer(), adapters: served, options: options)
         let host = self.host
         let app = LatheServer.application(servedModel, host: host, port: port) { port in

@@ -1,0 +1,129 @@
+import Foundation
+import LatheFormats
+@testable import LatheModels
+import Testing
+
+/// The opt-in decode product with activations rounded to 8 bits (`DecodeActivations.q8`, llama.cpp's numerics):
+/// the rounding against the rule written out here, the integer dots against the rounded activations times the
+/// dequantised weights summed in Double, and the AVX2 and portable kernel bodies against each other, bit for bit.
+@Suite struct QuantizedDecodeQ8Tests {
+    /// The rule: d = max|x| / 127, q = round-half-even(x · (1 / d)) (0 for an all-zero block), s = d · Σ q.
+    static func rounded(_ x: [Float]) -> [(d: Float, s: Float, q: [Int8])] {
+        stride(from: 0, to: x.count, by: 32).map { start in
+            let block = x[start..<(start + 32)]
+            let d = block.reduce(Float(0)) { max($0, abs($1)) } / 127
+            let inverse: Float = d != 0 ? 1 / d : 0
+            let q = block.map { Int8(($0 * inverse).rounded(.toNearestOrEven)) }
+            return (d, d * Float(q.reduce(0) { $0 + Int($1) }), q)
+        }
+    }
+
+    static func quantized(_ x: [Float]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: x.count / 32 * QuantizedMatrix.q8BlockBytes)
+        x.withUnsafeBufferPointer { xp in
+            bytes.withUnsafeMutableBytes { QuantizedMatrix.quantizeActivations(xp.baseAddress!, count: x.count, into: $0.baseAddress!) }
+        }
+        return bytes
+    }
+
+    @Test func activationsAreRoundedByTheRule() {
+        var random = TinyQuantizedGGUF.Random(21)
+        var x = (0..<(32 * 64)).map { _ in (random.unit() - 0.5) * 6 }
+        for k in 0..<32 { x[k] = 0 }                       // an all-zero block: d = 0, every q = 0
+        for k in 32..<64 { x[k] = Float(k - 48) * 0.5 }    // ties at half steps: d = 8 / 127 · … exercises rounding
+        x[64] = 127; x[65] = 0.5; x[66] = -0.5; x[67] = 1.5; x[68] = -127
+        for variant in [false, true] {
+            let bytes = variant && Q8Kernels.hasSIMD ? Q8Kernels.withPortableBodies { Self.quantized(x) } : Self.quantized(x)
+            for (b, expected) in Self.rounded(x).enumerated() {
+                let base = b * QuantizedMatrix.q8BlockBytes
+                let d = bytes.withUnsafeBytes { $0.load(fromByteOffset: base, as: Float.self) }
+                let s = bytes.withUnsafeBytes { $0.load(fromByteOffset: base + 4, as: Float.self) }
+                let q = (0..<32).map { Int8(bitPattern: bytes[base + 8 + $0]) }
+                #expect(d.bitPattern == expected.d.bitPattern && s.bitPattern == expected.s.bitPattern && q == expected.q,
+                        "block \(b) (portable body forced: \(variant)): d \(d) s \(s) vs \(expected.d) \(expected.s)")
+            }
+        }
+    }
+
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+    func integerDotsMatchTheRoundedProduct(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 5)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelLoader.load(path).weights
+        var random = TinyQuantizedGGUF.Random(6)
+        for offset in [weights.layout.layers[0].down, weights.layout.layers[1].q, weights.layout.lmHead] {
+            guard case .quantized(let q) = weights.matrix(at: offset) else {
+                Issue.record("\(type.name): matrix at \(offset) is not kept quantised")
+                continue
+            }
+            #expect(q.takesQ8Activations)
+            let values = q.floats()
+            let bound = { (w: UnsafePointer<Float>) in BoundMatrix(matrix: .quantized(q), w: w, tile: TileScratch(), activations: .q8) }
+            #expect(weights.withWeights { bound($0).decodeRowLimit } == QuantizedMatrix.maximumVectors)
+            for n in [1, 2, 3, 4, 5, 16] {
+                let x = (0..<(n * q.columns)).map { _ in random.unit() - 0.5 }
+                func product(_ x: [Float], rows n: Int) -> [Float] {
+                    var y = [Float](repeating: .nan, count: n * q.rows)
+                    weights.withWeights { bound($0).forward(&y, x, bias: nil, rows: n, out: q.rows, in: q.columns) }
+                    return y
+                }
+                let y = product(x, rows: n)
+                if Q8Kernels.hasSIMD {
+                    let portable = Q8Kernels.withPortableBodies { product(x, rows: n) }
+                    #expect(zip(y, portable).allSatisfy { $0.bitPattern == $1.bitPattern },
+                            "\(type.name) n=\(n): AVX2 and portable bodies differ")
+                }
+                // Each vector's results are the same bits alone as in the batch (a batched decode step and a single
+                // stream agree).
+                let last = Array(x[((n - 1) * q.columns)...])
+                #expect(zip(product(last, rows: 1), y[((n - 1) * q.rows)...]).allSatisfy { $0.bitPattern == $1.bitPattern },
+                        "\(type.name) n=\(n): the last vector differs from its product alone")
+                // Reference: the dequantised weights times the rounded activations, in Double. The kernel sums exact
+                // integers per block, scales them in fp32 and folds Q4_1's offset in exactly (d·v + m before the
+                // product, where the dequantised value rounds d·v + m to fp32): agreement to 1e-5 of Σ|terms|.
+                let blocks = Self.rounded(x)
+                for i in 0..<n {
+                    for r in 0..<q.rows {
+                        var sum = 0.0, magnitude = 0.0
+                        for k in 0..<q.columns {
+                            let block = blocks[(i * q.columns + k) / 32]
+                            let term = Double(values[r * q.columns + k]) * Double(block.d) * Double(block.q[k % 32])
+                            sum += term
+                            magnitude += abs(term)
+                        }
+                        let got = Double(y[i * q.rows + r])
+                        #expect(abs(got - sum) <= 1e-5 * max(magnitude, 1e-30),
+                                "\(type.name) \(q.rows)×\(q.columns) n=\(n) vector \(i) row \(r): \(got) vs \(sum) (Σ|terms| \(magnitude))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A whole decode step with rounded activations stays near the fp32 one (the rounding is about 1/254 of each
+    /// block's largest activation), and a base of another type (Q4_K) ignores the option: bit-identical.
+    @Test(arguments: [GGMLType.q4_1, .q4_K])
+    func aDecodeStepStaysNearTheFP32Step(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 9)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loaded = try ModelLoader.load(path)
+        var rounded = loaded.weights
+        rounded.decodeActivations = .q8
+        let prompt: [Int32] = [1, 7, 3]
+        func logits(_ weights: DecoderWeights) throws -> [Float] {
+            let model = DecoderModel(weights: weights, rope: loaded.rope)
+            var cache = KVCache(config: model.config, capacity: prompt.count + 1)
+            _ = try model.step(prompt, cache: &cache)
+            return try model.step([5], cache: &cache)
+        }
+        let (exact, approximate) = (try logits(loaded.weights), try logits(rounded))
+        let scale = exact.map(abs).max() ?? 0
+        if type == .q4_K {
+            #expect(exact.map(\.bitPattern) == approximate.map(\.bitPattern))
+        } else {
+            #expect(exact != approximate, "the q8 option changed nothing")
+            #expect(maxAbsDifference(exact, approximate) <= 0.05 * scale,
+                    "logits differ by \(maxAbsDifference(exact, approximate)) of \(scale)")
+        }
+    }
+}
