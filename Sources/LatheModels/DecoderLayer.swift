@@ -299,13 +299,11 @@ struct DecoderLayer {
         case .sequences(let keys, let values, let starts):
             let stride = kvh * d
             for i in 0..<n {
-                let (k, v, start) = (keys[i], values[i], starts[i])
-                (k + start * stride).update(from: a.k + i * stride, count: stride)
-                (v + start * stride).update(from: a.v + i * stride, count: stride)
-                prefixAttentionForward(a.attention + i * h * d, a.q + i * h * d, k + start * stride, v + start * stride,
-                                       prefixKeys: k, prefixValues: v, rowStart: nil, prefix: start, n: 1,
-                                       heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
+                (keys[i] + starts[i] * stride).update(from: a.k + i * stride, count: stride)
+                (values[i] + starts[i] * stride).update(from: a.v + i * stride, count: stride)
             }
+            sequenceAttentionForward(a.attention, a.q, keys: UnsafePointer(keys), values: UnsafePointer(values),
+                                     positions: starts, n: n, heads: h, kvHeads: kvh, headDim: d, window: window, scale: scale)
         }
     }
 }

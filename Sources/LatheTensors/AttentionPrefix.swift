@@ -36,25 +36,60 @@ public func prefixAttentionForward(
             let (i, head) = (pair / h, pair % h)
             let own = rowStart?[i] ?? 0
             let visible = prefix + i - own + 1                // keys at positions 0...position(i)
-            let first = window.map { max(0, visible - $0) } ?? 0
-            let query = q + i * h * d + head * d, kvOffset = (head / group) * d
-            var maximum = -Float.infinity
-            for j in first..<visible {
-                let key = j < prefix ? prefixKeys + j * stride + kvOffset : k + (own + j - prefix) * stride + kvOffset
-                var dot: Float = 0
-                for x in 0..<d { dot += query[x] * key[x] }
-                scores[j] = dot * scale
-                maximum = max(maximum, scores[j])
-            }
-            var total: Float = 0
-            for j in first..<visible { scores[j] = expf(scores[j] - maximum); total += scores[j] }
-            let result = out + i * h * d + head * d
-            for x in 0..<d { result[x] = 0 }
-            for j in first..<visible {
-                let weight = scores[j] / total
-                let value = j < prefix ? prefixValues + j * stride + kvOffset : v + (own + j - prefix) * stride + kvOffset
-                for x in 0..<d { result[x] += weight * value[x] }
-            }
+            let kvOffset = (head / group) * d
+            attendRow(out + i * h * d + head * d, q + i * h * d + head * d, &scores,
+                      keys: (window.map { max(0, visible - $0) } ?? 0)..<visible, headDim: d, scale: scale,
+                      key: { $0 < prefix ? prefixKeys + $0 * stride + kvOffset : k + (own + $0 - prefix) * stride + kvOffset },
+                      value: { $0 < prefix ? prefixValues + $0 * stride + kvOffset : v + (own + $0 - prefix) * stride + kvOffset })
         }
     }
+}
+
+/// `out (n, H·D)` for `n` query rows of `n` different sequences (the batched decode step): row i attends to rows
+/// 0...`positions[i]` of its own cache `keys[i]`, `values[i]` (capacity, KVH·D), which already hold its key and
+/// value at `positions[i]`. One parallel loop over every (row, head) pair; each pair computes exactly what
+/// `prefixAttentionForward` computes for that row alone.
+public func sequenceAttentionForward(
+    _ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>,
+    keys: UnsafePointer<UnsafeMutablePointer<Float>>, values: UnsafePointer<UnsafeMutablePointer<Float>>,
+    positions: UnsafePointer<Int>, n: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int? = nil, scale: Float? = nil
+) {
+    checkAttentionShape(batch: 1, tokens: n, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    precondition((window ?? 1) > 0, "sequenceAttentionForward window=\(window ?? 0)")
+    let (h, d, stride) = (heads, headDim, kvHeads * headDim)
+    let group = heads / kvHeads
+    let scale = scale ?? 1 / Float(d).squareRoot()
+    let longest = (0..<n).map { positions[$0] }.max() ?? 0
+    let span = OpProfiler.begin()
+    defer { OpProfiler.end(span, .attention, flops: Double(4 * d * h) * (0..<n).reduce(0.0) { $0 + Double(positions[$1] + 1) }) }
+    let shared = UncheckedSendable((out, q, keys, values, positions))
+    Parallel.forEachChunk(n * h) { range in
+        let (out, q, keys, values, positions) = shared.value
+        var scores = [Float](repeating: 0, count: longest + 1)
+        for pair in range {
+            let (i, head) = (pair / h, pair % h)
+            let visible = positions[i] + 1
+            let (k, v, kvOffset) = (keys[i], values[i], (head / group) * d)
+            attendRow(out + i * h * d + head * d, q + i * h * d + head * d, &scores,
+                      keys: (window.map { max(0, visible - $0) } ?? 0)..<visible, headDim: d, scale: scale,
+                      key: { UnsafePointer(k + $0 * stride + kvOffset) }, value: { UnsafePointer(v + $0 * stride + kvOffset) })
+        }
+    }
+}
+
+/// One query row and head: softmax over the keys `keys` (their scaled dot products with `query`, kept in
+/// `scores`), then the weighted sum of their values into `result`.
+@inline(__always)
+private func attendRow(_ result: UnsafeMutablePointer<Float>, _ query: UnsafePointer<Float>, _ scores: inout [Float],
+                       keys: Range<Int>, headDim d: Int, scale: Float,
+                       key: (Int) -> UnsafePointer<Float>, value: (Int) -> UnsafePointer<Float>) {
+    var maximum = -Float.infinity
+    for j in keys {
+        scores[j] = dot(query, key(j), d) * scale
+        maximum = max(maximum, scores[j])
+    }
+    var total: Float = 0
+    for j in keys { scores[j] = expf(scores[j] - maximum); total += scores[j] }
+    for x in 0..<d { result[x] = 0 }
+    for j in keys { axpy(result, scores[j] / total, value(j), d) }
 }

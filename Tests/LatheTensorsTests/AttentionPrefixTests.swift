@@ -43,4 +43,44 @@ import Testing
             row += n
         }
     }
+
+    /// The batched decode step's kernel: each row attends to its own cache, exactly (bit for bit) as the
+    /// KV-cache step computes that row alone, and within 1e-5 of one causal pass over its sequence.
+    @Test(arguments: [nil, 3] as [Int?])
+    func rowsOfDifferentSequencesEqualTheirOwnSteps(window: Int?) {
+        let (qw, kvw) = (Self.heads * Self.headDim, Self.kvHeads * Self.headDim)
+        let lengths = [5, 1, 9]   // each sequence's rows, its last being the row decoded now
+        var rng = SplitMix64(seed: 81)
+        let sequences = lengths.map { n in (q: rng.floats(n * qw, -1.5, 1.5), k: rng.floats(n * kvw, -1.5, 1.5), v: rng.floats(n * kvw)) }
+        var keys = sequences.map { sequence -> UnsafeMutablePointer<Float> in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: sequence.k.count)
+            p.initialize(from: sequence.k, count: sequence.k.count)
+            return p
+        }
+        var values = sequences.map { sequence -> UnsafeMutablePointer<Float> in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: sequence.v.count)
+            p.initialize(from: sequence.v, count: sequence.v.count)
+            return p
+        }
+        defer { (keys + values).forEach { $0.deallocate() } }
+        let positions = lengths.map { $0 - 1 }
+        let queries = zip(sequences, lengths).flatMap { Array($0.q[(($1 - 1) * qw)...]) }
+        var out = [Float](repeating: .nan, count: lengths.count * qw)
+        sequenceAttentionForward(&out, queries, keys: &keys, values: &values, positions: positions, n: lengths.count,
+                                 heads: Self.heads, kvHeads: Self.kvHeads, headDim: Self.headDim, window: window)
+        for (s, n) in lengths.enumerated() {
+            let last = n - 1
+            var alone = [Float](repeating: .nan, count: qw)
+            prefixAttentionForward(&alone, Array(sequences[s].q[(last * qw)...]), Array(sequences[s].k[(last * kvw)...]),
+                                   Array(sequences[s].v[(last * kvw)...]), prefixKeys: sequences[s].k, prefixValues: sequences[s].v,
+                                   rowStart: nil, prefix: last, n: 1, heads: Self.heads, kvHeads: Self.kvHeads,
+                                   headDim: Self.headDim, window: window)
+            let got = Array(out[(s * qw)..<((s + 1) * qw)])
+            #expect(got.map(\.bitPattern) == alone.map(\.bitPattern), "sequence \(s) window \(window ?? 0)")
+            let whole = batched(sequences[s].q, sequences[s].k, sequences[s].v, rows: n, window: window)
+            var worst: Float = 0
+            for i in got.indices { worst = max(worst, abs(got[i] - whole[last * qw + i])) }
+            #expect(worst < 1e-5, "sequence \(s) window \(window ?? 0): \(worst)")
+        }
+    }
 }
