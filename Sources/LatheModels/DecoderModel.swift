@@ -115,7 +115,7 @@ public struct DecoderModel: Sendable {
     /// Logits (B, T, V) for every position. For scoring, prefer `tokenLogProbs`, which never holds them all.
     public func logits(_ batch: Batch) throws -> Tensor {
         let hidden = try hiddenStates(batch)
-        let (n, c, vocab) = (batch.tokens.count, config.hiddenSize, config.vocabSize)
+        let (n, vocab) = (batch.tokens.count, config.vocabSize)
         var logits = Tensor(zeros: [batch.batch, batch.length, vocab])
         weights.withBase(TileScratch()) { base in
             lmHead(hidden, rows: n, &logits.storage, base)

@@ -53,16 +53,14 @@ struct BenchGenerate: ParsableCommand {
                 line += "   Lathe \(activations) \(format(rate)) tokens/s (\(format(rate * Double(stored) / 1e9)) GB/s)"
             }
             if !noPeer {
-                let peer = Peer.run(script: "generate_peer.py", arguments: [model, "--prompt-ids", ids.map(String.init).joined(separator: ","),
-                                                                            "--tokens", "\(tokens)", "--threads", "\(Parallel.threads)"])
-                if let result = peer.result, let peerRate = result["decode_tokens_per_s"]?.doubleValue {
-                    peerRates.append(peerRate)
-                    let theirs = result["first_tokens"]?.arrayValue?.compactMap { $0.doubleValue.map { Int32($0) } } ?? []
-                    line += "   llama.cpp \(format(peerRate)) tokens/s (llama-cpp-python \(result["llama_cpp"]?.scalarText ?? "?"))"
+                let peer = Peer.llamaCppDecode(model: model, promptIds: ids, tokens: tokens, threads: Parallel.threads)
+                if let peer = peer.decode {
+                    peerRates.append(peer.tokensPerSecond)
+                    line += "   llama.cpp \(format(peer.tokensPerSecond)) tokens/s (llama-cpp-python \(peer.version))"
                     for (activations, rate, generated) in runs {
-                        ratios[activations, default: []].append(rate / peerRate)
-                        let agree = zip(theirs, generated).prefix { $0 == $1 }.count
-                        line += "   \(activations) \(format(rate / peerRate, decimals: 2))× (greedy tokens agree for \(agree)/\(min(theirs.count, generated.count)))"
+                        ratios[activations, default: []].append(rate / peer.tokensPerSecond)
+                        let agree = zip(peer.firstTokens, generated).prefix { $0 == $1 }.count
+                        line += "   \(activations) \(format(rate / peer.tokensPerSecond, decimals: 2))× (greedy tokens agree for \(agree)/\(min(peer.firstTokens.count, generated.count)))"
                     }
                 } else {
                     line += "   llama.cpp not measured: \(peer.failure ?? "unknown")"
@@ -118,5 +116,4 @@ struct BenchGenerate: ParsableCommand {
         return Double(streams * (count - 1)) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
-    private func median(_ values: [Double]) -> Double { values.sorted()[(values.count - 1) / 2] }
 }

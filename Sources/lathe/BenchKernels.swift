@@ -53,6 +53,12 @@ func bestTime(repeats: Int = 5, _ body: () -> Void) -> Double {
     return best
 }
 
+/// The middle value (the lower of the two middle ones for an even count); `values` must not be empty.
+func median(_ values: [Double]) -> Double {
+    precondition(!values.isEmpty, "median of no values")
+    return values.sorted()[(values.count - 1) / 2]
+}
+
 func format(_ value: Double, decimals: Int = 1) -> String {
     let scale = Double((0..<decimals).reduce(1) { r, _ in r * 10 })
     let rounded = (value * scale).rounded() / scale

@@ -22,6 +22,7 @@ struct BenchServe: ParsableCommand {
     @Option(help: "Tokens of the single-stream decode measurement.") var decodeTokens = 128
     @Option(help: "Single-stream decode measurements, each Lathe's then llama.cpp's (alternated pairs).") var pairs = 2
     @Flag(help: "Skip the llama.cpp peer.") var noPeer = false
+    @OptionGroup var decode: DecodeActivationsOption
 
     func validate() throws {
         guard requests >= 1, maxTokens >= 2, sequential >= 1, decodeTokens >= 2, pairs >= 1 else {
@@ -33,13 +34,15 @@ struct BenchServe: ParsableCommand {
         threads.configure()
         let loaded = try ModelLoader.load(model)
         let kv = requests * (maxTokens + 64) + decodeTokens + 64
-        let served = try ServedModel(model: DecoderModel(weights: loaded.weights, rope: loaded.rope), tokenizer: try loaded.tokenizer(),
+        var weights = loaded.weights
+        weights.decodeActivations = decode.activations
+        let served = try ServedModel(model: DecoderModel(weights: weights, rope: loaded.rope), tokenizer: try loaded.tokenizer(),
                                      adapters: [:], options: ServeOptions(baseName: "bench", maxModelLength: min(2048, kv),
                                                                           limits: SchedulerLimits(maxBatch: requests, kvCacheTokens: kv)))
         let (port, task) = try LatheServer.startInBackground(served)
         defer { task.cancel() }
         _ = try chat(port: port, index: 0)   // warm-up
-        print("model \(model)  threads \(Parallel.threads) (OpenBLAS the same, never nested)")
+        print("model \(model)  threads \(Parallel.threads) (OpenBLAS the same, never nested)  decode activations \(decode.activations)")
         print("single-stream greedy decode of \(decodeTokens) tokens, prefill excluded; Lathe through the server, then llama.cpp in its own process:")
         // The ids the server encodes the completion prompt to, handed to llama.cpp so both decode after the same tokens.
         let promptIds = try loaded.tokenizer().encode(Self.prompt, addSpecialTokens: true)
@@ -51,19 +54,18 @@ struct BenchServe: ParsableCommand {
                 print(line)
                 continue
             }
-            let peer = Peer.run(script: "generate_peer.py", arguments: [model, "--prompt-ids", promptIds.map(String.init).joined(separator: ","),
-                                                                       "--tokens", "\(decodeTokens)", "--threads", "\(Parallel.threads)"])
-            if let result = peer.result, let rate = result["decode_tokens_per_s"]?.doubleValue {
-                ratios.append(ours / rate)
-                line += "   llama.cpp \(format(rate)) tokens/s (llama-cpp-python \(result["llama_cpp"]?.scalarText ?? "?"), same GGUF)"
-                line += "   \(format(ours / rate, decimals: 2))×"
+            let peer = Peer.llamaCppDecode(model: model, promptIds: promptIds, tokens: decodeTokens, threads: Parallel.threads)
+            if let peer = peer.decode {
+                ratios.append(ours / peer.tokensPerSecond)
+                line += "   llama.cpp \(format(peer.tokensPerSecond)) tokens/s (llama-cpp-python \(peer.version), same GGUF)"
+                line += "   \(format(ours / peer.tokensPerSecond, decimals: 2))×"
             } else {
                 line += "   llama.cpp not measured: \(peer.failure ?? "unknown")"
             }
             print(line)
         }
         if !ratios.isEmpty {
-            print("decode vs llama.cpp  median \(format(ratios.sorted()[(ratios.count - 1) / 2], decimals: 2))× over \(ratios.count) pairs")
+            print("decode vs llama.cpp  median \(format(median(ratios), decimals: 2))× over \(ratios.count) pairs")
         }
         var sequentialTokens = 0
         let sequentialStart = DispatchTime.now().uptimeNanoseconds

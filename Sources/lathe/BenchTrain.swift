@@ -34,7 +34,7 @@ struct BenchTrain: ParsableCommand {
     /// Trains `steps` timed steps with the base held as `format`, prints tokens/s and the peak RSS of this
     /// measurement alone (the kernel's high-water mark is reset first), and returns tokens/s and that peak.
     private func measure(_ chosen: BaseFormat, rate: Double, bandwidth: Double?) throws -> (Double, Int?, LoadedModel) {
-        resetPeakResidentBytes()
+        resetPeakResident()
         let loaded = try ModelLoader.load(model, format: chosen)
         let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let c = loaded.config

@@ -48,6 +48,20 @@ enum Peer {
         return (json, nil)
     }
 
+    /// llama.cpp's single-stream greedy decode (`generate_peer.py`, llama-cpp-python) of `tokens` tokens after
+    /// `promptIds` on the GGUF `model` with `threads` threads, prefill excluded: what `bench generate` and
+    /// `bench serve` set beside Lathe's decode. Nil with the reason when it did not run.
+    static func llamaCppDecode(model: String, promptIds: [Int32], tokens: Int,
+                               threads: Int) -> (decode: LlamaCppDecode?, failure: String?) {
+        let peer = run(script: "generate_peer.py", arguments: [model, "--prompt-ids", promptIds.map(String.init).joined(separator: ","),
+                                                              "--tokens", "\(tokens)", "--threads", "\(threads)"])
+        guard let result = peer.result, let rate = result["decode_tokens_per_s"]?.doubleValue else {
+            return (nil, peer.failure ?? "generate_peer.py printed no decode_tokens_per_s")
+        }
+        let first = result["first_tokens"]?.arrayValue?.compactMap { $0.doubleValue.map { Int32($0) } } ?? []
+        return (LlamaCppDecode(tokensPerSecond: rate, version: result["llama_cpp"]?.scalarText ?? "?", firstTokens: first), nil)
+    }
+
     /// `Scripts/bench/<script>` under the working directory, else under the checkout that holds this binary
     /// (`.build/<configuration>/lathe`).
     static func locate(_ script: String) -> String? {
@@ -62,8 +76,16 @@ enum Peer {
     }
 }
 
-/// Resets the peak resident set size (`VmHWM`) to the current size, so the next reading measures what follows
-/// (Linux: writing 5 to /proc/self/clear_refs). Does nothing where unavailable.
+/// One llama.cpp decode measurement: its rate, the llama-cpp-python version, and its first greedy token ids.
+struct LlamaCppDecode {
+    let tokensPerSecond: Double
+    let version: String
+    let firstTokens: [Int32]
+}
+
+/// Resets the peak resident set size (`VmHWM`) to the current size, so the next reading measures what follows and
+/// two measurements in one process each report their own peak (Linux: writing 5 to /proc/self/clear_refs). Does
+/// nothing where unavailable.
 func resetPeakResident() {
     guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
     try? handle.write(contentsOf: Data("5".utf8))
@@ -71,12 +93,6 @@ func resetPeakResident() {
 }
 
 /// Peak resident set size of this process in bytes (Linux `VmHWM`), or nil where unavailable.
-/// Resets the kernel's peak-RSS mark (VmHWM) to the current RSS (`/proc/self/clear_refs`, value 5), so that two
-/// measurements in one process each report their own peak.
-func resetPeakResidentBytes() {
-    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
-}
-
 func peakResidentBytes() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {

@@ -57,4 +57,23 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("Paris"))
     }
+
+    /// With 8-bit decode activations SmolLM2 Q4_1 answers as llama.cpp does on this prompt ("L'Étoile, la …": its
+    /// first 7 greedy tokens are llama-cpp-python 0.3.36's, measured with Scripts/bench/generate_peer.py), not "Paris"
+    /// as the fp32 path and transformers do; the test pins that the option runs and is deterministic.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent(smolLM2).path),
+                   "run `make model` to fetch SmolLM2-135M-Instruct"))
+    func eightBitDecodeActivationsRunDeterministically() throws {
+        let arguments = ["generate", "--model", Self.smolLM2, "--chat", "--temperature", "0", "--json", "--max-tokens", "12",
+                         "--prompt", "What is the capital of France?", "--decode-activations", "q8"]
+        let first = try CLI.run(arguments), second = try CLI.run(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(!first.stdout.isEmpty && first.stdout == second.stdout)
+    }
+
+    @Test func decodeActivationsAreValidated() throws {
+        let result = try CLI.run(["generate", "--model", Self.tinyGGUF, "--prompt", "hello", "--decode-activations", "int4"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("fp32") && result.stderr.contains("q8"), "\(result.stderr)")
+    }
 }
