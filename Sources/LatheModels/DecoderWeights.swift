@@ -121,7 +121,7 @@ public struct DecoderWeights: Sendable {
     /// slices of fused ones (Phi-3's q, k, v in `qkv_proj`; gate, up in `gate_up_proj`).
     private var projections: [Int: QuantizedMatrix] = [:]
     /// How decode steps multiply by matrices kept in a ggml 4- or 8-bit type (`lathe generate`/`serve`
-    /// `--decode-activations`); batches of more rows, and so evaluation and training, never read it.
+    /// `--decode-activations`). Evaluation and training leave it at `fp32`.
     public var decodeActivations = DecodeActivations.fp32
 
     /// Zero fp32 weights of the right sizes; tests and loaders fill them.

@@ -77,8 +77,8 @@ extension DecoderWeights {
     }
 }
 
-/// How a decode step (at most `BoundMatrix.decodeRows` rows) multiplies its activations by a base kept in a ggml
-/// 4- or 8-bit type.
+/// How the products of few rows — decode steps, and with `q8` any product of up to 16 rows (a short prompt, a
+/// batched step) — multiply their activations by a base kept in a ggml 4- or 8-bit type (`BoundMatrix.decodeRowLimit`).
 public enum DecodeActivations: String, Sendable, CaseIterable {
     /// Dequantised weights times fp32 activations, as transformers computes: the same sums as an fp32 base
     /// (`QuantizedMatrix.multiply`). The default, and the only path evaluation and training take.
@@ -104,7 +104,7 @@ struct BoundMatrix {
     /// rounded to 8 bits, `QuantizedMatrix.maximumVectors` (integer dots stay ahead of the tiles to a batch of 16).
     var decodeRowLimit: Int { roundsActivations ? QuantizedMatrix.maximumVectors : Self.decodeRows }
 
-    /// `y (N, out) = x (N, in) · Wᵀ + bias`. Up to `decodeRows` rows, a decode product (`decode`). Quantised:
+    /// `y (N, out) = x (N, in) · Wᵀ + bias`. Up to `decodeRowLimit` rows, a decode product (`decode`). Quantised:
     /// tiles of output rows, each dequantised and multiplied as a block of columns of y — every dot product is
     /// whole, over the same `in` values the fp32 path multiplies.
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,

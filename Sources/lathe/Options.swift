@@ -39,7 +39,7 @@ struct BaseFormatOption: ParsableArguments {
 /// `--decode-activations`, shared by the commands that decode token by token (`generate`, `serve`).
 struct DecodeActivationsOption: ParsableArguments {
     @Option(name: .customLong("decode-activations"),
-            help: ArgumentHelp("How decode steps multiply by a Q4_0/Q4_1/Q8_0 base: fp32 (dequantised weights times fp32 activations, as transformers) or q8 (activations rounded to 8 bits per 32 values and integer dots, as llama.cpp: faster, logits about 1e-2 off fp32).",
+            help: ArgumentHelp("How decode steps (and, with q8, prompts of up to 16 tokens) multiply by a Q4_0/Q4_1/Q8_0 base: fp32 (dequantised weights times fp32 activations, as transformers) or q8 (activations rounded to 8 bits per 32 values and integer dots, as llama.cpp: faster, logits about 1e-2 off fp32).",
                                valueName: "kind"))
     var activations = DecodeActivations.fp32
 }
