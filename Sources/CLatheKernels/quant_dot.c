@@ -57,7 +57,10 @@ static void quantize_portable(const float *x, int64_t blocks, lathe_q8_block *ou
         float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int k = 0; k < 32; k++) {
-            int q = (int)nearbyintf(v[k] * id);
+            // |x · id| ≤ 127 for finite blocks; a NaN (or an infinity, which makes id 0) gives 0 here rather than
+            // the undefined behaviour of converting it to int. Such a block's result is not finite either way.
+            float r = nearbyintf(v[k] * id);
+            int q = r >= 127 ? 127 : r <= -127 ? -127 : r == r ? (int)r : 0;
             out[b].q[k] = (int8_t)q;
             sum += q;
         }
