@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of Fuzz/Package.swift (one per reader of untrusted input) with AddressSanitizer
-# (LeakSanitizer included) and runs each for ${FUZZ_SECONDS:-60} seconds, seeded from the test fixtures and
-# Fuzz/seeds.sh, with its dictionary Fuzz/dict/<target>.dict. Each run is bounded by -rss_limit_mb and -timeout,
+# (LeakSanitizer included; Fuzz/lsan.supp lists the measured leaks outside Lathe's code it ignores) and runs each
+# for ${FUZZ_SECONDS:-60} seconds, seeded from the test fixtures and Fuzz/seeds.sh, with its dictionary
+# Fuzz/dict/<target>.dict. Each run is bounded by -rss_limit_mb and -timeout,
 # so unbounded allocation and super-linear time are findings, not waits.
 # Corpora are kept between runs in .build-fuzz/corpus/<target> (git-ignored); findings (crash-, leak-, timeout-,
 # oom-, slow-unit- files) go to .build-fuzz/findings/<target>/; one line per target is appended to
@@ -90,7 +91,7 @@ for target in "${targets[@]}"; do
     set +e
     # The CPU time the fuzzer got, beside its wall time: under `nice` on a busy machine the two differ.
     TIMEFORMAT='%U %S'
-    cpu=$( { time { (cd "$findings" && TMPDIR=$scratch "$binary" -max_total_time="$seconds" -max_len="$max_len" \
+    cpu=$( { time { (cd "$findings" && TMPDIR=$scratch LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" "$binary" -max_total_time="$seconds" -max_len="$max_len" \
         -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" -timeout="$per_input" -report_slow_units="$per_input" \
         -print_final_stats=1 -dict="$root/Fuzz/dict/$target.dict" -artifact_prefix="$findings/" "$corpus") \
         > "$log" 2>&1 ; } ; } 2>&1 )

@@ -38,4 +38,32 @@ import LatheJinja
         let expected = messages.map { "<|im_start|>\($0.role)\n\($0.content)<|im_end|>\n" }.joined() + "<|im_start|>assiskant\n"
         #expect(try template.render(messages, addGenerationPrompt: true).text == expected)
     }
+
+    /// The tokenizer-json finding: a Split regex that becomes 297 UTF-16 units once `\s` is widened, in a tokenizer
+    /// whose merges name a token its vocabulary lacks. LeakSanitizer reported the pattern's UTF-16 copy, which
+    /// Foundation's NSRegularExpression leaks for patterns over 256 units (outside Lathe; suppressed and bounded in
+    /// Fuzz/lsan.supp). The regex must compile and match, and the file must be refused naming the merge.
+    @Test func tokenizerJSONLongRegexFindingIsRefusedByItsMerges() throws {
+        let file = try Fixtures.root.appendingPathComponent("fuzz/tokenizer-json/leak-82ddd22cd7cb12e4546d9ac08082b64cf30d4ea6")
+        let data = try Data(contentsOf: file)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let pre = try #require(json["pre_tokenizer"] as? [String: Any])
+        let split = try #require((pre["pretokenizers"] as? [[String: Any]])?.first)
+        let pattern = try #require((split["pattern"] as? [String: Any])?["Regex"] as? String)
+        #expect(TokenRegex.onigurumaSpaces(pattern).utf16.count > 256)
+        let regex = try TokenRegex(pattern)
+        #expect(!regex.isFast)
+        let text = Array("Hello world, it's 2026!".utf8)
+        var ranges: [Range<Int>] = []
+        text.withUnsafeBufferPointer { regex.matches($0, 0, text.count, into: &ranges) }
+        #expect(!ranges.isEmpty && ranges.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= text.count })
+        do {
+            _ = try Tokenizer(json: data, file: file.path)
+            Issue.record("a tokenizer whose merges name missing tokens loaded")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains(file.lastPathComponent) && message.contains("merge #186") && message.contains("not in the vocabulary"),
+                    "\(message)")
+        }
+    }
 }
