@@ -154,12 +154,12 @@ struct DecoderLayer {
         }
         /// Projections of the same input without adapters in a decode step go through one parallel section.
         func projectTogether(_ parts: [(LoRAConfig.Module, UnsafeMutablePointer<Float>, Int, Int?, Int)], _ x: UnsafePointer<Float>) {
-            guard parts.allSatisfy({ adapters[$0.0] == nil && n <= base.matrix($0.2).decodeRowLimit }) else {
+            let products = parts.map { BoundMatrix.DecodeProduct(matrix: base.matrix($0.2), y: $0.1, bias: $0.3.map { w + $0 }, out: $0.4) }
+            guard parts.allSatisfy({ adapters[$0.0] == nil }) && products.allSatisfy({ n <= $0.matrix.decodeRowLimit }) else {
                 for (module, y, weight, bias, out) in parts { project(module, y, x, weight, bias, out: out, in: c) }
                 return
             }
-            BoundMatrix.decode(parts.map { BoundMatrix.DecodeProduct(matrix: base.matrix($0.2), y: $0.1, bias: $0.3.map { w + $0 },
-                                                                     out: $0.4) }, x, rows: n, in: c)
+            BoundMatrix.decode(products, x, rows: n, in: c)
         }
         rmsNormForward(a.normed1, a.rstd1, a.input, w + L.inputNorm, n: n, c: c, eps: eps)
         projectTogether([(.q, a.qRaw ?? a.q, L.q, L.qBias, h * d), (.k, a.kRaw ?? a.k, L.k, L.kBias, kvh * d),

@@ -142,13 +142,9 @@ struct BoundMatrix {
     /// dequantise-and-dot over the stored bytes, bounded by reading them once; with `DecodeActivations.q8`, the
     /// input is rounded to 8 bits once for every product that takes it. fp32: the same sums as the quantised
     /// fp32-activation product (`QuantizedMatrix.multiplyRows`).
-    /// A product whose matrix takes no decode product of `n` rows (`decodeRowLimit`) goes through `forward` alone.
+    /// Every matrix must take decode products of `n` rows (`decodeRowLimit`).
     static func decode(_ products: [DecodeProduct], _ x: UnsafePointer<Float>, rows n: Int, in inFeatures: Int) {
-        for product in products where n > product.matrix.decodeRowLimit {
-            product.matrix.forward(product.y, x, bias: product.bias, rows: n, out: product.out, in: inFeatures)
-        }
-        let products = products.filter { n <= $0.matrix.decodeRowLimit }
-        guard !products.isEmpty else { return }
+        precondition(products.allSatisfy { n <= $0.matrix.decodeRowLimit }, "a decode product of \(n) rows")
         let total = products.reduce(0) { $0 + $1.out }
         let span = OpProfiler.begin()
         defer { OpProfiler.end(span, .baseMatmul, flops: Double(2 * n * total * inFeatures)) }
@@ -162,7 +158,7 @@ struct BoundMatrix {
                 for product in shared.value.0 {
                     let (lower, upper) = (max(range.lowerBound - first, 0), min(range.upperBound - first, product.out))
                     if lower < upper {
-                        product.matrix.decodeRows(lower..<upper, product.y, shared.value.1, rounded: shared.value.2, count: n,
+                        product.matrix.multiplyDecodeRows(lower..<upper, product.y, shared.value.1, rounded: shared.value.2, count: n,
                                                   out: product.out, in: inFeatures)
                     }
                     first += product.out
@@ -180,7 +176,7 @@ struct BoundMatrix {
 
     /// Rows `range` of the decode product `y (n, out) = x · Wᵀ`; `rounded` holds x rounded to 8 bits when
     /// `roundsActivations`.
-    private func decodeRows(_ range: Range<Int>, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+    private func multiplyDecodeRows(_ range: Range<Int>, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                             rounded: UnsafeRawPointer?, count n: Int, out: Int, in inFeatures: Int) {
         switch matrix {
         case .dense(let offset):

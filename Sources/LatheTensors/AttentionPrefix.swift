@@ -38,7 +38,7 @@ public func prefixAttentionForward(
             let visible = prefix + i - own + 1                // keys at positions 0...position(i)
             let kvOffset = (head / group) * d
             attendRow(out + i * h * d + head * d, q + i * h * d + head * d, &scores,
-                      keys: (window.map { max(0, visible - $0) } ?? 0)..<visible, headDim: d, scale: scale,
+                      visible: visible, window: window, headDim: d, scale: scale,
                       key: { $0 < prefix ? prefixKeys + $0 * stride + kvOffset : k + (own + $0 - prefix) * stride + kvOffset },
                       value: { $0 < prefix ? prefixValues + $0 * stride + kvOffset : v + (own + $0 - prefix) * stride + kvOffset })
         }
@@ -71,18 +71,20 @@ public func sequenceAttentionForward(
             let visible = positions[i] + 1
             let (k, v, kvOffset) = (keys[i], values[i], (head / group) * d)
             attendRow(out + i * h * d + head * d, q + i * h * d + head * d, &scores,
-                      keys: (window.map { max(0, visible - $0) } ?? 0)..<visible, headDim: d, scale: scale,
+                      visible: visible, window: window, headDim: d, scale: scale,
                       key: { UnsafePointer(k + $0 * stride + kvOffset) }, value: { UnsafePointer(v + $0 * stride + kvOffset) })
         }
     }
 }
 
-/// One query row and head: softmax over the keys `keys` (their scaled dot products with `query`, kept in
-/// `scores`), then the weighted sum of their values into `result`.
+/// One query row and head: softmax over the `visible` keys at positions 0..<visible (with `window`, only the last
+/// `window` of them), their scaled dot products with `query` kept in `scores`, then the weighted sum of their
+/// values into `result`.
 @inline(__always)
 private func attendRow(_ result: UnsafeMutablePointer<Float>, _ query: UnsafePointer<Float>, _ scores: inout [Float],
-                       keys: Range<Int>, headDim d: Int, scale: Float,
+                       visible: Int, window: Int?, headDim d: Int, scale: Float,
                        key: (Int) -> UnsafePointer<Float>, value: (Int) -> UnsafePointer<Float>) {
+    let keys = (window.map { max(0, visible - $0) } ?? 0)..<visible
     var maximum = -Float.infinity
     for j in keys {
         scores[j] = dot(query, key(j), d) * scale
