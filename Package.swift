@@ -144,7 +144,8 @@ let package = Package(
                                                             "LatheCheckpoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
-        .testTarget(name: "LatheServeTests", dependencies: ["LatheSupport", "LatheFormats", "LatheModels", "LatheServe"]),
+        .testTarget(name: "LatheServeTests", dependencies: ["LatheSupport", "LatheFormats", "LatheModels", "LatheServe"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],
                     resources: [.copy("Fixtures")]),
     ]

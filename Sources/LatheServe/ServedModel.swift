@@ -116,8 +116,9 @@ public final class ServedModel: Sendable {
                                      param: "prompt")
         }
         guard let requested else { return min(defaultMax, limit - prompt.count) }
-        guard prompt.count + requested <= limit else {
-            throw ServeError.invalid("This model's maximum context length is \(limit) tokens; you asked for \(prompt.count + requested) (\(prompt.count) in the prompt, \(requested) in the completion). Lower max_tokens to \(limit - prompt.count) or less.",
+        // Compared as `requested <= limit − prompt`: a client's max_tokens may be any Int (Int.max overflowed the sum).
+        guard requested <= limit - prompt.count else {
+            throw ServeError.invalid("This model's maximum context length is \(limit) tokens; you asked for \(requested) completion tokens after \(prompt.count) in the prompt. Lower max_tokens to \(limit - prompt.count) or less.",
                                      param: "max_tokens")
         }
         return requested

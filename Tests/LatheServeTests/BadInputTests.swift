@@ -53,6 +53,20 @@ struct BadInputTests {
                         status: 400, param: "max_tokens")
     }
 
+    /// libFuzzer's finding (Fuzz/run.sh serve-request): `max_tokens` Int.max overflowed the prompt + completion sum
+    /// and trapped the server. The committed input (endpoint byte `c`, then the body) is replayed here over HTTP.
+    @Test func maxTokensIntMaxFinding() async throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/serve-request/crash-6c3ff596638b4a6c596a9bef595838205b150594")
+        let input = try Data(contentsOf: file)
+        #expect(input.first == UInt8(ascii: "c"))
+        let body = String(decoding: input.dropFirst(), as: UTF8.self)
+        #expect(body.contains("9223372036854775807"))
+        try await expectError("/v1/completions", body, status: 400, param: "max_tokens")
+        try await expectError("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 9223372036854775807}"#,
+                              status: 400, param: "max_tokens")
+    }
+
     @Test func moreSequencesThanTheQueueHolds() async throws {
         let prompts = Array(repeating: #""hi""#, count: 33).joined(separator: ", ")   // 33 × n 2 = 66; the fixture queues 64
         try await expectError("/v1/completions", #"{"prompt": [\#(prompts)], "n": 2, "max_tokens": 1}"#, status: 400, param: "prompt")
