@@ -2,9 +2,10 @@ import CLatheKernels
 
 /// Decode products with the activations rounded to 8 bits, as llama.cpp computes them: each 32-value block of an
 /// input vector becomes 32 signed bytes and a scale (`quantizeActivations`), and each stored 4- or 8-bit weight
-/// block meets it in integer multiply-adds (CLatheKernels: AVX2's `vpmaddubsw` where the build targets it). About
-/// three times fewer instructions per weight than dequantising to fp32, at the price of the activations' rounding:
-/// results differ from `multiply`'s fp32 products by about 1% of a row's largest terms, not by fp32 rounding.
+/// block meets it in integer multiply-adds (CLatheKernels: AVX2's `vpmaddubsw`, or AVX-512 VNNI's `vpdpbusd`),
+/// in tiles of eight (row, vector) pairs. Several times fewer instructions per weight than dequantising to fp32, at
+/// the price of the activations' rounding: results differ from `multiply`'s fp32 products by about 1% of a row's
+/// largest terms, not by fp32 rounding.
 /// Opt-in (`DecodeActivations.q8`); evaluation and training never take this path.
 extension QuantizedMatrix {
     /// Bytes of one 32-value block of rounded activations.
@@ -21,7 +22,7 @@ extension QuantizedMatrix {
     }
 
     /// `y[i·ldy + r] = Σ_k W[r, k] · x_i[k]` for rows `range` of W and the `n` rounded vectors at `xq`
-    /// (`columns / 32` blocks each, from `quantizeActivations`). Each weight block is unpacked once for up to three
+    /// (`columns / 32` blocks each, from `quantizeActivations`). Each weight block is unpacked once for up to eight
     /// vectors; a vector's results are the same bits whatever `n` (a batched decode step and a single stream agree).
     public func multiply(rows range: Range<Int>, q8Vectors xq: UnsafeRawPointer, count n: Int,
                          into y: UnsafeMutablePointer<Float>, ldy: Int) {
@@ -31,25 +32,41 @@ extension QuantizedMatrix {
         let vectors = xq.assumingMemoryBound(to: lathe_q8_block.self)
         withExtendedLifetime(bytes) {
             guard let base = bytes.buffer.baseAddress else { return }
-            for row in range {
-                let stored = rowOrder.map { Int($0[row]) } ?? row
-                let p = base + byteOffset + stored * rowBytes
-                lathe_dots_q8(kind, p, vectors, Int64(blocks), Int64(n), y + row, Int64(ldy))
+            let call = { (order: UnsafePointer<Int32>?) in
+                lathe_matvec_q8(kind, base + byteOffset, Int64(rowBytes), order, Int64(range.lowerBound), Int64(range.count),
+                                vectors, Int64(columns / 32), Int64(n), y, Int64(ldy))
             }
+            if let rowOrder { rowOrder.withUnsafeBufferPointer { call($0.baseAddress) } } else { call(nil) }
         }
     }
 }
 
-/// The integer kernels' switch between their AVX2 and portable bodies (tests run both and compare the bits).
+/// The integer kernels' bodies (CLatheKernels): each computes the same integers and the same floating-point
+/// operations in the same order, so all return the same bits; tests force each one and compare.
 public enum Q8Kernels {
-    /// True when the AVX2 bodies were compiled in (the package targets a CPU with AVX2, FMA and F16C).
-    public static var hasSIMD: Bool { lathe_q8_has_simd() != 0 }
+    public enum Body: CaseIterable, Sendable {
+        /// Plain C, one (row, vector) pair at a time.
+        case portable
+        /// AVX2 tiles of eight pairs (compiled when the package targets a CPU with AVX2, FMA and F16C).
+        case avx2
+        /// The AVX2 tiles with AVX-512 VNNI's byte dot product (chosen at run time where the CPU has it).
+        case vnni
 
-    /// Runs `body` with the portable bodies forced. The switch is process-wide; since both bodies return the same
-    /// bits, a product running concurrently elsewhere is unaffected.
-    public static func withPortableBodies<R>(_ body: () throws -> R) rethrows -> R {
-        lathe_q8_force_portable(1)
-        defer { lathe_q8_force_portable(0) }
+        var c: lathe_q8_body { self == .portable ? LATHE_Q8_PORTABLE : self == .avx2 ? LATHE_Q8_AVX2 : LATHE_Q8_VNNI }
+
+        /// True when this body can run here.
+        public var isAvailable: Bool { lathe_q8_body_available(c) != 0 }
+    }
+
+    /// The bodies that can run here.
+    public static var availableBodies: [Body] { Body.allCases.filter(\.isAvailable) }
+
+    /// Runs `body` with the kernels' `chosen` body forced (it must be available). The switch is process-wide; since
+    /// every body returns the same bits, a product running concurrently elsewhere is unaffected.
+    public static func with<R>(_ chosen: Body, _ body: () throws -> R) rethrows -> R {
+        precondition(chosen.isAvailable, "the \(chosen) kernels cannot run here")
+        lathe_q8_force_body(Int32(chosen.c.rawValue))
+        defer { lathe_q8_force_body(-1) }
         return try body()
     }
 }

@@ -19,28 +19,32 @@ struct BenchGenerate: ParsableCommand {
     @Option(help: "Tokens decoded per stream (greedy, past end-of-sequence).") var tokens = 128
     @Option(help: "Single-stream measurements, each Lathe's then llama.cpp's.") var pairs = 2
     @Option(help: "Streams of the batched decode measurement (0 skips it).") var streams = 16
+    @Option(name: .customLong("decode-activations"), parsing: .upToNextOption,
+            help: ArgumentHelp("The activation modes measured (fp32, q8; default both).", valueName: "kind"))
+    var activations: [DecodeActivations] = DecodeActivations.allCases
     @Flag(help: "Skip the llama.cpp peer.") var noPeer = false
 
     func validate() throws {
-        guard tokens >= 2, pairs >= 1, streams >= 0 else {
-            throw ValidationError("--tokens must be at least 2, --pairs at least 1 and --streams at least 0")
+        guard tokens >= 2, pairs >= 1, streams >= 0, !activations.isEmpty else {
+            throw ValidationError("--tokens must be at least 2, --pairs at least 1, --streams at least 0 and --decode-activations name a mode")
         }
     }
 
     func run() throws {
         threads.configure()
         let loaded = try ModelLoader.load(model)
-        // The same base twice: fp32 activations (the default) and 8-bit ones (`--decode-activations q8`).
-        var rounded = loaded.weights
-        rounded.decodeActivations = .q8
-        let decoders: [(DecodeActivations, DecoderModel)] = [(.fp32, DecoderModel(weights: loaded.weights, rope: loaded.rope)),
-                                                             (.q8, DecoderModel(weights: rounded, rope: loaded.rope))]
+        // The same base with fp32 activations (the default) and with 8-bit ones (`--decode-activations q8`).
+        let decoders: [(DecodeActivations, DecoderModel)] = Array(Set(activations)).sorted { $0.rawValue < $1.rawValue }.map { mode in
+            var weights = loaded.weights
+            weights.decodeActivations = mode
+            return (mode, DecoderModel(weights: weights, rope: loaded.rope))
+        }
         let ids = try loaded.tokenizer().encode(prompt, addSpecialTokens: true)
         guard !ids.isEmpty else { throw ValidationError("--prompt encodes to no tokens") }
         let stored = loaded.weights.byteCount
         print("model \(model)  base held as \(loaded.weights.keepsMatricesQuantized ? "its stored quants" : "fp32") (\(megabytes(stored)))  threads \(Parallel.threads)")
         print("single-stream greedy decode of \(tokens) tokens after \(ids.count) prompt tokens, prefill excluded;")
-        print("Lathe with fp32 activations (the default) and with 8-bit ones (--decode-activations q8, llama.cpp's numerics):")
+        print("Lathe with \(decoders.map { "\($0.0)" }.joined(separator: " and ")) activations (fp32 the default; q8 rounds them to 8 bits, llama.cpp's numerics):")
         for (_, decoder) in decoders { _ = try singleStream(decoder, ids, count: 8) }   // warm-up
         var ours = [DecodeActivations: [Double]](), ratios = [DecodeActivations: [Double]](), peerRates = [Double]()
         for pair in 1...pairs {

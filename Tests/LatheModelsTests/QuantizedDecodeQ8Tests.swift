@@ -7,14 +7,14 @@ import Testing
 /// the rounding against the rule written out here, the integer dots against the rounded activations times the
 /// dequantised weights summed in Double, and the AVX2 and portable kernel bodies against each other, bit for bit.
 @Suite struct QuantizedDecodeQ8Tests {
-    /// The rule: d = max|x| / 127, q = round-half-even(x · (1 / d)) (0 for an all-zero block), s = d · Σ q.
-    static func rounded(_ x: [Float]) -> [(d: Float, s: Float, q: [Int8])] {
+    /// The rule: d = max|x| / 127, q = round-half-even(x · (1 / d)) (0 for an all-zero block), sum = Σ q.
+    static func rounded(_ x: [Float]) -> [(d: Float, sum: Int32, q: [Int8])] {
         stride(from: 0, to: x.count, by: 32).map { start in
             let block = x[start..<(start + 32)]
             let d = block.reduce(Float(0)) { max($0, abs($1)) } / 127
             let inverse: Float = d != 0 ? 1 / d : 0
             let q = block.map { Int8(($0 * inverse).rounded(.toNearestOrEven)) }
-            return (d, d * Float(q.reduce(0) { $0 + Int($1) }), q)
+            return (d, q.reduce(0) { $0 + Int32($1) }, q)
         }
     }
 
@@ -32,15 +32,15 @@ import Testing
         for k in 0..<32 { x[k] = 0 }                       // an all-zero block: d = 0, every q = 0
         for k in 32..<64 { x[k] = Float(k - 48) * 0.5 }    // ties at half steps: d = 8 / 127 · … exercises rounding
         x[64] = 127; x[65] = 0.5; x[66] = -0.5; x[67] = 1.5; x[68] = -127
-        for variant in [false, true] {
-            let bytes = variant && Q8Kernels.hasSIMD ? Q8Kernels.withPortableBodies { Self.quantized(x) } : Self.quantized(x)
+        for body in Q8Kernels.availableBodies {
+            let bytes = Q8Kernels.with(body) { Self.quantized(x) }
             for (b, expected) in Self.rounded(x).enumerated() {
                 let base = b * QuantizedMatrix.q8BlockBytes
                 let d = bytes.withUnsafeBytes { $0.load(fromByteOffset: base, as: Float.self) }
-                let s = bytes.withUnsafeBytes { $0.load(fromByteOffset: base + 4, as: Float.self) }
+                let sum = bytes.withUnsafeBytes { $0.load(fromByteOffset: base + 4, as: Int32.self) }
                 let q = (0..<32).map { Int8(bitPattern: bytes[base + 8 + $0]) }
-                #expect(d.bitPattern == expected.d.bitPattern && s.bitPattern == expected.s.bitPattern && q == expected.q,
-                        "block \(b) (portable body forced: \(variant)): d \(d) s \(s) vs \(expected.d) \(expected.s)")
+                #expect(d.bitPattern == expected.d.bitPattern && sum == expected.sum && q == expected.q,
+                        "block \(b) (\(body) body): d \(d) sum \(sum) vs \(expected.d) \(expected.sum)")
             }
         }
     }
@@ -60,7 +60,7 @@ import Testing
             let values = q.floats()
             let bound = { (w: UnsafePointer<Float>) in BoundMatrix(matrix: .quantized(q), w: w, tile: TileScratch(), activations: .q8) }
             #expect(weights.withWeights { bound($0).decodeRowLimit } == QuantizedMatrix.maximumVectors)
-            for n in [1, 2, 3, 4, 5, 16] {
+            for n in [1, 2, 3, 4, 5, 8, 9, 16] {
                 let x = (0..<(n * q.columns)).map { _ in random.unit() - 0.5 }
                 func product(_ x: [Float], rows n: Int) -> [Float] {
                     var y = [Float](repeating: .nan, count: n * q.rows)
@@ -68,10 +68,10 @@ import Testing
                     return y
                 }
                 let y = product(x, rows: n)
-                if Q8Kernels.hasSIMD {
-                    let portable = Q8Kernels.withPortableBodies { product(x, rows: n) }
-                    #expect(zip(y, portable).allSatisfy { $0.bitPattern == $1.bitPattern },
-                            "\(type.name) n=\(n): AVX2 and portable bodies differ")
+                for body in Q8Kernels.availableBodies {
+                    let forced = Q8Kernels.with(body) { product(x, rows: n) }
+                    #expect(zip(y, forced).allSatisfy { $0.bitPattern == $1.bitPattern },
+                            "\(type.name) n=\(n): the \(body) body differs from the default")
                 }
                 // Each vector's results are the same bits alone as in the batch (a batched decode step and a single
                 // stream agree).

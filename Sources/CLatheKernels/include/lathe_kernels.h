@@ -2,18 +2,17 @@
 // that opt into llama.cpp's numerics (`--decode-activations q8`). Swift's SIMD types cannot express AVX2's
 // byte multiply-adds (vpmaddubsw), which do 32 multiply-adds per instruction, so these few loops are C.
 //
-// Every function has an AVX2 body (compiled when the package targets a CPU that has it, see Package.swift) and a
-// portable body; both sum the same integers into the same eight float lanes in the same order, so they return the
-// same bits. `lathe_q8_force_portable` selects the portable body at run time (tests compare the two).
+// Every function has a portable body and SIMD ones (see `lathe_q8_body`); all compute the same integers and the same
+// floating-point operations in the same order, so they return the same bits. Tests force each body and compare.
 #ifndef LATHE_KERNELS_H
 #define LATHE_KERNELS_H
 
 #include <stdint.h>
 
-/// One block of 32 activations rounded to 8 bits: x[k] ≈ d · q[k], with d = max|x| / 127; s = d · Σ q.
+/// One block of 32 activations rounded to 8 bits: x[k] ≈ d · q[k], with d = max|x| / 127; sum = Σ q.
 typedef struct {
     float d;
-    float s;
+    int32_t sum;
     int8_t q[32];
 } lathe_q8_block;
 
@@ -23,15 +22,22 @@ typedef enum { LATHE_Q4_0 = 0, LATHE_Q4_1 = 1, LATHE_Q8_0 = 2 } lathe_weight_typ
 /// Rounds `blocks` blocks of 32 floats each into `out`: q = round-half-even(x / d), with 1 / d taken once.
 void lathe_quantize_q8(const float *x, int64_t blocks, lathe_q8_block *out);
 
-/// `out[i · out_stride]` = Σ over `blocks` blocks of one stored row of `type` times vector i of `count` activation
-/// vectors (`blocks` blocks each, one after another at `x`). A vector's result does not depend on the others.
-void lathe_dots_q8(lathe_weight_type type, const void *row, const lathe_q8_block *x, int64_t blocks, int64_t count,
-                   float *out, int64_t out_stride);
+/// `out[v · ldy + r]` = Σ_k W[r, k] · x_v[k] for rows r in [first_row, first_row + row_count) of the matrix W of
+/// `type` at `matrix` (row r stored at `order[r]` when `order` is not NULL, else at r; `row_bytes` apart) and the
+/// `count` rounded vectors at `x` (`blocks` blocks each, one after another). Each weight block is unpacked once for
+/// up to eight vectors; a vector's results do not depend on the others, nor on the range of rows.
+void lathe_matvec_q8(lathe_weight_type type, const void *matrix, int64_t row_bytes, const int32_t *order,
+                     int64_t first_row, int64_t row_count, const lathe_q8_block *x, int64_t blocks, int64_t count,
+                     float *out, int64_t ldy);
 
-/// Forces the portable bodies (on = 1) or restores the default (0), process-wide: for tests.
-void lathe_q8_force_portable(int on);
+/// The kernels' bodies: portable C; AVX2 (compiled when the package targets a CPU with AVX2, FMA and F16C); AVX2 with
+/// AVX-512 VNNI's byte dot product (chosen at run time when the CPU has AVX-512 VNNI and VL). All return the same bits.
+typedef enum { LATHE_Q8_PORTABLE = 0, LATHE_Q8_AVX2 = 1, LATHE_Q8_VNNI = 2 } lathe_q8_body;
 
-/// 1 when the AVX2 bodies were compiled in.
-int lathe_q8_has_simd(void);
+/// 1 when `body` can run here.
+int lathe_q8_body_available(lathe_q8_body body);
+
+/// Forces `body` process-wide when it is available, or restores the fastest available (-1): for tests.
+void lathe_q8_force_body(int body);
 
 #endif
