@@ -192,12 +192,13 @@ typedef struct { float d[8], s[8]; int32_t sum[8]; } lane_block;
 /// bytes (read when R > 1, to gather the lanes' weight scales). Each weight block is unpacked once for its V vectors.
 INLINE __m256 tile_simd(lathe_weight_type type, int vnni, int R, int V, const uint8_t *const rows[8],
                         const lathe_q8_block *const vectors[8], const lane_block *lanes, __m256i offsets,
-                        int64_t blocks) {
+                        int64_t blocks, int64_t ahead) {
     const int64_t stride = block_bytes[type];
     __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; b++) {
         __m256i w[8], magnitude[8], s[8];
         for (int r = 0; r < R; r++) {
+            if (R > 1 && ahead) _mm_prefetch((const char *)(rows[r] + b * stride + ahead), _MM_HINT_T0);
             w[r] = weight_bytes(type, rows[r] + b * stride);
             magnitude[r] = type == LATHE_Q8_0 ? _mm256_sign_epi8(w[r], w[r]) : w[r];
         }
@@ -225,12 +226,12 @@ INLINE __m256 tile_simd(lathe_weight_type type, int vnni, int R, int V, const ui
 }
 
 typedef __m256 (*tile_function)(const uint8_t *const[8], const lathe_q8_block *const[8], const lane_block *, __m256i,
-                                int64_t);
+                                int64_t, int64_t);
 #define TILE(body, vnni, type, R, V)                                                                              \
     static __m256 tile_##body##_##type##_##R##x##V(const uint8_t *const rows[8],                                   \
                                                    const lathe_q8_block *const vectors[8], const lane_block *lanes, \
-                                                   __m256i offsets, int64_t blocks) {                               \
-        return tile_simd(LATHE_##type, vnni, R, V, rows, vectors, lanes, offsets, blocks);                        \
+                                                   __m256i offsets, int64_t blocks, int64_t ahead) {                \
+        return tile_simd(LATHE_##type, vnni, R, V, rows, vectors, lanes, offsets, blocks, ahead);                 \
     }
 #define TILES(body, vnni, type)                                                                                    \
     TILE(body, vnni, type, 1, 8) TILE(body, vnni, type, 2, 4) TILE(body, vnni, type, 4, 2) TILE(body, vnni, type, 8, 1)
@@ -276,7 +277,8 @@ static void tiles_simd(const tile_function shapes[4], lathe_weight_type type, co
         }
         float result[8];
         if (gatherable) {
-            _mm256_storeu_ps(result, shapes[shape](rows, vectors, lanes, _mm256_loadu_si256((const __m256i *)offsets), blocks));
+            _mm256_storeu_ps(result, shapes[shape](rows, vectors, lanes, _mm256_loadu_si256((const __m256i *)offsets), blocks,
+                                                      order ? 0 : R * row_bytes));
         } else {  // rows too far apart in a huge matrix for 32-bit gather offsets: the same pairs one at a time
             for (int i = 0; i < 8; i++) result[i] = pair_portable(type, rows[i / V], vectors[i % V], blocks);
         }
