@@ -189,7 +189,8 @@ typedef struct { float d[8], s[8]; int32_t sum[8]; } lane_block;
 
 /// One tile of R rows × V vectors: lane i = r · V + v pairs `rows[r]` with the vector whose blocks start at
 /// `vectors[v]`; `lanes` holds the lanes' activation scales per block; `offsets` lane i = rows[i / V] − rows[0] in
-/// bytes (read when R > 1, to gather the lanes' weight scales). Each weight block is unpacked once for its V vectors.
+/// bytes (read when R > 1, to gather the lanes' weight scales); `ahead` (when not 0) is how far past each row to
+/// prefetch. Each weight block is unpacked once for its V vectors.
 INLINE __m256 tile_simd(lathe_weight_type type, int vnni, int R, int V, const uint8_t *const rows[8],
                         const lathe_q8_block *const vectors[8], const lane_block *lanes, __m256i offsets,
                         int64_t blocks, int64_t ahead) {
@@ -249,8 +250,8 @@ static const tile_function tiles[2][3][4] = {
 /// the 8-vector shape with the last vector repeated in the spare lanes (computed, not stored). `lanes` has room for
 /// `blocks` entries.
 static void tiles_simd(const tile_function shapes[4], lathe_weight_type type, const uint8_t *base, int64_t row_bytes,
-                       const int32_t *order, int64_t first, int64_t end, const lathe_q8_block *x, int64_t blocks, int64_t v0, int valid,
-                       float *out, int64_t ldy, lane_block *lanes) {
+                       const int32_t *order, int64_t first, int64_t end, const lathe_q8_block *x, int64_t blocks,
+                       int64_t v0, int valid, float *out, int64_t ldy, lane_block *lanes) {
     const int shape = valid == 1 ? 3 : valid == 2 ? 2 : valid <= 4 ? 1 : 0, R = 1 << shape, V = 8 / R;
     const lathe_q8_block *vectors[8];
     for (int v = 0; v < V; v++) vectors[v] = x + (v0 + (v < valid ? v : valid - 1)) * blocks;
@@ -276,9 +277,9 @@ static void tiles_simd(const tile_function shapes[4], lathe_weight_type type, co
             offsets[i] = (int32_t)offset;
         }
         float result[8];
-        if (gatherable) {
-            _mm256_storeu_ps(result, shapes[shape](rows, vectors, lanes, _mm256_loadu_si256((const __m256i *)offsets), blocks,
-                                                      order ? 0 : R * row_bytes));
+        if (gatherable) {  // rows in stored order: prefetch the next tile's (R rows further) while this one runs
+            __m256i lane_offsets = _mm256_loadu_si256((const __m256i *)offsets);
+            _mm256_storeu_ps(result, shapes[shape](rows, vectors, lanes, lane_offsets, blocks, order ? 0 : R * row_bytes));
         } else {  // rows too far apart in a huge matrix for 32-bit gather offsets: the same pairs one at a time
             for (int i = 0; i < 8; i++) result[i] = pair_portable(type, rows[i / V], vectors[i % V], blocks);
         }
@@ -302,7 +303,8 @@ void lathe_matvec_q8(lathe_weight_type type, const void *matrix, int64_t row_byt
     const int64_t end = first_row + row_count;
 #if LATHE_SIMD
     const lathe_q8_body body = current_body();
-    lane_block *lanes = body == LATHE_Q8_PORTABLE ? NULL : (lane_block *)malloc((size_t)(blocks > 0 ? blocks : 1) * sizeof *lanes);
+    lane_block *lanes = body == LATHE_Q8_PORTABLE ? NULL
+                                                  : (lane_block *)malloc((size_t)(blocks > 0 ? blocks : 1) * sizeof *lanes);
     if (lanes) {  // (when malloc fails, the portable body below returns the same bits)
         for (int64_t v0 = 0; v0 < count; v0 += 8)
             tiles_simd(tiles[body == LATHE_Q8_VNNI][type], type, base, row_bytes, order, first_row, end, x, blocks, v0,
