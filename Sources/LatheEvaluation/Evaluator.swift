@@ -226,20 +226,26 @@ public enum Evaluator {
         // HFLM always stops at the end-of-text token as well.
         if let eos = tokenizer.eosTokenId { until.append(tokenizer.decode([eos])) }
         progress(.taskStarted(task: task.name, model: model.name, documents: plans.count, requests: plans.count))
+        // Documents decode `Generator.exactStreams` at a time (continuous batching): each one's greedy tokens are
+        // the ones it gets alone, so results do not depend on the batch.
+        let budget = max(1, model.encoder.maxLength - task.maxGenToks)
+        let prompts = plans.map { Array(model.encoder.encode($0.context).suffix(budget)) }
+        let generator = Generator(model: model.model, parameters: SamplingParameters(), maxTokens: task.maxGenToks,
+                                  stopStrings: until.filter { !$0.isEmpty })
+        var done = 0
+        let generated = try generator.generate(prompts: prompts, streams: Generator.exactStreams,
+                                               decode: { tokenizer.decode($0) }) { _ in
+            done += 1
+            progress(.progress(task: task.name, done: done, total: plans.count))
+        }
         var responses = [[Response]]()
-        for (index, p) in plans.enumerated() {
-            let budget = max(1, model.encoder.maxLength - task.maxGenToks)
-            let prompt = Array(model.encoder.encode(p.context).suffix(budget))
-            let generator = Generator(model: model.model, parameters: SamplingParameters(), maxTokens: task.maxGenToks,
-                                      stopStrings: until.filter { !$0.isEmpty })
-            let (tokens, _) = try generator.generate(prompt: prompt, decode: { tokenizer.decode($0) })
+        for (tokens, _) in generated {
             var text = tokenizer.decode(tokens)
             for stop in until where !stop.isEmpty {
                 if let range = text.range(of: stop) { text = String(text[..<range.lowerBound]) }
             }
             // lm-eval asks `repeats` times; greedy decoding gives the same text each time, so it is generated once.
             responses.append(Array(repeating: Response(text: text), count: task.repeats))
-            progress(.progress(task: task.name, done: index + 1, total: plans.count))
         }
         return responses
     }

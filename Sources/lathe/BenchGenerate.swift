@@ -76,6 +76,18 @@ struct BenchGenerate: ParsableCommand {
             guard let values = ratios[activations] else { continue }
             print("single stream, \(activations) activations, vs llama.cpp  median \(format(median(values), decimals: 2))× over \(values.count) pairs")
         }
+        if let fp32 = decoders.first(where: { $0.0 == .fp32 })?.1 {   // evaluation decodes with fp32 activations
+            let prompts = (0..<16).map { ids + [Int32($0 * 97 + 13) % Int32(fp32.config.vocabSize)] }
+            let generator = Generator(model: fp32, maxTokens: tokens, stopTokens: [])
+            var line = "evaluation's generate_until (Generator.generate(prompts:streams:)), \(prompts.count) prompts × \(tokens) tokens:"
+            for streams in [1, Generator.exactStreams] {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let generated = try generator.generate(prompts: prompts, streams: streams)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                line += "  \(streams) at a time \(format(Double(generated.reduce(0) { $0 + $1.tokens.count }) / seconds)) tokens/s"
+            }
+            print(line + " (prefill included; the same tokens either way)")
+        }
         guard streams > 0 else { return }
         for (activations, decoder) in decoders {
             let batched = try batchedDecode(decoder, ids, streams: streams, count: tokens)
