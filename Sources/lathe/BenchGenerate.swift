@@ -14,6 +14,7 @@ struct BenchGenerate: ParsableCommand {
     )
 
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var base: BaseFormatOption
     @Option(help: "Model file or directory.") var model = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
     @Option(help: "Prompt the streams decode after.") var prompt = "The history of the lighthouse"
     @Option(help: "Tokens decoded per stream (greedy, past end-of-sequence).") var tokens = 128
@@ -32,7 +33,7 @@ struct BenchGenerate: ParsableCommand {
 
     func run() throws {
         threads.configure()
-        let loaded = try ModelLoader.load(model)
+        let loaded = try ModelLoader.load(model, format: base.format)
         // The same base with fp32 activations (the default) and with 8-bit ones (`--decode-activations q8`).
         let decoders: [(DecodeActivations, DecoderModel)] = Array(Set(activations)).sorted { $0.rawValue < $1.rawValue }.map { mode in
             var weights = loaded.weights

@@ -15,6 +15,7 @@ struct BenchServe: ParsableCommand {
     )
 
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var base: BaseFormatOption
     @Option(help: "Model file or directory.") var model = "Checkpoints/base/SmolLM2-135M-Instruct.Q4_1.gguf"
     @Option(help: "Concurrent chat requests.") var requests = 64
     @Option(help: "New tokens per request (ignore_eos, so every request makes exactly this many).") var maxTokens = 64
@@ -32,7 +33,7 @@ struct BenchServe: ParsableCommand {
 
     func run() throws {
         threads.configure()
-        let loaded = try ModelLoader.load(model)
+        let loaded = try ModelLoader.load(model, format: base.format)
         let kv = requests * (maxTokens + 64) + decodeTokens + 64
         var weights = loaded.weights
         weights.decodeActivations = decode.activations

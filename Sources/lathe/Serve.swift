@@ -32,6 +32,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Sequences waiting for admission at most; beyond it requests get 429.") var maxQueue = 1024
     @Option(help: "Largest request body in bytes (larger: 413).") var maxBodyBytes = 8 << 20
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var base: BaseFormatOption
     @OptionGroup var decode: DecodeActivationsOption
 
     /// The `--adapter` values as (name, path), in order.
@@ -71,7 +72,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         threads.configure()
-        let loaded = try ModelLoader.load(model)
+        let loaded = try ModelLoader.load(model, format: base.format)
         var served: [String: LoRAAdapter] = [:]
         for (name, path) in try adapterSpecs() {
             served[name] = try PEFTAdapter.read(try Export.adapterDirectory(path), model: loaded.config)
