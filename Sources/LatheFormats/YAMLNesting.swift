@@ -11,12 +11,12 @@ public enum YAMLNesting {
         var indents: [Int] = []  // indentation of the open block levels
         var flow = 0             // open `[` / `{` (flow collections span lines)
         var line = 0
-        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for slice in lines(Array(text.utf8)) {
             line += 1
-            let bytes = Array(rawLine)
+            let bytes = Array(slice)
             var i = 0
             while i < bytes.count, bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i += 1 }
-            if i == bytes.count || bytes[i] == UInt8(ascii: "#") || bytes[i] == UInt8(ascii: "\r") { continue }
+            if i == bytes.count || bytes[i] == UInt8(ascii: "#") { continue }
             var block = 0
             if flow == 0 {
                 while let top = indents.last, top > i { indents.removeLast() }
@@ -33,6 +33,31 @@ public enum YAMLNesting {
             if deepest > limit { return (line, deepest) }
         }
         return nil
+    }
+
+    /// The text's lines split at every break libyaml's scanner knows: LF, CR, CR LF (one break), and the Unicode
+    /// NEL (C2 85), LS (E2 80 A8) and PS (E2 80 A9). Splitting at LF alone read `\r[[[…` as a blank line and let
+    /// thousands of CR-separated `[` through to Yams, which overflowed the stack (task-yaml campaign, 2026-12-02).
+    static func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0, i = 0
+        while i < bytes.count {
+            var breakLength = 0
+            switch bytes[i] {
+            case UInt8(ascii: "\n"): breakLength = 1
+            case UInt8(ascii: "\r"): breakLength = i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "\n") ? 2 : 1
+            case 0xC2 where i + 1 < bytes.count && bytes[i + 1] == 0x85: breakLength = 2
+            case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                breakLength = 3
+            default: break
+            }
+            if breakLength == 0 { i += 1; continue }
+            lines.append(bytes[start..<i])
+            i += breakLength
+            start = i
+        }
+        lines.append(bytes[start..<bytes.count])
+        return lines
     }
 
     /// Updates the open flow-collection count over one line; returns the deepest count reached on it.

@@ -3,12 +3,13 @@ import Testing
 @testable import LatheEvaluation
 
 /// Task YAML nested past `YAMLNesting.maxDepth` is refused before Yams recurses on it. The inputs in
-/// Fixtures/fuzz/task-yaml timed out (8000 open `[`) or overflowed the stack (3000 compact `- `); a complex mapping
-/// key trapped Yams' constructor.
+/// Fixtures/fuzz/task-yaml timed out (8000 open `[`) or overflowed the stack (3000 compact `- `; thousands of `[` on
+/// lines broken by CR alone, which the limit's scan once read as blank lines — campaign hour, 2026-12-02); a
+/// complex mapping key trapped Yams' constructor.
 @Suite struct TaskYAMLNestingTests {
     static let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("fuzz/task-yaml")
 
-    @Test(arguments: ["timeout-deep-flow.yaml", "stack-overflow-compact-sequences.yaml"])
+    @Test(arguments: ["timeout-deep-flow.yaml", "stack-overflow-compact-sequences.yaml", "crash-cr-line-breaks-9da003f2.yaml"])
     func fuzzFindingsAreRefusedByTheNestingLimit(name: String) throws {
         let path = Self.folder.appendingPathComponent(name).path
         do {

@@ -28,6 +28,13 @@ import Testing
         #expect(YAMLNesting.firstLineTooDeep("a: " + String(repeating: "[", count: 50) + String(repeating: "]", count: 50)) == nil)
         #expect(YAMLNesting.firstLineTooDeep("pattern: a[0-9]\n" + String(repeating: "x: a[b\n", count: 300)) == nil)
         #expect(YAMLNesting.firstLineTooDeep("a: " + String(repeating: "[", count: 101))?.line == 1)
+        // Every line break libyaml knows ends a line for the scan too: CR alone once read as a blank line.
+        for lineBreak in ["\r", "\r\n", "\u{85}", "\u{2028}", "\u{2029}"] {
+            let deep = "a:" + String(repeating: lineBreak + "[", count: 150)
+            #expect(YAMLNesting.firstLineTooDeep(deep)?.line == 102, "\(lineBreak.unicodeScalars.map(\.value))")
+            #expect(loadError(deep)?.contains("YAMLNesting.maxDepth") == true)
+        }
+        #expect(YAMLNesting.firstLineTooDeep("a: 1\r\nb: " + String(repeating: "[", count: 101))?.line == 2)
         let indented = (0..<120).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n")
         #expect(YAMLNesting.firstLineTooDeep(indented)?.line == 101)
     }
