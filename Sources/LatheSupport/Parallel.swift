@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,6 +10,9 @@ import Glibc
 /// This module has no BLAS, so data cleaning uses the same loops without linking OpenBLAS.
 public enum Parallel {
     nonisolated(unsafe) private static var configured: Int?
+    /// The largest pool made so far (a pool serves any loop of up to its threads; a smaller one left behind when
+    /// the count grows keeps its workers asleep).
+    private static let pool = Mutex<WorkerPool?>(nil)
 
     /// Threads used by `forEachChunk` and by OpenBLAS. Call once at start-up, before any parallel work.
     public static func configure(threads: Int) {
@@ -26,17 +30,34 @@ public enum Parallel {
     public static var availableCores: Int { System.activeProcessorCount }
 
     /// Runs `body` over `0..<count` split into at most `threads` contiguous chunks, each at least
-    /// `minimumChunk` long. Chunks are fixed by (count, threads), so results are deterministic.
+    /// `minimumChunk` long. Chunks are fixed by (count, threads), so results are deterministic. Chunk 0 runs on the
+    /// calling thread, the others on `WorkerPool`'s threads (or on Dispatch's when a loop is already running).
     public static func forEachChunk(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
         let chunks = max(1, min(threads, count / max(1, minimumChunk)))
         if chunks == 1 { body(0..<count); return }
         // Chunks touch disjoint ranges by contract, so handing `body` to the pool's threads is safe.
+        let ran = workerPool(threads: chunks).run(chunks: chunks) { chunk in
+            body(count * chunk / chunks ..< count * (chunk + 1) / chunks)
+        }
+        if ran { return }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 shared.value(count * chunk / chunks ..< count * (chunk + 1) / chunks)
             }
+        }
+    }
+}
+
+extension Parallel {
+    /// A pool with at least `threads` threads, the caller's included.
+    fileprivate static func workerPool(threads: Int) -> WorkerPool {
+        pool.withLock { pool in
+            if let existing = pool, existing.workers + 1 >= threads { return existing }
+            let made = WorkerPool(workers: threads - 1)
+            pool = made
+            return made
         }
     }
 }
