@@ -6,7 +6,8 @@ import Glibc
 
 /// How many threads Lathe's parallel loops use: one budget for the whole process. `LatheTensors` hands the same
 /// budget to OpenBLAS before each BLAS call (`configuredThreads`), so loops and BLAS share it; they never run at
-/// once (our parallel loops call no BLAS, and BLAS is called only between them), so there is no oversubscription.
+/// once (our parallel loops call no BLAS, and BLAS is called only between them), so there is no oversubscription
+/// beyond `WorkerPool`'s idle workers polling for up to `WorkerPool.spinNanoseconds` after a loop.
 /// This module has no BLAS, so data cleaning uses the same loops without linking OpenBLAS.
 public enum Parallel {
     nonisolated(unsafe) private static var configured: Int?
