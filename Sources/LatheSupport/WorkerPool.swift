@@ -86,9 +86,16 @@ final class WorkerPool: @unchecked Sendable {
         var seen = 0
         while true {
             seen = waitForLoop(after: seen)
-            if index < chunks, let job { job(index) }
+            runChunk(index)
             pending.subtract(1, ordering: .releasing)
         }
+    }
+
+    /// Runs this worker's chunk of the current loop. Its own function so the worker's reference to `job` is released
+    /// before the loop is reported done: `run` clears `job` then, and `withoutActuallyEscaping` checks nothing kept it.
+    @inline(never)
+    private func runChunk(_ index: Int) {
+        if index < chunks, let job { job(index) }
     }
 
     /// Spins until `generation` moves past `seen`, sleeping once `spinNanoseconds` have passed; returns the new one.
