@@ -5,7 +5,8 @@ import Yams
 
 /// Task and suite YAML to Swift values without the traps of `Yams.load`: nesting is bounded first
 /// (`YAMLNesting`), and a mapping key that is not a scalar (`? [a]: b`) is refused, where Yams' constructor
-/// force-unwraps it as a string (found by fuzzing task YAML).
+/// force-unwraps it as a string, and so is a YAML 1.1 base-60 integer (`1:30`) too large for `Int`, where Yams'
+/// constructor traps on the overflow (both found by fuzzing task YAML).
 enum TaskYAML {
     /// The value of `text`, or nil for an empty document; throws `message` with the line for input it refuses.
     static func load(_ text: String) throws -> Any? {
@@ -15,11 +16,21 @@ enum TaskYAML {
                 + "recursion off the stack limit); flatten the file")
         }
         guard let node = try Yams.compose(yaml: text) else { return nil }
+        try refuseUnconstructible(node)
+        return Constructor.default.any(from: node)
+    }
+
+    /// Throws for what `Constructor.default` would trap on: a mapping key that is not a scalar, or a base-60 integer
+    /// out of `Int`'s range.
+    private static func refuseUnconstructible(_ node: Node) throws {
         if let key = firstComplexKey(node) {
             throw Refusal(message: "line \((key.mark?.line).map(String.init) ?? "?"): a mapping key must be a plain "
                 + "string, not a list or mapping; write the key as text")
         }
-        return Constructor.default.any(from: node)
+        if let number = firstSexagesimalOverflow(node) {
+            throw Refusal(message: "line \((number.mark?.line).map(String.init) ?? "?"): the base-60 integer "
+                + "'\(number.string ?? "")' is out of range for a 64-bit integer; quote it to keep it as a string")
+        }
     }
 
     /// Why a document was refused before construction.
@@ -41,6 +52,44 @@ enum TaskYAML {
         default: break
         }
         return nil
+    }
+
+    /// The first scalar anywhere in `node` (keys included) that resolves to a base-60 integer too large for `Int`
+    /// (recursion bounded by `YAMLNesting`).
+    private static func firstSexagesimalOverflow(_ node: Node) -> Node? {
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if let bad = firstSexagesimalOverflow(key) ?? firstSexagesimalOverflow(value) { return bad }
+            }
+        case .sequence(let sequence):
+            for item in sequence { if let bad = firstSexagesimalOverflow(item) { return bad } }
+        case .scalar(let scalar):
+            if node.tag.description == Tag.Name.int.rawValue, scalar.style == .plain || scalar.style == .any,
+               sexagesimalOverflows(scalar.string) {
+                return node
+            }
+        }
+        return nil
+    }
+
+    /// Whether Yams' `Int` constructor, given `text`, takes its base-60 path and overflows there: it drops `_`,
+    /// reads other radixes for a leading `0`, then folds the `:`-separated decimal components (unparsable ones
+    /// skipped) from the right with `value += digit * base; base *= 60`, the last `base *= 60` included.
+    static func sexagesimalOverflows(_ text: String) -> Bool {
+        let withSign = text.replacingOccurrences(of: "_", with: "")
+        let negative = withSign.hasPrefix("-")
+        let unsigned = negative || withSign.hasPrefix("+") ? String(withSign.dropFirst()) : withSign
+        guard withSign != "0", !unsigned.hasPrefix("0"), unsigned.contains(":") else { return false }
+        var base = 1, value = 0
+        for digit in unsigned.components(separatedBy: ":").compactMap({ Int($0, radix: 10) }).reversed() {
+            let term = digit.multipliedReportingOverflow(by: base)
+            let sum = value.addingReportingOverflow(term.partialValue)
+            let next = base.multipliedReportingOverflow(by: 60)
+            if term.overflow || sum.overflow || next.overflow { return true }
+            (value, base) = (sum.partialValue, next.partialValue)
+        }
+        return negative && value == .min
     }
 }
 
@@ -66,7 +115,7 @@ extension TaskYAML {
     /// `[String: Any]` would lose it); nil when the text is not a mapping.
     static func ordered(_ text: String) -> [(String, PythonJSON)]? {
         guard YAMLNesting.firstLineTooDeep(text) == nil, let node = try? Yams.compose(yaml: text),
-              case .dict(let entries) = json(node) else { return nil }
+              (try? refuseUnconstructible(node)) != nil, case .dict(let entries) = json(node) else { return nil }
         return entries
     }
 
