@@ -42,8 +42,8 @@ struct RecipeDecoder: Decoder {
         if let choice = T.self as? any RecipeEnum.Type { return try decodeEnum(choice) as! T }
         if T.self == String.self { return try string() as! T }
         if T.self == Bool.self { return try bool() as! T }
-        if T.self == Double.self { return try number("a number", Double.init) as! T }
-        if T.self == Float.self { return try number("a number", Float.init) as! T }
+        if T.self == Double.self { return try number("a finite number", finite(Double.self)) as! T }
+        if T.self == Float.self { return try number("a finite number", finite(Float.self)) as! T }
         if T.self == Int.self { return try number("an integer", { Int($0) }) as! T }
         return try T(from: self)
     }
@@ -79,6 +79,12 @@ struct RecipeDecoder: Decoder {
         }
         return value
     }
+}
+
+/// A parser of `F` that refuses what Swift's `Double("inf")`, `Double("nan")` and `Double("1e999")` would let
+/// through: a recipe's rates, scales and thresholds are finite (an infinite LoRA alpha trapped `lathe validate`).
+private func finite<F: BinaryFloatingPoint & LosslessStringConvertible>(_ type: F.Type) -> (String) -> F? {
+    { text in F(text).flatMap { $0.isFinite ? $0 : nil } }
 }
 
 private func knownKeys<T: CaseIterable>(_ type: T.Type) -> [String] {
@@ -211,8 +217,8 @@ private struct SingleContainer: SingleValueDecodingContainer {
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(T.self) }
     func decode(_ type: Bool.Type) throws -> Bool { try decoder.bool() }
     func decode(_ type: String.Type) throws -> String { try decoder.string() }
-    func decode(_ type: Double.Type) throws -> Double { try decoder.number("a number", Double.init) }
-    func decode(_ type: Float.Type) throws -> Float { try decoder.number("a number", Float.init) }
+    func decode(_ type: Double.Type) throws -> Double { try decoder.number("a finite number", finite(Double.self)) }
+    func decode(_ type: Float.Type) throws -> Float { try decoder.number("a finite number", finite(Float.self)) }
     func decode(_ type: Int.Type) throws -> Int { try decoder.number("an integer", { Int($0) }) }
     func decode(_ type: Int8.Type) throws -> Int8 { try decoder.number("an integer in range", { Int8($0) }) }
     func decode(_ type: Int16.Type) throws -> Int16 { try decoder.number("an integer in range", { Int16($0) }) }

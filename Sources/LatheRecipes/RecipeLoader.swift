@@ -73,7 +73,7 @@ public struct LoadedRecipe: Sendable {
             + "LoRA r\(r.train.lora.rank) α\(Self.trim(r.train.lora.alpha)), T=\(r.tokenize.maxLength), \(length); \(stages)"
     }
 
-    static func trim(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+    static func trim(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 }
 
 /// Reads recipe files: YAML → tree with line numbers → defaults merged → strict decode → checks → resolved paths.

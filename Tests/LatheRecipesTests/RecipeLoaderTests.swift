@@ -91,6 +91,24 @@ import LatheModels
         #expect(element.key == "train.lora.targets[1]" && element.message.contains("v_proj"))
     }
 
+    /// Swift's `Double` parser reads `inf`, `nan` and `1e999` (infinity); a recipe's numbers must be finite, and
+    /// the one-line summary `lathe validate` prints must not trap on a huge one (`alpha: 1e300` trapped there).
+    @Test func numbersMustBeFiniteAndHugeOnesSummarise() throws {
+        let project = try TestProject()
+        defer { project.remove() }
+        for text in ["1e999", "inf", "-infinity", "nan"] {
+            let error = try #require(project.error(TestProject.recipe("train:\n  lora:\n    alpha: \(text)\n")), "\(text)")
+            #expect(error.key == "train.lora.alpha" && error.line == 9 && error.message.contains("expected a finite number"),
+                    "\(text): \(error.key) \(error.line) \(error.message)")
+        }
+        let norm = try #require(project.error(TestProject.recipe("train:\n  max_grad_norm: inf\n")))
+        #expect(norm.key == "train.max_grad_norm" && norm.message.contains("expected a finite number"))
+        let huge = try project.load(TestProject.recipe("train:\n  lora:\n    alpha: 1e300\n"))
+        #expect(huge.summary.contains("α1e+300"), "\(huge.summary)")
+        let whole = try project.load(TestProject.recipe("train:\n  lora:\n    alpha: 64.0\n"))
+        #expect(whole.summary.contains("α64,"), "\(whole.summary)")
+    }
+
     @Test func rangeAndConsistencyChecks() throws {
         let project = try TestProject()
         defer { project.remove() }
