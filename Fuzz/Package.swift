@@ -36,6 +36,7 @@ let package = Package(
         fuzzTarget("FuzzCSV", ["LatheData"]),
         fuzzTarget("FuzzJSONL", ["LatheData"]),
         fuzzTarget("FuzzParquet", ["LatheData", "LatheFormats"]),
+        fuzzTarget("FuzzModelConfig", ["LatheModels", "LatheFormats", "LatheTensors"]),
         fuzzTarget("FuzzPEFTAdapter", ["LatheModels"]),
         fuzzTarget("FuzzCheckpoint", ["LatheCheckpoints"]),
         fuzzTarget("FuzzTokenShard", ["LatheRecipes"]),

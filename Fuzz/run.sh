@@ -22,8 +22,8 @@ rss_mb=${FUZZ_RSS_MB:-2048}
 per_input=${FUZZ_TIMEOUT:-10}
 out=$root/.build-fuzz
 summary=${FUZZ_SUMMARY:-$out/summary.txt}
-all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer chat-template recipe task-yaml task-data csv jsonl parquet
-             peft-adapter checkpoint token-shard serve-request)
+all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer model-config chat-template recipe task-yaml task-data csv
+             jsonl parquet peft-adapter checkpoint token-shard serve-request)
 build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with the given sanitizers
     local product=$1; shift
     local flags=()
@@ -68,6 +68,7 @@ for target in "${targets[@]}"; do
         csv) product=FuzzCSV ;;
         jsonl) product=FuzzJSONL ;;
         parquet) product=FuzzParquet ;;
+        model-config) product=FuzzModelConfig; max_len=131072 ;;
         peft-adapter) product=FuzzPEFTAdapter ;;
         checkpoint) product=FuzzCheckpoint ;;
         token-shard) product=FuzzTokenShard ;;

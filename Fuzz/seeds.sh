@@ -52,6 +52,15 @@ case $target in
             copy $fixtures/LatheTokenizersTests/Fixtures/tokenizers/$d/tokenizer.json
         done ;;
     gguf-tokenizer) copy $fixtures/LatheModelsTests/Fixtures/tiny-llama/tiny-llama-Q4_0.gguf ;;
+    model-config)
+        # First byte: odd for GGUF, even for config.json; then the file (the input cap is 128 KiB: the quantised
+        # tiny models, and every architecture's config.json).
+        for f in $fixtures/LatheModelsTests/Fixtures/*/*.gguf; do
+            if [ "$(stat -c %s "$f")" -le 131071 ]; then { printf 'g'; cat "$f"; } > "$corpus/seed-$(basename "$f")"; fi
+        done
+        for f in $fixtures/LatheModelsTests/Fixtures/*/hf/config.json $fixtures/LatheModelsTests/Fixtures/*/config*.json; do
+            if [ -f "$f" ]; then { printf 'j'; cat "$f"; } > "$corpus/seed-$(basename "$(dirname "$f")")-$(basename "$f")"; fi
+        done ;;
     chat-template)
         # Layout: template NUL role NUL content …; templates as the tokenizer fixtures ship them.
         chatml='{% for message in messages %}{{ "<|im_start|>" + message["role"] + "\n" + message["content"] + "<|im_end|>\n" }}{% endfor %}{% if add_generation_prompt %}{{ "<|im_start|>assistant\n" }}{% endif %}'

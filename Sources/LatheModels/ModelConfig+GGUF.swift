@@ -2,6 +2,24 @@ import LatheFormats
 import LatheTensors
 
 extension ModelConfig {
+    /// The config of a model GGUF: its metadata (`init(ggufMetadata:…)`) and, for Phi-3's LongRoPE, the scaling
+    /// factors `convert_hf_to_gguf.py` stores as tensors. Every reader of a GGUF's shape goes through here.
+    public init(gguf file: GGUFFile, file path: String) throws {
+        let names = Set(file.tensorNames)
+        try self.init(ggufMetadata: file.metadata, tensorNames: names, file: path)
+        if names.contains("rope_factors_long.weight") && names.contains("rope_factors_short.weight") {
+            // convert_hf_to_gguf.py (Phi3MiniModel) stores LongRoPE's factors as tensors.
+            let original = file.metadata["\(ggufArchitecture).rope.scaling.original_context_length"]?.int
+                ?? maxPositionEmbeddings
+            longRope = LongRopeScaling(
+                shortFactor: try file.floats("rope_factors_short.weight").map(Double.init),
+                longFactor: try file.floats("rope_factors_long.weight").map(Double.init),
+                originalMaxPositionEmbeddings: original, maxPositionEmbeddings: maxPositionEmbeddings,
+                attentionFactor: file.metadata["\(ggufArchitecture).rope.scaling.attn_factor"]?.double)
+            try validate(file: path)
+        }
+    }
+
     /// Maps GGUF `llama.*` / `qwen2.*` / `qwen3.*` metadata to the config `config.json` would give, as llama.cpp's
     /// `convert_hf_to_gguf.py` wrote it. `tensorNames` tells whether the LM head is tied (no `output.weight`).
     public init(ggufMetadata metadata: [String: GGUFValue], tensorNames: Set<String>, file: String) throws {
@@ -46,6 +64,8 @@ extension ModelConfig {
             throw ModelError.invalidConfig(file: file, key: "\(arch).vocab_size", message: "missing, and no tokenizer.ggml.tokens to count")
         }
         let layers = try int("block_count")
+        /// The head dimension the file gives, or the width over the heads (0 for no heads, which `validate` refuses).
+        func derivedHeadDim(headDim: Int?) -> Int { headDim ?? (heads > 0 ? width / heads : 0) }
         // Phi-3's converter writes a window of 0 for "none".
         let window = metadata["\(arch).attention.sliding_window"] == nil ? nil : try int("attention.sliding_window")
         let rotary = metadata["\(arch).rope.dimension_count"] == nil ? nil : try int("rope.dimension_count")
@@ -57,9 +77,9 @@ extension ModelConfig {
             if let pattern = metadata["gemma3.attention.sliding_window_pattern"]?.array {
                 slidingLayers = pattern.map { $0.bool ?? false }
             } else {
-                slidingLayers = (0..<layers).map { ($0 + 1) % 6 != 0 }
+                slidingLayers = Self.layerIndices(layers).map { ($0 + 1) % 6 != 0 }
             }
-            queryScalar = Double(layers == 62 ? width / heads : headDim ?? width / heads)
+            queryScalar = Double(layers == 62 ? derivedHeadDim(headDim: nil) : derivedHeadDim(headDim: headDim))
         }
         var eos: [Int] = []
         if let id = metadata["tokenizer.ggml.eos_token_id"]?.int { eos.append(id) }
@@ -76,7 +96,7 @@ extension ModelConfig {
                   localRopeTheta: architecture == .gemma3 ? try double("rope.freq_base_swa", default: 10000) : nil,
                   finalLogitSoftcap: metadata["\(arch).final_logit_softcapping"] == nil ? nil
                       : try double("final_logit_softcapping", default: 0),
-                  partialRotaryFactor: rotary.map { Double($0) / Double(headDim ?? width / heads) } ?? 1,
+                  partialRotaryFactor: rotary.map { Double($0) / Double(derivedHeadDim(headDim: headDim)) } ?? 1,
                   maxPositionEmbeddings: try int("context_length"),
                   bosTokenId: metadata["tokenizer.ggml.bos_token_id"]?.int, eosTokenIds: eos)
         padTokenId = metadata["tokenizer.ggml.padding_token_id"]?.int

@@ -206,11 +206,15 @@ extension ModelConfig {
         case .gemma3:
             // Gemma3TextConfig: every `sliding_window_pattern`-th layer (default 6) is global, the others local.
             let pattern = hf.slidingWindowPattern ?? 6
-            return (hf.slidingWindow, layers ?? (0..<hf.numHiddenLayers).map { ($0 + 1) % pattern != 0 })
+            if let layers { return (hf.slidingWindow, layers) }
+            guard pattern > 0 else {
+                throw ModelError.invalidConfig(file: file, key: "sliding_window_pattern", message: "must be positive (got \(pattern))")
+            }
+            return (hf.slidingWindow, layerIndices(hf.numHiddenLayers).map { ($0 + 1) % pattern != 0 })
         case .qwen2, .qwen3:
             guard hf.useSlidingWindow == true, let window = hf.slidingWindow else { return (nil, nil) }
             let from = hf.maxWindowLayers ?? hf.numHiddenLayers
-            return (window, layers ?? (0..<hf.numHiddenLayers).map { $0 >= from })
+            return (window, layers ?? layerIndices(hf.numHiddenLayers).map { $0 >= from })
         }
     }
 

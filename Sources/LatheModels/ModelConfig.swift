@@ -147,6 +147,8 @@ extension ModelConfig {
         try require(rmsNormEps > 0 && rmsNormEps < 1, "rms_norm_eps", "must be in (0, 1) (got \(rmsNormEps))")
         try require(ropeTheta > 1, "rope_theta", "must be greater than 1 (got \(ropeTheta))")
         try require(maxPositionEmbeddings > 0, "max_position_embeddings", "must be positive")
+        try require(partialRotaryFactor > 0 && partialRotaryFactor <= 1, "partial_rotary_factor",
+                    "must be in (0, 1] (got \(partialRotaryFactor))")
         try require(rotaryDim > 0 && rotaryDim % 2 == 0 && rotaryDim <= headDim, "partial_rotary_factor",
                     "gives a rotary dimension of \(rotaryDim) for head_dim \(headDim); it must be even and in 2...head_dim")
         if let longRope {
@@ -163,7 +165,14 @@ extension ModelConfig {
     }
 
     /// The rotated prefix of each head: `head_dim · partial_rotary_factor` (transformers truncates).
-    public var rotaryDim: Int { Int(Double(headDim) * partialRotaryFactor + 1e-9) }  // (the epsilon absorbs R/D·D rounding)
+    public var rotaryDim: Int {
+        let dim = Double(headDim) * partialRotaryFactor + 1e-9  // (the epsilon absorbs R/D·D rounding)
+        return dim.isFinite && abs(dim) < 0x1p40 ? Int(dim) : 0  // 0 for a factor `validate` refuses
+    }
+
+    /// The layers 0..<count, or none for a count `validate` refuses (negative, or past 2^24), so per-layer lists
+    /// built from a file before validation neither trap nor allocate without bound.
+    static func layerIndices(_ count: Int) -> Range<Int> { 0..<(count > 0 && count <= 1 << 24 ? count : 0) }
 
     /// Softmax scale of the attention scores; nil means 1/√D.
     var attentionScale: Float? { queryPreAttentionScalar.map { Float(1 / $0.squareRoot()) } }

@@ -36,18 +36,7 @@ public enum ModelLoader {
     static func loadGGUF(_ path: String, format: BaseFormat) throws -> LoadedModel {
         let file = try GGUFFile(path: path)
         let names = Set(file.tensorNames)
-        var config = try ModelConfig(ggufMetadata: file.metadata, tensorNames: names, file: path)
-        if names.contains("rope_factors_long.weight") && names.contains("rope_factors_short.weight") {
-            // convert_hf_to_gguf.py (Phi3MiniModel) stores LongRoPE's factors as tensors.
-            let original = file.metadata["\(config.ggufArchitecture).rope.scaling.original_context_length"]?.int
-                ?? config.maxPositionEmbeddings
-            config.longRope = LongRopeScaling(
-                shortFactor: try file.floats("rope_factors_short.weight").map(Double.init),
-                longFactor: try file.floats("rope_factors_long.weight").map(Double.init),
-                originalMaxPositionEmbeddings: original, maxPositionEmbeddings: config.maxPositionEmbeddings,
-                attentionFactor: file.metadata["\(config.ggufArchitecture).rope.scaling.attn_factor"]?.double)
-            try config.validate(file: path)
-        }
+        let config = try ModelConfig(gguf: file, file: path)
         let permute = config.ggufPermutesRotaryRows
         let weights = try DecoderWeights.load(
             config: config, from: file, file: path, format: format,

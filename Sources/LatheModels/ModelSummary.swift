@@ -70,7 +70,7 @@ public struct ModelSummary: Sendable {
             let file = try GGUFFile(path: path)
             metadata = file.metadataKeys.compactMap { key in file.metadata[key].map { Metadata(key: key, value: Self.render($0)) } }
             architectureName = file.metadata["general.architecture"]?.string ?? "(none)"
-            readConfig = { try ModelConfig(ggufMetadata: file.metadata, tensorNames: Set(file.tensorNames), file: path) }
+            readConfig = { try ModelConfig(gguf: file, file: path) }
             source = file
             switch file.metadata["tokenizer.ggml.model"]?.string {
             case "gpt2": tokenizerKind = "byte-level BPE (gguf: gpt2, pre: \(file.metadata["tokenizer.ggml.pre"]?.string ?? "default"))"

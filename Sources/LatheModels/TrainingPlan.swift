@@ -208,7 +208,7 @@ extension ModelLoader {
             rename = { $0 }
         } else {
             let file = try GGUFFile(path: path)
-            let gguf = try ModelConfig(ggufMetadata: file.metadata, tensorNames: Set(file.tensorNames), file: path)
+            let gguf = try ModelConfig(gguf: file, file: path)
             (config, source, rename) = (gguf, file, { GGUFNames.ggufName(forHF: $0, config: gguf) })
         }
         let layout = WeightLayout(config: config)
