@@ -94,6 +94,21 @@ import Testing
         #expect(line.contains("shared.gguf"))
     }
 
+    /// A lineage record comes from outside when an auditor receives it; one naming a device (/dev/zero) or a pipe is
+    /// a mismatch, where hashing it would never end.
+    @Test func aRecordNamingADeviceIsAMismatchNotAnEndlessRead() throws {
+        let (project, loaded, _) = try recordedRun()
+        defer { project.remove() }
+        let path = loaded.runDirectory + "/lineage.json"
+        var lineage = try Lineage.read(path)
+        lineage.entries[0].inputs.append(FileRecord(path: "/dev/zero", sha256: String(repeating: "0", count: 64), bytes: 0,
+                                                    anchor: .absolute))
+        try lineage.write(path)
+        let check = try LineageVerifier.check(runDirectory: loaded.runDirectory)
+        #expect(check.mismatches.contains { $0.path == "/dev/zero" && $0.problem.contains("not a regular file or directory") },
+                "\(check.mismatches)")
+    }
+
     @Test func editedLineageBreaksTheChain() throws {
         let (project, loaded, _) = try recordedRun()
         defer { project.remove() }
