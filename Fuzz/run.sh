@@ -33,6 +33,10 @@ build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with t
     flags+=(-Xswiftc "-sanitize=$(IFS=,; echo "$*")")
     local scratch=$out/spm
     [ "$1" = thread ] && scratch=$out/spm-thread
+    # SwiftPM keeps the path dependency's (the main package's) file list from its last manifest load, so a source
+    # file added since then was missing from the fuzz build ("cannot find WorkerPool"); touching both manifests makes
+    # it reload them (seconds, not a rebuild).
+    touch Package.swift Fuzz/Package.swift
     swift build --package-path Fuzz --scratch-path "$scratch" "${flags[@]}" --product "$product" \
         > "$out/build-$product.log" 2>&1 || { tail -40 "$out/build-$product.log" >&2; return 1; }
     echo "$scratch/debug/$product"
