@@ -141,6 +141,11 @@ extension ModelConfig {
                              ("num_key_value_heads", keyValueHeadCount), ("head_dim", headDim), ("vocab_size", vocabSize)] {
             try require(value > 0 && value <= 1 << 24, key, "must be a positive integer below 2^24 (got \(value))")
         }
+        try require(layerCount <= Self.maxLayers, "num_hidden_layers",
+                    "\(layerCount) layers is over Lathe's limit of \(Self.maxLayers) (ModelConfig.maxLayers; released models have at most 126)")
+        try require(parameterEstimate <= Self.maxParameters, "hidden_size",
+                    "the sizes describe about \(Int((parameterEstimate / 1e9).rounded())) billion parameters, over Lathe's limit of 2^40 "
+                        + "(ModelConfig.maxParameters, which keeps every weight offset in range); check the sizes")
         try require(headCount % keyValueHeadCount == 0, "num_key_value_heads",
                     "\(keyValueHeadCount) does not divide num_attention_heads \(headCount)")
         try require(headDim % 2 == 0, "head_dim", "RoPE needs an even head dimension (got \(headDim))")
@@ -168,6 +173,20 @@ extension ModelConfig {
     public var rotaryDim: Int {
         let dim = Double(headDim) * partialRotaryFactor + 1e-9  // (the epsilon absorbs R/D·D rounding)
         return dim.isFinite && abs(dim) < 0x1p40 ? Int(dim) : 0  // 0 for a factor `validate` refuses
+    }
+
+    /// A bound no real model nears (Llama 3.1 405B has 126 layers), so per-layer tables stay small.
+    public static let maxLayers = 4096
+    /// 2^40 weights (4 TiB in fp32): any model Lathe can hold, with every weight offset far from `Int.max`.
+    public static let maxParameters = 0x1p40
+
+    /// The weights the sizes describe, in Double so no product overflows: embeddings (and an untied head), each
+    /// layer's attention and MLP matrices; norms and biases are a rounding error beside them.
+    var parameterEstimate: Double {
+        let (c, f, d) = (Double(hiddenSize), Double(intermediateSize), Double(headDim))
+        let attention = c * d * Double(2 * headCount + 2 * keyValueHeadCount)
+        let perLayer = attention + 3 * c * f + 8 * c
+        return Double(vocabSize) * c * (tieWordEmbeddings ? 1 : 2) + Double(layerCount) * perLayer
     }
 
     /// The layers 0..<count, or none for a count `validate` refuses (negative, or past 2^24), so per-layer lists

@@ -68,5 +68,13 @@ import Testing
         #expect(key(["gemma3.block_count": .int32(-1)]) == "num_hidden_layers")
         #expect(key(["gemma3.block_count": .int64(1 << 40)]) == "num_hidden_layers")
         #expect(key(["gemma3.block_count": .uint32(62), "gemma3.attention.head_count": .uint32(0)]) == "num_attention_heads")
+        // Each size within 2^24, but together past any weight offset (2^24 · 2^24 per matrix, 4096 layers), or
+        // more layers than any model: refused before WeightLayout sums the offsets or lists millions of entries.
+        #expect(key(["gemma3.embedding_length": .uint32(1 << 24), "gemma3.feed_forward_length": .uint32(1 << 24),
+                     "gemma3.block_count": .uint32(4096)]) == "hidden_size")
+        #expect(key(["gemma3.block_count": .uint32(1 << 20)]) == "num_hidden_layers")
+        let largest = try ModelConfig(ggufMetadata: gemmaMetadata(["gemma3.block_count": .uint32(UInt32(ModelConfig.maxLayers))]),
+                                      tensorNames: [], file: "m.gguf")
+        #expect(WeightLayout(config: largest).layers.count == ModelConfig.maxLayers)
     }
 }

@@ -1,6 +1,6 @@
 // libFuzzer entry for a model's shape as a file describes it: GGUF hyperparameter metadata (and Phi-3's LongRoPE
 // factor tensors) through `ModelConfig(gguf:file:)`, or an HF config.json through `ModelConfig(configJSON:)`, then
-// the RoPE frequencies loading builds from it. The first byte picks GGUF (odd) or config.json (even); the rest is
+// the weight layout and RoPE frequencies loading builds from it. The first byte picks GGUF (odd) or config.json (even); the rest is
 // the file. Any input must give a config or a ModelError/FormatError naming the file and key.
 
 import FuzzSupport
@@ -22,6 +22,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let read = try? ModelConfig(configJSON: path) else { return 0 }
         config = read
     }
+    _ = WeightLayout(config: config)
     _ = RopeFrequencies(config: config)
     if config.longRope != nil { _ = RopeFrequencies(config: config, long: true) }
     return 0
