@@ -33,7 +33,9 @@ public final class CSVReader: RecordSource {
     public var bytesRead: Int { fileOffset + index }
 
     private func nextByte() throws(DataError) -> UInt8? {
-        if index >= chunk.count {
+        // A loop, not an `if`: a first chunk that is only a byte-order mark leaves nothing after it (a file of just
+        // the BOM read past the chunk's end; campaign finding, 2026-12-02).
+        while index >= chunk.count {
             if atEOF { return nil }
             fileOffset += chunk.count
             let data: Data?

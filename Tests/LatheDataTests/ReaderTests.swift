@@ -117,6 +117,17 @@ func record(_ item: SourceItem) -> Record? {
     #expect(bad.allSatisfy { $0.reason.code == "invalid_csv" })
 }
 
+/// A CSV file that is only a UTF-8 byte-order mark read one byte past its first chunk (campaign hour, 2026-12-02,
+/// `crash-57218c31` in Fixtures/fuzz/csv); it is an empty file. A BOM before a header still reads as the header.
+@Test func csvOfOnlyAByteOrderMarkIsEmpty() throws {
+    #expect(try items(fixture("fuzz/csv/crash-bom-only-57218c31.csv").path).isEmpty)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-bom-\(UUID()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try Data([0xEF, 0xBB, 0xBF] + Array("text\nhello\n".utf8)).write(to: URL(fileURLWithPath: path))
+    let records = try items(path).compactMap(record)
+    #expect(records.map(\.content) == [.text("hello")] && records.first?.source.line == 2, "\(records)")
+}
+
 @Test func textFolderGivesOneRecordPerParagraph() throws {
     let dir = temporaryFolder()
     try Data("First paragraph\nstill first.\n\n  \nSecond one.\n".utf8).write(to: dir.appendingPathComponent("a.md"))
