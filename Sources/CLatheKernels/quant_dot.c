@@ -12,6 +12,7 @@
 // Hence a vector's results are the same bits alone as in a batch, and the portable body (one pair at a time)
 // returns the same bits as the SIMD one.
 #include "lathe_kernels.h"
+#include "half.h"
 #include <math.h>
 #include <stdlib.h>
 #include <stdatomic.h>
@@ -48,28 +49,6 @@ static lathe_q8_body current_body(void) {
     return lathe_q8_body_available(LATHE_Q8_VNNI) ? LATHE_Q8_VNNI : LATHE_SIMD ? LATHE_Q8_AVX2 : LATHE_Q8_PORTABLE;
 }
 
-static const int64_t block_bytes[3] = {18, 20, 34};
-
-/// IEEE binary16 → float, exactly (subnormals, infinities and NaNs included).
-static float half_to_float(const uint8_t *p) {
-    uint16_t h = (uint16_t)(p[0] | (p[1] << 8));
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF, bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000 | (mantissa << 13);
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign;
-    } else {  // subnormal: normalise
-        int shift = 0;
-        while (!(mantissa & 0x400)) { mantissa <<= 1; shift++; }
-        bits = sign | ((uint32_t)(113 - shift) << 23) | ((mantissa & 0x3FF) << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 static void quantize_portable(const float *x, int64_t blocks, lathe_q8_block *out) {
     for (int64_t b = 0; b < blocks; b++) {
         const float *v = x + 32 * b;
@@ -103,12 +82,12 @@ static int weight_value(lathe_weight_type type, const uint8_t *block, int k) {
 static float pair_portable(lathe_weight_type type, const uint8_t *row, const lathe_q8_block *x, int64_t blocks) {
     float acc = 0, off = 0;
     for (int64_t b = 0; b < blocks; b++) {
-        const uint8_t *block = row + b * block_bytes[type];
+        const uint8_t *block = row + b * lathe_block_bytes[type];
         int sum = 0;
         for (int k = 0; k < 32; k++) sum += weight_value(type, block, k) * x[b].q[k];
-        float scale = half_to_float(block) * x[b].d;
+        float scale = lathe_half_to_float(block) * x[b].d;
         acc = fmaf((float)sum, scale, acc);
-        if (type == LATHE_Q4_1) off = fmaf(half_to_float(block + 2), x[b].d * (float)x[b].sum, off);
+        if (type == LATHE_Q4_1) off = fmaf(lathe_half_to_float(block + 2), x[b].d * (float)x[b].sum, off);
     }
     return type == LATHE_Q4_1 ? acc + off : acc;
 }
@@ -194,7 +173,7 @@ typedef struct { float d[8], s[8]; int32_t sum[8]; } lane_block;
 INLINE __m256 tile_simd(lathe_weight_type type, int vnni, int R, int V, const uint8_t *const rows[8],
                         const lathe_q8_block *const vectors[8], const lane_block *lanes, __m256i offsets,
                         int64_t blocks, int64_t ahead) {
-    const int64_t stride = block_bytes[type];
+    const int64_t stride = lathe_block_bytes[type];
     __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; b++) {
         __m256i w[8], magnitude[8], s[8];

@@ -44,6 +44,42 @@ import Testing
         }
     }
 
+    /// Every body of the C kernel (`lathe_matvec_f32`: portable, and AVX2 where the build targets it) returns
+    /// `multiplyRows`'s bits over the dequantised matrix, for up to `maximumVectors` vectors (groups of four and a
+    /// remainder) and row ranges that start and end anywhere.
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+    func everyKernelBodyMatchesTheFP32Rows(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 5)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelLoader.load(path).weights
+        guard case .quantized(let q) = weights.matrix(at: weights.layout.layers[0].down) else {
+            Issue.record("\(type.name): the down projection is not kept quantised")
+            return
+        }
+        #expect(FP32DecodeKernels.availableBodies.contains(.portable))
+        let values = q.floats()
+        var random = TinyQuantizedGGUF.Random(6)
+        for n in [1, 2, 3, 4, 5, 8, 9, 16] {
+            let x = (0..<(n * q.columns)).map { _ in random.unit() - 0.5 }
+            let range = 3..<(q.rows - 2)
+            var expected = [Float](repeating: .nan, count: n * q.rows)
+            values.withUnsafeBufferPointer { w in
+                QuantizedMatrix.multiplyRows(range, of: w.baseAddress!, columns: q.columns, vectors: x, count: n,
+                                             into: &expected, ldy: q.rows)
+            }
+            for body in FP32DecodeKernels.availableBodies {
+                var y = [Float](repeating: .nan, count: n * q.rows)
+                var scratch = [Float](repeating: 0, count: q.scratchCount(vectors: n))
+                FP32DecodeKernels.with(body) {
+                    q.multiply(rows: range, vectors: x, count: n, into: &y, ldy: q.rows, scratch: &scratch)
+                }
+                let differing = y.indices.filter { y[$0].bitPattern != expected[$0].bitPattern }
+                #expect(differing.isEmpty, "\(type.name) \(body) n=\(n): \(differing.count) results differ, first at \(differing.first ?? -1)")
+                #expect(y[0].isNaN && y[q.rows - 1].isNaN, "\(type.name) \(body) n=\(n): wrote outside the rows")
+            }
+        }
+    }
+
     /// Reordered rows (GGUF's Q/K permutation) and a slice of rows read the right stored rows.
     @Test func reorderedRowsAndSlicesReadTheirOwnRows() throws {
         let path = try TinyQuantizedGGUF.write(.q4_1, seed: 8)

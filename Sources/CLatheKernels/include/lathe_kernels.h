@@ -1,9 +1,12 @@
-// Integer dot products of ggml 4- and 8-bit weight blocks with activations rounded to 8 bits, for decode steps
-// that opt into llama.cpp's numerics (`--decode-activations q8`). Swift's SIMD types cannot express AVX2's
-// byte multiply-adds (vpmaddubsw), which do 32 multiply-adds per instruction, so these few loops are C.
+// Decode products straight from ggml 4- and 8-bit weight blocks. `lathe_matvec_f32` (the default) multiplies each
+// block, dequantised in registers, by fp32 activations and sums exactly as the fp32 path does; `lathe_matvec_q8`
+// (`--decode-activations q8`, llama.cpp's numerics) meets activations rounded to 8 bits in integer multiply-adds.
+// Swift's SIMD types can express neither AVX2's byte multiply-adds (vpmaddubsw, 32 per instruction) nor a byte-to-
+// int32 widening in one instruction (vpmovzxbd), so these few loops are C.
 //
-// Every function has a portable body and SIMD ones (see `lathe_q8_body`); all compute the same integers and the same
-// floating-point operations in the same order, so they return the same bits. Tests force each body and compare.
+// Every function has a portable body and SIMD ones (see `lathe_q8_body`, `lathe_f32_body`); all compute the same
+// integers and the same floating-point operations in the same order, so they return the same bits. Tests force each
+// body and compare.
 #ifndef LATHE_KERNELS_H
 #define LATHE_KERNELS_H
 
@@ -39,5 +42,24 @@ int lathe_q8_body_available(lathe_q8_body body);
 
 /// Forces `body` process-wide when it is available, or restores the fastest available (-1): for tests.
 void lathe_q8_force_body(int body);
+
+/// `out[v · ldy + r]` = Σ_k W[r, k] · x_v[k] for rows r in [first_row, first_row + row_count) of W (`type`, `order`
+/// and `row_bytes` as for `lathe_matvec_q8`) and the `count` fp32 vectors at `x` (`blocks` · 32 floats each, one
+/// after another): each block dequantised in registers to the values `Dequantize` writes and summed as
+/// `QuantizedMatrix.multiplyRows` sums the matrix dequantised at load (the rule is in quant_dot_f32.c), to the bit.
+/// A vector's results do not depend on the others, nor on the range of rows.
+void lathe_matvec_f32(lathe_weight_type type, const void *matrix, int64_t row_bytes, const int32_t *order,
+                      int64_t first_row, int64_t row_count, const float *x, int64_t blocks, int64_t count,
+                      float *out, int64_t ldy);
+
+/// `lathe_matvec_f32`'s bodies: portable C; AVX2 (compiled when the package targets a CPU with AVX2, FMA and F16C). Both
+/// return the same bits.
+typedef enum { LATHE_F32_PORTABLE = 0, LATHE_F32_AVX2 = 1 } lathe_f32_body;
+
+/// 1 when `body` can run here.
+int lathe_f32_body_available(lathe_f32_body body);
+
+/// Forces `body` process-wide when it is available, or restores the fastest available (-1): for tests.
+void lathe_f32_force_body(int body);
 
 #endif
