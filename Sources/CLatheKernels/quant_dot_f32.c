@@ -14,6 +14,7 @@
 #include "lathe_kernels.h"
 #include "half.h"
 #include <stdatomic.h>
+#include <string.h>
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
 #define LATHE_F32_SIMD 1
@@ -92,17 +93,22 @@ INLINE void quants_avx2(lathe_weight_type type, const uint8_t *block, __m256i q[
     q[2] = _mm256_srli_epi32(first, 4), q[3] = _mm256_srli_epi32(second, 4);
 }
 
-INLINE float half_at(const uint8_t *p) { return _cvtsh_ss((unsigned short)(p[0] | (p[1] << 8))); }
+/// The binary16 at `p` in all eight lanes: broadcast as 16 bits, then converted (no scalar round trip).
+INLINE __m256 half_lanes(const uint8_t *p) {
+    int16_t h;
+    memcpy(&h, p, 2);
+    return _mm256_cvtph_ps(_mm_set1_epi16(h));
+}
 
 /// A block's 32 dequantised values, positions 8j…8j+7 in w[j]. d · q is exact in fp32 (an 11-bit scale times an
 /// integer of at most 8 bits), so Q4_1's d · q + m in one fused multiply-add rounds once, as the two operations do.
 INLINE void values_avx2(lathe_weight_type type, const uint8_t *block, __m256 w[4]) {
     __m256i q[4];
     quants_avx2(type, block, q);
-    const __m256 d = _mm256_set1_ps(half_at(block));
+    const __m256 d = half_lanes(block);
     for (int j = 0; j < 4; j++) {
         if (type == LATHE_Q4_0) w[j] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(q[j], _mm256_set1_epi32(8))));
-        else if (type == LATHE_Q4_1) w[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(q[j]), _mm256_set1_ps(half_at(block + 2)));
+        else if (type == LATHE_Q4_1) w[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(q[j]), half_lanes(block + 2));
         else w[j] = _mm256_mul_ps(_mm256_cvtepi32_ps(q[j]), d);
     }
 }
