@@ -69,7 +69,7 @@ func runRecipe(_ loaded: LoadedRecipe, log: EventLog, selection: StageSelection 
     // The plan before any work: refuse a training run that cannot fit, with the numbers and what to change.
     var plan: TrainingPlan?
     if selection.includesTraining {
-        let rate = SgemmRate.measure(m: 256, n: 256, k: 576, repeats: 1)
+        let rate = SgemmRate.measure(m: 256, n: 256, k: 576, repeats: 1, seconds: 0)
         let predicted = try TrainingPlan.forRecipe(loaded, gflops: rate)
         if let available = TrainingPlan.availableBytes() { try predicted.checkFits(available: available) }
         log.line("plan", ["peak_gb": Double(predicted.peakBytes) / 1e9, "seconds_per_step": predicted.secondsPerStep,

@@ -67,7 +67,7 @@ struct Train: ParsableCommand {
                                                 what: "arguments and input hashes")
         let plan = try TrainingPlan.forModel(model, format: base.format, lora: LoRAConfig(rank: rank, alpha: alpha),
                                              batch: batchSize, length: maxLength, accumulation: gradAccum,
-                                             steps: maxSteps ?? 0, recompute: recompute, gflops: SgemmRate.measure(m: 256, n: 256, k: 576, repeats: 1))
+                                             steps: maxSteps ?? 0, recompute: recompute, gflops: SgemmRate.measure(m: 256, n: 256, k: 576, repeats: 1, seconds: 0))
         if let available = TrainingPlan.availableBytes() { try plan.checkFits(available: available, flags: true) }
         let training = try LoRATraining(modelPath: model, baseFormat: base.format)
         let log = EventLog(json: json, enabled: communicator.isLeader)
