@@ -23,13 +23,15 @@ enum TaskYAML {
     /// Throws for what `Constructor.default` would trap on: a mapping key that is not a scalar, or a base-60 integer
     /// out of `Int`'s range.
     private static func refuseUnconstructible(_ node: Node) throws {
-        if let key = firstComplexKey(node) {
-            throw Refusal(message: "line \((key.mark?.line).map(String.init) ?? "?"): a mapping key must be a plain "
-                + "string, not a list or mapping; write the key as text")
-        }
-        if let number = firstSexagesimalOverflow(node) {
-            throw Refusal(message: "line \((number.mark?.line).map(String.init) ?? "?"): the base-60 integer "
-                + "'\(number.string ?? "")' is out of range for a 64-bit integer; quote it to keep it as a string")
+        guard let (bad, problem) = firstUnconstructible(node) else { return }
+        let line = (bad.mark?.line).map(String.init) ?? "?"
+        switch problem {
+        case .complexKey:
+            throw Refusal(message: "line \(line): a mapping key must be a plain string, not a list or mapping; write "
+                + "the key as text")
+        case .sexagesimalOverflow:
+            throw Refusal(message: "line \(line): the base-60 integer '\(bad.string ?? "")' is out of range for a "
+                + "64-bit integer; quote it to keep it as a string")
         }
     }
 
@@ -39,35 +41,25 @@ enum TaskYAML {
         var description: String { message }
     }
 
-    /// The first mapping key anywhere in `node` that is not a scalar (recursion bounded by `YAMLNesting`).
-    private static func firstComplexKey(_ node: Node) -> Node? {
-        switch node {
-        case .mapping(let mapping):
-            for (key, value) in mapping {
-                if key.scalar == nil { return key }
-                if let bad = firstComplexKey(value) { return bad }
-            }
-        case .sequence(let sequence):
-            for item in sequence { if let bad = firstComplexKey(item) { return bad } }
-        default: break
-        }
-        return nil
-    }
+    /// What `Constructor.default` would trap on.
+    private enum Unconstructible { case complexKey, sexagesimalOverflow }
 
-    /// The first scalar anywhere in `node` (keys included) that resolves to a base-60 integer too large for `Int`
+    /// The first node, in document order, that `Constructor.default` would trap on: a mapping key that is not a
+    /// scalar, or a scalar (keys included) that resolves to a base-60 integer too large for `Int`. One walk
     /// (recursion bounded by `YAMLNesting`).
-    private static func firstSexagesimalOverflow(_ node: Node) -> Node? {
+    private static func firstUnconstructible(_ node: Node) -> (Node, Unconstructible)? {
         switch node {
         case .mapping(let mapping):
             for (key, value) in mapping {
-                if let bad = firstSexagesimalOverflow(key) ?? firstSexagesimalOverflow(value) { return bad }
+                if key.scalar == nil { return (key, .complexKey) }
+                if let bad = firstUnconstructible(key) ?? firstUnconstructible(value) { return bad }
             }
         case .sequence(let sequence):
-            for item in sequence { if let bad = firstSexagesimalOverflow(item) { return bad } }
+            for item in sequence { if let bad = firstUnconstructible(item) { return bad } }
         case .scalar(let scalar):
             if node.tag.description == Tag.Name.int.rawValue, scalar.style == .plain || scalar.style == .any,
                sexagesimalOverflows(scalar.string) {
-                return node
+                return (node, .sexagesimalOverflow)
             }
         }
         return nil

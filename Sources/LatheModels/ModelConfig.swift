@@ -189,9 +189,9 @@ extension ModelConfig {
         return Double(vocabSize) * c * (tieWordEmbeddings ? 1 : 2) + Double(layerCount) * perLayer
     }
 
-    /// The layers 0..<count, or none for a count `validate` refuses (negative, or past 2^24), so per-layer lists
-    /// built from a file before validation neither trap nor allocate without bound.
-    static func layerIndices(_ count: Int) -> Range<Int> { 0..<(count > 0 && count <= 1 << 24 ? count : 0) }
+    /// The layers 0..<count, or none for a count `validate` refuses (not positive, or past `maxLayers`), so
+    /// per-layer lists built from a file before validation neither trap nor allocate past what a valid model has.
+    static func layerIndices(_ count: Int) -> Range<Int> { 0..<(count > 0 && count <= maxLayers ? count : 0) }
 
     /// Softmax scale of the attention scores; nil means 1/√D.
     var attentionScale: Float? { queryPreAttentionScalar.map { Float(1 / $0.squareRoot()) } }

@@ -137,15 +137,11 @@ public enum LineageVerifier {
                 }
                 continue
             }
-            // A record naming a device, pipe or socket (/dev/zero) would be read forever; Lathe records only files
-            // and directories.
-            var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG || info.st_mode & S_IFMT == S_IFDIR else {
-                result.mismatches.append(LineageMismatch(path: file.path, problem:
-                    "not a regular file or directory at \(path) (recorded by \(recordedBy)); a lineage record names only files"))
+            let actual: String
+            do { actual = try hasher.hash(path) } catch let notAFile as FileHasher.NotAFile {
+                result.mismatches.append(LineageMismatch(path: file.path, problem: "\(notAFile) (recorded by \(recordedBy))"))
                 continue
             }
-            let actual = try hasher.hash(path)
             if actual == file.sha256 {
                 result.matched += 1
             } else {

@@ -96,11 +96,23 @@ public final class FileHasher: @unchecked Sendable {
     /// A hasher with an empty memo.
     public init() {}
 
-    /// The hex SHA-256 of a file, or for a directory the SHA-256 of "relative-path NUL file-hash LF" lines in name order.
+    /// A path that is neither a regular file nor a directory: a device, pipe or socket (`/dev/zero` would be read
+    /// forever). Lathe records and verifies only files and directories.
+    public struct NotAFile: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String {
+            "not a regular file or directory at \(path); a lineage record names only files and directories"
+        }
+    }
+
+    /// The hex SHA-256 of a file, or for a directory the SHA-256 of "relative-path NUL file-hash LF" lines in name
+    /// order. Throws `NotAFile` for anything else, also when a directory holds it.
     public func hash(_ path: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CheckpointError.notFound(path: path) }
-        if isDirectory.boolValue {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw CheckpointError.notFound(path: path) }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFDIR else { throw NotAFile(path: path) }
+        if kind == S_IFDIR {
             var listing = ""
             for name in try files(under: path) { listing += "\(name)\u{0}\(try hash(path + "/" + name))\n" }
             return SHA256.hex(listing)

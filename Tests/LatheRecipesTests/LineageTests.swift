@@ -109,6 +109,19 @@ import Testing
                 "\(check.mismatches)")
     }
 
+    /// A directory that holds a named pipe hashes to an error naming the pipe, not an endless read: the rule lives
+    /// in `FileHasher.hash`, which recording and `lathe verify` both call.
+    @Test func aPipeInsideAHashedDirectoryIsRefused() throws {
+        let directory = NSTemporaryDirectory() + "lathe-pipe-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("weights".utf8).write(to: URL(fileURLWithPath: directory + "/a.bin"))
+        #expect(mkfifo(directory + "/b.fifo", 0o600) == 0)
+        #expect(throws: FileHasher.NotAFile.self) { try FileHasher().hash(directory) }
+        #expect(throws: FileHasher.NotAFile.self) { try FileHasher().hash(directory + "/b.fifo") }
+        #expect(try FileHasher().hash(directory + "/a.bin").count == 64)
+    }
+
     @Test func editedLineageBreaksTheChain() throws {
         let (project, loaded, _) = try recordedRun()
         defer { project.remove() }
