@@ -40,7 +40,8 @@ extension QuantizedMatrix {
         }
     }
 
-    /// The C kernels' name for this matrix's type when they take it (Q4_0, Q4_1, Q8_0 in whole blocks).
+    /// The C kernels' name for this matrix's type when they take it (Q4_0, Q4_1, Q8_0 in whole blocks): the fp32
+    /// kernel here and the 8-bit one (`takesQ8Activations`).
     var blockKind: lathe_weight_type? {
         guard columns % 32 == 0 else { return nil }
         switch type {

@@ -12,7 +12,7 @@ extension QuantizedMatrix {
     public static let q8BlockBytes = MemoryLayout<lathe_q8_block>.stride
 
     /// True when `multiply(rows:q8Vectors:…)` takes this matrix's storage type (Q4_0, Q4_1, Q8_0).
-    public var takesQ8Activations: Bool { [.q4_0, .q4_1, .q8_0].contains(type) && columns % 32 == 0 }
+    public var takesQ8Activations: Bool { blockKind != nil }
 
     /// Rounds `count` floats of `x` (a multiple of 32: whole vectors of a matrix these products take) into
     /// `count / 32` blocks of `q8BlockBytes` at `blocks`.
@@ -26,9 +26,8 @@ extension QuantizedMatrix {
     /// vectors; a vector's results are the same bits whatever `n` (a batched decode step and a single stream agree).
     public func multiply(rows range: Range<Int>, q8Vectors xq: UnsafeRawPointer, count n: Int,
                          into y: UnsafeMutablePointer<Float>, ldy: Int) {
-        precondition(takesQ8Activations && range.lowerBound >= 0 && range.upperBound <= rows && n >= 1)
-        let kind: lathe_weight_type = type == .q4_0 ? LATHE_Q4_0 : type == .q4_1 ? LATHE_Q4_1 : LATHE_Q8_0
-        let blocks = columns / 32
+        guard let kind = blockKind else { preconditionFailure("\(type.name) rows of \(columns) values take no 8-bit activations") }
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows && n >= 1)
         let vectors = xq.assumingMemoryBound(to: lathe_q8_block.self)
         withExtendedLifetime(bytes) {
             guard let base = bytes.buffer.baseAddress else { return }
