@@ -6,8 +6,9 @@
 //   LatheSupport      parallel loops, thread budget, SplitMix64 / CounterRandom, SHA-256, the `Communicator` protocol —
 //                     no dependency, no BLAS, no MPI
 //   LatheDistributed  `MPICommunicator` over Open MPI (C shim CLatheMPI over the CMPI module map): Support
-//   CLatheKernels     C: integer dot products of 4/8-bit weight blocks with 8-bit activations (AVX2's byte
-//                     multiply-adds, which Swift's SIMD types cannot express) — no dependency
+//   CLatheKernels     C: decode dot products of 4/8-bit weight blocks with fp32 activations (bytes widened to
+//                     lanes from memory) and with 8-bit ones (AVX2's byte multiply-adds), which Swift's SIMD types
+//                     cannot express — no dependency
 //   LatheFormats      safetensors, GGUF, JSON, Parquet structure, and `Zstd`, the one zstd wrapper (checkpoints,
 //                     token shards, Parquet pages) — libzstd, CLatheKernels
 //   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
