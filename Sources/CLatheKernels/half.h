@@ -1,4 +1,4 @@
-// IEEE binary16 → float for the kernels' block scales; shared by quant_dot.c and quant_dot_f32.c.
+// IEEE binary16 → float for the kernels' block scales, and block sizes; shared by quant_dot.c and quant_dot_f32.c.
 #ifndef LATHE_HALF_H
 #define LATHE_HALF_H
 
@@ -24,6 +24,19 @@ static inline float lathe_half_to_float(const uint8_t *p) {
     memcpy(&f, &bits, sizeof f);
     return f;
 }
+
+#if defined(__AVX2__) && defined(__F16C__)
+#include <immintrin.h>
+
+/// The binary16 at `p` in all eight lanes: broadcast as 16 bits, then converted in the vector unit. The scalar
+/// conversion and broadcast cost the fp32 decode kernel over a quarter of its time (5.6 ns a Q4_1 block; 4.0 with
+/// constant scales; 4.5 this way).
+static inline __attribute__((always_inline)) __m256 lathe_half_lanes(const uint8_t *p) {
+    int16_t h;
+    memcpy(&h, p, 2);
+    return _mm256_cvtph_ps(_mm_set1_epi16(h));
+}
+#endif
 
 /// Bytes of one block of each `lathe_weight_type`: Q4_0, Q4_1, Q8_0.
 static const int64_t lathe_block_bytes[3] = {18, 20, 34};

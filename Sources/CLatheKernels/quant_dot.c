@@ -42,12 +42,14 @@ int lathe_q8_body_available(lathe_q8_body body) {
 
 void lathe_q8_force_body(int body) { forced = body; }
 
+#if LATHE_SIMD
 /// The body products run now: the forced one when it is available, else the fastest available.
 static lathe_q8_body current_body(void) {
     int f = forced;
     if (f >= LATHE_Q8_PORTABLE && f <= LATHE_Q8_VNNI && lathe_q8_body_available((lathe_q8_body)f)) return (lathe_q8_body)f;
     return lathe_q8_body_available(LATHE_Q8_VNNI) ? LATHE_Q8_VNNI : LATHE_SIMD ? LATHE_Q8_AVX2 : LATHE_Q8_PORTABLE;
 }
+#endif
 
 static void quantize_portable(const float *x, int64_t blocks, lathe_q8_block *out) {
     for (int64_t b = 0; b < blocks; b++) {
@@ -161,13 +163,6 @@ INLINE __m256i lane_totals(const __m256i s[8]) {
     return _mm256_add_epi32(_mm256_permute2x128_si256(low, high, 0x20), _mm256_permute2x128_si256(low, high, 0x31));
 }
 
-/// The binary16 at `p` in all eight lanes: broadcast as 16 bits, then converted (no scalar round trip).
-INLINE __m256 half_lanes(const uint8_t *p) {
-    int16_t h;
-    memcpy(&h, p, 2);
-    return _mm256_cvtph_ps(_mm_set1_epi16(h));
-}
-
 /// The activation side of a tile's eight lanes at one block: each lane's vector's d, s and Σ q.
 typedef struct { float d[8], s[8]; int32_t sum[8]; } lane_block;
 
@@ -195,8 +190,8 @@ INLINE __m256 tile_simd(lathe_weight_type type, int vnni, int R, int V, const ui
             total = _mm256_sub_epi32(total, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)l->sum), 3));
         __m256 dw, m = _mm256_setzero_ps();
         if (R == 1) {
-            dw = half_lanes(rows[0] + b * stride);
-            if (type == LATHE_Q4_1) m = half_lanes(rows[0] + b * stride + 2);
+            dw = lathe_half_lanes(rows[0] + b * stride);
+            if (type == LATHE_Q4_1) m = lathe_half_lanes(rows[0] + b * stride + 2);
         } else {  // each lane's row's first 4 bytes (d, and Q4_1's m) in one gather; then the halves apart
             __m256i g = _mm256_i32gather_epi32((const int *)(rows[0] + b * stride), offsets, 1);
             __m256i halves = _mm256_packus_epi32(_mm256_and_si256(g, _mm256_set1_epi32(0xFFFF)), _mm256_srli_epi32(g, 16));

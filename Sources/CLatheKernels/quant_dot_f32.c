@@ -34,11 +34,10 @@ int lathe_f32_body_available(lathe_f32_body body) {
 
 void lathe_f32_force_body(int body) { forced_f32 = body; }
 
-static lathe_f32_body current_f32_body(void) {
-    int f = forced_f32;
-    if (f == LATHE_F32_PORTABLE || (f == LATHE_F32_AVX2 && LATHE_F32_SIMD)) return (lathe_f32_body)f;
-    return LATHE_F32_SIMD ? LATHE_F32_AVX2 : LATHE_F32_PORTABLE;
-}
+#if LATHE_F32_SIMD
+/// The body products run now: the forced one, else AVX2.
+static lathe_f32_body current_f32_body(void) { return forced_f32 == LATHE_F32_PORTABLE ? LATHE_F32_PORTABLE : LATHE_F32_AVX2; }
+#endif
 
 /// Blocks whose lanes sum in fp32 before a run's total goes into Double (`QuantizedMatrix.span`).
 enum { RUN = 8 };
@@ -93,22 +92,15 @@ INLINE void quants_avx2(lathe_weight_type type, const uint8_t *block, __m256i q[
     q[2] = _mm256_srli_epi32(first, 4), q[3] = _mm256_srli_epi32(second, 4);
 }
 
-/// The binary16 at `p` in all eight lanes: broadcast as 16 bits, then converted (no scalar round trip).
-INLINE __m256 half_lanes(const uint8_t *p) {
-    int16_t h;
-    memcpy(&h, p, 2);
-    return _mm256_cvtph_ps(_mm_set1_epi16(h));
-}
-
 /// A block's 32 dequantised values, positions 8j…8j+7 in w[j]. d · q is exact in fp32 (an 11-bit scale times an
 /// integer of at most 8 bits), so Q4_1's d · q + m in one fused multiply-add rounds once, as the two operations do.
 INLINE void values_avx2(lathe_weight_type type, const uint8_t *block, __m256 w[4]) {
     __m256i q[4];
     quants_avx2(type, block, q);
-    const __m256 d = half_lanes(block);
+    const __m256 d = lathe_half_lanes(block);
     for (int j = 0; j < 4; j++) {
         if (type == LATHE_Q4_0) w[j] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(q[j], _mm256_set1_epi32(8))));
-        else if (type == LATHE_Q4_1) w[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(q[j]), half_lanes(block + 2));
+        else if (type == LATHE_Q4_1) w[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(q[j]), lathe_half_lanes(block + 2));
         else w[j] = _mm256_mul_ps(_mm256_cvtepi32_ps(q[j]), d);
     }
 }
