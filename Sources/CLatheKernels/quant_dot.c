@@ -16,7 +16,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <stdatomic.h>
-#include <string.h>
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
 #define LATHE_SIMD 1

@@ -14,7 +14,6 @@
 #include "lathe_kernels.h"
 #include "half.h"
 #include <stdatomic.h>
-#include <string.h>
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
 #define LATHE_F32_SIMD 1

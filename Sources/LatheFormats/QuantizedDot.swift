@@ -122,7 +122,7 @@ extension QuantizedMatrix {
 
 /// The fp32-activation kernels' bodies (CLatheKernels, `lathe_matvec_f32`): each computes the same floating-point
 /// operations in the same order, so all return the same bits; tests force each one and compare.
-public enum FP32DecodeKernels {
+public enum FP32DecodeKernels: KernelBodies {
     public enum Body: CaseIterable, Sendable {
         /// Plain C, one (row, vector) pair at a time.
         case portable
@@ -131,20 +131,9 @@ public enum FP32DecodeKernels {
         case avx2
 
         var c: lathe_f32_body { self == .portable ? LATHE_F32_PORTABLE : LATHE_F32_AVX2 }
-
-        /// True when this body can run here.
-        public var isAvailable: Bool { lathe_f32_body_available(c) != 0 }
     }
 
-    /// The bodies that can run here.
-    public static var availableBodies: [Body] { Body.allCases.filter(\.isAvailable) }
+    public static func isAvailable(_ body: Body) -> Bool { lathe_f32_body_available(body.c) != 0 }
 
-    /// Runs `body` with the kernels' `chosen` body forced (it must be available). The switch is process-wide; since
-    /// every body returns the same bits, a product running concurrently elsewhere is unaffected.
-    public static func with<R>(_ chosen: Body, _ body: () throws -> R) rethrows -> R {
-        precondition(chosen.isAvailable, "the \(chosen) kernels cannot run here")
-        lathe_f32_force_body(Int32(chosen.c.rawValue))
-        defer { lathe_f32_force_body(-1) }
-        return try body()
-    }
+    public static func force(_ body: Body?) { lathe_f32_force_body(body.map { Int32($0.c.rawValue) } ?? -1) }
 }

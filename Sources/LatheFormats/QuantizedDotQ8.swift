@@ -42,7 +42,7 @@ extension QuantizedMatrix {
 
 /// The integer kernels' bodies (CLatheKernels): each computes the same integers and the same floating-point
 /// operations in the same order, so all return the same bits; tests force each one and compare.
-public enum Q8Kernels {
+public enum Q8Kernels: KernelBodies {
     public enum Body: CaseIterable, Sendable {
         /// Plain C, one (row, vector) pair at a time.
         case portable
@@ -52,20 +52,9 @@ public enum Q8Kernels {
         case vnni
 
         var c: lathe_q8_body { self == .portable ? LATHE_Q8_PORTABLE : self == .avx2 ? LATHE_Q8_AVX2 : LATHE_Q8_VNNI }
-
-        /// True when this body can run here.
-        public var isAvailable: Bool { lathe_q8_body_available(c) != 0 }
     }
 
-    /// The bodies that can run here.
-    public static var availableBodies: [Body] { Body.allCases.filter(\.isAvailable) }
+    public static func isAvailable(_ body: Body) -> Bool { lathe_q8_body_available(body.c) != 0 }
 
-    /// Runs `body` with the kernels' `chosen` body forced (it must be available). The switch is process-wide; since
-    /// every body returns the same bits, a product running concurrently elsewhere is unaffected.
-    public static func with<R>(_ chosen: Body, _ body: () throws -> R) rethrows -> R {
-        precondition(chosen.isAvailable, "the \(chosen) kernels cannot run here")
-        lathe_q8_force_body(Int32(chosen.c.rawValue))
-        defer { lathe_q8_force_body(-1) }
-        return try body()
-    }
+    public static func force(_ body: Body?) { lathe_q8_force_body(body.map { Int32($0.c.rawValue) } ?? -1) }
 }
