@@ -1,33 +1,68 @@
 // Causal grouped-query self-attention, flash-attention style: scores are formed one block of queries at a
-// time (at most `queryBlockRows` × T floats), the forward keeps only the log-sum-exp of each query row,
-// and the backward recomputes probabilities from it. Heads (forward) and key-value heads (backward) are split
-// over threads with `forEachChunk`; inside a task, products run through single-threaded `cblas_sgemm`
+// time, the forward keeps only the log-sum-exp of each query row, and the backward recomputes probabilities
+// from it. The query heads that share a key-value head are stacked into one product per block (SmolLM2's three
+// heads of 32 rows make 96), so each block packs its keys and values once for the group; blocks are short so the
+// causal diagonal's upper triangle, computed and then masked, stays a small part of the work. Tasks are split over
+// threads with `forEachChunk`; inside a task, products run through single-threaded `cblas_sgemm`
 // (`BLASThreads.serial`) and the softmax between them on the same thread, so no thread waits between products.
 #if canImport(Glibc)
 import Glibc
 #endif
 import LatheSupport
 
-/// Query rows per score block: the scratch is this many rows of T floats (1 MiB at T = 2048).
-private let queryBlockRows = 128
+/// Query rows per block when `group` query heads share a key-value head: the group's blocks stack to about 96
+/// rows of one product (the M of its GEMMs), and each block wastes R²/2 masked scores per head on its diagonal.
+private func queryBlockRows(group: Int, tokens: Int) -> Int {
+    min(tokens, max(32, 96 / group))
+}
 
-/// Where one (batch, head) pair's operands start, and their row strides.
-private struct HeadView {
-    let q, k, v: UnsafePointer<Float>   // q (T, ·) row stride qStride; k, v (T, ·) row stride kvStride
+/// Where one (batch, key-value head) pair's operands start, and their row strides.
+private struct GroupView {
+    let k, v: UnsafePointer<Float>   // (T, ·) row stride kvStride, at this pair's key-value head
     let qStride, kvStride: Int
-    /// Offset of this pair's key-value head within k, v, dk and dv.
+    /// Offset of the pair's key-value head within k, v, dk and dv.
     let kvOffset: Int
+    /// Offset of the group's first query head within q, out, dq and dOut.
+    let qOffset: Int
+    let group: Int
 
-    init(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-         b: Int, h: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
-        let g = h / (heads / kvHeads)
+    init(_ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>, b: Int, g: Int, tokens: Int, heads: Int, kvHeads: Int,
+         headDim: Int) {
+        group = heads / kvHeads
         qStride = heads * headDim
         kvStride = kvHeads * headDim
         kvOffset = b * tokens * kvStride + g * headDim
-        self.q = q + b * tokens * qStride + h * headDim
+        qOffset = b * tokens * qStride + g * group * headDim
         self.k = k + kvOffset
         self.v = v + kvOffset
     }
+
+    /// Copies rows `i0 ..< i0 + rows` of the group's heads out of `source` (a (T, H·D) operand) into `stacked`
+    /// (group · rows, D), head after head.
+    func stack(_ source: UnsafePointer<Float>, into stacked: UnsafeMutablePointer<Float>, i0: Int, rows: Int, headDim d: Int) {
+        for j in 0..<group {
+            for r in 0..<rows {
+                (stacked + (j * rows + r) * d).update(from: source + qOffset + (i0 + r) * qStride + j * d, count: d)
+            }
+        }
+    }
+
+    /// The inverse of `stack`, adding: `target` rows `i0 ..< i0 + rows` of the group's heads += `stacked`.
+    func unstackAdding(_ stacked: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, i0: Int, rows: Int,
+                       headDim d: Int) {
+        for j in 0..<group {
+            for r in 0..<rows {
+                let (from, to) = (stacked + (j * rows + r) * d, target + qOffset + (i0 + r) * qStride + j * d)
+                for e in 0..<d { to[e] += from[e] }
+            }
+        }
+    }
+}
+
+/// The query blocks of a sequence ordered first, last, second, second-to-last…: consecutive tasks alternate short
+/// and long causal rows, so any contiguous run of them (a thread's chunk) carries about its share of the work.
+private func balancedBlockOrder(_ blocks: Int) -> [Int] {
+    (0..<blocks).map { $0 % 2 == 0 ? $0 / 2 : blocks - 1 - $0 / 2 }
 }
 
 /// For each token of one sequence, the first key it may attend to: 0 without segments, else the earliest
@@ -104,36 +139,44 @@ public func attentionForward(
 ) {
     checkAttentionShape(batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
     if batch == 0 || tokens == 0 { return }
-    let (t, d) = (tokens, headDim)
+    let (t, d, group) = (tokens, headDim, heads / kvHeads)
     let scale = scale ?? 1 / Float(d).squareRoot()
-    let blockRows = min(queryBlockRows, t)
+    let blockRows = queryBlockRows(group: group, tokens: t)
+    let blockOrder = balancedBlockOrder((t + blockRows - 1) / blockRows)
     let firstKeys = (0..<batch).map { b in firstVisibleKeys(segments.map { $0 + b * t }, tokens: t, window: window) }
     let span = OpProfiler.begin()   // each visible (query, key) pair costs 2·D for q·k and 2·D for p·v per head
     defer { OpProfiler.end(span, .attention, flops: Double(4 * d * heads * firstKeys.reduce(0) { $0 + visiblePairs($1) })) }
-    // One task per (sequence, head), each on one thread with single-threaded products: no thread meets
-    // another between the products, and each head's arithmetic is the same whatever the thread count.
+    // One task per (sequence, key-value head, query block), each on one thread with single-threaded products: no
+    // thread meets another between the products, and each block's arithmetic is the same whatever the thread count.
     let shared = UncheckedSendable((out, logSumExp, q, k, v, segments))
     BLASThreads.serial {
-        Parallel.forEachChunk(batch * heads) { tasks in
+        Parallel.forEachChunk(batch * kvHeads * blockOrder.count) { tasks in
             let (out, logSumExp, q, k, v, segments) = shared.value
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * t)   // (blockRows, ≤ T)
-            defer { scores.deallocate() }
+            let stackedRows = group * blockRows
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: stackedRows * (t + 2 * d))
+            defer { scratch.deallocate() }
+            let scores = scratch                               // (group · rows, ≤ T)
+            let qs = scratch + stackedRows * t                 // (group · rows, D) the group's queries
+            let outs = qs + stackedRows * d                    // (group · rows, D) their outputs
             for task in tasks {
-                let (b, h) = (task / heads, task % heads)
-                let batchSegments = segments.map { $0 + b * t }
-                let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
-                let outHead = out + b * t * view.qStride + h * d
-                let lseHead = logSumExp + (b * heads + h) * t
+                let (b, g) = (task / blockOrder.count / kvHeads, task / blockOrder.count % kvHeads)
+                let i0 = blockOrder[task % blockOrder.count] * blockRows, rows = min(blockRows, t - i0)
+                let view = GroupView(k, v, b: b, g: g, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+                let (m, kvs) = (group * rows, view.kvStride)
                 firstKeys[b].withUnsafeBufferPointer { first in
-                    for i0 in stride(from: 0, to: t, by: blockRows) {
-                        let rows = min(blockRows, t - i0)
-                        let lo = first[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
-                        sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * view.qStride, view.qStride,
-                              view.k + lo * view.kvStride, view.kvStride, 0, scores, width)
-                        probabilities(scores, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
-                                      windowStart: window == nil ? nil : first.baseAddress, lse: nil, lseOut: lseHead + i0)
-                        sgemm(.none, .none, rows, d, width, 1, scores, width, view.v + lo * view.kvStride, view.kvStride,
-                              0, outHead + i0 * view.qStride, view.qStride)
+                    let lo = first[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
+                    view.stack(q, into: qs, i0: i0, rows: rows, headDim: d)
+                    sgemm(.none, .transposed, m, width, d, scale, qs, d, view.k + lo * kvs, kvs, 0, scores, width)
+                    for j in 0..<group {
+                        probabilities(scores + j * rows * width, rows: rows, width: width, firstRow: i0, lo: lo,
+                                      segments: segments.map { $0 + b * t }, windowStart: window == nil ? nil : first.baseAddress,
+                                      lse: nil, lseOut: logSumExp + (b * heads + g * group + j) * t + i0)
+                    }
+                    sgemm(.none, .none, m, d, width, 1, scores, width, view.v + lo * kvs, kvs, 0, outs, d)
+                    for j in 0..<group {
+                        for r in 0..<rows {
+                            (out + view.qOffset + (i0 + r) * view.qStride + j * d).update(from: outs + (j * rows + r) * d, count: d)
+                        }
                     }
                 }
             }
@@ -160,55 +203,56 @@ public func attentionBackward(
 ) {
     checkAttentionShape(batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
     if batch == 0 || tokens == 0 { return }
-    let (t, d) = (tokens, headDim)
+    let (t, d, group) = (tokens, headDim, heads / kvHeads)
     let scale = scale ?? 1 / Float(d).squareRoot()
-    let blockRows = min(queryBlockRows, t)
-    let group = heads / kvHeads
+    let blockRows = queryBlockRows(group: group, tokens: t)
     let firstKeys = (0..<batch).map { b in firstVisibleKeys(segments.map { $0 + b * t }, tokens: t, window: window) }
     let span = OpProfiler.begin()   // per visible pair and head: q·k recomputed, dv, dP, dq and dk, 2·D each
     defer { OpProfiler.end(span, .attention, flops: Double(10 * d * heads * firstKeys.reduce(0) { $0 + visiblePairs($1) })) }
-    // One task per (sequence, key-value head): the heads sharing it add into its dk and dv in head order, as
-    // one thread would, each task on one thread with single-threaded products.
+    // One task per (sequence, key-value head): its query blocks add into its dk and dv in order, as one thread
+    // would, each task on one thread with single-threaded products.
     let shared = UncheckedSendable((dq, dk, dv, dOut, q, k, v, out, logSumExp, segments))
     BLASThreads.serial {
         Parallel.forEachChunk(batch * kvHeads) { tasks in
             let (dq, dk, dv, dOut, q, k, v, out, logSumExp, segments) = shared.value
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * blockRows * t)
+            let stackedRows = group * blockRows
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: stackedRows * (2 * t + 3 * d))
             defer { scratch.deallocate() }
-            let p = scratch                              // (blockRows, ≤ T) probabilities
-            let dS = scratch + blockRows * t             // (blockRows, ≤ T) dP, then dS
+            let p = scratch                                // (group · rows, ≤ T) probabilities
+            let dS = p + stackedRows * t                   // (group · rows, ≤ T) dP, then dS
+            let qs = dS + stackedRows * t                  // (group · rows, D) the group's queries
+            let dOuts = qs + stackedRows * d               // (group · rows, D) their output gradients
+            let dqs = dOuts + stackedRows * d              // (group · rows, D) their query gradients
             for task in tasks {
                 let (b, g) = (task / kvHeads, task % kvHeads)
-                let batchSegments = segments.map { $0 + b * t }
-                for h in (g * group)..<((g + 1) * group) {
-                    let view = HeadView(q, k, v, b: b, h: h, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
-                    let headOffset = b * t * view.qStride + h * d
-                    let (dqHead, dOutHead, outHead) = (dq + headOffset, dOut + headOffset, out + headOffset)
-                    let (dkHead, dvHead) = (dk + view.kvOffset, dv + view.kvOffset)
-                    let lseHead = logSumExp + (b * heads + h) * t
-                    firstKeys[b].withUnsafeBufferPointer { first in
-                        for i0 in stride(from: 0, to: t, by: blockRows) {
-                            let rows = min(blockRows, t - i0)
-                            let lo = first[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
-                            let (qs, kvs) = (view.qStride, view.kvStride)
-                            sgemm(.none, .transposed, rows, width, d, scale, view.q + i0 * qs, qs,
-                                  view.k + lo * kvs, kvs, 0, p, width)
-                            probabilities(p, rows: rows, width: width, firstRow: i0, lo: lo, segments: batchSegments,
-                                          windowStart: window == nil ? nil : first.baseAddress, lse: lseHead + i0, lseOut: nil)
-                            // dv[keys] += Pᵀ dOut
-                            sgemm(.transposed, .none, width, d, rows, 1, p, width, dOutHead + i0 * qs, qs,
-                                  1, dvHead + lo * kvs, kvs)
-                            // dP = dOut vᵀ
-                            sgemm(.none, .transposed, rows, width, d, 1, dOutHead + i0 * qs, qs,
-                                  view.v + lo * kvs, kvs, 0, dS, width)
-                            scoreGradient(dS, p, dOutHead + i0 * qs, outHead + i0 * qs, stride: qs,
-                                          rows: rows, width: width, headDim: d, scale: scale)
-                            // dq += dS k ; dk[keys] += dSᵀ q
-                            sgemm(.none, .none, rows, d, width, 1, dS, width, view.k + lo * kvs, kvs,
-                                  1, dqHead + i0 * qs, qs)
-                            sgemm(.transposed, .none, width, d, rows, 1, dS, width, view.q + i0 * qs, qs,
-                                  1, dkHead + lo * kvs, kvs)
+                let view = GroupView(k, v, b: b, g: g, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+                let (qStride, kvs) = (view.qStride, view.kvStride)
+                let (dkGroup, dvGroup) = (dk + view.kvOffset, dv + view.kvOffset)
+                firstKeys[b].withUnsafeBufferPointer { first in
+                    for i0 in stride(from: 0, to: t, by: blockRows) {
+                        let rows = min(blockRows, t - i0), m = group * rows
+                        let lo = first[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
+                        view.stack(q, into: qs, i0: i0, rows: rows, headDim: d)
+                        view.stack(dOut, into: dOuts, i0: i0, rows: rows, headDim: d)
+                        sgemm(.none, .transposed, m, width, d, scale, qs, d, view.k + lo * kvs, kvs, 0, p, width)
+                        for j in 0..<group {
+                            probabilities(p + j * rows * width, rows: rows, width: width, firstRow: i0, lo: lo,
+                                          segments: segments.map { $0 + b * t }, windowStart: window == nil ? nil : first.baseAddress,
+                                          lse: logSumExp + (b * heads + g * group + j) * t + i0, lseOut: nil)
                         }
+                        // dv[keys] += Pᵀ dOut, summed over the group's heads by the one product
+                        sgemm(.transposed, .none, width, d, m, 1, p, width, dOuts, d, 1, dvGroup + lo * kvs, kvs)
+                        // dP = dOut vᵀ
+                        sgemm(.none, .transposed, m, width, d, 1, dOuts, d, view.v + lo * kvs, kvs, 0, dS, width)
+                        for j in 0..<group {
+                            let rowsAt = view.qOffset + i0 * qStride + j * d
+                            scoreGradient(dS + j * rows * width, p + j * rows * width, dOut + rowsAt, out + rowsAt,
+                                          stride: qStride, rows: rows, width: width, headDim: d, scale: scale)
+                        }
+                        // dq += dS k ; dk[keys] += dSᵀ q
+                        sgemm(.none, .none, m, d, width, 1, dS, width, view.k + lo * kvs, kvs, 0, dqs, d)
+                        view.unstackAdding(dqs, into: dq, i0: i0, rows: rows, headDim: d)
+                        sgemm(.transposed, .none, width, d, m, 1, dS, width, qs, d, 1, dkGroup + lo * kvs, kvs)
                     }
                 }
             }

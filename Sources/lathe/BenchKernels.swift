@@ -124,20 +124,23 @@ struct OpBench {
         benchCrossEntropy()
     }
 
+    /// Attention at the long-context shape (one sequence of T) and at `lathe bench train`'s (4 sequences of 512).
     private func benchAttention() {
-        let (qWidth, kvWidth) = (heads * d, kvHeads * d)
-        let q = filled(t * qWidth, seed: 20), k = filled(t * kvWidth, seed: 21), v = filled(t * kvWidth, seed: 22)
-        let out = filled(t * qWidth, seed: 23), lse = filled(heads * t, seed: 24), dOut = filled(t * qWidth, seed: 25)
-        let dq = filled(t * qWidth, seed: 26), dk = filled(t * kvWidth, seed: 27), dv = filled(t * kvWidth, seed: 28)
-        defer { for p in [q, k, v, out, lse, dOut, dq, dk, dv] { p.deallocate() } }
-        // One causal product: 2·D flops per (query, visible key) pair per head.
-        let product = 2.0 * Double(d * heads) * Double(t) * Double(t + 1) / 2
-        report("attention fwd (B=1)", flops: 2 * product) {
-            attentionForward(out, lse, q, k, v, segments: nil, batch: 1, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
-        }
-        report("attention bwd (B=1)", flops: 5 * product) {
-            attentionBackward(dq, dk, dv, dOut, q, k, v, out, lse, segments: nil,
-                              batch: 1, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+        for (batch, tokens) in [(1, t), (4, 512)] {
+            let (qWidth, kvWidth, n) = (heads * d, kvHeads * d, batch * tokens)
+            let q = filled(n * qWidth, seed: 20), k = filled(n * kvWidth, seed: 21), v = filled(n * kvWidth, seed: 22)
+            let out = filled(n * qWidth, seed: 23), lse = filled(batch * heads * tokens, seed: 24), dOut = filled(n * qWidth, seed: 25)
+            let dq = filled(n * qWidth, seed: 26), dk = filled(n * kvWidth, seed: 27), dv = filled(n * kvWidth, seed: 28)
+            defer { for p in [q, k, v, out, lse, dOut, dq, dk, dv] { p.deallocate() } }
+            // One causal product: 2·D flops per (query, visible key) pair per head.
+            let product = 2.0 * Double(d * heads * batch) * Double(tokens) * Double(tokens + 1) / 2
+            report("attention fwd (B=\(batch) T=\(tokens))", flops: 2 * product) {
+                attentionForward(out, lse, q, k, v, segments: nil, batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: d)
+            }
+            report("attention bwd (B=\(batch) T=\(tokens))", flops: 5 * product) {
+                attentionBackward(dq, dk, dv, dOut, q, k, v, out, lse, segments: nil,
+                                  batch: batch, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: d)
+            }
         }
     }
 

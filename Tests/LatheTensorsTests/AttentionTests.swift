@@ -69,6 +69,11 @@ struct AttentionCase: Sendable, CustomStringConvertible {
     static let packed: [Int32] = [0, 0, 1, 1, 1, 2, 5, 5, 5, 5, 6, 6]   // B=2, T=6: samples never see each other
     // T=140 spans two query blocks of 128; segments start mid-block so key ranges begin after 0.
     static let longSegments: [Int32] = (0..<140).map { $0 < 60 ? 0 : ($0 < 135 ? 1 : 2) }
+    // B=2, T=75: each sequence holds two samples, the second starting at token 40.
+    static let twoSegmentsEach: [Int32] = (0..<150).map { (i: Int) -> Int32 in
+        let sample: Int = i % 75 < 40 ? 0 : 1
+        return Int32(2 * (i / 75) + sample)
+    }
     static let cases = [
         AttentionCase(batch: 2, tokens: 5, headDim: 4, segments: nil, seed: 60),
         AttentionCase(batch: 2, tokens: 6, headDim: 4, segments: packed, seed: 61),
@@ -76,6 +81,11 @@ struct AttentionCase: Sendable, CustomStringConvertible {
         AttentionCase(batch: 1, tokens: 140, segments: longSegments, seed: 63),
         AttentionCase(batch: 2, tokens: 6, headDim: 4, segments: packed, window: 2, seed: 64),
         AttentionCase(batch: 1, tokens: 140, segments: nil, window: 50, seed: 65),
+        // Three query heads per key-value head (SmolLM2's grouping) stack into blocks of 32 rows: T=75 makes three
+        // blocks, the last one short, with a segment starting mid-block.
+        AttentionCase(batch: 2, tokens: 75, heads: 6, kvHeads: 2, segments: twoSegmentsEach, seed: 66),
+        // No sharing (heads = key-value heads): blocks of 96 rows.
+        AttentionCase(batch: 1, tokens: 100, heads: 2, kvHeads: 2, segments: nil, window: 30, seed: 67),
     ]
 
     @Test(arguments: cases)
