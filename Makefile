@@ -14,9 +14,9 @@ deps:
 ## SmolLM2 tests run; no Python packages are installed. Swift Testing runs tests on many threads at once, and
 ## Debian's OpenBLAS (pthreads, no locking) gives wrong results when several threads call it while it also runs its
 ## own thread pool: two identical trainings in `TrainerTests` came out different in most runs of that suite alone,
-## and never with OPENBLAS_NUM_THREADS=1 or with the tests run one at a time. Lathe itself never does that: it
-## calls a multithreaded BLAS from one thread, and makes BLAS single-threaded before its own threads call it
-## (`BLASThreads.serial`). So the test process keeps OpenBLAS single-threaded.
+## and never with OPENBLAS_NUM_THREADS=1 or with the tests run one at a time. Lathe itself never does that: it keeps
+## OpenBLAS on the calling thread and splits products over its own pool (`BLASThreads`), threading OpenBLAS only
+## while `SgemmRate` measures the machine, from one thread. So the test process keeps OpenBLAS single-threaded.
 test: deps model
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
 

@@ -242,7 +242,7 @@ struct BoundMatrix {
     }
 
     /// Calls `body(firstRow, rowCount, tile)` for consecutive tiles of `q`'s rows, each dequantised into the scratch
-    /// (in parallel across rows; the sgemm then runs on the BLAS threads, never at the same time).
+    /// (in parallel across rows; the sgemm then runs split over the same threads, never at the same time).
     private func forEachTile(_ q: QuantizedMatrix, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
         let tileRows = min(q.rows, tile.rows(columns: q.columns))
         let buffer = tile.buffer(tileRows * q.columns)

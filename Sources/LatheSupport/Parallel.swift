@@ -4,10 +4,10 @@ import Synchronization
 import Glibc
 #endif
 
-/// How many threads Lathe's parallel loops use: one budget for the whole process. `LatheTensors` hands the same
-/// budget to OpenBLAS before each BLAS call (`configuredThreads`), so loops and BLAS share it; they never run at
-/// once (our parallel loops call no BLAS, and BLAS is called only between them), so there is no oversubscription
-/// beyond `WorkerPool`'s idle workers polling for up to `WorkerPool.spinNanoseconds` after a loop.
+/// How many threads Lathe's parallel loops use: one budget, and one pool of threads, for the whole process.
+/// `LatheTensors` keeps OpenBLAS on the calling thread and splits each large product over this pool itself, so loops
+/// and products share the same threads and never run at once; the only other threads are `WorkerPool`'s idle workers
+/// polling for up to `WorkerPool.spinNanoseconds` after a loop.
 /// This module has no BLAS, so data cleaning uses the same loops without linking OpenBLAS.
 public enum Parallel {
     nonisolated(unsafe) private static var configured: Int?
@@ -15,7 +15,8 @@ public enum Parallel {
     /// the count grows keeps its workers asleep).
     private static let pool = Mutex<WorkerPool?>(nil)
 
-    /// Threads used by `forEachChunk` and by OpenBLAS. Call once at start-up, before any parallel work.
+    /// Threads used by `forEachChunk` and by the products `LatheTensors` splits. Call once at start-up, before any
+    /// parallel work.
     public static func configure(threads: Int) {
         precondition(threads >= 1, "thread count \(threads)")
         configured = threads
@@ -24,7 +25,7 @@ public enum Parallel {
     /// The configured thread count (1 until `configure` is called).
     public static var threads: Int { configured ?? 1 }
 
-    /// The count given to `configure`, or nil if it was never called (then OpenBLAS keeps its own default).
+    /// The count given to `configure`, or nil if it was never called (then OpenBLAS keeps its own threads and default).
     public static var configuredThreads: Int? { configured }
 
     /// Cores available to this process.

@@ -1,29 +1,52 @@
 import CBLAS
 import LatheSupport
 
-/// OpenBLAS follows `Parallel`'s thread budget: `LatheSupport` has no BLAS, so the count set by
-/// `Parallel.configure(threads:)` is handed to OpenBLAS here, before a BLAS call, whenever it changed.
+/// One pool of threads for the process. Once `Parallel.configure(threads:)` has been called, OpenBLAS runs on the
+/// calling thread only and `sgemm` splits a large product over `Parallel`'s pool itself. OpenBLAS's own workers,
+/// idle, poll for about 2²⁸ cycles (some 70 ms) after each threaded call, so between two threaded products they
+/// held the cores that Lathe's loops (attention, norms, the optimiser) needed: on 2 cores, a training step spent
+/// 0.6 s more in attention and 0.3 s more in the adapters' products than with OpenBLAS's polling cut short.
+/// Without `configure` (a library user who never set a budget) OpenBLAS keeps its own default and nothing is split.
 enum BLASThreads {
-    nonisolated(unsafe) private static var applied: Int?
+    nonisolated(unsafe) private static var singleThreaded = false
+    /// False inside `serial` and `openBLASThreaded`: `sgemm` runs each product whole on its caller's thread.
+    nonisolated(unsafe) private(set) static var splits = true
 
-    /// Sets OpenBLAS's thread count to `Parallel.configuredThreads` if that changed since the last call. Called on
-    /// the thread that is about to call BLAS, between parallel loops, never from inside one.
+    /// Puts OpenBLAS on one thread the first time a budget is configured. Called before every BLAS call, from
+    /// outside parallel loops or inside `serial`.
     @inline(__always)
     static func follow() {
-        guard let wanted = Parallel.configuredThreads, wanted != applied else { return }
-        openblas_set_num_threads(Int32(wanted))
-        applied = wanted
+        guard !singleThreaded, Parallel.configuredThreads != nil else { return }
+        openblas_set_num_threads(1)
+        singleThreaded = true
     }
 
-    /// Runs `body` with OpenBLAS on one thread, so `body` may call `sgemm` from inside `Parallel` loops: each
-    /// call then runs on its caller's thread (OpenBLAS's supported use from threaded code), and the budget's
-    /// threads run tasks instead of splitting one product. Called outside parallel loops.
+    /// Runs `body` with every product whole on its caller's thread, so `body` may call `sgemm` from inside
+    /// `Parallel` loops: the budget's threads run tasks instead of splitting one product. Called outside parallel
+    /// loops.
     static func serial<R>(_ body: () -> R) -> R {
-        follow()   // `applied` is current, so the `follow()` inside each `sgemm` of `body` changes nothing
-        let previous = openblas_get_num_threads()
-        if previous == 1 { return body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
+        follow()
+        let (previousThreads, previousSplits) = (openblas_get_num_threads(), splits)
+        splits = false
+        if previousThreads != 1 { openblas_set_num_threads(1) }
+        defer {
+            splits = previousSplits
+            if previousThreads != 1 { openblas_set_num_threads(previousThreads) }
+        }
+        return body()
+    }
+
+    /// Runs `body` with OpenBLAS threading each product over the budget itself, as a program that links OpenBLAS
+    /// and nothing else would: the reference `SgemmRate` measures against.
+    static func openBLASThreaded<R>(_ body: () -> R) -> R {
+        follow()
+        let (previousThreads, previousSplits) = (openblas_get_num_threads(), splits)
+        splits = false
+        openblas_set_num_threads(Int32(Parallel.threads))
+        defer {
+            splits = previousSplits
+            openblas_set_num_threads(previousThreads)
+        }
         return body()
     }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import LatheSupport
 
 /// Whether an operand of `matmul` is read as stored or transposed.
 public enum Transpose: Sendable {
@@ -26,6 +27,13 @@ public func matmul(
     sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
 }
 
+/// Products of fewer multiply-adds than this run whole on one thread (OpenBLAS's own threshold for threading).
+private let splitMultiplyAdds = 4 * 65536
+
+/// `cblas_sgemm` with OpenBLAS on one thread: a product of at least `splitMultiplyAdds` multiply-adds is split over
+/// `Parallel`'s threads by rows of `c` (by columns when it has more columns than rows), in runs of 16 so the
+/// kernel's tiles stay whole. Each element of `c` is then formed by the same single-threaded kernel over the same
+/// k order whatever the thread count.
 @usableFromInline
 func sgemm(_ ta: Transpose, _ tb: Transpose, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
@@ -36,8 +44,24 @@ func sgemm(_ ta: Transpose, _ tb: Transpose, _ m: Int, _ n: Int, _ k: Int, _ alp
         return
     }
     BLASThreads.follow()
-    cblas_sgemm(CblasRowMajor, ta.cblas, tb.cblas, Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    let whole = { (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) in
+        cblas_sgemm(CblasRowMajor, ta.cblas, tb.cblas, Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    guard BLASThreads.splits, Parallel.threads > 1, m * n * k >= splitMultiplyAdds, max(m, n) >= 32 else {
+        return whole(m, n, a, b, c)
+    }
+    if m >= n {
+        Parallel.forEachChunk((m + 15) / 16) { units in
+            let (first, last) = (units.lowerBound * 16, min(m, units.upperBound * 16))
+            whole(last - first, n, ta == .none ? a + first * lda : a + first, b, c + first * ldc)
+        }
+    } else {
+        Parallel.forEachChunk((n + 15) / 16) { units in
+            let (first, last) = (units.lowerBound * 16, min(n, units.upperBound * 16))
+            whole(m, last - first, a, tb == .none ? b + first : b + first * ldb, c + first)
+        }
+    }
 }
 
 /// `matmul` over sub-matrices: `c (M, N)` with row stride `ldc` (a block of columns of a wider matrix), `a` and `b`

@@ -72,4 +72,56 @@ import Testing
         for i in 0..<single.count { worst = max(worst, abs(single[i] - multi[i])) }
         #expect(worst < 1e-6)
     }
+
+    /// Products large enough to be split over the pool, by rows (m ≥ n) and by columns (n > m), with ragged last
+    /// runs of 16, every transpose, strided operands and an accumulating beta: each is the one-thread product to the
+    /// bit, and that product is the Double one within 1e-5 relative to the sum of |terms|.
+    @Test func splitProductsAreTheOneThreadProducts() {
+        let shapes = [(200, 40, 70), (24, 300, 64), (130, 130, 33)]   // each ≥ 4·65536 multiply-adds
+        let transposes: [(Transpose, Transpose)] = [(.none, .none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)]
+        var rng = SplitMix64(seed: 93)
+        let pad = 3   // every row stride is the operand's width + 3
+        let operands = shapes.map { m, n, k in
+            (a: rng.floats(max(m, k) * (max(m, k) + pad)), b: rng.floats(max(n, k) * (max(n, k) + pad)), c: rng.floats(m * (n + pad)))
+        }
+        var references: [[Double]] = [], bounds: [[Double]] = []
+        let (single, multi) = onOneAndThreeThreads {
+            var result: [Float] = []
+            for ((m, n, k), (a, b, c0)) in zip(shapes, operands) {
+                for (ta, tb) in transposes {
+                    let lda = (ta == .none ? k : m) + pad, ldb = (tb == .none ? n : k) + pad, ldc = n + pad
+                    var c = c0
+                    matmul(a, ta, lda: lda, b, tb, ldb: ldb, &c, ldc: ldc, m: m, n: n, k: k, alpha: 0.5, beta: 1)
+                    result += c
+                    guard references.count < shapes.count * transposes.count else { continue }
+                    var reference = c0.map(Double.init), bound = [Double](repeating: 0, count: c0.count)
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            for e in 0..<k {
+                                let term = 0.5 * Double(a[ta == .none ? i * lda + e : e * lda + i])
+                                    * Double(b[tb == .none ? e * ldb + j : j * ldb + e])
+                                reference[i * ldc + j] += term
+                                bound[i * ldc + j] += abs(term)
+                            }
+                        }
+                    }
+                    references.append(reference)
+                    bounds.append(bound)
+                }
+            }
+            return result
+        }
+        let differing = zip(single, multi).filter { $0 != $1 }.count
+        #expect(single.count == multi.count && differing == 0, "\(differing) of \(single.count) elements differ")
+        var offset = 0, outside = 0
+        for (reference, bound) in zip(references, bounds) {
+            for (i, expected) in reference.enumerated()
+            where abs(Double(multi[offset + i]) - expected) > 1e-5 * (bound[i] + abs(expected)) + 1e-6 {
+                outside += 1
+            }
+            offset += reference.count
+        }
+        #expect(outside == 0, "\(outside) elements outside the bound")
+    }
+
 }
