@@ -47,13 +47,13 @@ private struct GroupView {
         }
     }
 
-    /// The inverse of `stack`, adding: `target` rows `i0 ..< i0 + rows` of the group's heads += `stacked`.
-    func unstackAdding(_ stacked: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, i0: Int, rows: Int,
-                       headDim d: Int) {
+    /// The inverse of `stack`: `target` rows `i0 ..< i0 + rows` of the group's heads = `stacked`, or += with `adding`.
+    func unstack(_ stacked: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, i0: Int, rows: Int,
+                 headDim d: Int, adding: Bool) {
         for j in 0..<group {
             for r in 0..<rows {
                 let (from, to) = (stacked + (j * rows + r) * d, target + qOffset + (i0 + r) * qStride + j * d)
-                for e in 0..<d { to[e] += from[e] }
+                if adding { addInPlace(to, from, d) } else { to.update(from: from, count: d) }
             }
         }
     }
@@ -173,11 +173,7 @@ public func attentionForward(
                                       lse: nil, lseOut: logSumExp + (b * heads + g * group + j) * t + i0)
                     }
                     sgemm(.none, .none, m, d, width, 1, scores, width, view.v + lo * kvs, kvs, 0, outs, d)
-                    for j in 0..<group {
-                        for r in 0..<rows {
-                            (out + view.qOffset + (i0 + r) * view.qStride + j * d).update(from: outs + (j * rows + r) * d, count: d)
-                        }
-                    }
+                    view.unstack(outs, into: out, i0: i0, rows: rows, headDim: d, adding: false)
                 }
             }
         }
@@ -251,7 +247,7 @@ public func attentionBackward(
                         }
                         // dq += dS k ; dk[keys] += dSᵀ q
                         sgemm(.none, .none, m, d, width, 1, dS, width, view.k + lo * kvs, kvs, 0, dqs, d)
-                        view.unstackAdding(dqs, into: dq, i0: i0, rows: rows, headDim: d)
+                        view.unstack(dqs, into: dq, i0: i0, rows: rows, headDim: d, adding: true)
                         sgemm(.transposed, .none, width, d, m, 1, dS, width, qs, d, 1, dkGroup + lo * kvs, kvs)
                     }
                 }
