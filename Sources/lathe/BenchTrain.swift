@@ -32,8 +32,10 @@ struct BenchTrain: ParsableCommand {
     var baseFormat: [BaseFormat] = [.auto, .f32]
 
     /// Trains `steps` timed steps with the base held as `format`, prints tokens/s and the peak RSS of this
-    /// measurement alone (the kernel's high-water mark is reset first), and returns tokens/s and that peak.
-    private func measure(_ chosen: BaseFormat, rate: Double, bandwidth: Double?) throws -> (Double, Int?, LoadedModel) {
+    /// measurement alone (the kernel's high-water mark is reset first), and returns tokens/s, that peak, and the
+    /// sgemm ceiling the MFU was taken against: the higher of `rate` (measured before) and a measurement right after
+    /// the steps, so a stall during one measurement cannot lower the ceiling and inflate the MFU.
+    private func measure(_ chosen: BaseFormat, rate before: Double, bandwidth: Double?) throws -> (Double, Int?, LoadedModel, Double) {
         resetPeakResident()
         let loaded = try ModelLoader.load(model, format: chosen)
         let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
@@ -68,13 +70,15 @@ struct BenchTrain: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         profiler?.stop()
         let peak = peakResidentBytes()   // before the workspace below is built again only to report its size
+        let after = SgemmRate.measure()
+        let rate = max(before, after)
         let workspace = DecoderWorkspace(config: c, lora: adapter.layout, rows: batch * length, recompute: recompute).byteCount
         let tokensPerSecond = Double(batch * length * steps) / seconds
         let flops = Self.flopsPerToken(c, length: length)
         let mfu = tokensPerSecond * flops / (rate * 1e9)
         let held = loaded.weights.keepsMatricesQuantized ? "kept \(chosen == .auto ? "in the file's form" : chosen.rawValue)" : "fp32"
         print("model \(model)  B=\(batch) T=\(length)\(recompute ? " recompute" : "") LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
-        print("sgemm \(format(rate)) GFLOP/s; useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
+        print("sgemm \(format(before)) GFLOP/s before the steps, \(format(after)) after (MFU against the higher); useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
         print("lathe    base \(held) (\(megabytes(loaded.weights.byteCount)))  \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
         let plan = try TrainingPlan.forModel(model, format: chosen, lora: lora, batch: batch, length: length, accumulation: 1,
                                              steps: steps, recompute: recompute, gflops: rate)
@@ -85,7 +89,7 @@ struct BenchTrain: ParsableCommand {
         if let profiler, let bandwidth {
             print(profileTable(profiler, seconds: seconds, steps: steps, sgemm: rate, bandwidth: bandwidth))
         }
-        return (tokensPerSecond, peak, loaded)
+        return (tokensPerSecond, peak, loaded, rate)
     }
 
     func validate() throws {
@@ -99,16 +103,16 @@ struct BenchTrain: ParsableCommand {
         let rate = SgemmRate.measure()
         let bandwidth = profile ? MemoryBandwidth.measure() : nil
         var quantizedRate: Double?
-        var first: (rate: Double, peak: Int?)?   // the configuration the peer is compared with
+        var first: (rate: Double, peak: Int?, ceiling: Double)?   // the configuration the peer is compared with
         for chosen in baseFormat {
-            let (tokensPerSecond, peak, loaded) = try measure(chosen, rate: rate, bandwidth: bandwidth)
-            first = first ?? (tokensPerSecond, peak)
+            let (tokensPerSecond, peak, loaded, ceiling) = try measure(chosen, rate: rate, bandwidth: bandwidth)
+            first = first ?? (tokensPerSecond, peak, ceiling)
             if loaded.weights.keepsMatricesQuantized { quantizedRate = tokensPerSecond }
             if !loaded.weights.keepsMatricesQuantized, let quantizedRate {
                 print("ratio    base kept quantised: \(format(quantizedRate / tokensPerSecond, decimals: 2))× the tokens/s of the fp32 base")
             }
         }
-        guard !noPeer, let (tokensPerSecond, peak) = first else { return }
+        guard !noPeer, let (tokensPerSecond, peak, ceiling) = first else { return }
         let c = try ModelLoader.load(model).config
         let flops = Self.flopsPerToken(c, length: length)
         let peer = Peer.run(script: "train_peer.py", arguments: [
@@ -119,7 +123,7 @@ struct BenchTrain: ParsableCommand {
             return
         }
         let peerRSS = result["peak_rss_bytes"]?.intValue
-        print("pytorch  \(format(peerRate)) tokens/s  peak RSS \(megabytes(peerRSS))  MFU \(format(100 * peerRate * flops / (rate * 1e9)))%  first loss \(format(result["loss_first"]?.doubleValue ?? .nan, decimals: 4))  (torch \(result["torch"]?.scalarText ?? "?"), peft \(result["peft"]?.scalarText ?? "?"))")
+        print("pytorch  \(format(peerRate)) tokens/s  peak RSS \(megabytes(peerRSS))  MFU \(format(100 * peerRate * flops / (ceiling * 1e9)))%  first loss \(format(result["loss_first"]?.doubleValue ?? .nan, decimals: 4))  (torch \(result["torch"]?.scalarText ?? "?"), peft \(result["peft"]?.scalarText ?? "?"))")
         let rssRatio = peerRSS.flatMap { p in peak.map { Double($0) / Double(p) } }
         print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS "
               + "(Lathe's first configuration, base \(baseFormat[0].rawValue))")
