@@ -46,7 +46,7 @@ void lathe_q8_force_body(int body) { forced = body; }
 static lathe_q8_body current_body(void) {
     int f = forced;
     if (f >= LATHE_Q8_PORTABLE && f <= LATHE_Q8_VNNI && lathe_q8_body_available((lathe_q8_body)f)) return (lathe_q8_body)f;
-    return lathe_q8_body_available(LATHE_Q8_VNNI) ? LATHE_Q8_VNNI : LATHE_SIMD ? LATHE_Q8_AVX2 : LATHE_Q8_PORTABLE;
+    return lathe_q8_body_available(LATHE_Q8_VNNI) ? LATHE_Q8_VNNI : LATHE_Q8_AVX2;
 }
 #endif
 

@@ -24,28 +24,21 @@ enum BLASThreads {
     /// Runs `body` with every product whole on its caller's thread, so `body` may call `sgemm` from inside
     /// `Parallel` loops: the budget's threads run tasks instead of splitting one product. Called outside parallel
     /// loops.
-    static func serial<R>(_ body: () -> R) -> R {
-        follow()
-        let (previousThreads, previousSplits) = (openblas_get_num_threads(), splits)
-        splits = false
-        if previousThreads != 1 { openblas_set_num_threads(1) }
-        defer {
-            splits = previousSplits
-            if previousThreads != 1 { openblas_set_num_threads(previousThreads) }
-        }
-        return body()
-    }
+    static func serial<R>(_ body: () -> R) -> R { unsplit(openBLASThreads: 1, body) }
 
     /// Runs `body` with OpenBLAS threading each product over the budget itself, as a program that links OpenBLAS
     /// and nothing else would: the reference `SgemmRate` measures against.
-    static func openBLASThreaded<R>(_ body: () -> R) -> R {
+    static func openBLASThreaded<R>(_ body: () -> R) -> R { unsplit(openBLASThreads: Parallel.threads, body) }
+
+    /// Runs `body` with `sgemm` splitting nothing and OpenBLAS on `threads` threads, then restores both.
+    private static func unsplit<R>(openBLASThreads threads: Int, _ body: () -> R) -> R {
         follow()
-        let (previousThreads, previousSplits) = (openblas_get_num_threads(), splits)
+        let (previousThreads, previousSplits, wanted) = (openblas_get_num_threads(), splits, Int32(threads))
         splits = false
-        openblas_set_num_threads(Int32(Parallel.threads))
+        if previousThreads != wanted { openblas_set_num_threads(wanted) }
         defer {
             splits = previousSplits
-            openblas_set_num_threads(previousThreads)
+            if previousThreads != wanted { openblas_set_num_threads(previousThreads) }
         }
         return body()
     }
