@@ -8,10 +8,11 @@
 //   LatheDistributed  `MPICommunicator` over Open MPI (C shim CLatheMPI over the CMPI module map): Support
 //   CLatheKernels     C: decode dot products of 4/8-bit weight blocks with fp32 activations (bytes widened to
 //                     lanes from memory) and with 8-bit ones (AVX2's byte multiply-adds), which Swift's SIMD types
-//                     cannot express — no dependency
+//                     cannot express, and the CPU's vector level — no dependency
 //   LatheFormats      safetensors, GGUF, JSON, Parquet structure, and `Zstd`, the one zstd wrapper (checkpoints,
 //                     token shards, Parquet pages) — libzstd, CLatheKernels
-//   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS)
+//   LatheTensors      fp32 kernels: Support + OpenBLAS (it hands Support's thread budget to BLAS and picks its
+//                     kernels where OpenBLAS does not know the CPU), CLatheKernels
 //   LatheJinja        sandboxed chat templates: Formats
 //   LatheTokenizers   tokenizer.json / GGUF tokenizers, chat templates and `ChatMessage`: Formats, Jinja
 //   LatheCheckpoints  zstd checkpoints and token shards: Support, Formats (its `Zstd`)
@@ -96,7 +97,7 @@ let package = Package(
         // The numeric modules are optimised in debug builds too: their hot loops run 10–50× slower at -Onone,
         // which would make the test suite (finite differences, real-model tests) far too slow.
         .target(name: "LatheSupport", swiftSettings: optimized),
-        .target(name: "LatheTensors", dependencies: ["CBLAS", "LatheSupport"], swiftSettings: optimized),
+        .target(name: "LatheTensors", dependencies: ["CBLAS", "CLatheKernels", "LatheSupport"], swiftSettings: optimized),
         .target(name: "LatheDistributed", dependencies: ["CLatheMPI", "LatheSupport"]),
         .target(name: "CLatheKernels", cSettings: optimizedC),
         .target(name: "LatheFormats", dependencies: ["CZstd", "CLatheKernels"], exclude: ["FORMAT.md"], swiftSettings: optimized),

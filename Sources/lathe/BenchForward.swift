@@ -51,7 +51,7 @@ struct BenchForward: ParsableCommand {
         let c = loaded.config
         let perToken = Double(2 * (c.parameterCount - c.vocabSize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2)))
         let prefillRate = Double(prefill) / bestPrefill
-        print("model \(model)  threads \(Parallel.threads)  sgemm \(format(rate)) GFLOP/s")
+        print("model \(model)  threads \(Parallel.threads)  sgemm \(format(rate)) GFLOP/s, \(BLASCore.summary)")
         print("lathe        load \(format(loadSeconds, decimals: 2)) s  RSS after load \(megabytes(rssAfterLoad))  prefill \(format(prefillRate)) tok/s (\(format(100 * prefillRate * perToken / 1e9 / rate))% of sgemm)  decode \(format(Double(decode) / bestDecode)) tok/s")
         guard !noPeer else { return }
         let peer = Peer.run(script: "forward_peer.py",

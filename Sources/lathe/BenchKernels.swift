@@ -15,7 +15,7 @@ struct BenchKernels: ParsableCommand {
     func run() throws {
         threads.configure()
         let rate = SgemmRate.measure()
-        print("threads \(Parallel.threads)   sgemm rate (2048x1536x576): \(format(rate)) GFLOP/s")
+        print("threads \(Parallel.threads)   sgemm rate (2048x1536x576): \(format(rate)) GFLOP/s, \(BLASCore.summary)")
         let (t, c, f) = (2048, 576, 1536)
         for (ta, tb, name) in [(Transpose.none, Transpose.transposed, "matmul x·Wᵀ  (forward)"),
                                (.none, .none, "matmul dy·W   (input grad)"),

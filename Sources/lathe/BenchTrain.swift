@@ -78,7 +78,7 @@ struct BenchTrain: ParsableCommand {
         let mfu = tokensPerSecond * flops / (rate * 1e9)
         let held = loaded.weights.keepsMatricesQuantized ? "kept \(chosen == .auto ? "in the file's form" : chosen.rawValue)" : "fp32"
         print("model \(model)  B=\(batch) T=\(length)\(recompute ? " recompute" : "") LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
-        print("sgemm \(format(before)) GFLOP/s before the steps, \(format(after)) after (MFU against the higher); useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
+        print("sgemm \(format(before)) GFLOP/s before the steps, \(format(after)) after (MFU against the higher), \(BLASCore.summary); useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
         print("lathe    base \(held) (\(megabytes(loaded.weights.byteCount)))  \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
         let plan = try TrainingPlan.forModel(model, format: chosen, lora: lora, batch: batch, length: length, accumulation: 1,
                                              steps: steps, recompute: recompute, gflops: rate)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LatheTensors
 
 /// The `lathe` command: each subcommand turns flags into library parameters and renders the library's events.
 @main
@@ -10,4 +11,11 @@ struct Lathe: ParsableCommand {
         subcommands: [Run.self, Train.self, Export.self, Validate.self, Plan.self, Explain.self, Verify.self, Reproduce.self, Clean.self, Eval.self,
                       Generate.self, Inspect.self, Tokenize.self, Serve.self, Bench.self]
     )
+
+    /// Runs on OpenBLAS's best kernels for this CPU (`BLASCore.useBestKernels`, which may execute `lathe` again with
+    /// the same arguments), then parses the arguments and runs the command.
+    static func main() {
+        BLASCore.useBestKernels()
+        main(nil)
+    }
 }

@@ -34,6 +34,7 @@ struct Plan: ParsableCommand {
         let plan: TrainingPlan
         do { plan = try TrainingPlan.forRecipe(loaded, gflops: rate) } catch { throw failWith(error) }
         print(render(plan, gflops: rate))
+        print("blas       \(BLASCore.summary)")
         let given = memoryAvailable.flatMap(TrainingPlan.parseBytes)
         guard let available = given ?? TrainingPlan.availableBytes() else {
             print("available memory: unknown (/proc/meminfo unreadable)")

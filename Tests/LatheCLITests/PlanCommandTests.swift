@@ -35,6 +35,23 @@ import Testing
         return line?.split(separator: " ").dropLast().last.flatMap { Double($0) }
     }
 
+    /// On a CPU with AVX2 and FMA (its /proc/cpuinfo flags), `lathe` runs OpenBLAS kernels that use them, even where
+    /// OpenBLAS does not know the CPU and would fall back to its SSE3 "Prescott" kernels (`BLASCore`).
+    @Test func runsOpenBLASKernelsForTheCPUsVectorUnits() throws {
+        defer { project.remove() }
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let result = try CLI.run(["plan", project.recipe, "--memory-available", "10000GB"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("blas ") }, "\(result.stdout)")
+        let core = line.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        #expect(!core.isEmpty, "\(line)")
+        let withoutAVX2 = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Sandybridge"]
+        if flags.contains("avx2") && flags.contains("fma") {
+            #expect(!withoutAVX2.contains(core), "OpenBLAS runs \(core) kernels on a CPU with AVX2: \(line)")
+        }
+    }
+
     @Test func refusesWhatDoesNotFitNamingTheLargestTermAndTheChangeThatFits() throws {
         defer { project.remove() }
         let plenty = try CLI.run(["plan", project.recipe, "--memory-available", "10000GB"])

@@ -62,4 +62,8 @@ int lathe_f32_body_available(lathe_f32_body body);
 /// Forces `body` process-wide when it is available, or restores the fastest available (-1): for tests.
 void lathe_f32_force_body(int body);
 
+/// The vector level this CPU and OS run: 2 with AVX-512 F, CD, BW, DQ and VL (OpenBLAS's SkylakeX kernels); 1 with
+/// AVX2 and FMA (its Haswell kernels); 0 otherwise, and on other architectures.
+int lathe_cpu_vector_level(void);
+
 #endif
