@@ -55,6 +55,10 @@ public enum BLASCore {
         unsetenv("OPENBLAS_CORETYPE")
     }
 
+    /// The environment variables `useBestKernels` set in this process (empty when it set none): a program `lathe`
+    /// runs as a peer, with its own libraries, leaves them out and chooses its kernels itself.
+    public static var variablesSet: [String] { replaced == nil ? [] : ["OPENBLAS_CORETYPE", replacedVariable] }
+
     private static let replacedVariable = "LATHE_OPENBLAS_DETECTED_CORE"
 
     private static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

@@ -1,5 +1,6 @@
 import Foundation
 import LatheFormats
+import LatheTensors
 
 /// The Python peers of `lathe bench`: each is a script in `Scripts/bench/` (see its README), run with the
 /// interpreter in `$PYTHON` (default `python3`), offline, and prints one JSON object as its last line of
@@ -20,6 +21,7 @@ enum Peer {
         process.arguments = [python, path] + arguments
         var environment = ProcessInfo.processInfo.environment
         for key in ["HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"] { environment[key] = "1" }
+        for key in BLASCore.variablesSet { environment[key] = nil }   // the peer's libraries choose their own kernels
         environment.merge(extra) { _, new in new }
         process.environment = environment
         // Standard error goes to a file: a peer that logs a lot (datatrove) would otherwise fill the pipe and
