@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import LatheFormats
 import LatheSupport
 import LatheTensors
 
@@ -26,7 +27,29 @@ struct BenchKernels: ParsableCommand {
             let gflops = 2.0 * Double(m * n * k) / seconds / 1e9
             print("\(name.padding(28))  \(format(gflops)) GFLOP/s  \(format(100 * gflops / rate))% of sgemm")
         }
+        for type in [GGMLType.q4_1, .q8_0] { try timeDequantize(type, rows: f, columns: c) }
         OpBench(rate: rate).run()
+    }
+
+    /// `QuantizedMatrix.dequantize` of a (rows, columns) matrix of `type` with random blocks (scales 2⁻⁷ and −2⁻⁴),
+    /// on one thread: the tile a quantised base is multiplied through, written in fp32.
+    private func timeDequantize(_ type: GGMLType, rows: Int, columns: Int) throws {
+        let blockCount = rows * columns / type.blockSize
+        var random = SplitMix64(seed: 7)
+        var bytes = [UInt8](repeating: 0, count: blockCount * type.blockBytes)
+        for block in 0..<blockCount {
+            let start = block * type.blockBytes
+            for i in 0..<type.blockBytes { bytes[start + i] = UInt8(truncatingIfNeeded: random.next()) }
+            (bytes[start], bytes[start + 1]) = (0x00, 0x20)   // d = 2⁻⁷ (binary16 0x2000)
+            if type == .q4_1 { (bytes[start + 2], bytes[start + 3]) = (0x00, 0xAC) }   // m = −2⁻⁴
+        }
+        let matrix = try QuantizedMatrix(type: type, rows: rows, columns: columns,
+                                         bytes: MappedBytes(bytes: bytes, name: "bench"), byteOffset: 0)
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
+        defer { out.deallocate() }
+        let seconds = bestTime { matrix.dequantize(rows: 0..<rows, into: out) }
+        let name = "dequantise \(type.name) (1 thread)"
+        print("\(name.padding(28))  \(format(Double(4 * rows * columns) / seconds / 1e9)) GB/s written   \(format(seconds * 1e3, decimals: 2)) ms")
     }
 
     private func timeMatmul(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int) -> Double {
