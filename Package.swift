@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "LatheRecipesTests", dependencies: ["LatheFormats", "LatheModels", "LatheData", "LatheTraining", "LatheRecipes",
                                                             "LatheCheckpoints"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheCLITests", dependencies: ["lathe"]),
+        .testTarget(name: "LatheCLITests", dependencies: ["lathe", "LatheTensors"]),
         .testTarget(name: "LatheServeTests", dependencies: ["LatheSupport", "LatheFormats", "LatheModels", "LatheServe"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LatheDataTests", dependencies: ["LatheSupport", "LatheFormats", "LatheData"],

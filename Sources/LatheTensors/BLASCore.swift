@@ -23,7 +23,7 @@ public enum BLASCore {
     }
 
     /// OpenBLAS's cores without AVX2, lower-cased: what it falls back to and what it gives CPUs older than Haswell.
-    static let withoutAVX2: Set<String> = [
+    public static let withoutAVX2: Set<String> = [
         "prescott", "katmai", "coppermine", "northwood", "banias", "core2", "penryn", "dunnington", "nehalem", "atom",
         "sandybridge", "athlon", "opteron", "opteron_sse3", "barcelona", "bobcat", "bulldozer", "piledriver", "steamroller",
     ]
