@@ -122,7 +122,10 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: 
 
 /// `e^x` for eight lanes, relative error about 2e-7 for x in [−87, 88]; −∞ and anything below −87.3 give 0.
 /// Cephes `expf` scheme: x = n·ln2 + r with |r| ≤ ln2/2 (up to rounding), e^r by a degree-6 polynomial, 2ⁿ through the exponent bits.
-@inline(__always)
+/// `@_transparent`, not `@inline(__always)`: with the latter the release build still called it out of line from the
+/// cross-entropy and SwiGLU loops, passing each vector as two 128-bit halves and clearing the upper registers
+/// (`vzeroupper`) on every call.
+@_transparent
 func exp8(_ input: Vector8) -> Vector8 {
     let x = lanewiseMin(lanewiseMax(input, Vector8(repeating: -87.3)), Vector8(repeating: 88.3))
     // Adding 1.5·2²³ rounds x·log2(e) to the nearest integer n (no SSE4 round instruction needed) and
