@@ -18,6 +18,16 @@ private func logSumExp(_ row: UnsafePointer<Float>, _ v: Int) -> Float {
     return m + log(sum)
 }
 
+/// `out[j] = exp(row[j] − max)`, the softmax's numerators, and returns the row's log-sum-exp (the same sums,
+/// bit for bit, as `logSumExp`) and the numerators' sum: the gradient is then `out / sum`, one exponential per
+/// logit. `out` may be `row`.
+@inline(__always)
+private func softmaxNumerators(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ v: Int) -> (Float, Float) {
+    let m = maximum(row, v)
+    let sum = expShifted(row, into: out, shift: m, v)
+    return (m + log(sum), sum)
+}
+
 @inline(__always)
 private func checkedTarget(_ targets: UnsafePointer<Int32>, _ row: Int, v: Int) -> Int {
     let target = Int(targets[row])
@@ -52,12 +62,8 @@ public func crossEntropyBackward(
             let target = checkedTarget(targets, row, v: v)
             let out = dLogits + row * v
             if target < 0 { out.update(repeating: 0, count: v); continue }
-            let input = logits + row * v
-            let lse = logSumExp(input, v)
-            let shift = Vector8(repeating: lse), scale = Vector8(repeating: dLoss)
-            var j = 0
-            while j + 8 <= v { store8(scale * exp8(load8(input + j) - shift), out + j); j += 8 }
-            while j < v { out[j] = dLoss * expf(input[j] - lse); j += 1 }
+            let (_, sum) = softmaxNumerators(logits + row * v, into: out, v)
+            scaleInPlace(out, dLoss / sum, v)
             out[target] -= dLoss
         }
     }
@@ -83,12 +89,10 @@ public func crossEntropyForwardBackward(
             let out = dLogits + row * v
             if target < 0 { losses[row] = 0; out.update(repeating: 0, count: v); continue }
             let input = logits + row * v
-            let lse = logSumExp(input, v)
-            losses[row] = -(input[target] - lse)
-            let shift = Vector8(repeating: lse), scale = Vector8(repeating: dLoss)
-            var j = 0
-            while j + 8 <= v { store8(scale * exp8(load8(input + j) - shift), out + j); j += 8 }
-            while j < v { out[j] = dLoss * expf(input[j] - lse); j += 1 }
+            let targetLogit = input[target]   // read before `out`, which may be `input`, is overwritten
+            let (lse, sum) = softmaxNumerators(input, into: out, v)
+            losses[row] = -(targetLogit - lse)
+            scaleInPlace(out, dLoss / sum, v)
             out[target] -= dLoss
         }
     }

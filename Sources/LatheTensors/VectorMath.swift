@@ -98,26 +98,41 @@ func maximum(_ a: UnsafePointer<Float>, _ count: Int) -> Float {
     return best
 }
 
-/// `x[i] = exp(x[i] − shift)` in place; returns the sum of the new values (fp32, lane-wise partial sums).
+/// `y[i] = exp(x[i] − shift)`; returns the sum of the new values (fp32, lane-wise partial sums). `y` may be `x`.
 @inline(__always)
-func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: Int) -> Float {
+func expShifted(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, shift: Float, _ count: Int) -> Float {
     let s = Vector8(repeating: shift)
     var total = Vector8()
     var i = 0
     while i + 8 <= count {
         let e = exp8(load8(x + i) - s)
-        store8(e, x + i)
+        store8(e, y + i)
         total += e
         i += 8
     }
     var sum = horizontalSum(total)
     while i < count {
         let e = expf(x[i] - shift)
-        x[i] = e
+        y[i] = e
         sum += e
         i += 1
     }
     return sum
+}
+
+/// `x[i] = exp(x[i] − shift)` in place; returns the sum of the new values.
+@inline(__always)
+func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: Int) -> Float {
+    expShifted(x, into: x, shift: shift, count)
+}
+
+/// `x[i] *= factor` over `count` values.
+@inline(__always)
+func scaleInPlace(_ x: UnsafeMutablePointer<Float>, _ factor: Float, _ count: Int) {
+    let f = Vector8(repeating: factor)
+    var i = 0
+    while i + 8 <= count { store8(load8(x + i) * f, x + i); i += 8 }
+    while i < count { x[i] *= factor; i += 1 }
 }
 
 /// `e^x` for eight lanes, relative error about 2e-7 for x in [−87, 88]; −∞ and anything below −87.3 give 0.
