@@ -80,6 +80,12 @@ struct BenchTrain: ParsableCommand {
         print("model \(model)  B=\(batch) T=\(length)\(recompute ? " recompute" : "") LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
         print("sgemm \(format(before)) GFLOP/s before the steps, \(format(after)) after (MFU against the higher), \(BLASCore.summary); useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
         print("lathe    base \(held) (\(megabytes(loaded.weights.byteCount)))  \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
+        // What the sgemm alone keeps up for about as long as one step: the best-run ceiling above is the bar's, this
+        // says how much of the gap to it the machine itself leaves.
+        let sustained = SgemmRate.sustained(seconds: min(10, max(3, Int((seconds / Double(steps)).rounded()))))
+        let mean = sustained.reduce(0, +) / Double(sustained.count)
+        print("sgemm    alone over \(sustained.count) s: mean \(format(mean)) GFLOP/s (each second \(sustained.map { format($0) }.joined(separator: ", "))); "
+              + "the steps' useful \(format(tokensPerSecond * flops / 1e9)) GFLOP/s are \(format(100 * tokensPerSecond * flops / (mean * 1e9)))% of that mean")
         let plan = try TrainingPlan.forModel(model, format: chosen, lora: lora, batch: batch, length: length, accumulation: 1,
                                              steps: steps, recompute: recompute, gflops: rate)
         let error = peak.map { format(100 * (Double(plan.peakBytes) / Double($0) - 1)) + "%" } ?? "n/a"
