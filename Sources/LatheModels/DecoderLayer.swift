@@ -198,16 +198,17 @@ struct DecoderLayer {
         let rope = long ? longRope ?? self.rope : self.rope
         let (c, f, h, kvh, d) = (config.hiddenSize, config.intermediateSize, config.headCount, config.keyValueHeadCount, config.headDim)
         let L = weights
-        func projectBack(_ module: LoRAConfig.Module, dx: UnsafeMutablePointer<Float>?, _ dY: UnsafePointer<Float>,
+        /// `accumulate`: false for the first projection back into `dx`, which writes it (no zeroing pass).
+        func projectBack(_ module: LoRAConfig.Module, dx: UnsafeMutablePointer<Float>?, accumulate: Bool, _ dY: UnsafePointer<Float>,
                          _ x: UnsafePointer<Float>, _ weight: Int, out: Int, in inFeatures: Int) {
             let adapter = adapters[module]
             if let adapter, let dora = adapter.dora {
-                doraLinearBackward(dx: dx, dA: adapter.dA, dB: adapter.dB, dY, x, weight: base.matrix(weight), lora: adapter.view,
+                doraLinearBackward(dx: dx, accumulate: accumulate, dA: adapter.dA, dB: adapter.dB, dY, x, weight: base.matrix(weight), lora: adapter.view,
                                    dora: dora, u: adapter.u, du: s.du, gradientScratch: s.doraGradient,
                                    scratch: s.dropScratch, rows: n, out: out, in: inFeatures)
                 return
             }
-            adaptedLinearBackward(dx: dx, dA: adapter?.dA, dB: adapter?.dB, dY, x, weight: base.matrix(weight), lora: adapter?.view,
+            adaptedLinearBackward(dx: dx, accumulate: accumulate, dA: adapter?.dA, dB: adapter?.dB, dY, x, weight: base.matrix(weight), lora: adapter?.view,
                                   u: adapter.map { UnsafePointer($0.u) }, du: s.du, scratch: s.dropScratch,
                                   rows: n, out: out, in: inFeatures)
         }
@@ -219,23 +220,17 @@ struct DecoderLayer {
         case .silu: swigluForward(a.activated, a.gate, a.up, count: n * f)
         case .geluTanh: gegluForward(a.activated, a.gate, a.up, count: n * f)
         }
-        s.dActivated.update(repeating: 0, count: n * f)
-        projectBack(.down, dx: s.dActivated, dMLPOut, a.activated, L.down, out: c, in: f)
+        projectBack(.down, dx: s.dActivated, accumulate: false, dMLPOut, a.activated, L.down, out: c, in: f)
         switch config.activation {   // written, not accumulated: no zeroing pass over dGate and dUp
         case .silu: swigluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f, accumulate: false)
         case .geluTanh: gegluBackward(s.dGate, s.dUp, s.dActivated, a.gate, a.up, count: n * f, accumulate: false)
         }
-        s.dNormed.update(repeating: 0, count: n * c)
-        projectBack(.gate, dx: s.dNormed, s.dGate, a.normed2, L.gate, out: f, in: c)
-        projectBack(.up, dx: s.dNormed, s.dUp, a.normed2, L.up, out: f, in: c)
+        projectBack(.gate, dx: s.dNormed, accumulate: false, s.dGate, a.normed2, L.gate, out: f, in: c)
+        projectBack(.up, dx: s.dNormed, accumulate: true, s.dUp, a.normed2, L.up, out: f, in: c)
         rmsNormBackward(s.dHidden, nil, s.dNormed, a.middle, w + L.postNorm, a.rstd2, n: n, c: c)
         // middle = input + [norm](o(attention(rope(norm(q)), rope(norm(k)), v)))
         let dAttentionOut = branchGradient(L.attentionOutNorm, a.attentionOut, a.attentionOutRstd, w, s, n: n)
-        s.dAttention.update(repeating: 0, count: n * h * d)
-        projectBack(.o, dx: s.dAttention, dAttentionOut, a.attention, L.o, out: c, in: h * d)
-        s.dq.update(repeating: 0, count: n * h * d)
-        s.dk.update(repeating: 0, count: n * kvh * d)
-        s.dv.update(repeating: 0, count: n * kvh * d)
+        projectBack(.o, dx: s.dAttention, accumulate: false, dAttentionOut, a.attention, L.o, out: c, in: h * d)
         guard case .batch(let segments, let batch, let length) = source else {
             preconditionFailure("the backward runs only over a batch attention source")
         }
@@ -252,10 +247,9 @@ struct DecoderLayer {
             (dqIn, dkIn) = (s.dqRaw, s.dkRaw)
         }
         let dNormed1 = inputGradient ? s.dNormed : nil
-        dNormed1?.update(repeating: 0, count: n * c)
-        projectBack(.q, dx: dNormed1, dqIn, a.normed1, L.q, out: h * d, in: c)
-        projectBack(.k, dx: dNormed1, dkIn, a.normed1, L.k, out: kvh * d, in: c)
-        projectBack(.v, dx: dNormed1, s.dv, a.normed1, L.v, out: kvh * d, in: c)
+        projectBack(.q, dx: dNormed1, accumulate: false, dqIn, a.normed1, L.q, out: h * d, in: c)
+        projectBack(.k, dx: dNormed1, accumulate: true, dkIn, a.normed1, L.k, out: kvh * d, in: c)
+        projectBack(.v, dx: dNormed1, accumulate: true, s.dv, a.normed1, L.v, out: kvh * d, in: c)
         if let dNormed1 {
             rmsNormBackward(s.dHidden, nil, dNormed1, a.input, w + L.inputNorm, a.rstd1, n: n, c: c)
         }

@@ -139,7 +139,7 @@ extension DecoderModel {
             dGathered.withUnsafeMutableBufferPointer { dg in
                 dg.update(repeating: 0)
                 guard let tokenRows else {
-                    return head.inputGradient(dg.baseAddress!, logits, rows: m, out: vocab, in: c)
+                    return head.inputGradient(dg.baseAddress!, logits, rows: m, out: vocab, in: c, accumulate: true)
                 }
                 let (table, parameters) = (tokenRows.rows, tokenRows.parameters)
                 logits.withUnsafeMutableBufferPointer { lp in
@@ -147,7 +147,7 @@ extension DecoderModel {
                     guard table.firstRow > 0 else { return }
                     // The base head's columns, packed (m, V), for its input gradient.
                     narrowRows(lp.baseAddress!, rows: m, from: vocab, to: table.firstRow)
-                    head.inputGradient(dg.baseAddress!, lp.baseAddress!, rows: m, out: table.firstRow, in: c)
+                    head.inputGradient(dg.baseAddress!, lp.baseAddress!, rows: m, out: table.firstRow, in: c, accumulate: true)
                 }
             }
             for (i, row) in chunk.enumerated() {

@@ -82,10 +82,12 @@ func doraLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 }
 
 /// Backward of `doraLinearForward`, the norm held constant. With `g = dY` and `g' = m/‖·‖ ⊙ g`:
-/// `dm (out) += Σ_rows g ⊙ z / ‖·‖`; dx, dA, dB are LoRA's (`adaptedLinearBackward`) taken with g'; with dropout,
-/// `dx += (1 − mask/(1−p)) ⊙ ((g − g')·W)` for the base path the dropped input bypasses.
+/// `dm (out) += Σ_rows g ⊙ z / ‖·‖`; dx (written or added, by `accumulate`), dA, dB are LoRA's
+/// (`adaptedLinearBackward`) taken with g'; with dropout, `dx += (1 − mask/(1−p)) ⊙ ((g − g')·W)` for the base path
+/// the dropped input bypasses.
 /// `gradientScratch (N, out)`, `du (N, r)` and `scratch (N, in)` are work buffers.
-func doraLinearBackward(dx: UnsafeMutablePointer<Float>?, dA: UnsafeMutablePointer<Float>?, dB: UnsafeMutablePointer<Float>?,
+func doraLinearBackward(dx: UnsafeMutablePointer<Float>?, accumulate: Bool, dA: UnsafeMutablePointer<Float>?,
+                        dB: UnsafeMutablePointer<Float>?,
                         _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>, weight: BoundMatrix, lora: LoRAView,
                         dora: DoRAView, u: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
                         gradientScratch: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -104,12 +106,11 @@ func doraLinearBackward(dx: UnsafeMutablePointer<Float>?, dA: UnsafeMutablePoint
         }
     }
     scaleColumns(gradientScratch, dY, dora.rowScale, rows: rows, out: out, complement: false)
-    adaptedLinearBackward(dx: dx, dA: dA, dB: dB, UnsafePointer(gradientScratch), x, weight: weight, lora: lora, u: u,
+    adaptedLinearBackward(dx: dx, accumulate: accumulate, dA: dA, dB: dB, UnsafePointer(gradientScratch), x, weight: weight, lora: lora, u: u,
                           du: du, scratch: scratch, rows: rows, out: out, in: inFeatures)
     guard lora.dropout > 0, let dx else { return }
     scaleColumns(gradientScratch, dY, dora.rowScale, rows: rows, out: out, complement: true)
-    scratch.update(repeating: 0, count: rows * inFeatures)
-    weight.inputGradient(scratch, gradientScratch, rows: rows, out: out, in: inFeatures)
+    weight.inputGradient(scratch, gradientScratch, rows: rows, out: out, in: inFeatures, accumulate: false)
     let (p, keepScale) = (lora.dropout, 1 / (1 - lora.dropout))
     Parallel.forEachChunk(rows * inFeatures, minimumChunk: 4096) { range in
         for i in range {

@@ -193,15 +193,17 @@ struct BoundMatrix {
         }
     }
 
-    /// `dx (N, in) += dY (N, out) · W`. Quantised: when a block of whole columns of W fits the tile, tiles over the
+    /// `dx (N, in) += dY (N, out) · W`, or `=` without `accumulate` (dx's contents are then never read). Quantised: when a block of whole columns of W fits the tile, tiles over the
     /// input features, so each dx element is one whole sum over `out` as on the fp32 path; else (very tall matrices:
     /// the LM head) the sum over `out` is split at tile boundaries and results agree with the fp32 path to rounding.
-    func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dY: UnsafePointer<Float>, rows n: Int, out: Int, in inFeatures: Int) {
+    func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dY: UnsafePointer<Float>, rows n: Int, out: Int, in inFeatures: Int,
+                       accumulate: Bool) {
         let span = OpProfiler.begin()
         defer { OpProfiler.end(span, .baseMatmul, flops: Double(2 * n * out * inFeatures)) }
+        let beta: Float = accumulate ? 1 : 0
         switch matrix {
         case .dense(let offset):
-            matmul(dY, .none, w + offset, .none, dx, m: n, n: inFeatures, k: out, beta: 1)
+            matmul(dY, .none, w + offset, .none, dx, m: n, n: inFeatures, k: out, beta: beta)
         case .quantized(let q):
             precondition(q.rows == out && q.columns == inFeatures, "matrix \(q.rows)×\(q.columns) used as \(out)×\(inFeatures)")
             if let width = tile.columns(rows: out, of: inFeatures) {
@@ -213,13 +215,13 @@ struct BoundMatrix {
                         q.dequantize(rows: range, columns: start..<(start + count), into: shared.value + range.lowerBound * count)
                     }
                     matmul(dY, .none, lda: out, buffer, .none, ldb: count, dx + start, ldc: inFeatures,
-                           m: n, n: count, k: out, beta: 1)
+                           m: n, n: count, k: out, beta: beta)
                 }
                 return
             }
-            forEachTile(q) { start, count, rows in
+            forEachTile(q) { start, count, rows in   // the first tile's product writes, the rest add
                 matmul(dY + start, .none, lda: out, rows, .none, ldb: inFeatures, dx, ldc: inFeatures,
-                       m: n, n: inFeatures, k: count, beta: 1)
+                       m: n, n: inFeatures, k: count, beta: start == 0 ? beta : 1)
             }
         }
     }

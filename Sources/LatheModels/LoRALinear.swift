@@ -41,13 +41,14 @@ func adaptedLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
 }
 
 /// Backward of `adaptedLinearForward`. The base weight is frozen: no weight-gradient GEMM for it.
-/// Accumulates `dx (N, in) += dY·W + scale·((dY·B)·A) ⊙ mask/(1−p)`, `dA (r, in) += scale·(dY·B)ᵀ·drop(x)`,
-/// `dB (out, r) += scale·dYᵀ·u`. `du (N, r)` and `scratch (N, in)` are work buffers.
-func adaptedLinearBackward(dx: UnsafeMutablePointer<Float>?, dA: UnsafeMutablePointer<Float>?, dB: UnsafeMutablePointer<Float>?,
-                           _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>, weight: BoundMatrix,
-                           lora: LoRAView?, u: UnsafePointer<Float>?, du: UnsafeMutablePointer<Float>,
+/// `dx (N, in) += dY·W + scale·((dY·B)·A) ⊙ mask/(1−p)` (`=` without `accumulate`: the first projection of an
+/// input writes its gradient, the others add), `dA (r, in) += scale·(dY·B)ᵀ·drop(x)`, `dB (out, r) += scale·dYᵀ·u`.
+/// `du (N, r)` and `scratch (N, in)` are work buffers.
+func adaptedLinearBackward(dx: UnsafeMutablePointer<Float>?, accumulate: Bool, dA: UnsafeMutablePointer<Float>?,
+                           dB: UnsafeMutablePointer<Float>?, _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                           weight: BoundMatrix, lora: LoRAView?, u: UnsafePointer<Float>?, du: UnsafeMutablePointer<Float>,
                            scratch: UnsafeMutablePointer<Float>, rows: Int, out: Int, in inFeatures: Int) {
-    if let dx { weight.inputGradient(dx, dY, rows: rows, out: out, in: inFeatures) }
+    if let dx { weight.inputGradient(dx, dY, rows: rows, out: out, in: inFeatures, accumulate: accumulate) }
     guard let lora, let u else { return }
     let span = OpProfiler.begin()   // dB, du, dA, then dx's low-rank term
     defer { OpProfiler.end(span, .loraMatmul, flops: Double(2 * rows * lora.rank * (2 * out + (dx == nil ? 1 : 2) * inFeatures))) }

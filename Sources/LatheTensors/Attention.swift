@@ -47,13 +47,11 @@ private struct GroupView {
         }
     }
 
-    /// The inverse of `stack`: `target` rows `i0 ..< i0 + rows` of the group's heads = `stacked`, or += with `adding`.
-    func unstack(_ stacked: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, i0: Int, rows: Int,
-                 headDim d: Int, adding: Bool) {
+    /// The inverse of `stack`: `target` rows `i0 ..< i0 + rows` of the group's heads = `stacked`.
+    func unstack(_ stacked: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, i0: Int, rows: Int, headDim d: Int) {
         for j in 0..<group {
             for r in 0..<rows {
-                let (from, to) = (stacked + (j * rows + r) * d, target + qOffset + (i0 + r) * qStride + j * d)
-                if adding { addInPlace(to, from, d) } else { to.update(from: from, count: d) }
+                (target + qOffset + (i0 + r) * qStride + j * d).update(from: stacked + (j * rows + r) * d, count: d)
             }
         }
     }
@@ -173,16 +171,18 @@ public func attentionForward(
                                       lse: nil, lseOut: logSumExp + (b * heads + g * group + j) * t + i0)
                     }
                     sgemm(.none, .none, m, d, width, 1, scores, width, view.v + lo * kvs, kvs, 0, outs, d)
-                    view.unstack(outs, into: out, i0: i0, rows: rows, headDim: d, adding: false)
+                    view.unstack(outs, into: out, i0: i0, rows: rows, headDim: d)
                 }
             }
         }
     }
 }
 
-/// Accumulates `dq (B·T, H·D)`, `dk` and `dv (B·T, KVH·D)` from `dOut (B·T, H·D)`, recomputing each block's
+/// Writes `dq (B·T, H·D)`, `dk` and `dv (B·T, KVH·D)` from `dOut (B·T, H·D)`, recomputing each block's
 /// probabilities from q, k and the forward's `logSumExp (B, H, T)`. With P the probabilities and
-/// Δᵢ = dOutᵢ·outᵢ: dv += Pᵀ dOut, dS = P ⊙ (dOut vᵀ − Δ) · scale, dq += dS k, dk += dSᵀ q.
+/// Δᵢ = dOutᵢ·outᵢ: dv = Pᵀ dOut, dS = P ⊙ (dOut vᵀ − Δ) · scale, dq = dS k, dk = dSᵀ q. Their previous
+/// contents are never read: each task clears its own columns of dk and dv, in parallel, instead of the caller
+/// zeroing all three serially.
 /// `segments`, `window` and `scale` as in `attentionForward`.
 public func attentionBackward(
     _ dq: UnsafeMutablePointer<Float>,        // (B·T, H·D)
@@ -206,7 +206,7 @@ public func attentionBackward(
     let span = OpProfiler.begin()   // per visible pair and head: q·k recomputed, dv, dP, dq and dk, 2·D each
     defer { OpProfiler.end(span, .attention, flops: Double(10 * d * heads * firstKeys.reduce(0) { $0 + visiblePairs($1) })) }
     // One task per (sequence, key-value head): its query blocks add into its dk and dv in order, as one thread
-    // would, each task on one thread with single-threaded products.
+    // would, each task on one thread with single-threaded products. Each query row's dq is one product's row.
     let shared = UncheckedSendable((dq, dk, dv, dOut, q, k, v, out, logSumExp, segments))
     BLASThreads.serial {
         Parallel.forEachChunk(batch * kvHeads) { tasks in
@@ -224,6 +224,10 @@ public func attentionBackward(
                 let view = GroupView(k, v, b: b, g: g, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
                 let (qStride, kvs) = (view.qStride, view.kvStride)
                 let (dkGroup, dvGroup) = (dk + view.kvOffset, dv + view.kvOffset)
+                for row in 0..<t {
+                    (dkGroup + row * kvs).update(repeating: 0, count: d)
+                    (dvGroup + row * kvs).update(repeating: 0, count: d)
+                }
                 firstKeys[b].withUnsafeBufferPointer { first in
                     for i0 in stride(from: 0, to: t, by: blockRows) {
                         let rows = min(blockRows, t - i0), m = group * rows
@@ -245,9 +249,9 @@ public func attentionBackward(
                             scoreGradient(dS + j * rows * width, p + j * rows * width, dOut + rowsAt, out + rowsAt,
                                           stride: qStride, rows: rows, width: width, headDim: d, scale: scale)
                         }
-                        // dq += dS k ; dk[keys] += dSᵀ q
+                        // dq = dS k ; dk[keys] += dSᵀ q
                         sgemm(.none, .none, m, d, width, 1, dS, width, view.k + lo * kvs, kvs, 0, dqs, d)
-                        view.unstack(dqs, into: dq, i0: i0, rows: rows, headDim: d, adding: true)
+                        view.unstack(dqs, into: dq, i0: i0, rows: rows, headDim: d)
                         sgemm(.transposed, .none, width, d, m, 1, dS, width, qs, d, 1, dkGroup + lo * kvs, kvs)
                     }
                 }

@@ -66,7 +66,8 @@ import Testing
     /// The tiny model's down projection (256 × 1280), gate (1280 × 256) and LM head (1100 × 256) through a scratch
     /// of 32 768 floats: forward over 256-row tiles, the input gradient over 512-column tiles (down) or 256-row
     /// tiles (gate, head), against the same products on the base densified to fp32 (one sgemm each, the fp32 path).
-    /// Bar: 1e-6 of the largest magnitude (a tile may round as OpenBLAS's kernel for its shape does).
+    /// Bar: 1e-6 of the largest magnitude (a tile may round as OpenBLAS's kernel for its shape does). The input
+    /// gradient is taken twice: added to 0.25s, and written over NaNs (whose contents it must never read).
     @Test(arguments: [GGMLType.q4_1, .q4_K, .q8_0, .q5_0, .bf16])
     func productsOverManyTilesEqualOneSgemm(type: GGMLType) throws {
         let path = try TinyQuantizedGGUF.write(type, seed: 5)
@@ -88,19 +89,25 @@ import Testing
             let dY = (0..<(n * out)).map { _ in random.unit() - 0.5 }
             var y = [Float](repeating: 0, count: n * out), yRef = y
             var dx = [Float](repeating: 0.25, count: n * inFeatures), dxRef = dx
+            var written = [Float](repeating: .nan, count: n * inFeatures), writtenRef = written
             weights.withWeights { w in
                 let bound = BoundMatrix(matrix: .quantized(q), w: w, tile: tile)
                 bound.forward(&y, x, bias: nil, rows: n, out: out, in: inFeatures)
-                bound.inputGradient(&dx, dY, rows: n, out: out, in: inFeatures)
+                bound.inputGradient(&dx, dY, rows: n, out: out, in: inFeatures, accumulate: true)
+                bound.inputGradient(&written, dY, rows: n, out: out, in: inFeatures, accumulate: false)
             }
             dense.withWeights { w in
                 let bound = BoundMatrix(matrix: dense.matrix(at: offset), w: w, tile: tile)
                 bound.forward(&yRef, x, bias: nil, rows: n, out: out, in: inFeatures)
-                bound.inputGradient(&dxRef, dY, rows: n, out: out, in: inFeatures)
+                bound.inputGradient(&dxRef, dY, rows: n, out: out, in: inFeatures, accumulate: true)
+                bound.inputGradient(&writtenRef, dY, rows: n, out: out, in: inFeatures, accumulate: false)
             }
             let (yScale, dxScale) = (yRef.map(abs).max() ?? 0, dxRef.map(abs).max() ?? 0)
             #expect(yScale > 0 && maxAbsDifference(y, yRef) <= 1e-6 * yScale, "\(type.name) \(out)×\(inFeatures): forward differs by \(maxAbsDifference(y, yRef))")
             #expect(dxScale > 0 && maxAbsDifference(dx, dxRef) <= 1e-6 * dxScale, "\(type.name) \(out)×\(inFeatures): input gradient differs by \(maxAbsDifference(dx, dxRef))")
+            #expect(written.allSatisfy(\.isFinite) && writtenRef.allSatisfy(\.isFinite), "\(type.name): a NaN of the buffer survived")
+            #expect(maxAbsDifference(written, writtenRef) <= 1e-6 * dxScale, "\(type.name) \(out)×\(inFeatures): written input gradient differs by \(maxAbsDifference(written, writtenRef))")
+            #expect(maxAbsDifference(written.map { $0 + 0.25 }, dx) <= 1e-6 * dxScale, "\(type.name) \(out)×\(inFeatures): written and added gradients differ")
         }
     }
 
