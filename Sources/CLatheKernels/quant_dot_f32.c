@@ -9,7 +9,9 @@
 //     a run's 32 lanes go into Double in the tree of `lanes_total`, and the runs' totals into Double in order;
 //     the result is that total rounded to fp32.
 // The portable body computes this one pair at a time; the AVX2 body holds a pair's 32 lanes in four 8-float
-// registers, for one or two vectors at a time. Both return the same bits.
+// registers, for one or two vectors at a time; the AVX-512 body in two 16-float registers, for up to four vectors
+// (chosen at run time where the CPU reports AVX-512 F). All return the same bits: every lane's operations and their
+// order are the same, only the register width differs.
 #pragma STDC FP_CONTRACT OFF  // no fusing the compiler chose: every product and sum rounded as Swift rounds them
 #include "lathe_kernels.h"
 #include "half.h"
@@ -27,6 +29,12 @@ int lathe_f32_body_available(lathe_f32_body body) {
     switch (body) {
     case LATHE_F32_PORTABLE: return 1;
     case LATHE_F32_AVX2: return LATHE_F32_SIMD;
+    case LATHE_F32_AVX512:
+#if LATHE_F32_SIMD
+        return __builtin_cpu_supports("avx512f");  // set only where the OS saves the 512-bit registers too
+#else
+        return 0;
+#endif
     }
     return 0;
 }
@@ -34,8 +42,12 @@ int lathe_f32_body_available(lathe_f32_body body) {
 void lathe_f32_force_body(int body) { forced_f32 = body; }
 
 #if LATHE_F32_SIMD
-/// The body products run now: the forced one, else AVX2.
-static lathe_f32_body current_f32_body(void) { return forced_f32 == LATHE_F32_PORTABLE ? LATHE_F32_PORTABLE : LATHE_F32_AVX2; }
+/// The body products run now: the forced one when it is available, else the fastest available.
+static lathe_f32_body current_f32_body(void) {
+    int f = forced_f32;
+    if (f >= LATHE_F32_PORTABLE && f <= LATHE_F32_AVX512 && lathe_f32_body_available((lathe_f32_body)f)) return (lathe_f32_body)f;
+    return lathe_f32_body_available(LATHE_F32_AVX512) ? LATHE_F32_AVX512 : LATHE_F32_AVX2;
+}
 #endif
 
 /// Blocks whose lanes sum in fp32 before a run's total goes into Double (`QuantizedMatrix.span`).
@@ -149,6 +161,76 @@ typedef void (*row_function)(const uint8_t *, const float *const[2], int64_t, fl
 ROW(Q4_0, 1) ROW(Q4_0, 2) ROW(Q4_1, 1) ROW(Q4_1, 2) ROW(Q8_0, 1) ROW(Q8_0, 2)
 /// By type, then vectors − 1.
 static const row_function rows_f32[3][2] = {{row_Q4_0_1, row_Q4_0_2}, {row_Q4_1_1, row_Q4_1_2}, {row_Q8_0_1, row_Q8_0_2}};
+
+// The AVX-512 body, compiled for AVX-512 F whatever the package targets and run only where the CPU has it.
+#define AVX512 __attribute__((target("avx512f")))
+
+/// A half-precision scale in all sixteen lanes (the conversion is exact, as `lathe_half_lanes`'s).
+INLINE AVX512 __m512 half_lanes_avx512(const uint8_t *p) {
+    int16_t h;
+    memcpy(&h, p, 2);
+    return _mm512_cvtph_ps(_mm256_set1_epi16(h));
+}
+
+/// A block's 32 dequantised values, positions 0…15 in w[0] and 16…31 in w[1]: lane for lane the operations of
+/// `values_avx2` (a 4-bit block's byte i holds position i in its low nibble and i + 16 in its high one).
+INLINE AVX512 void values_avx512(lathe_weight_type type, const uint8_t *block, __m512 w[2]) {
+    __m512i q[2];
+    if (type == LATHE_Q8_0) {
+        q[0] = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block + 2)));
+        q[1] = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block + 18)));
+    } else {
+        __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(block + (type == LATHE_Q4_1 ? 4 : 2))));
+        q[0] = _mm512_and_si512(bytes, _mm512_set1_epi32(0x0F));
+        q[1] = _mm512_srli_epi32(bytes, 4);
+    }
+    const __m512 d = half_lanes_avx512(block);
+    for (int j = 0; j < 2; j++) {
+        if (type == LATHE_Q4_0) w[j] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(q[j], _mm512_set1_epi32(8))));
+        else if (type == LATHE_Q4_1) w[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(q[j]), half_lanes_avx512(block + 2));
+        else w[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(q[j]), d);
+    }
+}
+
+/// `total_avx2` of a pair's lanes held as two registers of sixteen.
+INLINE AVX512 double total_avx512(__m512 low, __m512 high) {
+    const __m256 a[4] = {_mm512_castps512_ps256(low), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(low), 1)),
+                         _mm512_castps512_ps256(high), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(high), 1))};
+    return total_avx2(a);
+}
+
+/// One row with V ≤ 4 vectors, each block unpacked once for all of them: 2·V accumulators and two values of 32.
+INLINE AVX512 void row_avx512(lathe_weight_type type, int V, const uint8_t *row, const float *const x[4], int64_t blocks,
+                              float *result) {
+    const int64_t stride = lathe_block_bytes[type];
+    double total[4] = {0, 0, 0, 0};
+    for (int64_t first = 0; first < blocks; first += RUN) {
+        __m512 acc[4][2];
+        for (int v = 0; v < V; v++) acc[v][0] = acc[v][1] = _mm512_setzero_ps();
+        const int64_t end = first + RUN < blocks ? first + RUN : blocks;
+        for (int64_t b = first; b < end; b++) {
+            __m512 w[2];
+            values_avx512(type, row + b * stride, w);
+            for (int v = 0; v < V; v++)
+                for (int j = 0; j < 2; j++)
+                    acc[v][j] = _mm512_add_ps(acc[v][j], _mm512_mul_ps(w[j], _mm512_loadu_ps(x[v] + 32 * b + 16 * j)));
+        }
+        for (int v = 0; v < V; v++) total[v] += total_avx512(acc[v][0], acc[v][1]);
+    }
+    for (int v = 0; v < V; v++) result[v] = (float)total[v];
+}
+
+typedef void (*row_function_4)(const uint8_t *, const float *const[4], int64_t, float *);
+#define ROW512(type, V)                                                                                           \
+    static AVX512 void row512_##type##_##V(const uint8_t *row, const float *const x[4], int64_t blocks, float *result) { \
+        row_avx512(LATHE_##type, V, row, x, blocks, result);                                                      \
+    }
+ROW512(Q4_0, 1) ROW512(Q4_0, 2) ROW512(Q4_0, 3) ROW512(Q4_0, 4) ROW512(Q4_1, 1) ROW512(Q4_1, 2) ROW512(Q4_1, 3)
+ROW512(Q4_1, 4) ROW512(Q8_0, 1) ROW512(Q8_0, 2) ROW512(Q8_0, 3) ROW512(Q8_0, 4)
+/// By type, then vectors − 1.
+static const row_function_4 rows_f32_512[3][4] = {{row512_Q4_0_1, row512_Q4_0_2, row512_Q4_0_3, row512_Q4_0_4},
+                                                  {row512_Q4_1_1, row512_Q4_1_2, row512_Q4_1_3, row512_Q4_1_4},
+                                                  {row512_Q8_0_1, row512_Q8_0_2, row512_Q8_0_3, row512_Q8_0_4}};
 #endif
 
 void lathe_matvec_f32(lathe_weight_type type, const void *matrix, int64_t row_bytes, const int32_t *order,
@@ -157,6 +239,19 @@ void lathe_matvec_f32(lathe_weight_type type, const void *matrix, int64_t row_by
     const uint8_t *base = (const uint8_t *)matrix;
     const int64_t end = first_row + row_count;
 #if LATHE_F32_SIMD
+    if (current_f32_body() == LATHE_F32_AVX512) {  // vectors in fours, each row's blocks unpacked once per four
+        for (int64_t v0 = 0; v0 < count; v0 += 4) {
+            const int V = count - v0 < 4 ? (int)(count - v0) : 4;
+            const float *vectors[4];
+            for (int v = 0; v < 4; v++) vectors[v] = x + (v0 + (v < V ? v : V - 1)) * 32 * blocks;
+            for (int64_t row = first_row; row < end; row++) {
+                float result[4];
+                rows_f32_512[type][V - 1](base + (order ? (int64_t)order[row] : row) * row_bytes, vectors, blocks, result);
+                for (int v = 0; v < V; v++) out[(v0 + v) * ldy + row] = result[v];
+            }
+        }
+        return;
+    }
     if (current_f32_body() == LATHE_F32_AVX2) {  // vectors in pairs, each row's blocks unpacked once per pair
         for (int64_t v0 = 0; v0 < count; v0 += 2) {
             const int V = count - v0 < 2 ? 1 : 2;

@@ -129,8 +129,17 @@ public enum FP32DecodeKernels: KernelBodies {
         /// A block's 32 lanes in four 8-float registers, for one or two vectors at a time (compiled when the package
         /// targets a CPU with AVX2, FMA and F16C).
         case avx2
+        /// The same lanes in two 16-float registers, for up to four vectors at a time (compiled with the AVX2 body,
+        /// run where the CPU reports AVX-512 F; the default there).
+        case avx512
 
-        var c: lathe_f32_body { self == .portable ? LATHE_F32_PORTABLE : LATHE_F32_AVX2 }
+        var c: lathe_f32_body {
+            switch self {
+            case .portable: LATHE_F32_PORTABLE
+            case .avx2: LATHE_F32_AVX2
+            case .avx512: LATHE_F32_AVX512
+            }
+        }
     }
 
     public static func isAvailable(_ body: Body) -> Bool { lathe_f32_body_available(body.c) != 0 }

@@ -52,9 +52,9 @@ void lathe_matvec_f32(lathe_weight_type type, const void *matrix, int64_t row_by
                       int64_t first_row, int64_t row_count, const float *x, int64_t blocks, int64_t count,
                       float *out, int64_t ldy);
 
-/// `lathe_matvec_f32`'s bodies: portable C; AVX2 (compiled when the package targets a CPU with AVX2, FMA and F16C). Both
-/// return the same bits.
-typedef enum { LATHE_F32_PORTABLE = 0, LATHE_F32_AVX2 = 1 } lathe_f32_body;
+/// `lathe_matvec_f32`'s bodies: portable C; AVX2 (compiled when the package targets a CPU with AVX2, FMA and F16C);
+/// AVX-512 (compiled with AVX2, run where the CPU reports AVX-512 F). All return the same bits.
+typedef enum { LATHE_F32_PORTABLE = 0, LATHE_F32_AVX2 = 1, LATHE_F32_AVX512 = 2 } lathe_f32_body;
 
 /// 1 when `body` can run here.
 int lathe_f32_body_available(lathe_f32_body body);
