@@ -137,6 +137,11 @@ public enum LineageVerifier {
                 }
                 continue
             }
+            if holdsRun(path, run) {   // `/`, the project root: hashing it would walk the run itself, or the whole disk
+                result.mismatches.append(LineageMismatch(path: file.path, problem:
+                    "names \(path), which holds the run directory itself; a lineage records only a run's inputs and outputs (recorded by \(recordedBy))"))
+                continue
+            }
             let actual: String
             do { actual = try hasher.hash(path) } catch let notAFile as FileHasher.NotAFile {
                 result.mismatches.append(LineageMismatch(path: file.path, problem: "\(notAFile) (recorded by \(recordedBy))"))
@@ -150,6 +155,14 @@ public enum LineageVerifier {
             }
         }
         return result
+    }
+
+    /// True when the directory `path` is `run` or one of its ancestors, symbolic links resolved.
+    static func holdsRun(_ path: String, _ run: String) -> Bool {
+        guard let holder = realpath(path, nil), let runPath = realpath(run, nil) else { return false }
+        defer { free(holder); free(runPath) }
+        let (outer, inner) = (String(cString: holder), String(cString: runPath))
+        return inner == outer || inner.hasPrefix(outer.hasSuffix("/") ? outer : outer + "/")
     }
 
     /// Breaks in the hash chain from the header through every entry to `head`.

@@ -109,6 +109,31 @@ import Testing
                 "\(check.mismatches)")
     }
 
+    /// A record naming `/`, the project root or a symbolic link to one of them would have `lathe verify` hash the
+    /// whole disk or the run itself: it is a mismatch, named, and nothing under it is read.
+    @Test func aRecordNamingADirectoryThatHoldsTheRunIsAMismatchNotADiskWalk() throws {
+        let (project, loaded, _) = try recordedRun()
+        defer { project.remove() }
+        let path = loaded.runDirectory + "/lineage.json"
+        let link = project.root + "/Datasets/looks-like-data"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: project.root)
+        var lineage = try Lineage.read(path)
+        let zeros = String(repeating: "0", count: 64)
+        lineage.entries[0].inputs += [FileRecord(path: "/", sha256: zeros, bytes: 0, anchor: .absolute),
+                                      FileRecord(path: ".", sha256: zeros, bytes: 0, anchor: .projectRoot),
+                                      FileRecord(path: "Datasets/looks-like-data", sha256: zeros, bytes: 0, anchor: .projectRoot)]
+        try lineage.write(path)
+        let check = try LineageVerifier.check(runDirectory: loaded.runDirectory)
+        let refused = check.mismatches.filter { $0.problem.contains("holds the run directory itself") }.map(\.path)
+        #expect(refused == ["/", ".", "Datasets/looks-like-data"], "\(check.mismatches)")
+        #expect(check.matched == 3, "the other files are still checked")
+        #expect(!LineageVerifier.holdsRun(loaded.runDirectory + "/stages", loaded.runDirectory))
+        let sibling = String(loaded.runDirectory.dropLast())   // Checkpoints/tin: a prefix of the name, not a parent
+        try FileManager.default.createDirectory(atPath: sibling, withIntermediateDirectories: true)
+        #expect(!LineageVerifier.holdsRun(sibling, loaded.runDirectory))
+        #expect(LineageVerifier.holdsRun(sibling + "/..", loaded.runDirectory))
+    }
+
     /// A directory that holds a named pipe hashes to an error naming the pipe, not an endless read: the rule lives
     /// in `FileHasher.hash`, which recording and `lathe verify` both call.
     @Test func aPipeInsideAHashedDirectoryIsRefused() throws {
