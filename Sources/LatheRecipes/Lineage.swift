@@ -162,8 +162,10 @@ public struct LineageHeader: Codable, Sendable, Equatable {
     /// trailing components removed as `runDirectory` records; nil in format 1.
     public func projectRoot(of runDirectory: String) -> String? {
         guard let recorded = self.runDirectory else { return nil }
-        let depth = recorded.split(separator: "/").count
-        return RunPaths.normalize(runDirectory + String(repeating: "/..", count: depth))
+        let depth = recorded.split(separator: "/").count   // a count: no string as long as the record's is built
+        let run = RunPaths.normalize(runDirectory)
+        let parts = run.split(separator: "/")
+        return (run.hasPrefix("/") ? "/" : "") + parts.dropLast(min(depth, parts.count)).joined(separator: "/")
     }
 
     enum CodingKeys: String, CodingKey {

@@ -134,6 +134,20 @@ import Testing
         #expect(LineageVerifier.holdsRun(sibling + "/..", loaded.runDirectory))
     }
 
+    /// The project root of a run wherever it now lies: as many trailing components dropped as the record's
+    /// `run_directory` has, never past `/`, and none for a format-1 record.
+    @Test func projectRootDropsTheRecordedRunDirectorysDepth() throws {
+        let (project, loaded, _) = try recordedRun()
+        defer { project.remove() }
+        var header = try Lineage.read(loaded.runDirectory + "/lineage.json").header
+        #expect(header.projectRoot(of: "/copy/of/project/Checkpoints/tiny") == "/copy/of/project")
+        #expect(header.projectRoot(of: "/copy/./of/../Checkpoints/tiny/") == "/copy")
+        header.runDirectory = String(repeating: "a/", count: 100_000)
+        #expect(header.projectRoot(of: "/copy/Checkpoints/tiny") == "/")
+        header.runDirectory = nil
+        #expect(header.projectRoot(of: "/copy/Checkpoints/tiny") == nil)
+    }
+
     /// A directory that holds a named pipe hashes to an error naming the pipe, not an endless read: the rule lives
     /// in `FileHasher.hash`, which recording and `lathe verify` both call.
     @Test func aPipeInsideAHashedDirectoryIsRefused() throws {
