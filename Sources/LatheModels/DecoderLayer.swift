@@ -203,14 +203,14 @@ struct DecoderLayer {
                          _ x: UnsafePointer<Float>, _ weight: Int, out: Int, in inFeatures: Int) {
             let adapter = adapters[module]
             if let adapter, let dora = adapter.dora {
-                doraLinearBackward(dx: dx, accumulate: accumulate, dA: adapter.dA, dB: adapter.dB, dY, x, weight: base.matrix(weight), lora: adapter.view,
-                                   dora: dora, u: adapter.u, du: s.du, gradientScratch: s.doraGradient,
-                                   scratch: s.dropScratch, rows: n, out: out, in: inFeatures)
+                doraLinearBackward(dx: dx, accumulate: accumulate, dA: adapter.dA, dB: adapter.dB, dY, x,
+                                   weight: base.matrix(weight), lora: adapter.view, dora: dora, u: adapter.u, du: s.du,
+                                   gradientScratch: s.doraGradient, scratch: s.dropScratch, rows: n, out: out, in: inFeatures)
                 return
             }
-            adaptedLinearBackward(dx: dx, accumulate: accumulate, dA: adapter?.dA, dB: adapter?.dB, dY, x, weight: base.matrix(weight), lora: adapter?.view,
-                                  u: adapter.map { UnsafePointer($0.u) }, du: s.du, scratch: s.dropScratch,
-                                  rows: n, out: out, in: inFeatures)
+            adaptedLinearBackward(dx: dx, accumulate: accumulate, dA: adapter?.dA, dB: adapter?.dB, dY, x,
+                                  weight: base.matrix(weight), lora: adapter?.view, u: adapter.map { UnsafePointer($0.u) },
+                                  du: s.du, scratch: s.dropScratch, rows: n, out: out, in: inFeatures)
         }
         // output = middle + [norm](down(act(gate(normed2), up(normed2))))
         let dMLPOut = branchGradient(L.mlpOutNorm, a.mlpOut, a.mlpOutRstd, w, s, n: n)

@@ -87,9 +87,9 @@ func doraLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 /// the dropped input bypasses.
 /// `gradientScratch (N, out)`, `du (N, r)` and `scratch (N, in)` are work buffers.
 func doraLinearBackward(dx: UnsafeMutablePointer<Float>?, accumulate: Bool, dA: UnsafeMutablePointer<Float>?,
-                        dB: UnsafeMutablePointer<Float>?,
-                        _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>, weight: BoundMatrix, lora: LoRAView,
-                        dora: DoRAView, u: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
+                        dB: UnsafeMutablePointer<Float>?, _ dY: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                        weight: BoundMatrix, lora: LoRAView, dora: DoRAView, u: UnsafePointer<Float>,
+                        du: UnsafeMutablePointer<Float>,
                         gradientScratch: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                         rows: Int, out: Int, in inFeatures: Int) {
     let shared = UncheckedSendable((gradientScratch, dora))
@@ -106,8 +106,8 @@ func doraLinearBackward(dx: UnsafeMutablePointer<Float>?, accumulate: Bool, dA: 
         }
     }
     scaleColumns(gradientScratch, dY, dora.rowScale, rows: rows, out: out, complement: false)
-    adaptedLinearBackward(dx: dx, accumulate: accumulate, dA: dA, dB: dB, UnsafePointer(gradientScratch), x, weight: weight, lora: lora, u: u,
-                          du: du, scratch: scratch, rows: rows, out: out, in: inFeatures)
+    adaptedLinearBackward(dx: dx, accumulate: accumulate, dA: dA, dB: dB, UnsafePointer(gradientScratch), x, weight: weight,
+                          lora: lora, u: u, du: du, scratch: scratch, rows: rows, out: out, in: inFeatures)
     guard lora.dropout > 0, let dx else { return }
     scaleColumns(gradientScratch, dY, dora.rowScale, rows: rows, out: out, complement: true)
     weight.inputGradient(scratch, gradientScratch, rows: rows, out: out, in: inFeatures, accumulate: false)

@@ -193,9 +193,10 @@ struct BoundMatrix {
         }
     }
 
-    /// `dx (N, in) += dY (N, out) · W`, or `=` without `accumulate` (dx's contents are then never read). Quantised: when a block of whole columns of W fits the tile, tiles over the
-    /// input features, so each dx element is one whole sum over `out` as on the fp32 path; else (very tall matrices:
-    /// the LM head) the sum over `out` is split at tile boundaries and results agree with the fp32 path to rounding.
+    /// `dx (N, in) += dY (N, out) · W`, or `=` without `accumulate` (dx's contents are then never read). Quantised:
+    /// when a block of whole columns of W fits the tile, tiles over the input features, so each dx element is one
+    /// whole sum over `out` as on the fp32 path; else (very tall matrices: the LM head) the sum over `out` is split at
+    /// tile boundaries and results agree with the fp32 path to rounding.
     func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dY: UnsafePointer<Float>, rows n: Int, out: Int, in inFeatures: Int,
                        accumulate: Bool) {
         let span = OpProfiler.begin()
