@@ -41,6 +41,7 @@ let package = Package(
         fuzzTarget("FuzzCheckpoint", ["LatheCheckpoints"]),
         fuzzTarget("FuzzTokenShard", ["LatheRecipes"]),
         fuzzTarget("FuzzServeRequest", ["LatheServe", "LatheModels", "LatheTokenizers"]),
+        fuzzTarget("FuzzLineage", ["LatheRecipes"]),
         // Not a libFuzzer target: runs the parallel cleaning and tokenizing paths over a corpus under TSan.
         .executableTarget(name: "ThreadCheck", dependencies: [.product(name: "LatheData", package: lathe), .product(name: "LatheSupport", package: lathe),
                                                               .product(name: "LatheTokenizers", package: lathe)],

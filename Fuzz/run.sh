@@ -23,7 +23,7 @@ per_input=${FUZZ_TIMEOUT:-10}
 out=$root/.build-fuzz
 summary=${FUZZ_SUMMARY:-$out/summary.txt}
 all_targets=(safetensors gguf json tokenizer-json gguf-tokenizer model-config chat-template recipe task-yaml task-data csv
-             jsonl parquet peft-adapter checkpoint token-shard serve-request)
+             jsonl parquet peft-adapter checkpoint token-shard serve-request lineage)
 build() {  # build PRODUCT SANITIZER...: one product of the fuzz package, with the given sanitizers
     local product=$1; shift
     local flags=()
@@ -77,6 +77,7 @@ for target in "${targets[@]}"; do
         checkpoint) product=FuzzCheckpoint ;;
         token-shard) product=FuzzTokenShard ;;
         serve-request) product=FuzzServeRequest; max_len=32768 ;;
+        lineage) product=FuzzLineage ;;
         *) echo "unknown fuzz target '$target' (use: ${all_targets[*]})" >&2; exit 2 ;;
     esac
     if [ "${FUZZ_BUILD:-1}" = 0 ]; then
