@@ -113,7 +113,7 @@ case $target in
     lineage)
         # The shape `lathe run` writes (Sources/LatheRecipes/LINEAGE.md): a header, two chained entries, the head.
         zeros=0000000000000000000000000000000000000000000000000000000000000000
-        file() { printf '{"path": "%s", "sha256": "%s", "bytes": %s, "relative_to": "%s"}' "$1" "$zeros" "$2" "$3"; }
+        record() { printf '{"path": "%s", "sha256": "%s", "bytes": %s, "relative_to": "%s"}' "$1" "$zeros" "$2" "$3"; }
         printf '{"header": {"format_version": 2, "run": "quickstart", "recipe_file": "Recipes/quickstart.yaml",
   "run_directory": "Checkpoints/quickstart", "base_model": %s, "recipe_sha256": "%s", "recipe": "{\\"name\\":\\"quickstart\\"}",
   "seed": 7, "environment": {"code_version": {"commit": "0641be1", "dirty": false}, "swift_version": "6.2",
@@ -123,9 +123,9 @@ case $target in
   "outputs": [%s], "counts": {"kept": 1}, "metrics": {}, "previous": "%s"},
   {"index": 1, "stage": "export", "key": "k1", "cached": true, "config": "{}", "inputs": [%s, %s], "outputs": [],
   "counts": {}, "metrics": {"eval_loss": 1.25}, "previous": "%s"}],
- "head": "%s"}' "$(file Checkpoints/base/model.gguf 16 project_root)" "$zeros" "$(file Datasets/quickstart/train.jsonl 40 project_root)" \
-            "$(file stages/clean-k0 4096 run_directory)" "$zeros" "$(file stages/clean-k0 4096 run_directory)" \
-            "$(file /models/shared.gguf 16 absolute)" "$zeros" "$zeros" > "$corpus/seed-lineage.json" ;;
+ "head": "%s"}' "$(record Checkpoints/base/model.gguf 16 project_root)" "$zeros" "$(record Datasets/quickstart/train.jsonl 40 project_root)" \
+            "$(record stages/clean-k0 4096 run_directory)" "$zeros" "$(record stages/clean-k0 4096 run_directory)" \
+            "$(record /models/shared.gguf 16 absolute)" "$zeros" "$zeros" > "$corpus/seed-lineage.json" ;;
     serve-request)
         # Layout: one endpoint byte (c completions, h chat, t tokenize, d detokenize), then the body. The bodies are
         # the serve tests' request literals (#"…"#), their interpolations \#(…) replaced by 7.

@@ -239,7 +239,8 @@ void lathe_matvec_f32(lathe_weight_type type, const void *matrix, int64_t row_by
     const uint8_t *base = (const uint8_t *)matrix;
     const int64_t end = first_row + row_count;
 #if LATHE_F32_SIMD
-    if (current_f32_body() == LATHE_F32_AVX512) {  // vectors in fours, each row's blocks unpacked once per four
+    const lathe_f32_body body = current_f32_body();
+    if (body == LATHE_F32_AVX512) {  // vectors in fours, each row's blocks unpacked once per four
         for (int64_t v0 = 0; v0 < count; v0 += 4) {
             const int V = count - v0 < 4 ? (int)(count - v0) : 4;
             const float *vectors[4];
@@ -252,7 +253,7 @@ void lathe_matvec_f32(lathe_weight_type type, const void *matrix, int64_t row_by
         }
         return;
     }
-    if (current_f32_body() == LATHE_F32_AVX2) {  // vectors in pairs, each row's blocks unpacked once per pair
+    if (body == LATHE_F32_AVX2) {  // vectors in pairs, each row's blocks unpacked once per pair
         for (int64_t v0 = 0; v0 < count; v0 += 2) {
             const int V = count - v0 < 2 ? 1 : 2;
             const float *vectors[2] = {x + v0 * 32 * blocks, x + (v0 + V - 1) * 32 * blocks};
