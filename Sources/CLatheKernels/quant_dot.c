@@ -10,9 +10,11 @@
 // whatever is computed beside it. The SIMD body runs eight pairs at once, one per float lane: a tile of R rows × V
 // vectors (R · V = 8) whose integer block sums are each reduced from their own register, so lanes never mix pairs.
 // Hence a vector's results are the same bits alone as in a batch, and the portable body (one pair at a time)
-// returns the same bits as the SIMD one.
+// returns the same bits as the SIMD one. The VNNI512 body hands each group of 9 to 16 vectors to the 16-lane tile of
+// quant_dot_wide.c, which computes the same recurrence with one lane per pair.
 #include "lathe_kernels.h"
 #include "half.h"
+#include "quant_dot_wide.h"
 #include <math.h>
 #include <stdlib.h>
 #include <stdatomic.h>
@@ -35,6 +37,7 @@ int lathe_q8_body_available(lathe_q8_body body) {
 #else
         return 0;
 #endif
+    case LATHE_Q8_VNNI512: return lathe_q8_body_available(LATHE_Q8_VNNI) && lathe_q8_wide_available();
     }
     return 0;
 }
@@ -45,8 +48,10 @@ void lathe_q8_force_body(int body) { forced = body; }
 /// The body products run now: the forced one when it is available, else the fastest available.
 static lathe_q8_body current_body(void) {
     int f = forced;
-    if (f >= LATHE_Q8_PORTABLE && f <= LATHE_Q8_VNNI && lathe_q8_body_available((lathe_q8_body)f)) return (lathe_q8_body)f;
-    return lathe_q8_body_available(LATHE_Q8_VNNI) ? LATHE_Q8_VNNI : LATHE_Q8_AVX2;
+    if (f >= LATHE_Q8_PORTABLE && f <= LATHE_Q8_VNNI512 && lathe_q8_body_available((lathe_q8_body)f)) return (lathe_q8_body)f;
+    return lathe_q8_body_available(LATHE_Q8_VNNI512) ? LATHE_Q8_VNNI512
+           : lathe_q8_body_available(LATHE_Q8_VNNI)  ? LATHE_Q8_VNNI
+                                                     : LATHE_Q8_AVX2;
 }
 #endif
 
@@ -284,9 +289,20 @@ void lathe_matvec_q8(lathe_weight_type type, const void *matrix, int64_t row_byt
     lane_block *lanes = body == LATHE_Q8_PORTABLE ? NULL
                                                   : (lane_block *)malloc((size_t)(blocks > 0 ? blocks : 1) * sizeof *lanes);
     if (lanes) {  // (when malloc fails, the portable body below returns the same bits)
-        for (int64_t v0 = 0; v0 < count; v0 += 8)
-            tiles_simd(tiles[body == LATHE_Q8_VNNI][type], type, base, row_bytes, order, first_row, end, x, blocks, v0,
-                       count - v0 < 8 ? (int)(count - v0) : 8, out, ldy, lanes);
+        for (int64_t v0 = 0; v0 < count;) {
+            const int64_t left = count - v0;
+            if (body == LATHE_Q8_VNNI512 && left > 8) {  // one 16-lane pass instead of two 8-lane ones
+                const int valid = left < 16 ? (int)left : 16;
+                if (lathe_q8_wide_tiles(type, base, row_bytes, order, first_row, end, x, blocks, v0, valid, out, ldy)) {
+                    v0 += valid;
+                    continue;
+                }
+            }
+            const int valid = left < 8 ? (int)left : 8;
+            tiles_simd(tiles[body != LATHE_Q8_AVX2][type], type, base, row_bytes, order, first_row, end, x, blocks, v0,
+                       valid, out, ldy, lanes);
+            v0 += valid;
+        }
         free(lanes);
         return;
     }

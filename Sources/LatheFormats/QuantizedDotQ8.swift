@@ -3,7 +3,7 @@ import CLatheKernels
 /// Decode products with the activations rounded to 8 bits, as llama.cpp computes them: each 32-value block of an
 /// input vector becomes 32 signed bytes and a scale (`quantizeActivations`), and each stored 4- or 8-bit weight
 /// block meets it in integer multiply-adds (CLatheKernels: AVX2's `vpmaddubsw`, or AVX-512 VNNI's `vpdpbusd`),
-/// in tiles of eight (row, vector) pairs. Several times fewer instructions per weight than dequantising to fp32, at
+/// in tiles of eight (row, vector) pairs, or of four rows × 16 vectors where the CPU has 512-bit VNNI. Several times fewer instructions per weight than dequantising to fp32, at
 /// the price of the activations' rounding: results differ from `multiply`'s fp32 products by about 1% of a row's
 /// largest terms, not by fp32 rounding.
 /// Opt-in (`DecodeActivations.q8`); evaluation and training never take this path.
@@ -23,7 +23,7 @@ extension QuantizedMatrix {
 
     /// `y[i·ldy + r] = Σ_k W[r, k] · x_i[k]` for rows `range` of W and the `n` rounded vectors at `xq`
     /// (`columns / 32` blocks each, from `quantizeActivations`). Each weight block is unpacked once for up to eight
-    /// vectors; a vector's results are the same bits whatever `n` (a batched decode step and a single stream agree).
+    /// vectors (sixteen with the `vnni512` body); a vector's results are the same bits whatever `n` (a batched decode step and a single stream agree).
     public func multiply(rows range: Range<Int>, q8Vectors xq: UnsafeRawPointer, count n: Int,
                          into y: UnsafeMutablePointer<Float>, ldy: Int) {
         guard let kind = blockKind else { preconditionFailure("\(type.name) rows of \(columns) values take no 8-bit activations") }
@@ -50,8 +50,18 @@ public enum Q8Kernels: KernelBodies {
         case avx2
         /// The AVX2 tiles with AVX-512 VNNI's byte dot product (chosen at run time where the CPU has it).
         case vnni
+        /// The VNNI tiles, and 16-lane AVX-512 tiles for every group of 9 to 16 vectors: each weight block unpacked
+        /// once for all of them, and no reduction across lanes (chosen at run time where the CPU has AVX-512 VNNI).
+        case vnni512
 
-        var c: lathe_q8_body { self == .portable ? LATHE_Q8_PORTABLE : self == .avx2 ? LATHE_Q8_AVX2 : LATHE_Q8_VNNI }
+        var c: lathe_q8_body {
+            switch self {
+            case .portable: LATHE_Q8_PORTABLE
+            case .avx2: LATHE_Q8_AVX2
+            case .vnni: LATHE_Q8_VNNI
+            case .vnni512: LATHE_Q8_VNNI512
+            }
+        }
     }
 
     public static func isAvailable(_ body: Body) -> Bool { lathe_q8_body_available(body.c) != 0 }

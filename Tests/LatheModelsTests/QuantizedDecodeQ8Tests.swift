@@ -100,6 +100,41 @@ import Testing
         }
     }
 
+    /// Reordered rows (GGUF's Q/K permutation), slices, and a range of rows that starts and ends inside a tile: every
+    /// body writes exactly the range, from its own stored rows, and agrees with the portable body bit for bit — for
+    /// fewer vectors than a tile's lanes, a part-filled 16-lane tile and a full one.
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+    func everyBodyReadsReorderedAndSlicedRows(type: GGMLType) throws {
+        let path = try TinyQuantizedGGUF.write(type, seed: 12)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelLoader.load(path).weights
+        guard case .quantized(let stored) = weights.matrix(at: weights.layout.layers[0].gate) else {
+            Issue.record("\(type.name): the gate projection is not kept quantised")
+            return
+        }
+        let order = (0..<stored.rows).map { ($0 * 37) % stored.rows }
+        var random = TinyQuantizedGGUF.Random(13)
+        for q in [stored.reorderingRows(order), stored.rowSlice(64..<192), stored.reorderingRows(order).rowSlice(5..<77)] {
+            let rows = 3..<(q.rows - 2)
+            for n in [1, 7, 13, 16] {
+                let x = Self.quantized((0..<(n * q.columns)).map { _ in random.unit() - 0.5 })
+                func product() -> [Float] {
+                    var y = [Float](repeating: .nan, count: n * q.rows)
+                    x.withUnsafeBytes { q.multiply(rows: rows, q8Vectors: $0.baseAddress!, count: n, into: &y, ldy: q.rows) }
+                    return y
+                }
+                let expected = Q8Kernels.with(.portable) { product() }
+                #expect(expected.indices.allSatisfy { rows.contains($0 % q.rows) != expected[$0].isNaN },
+                        "\(type.name) \(q.rows) rows n=\(n): the portable body wrote outside rows \(rows) or left one unwritten")
+                for body in Q8Kernels.availableBodies where body != .portable {
+                    let got = Q8Kernels.with(body) { product() }
+                    #expect(zip(expected, got).allSatisfy { $0.bitPattern == $1.bitPattern },
+                            "\(type.name) \(q.rows) rows n=\(n): the \(body) body differs from the portable one")
+                }
+            }
+        }
+    }
+
     /// A whole decode step with rounded activations stays near the fp32 one (the rounding is about 1/254 of each
     /// block's largest activation), and a base of another type (Q4_K) ignores the option: bit-identical.
     @Test(arguments: [GGMLType.q4_1, .q4_K])

@@ -28,14 +28,16 @@ void lathe_quantize_q8(const float *x, int64_t blocks, lathe_q8_block *out);
 /// `out[v · ldy + r]` = Σ_k W[r, k] · x_v[k] for rows r in [first_row, first_row + row_count) of the matrix W of
 /// `type` at `matrix` (row r stored at `order[r]` when `order` is not NULL, else at r; `row_bytes` apart) and the
 /// `count` rounded vectors at `x` (`blocks` blocks each, one after another). Each weight block is unpacked once for
-/// up to eight vectors; a vector's results do not depend on the others, nor on the range of rows.
+/// up to eight vectors (sixteen with the VNNI512 body); a vector's results do not depend on the others, nor on the range of rows.
 void lathe_matvec_q8(lathe_weight_type type, const void *matrix, int64_t row_bytes, const int32_t *order,
                      int64_t first_row, int64_t row_count, const lathe_q8_block *x, int64_t blocks, int64_t count,
                      float *out, int64_t ldy);
 
 /// The kernels' bodies: portable C; AVX2 (compiled when the package targets a CPU with AVX2, FMA and F16C); AVX2 with
-/// AVX-512 VNNI's byte dot product (chosen at run time when the CPU has AVX-512 VNNI and VL). All return the same bits.
-typedef enum { LATHE_Q8_PORTABLE = 0, LATHE_Q8_AVX2 = 1, LATHE_Q8_VNNI = 2 } lathe_q8_body;
+/// AVX-512 VNNI's byte dot product (chosen at run time when the CPU has AVX-512 VNNI and VL); and that body with
+/// 16-lane AVX-512 tiles for every group of 9 to 16 vectors (where the CPU also has AVX-512 F and BW). All return the
+/// same bits.
+typedef enum { LATHE_Q8_PORTABLE = 0, LATHE_Q8_AVX2 = 1, LATHE_Q8_VNNI = 2, LATHE_Q8_VNNI512 = 3 } lathe_q8_body;
 
 /// 1 when `body` can run here.
 int lathe_q8_body_available(lathe_q8_body body);
