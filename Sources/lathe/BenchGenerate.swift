@@ -95,7 +95,10 @@ struct BenchGenerate: ParsableCommand {
             let single = median(ours[activations] ?? [])
             var line = "batched decode of \(streams) streams, \(activations) activations: \(format(batched)) tokens/s aggregate"
             line += " (\(format(batched / single, decimals: 2))× Lathe's single stream"
-            if !peerRates.isEmpty { line += ", \(format(batched / median(peerRates), decimals: 2))× llama.cpp's single stream" }
+            if let fastest = peerRates.max() {
+                line += ", \(format(batched / median(peerRates), decimals: 2))× llama.cpp's single-stream median"
+                line += " and \(format(batched / fastest, decimals: 2))× its fastest pair"
+            }
             print(line + ")")
         }
     }
