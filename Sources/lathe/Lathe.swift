@@ -7,7 +7,7 @@ struct Lathe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lathe",
         abstract: "Fine-tune open-weight LLMs with LoRA on your own CPU, with nothing leaving the machine.",
-        version: "0.1.0",
+        version: "0.1.0\n\(BLASCore.summary)",   // the kernels too: `make test` runs its tests on the same ones
         subcommands: [Run.self, Train.self, Export.self, Validate.self, Plan.self, Explain.self, Verify.self, Reproduce.self, Clean.self, Eval.self,
                       Generate.self, Inspect.self, Tokenize.self, Serve.self, Bench.self]
     )

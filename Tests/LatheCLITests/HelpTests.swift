@@ -24,6 +24,19 @@ import Testing
         #expect(result.stdout.contains("kernels"))
     }
 
+    /// `lathe --version`: the version, then the OpenBLAS kernels in the form `make test` reads to run its tests on
+    /// them (`OpenBLAS <core> kernels…`).
+    @Test func versionNamesTheKernels() throws {
+        let result = try CLI.run(["--version"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "0.1.0")
+        let kernels = lines.dropFirst().first ?? ""
+        let core = kernels.hasPrefix("OpenBLAS ") ? kernels.dropFirst(9).prefix { $0 != " " } : ""
+        #expect(!core.isEmpty && core.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && kernels.contains("\(core) kernels"),
+                "second line \(kernels)")
+    }
+
     @Test func unknownSubcommandFailsWithMessage() throws {
         let result = try CLI.run(["frobnicate"])
         #expect(result.status != 0)
