@@ -41,4 +41,12 @@ static inline __attribute__((always_inline)) __m256 lathe_half_lanes(const uint8
 /// Bytes of one block of each `lathe_weight_type`: Q4_0, Q4_1, Q8_0.
 static const int64_t lathe_block_bytes[3] = {18, 20, 34};
 
+/// Where row `row` of a tile starts: rows at or past `end` (a tile's spare rows) repeat row `end − 1`, computed and
+/// not stored; row r is stored at `order[r]` when `order` is not NULL.
+static inline const uint8_t *lathe_tile_row(const uint8_t *base, int64_t row_bytes, const int32_t *order, int64_t row,
+                                            int64_t end) {
+    if (row >= end) row = end - 1;
+    return base + (order ? (int64_t)order[row] : row) * row_bytes;
+}
+
 #endif

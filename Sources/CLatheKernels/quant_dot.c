@@ -248,10 +248,7 @@ static void tiles_simd(const tile_function shapes[4], lathe_weight_type type, co
     }
     for (int64_t r0 = first; r0 < end; r0 += R) {
         const uint8_t *rows[8];
-        for (int r = 0; r < R; r++) {
-            int64_t row = r0 + r < end ? r0 + r : end - 1;  // spare rows repeat the last (computed, not stored)
-            rows[r] = base + (order ? (int64_t)order[row] : row) * row_bytes;
-        }
+        for (int r = 0; r < R; r++) rows[r] = lathe_tile_row(base, row_bytes, order, r0 + r, end);
         int32_t offsets[8];
         int gatherable = 1;
         for (int i = 0; i < 8; i++) {

@@ -126,10 +126,7 @@ lathe_q8_wide_tiles(lathe_weight_type type, const uint8_t *base, int64_t row_byt
     }
     for (int64_t r0 = first; r0 < end; r0 += ROWS) {
         const uint8_t *rows[4];
-        for (int r = 0; r < ROWS; r++) {
-            int64_t row = r0 + r < end ? r0 + r : end - 1;  // spare rows repeat the last (computed, not stored)
-            rows[r] = base + (order ? (int64_t)order[row] : row) * row_bytes;
-        }
+        for (int r = 0; r < ROWS; r++) rows[r] = lathe_tile_row(base, row_bytes, order, r0 + r, end);
         __m512 result[4];
         wide_tiles[type](rows, lanes, blocks, order ? 0 : ROWS * row_bytes, result);  // prefetch the next tile's rows
         for (int r = 0; r < ROWS && r0 + r < end; r++) {
