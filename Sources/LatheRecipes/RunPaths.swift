@@ -14,15 +14,15 @@ public enum RunPaths {
             RecipeError.invalid(file: file, line: line, key: "output_dir",
                                 message: "\"\(outputDir)\" \(why); runs are written only inside \(root)/, e.g. Checkpoints/my-run")
         }
-        guard candidate.hasPrefix(root + "/") else { throw refuse("is outside the project's Checkpoints/ directory") }
+        guard isInside(candidate, root) else { throw refuse("is outside the project's Checkpoints/ directory") }
         // Components that do not exist yet cannot be symlinks; the deepest existing one must resolve inside Checkpoints.
         var existing = candidate
-        while existing.count > root.count, !exists(existing) {
+        while existing.utf8.count > root.utf8.count, !exists(existing) {
             existing = parent(existing)
         }
-        if existing.count > root.count {
+        if existing.utf8.count > root.utf8.count {
             guard let real = realPath(existing), let realRoot = realPath(root),
-                  real == realRoot || real.hasPrefix(realRoot + "/") else {
+                  real.utf8.elementsEqual(realRoot.utf8) || isInside(real, realRoot) else {
                 throw refuse("leads through a symbolic link outside the project's Checkpoints/ directory")
             }
         }
@@ -40,11 +40,20 @@ public enum RunPaths {
         return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
-    /// `path` relative to `directory` when it lies inside it (both made absolute lexically first), else nil.
+    /// `path` relative to `directory` when it lies strictly inside it (both normalised lexically first), else nil.
     public static func relative(_ path: String, to directory: String) -> String? {
-        let base = normalize(directory) + "/"
-        let full = normalize(path)
-        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : nil
+        let (full, base) = (normalize(path), normalize(directory))
+        guard isInside(full, base) else { return nil }
+        let prefix = base.utf8.count + (base.hasSuffix("/") ? 0 : 1)
+        return String(decoding: Array(full.utf8)[prefix...], as: UTF8.self)
+    }
+
+    /// Whether normalised `path` lies strictly below normalised `directory`. Bytes, not `String` comparison:
+    /// a file system tells "é" from "e\u{301}", and `String` calls them equal.
+    static func isInside(_ path: String, _ directory: String) -> Bool {
+        let base = Array(directory.utf8) + (directory.hasSuffix("/") ? [] : [UInt8(ascii: "/")])
+        let full = Array(path.utf8)
+        return full.count > base.count && full.starts(with: base)
     }
 
     static func parent(_ path: String) -> String {
