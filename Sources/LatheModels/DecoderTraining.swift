@@ -105,53 +105,49 @@ extension DecoderModel {
         let vocab = tokenRows?.rows.vocab ?? config.vocabSize
         let s = ws.scratch
         let rows = targets.indices.filter { targets[$0] >= 0 }
-        var gathered = [Float](repeating: 0, count: chunkRows * c)        // (chunk, C)
         var gatheredTargets = [Int32](repeating: -1, count: chunkRows)    // (chunk)
-        var logits = [Float](repeating: 0, count: chunkRows * vocab)      // (chunk, V)
-        var losses = [Float](repeating: 0, count: chunkRows)              // (chunk)
-        var dGathered = [Float](repeating: 0, count: chunkRows * c)       // (chunk, C)
         let cap = config.finalLogitSoftcap.map { Float($0) }
-        var capped = [Float](repeating: 0, count: cap == nil ? 0 : chunkRows * vocab)  // (chunk, V) soft-capped logits
+        // One allocation kept by the workspace, carved into the chunk's buffers.
+        let logitsCount = chunkRows * vocab
+        let gathered = ws.lossChunk.floats(2 * chunkRows * c + chunkRows + (cap == nil ? 1 : 2) * logitsCount)
+        let dGathered = gathered + chunkRows * c                           // (chunk, C)
+        let losses = dGathered + chunkRows * c                             // (chunk)
+        let logits = losses + chunkRows                                    // (chunk, V)
+        let capped = logits + logitsCount                                  // (chunk, V) soft-capped logits, with a cap
         s.dNormed.update(repeating: 0, count: n * c)
         var lossSum = 0.0
         let head = base.matrix(weights.layout.lmHead)
         let span = OpProfiler.begin()   // the head's product and its input gradient: 4·C·V per target row
         for start in stride(from: 0, to: rows.count, by: chunkRows) {
-            let chunk = Array(rows[start..<min(start + chunkRows, rows.count)])
+            let chunk = rows[start..<min(start + chunkRows, rows.count)]
             for (i, row) in chunk.enumerated() {
-                gathered.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * c).update(from: ws.finalNormed + row * c, count: c) }
+                (gathered + i * c).update(from: ws.finalNormed + row * c, count: c)
                 gatheredTargets[i] = targets[row]
             }
             let m = chunk.count
             if let tokenRows {
-                logits.withUnsafeMutableBufferPointer { lp in
-                    headWithTokenRows(gathered, rows: m, lp.baseAddress!, base, tokenRows.rows, tokenRows.parameters)
+                headWithTokenRows(gathered, rows: m, logits, base, tokenRows.rows, tokenRows.parameters)
+            } else {
+                lmHead(gathered, rows: m, logits, base)
+            }
+            if cap != nil { capped.update(from: logits, count: m * vocab) }
+            crossEntropyForwardBackward(losses, logits, logits, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
+            if let cap { softcapBackward(logits, capped, cap: cap, count: m * vocab) }
+            for i in 0..<m { lossSum += Double(losses[i]) }
+            dGathered.update(repeating: 0, count: m * c)
+            if let tokenRows {
+                let table = tokenRows.rows
+                table.headBackward(dGathered, grads, logits, gathered, rows: m, tokenRows.parameters)
+                if table.firstRow > 0 {
+                    // The base head's columns, packed (m, V), for its input gradient.
+                    narrowRows(logits, rows: m, from: vocab, to: table.firstRow)
+                    head.inputGradient(dGathered, logits, rows: m, out: table.firstRow, in: c, accumulate: true)
                 }
             } else {
-                lmHead(gathered, rows: m, &logits, base)
-            }
-            if cap != nil { capped.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: m * vocab) } }
-            logits.withUnsafeMutableBufferPointer { lp in
-                crossEntropyForwardBackward(&losses, lp.baseAddress!, lp.baseAddress!, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
-                if let cap { softcapBackward(lp.baseAddress!, capped, cap: cap, count: m * vocab) }
-            }
-            for i in 0..<m { lossSum += Double(losses[i]) }
-            dGathered.withUnsafeMutableBufferPointer { dg in
-                dg.update(repeating: 0)
-                guard let tokenRows else {
-                    return head.inputGradient(dg.baseAddress!, logits, rows: m, out: vocab, in: c, accumulate: true)
-                }
-                let (table, parameters) = (tokenRows.rows, tokenRows.parameters)
-                logits.withUnsafeMutableBufferPointer { lp in
-                    table.headBackward(dg.baseAddress!, grads, lp.baseAddress!, gathered, rows: m, parameters)
-                    guard table.firstRow > 0 else { return }
-                    // The base head's columns, packed (m, V), for its input gradient.
-                    narrowRows(lp.baseAddress!, rows: m, from: vocab, to: table.firstRow)
-                    head.inputGradient(dg.baseAddress!, lp.baseAddress!, rows: m, out: table.firstRow, in: c, accumulate: true)
-                }
+                head.inputGradient(dGathered, logits, rows: m, out: vocab, in: c, accumulate: true)
             }
             for (i, row) in chunk.enumerated() {
-                dGathered.withUnsafeBufferPointer { (s.dNormed + row * c).update(from: $0.baseAddress! + i * c, count: c) }
+                (s.dNormed + row * c).update(from: dGathered + i * c, count: c)
             }
         }
         OpProfiler.end(span, .lmHead, flops: Double(4 * rows.count * c * vocab))

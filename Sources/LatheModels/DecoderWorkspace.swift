@@ -17,6 +17,8 @@ public final class DecoderWorkspace {
     let scratch: LayerScratch
     /// The fp32 tile quantised base matrices are dequantised into.
     let tile = TileScratch()
+    /// The loss pass's chunk buffers (gathered rows, logits, their gradients), kept from step to step.
+    let lossChunk = GrowingBuffer()
 
     private var allocations: [UnsafeMutablePointer<Float>] = []
     /// Bytes held by the workspace.
