@@ -107,13 +107,13 @@ extension DecoderModel {
         let rows = targets.indices.filter { targets[$0] >= 0 }
         var gatheredTargets = [Int32](repeating: -1, count: chunkRows)    // (chunk)
         let cap = config.finalLogitSoftcap.map { Float($0) }
-        // One allocation kept by the workspace, carved into the chunk's buffers.
-        let logitsCount = chunkRows * vocab
-        let gathered = ws.lossChunk.floats(2 * chunkRows * c + chunkRows + (cap == nil ? 1 : 2) * logitsCount)
+        // One allocation kept by the workspace, carved into the chunk's buffers (the logits first, at its aligned start).
+        let logitsCount = chunkRows * vocab, cappedCount = cap == nil ? 0 : logitsCount
+        let logits = ws.lossChunk.floats(logitsCount + cappedCount + 2 * chunkRows * c + chunkRows)   // (chunk, V)
+        let capped = logits + logitsCount                                  // (chunk, V) soft-capped logits, with a cap
+        let gathered = capped + cappedCount                                // (chunk, C)
         let dGathered = gathered + chunkRows * c                           // (chunk, C)
         let losses = dGathered + chunkRows * c                             // (chunk)
-        let logits = losses + chunkRows                                    // (chunk, V)
-        let capped = logits + logitsCount                                  // (chunk, V) soft-capped logits, with a cap
         s.dNormed.update(repeating: 0, count: n * c)
         var lossSum = 0.0
         let head = base.matrix(weights.layout.lmHead)
