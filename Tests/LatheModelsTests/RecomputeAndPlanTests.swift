@@ -24,6 +24,10 @@ import Testing
             let loss = try model.trainingStep(batch, targets: targets, adapter: adapter, gradients: &gradients,
                                               lossScale: 1 / 22, dropoutKey: 5, workspace: workspace)
             results.append((loss.lossSum, gradients, workspace.byteCount))
+            // The plan and `bench train` count a workspace without building it: the count is what gets built.
+            let counted = DecoderWorkspace.trainingBytes(config: model.config, lora: layout, rows: 24, recompute: recompute)
+            #expect(counted.activations + counted.workspace == workspace.byteCount)
+            #expect(counted.activations > 0 && counted.workspace > 0)
         }
         #expect(results[0].0 == results[1].0)
         #expect(results[0].1 == results[1].1)
