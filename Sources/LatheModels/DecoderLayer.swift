@@ -84,8 +84,8 @@ struct LayerScratch {
 struct AdaptedProjection {
     let view: LoRAView
     let u: UnsafeMutablePointer<Float>      // (N, r)
-    let dA: UnsafeMutablePointer<Float>     // (r, in)
-    let dB: UnsafeMutablePointer<Float>     // (out, r)
+    let dA: UnsafeMutablePointer<Float>?    // (r, in); nil in a forward-only pass
+    let dB: UnsafeMutablePointer<Float>?    // (out, r); nil in a forward-only pass
     var dora: DoRAView? = nil
 }
 

@@ -52,6 +52,63 @@ extension DecoderModel {
         }
     }
 
+    /// The summed cross-entropy of the rows whose `targets` are ≥ 0 under `adapter`, forward only and with dropout
+    /// off, as PEFT computes an evaluation loss after `model.eval()`: the held-out loss. The same ops as
+    /// `trainingStep`'s forward and loss, so without dropout the same sum bit for bit, at a third of its work and in
+    /// a workspace of one layer's activations (`DecoderWorkspace(evaluating:lora:rows:)`).
+    public func evaluationLoss(_ batch: Batch, targets: [Int32], adapter: LoRAAdapter, workspace ws: DecoderWorkspace,
+                               lmHeadChunk: Int = 128) throws -> StepLoss {
+        let n = batch.tokens.count
+        precondition(targets.count == n && ws.rows >= n && ws.loraU.count == adapter.layout.entries.count)
+        let vocab = adapter.tokens?.vocab ?? config.vocabSize
+        try validate(batch.tokens, vocab: vocab)
+        try validate(targets.filter { $0 >= 0 }, vocab: vocab)
+        try validateMagnitudes(adapter)
+        return weights.withBase(ws.tile) { base in
+            adapter.parameters.withUnsafeBufferPointer { lora in
+                let adapters = layerAdapters(adapter, lora.baseAddress!, nil, ws, base, dropoutKey: 0)
+                let tokenRows = adapter.tokens.map { (rows: $0, parameters: lora.baseAddress!) }
+                return batch.withPointers { tokens, positions, source in
+                    forwardLayers(tokens, positions: positions, n: n, base, ws: ws, attention: { _ in source },
+                                  adapters: { adapters[$0] }, tokenRows: tokenRows)
+                    return loss(targets, base, ws, chunkRows: lmHeadChunkRows(lmHeadChunk), tokenRows: tokenRows)
+                }
+            }
+        }
+    }
+
+    /// Cross-entropy over the rows that have a target, through the LM head in chunks of `chunkRows` rows, without a
+    /// gradient: `lossAndHiddenGradient`'s forward half.
+    private func loss(_ targets: [Int32], _ base: FrozenBase, _ ws: DecoderWorkspace, chunkRows: Int,
+                      tokenRows: (rows: TokenRows, parameters: UnsafePointer<Float>)?) -> StepLoss {
+        let c = config.hiddenSize
+        let vocab = tokenRows?.rows.vocab ?? config.vocabSize
+        let rows = targets.indices.filter { targets[$0] >= 0 }
+        var gatheredTargets = [Int32](repeating: -1, count: chunkRows)    // (chunk)
+        let logits = ws.lossChunk.floats(chunkRows * vocab + chunkRows * c + chunkRows)   // (chunk, V)
+        let gathered = logits + chunkRows * vocab                          // (chunk, C)
+        let losses = gathered + chunkRows * c                              // (chunk)
+        var lossSum = 0.0
+        let span = OpProfiler.begin()   // the head's product: 2·C·V per target row
+        for start in stride(from: 0, to: rows.count, by: chunkRows) {
+            let chunk = rows[start..<min(start + chunkRows, rows.count)]
+            for (i, row) in chunk.enumerated() {
+                (gathered + i * c).update(from: ws.finalNormed + row * c, count: c)
+                gatheredTargets[i] = targets[row]
+            }
+            let m = chunk.count
+            if let tokenRows {
+                headWithTokenRows(gathered, rows: m, logits, base, tokenRows.rows, tokenRows.parameters)
+            } else {
+                lmHead(gathered, rows: m, logits, base)
+            }
+            crossEntropyForward(losses, logits, gatheredTargets, n: m, v: vocab)
+            for i in 0..<m { lossSum += Double(losses[i]) }
+        }
+        OpProfiler.end(span, .lmHead, flops: Double(2 * rows.count * c * vocab))
+        return StepLoss(lossSum: lossSum, targetCount: rows.count)
+    }
+
     /// Rows per LM-head chunk: a quantised head is dequantised twice per chunk, so it takes chunks of at least
     /// `quantizedLMHeadChunk` rows (fewer passes over the (V, C) head for a larger (chunk, V) logits buffer).
     func lmHeadChunkRows(_ requested: Int) -> Int {
@@ -66,7 +123,8 @@ extension DecoderModel {
     /// gradients go. A fused adapter (Phi-3's qkv_proj) gives each part (q, k, v) the shared A, its own rows of B
     /// and the same dropout mask and u: the parts' dA sum into the one A gradient, their dB fill disjoint rows.
     /// A DoRA entry's row norms ‖W + s·B·A‖ are computed here, once per step, for its parts' rows of m.
-    private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>,
+    /// Without `grads` (a forward-only pass) nothing says where gradients go, and dropout is off (PEFT's `eval()`).
+    private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>?,
                                _ ws: DecoderWorkspace, _ base: FrozenBase, dropoutKey: UInt64) -> [LayerAdapters] {
         var doraIndex = 0
         var result = Array(repeating: LayerAdapters.none, count: config.layerCount)
@@ -75,9 +133,10 @@ extension DecoderModel {
             let key = CounterRandom.key(dropoutKey, UInt64(entry.layer), UInt64(entry.module.slot))
             for part in entry.parts {
                 let b = entry.b + part.firstRow * rank
-                let view = LoRAView(a: parameters + entry.a, b: parameters + b, rank: rank,
-                                    scale: adapter.config.scale, dropout: Float(adapter.config.dropout), dropoutKey: key)
-                var projection = AdaptedProjection(view: view, u: ws.loraU[index], dA: grads + entry.a, dB: grads + b)
+                let view = LoRAView(a: parameters + entry.a, b: parameters + b, rank: rank, scale: adapter.config.scale,
+                                    dropout: grads == nil ? 0 : Float(adapter.config.dropout), dropoutKey: key)
+                var projection = AdaptedProjection(view: view, u: ws.loraU[index], dA: grads.map { $0 + entry.a },
+                                                   dB: grads.map { $0 + b })
                 if let m = entry.magnitude {
                     let buffers = ws.dora[doraIndex]
                     let (norm, rowScale) = (buffers.norm + part.firstRow, buffers.rowScale + part.firstRow)
@@ -85,7 +144,7 @@ extension DecoderModel {
                                  b: view.b, a: view.a, rank: rank, scale: view.scale, out: part.rows, in: entry.inFeatures)
                     for j in 0..<part.rows { rowScale[j] = parameters[m + part.firstRow + j] / norm[j] }
                     projection.dora = DoRAView(magnitude: parameters + m + part.firstRow, norm: norm, rowScale: rowScale,
-                                               z: buffers.z + part.firstRow * ws.rows, dMagnitude: grads + m + part.firstRow)
+                                               z: buffers.z + part.firstRow * ws.rows, dMagnitude: grads.map { $0 + m + part.firstRow })
                 }
                 result[entry.layer][part.module] = projection
             }

@@ -39,6 +39,13 @@ public final class DecoderWorkspace {
         self.init(config: config, rank: 0, adapters: 0, rows: n, training: false)
     }
 
+    /// A forward-only workspace for a model with adapters (`DecoderModel.evaluationLoss`): one set of layer
+    /// activations shared by every layer, each adapter's `u` and DoRA's buffers, no backward buffers.
+    public convenience init(evaluating config: ModelConfig, lora: LoRALayout, rows n: Int) {
+        self.init(config: config, rank: lora.rank, adapters: lora.entries.count, rows: n, training: false,
+                  recompute: false, doraRows: Self.doraRows(lora), count: nil)
+    }
+
     /// Bytes a training workspace of `rows` rows would hold, split into the layers' saved activations and the rest
     /// (work buffers, final norm, adapter `u`s), without allocating it: the sizes `init` allocates, counted.
     public static func trainingBytes(config: ModelConfig, lora: LoRALayout, rows n: Int,
