@@ -17,10 +17,7 @@ extension DecoderModel {
                              lmHeadChunk: Int = 128) throws -> StepLoss {
         let n = batch.tokens.count
         precondition(targets.count == n && ws.rows >= n && ws.keepsActivations && gradients.count == adapter.parameterCount)
-        let vocab = adapter.tokens?.vocab ?? config.vocabSize
-        try validate(batch.tokens, vocab: vocab)
-        try validate(targets.filter { $0 >= 0 }, vocab: vocab)
-        try validateMagnitudes(adapter)
+        try validate(batch, targets: targets, adapter: adapter)
         return weights.withBase(ws.tile) { base in
             adapter.parameters.withUnsafeBufferPointer { lora in
                 gradients.withUnsafeMutableBufferPointer { grads in
@@ -60,10 +57,7 @@ extension DecoderModel {
                                lmHeadChunk: Int = 128) throws -> StepLoss {
         let n = batch.tokens.count
         precondition(targets.count == n && ws.rows >= n && ws.loraU.count == adapter.layout.entries.count)
-        let vocab = adapter.tokens?.vocab ?? config.vocabSize
-        try validate(batch.tokens, vocab: vocab)
-        try validate(targets.filter { $0 >= 0 }, vocab: vocab)
-        try validateMagnitudes(adapter)
+        try validate(batch, targets: targets, adapter: adapter)
         return weights.withBase(ws.tile) { base in
             adapter.parameters.withUnsafeBufferPointer { lora in
                 let adapters = layerAdapters(adapter, lora.baseAddress!, nil, ws, base, dropoutKey: 0)
@@ -92,21 +86,39 @@ extension DecoderModel {
         let span = OpProfiler.begin()   // the head's product: 2·C·V per target row
         for start in stride(from: 0, to: rows.count, by: chunkRows) {
             let chunk = rows[start..<min(start + chunkRows, rows.count)]
-            for (i, row) in chunk.enumerated() {
-                (gathered + i * c).update(from: ws.finalNormed + row * c, count: c)
-                gatheredTargets[i] = targets[row]
-            }
+            chunkLogits(chunk, targets, &gatheredTargets, gathered: gathered, logits: logits, base, ws, tokenRows: tokenRows)
             let m = chunk.count
-            if let tokenRows {
-                headWithTokenRows(gathered, rows: m, logits, base, tokenRows.rows, tokenRows.parameters)
-            } else {
-                lmHead(gathered, rows: m, logits, base)
-            }
             crossEntropyForward(losses, logits, gatheredTargets, n: m, v: vocab)
             for i in 0..<m { lossSum += Double(losses[i]) }
         }
         OpProfiler.end(span, .lmHead, flops: Double(2 * rows.count * c * vocab))
         return StepLoss(lossSum: lossSum, targetCount: rows.count)
+    }
+
+    /// Checks a pass's tokens and targets against the adapter's vocabulary, and its DoRA magnitudes.
+    private func validate(_ batch: Batch, targets: [Int32], adapter: LoRAAdapter) throws {
+        let vocab = adapter.tokens?.vocab ?? config.vocabSize
+        try validate(batch.tokens, vocab: vocab)
+        try validate(targets.filter { $0 >= 0 }, vocab: vocab)
+        try validateMagnitudes(adapter)
+    }
+
+    /// The logits (m, V) of `chunk`'s rows of the final hidden state: gathers the rows into `gathered (m, C)` and
+    /// their targets into `gatheredTargets`, then runs the LM head (with the adapter's new-token rows, if any).
+    private func chunkLogits(_ chunk: ArraySlice<Int>, _ targets: [Int32], _ gatheredTargets: inout [Int32],
+                             gathered: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
+                             _ base: FrozenBase, _ ws: DecoderWorkspace,
+                             tokenRows: (rows: TokenRows, parameters: UnsafePointer<Float>)?) {
+        let c = config.hiddenSize
+        for (i, row) in chunk.enumerated() {
+            (gathered + i * c).update(from: ws.finalNormed + row * c, count: c)
+            gatheredTargets[i] = targets[row]
+        }
+        if let tokenRows {
+            headWithTokenRows(gathered, rows: chunk.count, logits, base, tokenRows.rows, tokenRows.parameters)
+        } else {
+            lmHead(gathered, rows: chunk.count, logits, base)
+        }
     }
 
     /// Rows per LM-head chunk: a quantised head is dequantised twice per chunk, so it takes chunks of at least
@@ -179,16 +191,8 @@ extension DecoderModel {
         let span = OpProfiler.begin()   // the head's product and its input gradient: 4·C·V per target row
         for start in stride(from: 0, to: rows.count, by: chunkRows) {
             let chunk = rows[start..<min(start + chunkRows, rows.count)]
-            for (i, row) in chunk.enumerated() {
-                (gathered + i * c).update(from: ws.finalNormed + row * c, count: c)
-                gatheredTargets[i] = targets[row]
-            }
+            chunkLogits(chunk, targets, &gatheredTargets, gathered: gathered, logits: logits, base, ws, tokenRows: tokenRows)
             let m = chunk.count
-            if let tokenRows {
-                headWithTokenRows(gathered, rows: m, logits, base, tokenRows.rows, tokenRows.parameters)
-            } else {
-                lmHead(gathered, rows: m, logits, base)
-            }
             if cap != nil { capped.update(from: logits, count: m * vocab) }
             crossEntropyForwardBackward(losses, logits, logits, gatheredTargets, dLoss: lossScale, n: m, v: vocab)
             if let cap { softcapBackward(logits, capped, cap: cap, count: m * vocab) }
