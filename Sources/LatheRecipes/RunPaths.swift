@@ -42,18 +42,18 @@ public enum RunPaths {
 
     /// `path` relative to `directory` when it lies strictly inside it (both normalised lexically first), else nil.
     public static func relative(_ path: String, to directory: String) -> String? {
-        let (full, base) = (normalize(path), normalize(directory))
-        guard isInside(full, base) else { return nil }
-        let prefix = base.utf8.count + (base.hasSuffix("/") ? 0 : 1)
-        return String(decoding: Array(full.utf8)[prefix...], as: UTF8.self)
+        below(normalize(path), normalize(directory)).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Whether normalised `path` lies strictly below normalised `directory`. Bytes, not `String` comparison:
-    /// a file system tells "é" from "e\u{301}", and `String` calls them equal.
-    static func isInside(_ path: String, _ directory: String) -> Bool {
+    /// Whether normalised `path` lies strictly below normalised `directory`.
+    static func isInside(_ path: String, _ directory: String) -> Bool { below(path, directory) != nil }
+
+    /// The bytes of normalised `path` after normalised `directory` and its slash, when non-empty, else nil. Bytes,
+    /// not `String` comparison: a file system tells "é" from "e\u{301}", and `String` calls them equal.
+    private static func below(_ path: String, _ directory: String) -> ArraySlice<UInt8>? {
         let base = Array(directory.utf8) + (directory.hasSuffix("/") ? [] : [UInt8(ascii: "/")])
         let full = Array(path.utf8)
-        return full.count > base.count && full.starts(with: base)
+        return full.count > base.count && full.starts(with: base) ? full[base.count...] : nil
     }
 
     static func parent(_ path: String) -> String {
