@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Every buffer a decoder forward (and a LoRA training step's backward) uses, sized once for N = B·T rows.
 /// Training keeps each layer's activations for the backward; inference reuses one set for every layer, the
 /// residual stream updated in place. Buffers are raw pointers owned by the workspace, so the layer reads as a
@@ -82,8 +85,7 @@ public final class DecoderWorkspace {
         func buffer(_ size: Int) -> UnsafeMutablePointer<Float> {
             floats += max(size, 1)
             if let count { return count(max(size, 1), activation) }
-            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(size, 1))
-            pointer.initialize(repeating: 0, count: max(size, 1))
+            let pointer = zeroedFloats(max(size, 1))
             allocations.append(pointer)
             return pointer
         }
@@ -142,6 +144,18 @@ public final class DecoderWorkspace {
     }
 
     deinit {
-        for pointer in allocations { pointer.deallocate() }
+        for pointer in allocations { free(pointer) }
     }
+}
+
+/// `count` zeroed floats from `calloc`, released with `free`. Pages fresh from the kernel are already zero and calloc
+/// does not clear them again, so a large buffer costs nothing until first written, and its page faults are taken by
+/// whichever thread writes it first, inside the parallel ops, instead of serially when the workspace is built
+/// (`initialize(repeating:)` touched all of a 1.7 GB training workspace on one thread before the first step).
+/// A failed allocation stops the process as Swift's own allocator does.
+private func zeroedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    guard let raw = calloc(count, MemoryLayout<Float>.stride) else {
+        preconditionFailure("out of memory: \(count) floats for the decoder workspace")
+    }
+    return raw.bindMemory(to: Float.self, capacity: count)
 }
