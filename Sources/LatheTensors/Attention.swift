@@ -47,11 +47,14 @@ private struct GroupView {
         }
     }
 
-    /// The inverse of `stack`: `target` rows `i0 ..< i0 + rows` of the group's heads = `stacked`.
-    func unstack(_ stacked: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, i0: Int, rows: Int, headDim d: Int) {
+    /// The inverse of `stack`: `target` rows `i0 ..< i0 + rows` of the group's heads = `stacked`, each stacked row
+    /// multiplied by its entry of `scales` (group · rows) when given.
+    func unstack(_ stacked: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, i0: Int, rows: Int, headDim d: Int,
+                 scales: UnsafePointer<Float>? = nil) {
         for j in 0..<group {
             for r in 0..<rows {
-                (target + qOffset + (i0 + r) * qStride + j * d).update(from: stacked + (j * rows + r) * d, count: d)
+                let (from, to) = (stacked + (j * rows + r) * d, target + qOffset + (i0 + r) * qStride + j * d)
+                if let scales { scaled(from, by: scales[j * rows + r], into: to, d) } else { to.update(from: from, count: d) }
             }
         }
     }
@@ -92,11 +95,13 @@ func checkAttentionShape(batch: Int, tokens: Int, heads: Int, kvHeads: Int, head
 
 /// Turns one block of scaled scores `p (rows, width)` (column c is key `lo + c`) into probabilities in place:
 /// masked keys (after the query, in another segment, or before `windowStart[i]` when windowed) get 0.
-/// With `lse` nil the row log-sum-exp is computed and written to `lseOut`; otherwise probabilities are
-/// recomputed as exp(score − lse).
+/// With `lse` nil (the forward) each row becomes exp(score − max), its log-sum-exp is written to `lseOut` and the
+/// inverse of its sum to `inverseSums`: the forward divides the row's output (D values) by the sum instead of the
+/// row's `width` probabilities. With `lse` given (the backward), probabilities are recomputed as exp(score − lse).
 private func probabilities(_ p: UnsafeMutablePointer<Float>, rows: Int, width: Int, firstRow: Int, lo: Int,
                            segments: UnsafePointer<Int32>?, windowStart: UnsafePointer<Int>?,
-                           lse: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?) {
+                           lse: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?,
+                           inverseSums: UnsafeMutablePointer<Float>?) {
     for r in 0..<rows {
         let i = firstRow + r, row = p + r * width
         let visible = i - lo + 1   // columns 0..<visible hold keys lo...i
@@ -113,10 +118,7 @@ private func probabilities(_ p: UnsafeMutablePointer<Float>, rows: Int, width: I
             let m = maximum(row, visible)
             let sum = expShiftedInPlace(row, shift: m, visible)
             lseOut![r] = m + log(sum)
-            let inverse = Vector8(repeating: 1 / sum)
-            var c = 0
-            while c + 8 <= visible { store8(load8(row + c) * inverse, row + c); c += 8 }
-            while c < visible { row[c] *= inverse[0]; c += 1 }
+            inverseSums![r] = 1 / sum
         }
         (row + visible).update(repeating: 0, count: width - visible)
     }
@@ -151,11 +153,12 @@ public func attentionForward(
         Parallel.forEachChunk(batch * kvHeads * blockOrder.count) { tasks in
             let (out, logSumExp, q, k, v, segments) = shared.value
             let stackedRows = group * blockRows
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: stackedRows * (t + 2 * d))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: stackedRows * (t + 2 * d + 1))
             defer { scratch.deallocate() }
             let scores = scratch                               // (group · rows, ≤ T)
             let qs = scratch + stackedRows * t                 // (group · rows, D) the group's queries
-            let outs = qs + stackedRows * d                    // (group · rows, D) their outputs
+            let outs = qs + stackedRows * d                    // (group · rows, D) their unnormalised outputs
+            let inverseSums = outs + stackedRows * d           // (group · rows) 1 / Σ exp(score − max) of each row
             for task in tasks {
                 let (b, g) = (task / blockOrder.count / kvHeads, task / blockOrder.count % kvHeads)
                 let i0 = blockOrder[task % blockOrder.count] * blockRows, rows = min(blockRows, t - i0)
@@ -168,10 +171,11 @@ public func attentionForward(
                     for j in 0..<group {
                         probabilities(scores + j * rows * width, rows: rows, width: width, firstRow: i0, lo: lo,
                                       segments: segments.map { $0 + b * t }, windowStart: window == nil ? nil : first.baseAddress,
-                                      lse: nil, lseOut: logSumExp + (b * heads + g * group + j) * t + i0)
+                                      lse: nil, lseOut: logSumExp + (b * heads + g * group + j) * t + i0,
+                                      inverseSums: inverseSums + j * rows)
                     }
                     sgemm(.none, .none, m, d, width, 1, scores, width, view.v + lo * kvs, kvs, 0, outs, d)
-                    view.unstack(outs, into: out, i0: i0, rows: rows, headDim: d)
+                    view.unstack(outs, into: out, i0: i0, rows: rows, headDim: d, scales: inverseSums)
                 }
             }
         }
@@ -238,7 +242,7 @@ public func attentionBackward(
                         for j in 0..<group {
                             probabilities(p + j * rows * width, rows: rows, width: width, firstRow: i0, lo: lo,
                                           segments: segments.map { $0 + b * t }, windowStart: window == nil ? nil : first.baseAddress,
-                                          lse: logSumExp + (b * heads + g * group + j) * t + i0, lseOut: nil)
+                                          lse: logSumExp + (b * heads + g * group + j) * t + i0, lseOut: nil, inverseSums: nil)
                         }
                         // dv[keys] += Pᵀ dOut, summed over the group's heads by the one product
                         sgemm(.transposed, .none, width, d, m, 1, p, width, dOuts, d, 1, dvGroup + lo * kvs, kvs)

@@ -126,13 +126,19 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, shift: Float, _ count: 
     expShifted(x, into: x, shift: shift, count)
 }
 
+/// `y[i] = x[i] · factor` over `count` values. `y` may be `x`.
+@inline(__always)
+func scaled(_ x: UnsafePointer<Float>, by factor: Float, into y: UnsafeMutablePointer<Float>, _ count: Int) {
+    let f = Vector8(repeating: factor)
+    var i = 0
+    while i + 8 <= count { store8(load8(x + i) * f, y + i); i += 8 }
+    while i < count { y[i] = x[i] * factor; i += 1 }
+}
+
 /// `x[i] *= factor` over `count` values.
 @inline(__always)
 func scaleInPlace(_ x: UnsafeMutablePointer<Float>, _ factor: Float, _ count: Int) {
-    let f = Vector8(repeating: factor)
-    var i = 0
-    while i + 8 <= count { store8(load8(x + i) * f, x + i); i += 8 }
-    while i < count { x[i] *= factor; i += 1 }
+    scaled(x, by: factor, into: x, count)
 }
 
 /// `e^x` for eight lanes, relative error about 2e-7 for x in [−87, 88]; −∞ and anything below −87.3 give 0.
