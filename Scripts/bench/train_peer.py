@@ -22,6 +22,7 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=32)
+    parser.add_argument("--dropout", type=float, default=0.0, help="lora_dropout")
     parser.add_argument("--recompute", action="store_true",
                         help="gradient checkpointing per decoder layer (non-reentrant), as `train.recompute: true`")
     args = parser.parse_args()
@@ -35,7 +36,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     base = load_causal_lm(args.gguf, torch)
-    config = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=0.0, task_type="CAUSAL_LM",
+    config = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout, task_type="CAUSAL_LM",
                         target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     if args.recompute:
         base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

@@ -22,6 +22,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Timed optimizer steps (after one warm-up step).") var steps = 3
     @Option(help: "LoRA rank.") var rank = 16
     @Option(help: "LoRA alpha.") var alpha = 32.0
+    @Option(help: "LoRA dropout on the adapters' inputs (the peer's lora_dropout).") var dropout = 0.0
     @Flag(help: "Skip the Python peer.") var noPeer = false
     @Flag(help: "Recompute each layer's forward inside its backward (train.recompute: true); the peer turns on transformers' gradient checkpointing, its equivalent.")
     var recompute = false
@@ -40,7 +41,7 @@ struct BenchTrain: ParsableCommand {
         let loaded = try ModelLoader.load(model, format: chosen)
         let llama = DecoderModel(weights: loaded.weights, rope: loaded.rope)
         let c = loaded.config
-        let lora = LoRAConfig(rank: rank, alpha: alpha, targets: LoRAConfig.Module.allCases)
+        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, targets: LoRAConfig.Module.allCases)
         let adapter = try LoRAAdapter(config: lora, model: c, seed: 0)
         var random = SplitMix64(seed: 0)
         let tokens = (0..<(batch * length)).map { _ in Int32(random.next() % UInt64(c.vocabSize)) }
@@ -78,7 +79,8 @@ struct BenchTrain: ParsableCommand {
         let flops = Self.flopsPerToken(c, length: length)
         let mfu = tokensPerSecond * flops / (rate * 1e9)
         let held = loaded.weights.keepsMatricesQuantized ? "kept \(chosen == .auto ? "in the file's form" : chosen.rawValue)" : "fp32"
-        print("model \(model)  B=\(batch) T=\(length)\(recompute ? " recompute" : "") LoRA r=\(rank) α=\(format(alpha, decimals: 0)) on 7 projections  threads \(Parallel.threads)")
+        print("model \(model)  B=\(batch) T=\(length)\(recompute ? " recompute" : "") LoRA r=\(rank) α=\(format(alpha, decimals: 0))"
+              + "\(dropout > 0 ? " dropout \(dropout)" : "") on 7 projections  threads \(Parallel.threads)")
         print("sgemm \(format(before)) GFLOP/s before the steps, \(format(after)) after (MFU against the higher), \(BLASCore.summary); useful work \(format(flops / 1e9, decimals: 3)) GFLOP per token")
         print("lathe    base \(held) (\(megabytes(loaded.weights.byteCount)))  \(format(tokensPerSecond)) tokens/s  peak RSS \(megabytes(peak))  MFU \(format(100 * mfu))%  first loss \(format(firstLoss, decimals: 4))  workspace \(megabytes(workspace))")
         // What the sgemm alone keeps up for about as long as one step: the best-run ceiling above is the bar's, this
@@ -103,6 +105,7 @@ struct BenchTrain: ParsableCommand {
         guard batch >= 1, length >= 2, steps >= 1, rank >= 1 else {
             throw ValidationError("--batch, --steps and --rank must be ≥ 1, --length ≥ 2")
         }
+        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
     }
 
     func run() throws {
@@ -124,7 +127,7 @@ struct BenchTrain: ParsableCommand {
         let flops = Self.flopsPerToken(c, length: length)
         let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
-            "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)"] + (recompute ? ["--recompute"] : []))
+            "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)", "--dropout", "\(dropout)"] + (recompute ? ["--recompute"] : []))
         guard let result = peer.result, let peerRate = result["tokens_per_s"]?.doubleValue else {
             print("pytorch  not measured: \(peer.failure ?? "unknown")")
             return
