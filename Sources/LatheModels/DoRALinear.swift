@@ -55,7 +55,7 @@ func doraLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
     let dropped = lora.dropout > 0
     if dropped {
         weight.forward(y, x, bias: bias, rows: rows, out: out, in: inFeatures)
-        loraDropout(scratch, x, count: rows * inFeatures, p: lora.dropout, key: lora.dropoutKey)
+        dropoutForward(scratch, x, count: rows * inFeatures, mask: lora.mask)
         input = UnsafePointer(scratch)
     }
     weight.forward(dora.z, input, bias: nil, rows: rows, out: out, in: inFeatures)
@@ -111,12 +111,7 @@ func doraLinearBackward(dx: UnsafeMutablePointer<Float>?, accumulate: Bool, dA: 
     guard lora.dropout > 0, let dx else { return }
     scaleColumns(gradientScratch, dY, dora.rowScale, rows: rows, out: out, complement: true)
     weight.inputGradient(scratch, gradientScratch, rows: rows, out: out, in: inFeatures, accumulate: false)
-    let (p, keepScale) = (lora.dropout, 1 / (1 - lora.dropout))
-    Parallel.forEachChunk(rows * inFeatures, minimumChunk: 4096) { range in
-        for i in range {
-            dx[i] += scratch[i] * (CounterRandom.unit(lora.dropoutKey, UInt64(i)) < p ? 1 : 1 - keepScale)
-        }
-    }
+    addDropoutMasked(dx, scratch, count: rows * inFeatures, mask: lora.mask, kept: 1 - lora.mask.keepScale, dropped: 1)
 }
 
 /// `result (N, out) = dY ⊙ scale` column-wise, or `dY ⊙ (1 − scale)` with `complement`.

@@ -11,14 +11,9 @@ struct LoRAView {
     let dropout: Float
     /// Counter-RNG key for this (seed, step, layer, module): the mask is recomputed, never stored.
     let dropoutKey: UInt64
-}
 
-/// `dropped (N, in) = x ⊙ mask / (1 − p)`, the mask drawn from `key` by element index.
-func loraDropout(_ dropped: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, p: Float, key: UInt64) {
-    let keepScale = 1 / (1 - p)
-    Parallel.forEachChunk(count, minimumChunk: 4096) { range in
-        for i in range { dropped[i] = CounterRandom.unit(key, UInt64(i)) < p ? 0 : x[i] * keepScale }
-    }
+    /// The dropout mask on the adapter's input, by element index of the (N, in) input.
+    var mask: DropoutMask { DropoutMask(key: dropoutKey, p: dropout) }
 }
 
 /// Forward of a frozen linear with an optional adapter (PEFT `lora.Linear.forward`):
@@ -33,7 +28,7 @@ func adaptedLinearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
     defer { OpProfiler.end(span, .loraMatmul, flops: Double(2 * rows * lora.rank * (inFeatures + out))) }
     var input = x
     if lora.dropout > 0 {
-        loraDropout(scratch, x, count: rows * inFeatures, p: lora.dropout, key: lora.dropoutKey)
+        dropoutForward(scratch, x, count: rows * inFeatures, mask: lora.mask)
         input = UnsafePointer(scratch)
     }
     matmul(input, .none, lora.a, .transposed, u, m: rows, n: lora.rank, k: inFeatures)
@@ -57,7 +52,7 @@ func adaptedLinearBackward(dx: UnsafeMutablePointer<Float>?, accumulate: Bool, d
     matmul(dY, .none, lora.b, .none, du, m: rows, n: lora.rank, k: out, alpha: lora.scale)
     var input = x
     if lora.dropout > 0 {
-        loraDropout(scratch, x, count: rows * inFeatures, p: lora.dropout, key: lora.dropoutKey)
+        dropoutForward(scratch, x, count: rows * inFeatures, mask: lora.mask)
         input = UnsafePointer(scratch)
     }
     if let dA { matmul(du, .transposed, input, .none, dA, m: lora.rank, n: inFeatures, k: rows, beta: 1) }
@@ -68,10 +63,5 @@ func adaptedLinearBackward(dx: UnsafeMutablePointer<Float>?, accumulate: Bool, d
     }
     // dx += (du·A) ⊙ mask/(1−p): form du·A in scratch, then apply the same mask.
     matmul(du, .none, lora.a, .none, scratch, m: rows, n: inFeatures, k: lora.rank)
-    let keepScale = 1 / (1 - lora.dropout)
-    Parallel.forEachChunk(rows * inFeatures, minimumChunk: 4096) { range in
-        for i in range where CounterRandom.unit(lora.dropoutKey, UInt64(i)) >= lora.dropout {
-            dx[i] += scratch[i] * keepScale
-        }
-    }
+    addDropoutMasked(dx, scratch, count: rows * inFeatures, mask: lora.mask, kept: lora.mask.keepScale, dropped: nil)
 }

@@ -46,6 +46,16 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// Draw number `index + 1` of a generator seeded with `seed`, computed without drawing the ones before it.
     @inlinable @inline(__always)
     public static func draw(seed: UInt64, index: UInt64) -> UInt64 { finalize(seed &+ (index &+ 1) &* increment) }
+
+    /// `draw(seed:index:)` for the eight indices `index ..< index + 8`, lane j holding index + j: the same
+    /// arithmetic lane-wise, so the same bits.
+    @inlinable @inline(__always)
+    public static func draws(seed: UInt64, index: UInt64) -> SIMD8<UInt64> {
+        var z = seed &+ (SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7) &+ (index &+ 1)) &* increment
+        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z &>> 31)
+    }
 }
 
 /// Counter-based random numbers: a value is a pure function of its key, so dropout masks and initialisations
@@ -58,9 +68,21 @@ public enum CounterRandom {
         return state
     }
 
-    /// Uniform in [0, 1) (24 bits) for element `index` under `key`.
+    /// Uniform in [0, 1) (24 bits) for element `index` under `key`: `Float(unitBits(key, index)) · 2⁻²⁴`.
     @inlinable
     public static func unit(_ key: UInt64, _ index: UInt64) -> Float {
-        Float(SplitMix64.draw(seed: key, index: index) >> 40) * 0x1.0p-24
+        Float(unitBits(key, index)) * 0x1.0p-24
+    }
+
+    /// The 24-bit integer behind `unit(key, index)`.
+    @inlinable @inline(__always)
+    public static func unitBits(_ key: UInt64, _ index: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: SplitMix64.draw(seed: key, index: index) >> 40)
+    }
+
+    /// `unitBits` for the eight indices `index ..< index + 8`.
+    @inlinable @inline(__always)
+    public static func unitBits8(_ key: UInt64, _ index: UInt64) -> SIMD8<UInt32> {
+        SIMD8<UInt32>(truncatingIfNeeded: SplitMix64.draws(seed: key, index: index) &>> 40)
     }
 }

@@ -25,6 +25,21 @@ import Testing
         }
     }
 
+    /// The eight-lane draws are the scalar draws of consecutive indices, wrapping past UInt64.max as they do.
+    @Test func laneDrawsEqualScalarDraws() {
+        for seed: UInt64 in [0, 1, 0xDEAD_BEEF, .max] {
+            for index: UInt64 in [0, 1, 7, 1_000_003, .max - 3] {
+                let (draws, bits) = (SplitMix64.draws(seed: seed, index: index), CounterRandom.unitBits8(seed, index))
+                for lane in 0..<8 {
+                    let at = index &+ UInt64(lane)
+                    #expect(draws[lane] == SplitMix64.draw(seed: seed, index: at), "seed \(seed) index \(at)")
+                    #expect(bits[lane] == CounterRandom.unitBits(seed, at))
+                    #expect(Float(bits[lane]) * 0x1.0p-24 == CounterRandom.unit(seed, at))
+                }
+            }
+        }
+    }
+
     @Test func unitsAndBoundsStayInRange() {
         var random = SplitMix64(seed: 7)
         var counts = [Int](repeating: 0, count: 5)
