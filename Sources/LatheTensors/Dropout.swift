@@ -1,8 +1,20 @@
 // Inverted dropout with counter-based masks (PEFT's `lora_dropout`): element i under a key is dropped when
 // `CounterRandom.unit(key, i) < p`, so a mask is a pure function of (key, i). The forward and both uses in the
 // backward recompute it instead of storing it, and it is the same on every thread count. Eight elements' decisions
-// come from one vector of SplitMix64 draws; the scalar tail makes the same decisions one at a time.
+// come from one vector of SplitMix64 draws; the scalar tail makes the same decisions one at a time. Where the CPU
+// has AVX-512 DQ, C bodies (CLatheKernels/dropout.c) decide sixteen per step with native 64-bit multiplies.
+import CLatheKernels
 import LatheSupport
+
+/// Which code decides a mask: the Swift eight-lane loops, or the AVX-512 DQ C bodies where the CPU runs them.
+enum DropoutBody: CaseIterable, Sendable {
+    case vector, wide
+
+    /// `wide` where available, else `vector`.
+    static let fastest: DropoutBody = available(.wide) ? .wide : .vector
+
+    static func available(_ body: DropoutBody) -> Bool { body == .vector || lathe_dropout_wide_available() != 0 }
+}
 
 /// Which elements a dropout of probability `p` drops under `key`.
 public struct DropoutMask: Sendable {
@@ -35,9 +47,19 @@ public struct DropoutMask: Sendable {
 
 /// `dropped[i] = x[i] · keepScale`, or 0 where `mask` drops element i, for i in 0..<count.
 public func dropoutForward(_ dropped: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mask: DropoutMask) {
+    dropoutForward(dropped, x, count: count, mask: mask, body: .fastest)
+}
+
+func dropoutForward(_ dropped: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mask: DropoutMask,
+                    body: DropoutBody) {
+    precondition(DropoutBody.available(body), "dropout body \(body) does not run on this CPU")
     let scale = mask.keepScale
     let zero = Vector8()
     Parallel.forEachChunk(count, minimumChunk: 4096) { range in
+        if body == .wide {
+            lathe_dropout_forward(mask.key, mask.threshold, Int64(range.lowerBound), Int64(range.count), x, dropped, scale)
+            return
+        }
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
             store8((load8(x + i) * scale).replacing(with: zero, where: mask.drops8(i)), dropped + i)
@@ -51,8 +73,19 @@ public func dropoutForward(_ dropped: UnsafeMutablePointer<Float>, _ x: UnsafePo
 /// 0..<count; with `dropped` nil a dropped element's `dx` is left as it is.
 public func addDropoutMasked(_ dx: UnsafeMutablePointer<Float>, _ values: UnsafePointer<Float>, count: Int, mask: DropoutMask,
                              kept: Float, dropped: Float?) {
+    addDropoutMasked(dx, values, count: count, mask: mask, kept: kept, dropped: dropped, body: .fastest)
+}
+
+func addDropoutMasked(_ dx: UnsafeMutablePointer<Float>, _ values: UnsafePointer<Float>, count: Int, mask: DropoutMask,
+                      kept: Float, dropped: Float?, body: DropoutBody) {
+    precondition(DropoutBody.available(body), "dropout body \(body) does not run on this CPU")
     let (keptFactor, droppedFactor) = (Vector8(repeating: kept), Vector8(repeating: dropped ?? 0))
     Parallel.forEachChunk(count, minimumChunk: 4096) { range in
+        if body == .wide {
+            lathe_dropout_add(mask.key, mask.threshold, Int64(range.lowerBound), Int64(range.count), values, dx, kept,
+                              dropped ?? 0, dropped == nil ? 0 : 1)
+            return
+        }
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
             let (old, v, drops) = (load8(dx + i), load8(values + i), mask.drops8(i))
