@@ -41,11 +41,6 @@ static inline __attribute__((always_inline, target("avx512f,avx512dq"))) __mmask
     return _mm512_cmplt_epu32_mask(bits, threshold);
 }
 
-int lathe_dropout_wide_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-}
-
 DQ void lathe_dropout_forward(uint64_t key, uint32_t threshold, int64_t first, int64_t count, const float *x,
                               float *out, float scale) {
     const __m512i limit = _mm512_set1_epi32((int)threshold);
@@ -78,7 +73,6 @@ DQ void lathe_dropout_add(uint64_t key, uint32_t threshold, int64_t first, int64
 
 #else
 
-int lathe_dropout_wide_available(void) { return 0; }
 void lathe_dropout_forward(uint64_t key, uint32_t threshold, int64_t first, int64_t count, const float *x,
                            float *out, float scale) {
     (void)key; (void)threshold; (void)first; (void)count; (void)x; (void)out; (void)scale;

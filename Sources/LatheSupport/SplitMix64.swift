@@ -39,6 +39,15 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
+    /// `finalize` lane-wise: the same arithmetic on each lane, so the same bits.
+    @inlinable @inline(__always)
+    public static func finalize(_ x: SIMD8<UInt64>) -> SIMD8<UInt64> {
+        var z = x
+        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z &>> 31)
+    }
+
     /// The first draw of a generator seeded with `x`, `finalize(x + increment)`: a 64-bit hash mix.
     @inlinable @inline(__always)
     public static func mix(_ x: UInt64) -> UInt64 { finalize(x &+ increment) }
@@ -47,14 +56,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     @inlinable @inline(__always)
     public static func draw(seed: UInt64, index: UInt64) -> UInt64 { finalize(seed &+ (index &+ 1) &* increment) }
 
-    /// `draw(seed:index:)` for the eight indices `index ..< index + 8`, lane j holding index + j: the same
-    /// arithmetic lane-wise, so the same bits.
+    /// `draw(seed:index:)` for the eight indices `index ..< index + 8`, lane j holding index + j.
     @inlinable @inline(__always)
     public static func draws(seed: UInt64, index: UInt64) -> SIMD8<UInt64> {
-        var z = seed &+ (SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7) &+ (index &+ 1)) &* increment
-        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z &>> 31)
+        finalize(seed &+ (SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7) &+ (index &+ 1)) &* increment)
     }
 }
 

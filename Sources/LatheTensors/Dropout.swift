@@ -11,9 +11,10 @@ enum DropoutBody: CaseIterable, Sendable {
     case vector, wide
 
     /// `wide` where available, else `vector`.
-    static let fastest: DropoutBody = available(.wide) ? .wide : .vector
+    static let fastest: DropoutBody = lathe_cpu_vector_level() >= 2 ? .wide : .vector
 
-    static func available(_ body: DropoutBody) -> Bool { body == .vector || lathe_dropout_wide_available() != 0 }
+    /// Vector level 2 (OpenBLAS's SkylakeX kernels) includes AVX-512 DQ.
+    static func available(_ body: DropoutBody) -> Bool { body == .vector || fastest == .wide }
 }
 
 /// Which elements a dropout of probability `p` drops under `key`.

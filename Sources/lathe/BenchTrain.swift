@@ -105,7 +105,6 @@ struct BenchTrain: ParsableCommand {
         guard batch >= 1, length >= 2, steps >= 1, rank >= 1 else {
             throw ValidationError("--batch, --steps and --rank must be ≥ 1, --length ≥ 2")
         }
-        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
     }
 
     func run() throws {

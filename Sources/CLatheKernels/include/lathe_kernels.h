@@ -64,17 +64,14 @@ int lathe_f32_body_available(lathe_f32_body body);
 /// Forces `body` process-wide when it is available, or restores the fastest available (-1): for tests.
 void lathe_f32_force_body(int body);
 
-/// 1 when the dropout bodies below can run here (AVX-512 F and DQ); they must not be called otherwise.
-int lathe_dropout_wide_available(void);
-
 /// Elements [first, first + count) of a LoRA dropout mask under `key` (LatheTensors/Dropout.swift): element i is
 /// dropped when the top 24 bits of SplitMix64's draw i + 1 under `key` are below `threshold`.
-/// `out[i] = x[i] · scale`, or 0 where dropped.
+/// `out[i] = x[i] · scale`, or 0 where dropped. AVX-512 F and DQ: call only where `lathe_cpu_vector_level` is 2.
 void lathe_dropout_forward(uint64_t key, uint32_t threshold, int64_t first, int64_t count, const float *x,
                            float *out, float scale);
 
 /// `dx[i] += values[i] · kept` where kept; where dropped, `dx[i] += values[i] · dropped` when `adds_dropped`, else
-/// `dx[i]` is left as it is.
+/// `dx[i]` is left as it is. AVX-512 F and DQ, as `lathe_dropout_forward`.
 void lathe_dropout_add(uint64_t key, uint32_t threshold, int64_t first, int64_t count, const float *values,
                        float *dx, float kept, float dropped, int adds_dropped);
 
