@@ -103,38 +103,14 @@ import Testing
     @Test func dropoutMagnitudeGradientsEqualFiniteDifferences() throws {
         var c = try PEFTGoldenTests.Case("tiny-llama", kind: "dora")
         c.lora.dropout = 0.3
-        var adapter = try c.adapter("init.")
-        let workspace = DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: 24)
-        let count = Float(c.batch.targetCount)
-        func loss(_ adapter: LoRAAdapter, gradients: inout [Float]) throws -> Double {
-            let result = try c.model.trainingStep(c.batch.batch, targets: c.batch.targets, adapter: adapter,
-                                                  gradients: &gradients, lossScale: 1 / count, dropoutKey: 7,
-                                                  workspace: workspace)
-            return result.lossSum / Double(result.targetCount)
-        }
-        var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
-        _ = try loss(adapter, gradients: &gradients)
-        var scratch = gradients
+        let adapter = try c.adapter("init.")
         let magnitudes = { (entries: [LoRALayout.Entry]) in
             entries.flatMap { e in Array(e.magnitude!..<(e.magnitude! + e.outFeatures)) }
         }
-        let groups: [(String, [Int])] = [
+        try FiniteDifferences.check(c, adapter, groups: [
             ("layer 0", magnitudes(adapter.layout.entries.filter { $0.layer == 0 })),
             ("any layer", magnitudes(adapter.layout.entries)),
-        ]
-        for (group, indices) in groups {
-            for i in indices.sorted(by: { abs(gradients[$0]) > abs(gradients[$1]) }).prefix(4) {
-                let h: Float = 1e-3, saved = adapter.parameters[i]
-                adapter.parameters[i] = saved + h
-                let up = try loss(adapter, gradients: &scratch)
-                adapter.parameters[i] = saved - h
-                let down = try loss(adapter, gradients: &scratch)
-                adapter.parameters[i] = saved
-                let numeric = (up - down) / Double(2 * h)
-                let relative = abs(numeric - Double(gradients[i])) / abs(Double(gradients[i]))
-                #expect(relative < 0.05, "\(group)[\(i)]: analytic \(gradients[i]), numeric \(numeric)")
-            }
-        }
+        ])
     }
 
     /// Max abs difference from `logits.peft` of the logits of `weights` (with `loaded`'s RoPE, else the fixture's)

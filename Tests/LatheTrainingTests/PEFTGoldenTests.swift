@@ -58,6 +58,24 @@ import Testing
     }
 
     /// Loss (1e-5 relative) and every gradient (1e-4 of its largest reference value) at the golden's `init.`.
+    /// With dropout (PEFT's masks come from torch's RNG, so no golden shares them) the A and B gradients equal
+    /// finite differences of the loss under the same masks. The backward draws each mask again from its key, so a
+    /// backward mask that differs from the forward's (another entry's, another layer's) shows here. Checked: the 4
+    /// largest A and B gradients of the first layer (which reach it through every later layer's masked input
+    /// gradient) and of any layer, within 5%.
+    @Test func dropoutGradientsEqualFiniteDifferences() throws {
+        var c = try Case("tiny-llama")
+        c.lora.dropout = 0.3
+        let adapter = try c.adapter("init.")
+        let rank = adapter.config.rank
+        let a = { (entries: [LoRALayout.Entry]) in entries.flatMap { e in Array(e.a..<(e.a + rank * e.inFeatures)) } }
+        let b = { (entries: [LoRALayout.Entry]) in entries.flatMap { e in Array(e.b..<(e.b + e.outFeatures * rank)) } }
+        let first = adapter.layout.entries.filter { $0.layer == 0 }, all = adapter.layout.entries
+        try FiniteDifferences.check(c, adapter, groups: [
+            ("A, layer 0", a(first)), ("B, layer 0", b(first)), ("A, any layer", a(all)), ("B, any layer", b(all)),
+        ])
+    }
+
     static func checkLossAndGradients(_ c: Case, name: String) throws {
         let adapter = try c.adapter("init.")
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
