@@ -128,5 +128,9 @@ struct EndpointTests {
         for name in ["lathe_requests_total", "lathe_queue_depth", "lathe_request_duration_seconds_bucket", "lathe_generation_tokens_total"] {
             #expect(response.text.contains(name), "\(name) missing")
         }
+        // Names are whole (no unit appended twice), each with its help line and type.
+        #expect(response.text.contains("# HELP lathe_requests_total HTTP requests answered\n# TYPE lathe_requests_total counter"))
+        #expect(response.text.contains("lathe_requests_total{endpoint=\"health\",status=\"200\"} "), "\(response.text)")
+        #expect(response.text.contains("# TYPE lathe_queue_depth gauge"))
     }
 }
