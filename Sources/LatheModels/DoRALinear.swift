@@ -34,12 +34,7 @@ func doraRowNorms(_ norms: UnsafeMutablePointer<Float>, weight: BoundMatrix, b: 
         }
         let shared = UncheckedSendable(tile)
         Parallel.forEachChunk(count, minimumChunk: 8) { range in
-            for row in range {
-                let values = shared.value + row * inFeatures
-                var sum = 0.0
-                for i in 0..<inFeatures { sum += Double(values[i]) * Double(values[i]) }
-                norms[start + row] = Float(sum.squareRoot())
-            }
+            for row in range { norms[start + row] = doubleNorm(shared.value + row * inFeatures, inFeatures) }
         }
     }
 }

@@ -53,9 +53,7 @@ extension DecoderWeights {
     static func scaleDoRARows(_ w: UnsafeMutablePointer<Float>, magnitude: UnsafePointer<Float>, rows: Int, columns: Int) {
         for row in 0..<rows {
             let values = w + row * columns
-            var sum = 0.0
-            for i in 0..<columns { sum += Double(values[i]) * Double(values[i]) }
-            let factor = magnitude[row] / Float(sum.squareRoot())
+            let factor = magnitude[row] / doubleNorm(values, columns)
             for i in 0..<columns { values[i] *= factor }
         }
     }

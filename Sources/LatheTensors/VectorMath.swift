@@ -61,6 +61,25 @@ func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> 
 @inline(__always)
 func sumOfSquares(_ a: UnsafePointer<Float>, _ count: Int) -> Float { dot(a, a, count) }
 
+/// `‖a‖₂` over `count` values with the squares summed in Double: in four lanes eight values a step, the lanes
+/// added pairwise at the end (DoRA's row norms, PEFT's `torch.linalg.norm` over a row, to well within fp32).
+public func doubleNorm(_ a: UnsafePointer<Float>, _ count: Int) -> Float {
+    var (s0, s1) = (SIMD4<Double>(), SIMD4<Double>())
+    var i = 0
+    while i + 8 <= count {
+        let v = load8(a + i)
+        let low = SIMD4<Double>(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3]))
+        let high = SIMD4<Double>(Double(v[4]), Double(v[5]), Double(v[6]), Double(v[7]))
+        s0 += low * low
+        s1 += high * high
+        i += 8
+    }
+    let lanes = s0 + s1
+    var sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    while i < count { sum += Double(a[i]) * Double(a[i]); i += 1 }
+    return Float(sum.squareRoot())
+}
+
 /// `y[i] += alpha · x[i]` over `count` values.
 @inline(__always)
 func axpy(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ x: UnsafePointer<Float>, _ count: Int) {

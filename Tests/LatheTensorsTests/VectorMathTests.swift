@@ -30,4 +30,21 @@ import Testing
             if count > 0 { #expect(maximum(a, count) == a.max()!) }
         }
     }
+
+    /// The Double-lane norm against the one-at-a-time Double sum: at most one fp32 ulp apart (the two sum the same
+    /// Double squares in another order), over tails and values from 1e-25 to 1e30 whose fp32 squares would
+    /// underflow or overflow.
+    @Test func doubleNormMatchesTheSequentialDoubleSum() {
+        for count in [0, 1, 7, 8, 9, 31, 576, 1536, 1539] {
+            for magnitude: Float in [1e-25, 1, 1e30] {
+                var rng = SplitMix64(seed: UInt64(count))
+                let a = rng.floats(count).map { $0 * magnitude }
+                var sum = 0.0
+                for v in a { sum += Double(v) * Double(v) }
+                let expected = Float(sum.squareRoot()), norm = doubleNorm(a, count)
+                #expect(abs(norm - expected) <= expected.ulp, "count \(count) × \(magnitude): \(norm) vs \(expected)")
+                #expect(count == 0 || norm > 0)
+            }
+        }
+    }
 }
