@@ -61,8 +61,9 @@ func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> 
 @inline(__always)
 func sumOfSquares(_ a: UnsafePointer<Float>, _ count: Int) -> Float { dot(a, a, count) }
 
-/// `‖a‖₂` over `count` values with the squares summed in Double: in four lanes eight values a step, the lanes
-/// added pairwise at the end (DoRA's row norms, PEFT's `torch.linalg.norm` over a row, to well within fp32).
+/// `‖a‖₂` over `count` values with the squares summed in Double: eight values a step into two four-lane
+/// accumulators, their lanes added pairwise at the end (DoRA's row norms, PEFT's `torch.linalg.norm` over a row, to
+/// well within fp32).
 public func doubleNorm(_ a: UnsafePointer<Float>, _ count: Int) -> Float {
     var (s0, s1) = (SIMD4<Double>(), SIMD4<Double>())
     var i = 0
