@@ -57,7 +57,6 @@ import Testing
         try Self.checkFiveSteps(try Case(name), name: name)
     }
 
-    /// Loss (1e-5 relative) and every gradient (1e-4 of its largest reference value) at the golden's `init.`.
     /// With dropout (PEFT's masks come from torch's RNG, so no golden shares them) the A and B gradients equal
     /// finite differences of the loss under the same masks. The backward draws each mask again from its key, so a
     /// backward mask that differs from the forward's (another entry's, another layer's) shows here. Checked: the 4
@@ -76,6 +75,7 @@ import Testing
         ])
     }
 
+    /// Loss (1e-5 relative) and every gradient (1e-4 of its largest reference value) at the golden's `init.`.
     static func checkLossAndGradients(_ c: Case, name: String) throws {
         let adapter = try c.adapter("init.")
         var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
