@@ -23,6 +23,8 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "LoRA rank.") var rank = 16
     @Option(help: "LoRA alpha.") var alpha = 32.0
     @Option(help: "LoRA dropout on the adapters' inputs (the peer's lora_dropout).") var dropout = 0.0
+    @Option(help: "Alternated measurements, each Lathe's (every --base-format) then the peer's; each pair's ratio is printed, then their median. With --no-peer, Lathe is measured once.")
+    var pairs = 2
     @Flag(help: "Skip the Python peer.") var noPeer = false
     @Flag(help: "Recompute each layer's forward inside its backward (train.recompute: true); the peer turns on transformers' gradient checkpointing, its equivalent.")
     var recompute = false
@@ -102,15 +104,39 @@ struct BenchTrain: ParsableCommand {
     }
 
     func validate() throws {
-        guard batch >= 1, length >= 2, steps >= 1, rank >= 1 else {
-            throw ValidationError("--batch, --steps and --rank must be ≥ 1, --length ≥ 2")
+        guard batch >= 1, length >= 2, steps >= 1, rank >= 1, pairs >= 1 else {
+            throw ValidationError("--batch, --steps, --rank and --pairs must be ≥ 1, --length ≥ 2")
         }
+    }
+
+    /// What one pair measured: Lathe's first configuration beside the peer.
+    private struct Pair {
+        let ratio: Double
+        let rssShare: Double?
+        let mfu: Double
     }
 
     func run() throws {
         threads.configure()
-        let rate = SgemmRate.measure()
         let bandwidth = profile ? MemoryBandwidth.measure() : nil
+        let count = noPeer ? 1 : pairs
+        var measured: [Pair] = []
+        for pair in 1...count {
+            if count > 1 { print("pair \(pair) of \(count)") }
+            if let result = try measurePair(bandwidth: bandwidth) { measured.append(result) }
+        }
+        guard measured.count > 1 else { return }
+        let ratios = measured.map(\.ratio), shares = measured.compactMap(\.rssShare), mfus = measured.map(\.mfu)
+        print("median   \(format(median(ratios), decimals: 2))× tokens/s over \(measured.count) pairs (the lower middle of an even count) "
+              + "(\(ratios.map { format($0, decimals: 2) + "×" }.joined(separator: " / "))); "
+              + "peak RSS \(shares.map { format(100 * $0) + "%" }.joined(separator: " / ")) of PyTorch's; "
+              + "MFU \(mfus.map { format(100 * $0) + "%" }.joined(separator: " / "))")
+    }
+
+    /// Lathe on every `baseFormat` (the sgemm ceiling measured afresh before them), then the peer on the first.
+    /// Nil without the peer or when it could not be measured.
+    private func measurePair(bandwidth: Double?) throws -> Pair? {
+        let rate = SgemmRate.measure()
         var quantizedRate: Double?
         var first: (rate: Double, peak: Int?, ceiling: Double)?   // the configuration the peer is compared with
         for chosen in baseFormat {
@@ -121,7 +147,7 @@ struct BenchTrain: ParsableCommand {
                 print("ratio    base kept quantised: \(format(quantizedRate / tokensPerSecond, decimals: 2))× the tokens/s of the fp32 base")
             }
         }
-        guard !noPeer, let (tokensPerSecond, peak, ceiling) = first else { return }
+        guard !noPeer, let (tokensPerSecond, peak, ceiling) = first else { return nil }
         let c = try ModelLoader.load(model).config
         let flops = Self.flopsPerToken(c, length: length)
         let peer = Peer.run(script: "train_peer.py", arguments: [
@@ -129,13 +155,14 @@ struct BenchTrain: ParsableCommand {
             "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)", "--dropout", "\(dropout)"] + (recompute ? ["--recompute"] : []))
         guard let result = peer.result, let peerRate = result["tokens_per_s"]?.doubleValue else {
             print("pytorch  not measured: \(peer.failure ?? "unknown")")
-            return
+            return nil
         }
         let peerRSS = result["peak_rss_bytes"]?.intValue
         print("pytorch  \(format(peerRate)) tokens/s  peak RSS \(megabytes(peerRSS))  MFU \(format(100 * peerRate * flops / (ceiling * 1e9)))%  first loss \(format(result["loss_first"]?.doubleValue ?? .nan, decimals: 4))  (torch \(result["torch"]?.scalarText ?? "?"), peft \(result["peft"]?.scalarText ?? "?"))")
         let rssRatio = peerRSS.flatMap { p in peak.map { Double($0) / Double(p) } }
         print("ratio    \(format(tokensPerSecond / peerRate, decimals: 2))× tokens/s, \(rssRatio.map { format(100 * $0) + "%" } ?? "n/a") of PyTorch's peak RSS "
               + "(Lathe's first configuration, base \(baseFormat[0].rawValue))")
+        return Pair(ratio: tokensPerSecond / peerRate, rssShare: rssRatio, mfu: tokensPerSecond * flops / (ceiling * 1e9))
     }
 
     static func flopsPerToken(_ c: ModelConfig, length: Int) -> Double { TrainingPlan.flopsPerToken(c, length: length) }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `lathe bench generate` and `lathe bench eval`: listed, and their numeric flags refused by name before any work.
+/// `lathe bench generate`, `eval` and `train`: listed, and their numeric flags refused by name before any work.
 @Suite struct BenchOptionTests {
     @Test func generateIsListedUnderBench() throws {
         let result = try CLI.run(["bench", "--help"])
@@ -9,7 +9,7 @@ import Testing
     }
 
     @Test(arguments: [["generate", "--tokens", "1"], ["generate", "--pairs", "0"], ["generate", "--streams", "-1"],
-                      ["eval", "--repeats", "0"], ["eval", "--peer-batch-size", "0"]])
+                      ["eval", "--repeats", "0"], ["eval", "--peer-batch-size", "0"], ["train", "--pairs", "0"]])
     func badCountsAreRefused(arguments: [String]) throws {
         let result = try CLI.run(["bench"] + arguments + ["--no-peer"])
         #expect(result.status != 0)
