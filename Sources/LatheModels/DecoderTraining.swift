@@ -134,10 +134,13 @@ extension DecoderModel {
     /// Each layer's adapters by projection: views of A and B, the saved u of the workspace, and where their
     /// gradients go. A fused adapter (Phi-3's qkv_proj) gives each part (q, k, v) the shared A, its own rows of B
     /// and the same dropout mask and u: the parts' dA sum into the one A gradient, their dB fill disjoint rows.
-    /// A DoRA entry's row norms ‖W + s·B·A‖ are computed here, once per step, for its parts' rows of m.
+    /// A DoRA entry's row norms ‖W + s·B·A‖ are computed here for its parts' rows of m, unless the workspace holds
+    /// the norms of the same A and B over the same base (`DecoderWorkspace.holdsDoRANorms`): the micro-batches of one
+    /// step, and the batches of one held-out pass, share them.
     /// Without `grads` (a forward-only pass) nothing says where gradients go, and dropout is off (PEFT's `eval()`).
     private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>?,
                                _ ws: DecoderWorkspace, _ base: FrozenBase, dropoutKey: UInt64) -> [LayerAdapters] {
+        let normsAreCurrent = ws.holdsDoRANorms(of: adapter.layout, parameters, base: base.w)
         var doraIndex = 0
         var result = Array(repeating: LayerAdapters.none, count: config.layerCount)
         let rank = adapter.config.rank
@@ -152,8 +155,10 @@ extension DecoderModel {
                 if let m = entry.magnitude {
                     let buffers = ws.dora[doraIndex]
                     let (norm, rowScale) = (buffers.norm + part.firstRow, buffers.rowScale + part.firstRow)
-                    doraRowNorms(norm, weight: base.matrix(weights.layout.layers[entry.layer].offset(of: part.module)),
-                                 b: view.b, a: view.a, rank: rank, scale: view.scale, out: part.rows, in: entry.inFeatures)
+                    if !normsAreCurrent {
+                        doraRowNorms(norm, weight: base.matrix(weights.layout.layers[entry.layer].offset(of: part.module)),
+                                     b: view.b, a: view.a, rank: rank, scale: view.scale, out: part.rows, in: entry.inFeatures)
+                    }
                     for j in 0..<part.rows { rowScale[j] = parameters[m + part.firstRow + j] / norm[j] }
                     projection.dora = DoRAView(magnitude: parameters + m + part.firstRow, norm: norm, rowScale: rowScale,
                                                z: buffers.z + part.firstRow * ws.rows, dMagnitude: grads.map { $0 + m + part.firstRow })

@@ -17,6 +17,10 @@ public final class DecoderWorkspace {
     let loraU: [UnsafeMutablePointer<Float>]
     /// DoRA's per-step row norms, row scales and saved `z` for each adapter entry (empty without DoRA).
     let dora: [(norm: UnsafeMutablePointer<Float>, rowScale: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>)]
+    /// The DoRA entries' A and B (entry by entry) and the base the norms in `dora` were computed from (empty and nil
+    /// before any).
+    private var doraNormsValues: [Float] = []
+    private var doraNormsBase: UnsafePointer<Float>?
     let scratch: LayerScratch
     /// The fp32 tile quantised base matrices are dequantised into.
     let tile = TileScratch()
@@ -141,6 +145,32 @@ public final class DecoderWorkspace {
             doraGradient: backward(doraRows.isEmpty ? 0 : n * max(c, f, qw)))
         byteCount = 4 * floats
         self.allocations = allocations
+    }
+
+    /// True when `dora`'s norms were computed from the DoRA entries' A and B in `parameters` (compared bit for bit,
+    /// in place) over `base`; otherwise copies them in as the source of the norms about to be computed, into the
+    /// same storage. Always false without DoRA.
+    func holdsDoRANorms(of layout: LoRALayout, _ parameters: UnsafePointer<Float>, base: UnsafePointer<Float>) -> Bool {
+        // A (rank, in) then B (out, rank) of each entry: adjacent in the layout, so one range from A's start to B's end.
+        let ranges = layout.entries.filter { $0.magnitude != nil }.map { $0.a..<($0.b + $0.outFeatures * layout.rank) }
+        let total = ranges.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return false }
+        if doraNormsBase == base && doraNormsValues.count == total {
+            var offset = 0
+            let same = doraNormsValues.withUnsafeBufferPointer { stored in
+                ranges.allSatisfy { range in
+                    defer { offset += range.count }
+                    return memcmp(stored.baseAddress! + offset, parameters + range.lowerBound, range.count * 4) == 0
+                }
+            }
+            if same { return true }
+        }
+        doraNormsValues.removeAll(keepingCapacity: true)
+        for range in ranges {
+            doraNormsValues.append(contentsOf: UnsafeBufferPointer(start: parameters + range.lowerBound, count: range.count))
+        }
+        doraNormsBase = base
+        return false
     }
 
     deinit {

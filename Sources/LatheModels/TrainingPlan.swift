@@ -34,8 +34,9 @@ public struct TrainingPlan: Sendable {
         let layout = try LoRALayout(lora: lora, model: config)
         let rows = batch * length
         let (kept, workspace) = DecoderWorkspace.trainingBytes(config: config, lora: layout, rows: rows, recompute: recompute)
-        // parameters, gradients, AdamW m and v; the checkpoint writer copies parameters and moments once more.
-        let loraBytes = 4 * layout.totalCount * (4 + 3)
+        // parameters, gradients, AdamW m and v; the checkpoint writer copies parameters and moments once more; with
+        // DoRA the training and held-out workspaces each keep a copy of A and B, to tell when the row norms are stale.
+        let loraBytes = 4 * layout.totalCount * (4 + 3 + (lora.useDoRA ? 2 : 0))
         let lmHeadChunk = quantizedHead ? max(lmHeadChunk, DecoderModel.quantizedLMHeadChunk) : lmHeadChunk
         // logits chunk (chunk, V) twice with soft-capping, gathered rows and their gradient, the dequantisation tile
         let logits = 4 * (lmHeadChunk * config.vocabSize * (config.finalLogitSoftcap == nil ? 1 : 2)

@@ -113,6 +113,35 @@ import Testing
         ])
     }
 
+    /// A training workspace reused for the next micro-batch keeps its DoRA row norms only while A and B (and the base)
+    /// are those they were computed from: unchanged, after one element of B changes, and after a magnitude alone
+    /// changes, the loss and every gradient equal a fresh workspace's bit for bit.
+    @Test func reusedWorkspaceRecomputesNormsWhenAOrBChange() throws {
+        let c = try PEFTGoldenTests.Case("tiny-llama", kind: "dora")
+        var adapter = try c.adapter("init.")
+        let rows = c.batch.targets.count
+        let reused = DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: rows)
+        func step(_ workspace: DecoderWorkspace) throws -> [UInt64] {
+            var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
+            let result = try c.model.trainingStep(c.batch.batch, targets: c.batch.targets, adapter: adapter,
+                                                  gradients: &gradients, lossScale: 1, dropoutKey: 0, workspace: workspace)
+            return [result.lossSum.bitPattern] + gradients.map { UInt64($0.bitPattern) }
+        }
+        func fresh() throws -> [UInt64] { try step(DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: rows)) }
+        let first = try step(reused)
+        #expect(try step(reused) == first)
+        #expect(first == (try fresh()))
+        let entry = adapter.layout.entries[0]
+        adapter.parameters[entry.b] += 0.5
+        let changedB = try step(reused)
+        #expect(changedB != first)
+        #expect(changedB == (try fresh()))
+        adapter.parameters[entry.magnitude!] *= 2
+        let changedM = try step(reused)
+        #expect(changedM != changedB)
+        #expect(changedM == (try fresh()))
+    }
+
     /// Max abs difference from `logits.peft` of the logits of `weights` (with `loaded`'s RoPE, else the fixture's)
     /// on the golden's two rows.
     private func logitsDifference(_ c: PEFTGoldenTests.Case, _ weights: DecoderWeights,
