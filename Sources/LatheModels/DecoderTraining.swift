@@ -135,12 +135,12 @@ extension DecoderModel {
     /// gradients go. A fused adapter (Phi-3's qkv_proj) gives each part (q, k, v) the shared A, its own rows of B
     /// and the same dropout mask and u: the parts' dA sum into the one A gradient, their dB fill disjoint rows.
     /// A DoRA entry's row norms ‖W + s·B·A‖ are computed here for its parts' rows of m, unless the workspace holds
-    /// the norms of the same A and B over the same base (`DecoderWorkspace.holdsDoRANorms`): the micro-batches of one
+    /// the norms of the same A, B and scale over the same base (`DecoderWorkspace.holdsDoRANorms`): the micro-batches of one
     /// step, and the batches of one held-out pass, share them.
     /// Without `grads` (a forward-only pass) nothing says where gradients go, and dropout is off (PEFT's `eval()`).
     private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>?,
                                _ ws: DecoderWorkspace, _ base: FrozenBase, dropoutKey: UInt64) -> [LayerAdapters] {
-        let normsAreCurrent = ws.holdsDoRANorms(of: adapter.layout, parameters, base: base.w)
+        let normsAreCurrent = ws.holdsDoRANorms(of: adapter.layout, parameters, scale: adapter.config.scale, base: base.w)
         var doraIndex = 0
         var result = Array(repeating: LayerAdapters.none, count: config.layerCount)
         let rank = adapter.config.rank

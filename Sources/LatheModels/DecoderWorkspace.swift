@@ -17,10 +17,10 @@ public final class DecoderWorkspace {
     let loraU: [UnsafeMutablePointer<Float>]
     /// DoRA's per-step row norms, row scales and saved `z` for each adapter entry (empty without DoRA).
     let dora: [(norm: UnsafeMutablePointer<Float>, rowScale: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>)]
-    /// The DoRA entries' A and B (entry by entry) and the base the norms in `dora` were computed from (empty and nil
-    /// before any).
+    /// The DoRA entries' A and B (entry by entry), the scale s and the base the norms in `dora` were computed from
+    /// (empty and nil before any).
     private var doraNormsValues: [Float] = []
-    private var doraNormsBase: UnsafePointer<Float>?
+    private var doraNormsKey: (base: UnsafePointer<Float>, scale: Float)?
     let scratch: LayerScratch
     /// The fp32 tile quantised base matrices are dequantised into.
     let tile = TileScratch()
@@ -148,14 +148,16 @@ public final class DecoderWorkspace {
     }
 
     /// True when `dora`'s norms were computed from the DoRA entries' A and B in `parameters` (compared bit for bit,
-    /// in place) over `base`; otherwise copies them in as the source of the norms about to be computed, into the
-    /// same storage. Always false without DoRA.
-    func holdsDoRANorms(of layout: LoRALayout, _ parameters: UnsafePointer<Float>, base: UnsafePointer<Float>) -> Bool {
+    /// in place) with the same `scale` over the same `base`; otherwise copies them in as the source of the norms about
+    /// to be computed, into the same storage. Always false without DoRA.
+    func holdsDoRANorms(of layout: LoRALayout, _ parameters: UnsafePointer<Float>, scale: Float,
+                        base: UnsafePointer<Float>) -> Bool {
         // A (rank, in) then B (out, rank) of each entry: adjacent in the layout, so one range from A's start to B's end.
         let ranges = layout.entries.filter { $0.magnitude != nil }.map { $0.a..<($0.b + $0.outFeatures * layout.rank) }
         let total = ranges.reduce(0) { $0 + $1.count }
         guard total > 0 else { return false }
-        if doraNormsBase == base && doraNormsValues.count == total {
+        if let key = doraNormsKey, key.base == base, key.scale.bitPattern == scale.bitPattern,
+           doraNormsValues.count == total {
             var offset = 0
             let same = doraNormsValues.withUnsafeBufferPointer { stored in
                 ranges.allSatisfy { range in
@@ -169,7 +171,7 @@ public final class DecoderWorkspace {
         for range in ranges {
             doraNormsValues.append(contentsOf: UnsafeBufferPointer(start: parameters + range.lowerBound, count: range.count))
         }
-        doraNormsBase = base
+        doraNormsKey = (base, scale)
         return false
     }
 

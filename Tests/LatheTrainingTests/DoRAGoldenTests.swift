@@ -113,33 +113,41 @@ import Testing
         ])
     }
 
-    /// A training workspace reused for the next micro-batch keeps its DoRA row norms only while A and B (and the base)
-    /// are those they were computed from: unchanged, after one element of B changes, and after a magnitude alone
-    /// changes, the loss and every gradient equal a fresh workspace's bit for bit.
+    /// A training workspace reused for the next micro-batch keeps its DoRA row norms only while A, B and the scale
+    /// (and the base) are those they were computed from: unchanged, after one element of B changes, after a magnitude
+    /// alone changes, and after alpha alone changes, the loss and every gradient equal a fresh workspace's bit for bit.
     @Test func reusedWorkspaceRecomputesNormsWhenAOrBChange() throws {
         let c = try PEFTGoldenTests.Case("tiny-llama", kind: "dora")
         var adapter = try c.adapter("init.")
         let rows = c.batch.targets.count
         let reused = DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: rows)
-        func step(_ workspace: DecoderWorkspace) throws -> [UInt64] {
+        func step(_ adapter: LoRAAdapter, _ workspace: DecoderWorkspace) throws -> [UInt64] {
             var gradients = [Float](repeating: 0, count: adapter.layout.totalCount)
             let result = try c.model.trainingStep(c.batch.batch, targets: c.batch.targets, adapter: adapter,
                                                   gradients: &gradients, lossScale: 1, dropoutKey: 0, workspace: workspace)
             return [result.lossSum.bitPattern] + gradients.map { UInt64($0.bitPattern) }
         }
-        func fresh() throws -> [UInt64] { try step(DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: rows)) }
-        let first = try step(reused)
-        #expect(try step(reused) == first)
-        #expect(first == (try fresh()))
+        func fresh(_ adapter: LoRAAdapter) throws -> [UInt64] {
+            try step(adapter, DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: rows))
+        }
+        let first = try step(adapter, reused)
+        #expect(try step(adapter, reused) == first)
+        #expect(first == (try fresh(adapter)))
         let entry = adapter.layout.entries[0]
         adapter.parameters[entry.b] += 0.5
-        let changedB = try step(reused)
+        let changedB = try step(adapter, reused)
         #expect(changedB != first)
-        #expect(changedB == (try fresh()))
+        #expect(changedB == (try fresh(adapter)))
         adapter.parameters[entry.magnitude!] *= 2
-        let changedM = try step(reused)
+        let changedM = try step(adapter, reused)
         #expect(changedM != changedB)
-        #expect(changedM == (try fresh()))
+        #expect(changedM == (try fresh(adapter)))
+        var doubled = adapter.config
+        doubled.alpha *= 2
+        let rescaled = LoRAAdapter(config: doubled, layout: adapter.layout, parameters: adapter.parameters)
+        let changedScale = try step(rescaled, reused)
+        #expect(changedScale != changedM)
+        #expect(changedScale == (try fresh(rescaled)))
     }
 
     /// Max abs difference from `logits.peft` of the logits of `weights` (with `loaded`'s RoPE, else the fixture's)
