@@ -138,18 +138,18 @@ struct BenchTrain: ParsableCommand {
     private func measurePair(bandwidth: Double?) throws -> Pair? {
         let rate = SgemmRate.measure()
         var quantizedRate: Double?
-        var first: (rate: Double, peak: Int?, ceiling: Double)?   // the configuration the peer is compared with
+        // the configuration the peer is compared with
+        var first: (rate: Double, peak: Int?, ceiling: Double, config: ModelConfig)?
         for chosen in baseFormat {
             let (tokensPerSecond, peak, loaded, ceiling) = try measure(chosen, rate: rate, bandwidth: bandwidth)
-            first = first ?? (tokensPerSecond, peak, ceiling)
+            first = first ?? (tokensPerSecond, peak, ceiling, loaded.config)
             if loaded.weights.keepsMatricesQuantized { quantizedRate = tokensPerSecond }
             if !loaded.weights.keepsMatricesQuantized, let quantizedRate {
                 print("ratio    base kept quantised: \(format(quantizedRate / tokensPerSecond, decimals: 2))× the tokens/s of the fp32 base")
             }
         }
-        guard !noPeer, let (tokensPerSecond, peak, ceiling) = first else { return nil }
-        let c = try ModelLoader.load(model).config
-        let flops = Self.flopsPerToken(c, length: length)
+        guard !noPeer, let (tokensPerSecond, peak, ceiling, config) = first else { return nil }
+        let flops = Self.flopsPerToken(config, length: length)
         let peer = Peer.run(script: "train_peer.py", arguments: [
             model, "--threads", "\(Parallel.threads)", "--batch", "\(batch)", "--length", "\(length)",
             "--steps", "\(steps)", "--rank", "\(rank)", "--alpha", "\(alpha)", "--dropout", "\(dropout)"] + (recompute ? ["--recompute"] : []))
