@@ -1,5 +1,6 @@
 import Foundation
 import LatheFormats
+import LatheTensors
 
 /// Predicted peak memory and time of a LoRA training run, before any work: what `lathe plan` prints and what
 /// `lathe run` / `lathe train` check before they load anything large.
@@ -33,7 +34,10 @@ public struct TrainingPlan: Sendable {
         self.config = config
         let layout = try LoRALayout(lora: lora, model: config)
         let rows = batch * length
-        let (kept, workspace) = DecoderWorkspace.trainingBytes(config: config, lora: layout, rows: rows, recompute: recompute)
+        let (kept, layerWorkspace) = DecoderWorkspace.trainingBytes(config: config, lora: layout, rows: rows, recompute: recompute)
+        // with few (sequence, key-value head) pairs, the attention backward's partial dk and dv sums
+        let workspace = layerWorkspace + 4 * attentionBackwardPartialFloats(
+            batch: batch, tokens: length, heads: config.headCount, kvHeads: config.keyValueHeadCount, headDim: config.headDim)
         // parameters, gradients, AdamW m and v; the checkpoint writer copies parameters and moments once more; with
         // DoRA the training and held-out workspaces each keep a copy of A and B, to tell when the row norms are stale.
         let loraBytes = 4 * layout.totalCount * (4 + 3 + (lora.useDoRA ? 2 : 0))

@@ -209,12 +209,18 @@ public func attentionBackward(
     let firstKeys = (0..<batch).map { b in firstVisibleKeys(segments.map { $0 + b * t }, tokens: t, window: window) }
     let span = OpProfiler.begin()   // per visible pair and head: q·k recomputed, dv, dP, dq and dk, 2·D each
     defer { OpProfiler.end(span, .attention, flops: Double(10 * d * heads * firstKeys.reduce(0) { $0 + visiblePairs($1) })) }
-    // One task per (sequence, key-value head): its query blocks add into its dk and dv in order, as one thread
-    // would, each task on one thread with single-threaded products. Each query row's dq is one product's row.
-    let shared = UncheckedSendable((dq, dk, dv, dOut, q, k, v, out, logSumExp, segments))
+    // One task per (sequence, key-value head, part): a part's query blocks add into its dk and dv in order, as one
+    // thread would, each task on one thread with single-threaded products. Each query row's dq is one product's row.
+    // Part 0 of a pair adds into dk and dv; the others into partial sums, added after them in order of part.
+    let blockOrder = balancedBlockOrder((t + blockRows - 1) / blockRows)
+    let parts = backwardParts(pairs: batch * kvHeads, blocks: blockOrder.count)
+    let partialCount = attentionBackwardPartialFloats(batch: batch, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d) / 2
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: 2 * partialCount)   // (pair, part ≥ 1, T, D) dk, then dv
+    defer { partials.deallocate() }
+    let shared = UncheckedSendable((dq, dk, dv, dOut, q, k, v, out, logSumExp, segments, partials))
     BLASThreads.serial {
-        Parallel.forEachChunk(batch * kvHeads) { tasks in
-            let (dq, dk, dv, dOut, q, k, v, out, logSumExp, segments) = shared.value
+        Parallel.forEachChunk(batch * kvHeads * parts) { tasks in
+            let (dq, dk, dv, dOut, q, k, v, out, logSumExp, segments, partials) = shared.value
             let stackedRows = group * blockRows
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: stackedRows * (2 * t + 3 * d))
             defer { scratch.deallocate() }
@@ -224,16 +230,22 @@ public func attentionBackward(
             let dOuts = qs + stackedRows * d               // (group · rows, D) their output gradients
             let dqs = dOuts + stackedRows * d              // (group · rows, D) their query gradients
             for task in tasks {
-                let (b, g) = (task / kvHeads, task % kvHeads)
+                let (pair, part) = (task / parts, task % parts)
+                let (b, g) = (pair / kvHeads, pair % kvHeads)
                 let view = GroupView(k, v, b: b, g: g, tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
                 let (qStride, kvs) = (view.qStride, view.kvStride)
-                let (dkGroup, dvGroup) = (dk + view.kvOffset, dv + view.kvOffset)
+                // Where this part's dk and dv go, and their row stride.
+                let (dkGroup, dvGroup, gradientStride) = part == 0
+                    ? (dk + view.kvOffset, dv + view.kvOffset, view.kvStride)
+                    : (partials + (pair * (parts - 1) + part - 1) * t * d,
+                       partials + partialCount + (pair * (parts - 1) + part - 1) * t * d, d)
                 for row in 0..<t {
-                    (dkGroup + row * kvs).update(repeating: 0, count: d)
-                    (dvGroup + row * kvs).update(repeating: 0, count: d)
+                    (dkGroup + row * gradientStride).update(repeating: 0, count: d)
+                    (dvGroup + row * gradientStride).update(repeating: 0, count: d)
                 }
                 firstKeys[b].withUnsafeBufferPointer { first in
-                    for i0 in stride(from: 0, to: t, by: blockRows) {
+                    let ownBlocks = blockOrder[(blockOrder.count * part / parts)..<(blockOrder.count * (part + 1) / parts)]
+                    for i0 in ownBlocks.sorted().map({ $0 * blockRows }) {
                         let rows = min(blockRows, t - i0), m = group * rows
                         let lo = first[i0..<(i0 + rows)].min()!, width = i0 + rows - lo
                         view.stack(q, into: qs, i0: i0, rows: rows, headDim: d)
@@ -245,7 +257,7 @@ public func attentionBackward(
                                           lse: logSumExp + (b * heads + g * group + j) * t + i0, lseOut: nil, inverseSums: nil)
                         }
                         // dv[keys] += Pᵀ dOut, summed over the group's heads by the one product
-                        sgemm(.transposed, .none, width, d, m, 1, p, width, dOuts, d, 1, dvGroup + lo * kvs, kvs)
+                        sgemm(.transposed, .none, width, d, m, 1, p, width, dOuts, d, 1, dvGroup + lo * gradientStride, gradientStride)
                         // dP = dOut vᵀ
                         sgemm(.none, .transposed, m, width, d, 1, dOuts, d, view.v + lo * kvs, kvs, 0, dS, width)
                         for j in 0..<group {
@@ -256,8 +268,50 @@ public func attentionBackward(
                         // dq = dS k ; dk[keys] += dSᵀ q
                         sgemm(.none, .none, m, d, width, 1, dS, width, view.k + lo * kvs, kvs, 0, dqs, d)
                         view.unstack(dqs, into: dq, i0: i0, rows: rows, headDim: d)
-                        sgemm(.transposed, .none, width, d, m, 1, dS, width, qs, d, 1, dkGroup + lo * kvs, kvs)
+                        sgemm(.transposed, .none, width, d, m, 1, dS, width, qs, d, 1, dkGroup + lo * gradientStride, gradientStride)
                     }
+                }
+            }
+        }
+    }
+    if parts > 1 { addPartials(partials, partialCount, parts: parts, into: dk, dv, batch: batch, tokens: t, kvHeads: kvHeads, headDim: d) }
+}
+
+/// Parts each (sequence, key-value head) pair's backward is split into: enough tasks for `minimumBackwardTasks`
+/// when there are few pairs (one sequence of a model with one to three key-value heads would otherwise leave
+/// threads idle), at most `maximumBackwardParts`, and never more than the query blocks. A function of the shape
+/// alone, so the sums are the same whatever the thread count.
+private func backwardParts(pairs: Int, blocks: Int) -> Int {
+    max(1, min(blocks, maximumBackwardParts, (minimumBackwardTasks + pairs - 1) / pairs))
+}
+
+/// Floats of the partial dk and dv sums `attentionBackward` allocates for its duration (0 when it splits nothing):
+/// what a memory plan counts for it.
+public func attentionBackwardPartialFloats(batch: Int, tokens: Int, heads: Int, kvHeads: Int, headDim: Int) -> Int {
+    let blockRows = queryBlockRows(group: heads / kvHeads, tokens: tokens)
+    let parts = backwardParts(pairs: batch * kvHeads, blocks: (tokens + blockRows - 1) / blockRows)
+    return 2 * batch * kvHeads * (parts - 1) * tokens * headDim
+}
+
+/// Tasks the backward aims for: a few per thread of a small machine.
+private let minimumBackwardTasks = 8
+/// Parts per pair at most: each part past the first holds partial dk and dv sums of (T, D).
+private let maximumBackwardParts = 4
+
+/// `dk`, `dv` (B·T, KVH·D) += each pair's partial sums (parts 1 ..< `parts`, each (T, D)), in order of part.
+private func addPartials(_ partials: UnsafePointer<Float>, _ partialCount: Int, parts: Int, into dk: UnsafeMutablePointer<Float>,
+                         _ dv: UnsafeMutablePointer<Float>, batch: Int, tokens t: Int, kvHeads: Int, headDim d: Int) {
+    let shared = UncheckedSendable((partials, dk, dv))
+    Parallel.forEachChunk(batch * t, minimumChunk: 64) { rows in
+        let (partials, dk, dv) = shared.value
+        for row in rows {
+            let (b, i) = (row / t, row % t)
+            for g in 0..<kvHeads {
+                let pair = b * kvHeads + g, target = row * kvHeads * d + g * d
+                for part in 1..<parts {
+                    let from = (pair * (parts - 1) + part - 1) * t * d + i * d
+                    addInPlace(dk + target, partials + from, d)
+                    addInPlace(dv + target, partials + partialCount + from, d)
                 }
             }
         }

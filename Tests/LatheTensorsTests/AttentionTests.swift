@@ -147,4 +147,32 @@ struct AttentionCase: Sendable, CustomStringConvertible {
         #expect(dv2 == dv)
         #expect(dq.contains { $0 != 0 } && dk.contains { $0 != 0 } && dv.contains { $0 != 0 })
     }
+
+    /// One sequence of a model with two key-value heads is two (sequence, head) pairs: the backward splits each
+    /// pair's query blocks into parts with partial dk and dv sums. Four copies of the sequence make eight pairs,
+    /// which are not split: the first copy's gradients must be the single sequence's, to rounding (the sums are
+    /// taken in another order). Adding the partial sums twice, or dropping one, is off by the size of the gradient.
+    @Test func splitBackwardGivesTheUnsplitSums() {
+        let one = Self.cases[2]   // B=1 T=140 H=4 KVH=2: three query blocks, three parts
+        #expect(one.batch == 1 && one.kvHeads == 2 && one.tokens == 140)
+        var rng = SplitMix64(seed: 72)
+        let dOut = rng.floats(one.outCount)
+        let (out, lse) = one.forward()
+        func gradients(copies: Int) -> (dq: [Float], dk: [Float], dv: [Float]) {
+            func repeated(_ x: [Float]) -> [Float] { Array([[Float]](repeating: x, count: copies).joined()) }
+            let lseCopies = repeated(lse)   // (B, H, T): one sequence's rows, then the next's
+            var dq = [Float](repeating: .nan, count: copies * one.q.count)
+            var dk = [Float](repeating: .nan, count: copies * one.k.count), dv = [Float](repeating: .nan, count: copies * one.v.count)
+            attentionBackward(&dq, &dk, &dv, repeated(dOut), repeated(one.q), repeated(one.k), repeated(one.v), repeated(out),
+                              lseCopies, segments: nil, batch: copies, tokens: one.tokens, heads: one.heads,
+                              kvHeads: one.kvHeads, headDim: one.headDim)
+            return (Array(dq.prefix(one.q.count)), Array(dk.prefix(one.k.count)), Array(dv.prefix(one.v.count)))
+        }
+        let (split, unsplit) = (gradients(copies: 1), gradients(copies: 4))
+        for (name, a, b) in [("dq", split.dq, unsplit.dq), ("dk", split.dk, unsplit.dk), ("dv", split.dv, unsplit.dv)] {
+            let scale = b.map(abs).max()!
+            let worst = zip(a, b).map { abs($0 - $1) }.max()!
+            #expect(scale > 0.1 && worst <= 1e-5 * scale, "\(name): worst difference \(worst) against largest \(scale)")
+        }
+    }
 }

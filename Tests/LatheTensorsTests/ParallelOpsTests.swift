@@ -73,6 +73,23 @@ import Testing
         #expect(worst < 1e-6)
     }
 
+    /// One sequence with two key-value heads: the backward splits each pair's query blocks into parts with partial
+    /// dk and dv sums. How many parts is a function of the shape alone, so 1 and 3 threads give the same bits.
+    @Test func splitAttentionBackwardIsTheSameOnEveryThreadCount() {
+        let problem = AttentionCase(batch: 1, tokens: 140, segments: nil, seed: 93)
+        var rng = SplitMix64(seed: 94)
+        let dOut = rng.floats(problem.outCount)
+        let (single, multi) = onOneAndThreeThreads {
+            let (out, lse) = problem.forward()
+            var dq = [Float](repeating: 0, count: problem.q.count)
+            var dk = [Float](repeating: 0, count: problem.k.count), dv = [Float](repeating: 0, count: problem.v.count)
+            attentionBackward(&dq, &dk, &dv, dOut, problem.q, problem.k, problem.v, out, lse, segments: nil,
+                              batch: 1, tokens: 140, heads: 4, kvHeads: 2, headDim: 8)
+            return out + lse + dq + dk + dv
+        }
+        #expect(single == multi)
+    }
+
     /// Products large enough to be split over the pool, by rows (m ≥ n) and by columns (n > m), with ragged last
     /// runs of 16, every transpose, strided operands and an accumulating beta: each is the one-thread product to the
     /// bit, and that product is the Double one within 1e-5 relative to the sum of |terms|.
