@@ -16,10 +16,14 @@ import Testing
         return out
     }
 
-    @Test(arguments: [nil, 3] as [Int?])
-    func suffixesAfterAPrefixEqualOneCausalPassEach(window: Int?) {
+    /// A prefix of 7 keys takes the row loop; one of 40 keys with 22 rows takes the blocked path
+    /// (`prefixBlockMinimumRows`, `prefixBlockMinimumKeys`), in three blocks of 8 rows, the last one short. A window
+    /// of 3 ends inside every suffix; one of 45 inside the prefix for some rows and before it for others.
+    @Test(arguments: [7, 40], [nil, 3, 45] as [Int?])
+    func suffixesAfterAPrefixEqualOneCausalPassEach(prefix: Int, window: Int?) {
         let (qw, kvw) = (Self.heads * Self.headDim, Self.kvHeads * Self.headDim)
-        let prefix = 7, suffixLengths = [4, 1, 3]
+        let suffixLengths = prefix < prefixBlockMinimumKeys ? [4, 1, 3] : [12, 1, 9]
+        #expect(prefix < prefixBlockMinimumKeys || suffixLengths.reduce(0, +) >= prefixBlockMinimumRows)
         var rng = SplitMix64(seed: 80)
         let prefixQ = rng.floats(prefix * qw, -1.5, 1.5)
         let prefixK = rng.floats(prefix * kvw, -1.5, 1.5), prefixV = rng.floats(prefix * kvw)
@@ -39,7 +43,7 @@ import Testing
             let got = Array(out[(row * qw)..<((row + n) * qw)])
             var worst: Float = 0
             for i in got.indices { worst = max(worst, abs(got[i] - expected[i])) }
-            #expect(worst < 1e-5, "suffix \(s) window \(window ?? 0): \(worst)")
+            #expect(worst < 1e-5, "prefix \(prefix) suffix \(s) window \(window ?? 0): \(worst)")
             row += n
         }
     }
