@@ -140,7 +140,8 @@ extension DecoderModel {
     /// Without `grads` (a forward-only pass) nothing says where gradients go, and dropout is off (PEFT's `eval()`).
     private func layerAdapters(_ adapter: LoRAAdapter, _ parameters: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>?,
                                _ ws: DecoderWorkspace, _ base: FrozenBase, dropoutKey: UInt64) -> [LayerAdapters] {
-        let normsAreCurrent = ws.holdsDoRANorms(of: adapter.layout, parameters, scale: adapter.config.scale, base: base.w)
+        let normsAreCurrent = ws.holdsDoRANorms(of: adapter.layout, parameters, scale: adapter.config.scale, base: base.w,
+                                                  baseIdentity: weights.identity)
         var doraIndex = 0
         var result = Array(repeating: LayerAdapters.none, count: config.layerCount)
         let rank = adapter.config.rank

@@ -1,4 +1,5 @@
 import LatheFormats
+import Synchronization
 
 /// Where each base weight lives in one flat fp32 buffer. Sized once from the config; LoRA, gradients and exports
 /// reuse the same description. Names are Hugging Face checkpoint keys.
@@ -123,6 +124,13 @@ public struct DecoderWeights: Sendable {
     /// How decode steps multiply by matrices kept in a ggml 4- or 8-bit type (`lathe generate`/`serve`
     /// `--decode-activations`). Evaluation and training leave it at `fp32`.
     public var decodeActivations = DecodeActivations.fp32
+
+    /// Distinct for every set of weights made in this process (copies share it). With the storage's address it
+    /// tells a workspace that the base it computed DoRA norms over is the base it is handed now: another model's
+    /// storage may land at a freed model's address.
+    let identity = Self.newIdentity()
+    private static let identities = Mutex<UInt64>(0)
+    private static func newIdentity() -> UInt64 { identities.withLock { $0 += 1; return $0 } }
 
     /// Zero fp32 weights of the right sizes; tests and loaders fill them.
     public init(config: ModelConfig) {

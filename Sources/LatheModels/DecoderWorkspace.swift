@@ -20,7 +20,7 @@ public final class DecoderWorkspace {
     /// The DoRA entries' A and B (entry by entry), the scale s and the base the norms in `dora` were computed from
     /// (empty and nil before any).
     private var doraNormsValues: [Float] = []
-    private var doraNormsKey: (base: UnsafePointer<Float>, scale: Float)?
+    private var doraNormsKey: (base: UnsafePointer<Float>, identity: UInt64, scale: Float)?
     let scratch: LayerScratch
     /// The fp32 tile quantised base matrices are dequantised into.
     let tile = TileScratch()
@@ -148,15 +148,16 @@ public final class DecoderWorkspace {
     }
 
     /// True when `dora`'s norms were computed from the DoRA entries' A and B in `parameters` (compared bit for bit,
-    /// in place) with the same `scale` over the same `base`; otherwise copies them in as the source of the norms about
-    /// to be computed, into the same storage. Always false without DoRA.
+    /// in place) with the same `scale` over the same base (its storage `base` of the weights `baseIdentity`,
+    /// `DecoderWeights.identity`); otherwise copies them in as the source of the norms about to be computed, into the
+    /// same storage. Always false without DoRA.
     func holdsDoRANorms(of layout: LoRALayout, _ parameters: UnsafePointer<Float>, scale: Float,
-                        base: UnsafePointer<Float>) -> Bool {
+                        base: UnsafePointer<Float>, baseIdentity: UInt64) -> Bool {
         // A (rank, in) then B (out, rank) of each entry: adjacent in the layout, so one range from A's start to B's end.
         let ranges = layout.entries.filter { $0.magnitude != nil }.map { $0.a..<($0.b + $0.outFeatures * layout.rank) }
         let total = ranges.reduce(0) { $0 + $1.count }
         guard total > 0 else { return false }
-        if let key = doraNormsKey, key.base == base, key.scale.bitPattern == scale.bitPattern,
+        if let key = doraNormsKey, key.base == base, key.identity == baseIdentity, key.scale.bitPattern == scale.bitPattern,
            doraNormsValues.count == total {
             var offset = 0
             let same = doraNormsValues.withUnsafeBufferPointer { stored in
@@ -171,7 +172,7 @@ public final class DecoderWorkspace {
         for range in ranges {
             doraNormsValues.append(contentsOf: UnsafeBufferPointer(start: parameters + range.lowerBound, count: range.count))
         }
-        doraNormsKey = (base, scale)
+        doraNormsKey = (base, baseIdentity, scale)
         return false
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import LatheFormats
-import LatheModels
+@testable import LatheModels
 @testable import LatheTraining
 import Testing
 
@@ -148,6 +148,28 @@ import Testing
         let changedScale = try step(rescaled, reused)
         #expect(changedScale != changedM)
         #expect(changedScale == (try fresh(rescaled)))
+    }
+
+    /// The reuse is keyed on the base's identity as well as its storage's address: another model's storage may land
+    /// at a freed model's address, and the norms were not computed over it.
+    @Test func normsAreKeyedOnTheBaseIdentity() throws {
+        let c = try PEFTGoldenTests.Case("tiny-llama", kind: "dora")
+        let adapter = try c.adapter("init.")
+        let workspace = DecoderWorkspace(config: c.model.config, lora: adapter.layout, rows: 4)
+        let (own, other) = (c.model.weights.identity, DecoderWeights(config: c.model.config).identity)
+        #expect(own != other)
+        c.model.weights.storage.withUnsafeBufferPointer { storage in
+            adapter.parameters.withUnsafeBufferPointer { parameters in
+                func holds(_ identity: UInt64) -> Bool {
+                    workspace.holdsDoRANorms(of: adapter.layout, parameters.baseAddress!, scale: adapter.config.scale,
+                                             base: storage.baseAddress!, baseIdentity: identity)
+                }
+                #expect(!holds(own))    // nothing held yet
+                #expect(holds(own))
+                #expect(!holds(other))  // the same address, another model
+                #expect(holds(other))
+            }
+        }
     }
 
     /// Max abs difference from `logits.peft` of the logits of `weights` (with `loaded`'s RoPE, else the fixture's)
